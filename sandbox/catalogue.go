@@ -1,0 +1,306 @@
+package sandbox
+
+import (
+	"strings"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
+)
+
+// The static catalogue: service types, resource types, measure units,
+// conversions and a slice of the administrative regions of China. The codes
+// are the upstream's (hws.service.type.*, hws.resource.type.*, measure ids);
+// names are the Chinese site's, with English for X-Language: en_US.
+
+type serviceType struct{ code, name, nameEN, abbr string }
+
+var serviceTypes = []serviceType{
+	{"hws.service.type.ec2", "弹性云服务器", "Elastic Cloud Server", "ECS"},
+	{"hws.service.type.ebs", "云硬盘", "Elastic Volume Service", "EVS"},
+	{"hws.service.type.vpc", "虚拟私有云", "Virtual Private Cloud", "VPC"},
+	{"hws.service.type.obs", "对象存储服务", "Object Storage Service", "OBS"},
+	{"hws.service.type.rds", "云数据库 RDS", "Relational Database Service", "RDS"},
+	{"hws.service.type.dcs", "分布式缓存服务", "Distributed Cache Service", "DCS"},
+	{"hws.service.type.elb", "弹性负载均衡", "Elastic Load Balance", "ELB"},
+	{"hws.service.type.cdn", "内容分发网络", "Content Delivery Network", "CDN"},
+	{"hws.service.type.cce", "云容器引擎", "Cloud Container Engine", "CCE"},
+	{"hws.service.type.sfs", "弹性文件服务", "Scalable File Service", "SFS"},
+	{"hws.service.type.waf", "Web应用防火墙", "Web Application Firewall", "WAF"},
+	{"hws.service.type.dns", "云解析服务", "Domain Name Service", "DNS"},
+}
+
+type resourceType struct{ code, name, nameEN, desc, service string }
+
+var resourceTypes = []resourceType{
+	{"hws.resource.type.vm", "云主机", "ECS VM", "弹性云服务器实例", "hws.service.type.ec2"},
+	{"hws.resource.type.volume", "云硬盘", "EVS Disk", "块存储卷", "hws.service.type.ebs"},
+	{"hws.resource.type.ip", "弹性公网IP", "Elastic IP", "公网IP地址", "hws.service.type.vpc"},
+	{"hws.resource.type.bandwidth", "带宽", "Bandwidth", "公网带宽", "hws.service.type.vpc"},
+	{"hws.resource.type.obs", "对象存储", "OBS Bucket", "对象存储桶", "hws.service.type.obs"},
+	{"hws.resource.type.obs.package", "对象存储资源包", "OBS Package", "对象存储标准存储包", "hws.service.type.obs"},
+	{"hws.resource.type.rds.vm", "数据库实例", "RDS Instance", "关系型数据库实例", "hws.service.type.rds"},
+	{"hws.resource.type.rds.volume", "数据库存储", "RDS Storage", "关系型数据库存储", "hws.service.type.rds"},
+	{"hws.resource.type.dcs", "缓存实例", "DCS Instance", "分布式缓存实例", "hws.service.type.dcs"},
+	{"hws.resource.type.elb", "负载均衡器", "Load Balancer", "弹性负载均衡实例", "hws.service.type.elb"},
+	{"hws.resource.type.cdn.package", "CDN流量包", "CDN Traffic Package", "CDN下行流量包", "hws.service.type.cdn"},
+	{"hws.resource.type.cce.cluster", "容器集群", "CCE Cluster", "云容器引擎集群", "hws.service.type.cce"},
+}
+
+func serviceTypeName(code string) string {
+	for _, s := range serviceTypes {
+		if s.code == code {
+			return s.name
+		}
+	}
+	return code
+}
+
+func resourceTypeName(code string) string {
+	for _, r := range resourceTypes {
+		if r.code == code {
+			return r.name
+		}
+	}
+	return code
+}
+
+// Measure types: 1 currency, 2 duration, 3 traffic/storage, 4 count,
+// 5 bandwidth.
+type measureUnit struct {
+	id         int32
+	name, abbr string
+	nameEN     string
+	typ        int32
+}
+
+var measureUnits = []measureUnit{
+	{1, "元", "元", "Yuan", 1},
+	{2, "角", "角", "Jiao", 1},
+	{3, "分", "分", "Fen", 1},
+	{4, "小时", "H", "Hour", 2},
+	{5, "分钟", "Min", "Minute", 2},
+	{6, "秒", "S", "Second", 2},
+	{7, "字节", "B", "Byte", 3},
+	{8, "KB", "KB", "KB", 3},
+	{9, "MB", "MB", "MB", 3},
+	{10, "GB", "GB", "GB", 3},
+	{11, "TB", "TB", "TB", 3},
+	{12, "天", "D", "Day", 2},
+	{13, "月", "M", "Month", 2},
+	{14, "年", "Y", "Year", 2},
+	{15, "次", "次", "Count", 4},
+	{16, "万次", "万次", "10K Count", 4},
+	{17, "Kbps", "Kbps", "Kbps", 5},
+	{18, "Mbps", "Mbps", "Mbps", 5},
+	{19, "个", "个", "Unit", 4},
+}
+
+type conversion struct {
+	id, ref int32
+	ratio   int64
+	typ     int32
+}
+
+// conversions: measure_id × ratio = ref_measure_id (1 元 = 10 角 = 100 分).
+var conversions = []conversion{
+	{1, 2, 10, 1}, {2, 3, 10, 1}, {1, 3, 100, 1},
+	{14, 13, 12, 2}, {13, 12, 30, 2}, {12, 4, 24, 2}, {4, 5, 60, 2}, {5, 6, 60, 2},
+	{11, 10, 1024, 3}, {10, 9, 1024, 3}, {9, 8, 1024, 3}, {8, 7, 1024, 3},
+	{16, 15, 10000, 4},
+	{18, 17, 1000, 5},
+}
+
+type region struct {
+	code, name string
+	parent     string
+}
+
+var provinces = []region{
+	{"110000", "北京市", ""},
+	{"310000", "上海市", ""},
+	{"440000", "广东省", ""},
+	{"330000", "浙江省", ""},
+	{"320000", "江苏省", ""},
+	{"510000", "四川省", ""},
+	{"420000", "湖北省", ""},
+	{"370000", "山东省", ""},
+	{"610000", "陕西省", ""},
+	{"500000", "重庆市", ""},
+}
+
+var cities = []region{
+	{"110100", "北京市", "110000"},
+	{"310100", "上海市", "310000"},
+	{"440100", "广州市", "440000"},
+	{"440300", "深圳市", "440000"},
+	{"440600", "佛山市", "440000"},
+	{"441900", "东莞市", "440000"},
+	{"330100", "杭州市", "330000"},
+	{"330200", "宁波市", "330000"},
+	{"320100", "南京市", "320000"},
+	{"320500", "苏州市", "320000"},
+	{"510100", "成都市", "510000"},
+	{"420100", "武汉市", "420000"},
+	{"370100", "济南市", "370000"},
+	{"370200", "青岛市", "370000"},
+	{"610100", "西安市", "610000"},
+	{"500100", "重庆市", "500000"},
+}
+
+var counties = []region{
+	{"110101", "东城区", "110100"}, {"110102", "西城区", "110100"}, {"110105", "朝阳区", "110100"},
+	{"110108", "海淀区", "110100"}, {"310101", "黄浦区", "310100"}, {"310104", "徐汇区", "310100"},
+	{"310115", "浦东新区", "310100"}, {"440103", "荔湾区", "440100"}, {"440106", "天河区", "440100"},
+	{"440304", "福田区", "440300"}, {"440305", "南山区", "440300"}, {"440306", "宝安区", "440300"},
+	{"440307", "龙岗区", "440300"}, {"440604", "禅城区", "440600"}, {"330102", "上城区", "330100"},
+	{"330106", "西湖区", "330100"}, {"330108", "滨江区", "330100"}, {"330203", "海曙区", "330200"},
+	{"320102", "玄武区", "320100"}, {"320505", "虎丘区", "320500"}, {"510104", "锦江区", "510100"},
+	{"510107", "武侯区", "510100"}, {"420102", "江岸区", "420100"}, {"420106", "武昌区", "420100"},
+	{"370102", "历下区", "370100"}, {"370202", "市南区", "370200"}, {"610113", "雁塔区", "610100"},
+	{"500103", "渝中区", "500100"},
+}
+
+func english(c *call) bool { return strings.HasPrefix(c.r.Header.Get("X-Language"), "en") }
+
+func (s *Sandbox) listServiceTypes(c *call) (any, error) {
+	off, lim, err := c.pageQuery(10, 0)
+	if err != nil {
+		return nil, err
+	}
+	name := c.q("service_type_name")
+	en := english(c)
+	var all []model.ServiceTypes
+	for _, t := range serviceTypes {
+		n := t.name
+		if en {
+			n = t.nameEN
+		}
+		if name != "" && !strings.Contains(n, name) && !strings.Contains(t.name, name) && !strings.Contains(t.nameEN, name) {
+			continue
+		}
+		all = append(all, model.ServiceTypes{ServiceTypeName: ptr(n), ServiceTypeCode: ptr(t.code), Abbreviation: ptr(t.abbr)})
+	}
+	lo, hi := window(len(all), off, lim)
+	out := append([]model.ServiceTypes{}, all[lo:hi]...)
+	return &model.ListServiceTypesResponse{TotalCount: ptr(int32(len(all))), ServiceTypes: &out}, nil
+}
+
+func (s *Sandbox) listResourceTypes(c *call) (any, error) {
+	off, lim, err := c.pageQuery(10, 0)
+	if err != nil {
+		return nil, err
+	}
+	en := english(c)
+	all := make([]model.ResourceTypes, 0, len(resourceTypes))
+	for _, t := range resourceTypes {
+		n := t.name
+		if en {
+			n = t.nameEN
+		}
+		all = append(all, model.ResourceTypes{ResourceTypeCode: ptr(t.code), ResourceTypeName: ptr(n), ResourceTypeDesc: ptr(t.desc), ServiceTypeCode: ptr(t.service)})
+	}
+	lo, hi := window(len(all), off, lim)
+	out := all[lo:hi]
+	return &model.ListResourceTypesResponse{TotalCount: ptr(int32(len(all))), ResourceTypes: &out}, nil
+}
+
+func (s *Sandbox) listMeasureUnits(c *call) (any, error) {
+	en := english(c)
+	out := make([]model.MeasureUnitRest, 0, len(measureUnits))
+	for _, m := range measureUnits {
+		n := m.name
+		if en {
+			n = m.nameEN
+		}
+		out = append(out, model.MeasureUnitRest{MeasureId: ptr(m.id), MeasureName: ptr(n), Abbreviation: ptr(m.abbr), MeasureType: ptr(m.typ)})
+	}
+	return &model.ListMeasureUnitsResponse{MeasureUnits: &out}, nil
+}
+
+func (s *Sandbox) listConversions(c *call) (any, error) {
+	mt, err := c.qInt("measure_type")
+	if err != nil {
+		return nil, err
+	}
+	out := []model.Conversion{}
+	for _, cv := range conversions {
+		if mt != nil && *mt != cv.typ {
+			continue
+		}
+		out = append(out, model.Conversion{MeasureId: ptr(cv.id), RefMeasureId: ptr(cv.ref), ConversionRatio: ptr(cv.ratio), MeasureType: ptr(cv.typ)})
+	}
+	return &model.ListConversionsResponse{Conversions: &out}, nil
+}
+
+// regionPage answers the provinces family: offset/limit (default 10, at
+// most 1000) over the regions under parent ("" = every one), with `count`.
+func regionPage(c *call, list []region, parent string) ([]region, int32, error) {
+	off, lim, err := c.pageQuery(10, 1000)
+	if err != nil {
+		return nil, 0, err
+	}
+	var all []region
+	for _, r := range list {
+		if parent == "" || r.parent == parent {
+			all = append(all, r)
+		}
+	}
+	lo, hi := window(len(all), off, lim)
+	return all[lo:hi], int32(len(all)), nil
+}
+
+func (s *Sandbox) listProvinces(c *call) (any, error) {
+	rs, n, err := regionPage(c, provinces, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Province, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, model.Province{Code: r.code, Name: r.name})
+	}
+	return &model.ListProvincesResponse{Count: ptr(n), Provinces: &out}, nil
+}
+
+func (s *Sandbox) listCities(c *call) (any, error) {
+	pc := c.q("province_code")
+	if pc == "" {
+		return nil, badParam("province_code is required")
+	}
+	rs, n, err := regionPage(c, cities, pc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.City, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, model.City{Code: r.code, Name: r.name})
+	}
+	return &model.ListCitiesResponse{Count: ptr(n), Cities: &out}, nil
+}
+
+func (s *Sandbox) listCounties(c *call) (any, error) {
+	cc := c.q("city_code")
+	if cc == "" {
+		return nil, badParam("city_code is required")
+	}
+	rs, n, err := regionPage(c, counties, cc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.County, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, model.County{Code: r.code, Name: r.name})
+	}
+	return &model.ListCountiesResponse{Count: ptr(n), Counties: &out}, nil
+}
+
+// pageQuery reads offset/limit from the query string.
+func (c *call) pageQuery(defLimit, maxLimit int32) (int, int, error) {
+	off, err := c.qInt("offset")
+	if err != nil {
+		return 0, 0, err
+	}
+	lim, err := c.qInt("limit")
+	if err != nil {
+		return 0, 0, err
+	}
+	return page(off, lim, defLimit, maxLimit)
+}

@@ -1,0 +1,169 @@
+// Package sandbox is a faithful emulator of the Huawei Cloud partner (BSS v2)
+// and IAM APIs that partnergraph talks to. It is the far side of the wire: the
+// official Go SDK (github.com/huaweicloud/huaweicloud-sdk-go-v3 v0.1.207,
+// services/bss/v2 and services/iam/v3) talks to it unchanged, with the same
+// methods and paths (upstream typos included), JSON field names and number
+// types, SDK-HMAC-SHA256 signatures, IAM tokens, error codes and stateful,
+// conserved money and coupon quota. It imports none of the gateway's packages
+// and is served by one http.Handler (Sandbox.Handler) on one port for both
+// BSS and IAM.
+//
+// # Running it
+//
+//	partnergraph sandbox --listen 127.0.0.1:18080 [--seed N] [--customers N]
+//
+// prints one JSON line (Manifest) on stdout:
+//
+//	{"endpoint":"http://127.0.0.1:18080","iam_endpoint":"http://127.0.0.1:18080",
+//	 "partners":[{"kind":"tier1|tier2|provider","id":"<domain id>","name":"…","ak":"…","sk":"…",
+//	              "parent_id":"<tier-1 id, tier2 only>","agency_name":"…"}, …],
+//	 "customers":[{"id":"…","name":"…","partner_id":"<direct owner>","association_type":"1|2"}, …]}
+//
+// Partners are listed tier1, tier2, tier2, provider; customers are a sample of
+// up to 20 (five per partner), each partner's showcase customer first among
+// its own. Point the SDK at the endpoint with WithEndpoints([]string{endpoint})
+// and global.NewCredentialsBuilder().WithAk(ak).WithSk(sk).
+//
+// # Dataset
+//
+// Deterministic from --seed (and Options.Epoch, default today 00:00 UTC):
+// one tier-1 distributor, two tier-2 resellers under it, one solution
+// provider; --customers (default 60, 10 000 starts in about 0.3 s) spread
+// over them, consultant-sale ("1") and resale ("2") customers, balances given
+// by seeded allocations (with their adjust and account change records),
+// coupon quotas (each partner has an active quota with a balance ≥ 1000; the
+// tier-2s' quotas are child quotas carved from the tier-1's), issued coupons,
+// pending (status 6) and completed orders, yearly/monthly main and child
+// resources, on-demand resources and resource packages. Each partner's first
+// (showcase) customer is a resale customer with a positive balance, pending
+// orders, in-use resources, on-demand resources and a resource package. The
+// tier-1's direct customers are legacy associations: new ones are refused
+// (CreateSubCustomer without indirect_partner_id → 400 CBC.50010059).
+//
+// # Authentication
+//
+// Every BSS operation takes either an SDK-HMAC-SHA256 signature (the
+// partner's AK/SK; X-Sdk-Date at most 15 minutes off; unknown AK, wrong
+// signature or a tampered body or query → 401 APIG.0301 "Incorrect IAM
+// authentication information: verify aksk signature fail", a stale date →
+// "…signature expired…"; an AK is locked for 5 minutes after more than 5
+// consecutive failures) or an IAM token in X-Auth-Token (unknown → "decrypt
+// token fail", expired → "token expires"). Tokens come from POST
+// /v3/auth/tokens and are valid 24 hours:
+//
+//   - password method (KeystoneCreateUserTokenByPassword): user name and
+//     domain name = the partner's account name (GET /v3/auth/domains,
+//     KeystoneListAuthDomains, returns it), and — the sandbox's password
+//     convention — the password is the partner's SK.
+//   - assume_role (KeystoneCreateAgencyToken), authenticated by a partner
+//     token or AK/SK signature: agency_name = the partner's agency_name from
+//     the manifest, domain_id (or domain_name) = one of the partner's own
+//     customers (a tier-1 may also assume into its tier-2s' customers). The
+//     returned X-Subject-Token is a customer token for customer-only
+//     operations; build the BSS client with
+//     WithCredentialsType("global.Credentials,v3.IamCredentials") and
+//     iam.NewIamCredentialsBuilder().WithXAuthToken(token).Build().
+//
+// IAM errors use IAM's nested shape {"error":{"code","message","title"}}:
+// 400 IAM.0003 malformed body, 401 IAM.0004 wrong user or password, 403
+// IAM.0002 agency or domain not allowed.
+//
+// Caller rules: partner credentials on a customer-only operation, customer
+// tokens on a partner operation, or non-tier-1 partners on tier-1 operations
+// → 403 CBC.0151. Every response carries X-Request-Id; unknown paths → 404
+// APIG.0101.
+//
+// # Operations
+//
+// IAM: KeystoneCreateUserTokenByPassword, KeystoneCreateAgencyToken,
+// KeystoneListAuthDomains.
+//
+// Customers and resellers (partner): CheckUserIdentity,
+// SendVerificationMessageCode, CreateSubCustomer, ListSubCustomers (limit ≤
+// 100), ListSubCustomerNewTag (≤ 200 ids, limit ≤ 200), ListIndirectPartners
+// (tier-1).
+//
+// Funds: ListPartnerBalances, ListCustomersBalancesDetail (1–100 ids),
+// UpdateCustomerAccountAmount, ReclaimToPartnerAccount,
+// UpdateIndirectPartnerAccount and ReclaimIndirectPartnerAccount (tier-1),
+// ListPartnerAdjustRecords, ListPartnerAccountChangeRecords; customer:
+// ShowCustomerAccountBalances, ListCustomerAccountChangeRecords.
+//
+// Vouchers: ListQuotaCoupons, CreatePartnerCoupons (≤ 100 customers),
+// ListIssuedPartnerCoupons, ReclaimPartnerCoupons, ListPartnerCouponsRecord;
+// tier-1: ListIssuedCouponQuotas, UpdateCouponQuotas, ReclaimCouponQuotas,
+// ListCouponQuotasRecords; customer: ListSubCustomerCoupons.
+//
+// Orders, resources, catalogue and real-name authentication: see
+// commerce_routes.go (ListCustomerOrders, ShowCustomerOrderDetails,
+// PayOrders, CancelCustomerOrder, RenewalResources, …).
+//
+// List operations page with offset/limit (default 10); limit above the
+// maximum (100 unless stated) or below 1 → 400 CBC.0100. Totals are named as
+// upstream names them (total_count, or count for ListSubCustomers,
+// ListIndirectPartners, ListSubCustomerCoupons).
+//
+// # Business rules and error conventions
+//
+//   - A partner acts on its own direct customers. A tier-1 passes
+//     indirect_partner_id (one of its tier-2s, else 400 CBC.99000037) to act
+//     on that reseller's customers, funds, quotas and coupons; allocations
+//     then come from the tier-2's balance and are recorded as the tier-2's.
+//   - Another partner's customer: mutations → 400 CBC.99000035; record
+//     queries → 200 with an empty list (documented upstream behaviour);
+//     batch queries (ListCustomersBalancesDetail, ListSubCustomerNewTag) →
+//     the id is simply absent.
+//   - Consultant-sale customers ("1") have no partner funds: allocation or
+//     reclaim → 400 CBC.0100 (the retired v1.0 API said CBC.5021); coupons →
+//     CBC.99000014 in error_details.
+//   - Amounts must be > 0 with at most 2 decimals (else 400 CBC.0100).
+//     Allocations are capped by the partner's amount − designated_amount,
+//     reclaims by the customer's (or tier-2's) balance: 400 CBC.99005003.
+//   - CreatePartnerCoupons, UpdateCouponQuotas and ReclaimCouponQuotas
+//     answer 200 with per-item failures in error_details (CBC.99000035 not
+//     your customer, CBC.99000013 quota insufficient, CBC.99000037 not your
+//     reseller, CBC.99000012 not your quota); a bad quota for the whole call
+//     is a 400 (CBC.99000012, CBC.99000017 expired, CBC.99000018/19 face
+//     value outside the quota's range, CBC.99000023 service limits).
+//   - CreateSubCustomer: CBC.99000039 duplicate xaccount_id, CBC.99000038
+//     login name exists, CBC.99000031 bad login name, CBC.99000029 mobile
+//     exists, CBC.5017 bad mobile, CBC.99000036 bad password; the SMS code
+//     (scene 29, GET /_sandbox/sms) wrong → CBC.99004010, expired →
+//     CBC.99004008, after 3 failures → CBC.99004009. The association
+//     completes 3 s later (sandbox clock); until then the customer is
+//     invisible everywhere. include_association_result=true completes it
+//     before the call returns.
+//   - Money is decimal throughout; every movement appends records: adjust
+//     records (the owning partner's), partner and customer account change
+//     records, coupon records (1 issue, 2 reclaim) and quota records (10
+//     issue, 11 reclaim). Money and quota are conserved: Σ balances + paid −
+//     refunded and Σ quota + coupon balances + coupon value spent stay equal
+//     to the seed totals.
+//
+// # Test endpoints (/_sandbox/, no authentication)
+//
+//	GET    /_sandbox/stats        {"calls":{"ListSubCustomers":3,…}} calls per SDK operation name
+//	POST   /_sandbox/stats/reset  zeroes the counters
+//	GET    /_sandbox/faults       the active fault rules
+//	POST   /_sandbox/faults       replaces the rules (an empty list clears them)
+//	DELETE /_sandbox/faults       clears the rules (204)
+//	GET    /_sandbox/sms          {"messages":[{"mobile","code","scene","sent_at","expires_at","failures","used"}]}
+//
+// Fault rules (the first matching rule that hits a call applies):
+//
+//	{"faults":[{
+//	  "operation":  "UpdateCustomerAccountAmount", // SDK operation name; "" or "*" = every operation
+//	  "latency_ms": 200,      // added before answering
+//	  "error_rate": 1.0,      // probability a matching call is hit; 0/absent = always
+//	  "status":     500,      // answer with this status (400..599) …
+//	  "code":       "CBC.0999", // … and error_code (default CBC.0999), "message" optional
+//	  "throttle":   false,    // answer 429 APIG.0308 (rate limit) instead
+//	  "drop":       false,    // close the connection without a response …
+//	  "after":      false,    // … after applying the operation (the reply is lost)
+//	  "count":      1         // hit at most this many calls, then the rule is removed; 0 = unlimited
+//	}]}
+//
+// A rule with only latency_ms delays the call and then runs it normally.
+// "drop" with "after" is the "upstream applied it but the reply was lost"
+// case for reconciliation tests.
+package sandbox

@@ -1,0 +1,452 @@
+package sandbox
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
+	"github.com/shopspring/decimal"
+)
+
+// Account funds: ListPartnerBalances, ListCustomersBalancesDetail,
+// ShowCustomerAccountBalances (customer), UpdateCustomerAccountAmount,
+// ReclaimToPartnerAccount, UpdateIndirectPartnerAccount,
+// ReclaimIndirectPartnerAccount, ListPartnerAdjustRecords,
+// ListPartnerAccountChangeRecords, ListCustomerAccountChangeRecords
+// (customer).
+//
+// Conventions: a partner acts on its own direct customers; a tier-1 passes
+// indirect_partner_id (its own tier-2, else 400 CBC.99000037) to act on that
+// reseller's customers, and allocations then come from the tier-2's balance.
+// Another partner's (or an unknown) customer: mutations → 400 CBC.99000035,
+// record queries → 200 with an empty list, the balances batch → the id is
+// simply absent. Consultant-sale ("1") customers cannot be funded: 400
+// CBC.0100 (the retired v1.0 API answered CBC.5021). Allocations are capped
+// by the partner's amount − designated_amount, reclaims by the customer's
+// balance: 400 CBC.99005003. Every movement appends an adjust record and
+// account change records on both sides.
+
+const currencyCNY = "CNY"
+
+func (s *Sandbox) registerFundsRoutes() {
+	s.handle(http.MethodGet, "/v2/accounts/partner-accounts/balances", "ListPartnerBalances", callerPartner, s.listPartnerBalances)
+	s.handle(http.MethodPost, "/v2/accounts/customer-accounts/balances/batch-query", "ListCustomersBalancesDetail", callerPartner, s.listCustomersBalancesDetail)
+	s.handle(http.MethodGet, "/v2/accounts/customer-accounts/balances", "ShowCustomerAccountBalances", callerCustomer, s.showCustomerAccountBalances)
+	s.handle(http.MethodPost, "/v2/accounts/partner-accounts/adjust-amount", "UpdateCustomerAccountAmount", callerPartner, s.updateCustomerAccountAmount)
+	s.handle(http.MethodPost, "/v2/accounts/partner-accounts/reclaim", "ReclaimToPartnerAccount", callerPartner, s.reclaimToPartnerAccount)
+	s.handle(http.MethodPost, "/v2/accounts/partner-accounts/indirect-partner-adjust", "UpdateIndirectPartnerAccount", callerTier1, s.updateIndirectPartnerAccount)
+	s.handle(http.MethodPost, "/v2/accounts/partner-accounts/indirect-partner-reclaim", "ReclaimIndirectPartnerAccount", callerTier1, s.reclaimIndirectPartnerAccount)
+	s.handle(http.MethodGet, "/v3/accounts/partner-accounts/adjust-records", "ListPartnerAdjustRecords", callerPartner, s.listPartnerAdjustRecords)
+	s.handle(http.MethodGet, "/v2/accounts/partner-accounts/account-change-records", "ListPartnerAccountChangeRecords", callerPartner, s.listPartnerAccountChangeRecords)
+	s.handle(http.MethodGet, "/v2/accounts/customer-accounts/account-change-records", "ListCustomerAccountChangeRecords", callerCustomer, s.listCustomerAccountChangeRecords)
+}
+
+func decF64(d decimal.Decimal) float64 { return d.InexactFloat64() }
+
+func decPtr(d decimal.Decimal) *decimal.Decimal { return &d }
+
+func qOpt(c *call, name string) *string {
+	if v := c.q(name); v != "" {
+		return &v
+	}
+	return nil
+}
+
+func (s *Sandbox) listPartnerBalances(c *call) (any, error) {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ownerID, err := st.visibleOwner(c.who.Partner, qOpt(c, "indirect_partner_id"))
+	if err != nil {
+		return nil, err
+	}
+	p := st.partnerByID[ownerID]
+	bal := []model.AccountBalanceV2{
+		{AccountId: p.BalanceAccountID, AccountType: 1, Amount: decF64(p.Balance), Currency: currencyCNY,
+			DesignatedAmount: ptr(decF64(p.Designated)), CreditAmount: ptr(0.0), MeasureId: 1},
+		{AccountId: p.CreditAccountID, AccountType: 2, Amount: decF64(p.Credit), Currency: currencyCNY,
+			DesignatedAmount: ptr(0.0), CreditAmount: ptr(decF64(p.Credit)), MeasureId: 1},
+	}
+	return model.ListPartnerBalancesResponse{AccountBalances: &bal}, nil
+}
+
+func (s *Sandbox) listCustomersBalancesDetail(c *call) (any, error) {
+	var req model.QueryCustomersBalancesReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if len(req.CustomerInfos) < 1 || len(req.CustomerInfos) > 100 {
+		return nil, badParam("customer_infos must hold 1 to 100 customers")
+	}
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ownerID, err := st.visibleOwner(c.who.Partner, req.IndirectPartnerId)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.CustomerBalancesV2, 0, len(req.CustomerInfos))
+	for _, ci := range req.CustomerInfos {
+		cu := st.customerByID[ci.CustomerId]
+		if cu == nil || cu.PartnerID != ownerID {
+			continue
+		}
+		out = append(out, model.CustomerBalancesV2{
+			CustomerId: cu.ID, Amount: decPtr(cu.Balance), DebtAmount: decPtr(cu.Debt),
+			Currency: ptr(currencyCNY), MeasureId: ptr(int32(1)),
+		})
+	}
+	return model.ListCustomersBalancesDetailResponse{CustomerBalances: &out}, nil
+}
+
+func (s *Sandbox) showCustomerAccountBalances(c *call) (any, error) {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	cu := c.who.Customer
+	bal := []model.AccountBalanceV3{{
+		AccountId: cu.BalanceAccountID, AccountType: 1, Amount: decPtr(cu.Balance), Currency: currencyCNY,
+		DesignatedAmount: decPtr(decimal.Zero), CreditAmount: decPtr(decimal.Zero), MeasureId: 1,
+	}}
+	return model.ShowCustomerAccountBalancesResponse{
+		AccountBalances: &bal, DebtAmount: decPtr(cu.Debt), MeasureId: ptr(int32(1)), Currency: ptr(currencyCNY),
+	}, nil
+}
+
+// fundTarget resolves the funding partner and a resale customer it owns.
+// Callers hold st.mu.
+func (st *State) fundTarget(caller *Partner, indirect *string, customerID string) (*Partner, *Customer, error) {
+	ownerID, err := st.visibleOwner(caller, indirect)
+	if err != nil {
+		return nil, nil, err
+	}
+	cu := st.customerByID[customerID]
+	if customerID == "" {
+		return nil, nil, badParam("customer_id is required")
+	}
+	if cu == nil || cu.PartnerID != ownerID {
+		return nil, nil, errf(http.StatusBadRequest, "CBC.99000035", "the customer is not your sub-customer")
+	}
+	if cu.AssociationType != "2" {
+		return nil, nil, badParam("funds cannot be allocated to or reclaimed from a consultant-sale customer")
+	}
+	return st.partnerByID[ownerID], cu, nil
+}
+
+// allocate moves amount from partner p to customer cu (negative: reclaim)
+// and records it. Callers hold st.mu and have checked the balances.
+func (st *State) allocate(p *Partner, cu *Customer, amount decimal.Decimal) string {
+	tid := st.newID("RE")
+	op, ptype, ctype, abs := "SOURCE_OPERATION_BEADJUST", "ADJUST", "BEADJUST", amount
+	if amount.IsNegative() {
+		op, ptype, ctype, abs = "SOURCE_OPERATION_BERETRIEVE", "RETRIEVE", "BERETRIEVE", amount.Neg()
+	}
+	st.partnerChange(p, amount.Neg(), ptype, tid, cu.ID, cu.AccountName)
+	st.customerChange(cu, amount, ctype, tid)
+	st.customerChanges[len(st.customerChanges)-1].AccountName = cu.AccountName
+	st.adjustRecords = append(st.adjustRecords, &AdjustRecord{
+		PartnerID: p.ID, CustomerID: cu.ID, CustomerName: cu.AccountName, OperationType: op,
+		Amount: abs, Time: st.now(), TransID: tid, ApplyScene: "partner",
+	})
+	return tid
+}
+
+func allocatable(p *Partner) decimal.Decimal { return p.Balance.Sub(p.Designated) }
+
+func insufficient() *apiError {
+	return errf(http.StatusBadRequest, "CBC.99005003", "insufficient balance")
+}
+
+func (s *Sandbox) updateCustomerAccountAmount(c *call) (any, error) {
+	var req model.AdjustAccountReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	amount, err := money("amount", req.Amount)
+	if err != nil {
+		return nil, err
+	}
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	p, cu, err := st.fundTarget(c.who.Partner, req.IndirectPartnerId, req.CustomerId)
+	if err != nil {
+		return nil, err
+	}
+	if amount.GreaterThan(allocatable(p)) {
+		return nil, insufficient()
+	}
+	return model.UpdateCustomerAccountAmountResponse{TransferId: ptr(st.allocate(p, cu, amount))}, nil
+}
+
+func (s *Sandbox) reclaimToPartnerAccount(c *call) (any, error) {
+	var req model.ReclaimToPartnerAccountBalancesReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	amount, err := money("amount", req.Amount)
+	if err != nil {
+		return nil, err
+	}
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	p, cu, err := st.fundTarget(c.who.Partner, req.IndirectPartnerId, req.CustomerId)
+	if err != nil {
+		return nil, err
+	}
+	if amount.GreaterThan(cu.Balance) {
+		return nil, insufficient()
+	}
+	return model.ReclaimToPartnerAccountResponse{TransId: ptr(st.allocate(p, cu, amount.Neg()))}, nil
+}
+
+// reseller resolves a tier-1's own tier-2. Callers hold st.mu.
+func (st *State) reseller(t1 *Partner, id string) (*Partner, error) {
+	if id == "" {
+		return nil, badParam("indirect_partner_id is required")
+	}
+	ownerID, err := st.visibleOwner(t1, &id)
+	if err != nil {
+		return nil, err
+	}
+	return st.partnerByID[ownerID], nil
+}
+
+func (s *Sandbox) updateIndirectPartnerAccount(c *call) (any, error) {
+	var req model.AdjustToIndirectPartnerReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	amount, err := money("amount", req.Amount)
+	if err != nil {
+		return nil, err
+	}
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	t1 := c.who.Partner
+	t2, err := st.reseller(t1, req.IndirectPartnerId)
+	if err != nil {
+		return nil, err
+	}
+	if amount.GreaterThan(allocatable(t1)) {
+		return nil, insufficient()
+	}
+	tid := st.newID("RE")
+	st.partnerChange(t1, amount.Neg(), "ADJUST", tid, t2.ID, t2.AccountName)
+	st.partnerChange(t2, amount, "BEADJUST", tid, "", "")
+	return model.UpdateIndirectPartnerAccountResponse{TransferId: &tid}, nil
+}
+
+func (s *Sandbox) reclaimIndirectPartnerAccount(c *call) (any, error) {
+	var req model.ReclaimIndirectPartnerAccountReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	amount, err := money("amount", req.Amount)
+	if err != nil {
+		return nil, err
+	}
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	t1 := c.who.Partner
+	t2, err := st.reseller(t1, req.IndirectPartnerId)
+	if err != nil {
+		return nil, err
+	}
+	if amount.GreaterThan(allocatable(t2)) {
+		return nil, insufficient()
+	}
+	tid := st.newID("RE")
+	st.partnerChange(t2, amount.Neg(), "BERETRIEVE", tid, "", "")
+	st.partnerChange(t1, amount, "RETRIEVE", tid, t2.ID, t2.AccountName)
+	return model.ReclaimIndirectPartnerAccountResponse{TransId: &tid}, nil
+}
+
+// pageQ resolves offset/limit query parameters (default 10, max 100).
+func qPage(c *call) (int, int, error) {
+	o, err := c.qInt("offset")
+	if err != nil {
+		return 0, 0, err
+	}
+	l, err := c.qInt("limit")
+	if err != nil {
+		return 0, 0, err
+	}
+	return page(o, l, 10, 100)
+}
+
+// newestFirst walks idx from the newest record, keeping matches, and
+// returns the total and the requested window.
+func newestFirst[T any](rs []T, keep func(T) bool, off, lim int) (int, []T) {
+	total := 0
+	var out []T
+	for i := len(rs) - 1; i >= 0; i-- {
+		if !keep(rs[i]) {
+			continue
+		}
+		if total >= off && len(out) < lim {
+			out = append(out, rs[i])
+		}
+		total++
+	}
+	return total, out
+}
+
+func (s *Sandbox) listPartnerAdjustRecords(c *call) (any, error) {
+	off, lim, err := qPage(c)
+	if err != nil {
+		return nil, err
+	}
+	begin, err := parseUTCParam("operation_time_begin", qOpt(c, "operation_time_begin"))
+	if err != nil {
+		return nil, err
+	}
+	end, err := parseUTCParam("operation_time_end", qOpt(c, "operation_time_end"))
+	if err != nil {
+		return nil, err
+	}
+	opType := c.q("operation_type")
+	switch opType {
+	case "", "SOURCE_OPERATION_BEADJUST", "SOURCE_OPERATION_BERETRIEVE", "SOURCE_OPERATION_BEUNBIND":
+	default:
+		return nil, badParam("operation_type is invalid")
+	}
+	custID, transID := c.q("customer_id"), c.q("trans_id")
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ownerID, err := st.visibleOwner(c.who.Partner, qOpt(c, "indirect_partner_id"))
+	if err != nil {
+		return nil, err
+	}
+	total, recs := newestFirst(st.adjustRecords, func(r *AdjustRecord) bool {
+		return r.PartnerID == ownerID && (custID == "" || r.CustomerID == custID) &&
+			(opType == "" || r.OperationType == opType) && (transID == "" || r.TransID == transID) &&
+			timeIn(r.Time, begin, end)
+	}, off, lim)
+	out := make([]model.AdjustRecordV3, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, model.AdjustRecordV3{
+			CustomerId: ptr(r.CustomerID), CustomerName: ptr(r.CustomerName), OperationType: ptr(r.OperationType),
+			Amount: ptr(r.Amount.StringFixed(2)), Currency: ptr(currencyCNY), ApplyScene: ptr(r.ApplyScene),
+			OperationTime: ptr(fmtTime(r.Time)), MeasureId: ptr(int32(1)), TransId: ptr(r.TransID), Memo: ptr(r.Memo),
+		})
+	}
+	return model.ListPartnerAdjustRecordsResponse{Records: &out, TotalCount: ptr(int32(total))}, nil
+}
+
+// cst is UTC+8, the zone of the account change records' date filters.
+var cst = time.FixedZone("UTC+8", 8*3600)
+
+// dayRange parses YYYY-MM-DD (UTC+8) begin/end filters; end is inclusive.
+func dayRange(c *call, beginName, endName string) (time.Time, time.Time, error) {
+	var begin, end time.Time
+	if v := c.q(beginName); v != "" {
+		t, err := time.ParseInLocation("2006-01-02", v, cst)
+		if err != nil {
+			return begin, end, badParam("%s must be YYYY-MM-DD", beginName)
+		}
+		begin = t
+	}
+	if v := c.q(endName); v != "" {
+		t, err := time.ParseInLocation("2006-01-02", v, cst)
+		if err != nil {
+			return begin, end, badParam("%s must be YYYY-MM-DD", endName)
+		}
+		end = t.Add(24*time.Hour - time.Nanosecond)
+	}
+	return begin, end, nil
+}
+
+func balanceType(c *call) error {
+	switch c.q("balance_type") {
+	case "BALANCE_TYPE_DEBIT", "BALANCE_TYPE_CREDIT":
+		return nil
+	case "":
+		return badParam("balance_type is required")
+	}
+	return badParam("balance_type must be BALANCE_TYPE_DEBIT or BALANCE_TYPE_CREDIT")
+}
+
+func inOut(d decimal.Decimal) string {
+	if d.IsNegative() {
+		return "2"
+	}
+	return "1"
+}
+
+func (s *Sandbox) listPartnerAccountChangeRecords(c *call) (any, error) {
+	if err := balanceType(c); err != nil {
+		return nil, err
+	}
+	off, lim, err := qPage(c)
+	if err != nil {
+		return nil, err
+	}
+	begin, end, err := dayRange(c, "trade_time_begin", "trade_time_end")
+	if err != nil {
+		return nil, err
+	}
+	bt, tradeType := c.q("balance_type"), c.q("trade_type")
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ownerID, err := st.visibleOwner(c.who.Partner, qOpt(c, "indirect_partner_id"))
+	if err != nil {
+		return nil, err
+	}
+	total, recs := newestFirst(st.partnerChanges, func(r *AccountChange) bool {
+		return r.OwnerID == ownerID && r.BalanceType == bt && (tradeType == "" || r.TradeType == tradeType) &&
+			timeIn(r.Time, begin, end)
+	}, off, lim)
+	out := make([]model.AccountChangeRecord, 0, len(recs))
+	for _, r := range recs {
+		rec := model.AccountChangeRecord{
+			AccountChangeId: ptr(r.ID), TradeDetailType: ptr(r.TradeType), TradeTime: ptr(fmtTime(r.Time)),
+			TradeId: ptr(r.TradeID), ChangeAmount: ptr(r.Amount.Abs().StringFixed(2)),
+			BalanceAfterChange: ptr(r.BalanceAfter.StringFixed(2)), Type: ptr(inOut(r.Amount)),
+		}
+		if r.CustomerID != "" {
+			rec.CustomerId = ptr(r.CustomerID)
+			rec.AccountName = ptr(r.AccountName)
+		}
+		out = append(out, rec)
+	}
+	return model.ListPartnerAccountChangeRecordsResponse{TotalCount: ptr(int32(total)), Currency: ptr(currencyCNY), Records: &out}, nil
+}
+
+func (s *Sandbox) listCustomerAccountChangeRecords(c *call) (any, error) {
+	if err := balanceType(c); err != nil {
+		return nil, err
+	}
+	off, lim, err := qPage(c)
+	if err != nil {
+		return nil, err
+	}
+	begin, end, err := dayRange(c, "trade_time_begin", "trade_time_end")
+	if err != nil {
+		return nil, err
+	}
+	bt, tradeType, tradeID, rev := c.q("balance_type"), c.q("trade_type"), c.q("trade_id"), c.q("revenue_expense_type")
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	cu := c.who.Customer
+	total, recs := newestFirst(st.customerChanges, func(r *AccountChange) bool {
+		return r.OwnerID == cu.ID && r.BalanceType == bt && (tradeType == "" || r.TradeType == tradeType) &&
+			(tradeID == "" || r.TradeID == tradeID) && (rev == "" || inOut(r.Amount) == rev) && timeIn(r.Time, begin, end)
+	}, off, lim)
+	out := make([]model.CustomerAccountChangeRecord, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, model.CustomerAccountChangeRecord{
+			AccountChangeId: ptr(r.ID), TradeDetailType: ptr(r.TradeType), TradeTime: ptr(fmtTime(r.Time)),
+			TradeId: ptr(r.TradeID), ChangeAmount: ptr(r.Amount.Abs().StringFixed(2)),
+			BalanceAfterChange: ptr(r.BalanceAfter.StringFixed(2)), RevenueExpenseType: ptr(inOut(r.Amount)),
+			BillCycle: ptr(r.Time.In(cst).Format("2006-01")), AccountName: ptr(cu.AccountName),
+		})
+	}
+	return model.ListCustomerAccountChangeRecordsResponse{TotalCount: ptr(int32(total)), Currency: ptr(currencyCNY), Records: &out}, nil
+}

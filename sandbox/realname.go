@@ -1,0 +1,369 @@
+package sandbox
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
+)
+
+// Real-name authentication: a partner submits a personal or enterprise
+// authentication (or an individual → enterprise change) for one of its own
+// customers (another partner's customer → 400 CBC.99000035). Every
+// submission goes to manual review (is_review 1): the customer's
+// verified_status is 0 (in review) until Options.ReviewDelay has passed on
+// the sandbox clock, then 2 (verified) or 1 (rejected).
+//
+// The review outcome is decided at submission by these deterministic rules;
+// a submission is rejected, with the opinion shown by
+// ShowRealnameAuthenticationReviewResult, when:
+//
+//   - the person's or company's name contains "reject" or "test"
+//     (case-insensitive) — 提交的名称与证件不一致;
+//   - an 18-character resident id number (verified_type 9 or 10, and the
+//     legal person's legel_id_number) fails the GB 11643 check digit
+//     (ISO 7064 MOD 11-2) — 证件号码校验失败;
+//   - an enterprise business licence number (certificate_type 0) of 18
+//     characters fails the GB 32100 unified social credit code check —
+//     统一社会信用代码校验失败.
+//
+// Everything else is approved; an approved enterprise (or change) makes the
+// customer an enterprise customer (customer_type 1), a personal one an
+// individual (0). Malformed requests (missing fields, wrong enums, files
+// that are not jpg/jpeg/bmp/png/gif/pdf) are 400 CBC.0100, as is a
+// submission while a review is in progress or for a customer that is
+// already verified (a change needs a verified individual).
+
+var personalVerifiedTypes = map[int32]bool{3: true, 5: true, 6: true, 9: true, 10: true}
+var enterpriseCertTypes = map[int32]bool{0: true, 1: true, 2: true, 3: true, 4: true, 99: true}
+
+// settleReviews applies every review whose delay has passed to its
+// customer's verified status. Callers hold st.mu. sandbox-core's customer
+// listings call it before reading Customer.VerifiedStatus.
+func (st *State) settleReviews() {
+	if len(st.reviews) == 0 {
+		return
+	}
+	now := st.now()
+	for _, rv := range st.reviews {
+		if rv.Done || now.Before(rv.CompletesAt) {
+			continue
+		}
+		rv.Done = true
+		c := st.customerByID[rv.CustomerID]
+		if c == nil {
+			continue
+		}
+		if rv.Approve {
+			c.VerifiedStatus = 2
+			c.CustomerType = rv.CustomerType
+			if rv.Name != "" {
+				c.Name = rv.Name
+			}
+		} else if rv.Kind == "change" {
+			c.VerifiedStatus = 2 // still a verified individual
+		} else {
+			c.VerifiedStatus = 1
+		}
+	}
+}
+
+// realnameCustomer resolves the partner's own customer for a submission.
+func (st *State) realnameCustomer(p *Partner, id string) (*Customer, error) {
+	if id == "" {
+		return nil, badParam("customer_id is required")
+	}
+	c := st.customerByID[id]
+	if c == nil || c.PartnerID != p.ID {
+		return nil, errf(http.StatusBadRequest, "CBC.99000035", "the customer is not your sub-customer")
+	}
+	return c, nil
+}
+
+func checkFiles(urls []string, min int) error {
+	if len(urls) < min {
+		return badParam("verified_file_url needs at least %d files", min)
+	}
+	for _, u := range urls {
+		l := strings.ToLower(u)
+		ok := false
+		for _, ext := range []string{".jpg", ".jpeg", ".bmp", ".png", ".gif", ".pdf"} {
+			ok = ok || strings.HasSuffix(l, ext)
+		}
+		if !ok {
+			return badParam("verified_file_url %q must be a jpg, jpeg, bmp, png, gif or pdf file", u)
+		}
+	}
+	return nil
+}
+
+func nameRejected(name string) bool {
+	l := strings.ToLower(name)
+	return strings.Contains(l, "reject") || strings.Contains(l, "test")
+}
+
+// validResidentID checks an 18-character Chinese resident id number: 17
+// digits and the ISO 7064 MOD 11-2 check character (0-9 or X).
+func validResidentID(id string) bool {
+	if len(id) != 18 {
+		return false
+	}
+	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+	sum := 0
+	for i := 0; i < 17; i++ {
+		d := id[i]
+		if d < '0' || d > '9' {
+			return false
+		}
+		sum += int(d-'0') * weights[i]
+	}
+	return id[17] == "10X98765432"[sum%11] || (id[17] == 'x' && sum%11 == 2)
+}
+
+// validCreditCode checks an 18-character unified social credit code (GB
+// 32100-2015): base-31 characters and a MOD 31 check character.
+func validCreditCode(code string) bool {
+	const chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+	weights := [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
+	code = strings.ToUpper(code)
+	if len(code) != 18 {
+		return false
+	}
+	sum := 0
+	for i := 0; i < 17; i++ {
+		v := strings.IndexByte(chars, code[i])
+		if v < 0 {
+			return false
+		}
+		sum += v * weights[i]
+	}
+	chk := (31 - sum%31) % 31
+	return code[17] == chars[chk]
+}
+
+func allDigitsOrSymbols(s string) bool {
+	for _, r := range s {
+		if r > 127 || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// submitReview records a review and puts the customer in review. Callers
+// hold st.mu.
+func (st *State) submitReview(c *Customer, kind, name, number string, approve bool, opinion string, custType int32) {
+	now := st.now()
+	st.reviews[c.ID] = &RealnameReview{
+		CustomerID:   c.ID,
+		Kind:         kind,
+		Name:         name,
+		Number:       number,
+		Submitted:    now,
+		CompletesAt:  now.Add(st.opts.ReviewDelay),
+		Approve:      approve,
+		Opinion:      opinion,
+		CustomerType: custType,
+	}
+	c.VerifiedStatus = 0
+}
+
+// checkSubmittable refuses a submission while a review is in progress or
+// once the customer is verified (unless change is set: an individual →
+// enterprise change needs a verified individual).
+func (st *State) checkSubmittable(c *Customer, change bool) error {
+	st.settleReviews()
+	if rv := st.reviews[c.ID]; rv != nil && !rv.Done {
+		return badParam("a real-name authentication of this customer is under review")
+	}
+	if change {
+		if c.VerifiedStatus != 2 || c.CustomerType != 0 {
+			return badParam("only a verified individual customer can change to an enterprise authentication")
+		}
+		return nil
+	}
+	if c.VerifiedStatus == 2 {
+		return badParam("the customer has already completed real-name authentication")
+	}
+	return nil
+}
+
+// CreatePersonalRealnameAuth: POST /v2/customers/realname-auths/individual
+// (partner). identify_type 0 (id document: verified_type 3/5/6/9/10 and 3
+// files) or 4 (bank card: bank_card_info and 1 face photo).
+func (s *Sandbox) createPersonalRealnameAuth(c *call) (any, error) {
+	var req model.ApplyIndividualRealnameAuthsReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(req.Name) == "" || req.VerifiedNumber == "" || req.XaccountType == "" {
+		return nil, badParam("name, verified_number and xaccount_type are required")
+	}
+	if req.ChangeType != nil && *req.ChangeType != -1 {
+		return nil, badParam("change_type must be -1")
+	}
+	approve, opinion := true, ""
+	switch req.IdentifyType {
+	case 0:
+		if req.VerifiedType == nil || !personalVerifiedTypes[*req.VerifiedType] {
+			return nil, badParam("verified_type must be 3, 5, 6, 9 or 10")
+		}
+		if err := checkFiles(req.VerifiedFileUrl, 3); err != nil {
+			return nil, err
+		}
+		if (*req.VerifiedType == 9 || *req.VerifiedType == 10) && !validResidentID(req.VerifiedNumber) {
+			approve, opinion = false, "证件号码校验失败"
+		}
+	case 4:
+		if req.BankCardInfo == nil || req.BankCardInfo.BankAccount == "" || req.BankCardInfo.Mobile == "" {
+			return nil, badParam("bank_card_info is required for bank card authentication")
+		}
+		if err := checkFiles(req.VerifiedFileUrl, 1); err != nil {
+			return nil, err
+		}
+		if len(req.VerifiedNumber) == 18 && !validResidentID(req.VerifiedNumber) {
+			approve, opinion = false, "证件号码校验失败"
+		}
+	default:
+		return nil, badParam("identify_type must be 0 or 4")
+	}
+	if nameRejected(req.Name) {
+		approve, opinion = false, "提交的名称与证件不一致"
+	}
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	cu, err := st.realnameCustomer(c.who.Partner, req.CustomerId)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.checkSubmittable(cu, false); err != nil {
+		return nil, err
+	}
+	st.submitReview(cu, "personal", req.Name, req.VerifiedNumber, approve, opinion, 0)
+	return &model.CreatePersonalRealnameAuthResponse{IsReview: ptr(int32(1))}, nil
+}
+
+// enterpriseOutcome validates and judges an enterprise submission.
+func enterpriseOutcome(identify int32, certType *int32, files []string, corp, number, xType string, person *model.EnterprisePersonNew) (bool, string, error) {
+	if identify != 1 {
+		return false, "", badParam("identify_type must be 1")
+	}
+	if certType != nil && !enterpriseCertTypes[*certType] {
+		return false, "", badParam("certificate_type must be 0-4 or 99")
+	}
+	if strings.TrimSpace(corp) == "" || allDigitsOrSymbols(corp) {
+		return false, "", badParam("corp_name must not be empty or only digits, symbols and spaces")
+	}
+	if number == "" || xType == "" {
+		return false, "", badParam("verified_number and xaccount_type are required")
+	}
+	min := 1
+	if person != nil {
+		if person.LegelName == "" || person.LegelIdNumber == "" {
+			return false, "", badParam("enterprise_person needs legel_name and legel_id_number")
+		}
+		if person.CertifierRole != nil && *person.CertifierRole != "legalPerson" {
+			return false, "", badParam("certifier_role must be legalPerson")
+		}
+		min = 3
+	}
+	if err := checkFiles(files, min); err != nil {
+		return false, "", err
+	}
+	switch {
+	case nameRejected(corp):
+		return false, "提交的名称与证件不一致", nil
+	case (certType == nil || *certType == 0) && len(number) == 18 && !validCreditCode(number):
+		return false, "统一社会信用代码校验失败", nil
+	case person != nil && !validResidentID(person.LegelIdNumber):
+		return false, "证件号码校验失败", nil
+	case person != nil && nameRejected(person.LegelName):
+		return false, "提交的名称与证件不一致", nil
+	}
+	return true, "", nil
+}
+
+// CreateEnterpriseRealnameAuthentication: POST /v2/customers/realname-auths/enterprise
+// (partner).
+func (s *Sandbox) createEnterpriseRealnameAuthentication(c *call) (any, error) {
+	var req model.ApplyEnterpriseRealnameAuthsReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	approve, opinion, err := enterpriseOutcome(req.IdentifyType, req.CertificateType, req.VerifiedFileUrl, req.CorpName, req.VerifiedNumber, req.XaccountType, req.EnterprisePerson)
+	if err != nil {
+		return nil, err
+	}
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	cu, err := st.realnameCustomer(c.who.Partner, req.CustomerId)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.checkSubmittable(cu, false); err != nil {
+		return nil, err
+	}
+	st.submitReview(cu, "enterprise", req.CorpName, req.VerifiedNumber, approve, opinion, 1)
+	return &model.CreateEnterpriseRealnameAuthenticationResponse{IsReview: ptr(int32(1))}, nil
+}
+
+// ChangeEnterpriseRealnameAuthentication: PUT /v2/customers/realname-auths/enterprise
+// (partner): change_type 1, a verified individual becomes an enterprise.
+// While the change is reviewed the customer reads as in review (0); a
+// rejected change leaves it a verified individual (2), the review result
+// reporting the rejection.
+func (s *Sandbox) changeEnterpriseRealnameAuthentication(c *call) (any, error) {
+	var req model.ChangeEnterpriseRealnameAuthsReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if req.ChangeType != 1 {
+		return nil, badParam("change_type must be 1")
+	}
+	approve, opinion, err := enterpriseOutcome(req.IdentifyType, req.CertificateType, req.VerifiedFileUrl, req.CorpName, req.VerifiedNumber, req.XaccountType, req.EnterprisePerson)
+	if err != nil {
+		return nil, err
+	}
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	cu, err := st.realnameCustomer(c.who.Partner, req.CustomerId)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.checkSubmittable(cu, true); err != nil {
+		return nil, err
+	}
+	st.submitReview(cu, "change", req.CorpName, req.VerifiedNumber, approve, opinion, 1)
+	return &model.ChangeEnterpriseRealnameAuthenticationResponse{IsReview: ptr(int32(1))}, nil
+}
+
+// ShowRealnameAuthenticationReviewResult: GET /v2/customers/realname-auths/result
+// (partner). review_result 0 in review, 1 rejected (with opinion), 2
+// approved; an empty body when nothing was ever submitted.
+func (s *Sandbox) showRealnameAuthenticationReviewResult(c *call) (any, error) {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	cu, err := st.realnameCustomer(c.who.Partner, c.q("customer_id"))
+	if err != nil {
+		return nil, err
+	}
+	st.settleReviews()
+	rv := st.reviews[cu.ID]
+	if rv == nil {
+		return &model.ShowRealnameAuthenticationReviewResultResponse{}, nil
+	}
+	resp := &model.ShowRealnameAuthenticationReviewResultResponse{ReviewResult: ptr(int32(0))}
+	if rv.Done {
+		if rv.Approve {
+			resp.ReviewResult = ptr(int32(2))
+		} else {
+			resp.ReviewResult = ptr(int32(1))
+			resp.Opinion = ptr(rv.Opinion)
+		}
+	}
+	return resp, nil
+}

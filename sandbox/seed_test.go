@@ -1,0 +1,152 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+func TestSeedDeterministicAndManifest(t *testing.T) {
+	epoch := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	a, err := New(Options{Seed: 42, Customers: 200, Epoch: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := New(Options{Seed: 42, Customers: 200, Epoch: epoch})
+	c, _ := New(Options{Seed: 43, Customers: 200, Epoch: epoch})
+	ma, mb, mc := a.Manifest("http://x"), b.Manifest("http://x"), c.Manifest("http://x")
+	if !reflect.DeepEqual(ma, mb) {
+		t.Fatal("same seed, different manifests")
+	}
+	if reflect.DeepEqual(ma, mc) {
+		t.Fatal("different seeds, same manifest")
+	}
+	ja, _ := json.Marshal(a.state.customers)
+	jb, _ := json.Marshal(b.state.customers)
+	if string(ja) != string(jb) {
+		t.Fatal("same seed, different customers")
+	}
+	if len(a.state.customers) != 200 {
+		t.Fatalf("customers %d", len(a.state.customers))
+	}
+
+	// Manifest shape.
+	kinds := []string{KindTier1, KindTier2, KindTier2, KindProvider}
+	if len(ma.Partners) != 4 || ma.Endpoint != "http://x" || ma.IAMEndpoint != "http://x" || len(ma.Customers) > 20 || len(ma.Customers) < 8 {
+		t.Fatalf("manifest %+v", ma)
+	}
+	st := a.state
+	for i, p := range ma.Partners {
+		if p.Kind != kinds[i] || len(p.AK) != 20 || len(p.SK) != 40 || p.AgencyName == "" || len(p.ID) != 32 {
+			t.Fatalf("partner %d %+v", i, p)
+		}
+		if (p.Kind == KindTier2) != (p.ParentID == ma.Partners[0].ID) {
+			t.Fatalf("parent of %+v", p)
+		}
+		// Showcase: resale, positive balance, quota >= 1000, direct customers.
+		show := showcaseOf(ma, p.ID)
+		cu := st.customerByID[show.ID]
+		if cu.PartnerID != p.ID || cu.AssociationType != "2" || !cu.Balance.IsPositive() || show.AssociationType != "2" {
+			t.Fatalf("showcase of %s: %+v", p.Kind, cu)
+		}
+		pendingOrders := 0
+		for _, o := range st.ordersByCustomer[cu.ID] {
+			if o.Status == 6 {
+				pendingOrders++
+			}
+		}
+		mainWithChild := false
+		for _, r := range st.resByCustomer[cu.ID] {
+			if r.IsMain && r.Status == 2 && len(r.Children) > 0 {
+				mainWithChild = true
+			}
+		}
+		if pendingOrders < 2 || !mainWithChild || len(st.onDemand[cu.ID]) == 0 || len(st.packages[cu.ID]) == 0 {
+			t.Fatalf("showcase of %s: pending orders %d, main+child %v, on-demand %d, packages %d",
+				p.Kind, pendingOrders, mainWithChild, len(st.onDemand[cu.ID]), len(st.packages[cu.ID]))
+		}
+		if len(st.customersByPartner[p.ID]) < 2 {
+			t.Fatalf("%s has too few customers", p.Kind)
+		}
+		ok := false
+		for _, q := range st.quotas {
+			if q.OwnerID == p.ID && q.Status == 0 && q.Balance.GreaterThanOrEqual(decimal.NewFromInt(1000)) {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Fatalf("%s has no active quota >= 1000", p.Kind)
+		}
+	}
+	for _, mc := range ma.Customers {
+		if st.customerByID[mc.ID].PartnerID != mc.PartnerID {
+			t.Fatalf("manifest partner_id of %s", mc.ID)
+		}
+	}
+	// Both association types, coupons, child quotas, records.
+	types := map[string]int{}
+	for _, cu := range st.customers {
+		types[cu.AssociationType]++
+	}
+	children := 0
+	for _, q := range st.quotas {
+		if q.ParentQuotaID != "" {
+			children++
+		}
+	}
+	if types["1"] == 0 || types["2"] == 0 || len(st.coupons) == 0 || children != 2 || len(st.adjustRecords) == 0 ||
+		len(st.couponRecords) != len(st.coupons) || len(st.quotaRecords) != 2 || len(st.partnerChanges) == 0 || len(st.customerChanges) == 0 {
+		t.Fatalf("dataset: types %v coupons %d children %d records %d/%d/%d", types, len(st.coupons), children,
+			len(st.adjustRecords), len(st.couponRecords), len(st.quotaRecords))
+	}
+	// Records are consistent with balances: a customer's last change record
+	// carries its balance; partner change records chain.
+	last := map[string]decimal.Decimal{}
+	for _, r := range st.customerChanges {
+		last[r.OwnerID] = r.BalanceAfter
+	}
+	for _, cu := range st.customers {
+		if b, ok := last[cu.ID]; ok && !b.Equal(cu.Balance) {
+			t.Fatalf("customer %s balance %s, last record %s", cu.ID, cu.Balance, b)
+		}
+	}
+	plast := map[string]decimal.Decimal{}
+	for _, r := range st.partnerChanges {
+		if prev, ok := plast[r.OwnerID]; ok && !prev.Add(r.Amount).Equal(r.BalanceAfter) {
+			t.Fatalf("partner record chain broken at %s", r.ID)
+		}
+		plast[r.OwnerID] = r.BalanceAfter
+	}
+	for _, p := range st.partners {
+		if b, ok := plast[p.ID]; ok && !b.Equal(p.Balance) {
+			t.Fatalf("partner %s balance %s, last record %s", p.AccountName, p.Balance, b)
+		}
+	}
+	money, quota := st.totals()
+	if !money.Equal(st.seedMoney) || !quota.Equal(st.seedQuota) {
+		t.Fatal("seed totals")
+	}
+}
+
+// TestNew10000 is a sanity bound (generous against shared CI cores); the
+// real number comes from BenchmarkNew10000 (commerce_bench_test.go).
+func TestNew10000(t *testing.T) {
+	start := time.Now()
+	sb, err := New(Options{Seed: 1, Customers: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := time.Since(start)
+	t.Logf("New(10000 customers) took %v", d)
+	if d > 5*time.Second {
+		t.Fatalf("New(10000) took %v", d)
+	}
+	if len(sb.state.customers) != 10000 || len(sb.Manifest("http://x").Customers) != 20 {
+		t.Fatal("dataset size")
+	}
+}
+
+// BenchmarkNew10000 lives in commerce_bench_test.go.
