@@ -1,0 +1,72 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Code is a stable error code clients can switch on; it is what the GraphQL
+// error presenter puts in extensions.code.
+type Code string
+
+// The few codes the gateway ever reports.
+const (
+	CodeUnauthenticated     Code = "UNAUTHENTICATED"
+	CodeForbidden           Code = "FORBIDDEN"
+	CodeNotFound            Code = "NOT_FOUND"
+	CodeBadUserInput        Code = "BAD_USER_INPUT"
+	CodeUpstreamError       Code = "UPSTREAM_ERROR"
+	CodeUpstreamUnavailable Code = "UPSTREAM_UNAVAILABLE"
+	CodeInternal            Code = "INTERNAL"
+)
+
+// Error is the one error type of the gateway. Message is safe to show to a
+// client; Err (the cause) is for logs only.
+type Error struct {
+	Code         Code
+	Message      string
+	UpstreamCode string // e.g. CBC.0100, when the upstream answered
+	RequestID    string // the upstream's X-Request-Id, when it answered
+	Op           string // the upstream operation, for logs
+	Err          error
+}
+
+func (e *Error) Error() string {
+	s := string(e.Code) + ": " + e.Message
+	if e.UpstreamCode != "" {
+		s += " (" + e.UpstreamCode + ")"
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with a client-safe message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err: the Code of an *Error found in its chain,
+// UPSTREAM_UNAVAILABLE for context errors, INTERNAL for anything else.
+func ErrorCode(err error) Code {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return CodeUpstreamUnavailable
+	}
+	return CodeInternal
+}
+
+// NotFound is the answer for anything that does not exist or is not the
+// caller's: the two are indistinguishable on purpose.
+func NotFound(what string) *Error {
+	return Errorf(CodeNotFound, "%s not found", what)
+}

@@ -1,0 +1,88 @@
+package resolvers_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"testing"
+
+	"partnergraph/gateway/auth"
+)
+
+const customersQuery = `query($n: Int) { customers(first: $n) { totalCount edges { node { id customerId
+  balance { available { amount currency } debt { amount } } newCustomerTag { value } } } } }`
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// A page of N customers with balance and tag costs 1 list + ceil(N/100)
+// balance calls + ceil(N/200) tag calls, whatever N.
+func TestBatchingCustomers(t *testing.T) {
+	e := MustEnv(t, 600)
+	tok := MustToken(t, auth.Principal{Subject: "t", Role: auth.RolePartner, PartnerID: e.tier1.ID})
+	for _, n := range []int{10, 100} {
+		t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
+			e.resetStats(t)
+			r := e.query(t, tok, customersQuery, map[string]any{"n": n})
+			if len(r.Errors) > 0 {
+				t.Fatalf("errors: %+v", r.Errors)
+			}
+			var c struct {
+				TotalCount int
+				Edges      []struct{ Node map[string]any }
+			}
+			if err := json.Unmarshal(r.Data["customers"], &c); err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Edges) != n {
+				t.Fatalf("got %d customers, want %d (total %d)", len(c.Edges), n, c.TotalCount)
+			}
+			got := e.stats(t)
+			want := map[string]int{"ListSubCustomers": 1, "ListCustomersBalancesDetail": ceilDiv(n, 100), "ListSubCustomerNewTag": ceilDiv(n, 200)}
+			if !maps.Equal(got, want) {
+				t.Fatalf("upstream calls: got %v, want %v", got, want)
+			}
+		})
+	}
+	t.Run("SameKeysDeduplicated", func(t *testing.T) {
+		e.resetStats(t)
+		q := `{ a: customers(first: 10) { edges { node { balance { debt { amount } } newCustomerTag { value } } } }
+		        b: customers(first: 10) { edges { node { balance { available { amount } } newCustomerTag { value } } } } }`
+		if r := e.query(t, tok, q, nil); len(r.Errors) > 0 {
+			t.Fatalf("errors: %+v", r.Errors)
+		}
+		got := e.stats(t)
+		want := map[string]int{"ListSubCustomers": 2, "ListCustomersBalancesDetail": 1, "ListSubCustomerNewTag": 1}
+		if !maps.Equal(got, want) {
+			t.Fatalf("upstream calls: got %v, want %v", got, want)
+		}
+	})
+}
+
+// Resellers with funds and quotas: 1 list + 1 issued-quota call for the
+// page; funds cost one call per reseller because the upstream's
+// ListPartnerBalances takes a single indirect_partner_id (no batch form).
+func TestBatchingResellers(t *testing.T) {
+	e := MustEnv(t, 60)
+	tok := MustToken(t, auth.Principal{Subject: "t", Role: auth.RolePartner, PartnerID: e.tier1.ID})
+	e.resetStats(t)
+	r := e.query(t, tok, `{ resellers(first: 50) { totalCount edges { node { resellerId
+		funds { accountType amount { amount currency } } couponQuotas { quotaId balance { amount } } } } } }`, nil)
+	if len(r.Errors) > 0 {
+		t.Fatalf("errors: %+v", r.Errors)
+	}
+	var c struct {
+		TotalCount int
+		Edges      []struct{ Node struct{ ResellerID string } }
+	}
+	if err := json.Unmarshal(r.Data["resellers"], &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Edges) == 0 {
+		t.Fatal("no resellers")
+	}
+	got := e.stats(t)
+	want := map[string]int{"ListIndirectPartners": 1, "ListPartnerBalances": len(c.Edges), "ListIssuedCouponQuotas": 1}
+	if !maps.Equal(got, want) {
+		t.Fatalf("upstream calls: got %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,132 @@
+package resolvers
+
+import (
+	"partnergraph/gateway"
+	"partnergraph/gateway/loader"
+	"partnergraph/graph/model"
+)
+
+func opt(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func money(m gateway.Money) *model.Money {
+	return &model.Money{Amount: m.Amount, Currency: m.Currency}
+}
+
+func optMoney(m *gateway.Money) *model.Money {
+	if m == nil {
+		return nil
+	}
+	return money(*m)
+}
+
+func pageInfo(p gateway.Page, n, total int) *model.PageInfo {
+	pi := &model.PageInfo{HasPreviousPage: p.Offset > 0, HasNextPage: p.Offset+n < total}
+	if n > 0 {
+		pi.StartCursor, pi.EndCursor = opt(cursor(p.Offset)), opt(cursor(p.Offset+n-1))
+	}
+	return pi
+}
+
+var associationTypes = map[string]model.AssociationType{"1": model.AssociationTypeConsultant, "2": model.AssociationTypeResale}
+
+func associationCode(t *model.AssociationType) string {
+	if t == nil {
+		return ""
+	}
+	for k, v := range associationTypes {
+		if v == *t {
+			return k
+		}
+	}
+	return ""
+}
+
+var realNameStatuses = map[string]model.RealNameStatus{
+	"-1": model.RealNameStatusUnverified, "0": model.RealNameStatusInReview, "1": model.RealNameStatusFailed, "2": model.RealNameStatusVerified,
+}
+
+func customer(s gateway.Scope, c gateway.Customer, p *loader.Page) *model.Customer {
+	m := &model.Customer{
+		ID: globalID("Customer", s, c.ID), CustomerID: c.ID, AccountName: c.AccountName, Name: opt(c.Name),
+		AssociatedOn: opt(c.AssociatedOn), Label: opt(c.Label), Level: opt(c.Level),
+		Contact: &model.Contact{Telephone: opt(c.Telephone), Email: opt(c.Email), CountryCode: opt(c.CountryCode)},
+		Frozen:  c.Frozen, RealNameStatus: model.RealNameStatusUnknown, Scope: s, Page: p,
+	}
+	if t, ok := associationTypes[c.AssociationType]; ok {
+		m.AssociationType = &t
+	}
+	if st, ok := realNameStatuses[c.VerifiedStatus]; ok {
+		m.RealNameStatus = st
+	}
+	return m
+}
+
+func customerConnection(s gateway.Scope, p gateway.Page, l gateway.CustomerList) *model.CustomerConnection {
+	ids := make([]string, len(l.Customers))
+	for i, c := range l.Customers {
+		ids[i] = c.ID
+	}
+	pg := loader.NewPage(s, ids)
+	conn := &model.CustomerConnection{Edges: make([]*model.CustomerEdge, len(l.Customers)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Customers), l.Total)}
+	for i, c := range l.Customers {
+		conn.Edges[i] = &model.CustomerEdge{Cursor: cursor(p.Offset + i), Node: customer(s, c, pg)}
+	}
+	return conn
+}
+
+func reseller(tier1 gateway.Scope, r gateway.Reseller, p *loader.Page) *model.Reseller {
+	s := gateway.Scope{Account: tier1.Account, Indirect: r.ID}
+	return &model.Reseller{
+		ID: globalID("Reseller", s, r.ID), ResellerID: r.ID, AccountName: opt(r.AccountName), Name: opt(r.Name),
+		Email: opt(r.Email), MobilePhone: opt(r.MobilePhone), AssociatedOn: opt(r.AssociatedOn),
+		AccountManagerName: opt(r.AccountManagerName), Scope: s, Page: p,
+	}
+}
+
+var accountTypes = map[int]model.AccountType{1: model.AccountTypeBalance, 2: model.AccountTypeCredit, 5: model.AccountTypeBonus, 7: model.AccountTypeDeposit, 8: model.AccountTypeAllocatable}
+
+func funds(fs []gateway.Fund) []*model.Fund {
+	out := make([]*model.Fund, len(fs))
+	for i, f := range fs {
+		t, ok := accountTypes[f.AccountType]
+		if !ok {
+			t = model.AccountTypeOther
+		}
+		out[i] = &model.Fund{AccountID: f.AccountID, AccountType: t, Amount: money(f.Amount), DesignatedAmount: optMoney(f.DesignatedAmount), CreditAmount: optMoney(f.CreditAmount), Memo: opt(f.Memo)}
+	}
+	return out
+}
+
+func quota(s gateway.Scope, q gateway.Quota) *model.CouponQuota {
+	m := &model.CouponQuota{
+		ID: globalID("CouponQuota", s, q.ID), QuotaID: q.ID, Value: optMoney(q.Value), Balance: optMoney(q.Balance), Status: q.Status,
+		EffectiveTime: opt(q.EffectiveTime), ExpireTime: opt(q.ExpireTime), CreateTime: opt(q.CreateTime),
+		ParentQuotaID: opt(q.ParentQuotaID), ResellerID: opt(q.ResellerID), Scope: s,
+	}
+	t := model.QuotaTypeVoucher
+	if q.Type == 1 {
+		t = model.QuotaTypeCash
+	}
+	m.QuotaType = &t
+	return m
+}
+
+func kind(k gateway.Kind) model.PartnerKind {
+	switch k {
+	case gateway.KindTier1:
+		return model.PartnerKindTier1Distributor
+	case gateway.KindTier2:
+		return model.PartnerKindTier2Reseller
+	}
+	return model.PartnerKindSolutionProvider
+}
+
+func partner(a gateway.Account) *model.Partner {
+	s := gateway.Scope{Account: a.ID}
+	return &model.Partner{ID: globalID("Partner", s, a.ID), PartnerID: a.ID, Name: opt(a.Name), Kind: kind(a.Kind), Scope: s}
+}

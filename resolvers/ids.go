@@ -1,0 +1,62 @@
+package resolvers
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+
+	"partnergraph/gateway"
+)
+
+// Global IDs are opaque to clients: base64url of "Type:account:indirect:id".
+// They carry the scope the object was read under; node(id:) checks the
+// caller may use that scope before asking the upstream.
+
+func globalID(typ string, s gateway.Scope, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + s.Account + ":" + s.Indirect + ":" + id))
+}
+
+func parseGlobalID(gid string) (typ string, s gateway.Scope, id string, ok bool) {
+	b, err := base64.RawURLEncoding.DecodeString(gid)
+	if err != nil {
+		return "", gateway.Scope{}, "", false
+	}
+	parts := strings.SplitN(string(b), ":", 4)
+	if len(parts) != 4 || parts[0] == "" || parts[3] == "" {
+		return "", gateway.Scope{}, "", false
+	}
+	return parts[0], gateway.Scope{Account: parts[1], Indirect: parts[2]}, parts[3], true
+}
+
+// Cursors are opaque too: base64url of "o:<offset>", mapped onto the
+// upstream's offset/limit.
+
+const (
+	defaultFirst = 20
+	maxFirst     = 100
+)
+
+func cursor(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset)))
+}
+
+// window turns first/after into an upstream offset/limit.
+func window(first *int, after *string) (gateway.Page, error) {
+	p := gateway.Page{Limit: defaultFirst}
+	if first != nil {
+		if *first < 1 || *first > maxFirst {
+			return p, gateway.Errorf(gateway.CodeBadUserInput, "first must be between 1 and %d", maxFirst)
+		}
+		p.Limit = *first
+	}
+	if after != nil && *after != "" {
+		b, err := base64.RawURLEncoding.DecodeString(*after)
+		s, found := strings.CutPrefix(string(b), "o:")
+		n, err2 := strconv.Atoi(s)
+		if err != nil || !found || err2 != nil || n < 0 {
+			return p, gateway.Errorf(gateway.CodeBadUserInput, "after is not a cursor from this API")
+		}
+		p.Offset = n + 1
+	}
+	return p, nil
+}

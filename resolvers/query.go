@@ -1,0 +1,346 @@
+package resolvers
+
+import (
+	"context"
+	"time"
+
+	"partnergraph/gateway"
+	"partnergraph/gateway/auth"
+	"partnergraph/gateway/loader"
+	"partnergraph/graph/model"
+)
+
+// upstreamDate turns a YYYY-MM-DD filter into the upstream's UTC time form.
+func upstreamDate(field string, v *string, endOfDay bool) (string, error) {
+	if v == nil || *v == "" {
+		return "", nil
+	}
+	d, err := time.Parse(time.DateOnly, *v)
+	if err != nil {
+		return "", gateway.Errorf(gateway.CodeBadUserInput, "%s must be a date like 2026-01-31", field)
+	}
+	if endOfDay {
+		d = d.Add(24*time.Hour - time.Second)
+	}
+	return d.UTC().Format("2006-01-02T15:04:05Z"), nil
+}
+
+func customerQuery(p gateway.Page, f *model.CustomerFilter, only string) (gateway.CustomerQuery, error) {
+	q := gateway.CustomerQuery{Page: p, CustomerID: only}
+	if f == nil {
+		return q, nil
+	}
+	var err error
+	if q.AssociatedFrom, err = upstreamDate("filter.associatedFrom", f.AssociatedFrom, false); err != nil {
+		return q, err
+	}
+	if q.AssociatedTo, err = upstreamDate("filter.associatedTo", f.AssociatedTo, true); err != nil {
+		return q, err
+	}
+	if q.AssociatedFrom != "" && q.AssociatedTo != "" && q.AssociatedFrom > q.AssociatedTo {
+		return q, gateway.Errorf(gateway.CodeBadUserInput, "filter.associatedFrom is after filter.associatedTo")
+	}
+	if f.Name != nil {
+		q.Name = *f.Name
+	}
+	if f.Label != nil {
+		q.Label = *f.Label
+	}
+	q.AssociationType = associationCode(f.AssociationType)
+	return q, nil
+}
+
+// listCustomers pages the customers of scope s; only, when set, narrows the
+// list to that one customer (a customer principal).
+func (r *Resolver) listCustomers(ctx context.Context, s gateway.Scope, first *int, after *string, f *model.CustomerFilter, only string) (*model.CustomerConnection, error) {
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	q, err := customerQuery(p, f, only)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.Up.ListCustomers(ctx, s, q)
+	if err != nil {
+		return nil, err
+	}
+	if only != "" { // never trust a filter to be applied upstream
+		kept := l.Customers[:0]
+		for _, c := range l.Customers {
+			if c.ID == only {
+				kept = append(kept, c)
+			}
+		}
+		l.Customers, l.Total = kept, len(kept)
+	}
+	return customerConnection(s, p, l), nil
+}
+
+// fetchCustomer reads one customer of scope s, or NOT_FOUND.
+func (r *Resolver) fetchCustomer(ctx context.Context, s gateway.Scope, id string) (*model.Customer, error) {
+	l, err := r.Up.ListCustomers(ctx, s, gateway.CustomerQuery{Page: gateway.Page{Limit: 1}, CustomerID: id})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range l.Customers {
+		if c.ID == id {
+			return customer(s, c, nil), nil
+		}
+	}
+	return nil, gateway.NotFound("customer")
+}
+
+func (r *Resolver) listResellers(ctx context.Context, first *int, after *string, accountName *string) (*model.ResellerConnection, error) {
+	pr, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if pr.Role != auth.RolePartner {
+		return nil, forbidden("resellers")
+	}
+	a, err := r.partnerAccount(pr)
+	if err != nil {
+		return nil, err
+	}
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != gateway.KindTier1 { // a solution provider has no resellers
+		return &model.ResellerConnection{Edges: []*model.ResellerEdge{}, PageInfo: pageInfo(p, 0, 0)}, nil
+	}
+	name := ""
+	if accountName != nil {
+		name = *accountName
+	}
+	s := gateway.Scope{Account: a.ID}
+	l, err := r.Up.ListResellers(ctx, s, p, name, "")
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(l.Resellers))
+	for i, rs := range l.Resellers {
+		ids[i] = rs.ID
+		r.resellerParent.Store(rs.ID, a.ID)
+	}
+	pg := loader.NewPage(s, ids)
+	conn := &model.ResellerConnection{Edges: make([]*model.ResellerEdge, len(l.Resellers)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Resellers), l.Total)}
+	for i, rs := range l.Resellers {
+		conn.Edges[i] = &model.ResellerEdge{Cursor: cursor(p.Offset + i), Node: reseller(s, rs, pg)}
+	}
+	return conn, nil
+}
+
+// fetchReseller reads the reseller addressed by s (tier-1 keys + id).
+func (r *Resolver) fetchReseller(ctx context.Context, s gateway.Scope) (*model.Reseller, error) {
+	l, err := r.Up.ListResellers(ctx, gateway.Scope{Account: s.Account}, gateway.Page{Limit: 1}, "", s.Indirect)
+	if err != nil {
+		return nil, err
+	}
+	for _, rs := range l.Resellers {
+		if rs.ID == s.Indirect {
+			return reseller(gateway.Scope{Account: s.Account}, rs, nil), nil
+		}
+	}
+	return nil, gateway.NotFound("reseller")
+}
+
+// node resolves a global ID after checking the caller may use its scope.
+func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	typ, s, id, ok := parseGlobalID(gid)
+	if !ok {
+		return nil, gateway.NotFound("node")
+	}
+	switch typ {
+	case "Customer":
+		if !r.canUse(ctx, p, s, id) {
+			return nil, gateway.NotFound("node")
+		}
+		c, err := r.fetchCustomer(ctx, s, id)
+		if err != nil && gateway.ErrorCode(err) == gateway.CodeNotFound {
+			return nil, gateway.NotFound("node")
+		}
+		return c, err
+	case "Reseller":
+		if s.Indirect != id || p.Role == auth.RoleCustomer || !r.canUse(ctx, p, s, "") {
+			return nil, gateway.NotFound("node")
+		}
+		rs, err := r.fetchReseller(ctx, s)
+		if err != nil && gateway.ErrorCode(err) == gateway.CodeNotFound {
+			return nil, gateway.NotFound("node")
+		}
+		return rs, err
+	case "Partner":
+		if p.Role != auth.RolePartner || s.Indirect != "" || s.Account != id || id != p.PartnerID {
+			return nil, gateway.NotFound("node")
+		}
+		a, err := r.partnerAccount(p)
+		if err != nil {
+			return nil, gateway.NotFound("node")
+		}
+		return partner(a), nil
+	case "CouponQuota":
+		if p.Role == auth.RoleCustomer || !r.canUse(ctx, p, s, "") {
+			return nil, gateway.NotFound("node")
+		}
+		l, err := r.Up.CouponQuotas(ctx, s, []string{id}, gateway.Page{Limit: 1})
+		if err != nil {
+			if gateway.ErrorCode(err) == gateway.CodeNotFound {
+				return nil, gateway.NotFound("node")
+			}
+			return nil, err
+		}
+		for _, q := range l.Quotas {
+			if q.ID == id {
+				return quota(s, q), nil
+			}
+		}
+	}
+	return nil, gateway.NotFound("node")
+}
+
+func newCustomerTag(t *gateway.NewCustomerTag) *model.NewCustomerTag {
+	v := model.NewCustomerTagValueUndetermined
+	switch t.Tag {
+	case "Y":
+		v = model.NewCustomerTagValueYes
+	case "N":
+		v = model.NewCustomerTagValueNo
+	}
+	return &model.NewCustomerTag{Value: v, TagType: opt(t.TagType), EffectiveTime: opt(t.EffectiveTime), ExpireTime: opt(t.ExpireTime)}
+}
+
+func (r *Resolver) issuedCoupons(ctx context.Context, c *model.Customer, first *int, after *string) (*model.CouponConnection, error) {
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.Up.IssuedCoupons(ctx, c.Scope, c.CustomerID, p)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.CouponConnection{Edges: make([]*model.CouponEdge, len(l.Coupons)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Coupons), l.Total)}
+	for i, cp := range l.Coupons {
+		conn.Edges[i] = &model.CouponEdge{Cursor: cursor(p.Offset + i), Node: &model.Coupon{
+			CouponID: cp.ID, CustomerID: opt(cp.CustomerID), CouponType: cp.Type, Status: cp.Status,
+			FaceValue: optMoney(cp.FaceValue), Balance: optMoney(cp.Balance),
+			EffectiveTime: opt(cp.EffectiveTime), ExpireTime: opt(cp.ExpireTime), CreateTime: opt(cp.CreateTime),
+		}}
+	}
+	return conn, nil
+}
+
+func (r *Resolver) couponQuotas(ctx context.Context, pt *model.Partner, first *int, after *string) (*model.CouponQuotaConnection, error) {
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.Up.CouponQuotas(ctx, pt.Scope, nil, p)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.CouponQuotaConnection{Edges: make([]*model.CouponQuotaEdge, len(l.Quotas)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Quotas), l.Total)}
+	for i, q := range l.Quotas {
+		conn.Edges[i] = &model.CouponQuotaEdge{Cursor: cursor(p.Offset + i), Node: quota(pt.Scope, q)}
+	}
+	return conn, nil
+}
+
+// childQuotas lists quotas a tier-1 issued from q; empty for anyone else.
+func (r *Resolver) childQuotas(ctx context.Context, q *model.CouponQuota) ([]*model.CouponQuota, error) {
+	if q.Scope.Indirect != "" {
+		return []*model.CouponQuota{}, nil
+	}
+	if a, ok := r.Up.Account(q.Scope.Account); !ok || a.Kind != gateway.KindTier1 {
+		return []*model.CouponQuota{}, nil
+	}
+	l, err := r.Up.IssuedQuotas(ctx, q.Scope, gateway.IssuedQuotaQuery{Page: gateway.Page{Limit: gateway.MaxPageSize}, ParentQuotaID: q.QuotaID})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.CouponQuota, 0, len(l.Quotas))
+	for _, c := range l.Quotas {
+		out = append(out, quota(gateway.Scope{Account: q.Scope.Account, Indirect: c.ResellerID}, c))
+	}
+	return out, nil
+}
+
+func (r *Resolver) quotaRecords(ctx context.Context, q *model.CouponQuota, first *int, after *string) (*model.QuotaRecordConnection, error) {
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	empty := &model.QuotaRecordConnection{Edges: []*model.QuotaRecordEdge{}, PageInfo: pageInfo(p, 0, 0)}
+	a, ok := r.Up.Account(q.Scope.Account)
+	if !ok || a.Kind != gateway.KindTier1 {
+		return empty, nil
+	}
+	quotaID, parentID := "", q.QuotaID // a tier-1 quota: records of its children
+	if q.Scope.Indirect != "" {
+		quotaID, parentID = q.QuotaID, "" // a child quota: its own records
+	}
+	l, err := r.Up.QuotaRecords(ctx, gateway.Scope{Account: q.Scope.Account}, quotaID, parentID, p)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.QuotaRecordConnection{Edges: make([]*model.QuotaRecordEdge, len(l.Records)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Records), l.Total)}
+	for i, rec := range l.Records {
+		conn.Edges[i] = &model.QuotaRecordEdge{Cursor: cursor(p.Offset + i), Node: &model.QuotaRecord{
+			ID: rec.ID, OperationType: opt(rec.OperationType), QuotaID: opt(rec.QuotaID), ParentQuotaID: opt(rec.ParentQuotaID),
+			Amount: optMoney(rec.Amount), OperationTime: opt(rec.OperationTime), Result: opt(rec.Result),
+			ResellerID: opt(rec.ResellerID), Operator: opt(rec.Operator), Remark: opt(rec.Remark),
+		}}
+	}
+	return conn, nil
+}
+
+func (r *Resolver) accountChangeRecords(ctx context.Context, pt *model.Partner, bt *model.BalanceType, first *int, after *string) (*model.AccountChangeRecordConnection, error) {
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	balanceType := "BALANCE_TYPE_DEBIT"
+	if bt != nil && *bt == model.BalanceTypeCredit {
+		balanceType = "BALANCE_TYPE_CREDIT"
+	}
+	l, err := r.Up.AccountChangeRecords(ctx, pt.Scope, balanceType, p)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.AccountChangeRecordConnection{Edges: make([]*model.AccountChangeRecordEdge, len(l.Records)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Records), l.Total)}
+	for i, rec := range l.Records {
+		conn.Edges[i] = &model.AccountChangeRecordEdge{Cursor: cursor(p.Offset + i), Node: &model.AccountChangeRecord{
+			ID: rec.ID, TradeType: opt(rec.TradeType), TradeTime: opt(rec.TradeTime), TradeID: opt(rec.TradeID),
+			Change: optMoney(rec.Change), BalanceAfter: optMoney(rec.BalanceAfter), CustomerID: opt(rec.CustomerID), AccountName: opt(rec.AccountName),
+		}}
+	}
+	return conn, nil
+}
+
+func (r *Resolver) adjustRecords(ctx context.Context, pt *model.Partner, customerID *string, first *int, after *string) (*model.AdjustRecordConnection, error) {
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	cid := ""
+	if customerID != nil {
+		cid = *customerID
+	}
+	l, err := r.Up.AdjustRecords(ctx, pt.Scope, cid, p)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.AdjustRecordConnection{Edges: make([]*model.AdjustRecordEdge, len(l.Records)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Records), l.Total)}
+	for i, rec := range l.Records {
+		conn.Edges[i] = &model.AdjustRecordEdge{Cursor: cursor(p.Offset + i), Node: &model.AdjustRecord{
+			TransID: opt(rec.TransID), CustomerID: opt(rec.CustomerID), CustomerName: opt(rec.CustomerName), OperationType: opt(rec.OperationType),
+			Amount: optMoney(rec.Amount), OperationTime: opt(rec.OperationTime), Memo: opt(rec.Memo),
+		}}
+	}
+	return conn, nil
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"partnergraph/gateway/auth"
+	"partnergraph/sandbox"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var listeningRE = regexp.MustCompile(`listening on (http://\S+)`)
+
+// MustRun starts run() with args and env and returns the gateway's base URL.
+func MustRun(tb testing.TB, args []string, env map[string]string) string {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"partnergraph"}, args...), func(k string) string { return env[k] }, &stdout, &stderr)
+	}()
+	tb.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				tb.Errorf("run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			tb.Errorf("run did not stop")
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := listeningRE.FindStringSubmatch(stdout.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case err := <-done:
+			tb.Fatalf("run returned early: %v\n%s", err, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	tb.Fatalf("gateway did not start: %s %s", stdout.String(), stderr.String())
+	return ""
+}
+
+func getJSON(tb testing.TB, url string, v any) int {
+	tb.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if v != nil && resp.StatusCode == 200 {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func query(tb testing.TB, base, token, q string) map[string]any {
+	tb.Helper()
+	body, _ := json.Marshal(map[string]string{"query": q})
+	req, _ := http.NewRequest("POST", base+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return out
+}
+
+func TestRunSandbox(t *testing.T) {
+	base := MustRun(t, []string{"--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--sandbox-seed", "3", "--sandbox-customers", "30"}, nil)
+	var tokens map[string]string
+	if got := getJSON(t, base+"/dev/tokens", &tokens); got != 200 {
+		t.Fatalf("/dev/tokens: %d", got)
+	}
+	want := map[string]string{"tier1": "PARTNER", "reseller": "RESELLER", "provider": "PARTNER", "customer": "CUSTOMER"}
+	if len(tokens) != len(want) {
+		t.Fatalf("got tokens %v", tokens)
+	}
+	for k, role := range want {
+		out := query(t, base, tokens[k], `{ viewer { role } }`)
+		b, _ := json.Marshal(out)
+		if !strings.Contains(string(b), `"role":"`+role+`"`) {
+			t.Errorf("%s token: got %s", k, b)
+		}
+	}
+	if got := getJSON(t, base+"/healthz", nil); got != 200 {
+		t.Errorf("/healthz: %d", got)
+	}
+	if got := getJSON(t, base+"/readyz", nil); got != 200 {
+		t.Errorf("/readyz: %d", got)
+	}
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), tokens["tier1"]) {
+		t.Errorf("GraphiQL page does not pre-fill the tier-1 token")
+	}
+}
+
+func TestRunLive(t *testing.T) {
+	sb, err := sandbox.New(sandbox.Options{Seed: 1, Customers: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := httptest.NewServer(sb.Handler())
+	defer up.Close()
+	m := sb.Manifest(up.URL)
+	var tier1 sandbox.ManifestPartner
+	for _, p := range m.Partners {
+		if p.Kind == "tier1" {
+			tier1 = p
+			break
+		}
+	}
+	secret := "live-secret-live-secret-live-secret"
+	env := map[string]string{
+		"PARTNERGRAPH_MODE": "live", "PARTNERGRAPH_BSS_ENDPOINT": up.URL, "PARTNERGRAPH_IAM_ENDPOINT": up.URL,
+		"PARTNERGRAPH_AK": tier1.AK, "PARTNERGRAPH_SK": tier1.SK, "PARTNERGRAPH_PARTNER_ID": tier1.ID,
+		"PARTNERGRAPH_JWT_HS256_SECRET": secret,
+	}
+	base := MustRun(t, []string{"--listen", "127.0.0.1:0"}, env)
+	if got := getJSON(t, base+"/dev/tokens", nil); got != 404 {
+		t.Errorf("/dev/tokens in live mode: got %d, want 404", got)
+	}
+	tok, _ := auth.Mint([]byte(secret), "partnergraph", "partnergraph", auth.Principal{Subject: "x", Role: auth.RolePartner, PartnerID: tier1.ID}, time.Hour)
+	out := query(t, base, tok, `{ viewer { partner { kind } } resellers { totalCount } }`)
+	b, _ := json.Marshal(out)
+	if !strings.Contains(string(b), "TIER1_DISTRIBUTOR") || strings.Contains(string(b), "errors") {
+		t.Errorf("live query: got %s", b)
+	}
+	// a reseller principal is served through the tier-1's keys
+	var reseller string
+	for _, p := range m.Partners {
+		if p.Kind == "tier2" && p.ParentID == tier1.ID {
+			reseller = p.ID
+			break
+		}
+	}
+	rtok, _ := auth.Mint([]byte(secret), "partnergraph", "partnergraph", auth.Principal{Subject: "y", Role: auth.RoleReseller, PartnerID: reseller}, time.Hour)
+	out = query(t, base, rtok, `{ viewer { reseller { resellerId funds { accountType } } } customers(first: 5) { totalCount } }`)
+	b, _ = json.Marshal(out)
+	if !strings.Contains(string(b), reseller) || strings.Contains(string(b), "errors") {
+		t.Errorf("live reseller query: got %s", b)
+	}
+}
+
+func TestRunBadConfig(t *testing.T) {
+	tests := map[string]struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		"Mode":            {[]string{"--mode", "prod"}, nil, "--mode (PARTNERGRAPH_MODE)"},
+		"Listen":          {[]string{"--listen", "8080"}, nil, "--listen (PARTNERGRAPH_LISTEN)"},
+		"Customers":       {[]string{"--sandbox-customers", "many"}, nil, "--sandbox-customers"},
+		"Seed":            {nil, map[string]string{"PARTNERGRAPH_SANDBOX_SEED": "x"}, "--sandbox-seed (PARTNERGRAPH_SANDBOX_SEED)"},
+		"LiveNoAK":        {[]string{"--mode", "live", "--jwt-hs256-secret", strings.Repeat("s", 32)}, nil, "--ak (PARTNERGRAPH_AK) is required"},
+		"LiveNoPartner":   {[]string{"--mode", "live", "--ak", "a", "--sk", "b"}, nil, "--partner-id"},
+		"LiveNoJWT":       {[]string{"--mode", "live", "--ak", "a", "--sk", "b", "--partner-id", "p"}, nil, "--jwt-hs256-secret"},
+		"LiveBadEndpoint": {[]string{"--mode", "live", "--bss-endpoint", "bss.example"}, nil, "--bss-endpoint"},
+		"ShortSecret":     {[]string{"--jwt-hs256-secret", "short"}, nil, "--jwt-hs256-secret"},
+		"Timeout":         {[]string{"--upstream-timeout", "soon"}, nil, "--upstream-timeout"},
+		"UnknownFlag":     {[]string{"--nope"}, nil, "nope"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr syncBuffer
+			err := run(context.Background(), append([]string{"partnergraph"}, tt.args...), func(k string) string { return tt.env[k] }, &stdout, &stderr)
+			if err == nil {
+				t.Fatal("got nil error")
+			}
+			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %q, want one line naming %q", err, tt.want)
+			}
+		})
+	}
+}
