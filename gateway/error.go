@@ -19,6 +19,12 @@ const (
 	CodeUpstreamError       Code = "UPSTREAM_ERROR"
 	CodeUpstreamUnavailable Code = "UPSTREAM_UNAVAILABLE"
 	CodeInternal            Code = "INTERNAL"
+
+	// Sensitive mutations (verification codes, idempotency keys).
+	CodeVerificationRequired Code = "VERIFICATION_REQUIRED"
+	CodeVerificationFailed   Code = "VERIFICATION_FAILED"
+	CodeRateLimited          Code = "RATE_LIMITED"
+	CodeIdempotencyConflict  Code = "IDEMPOTENCY_CONFLICT"
 )
 
 // Error is the one error type of the gateway. Message is safe to show to a

@@ -10,13 +10,25 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"partnergraph/gateway"
+	"partnergraph/gateway/audit"
+	"partnergraph/gateway/idempotency"
 	"partnergraph/gateway/loader"
+	"partnergraph/gateway/verify"
 	"partnergraph/graph"
 )
 
 // Upstream is what the resolvers need from the partner APIs; *gateway.Client
-// meets it, tests may pass a fake.
+// meets it, tests may pass a fake. Each domain declares its part next to its
+// resolvers.
 type Upstream interface {
+	CoreUpstream
+	MoneyUpstream     // money.go: funds, quotas and vouchers moves (issue 4)
+	CommerceUpstream  // commerce.go: orders and resources (issue 5)
+	LifecycleUpstream // lifecycle.go: registration and real-name (issue 6)
+}
+
+// CoreUpstream is the read side of partners, customers and resellers.
+type CoreUpstream interface {
 	loader.Source
 	Account(id string) (gateway.Account, bool)
 	Accounts() []gateway.Account
@@ -39,13 +51,36 @@ var _ Upstream = (*gateway.Client)(nil)
 type Resolver struct {
 	Up Upstream
 
+	// Safety guards sensitive mutations: verification codes, idempotency
+	// keys and the audit log (issue 4). Set with WithSafety.
+	Safety Safety
+
 	// resellerParent caches reseller id -> tier-1 id once the upstream has
 	// confirmed the relation (live mode, where resellers are not configured).
 	resellerParent sync.Map
 }
 
+// Safety is what sensitive and idempotent mutations need.
+type Safety struct {
+	Verify *verify.Engine
+	Idem   idempotency.Store
+	Audit  audit.Store
+}
+
+// Option configures the root resolver.
+type Option func(*Resolver)
+
+// WithSafety sets the verification engine, idempotency store and audit log.
+func WithSafety(s Safety) Option { return func(r *Resolver) { r.Safety = s } }
+
 // New returns a root resolver over up.
-func New(up Upstream) *Resolver { return &Resolver{Up: up} }
+func New(up Upstream, opts ...Option) *Resolver {
+	r := &Resolver{Up: up}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
 
 // loaders returns the request's loaders (fresh ones outside a request).
 func (r *Resolver) loaders(ctx context.Context) *loader.Loaders {
@@ -56,8 +91,8 @@ func (r *Resolver) loaders(ctx context.Context) *loader.Loaders {
 }
 
 // NewSchema builds the executable schema; server.go and the tests use it.
-func NewSchema(up Upstream) graphql.ExecutableSchema {
-	return graph.NewExecutableSchema(graph.Config{Resolvers: New(up)})
+func NewSchema(up Upstream, opts ...Option) graphql.ExecutableSchema {
+	return graph.NewExecutableSchema(graph.Config{Resolvers: New(up, opts...)})
 }
 
 var _ graph.ResolverRoot = (*Resolver)(nil)

@@ -1,0 +1,5 @@
+package resolvers
+
+// LifecycleUpstream registers customers and submits real-name
+// authentication (issue 6).
+type LifecycleUpstream interface{}
