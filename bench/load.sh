@@ -103,7 +103,8 @@ t0=$(ticks)
 wrk -t2 -c"$conns" -d"$duration" --latency -s "$work/load.lua" "http://127.0.0.1:$port/graphql" | tee "$work/wrk.txt"
 t1=$(ticks)
 requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
-calls=$(curl -fsS "$sbx/_sandbox/stats" | python3 -c 'import json,sys; print(sum(json.load(sys.stdin)["calls"].values()))')
+stats=$(curl -fsS "$sbx/_sandbox/stats"); echo "upstream calls: $stats"
+calls=$(echo "$stats" | python3 -c 'import json,sys; print(sum(json.load(sys.stdin)["calls"].values()))')
 hz=$(getconf CLK_TCK)
 python3 - "$requests" "$calls" "$((t1-t0))" "$hz" "$first" "$latency" "$conns" <<'PY'
 import sys
