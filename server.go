@@ -47,6 +47,8 @@ type config struct {
 	sandboxListen    string
 	sandboxSeed      int64
 	sandboxCustomers int
+	// sandboxReviewDelay: how long sandbox real-name reviews take (issue 6).
+	sandboxReviewDelay time.Duration
 
 	bssEndpoint, iamEndpoint string
 	ak, sk                   string
@@ -60,6 +62,9 @@ type config struct {
 	jwtLeeway              time.Duration
 
 	requestTimeout, upstreamTimeout time.Duration
+
+	// Sensitive mutations (issue 4): safety.go.
+	safety safetyConfig
 }
 
 // settingError names the setting that is wrong, flag and env var.
@@ -88,12 +93,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		}
 		fs.StringVar(dst, name, def, usage+" (env "+envName(name)+")")
 	}
-	var seed, customers, leeway, reqTimeout, upTimeout string
+	var seed, customers, leeway, reqTimeout, upTimeout, reviewDelay string
 	str(&c.mode, "mode", "sandbox", "sandbox (embedded emulator, demo tokens) or live")
 	str(&c.listen, "listen", "127.0.0.1:8080", "address the gateway listens on")
 	str(&c.sandboxListen, "sandbox-listen", "127.0.0.1:0", "address of the embedded sandbox (sandbox mode)")
 	str(&seed, "sandbox-seed", "1", "dataset seed of the sandbox")
 	str(&customers, "sandbox-customers", "60", "number of customers in the sandbox")
+	str(&reviewDelay, "sandbox-review-delay", "30s", "how long a sandbox real-name review takes")
 	str(&c.bssEndpoint, "bss-endpoint", "https://bss.myhuaweicloud.com", "BSS endpoint (live mode)")
 	str(&c.iamEndpoint, "iam-endpoint", "https://iam.myhuaweicloud.com", "IAM endpoint (live mode)")
 	str(&c.ak, "ak", "", "access key of the partner account (live mode)")
@@ -109,6 +115,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	str(&leeway, "jwt-leeway", "30s", "clock skew allowed on exp/nbf")
 	str(&reqTimeout, "request-timeout", "30s", "deadline of a GraphQL request")
 	str(&upTimeout, "upstream-timeout", "10s", "deadline of one upstream call")
+	safetyFlags(&c.safety, str)
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
@@ -123,8 +130,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if c.sandboxCustomers, err = strconv.Atoi(customers); err != nil || c.sandboxCustomers < 8 || c.sandboxCustomers > 1_000_000 {
 		return nil, bad("sandbox-customers", "must be an integer between 8 and 1000000")
 	}
-	durations := map[string]*time.Duration{"jwt-leeway": &c.jwtLeeway, "request-timeout": &c.requestTimeout, "upstream-timeout": &c.upstreamTimeout}
-	for name, v := range map[string]string{"jwt-leeway": leeway, "request-timeout": reqTimeout, "upstream-timeout": upTimeout} {
+	durations := map[string]*time.Duration{"jwt-leeway": &c.jwtLeeway, "request-timeout": &c.requestTimeout, "upstream-timeout": &c.upstreamTimeout, "sandbox-review-delay": &c.sandboxReviewDelay}
+	for name, v := range map[string]string{"jwt-leeway": leeway, "request-timeout": reqTimeout, "upstream-timeout": upTimeout, "sandbox-review-delay": reviewDelay} {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || (name != "jwt-leeway" && d == 0) {
 			return nil, bad(name, "must be a positive duration like 10s")
@@ -171,6 +178,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if c.jwtSecret != "" && len(c.jwtSecret) < 32 {
 		return nil, bad("jwt-hs256-secret", "must be at least 32 bytes")
 	}
+	if err := c.safety.validate(c.mode, bad); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -212,7 +222,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			_, _ = rand.Read(b)
 			authCfg.HS256Secret = []byte(hex.EncodeToString(b))
 		}
-		sb, err := sandbox.New(sandbox.Options{Seed: c.sandboxSeed, Customers: c.sandboxCustomers})
+		sb, err := sandbox.New(sandbox.Options{Seed: c.sandboxSeed, Customers: c.sandboxCustomers, ReviewDelay: c.sandboxReviewDelay})
 		if err != nil {
 			return fmt.Errorf("sandbox: %w", err)
 		}
@@ -231,7 +241,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		m := sb.Manifest(sandboxURL)
 		gwCfg.Endpoint, gwCfg.IAMEndpoint = m.Endpoint, m.IAMEndpoint
 		for _, p := range m.Partners {
-			gwCfg.Accounts = append(gwCfg.Accounts, gateway.Account{ID: p.ID, Name: p.Name, Kind: gateway.Kind(p.Kind), ParentID: p.ParentID, AK: p.AK, SK: p.SK})
+			gwCfg.Accounts = append(gwCfg.Accounts, gateway.Account{ID: p.ID, Name: p.Name, Kind: gateway.Kind(p.Kind), ParentID: p.ParentID, AK: p.AK, SK: p.SK, AgencyName: p.AgencyName})
 		}
 		if len(authCfg.HS256Secret) > 0 {
 			tokens, err = demoTokens(m, authCfg)
@@ -241,7 +251,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			prefill = tokens["tier1"]
 		}
 	} else {
-		gwCfg.Accounts = []gateway.Account{{ID: c.partnerID, Kind: gateway.Kind(c.partnerKind), AK: c.ak, SK: c.sk}}
+		gwCfg.Accounts = []gateway.Account{{ID: c.partnerID, Kind: gateway.Kind(c.partnerKind), AK: c.ak, SK: c.sk, AgencyName: c.agencyName}}
 	}
 
 	verifier, err := auth.NewVerifier(authCfg)
@@ -252,8 +262,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return &settingError{"bss-endpoint", envName("bss-endpoint"), "(upstream settings): " + err.Error()}
 	}
+	safety, outbox, closeSafety, err := buildSafety(c)
+	if err != nil {
+		return err
+	}
+	defer closeSafety()
+	if c.mode == "live" && c.partnerID != "" && (c.safety.contactEmail != "" || c.safety.contactPhone != "") {
+		safety.Contacts = map[string]resolvers.Contact{c.partnerID: {Email: c.safety.contactEmail, Phone: c.safety.contactPhone}}
+	}
+	var devOutbox http.Handler
+	if outbox != nil {
+		devOutbox = outbox.Handler()
+	}
 	handler := web.NewHandler(web.Options{
-		Schema:         resolvers.NewSchema(client),
+		DevOutbox:      devOutbox,
+		Schema:         resolvers.NewSchema(client, resolvers.WithSafety(safety)),
 		Verifier:       verifier,
 		Source:         client,
 		Ready:          client.Ping,
@@ -280,6 +303,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stdout, "  sandbox:  %s (BSS v2 + IAM emulator)\n", sandboxURL)
 		if tokens != nil {
 			fmt.Fprintf(stdout, "  tokens:   %s/dev/tokens\n", base)
+			fmt.Fprintf(stdout, "  codes:    %s/dev/outbox (verification codes \"sent\")\n", base)
 			for _, k := range []string{"tier1", "reseller", "provider", "customer"} {
 				fmt.Fprintf(stdout, "  %-8s  Authorization: Bearer %s\n", k, tokens[k])
 			}
@@ -317,10 +341,12 @@ func demoTokens(m sandbox.Manifest, cfg auth.Config) (map[string]string, error) 
 			break
 		}
 	}
+	// Partners carry verified contact claims: verification codes for
+	// sensitive mutations go there (the sandbox's /dev/outbox shows them).
 	principals := map[string]auth.Principal{
-		"tier1":    {Subject: "demo-tier1", Role: auth.RolePartner, PartnerID: tier1},
-		"reseller": {Subject: "demo-reseller", Role: auth.RoleReseller, PartnerID: reseller},
-		"provider": {Subject: "demo-provider", Role: auth.RolePartner, PartnerID: provider},
+		"tier1":    {Subject: "demo-tier1", Role: auth.RolePartner, PartnerID: tier1, Email: "tier1@partner.example", Phone: "+8613800000001"},
+		"reseller": {Subject: "demo-reseller", Role: auth.RoleReseller, PartnerID: reseller, Email: "reseller@partner.example", Phone: "+8613800000002"},
+		"provider": {Subject: "demo-provider", Role: auth.RolePartner, PartnerID: provider, Email: "provider@partner.example", Phone: "+8613800000003"},
 		"customer": {Subject: "demo-customer", Role: auth.RoleCustomer, PartnerID: tier1, CustomerID: customer},
 	}
 	out := map[string]string{}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -39,6 +41,13 @@ var listeningRE = regexp.MustCompile(`listening on (http://\S+)`)
 // MustRun starts run() with args and env and returns the gateway's base URL.
 func MustRun(tb testing.TB, args []string, env map[string]string) string {
 	tb.Helper()
+	if env["PARTNERGRAPH_AUDIT_LOG"] == "" { // keep the audit log out of the source tree
+		env = maps.Clone(env)
+		if env == nil {
+			env = map[string]string{}
+		}
+		env["PARTNERGRAPH_AUDIT_LOG"] = filepath.Join(tb.TempDir(), "audit.jsonl")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
@@ -156,10 +165,16 @@ func TestRunLive(t *testing.T) {
 		"PARTNERGRAPH_MODE": "live", "PARTNERGRAPH_BSS_ENDPOINT": up.URL, "PARTNERGRAPH_IAM_ENDPOINT": up.URL,
 		"PARTNERGRAPH_AK": tier1.AK, "PARTNERGRAPH_SK": tier1.SK, "PARTNERGRAPH_PARTNER_ID": tier1.ID,
 		"PARTNERGRAPH_JWT_HS256_SECRET": secret,
+		// issue 4: live mode needs shared stores, a code secret and a sender
+		"PARTNERGRAPH_REDIS_URL": testRedisURL(t), "PARTNERGRAPH_VERIFICATION_SECRET": strings.Repeat("v", 32),
+		"PARTNERGRAPH_SMS_WEBHOOK_URL": "http://127.0.0.1:9/sms", "PARTNERGRAPH_SMS_WEBHOOK_SECRET": strings.Repeat("w", 16),
 	}
 	base := MustRun(t, []string{"--listen", "127.0.0.1:0"}, env)
 	if got := getJSON(t, base+"/dev/tokens", nil); got != 404 {
 		t.Errorf("/dev/tokens in live mode: got %d, want 404", got)
+	}
+	if got := getJSON(t, base+"/dev/outbox", nil); got != 404 {
+		t.Errorf("/dev/outbox in live mode: got %d, want 404", got)
 	}
 	tok, _ := auth.Mint([]byte(secret), "partnergraph", "partnergraph", auth.Principal{Subject: "x", Role: auth.RolePartner, PartnerID: tier1.ID}, time.Hour)
 	out := query(t, base, tok, `{ viewer { partner { kind } } resellers { totalCount } }`)

@@ -30,7 +30,7 @@ func MustStart(tb testing.TB) string {
 	if err := build.Run(); err != nil {
 		tb.Fatalf("go build: %v", err)
 	}
-	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0")
+	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--audit-log", filepath.Join(tb.TempDir(), "audit.jsonl"))
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/global"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
+	iam "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/iam/v3"
+
+	"partnergraph/gateway/custtoken"
 )
 
 // Upstream batch limits, from the BSS documentation.
@@ -29,6 +33,9 @@ type Config struct {
 	// CallTimeout bounds each upstream call (default 10s); a shorter
 	// request deadline wins.
 	CallTimeout time.Duration
+	// Now is the clock of the customer-token cache (default time.Now);
+	// tests inject one to let tokens expire.
+	Now func() time.Time
 }
 
 // Client calls the BSS v2 APIs with the right partner's credentials.
@@ -36,6 +43,12 @@ type Client struct {
 	cfg      Config
 	accounts map[string]Account
 	bss      map[string]*bss.BssClient // by account id, for the accounts with keys
+
+	// Customer tokens (custtoken.go): one cache per account with keys and
+	// an agency name, and one SDK client per customer's current token.
+	tokens      map[string]*custtoken.Cache
+	custMu      sync.Mutex
+	custClients map[custKey]tokenClient
 }
 
 // New validates cfg and builds one SDK client per account we hold keys for.
@@ -50,7 +63,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 10 * time.Second
 	}
-	c := &Client{cfg: cfg, accounts: map[string]Account{}, bss: map[string]*bss.BssClient{}}
+	c := &Client{cfg: cfg, accounts: map[string]Account{}, bss: map[string]*bss.BssClient{},
+		tokens: map[string]*custtoken.Cache{}, custClients: map[custKey]tokenClient{}}
 	for _, a := range cfg.Accounts {
 		if a.ID == "" {
 			return nil, errors.New("partner account with an empty id")
@@ -75,6 +89,9 @@ func New(cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("partner %s BSS client: %w", a.ID, err)
 		}
 		c.bss[a.ID] = bss.NewBssClient(hc)
+		if err := c.addTokenCache(a, cred); err != nil {
+			return nil, err
+		}
 	}
 	if len(c.bss) == 0 {
 		return nil, errors.New("no partner account with AK/SK configured")
@@ -113,11 +130,18 @@ func (c *Client) client(s Scope) (*bss.BssClient, error) {
 // takes no context, so the call runs in a goroutine and we stop waiting
 // when ctx ends (the SDK's own HTTP timeout reaps the goroutine).
 func call[T any](ctx context.Context, c *Client, s Scope, op string, fn func(*bss.BssClient) (T, error)) (T, error) {
-	var zero T
 	cl, err := c.client(s)
 	if err != nil {
+		var zero T
 		return zero, err
 	}
+	return callWith(ctx, c, cl, op, fn)
+}
+
+// callWith is call with a given SDK client (a partner's or a customer
+// token's).
+func callWith[T any](ctx context.Context, c *Client, cl *bss.BssClient, op string, fn func(*bss.BssClient) (T, error)) (T, error) {
+	var zero T
 	if err := ctx.Err(); err != nil {
 		return zero, unavailable(op, err)
 	}
@@ -181,4 +205,123 @@ func upstreamError(op string, err error) *Error {
 		return e
 	}
 	return &Error{Code: CodeUpstreamUnavailable, Message: "the upstream could not be reached", Op: op, Err: err}
+}
+
+// ---- Customer tokens (issue 5) ----
+//
+// Many operations accept only the customer's own identity. For those the
+// gateway swaps the partner's identity for a customer token (IAM
+// assume_role with the partner's agency, BSS-API.md §2.5): the token is
+// cached per customer by custtoken.Cache (one fetch however many requests
+// wait for it, dropped shortly before expiry), and the SDK client built on
+// it is cached per customer until the token changes. The partner whose
+// agency is used is the scope's signing account: a tier-1 assumes into its
+// resellers' customers with its own agency, as IAM allows.
+
+// custKey is a customer as seen from one signing account.
+type custKey struct{ account, customer string }
+
+type tokenClient struct {
+	token string
+	cl    *bss.BssClient
+}
+
+func (c *Client) addTokenCache(a Account, cred *global.Credentials) error {
+	if a.AgencyName == "" || c.cfg.IAMEndpoint == "" {
+		return nil // no customer-only operations for this account
+	}
+	hc, err := iam.IamClientBuilder().
+		WithEndpoints([]string{c.cfg.IAMEndpoint}).
+		WithCredential(cred).
+		WithHttpConfig(config.DefaultHttpConfig().WithTimeout(c.cfg.CallTimeout + time.Second)).
+		SafeBuild()
+	if err != nil {
+		return fmt.Errorf("partner %s IAM client: %w", a.ID, err)
+	}
+	c.tokens[a.ID] = custtoken.New(custtoken.AssumeRole(iam.NewIamClient(hc), a.AgencyName),
+		custtoken.Options{Now: c.cfg.Now, FetchTimeout: c.cfg.CallTimeout})
+	return nil
+}
+
+// customerClient returns the SDK client of the customer's current token.
+func (c *Client) customerClient(ctx context.Context, s Scope, customerID string) (*bss.BssClient, string, error) {
+	cache, ok := c.tokens[s.Account]
+	if !ok {
+		return nil, "", &Error{Code: CodeInternal, Message: "internal error", Err: fmt.Errorf("no agency configured for partner %q", s.Account)}
+	}
+	if customerID == "" {
+		return nil, "", NotFound("customer")
+	}
+	tok, err := cache.Token(ctx, customerID)
+	if err != nil {
+		return nil, "", tokenError(err)
+	}
+	k := custKey{s.Account, customerID}
+	c.custMu.Lock()
+	defer c.custMu.Unlock()
+	if tc, ok := c.custClients[k]; ok && tc.token == tok {
+		return tc.cl, tok, nil
+	}
+	hc, err := bss.BssClientBuilder().
+		WithCredentialsType("global.Credentials,v3.IamCredentials").
+		WithEndpoints([]string{c.cfg.Endpoint}).
+		WithCredential(iam.NewIamCredentialsBuilder().WithXAuthToken(tok).Build()).
+		WithHttpConfig(config.DefaultHttpConfig().WithTimeout(c.cfg.CallTimeout + time.Second)).
+		SafeBuild()
+	if err != nil {
+		return nil, "", &Error{Code: CodeInternal, Message: "internal error", Err: fmt.Errorf("customer BSS client: %w", err)}
+	}
+	cl := bss.NewBssClient(hc)
+	c.custClients[k] = tokenClient{token: tok, cl: cl}
+	return cl, tok, nil
+}
+
+// dropToken forgets a token the upstream rejected, and its client.
+func (c *Client) dropToken(s Scope, customerID, tok string) {
+	c.tokens[s.Account].Invalidate(customerID, tok)
+	k := custKey{s.Account, customerID}
+	c.custMu.Lock()
+	if tc, ok := c.custClients[k]; ok && tc.token == tok {
+		delete(c.custClients, k)
+	}
+	c.custMu.Unlock()
+}
+
+// tokenError sorts a failed token fetch: IAM refusing the agency or the
+// domain (403) means the customer is not reachable by this partner.
+func tokenError(err error) *Error {
+	const op = "KeystoneCreateAgencyToken"
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return unavailable(op, err)
+	}
+	var se *sdkerr.ServiceResponseError
+	if errors.As(err, &se) && se.StatusCode == 403 {
+		return &Error{Code: CodeNotFound, Message: "customer not found", UpstreamCode: se.ErrorCode, RequestID: se.RequestId, Op: op, Err: err}
+	}
+	return upstreamError(op, err)
+}
+
+// unauthorized reports whether the upstream rejected the caller's identity.
+func unauthorized(err error) bool {
+	var se *sdkerr.ServiceResponseError
+	return errors.As(err, &se) && se.StatusCode == 401
+}
+
+// custCall runs a customer-only operation with the customer's token. A 401
+// means the token was rejected and nothing was applied: the token is
+// dropped, a new one fetched and the call retried once.
+func custCall[T any](ctx context.Context, c *Client, s Scope, customerID, op string, fn func(*bss.BssClient) (T, error)) (T, error) {
+	for attempt := 0; ; attempt++ {
+		cl, tok, err := c.customerClient(ctx, s, customerID)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		v, err := callWith(ctx, c, cl, op, fn)
+		if err != nil && attempt == 0 && unauthorized(err) {
+			c.dropToken(s, customerID, tok)
+			continue
+		}
+		return v, err
+	}
 }

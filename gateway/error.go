@@ -25,6 +25,9 @@ const (
 	CodeVerificationFailed   Code = "VERIFICATION_FAILED"
 	CodeRateLimited          Code = "RATE_LIMITED"
 	CodeIdempotencyConflict  Code = "IDEMPOTENCY_CONFLICT"
+	// CodeIdempotencyInProgress: another request with the same key is still
+	// running; retry later with the same key.
+	CodeIdempotencyInProgress Code = "IDEMPOTENCY_IN_PROGRESS"
 )
 
 // Error is the one error type of the gateway. Message is safe to show to a
@@ -36,6 +39,9 @@ type Error struct {
 	RequestID    string // the upstream's X-Request-Id, when it answered
 	Op           string // the upstream operation, for logs
 	Err          error
+	// RetryAfter is the number of seconds to wait before retrying, for
+	// RATE_LIMITED; the presenter puts it in extensions.retryAfter.
+	RetryAfter int
 }
 
 func (e *Error) Error() string {

@@ -26,6 +26,9 @@ type Account struct {
 	Kind     Kind
 	ParentID string // tier-2 only: its tier-1
 	AK, SK   string
+	// AgencyName is the agency the partner's customers delegated to it:
+	// customer tokens are obtained with it (IAM assume_role, BSS-API.md §2.5).
+	AgencyName string
 }
 
 // Scope says how to address the upstream for one partner: sign with the
@@ -182,6 +185,9 @@ type Coupon struct {
 	Type, Status                          *int
 	FaceValue, Balance                    *Money
 	EffectiveTime, ExpireTime, CreateTime string
+	// Memo is the issuer's remark (the upstream's promotion_plan_name);
+	// only the issuing partner may see it (issue 4).
+	Memo string
 }
 
 // CouponList is one page of coupons and the total.

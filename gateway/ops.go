@@ -335,6 +335,7 @@ func (c *Client) IssuedCoupons(ctx context.Context, s Scope, customerID string, 
 				ID: str(u.CouponId), CustomerID: str(u.CustomerId), Type: optInt(u.CouponType), Status: optInt(u.Status),
 				FaceValue: decMoney(u.FaceValue, defaultCurrency), Balance: decMoney(u.Balance, defaultCurrency),
 				EffectiveTime: str(u.EffectiveTime), ExpireTime: str(u.ExpireTime), CreateTime: str(u.CreateTime),
+				Memo: str(u.PromotionPlanName),
 			})
 		}
 	}

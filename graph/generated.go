@@ -31,15 +31,21 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Catalogue() CatalogueResolver
+	Coupon() CouponResolver
 	CouponQuota() CouponQuotaResolver
 	Customer() CustomerResolver
+	FreeResourceItem() FreeResourceItemResolver
+	Mutation() MutationResolver
+	Order() OrderResolver
 	Partner() PartnerResolver
 	Query() QueryResolver
 	Reseller() ResellerResolver
+	Resource() ResourceResolver
 	Viewer() ViewerResolver
 }
 
 type DirectiveRoot struct {
+	Verified func(ctx context.Context, obj any, next graphql.Resolver, operation model.SensitiveOperation) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -86,6 +92,33 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	AuditEntry struct {
+		ArgsDigest        func(childComplexity int) int
+		ChallengeID       func(childComplexity int) int
+		Event             func(childComplexity int) int
+		IdempotencyKey    func(childComplexity int) int
+		Operation         func(childComplexity int) int
+		Outcome           func(childComplexity int) int
+		Principal         func(childComplexity int) int
+		Role              func(childComplexity int) int
+		Time              func(childComplexity int) int
+		UpstreamRequestID func(childComplexity int) int
+	}
+
+	AuditEntryConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	AuditEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CancelOrderPayload struct {
+		Order func(childComplexity int) int
+	}
+
 	Catalogue struct {
 		MeasureUnits  func(childComplexity int) int
 		ResourceTypes func(childComplexity int) int
@@ -107,6 +140,7 @@ type ComplexityRoot struct {
 		EffectiveTime func(childComplexity int) int
 		ExpireTime    func(childComplexity int) int
 		FaceValue     func(childComplexity int) int
+		Remark        func(childComplexity int) int
 		Status        func(childComplexity int) int
 	}
 
@@ -148,21 +182,47 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CouponQuotasPayload struct {
+		QuotaBalance func(childComplexity int) int
+		Reconciled   func(childComplexity int) int
+		Results      func(childComplexity int) int
+	}
+
+	CouponsPayload struct {
+		IssuedCouponIds func(childComplexity int) int
+		QuotaBalance    func(childComplexity int) int
+		Reconciled      func(childComplexity int) int
+		Results         func(childComplexity int) int
+	}
+
+	CreateCustomerPayload struct {
+		Created  func(childComplexity int) int
+		Customer func(childComplexity int) int
+	}
+
 	Customer struct {
-		AccountName     func(childComplexity int) int
-		AssociatedOn    func(childComplexity int) int
-		AssociationType func(childComplexity int) int
-		Balance         func(childComplexity int) int
-		Contact         func(childComplexity int) int
-		CustomerID      func(childComplexity int) int
-		Frozen          func(childComplexity int) int
-		ID              func(childComplexity int) int
-		IssuedCoupons   func(childComplexity int, first *int, after *string) int
-		Label           func(childComplexity int) int
-		Level           func(childComplexity int) int
-		Name            func(childComplexity int) int
-		NewCustomerTag  func(childComplexity int) int
-		RealNameStatus  func(childComplexity int) int
+		AccountName       func(childComplexity int) int
+		AssociatedOn      func(childComplexity int) int
+		AssociationStatus func(childComplexity int) int
+		AssociationType   func(childComplexity int) int
+		Balance           func(childComplexity int) int
+		Contact           func(childComplexity int) int
+		CustomerID        func(childComplexity int) int
+		Frozen            func(childComplexity int) int
+		ID                func(childComplexity int) int
+		IssuedCoupons     func(childComplexity int, first *int, after *string) int
+		Label             func(childComplexity int) int
+		Level             func(childComplexity int) int
+		Name              func(childComplexity int) int
+		NewCustomerTag    func(childComplexity int) int
+		OnDemandResources func(childComplexity int, first *int, after *string) int
+		Orders            func(childComplexity int, first *int, after *string, filter *model.OrderFilter) int
+		RealNameReview    func(childComplexity int) int
+		RealNameStatus    func(childComplexity int) int
+		RefundPreview     func(childComplexity int, resourceIds []string) int
+		RenewalQuote      func(childComplexity int, resourceIds []string, period model.PeriodInput) int
+		ResourcePackages  func(childComplexity int, first *int, after *string) int
+		Resources         func(childComplexity int, first *int, after *string, filter *model.ResourceFilter) int
 	}
 
 	CustomerBalance struct {
@@ -181,6 +241,42 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CustomerFundsPayload struct {
+		Amount          func(childComplexity int) int
+		CustomerBalance func(childComplexity int) int
+		CustomerID      func(childComplexity int) int
+		PartnerFunds    func(childComplexity int) int
+		Reconciled      func(childComplexity int) int
+		TransferID      func(childComplexity int) int
+	}
+
+	CustomerIdentityCheck struct {
+		Available               func(childComplexity int) int
+		Kind                    func(childComplexity int) int
+		MobileRemainingAccounts func(childComplexity int) int
+	}
+
+	FreeResourceItem struct {
+		FreeResourceID func(childComplexity int) int
+		MeasureID      func(childComplexity int) int
+		Original       func(childComplexity int) int
+		Remaining      func(childComplexity int) int
+		Usage          func(childComplexity int) int
+		UsageTypeName  func(childComplexity int) int
+	}
+
+	FreeResourceUsage struct {
+		EndAt          func(childComplexity int) int
+		MeasureID      func(childComplexity int) int
+		Original       func(childComplexity int) int
+		Remaining      func(childComplexity int) int
+		ReuseCycle     func(childComplexity int) int
+		ReuseCycleType func(childComplexity int) int
+		StartAt        func(childComplexity int) int
+		TypeName       func(childComplexity int) int
+		Used           func(childComplexity int) int
+	}
+
 	Fund struct {
 		AccountID        func(childComplexity int) int
 		AccountType      func(childComplexity int) int
@@ -188,6 +284,14 @@ type ComplexityRoot struct {
 		CreditAmount     func(childComplexity int) int
 		DesignatedAmount func(childComplexity int) int
 		Memo             func(childComplexity int) int
+	}
+
+	ItemResult struct {
+		CreatedID    func(childComplexity int) int
+		ErrorCode    func(childComplexity int) int
+		ErrorMessage func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Ok           func(childComplexity int) int
 	}
 
 	MeasureUnit struct {
@@ -202,11 +306,144 @@ type ComplexityRoot struct {
 		Currency func(childComplexity int) int
 	}
 
+	Mutation struct {
+		AllocateCustomerFunds        func(childComplexity int, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) int
+		AllocateResellerFunds        func(childComplexity int, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) int
+		CancelOrder                  func(childComplexity int, input model.CancelOrderInput) int
+		ChangeEnterpriseRealNameAuth func(childComplexity int, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) int
+		CreateCustomer               func(childComplexity int, input model.CreateCustomerInput) int
+		CreateRenewalOrder           func(childComplexity int, input model.RenewResourcesInput) int
+		IssueCouponQuotas            func(childComplexity int, input model.IssueCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) int
+		IssueCoupons                 func(childComplexity int, input model.IssueCouponsInput, idempotencyKey string, verification *model.VerificationInput) int
+		PayOrder                     func(childComplexity int, input model.PayOrderInput, idempotencyKey string, verification *model.VerificationInput) int
+		ReclaimCouponQuotas          func(childComplexity int, input model.ReclaimCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) int
+		ReclaimCoupons               func(childComplexity int, input model.ReclaimCouponsInput, idempotencyKey string, verification *model.VerificationInput) int
+		ReclaimCustomerFunds         func(childComplexity int, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) int
+		ReclaimResellerFunds         func(childComplexity int, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) int
+		RenewResources               func(childComplexity int, input model.RenewResourcesInput, idempotencyKey string, verification *model.VerificationInput) int
+		RequestVerificationCode      func(childComplexity int, channel model.VerificationChannel, operation model.SensitiveOperation, input model.SensitiveInput) int
+		SendRegistrationCode         func(childComplexity int, mobile string) int
+		SetAutoRenew                 func(childComplexity int, input model.SetAutoRenewInput) int
+		SetVerificationEnabled       func(childComplexity int, input model.SetVerificationEnabledInput, verification *model.VerificationInput) int
+		SubmitEnterpriseRealNameAuth func(childComplexity int, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) int
+		SubmitPersonalRealNameAuth   func(childComplexity int, customerID string, resellerID *string, input model.PersonalRealNameAuthInput) int
+		SwitchToOnDemandAtExpiry     func(childComplexity int, input model.SwitchToOnDemandInput) int
+		UnsubscribeResources         func(childComplexity int, input model.UnsubscribeResourcesInput, idempotencyKey string, verification *model.VerificationInput) int
+	}
+
 	NewCustomerTag struct {
 		EffectiveTime func(childComplexity int) int
 		ExpireTime    func(childComplexity int) int
 		TagType       func(childComplexity int) int
 		Value         func(childComplexity int) int
+	}
+
+	OnDemandResource struct {
+		AvailabilityZone func(childComplexity int) int
+		EffectiveAt      func(childComplexity int) int
+		ExpiresAt        func(childComplexity int) int
+		Info             func(childComplexity int) int
+		Name             func(childComplexity int) int
+		RegionCode       func(childComplexity int) int
+		ResourceID       func(childComplexity int) int
+		ResourceTypeCode func(childComplexity int) int
+		ResourceTypeName func(childComplexity int) int
+		ServiceTypeCode  func(childComplexity int) int
+		ServiceTypeName  func(childComplexity int) int
+		SpecCode         func(childComplexity int) int
+		SpecDescription  func(childComplexity int) int
+		Status           func(childComplexity int) int
+	}
+
+	OnDemandResourceConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	OnDemandResourceEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Order struct {
+		AmountAfterDiscount func(childComplexity int) int
+		AvailableCoupons    func(childComplexity int) int
+		AvailableDiscounts  func(childComplexity int) int
+		CouponAmount        func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		CustomerID          func(childComplexity int) int
+		DiscountAmount      func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		LineItems           func(childComplexity int) int
+		OfficialAmount      func(childComplexity int) int
+		OrderID             func(childComplexity int) int
+		PaidAt              func(childComplexity int) int
+		PaymentDeadline     func(childComplexity int) int
+		Refunds             func(childComplexity int) int
+		Resources           func(childComplexity int) int
+		ServiceTypeCode     func(childComplexity int) int
+		ServiceTypeName     func(childComplexity int) int
+		Status              func(childComplexity int) int
+		Type                func(childComplexity int) int
+	}
+
+	OrderConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	OrderCoupon struct {
+		Balance      func(childComplexity int) int
+		Cash         func(childComplexity int) int
+		CouponID     func(childComplexity int) int
+		EffectiveAt  func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		FaceValue    func(childComplexity int) int
+		ServiceTypes func(childComplexity int) int
+	}
+
+	OrderDiscount struct {
+		Amount       func(childComplexity int) int
+		DiscountID   func(childComplexity int) int
+		DiscountType func(childComplexity int) int
+		Ratio        func(childComplexity int) int
+	}
+
+	OrderEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	OrderLineItem struct {
+		AmountAfterDiscount func(childComplexity int) int
+		EffectiveAt         func(childComplexity int) int
+		ExpiresAt           func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		OfficialAmount      func(childComplexity int) int
+		PeriodCount         func(childComplexity int) int
+		PeriodType          func(childComplexity int) int
+		ProductID           func(childComplexity int) int
+		ProductSpec         func(childComplexity int) int
+		Quantity            func(childComplexity int) int
+		ResourceTypeCode    func(childComplexity int) int
+		ServiceTypeCode     func(childComplexity int) int
+		ServiceTypeName     func(childComplexity int) int
+	}
+
+	OrderSnapshot struct {
+		AmountAfterDiscount func(childComplexity int) int
+		CouponAmount        func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		CustomerID          func(childComplexity int) int
+		DiscountAmount      func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		OfficialAmount      func(childComplexity int) int
+		OrderID             func(childComplexity int) int
+		PaidAt              func(childComplexity int) int
+		Status              func(childComplexity int) int
+		Type                func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -219,20 +456,27 @@ type ComplexityRoot struct {
 	Partner struct {
 		AccountChangeRecords func(childComplexity int, balanceType *model.BalanceType, first *int, after *string) int
 		AdjustRecords        func(childComplexity int, customerID *string, first *int, after *string) int
+		AuditLog             func(childComplexity int, first *int, after *string) int
 		CouponQuotas         func(childComplexity int, first *int, after *string) int
 		Funds                func(childComplexity int) int
 		ID                   func(childComplexity int) int
 		Kind                 func(childComplexity int) int
 		Name                 func(childComplexity int) int
 		PartnerID            func(childComplexity int) int
+		Verification         func(childComplexity int) int
+	}
+
+	PayOrderPayload struct {
+		Order func(childComplexity int) int
 	}
 
 	Query struct {
-		Catalogue func(childComplexity int) int
-		Customers func(childComplexity int, first *int, after *string, filter *model.CustomerFilter) int
-		Node      func(childComplexity int, id string) int
-		Resellers func(childComplexity int, first *int, after *string, accountName *string) int
-		Viewer    func(childComplexity int) int
+		Catalogue             func(childComplexity int) int
+		CheckCustomerIdentity func(childComplexity int, kind model.CustomerIdentityKind, value string) int
+		Customers             func(childComplexity int, first *int, after *string, filter *model.CustomerFilter) int
+		Node                  func(childComplexity int, id string) int
+		Resellers             func(childComplexity int, first *int, after *string, accountName *string) int
+		Viewer                func(childComplexity int) int
 	}
 
 	QuotaRecord struct {
@@ -259,10 +503,72 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	RealNameAuthPayload struct {
+		Customer     func(childComplexity int) int
+		ManualReview func(childComplexity int) int
+		Review       func(childComplexity int) int
+	}
+
+	RealNameReview struct {
+		Kind        func(childComplexity int) int
+		Opinion     func(childComplexity int) int
+		Status      func(childComplexity int) int
+		SubmittedAt func(childComplexity int) int
+	}
+
+	RefundLine struct {
+		Amount           func(childComplexity int) int
+		BaseOrderID      func(childComplexity int) int
+		ID               func(childComplexity int) int
+		RegionCode       func(childComplexity int) int
+		ResourceTypeCode func(childComplexity int) int
+		ResourceTypeName func(childComplexity int) int
+		ServiceTypeCode  func(childComplexity int) int
+		ServiceTypeName  func(childComplexity int) int
+	}
+
+	RefundPreview struct {
+		Failures func(childComplexity int) int
+		Items    func(childComplexity int) int
+		Total    func(childComplexity int) int
+	}
+
+	RefundPreviewItem struct {
+		Amount        func(childComplexity int) int
+		RemainingDays func(childComplexity int) int
+		ResourceID    func(childComplexity int) int
+	}
+
+	RegistrationCodePayload struct {
+		ExpiresAt    func(childComplexity int) int
+		MaskedMobile func(childComplexity int) int
+	}
+
+	RenewalDiscount struct {
+		Amount         func(childComplexity int) int
+		Best           func(childComplexity int) int
+		DiscountAmount func(childComplexity int) int
+		DiscountID     func(childComplexity int) int
+		Name           func(childComplexity int) int
+	}
+
+	RenewalQuote struct {
+		Discounts      func(childComplexity int) int
+		Failures       func(childComplexity int) int
+		Items          func(childComplexity int) int
+		OfficialAmount func(childComplexity int) int
+	}
+
+	RenewalQuoteItem struct {
+		Amount     func(childComplexity int) int
+		ResourceID func(childComplexity int) int
+	}
+
 	Reseller struct {
 		AccountManagerName func(childComplexity int) int
 		AccountName        func(childComplexity int) int
 		AssociatedOn       func(childComplexity int) int
+		AuditLog           func(childComplexity int, first *int, after *string) int
 		CouponQuotas       func(childComplexity int) int
 		Customers          func(childComplexity int, first *int, after *string, filter *model.CustomerFilter) int
 		Email              func(childComplexity int) int
@@ -284,6 +590,92 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ResellerFundsPayload struct {
+		Amount        func(childComplexity int) int
+		PartnerFunds  func(childComplexity int) int
+		Reconciled    func(childComplexity int) int
+		ResellerFunds func(childComplexity int) int
+		ResellerID    func(childComplexity int) int
+		TransferID    func(childComplexity int) int
+	}
+
+	Resource struct {
+		AutoRenew        func(childComplexity int) int
+		Children         func(childComplexity int) int
+		CustomerID       func(childComplexity int) int
+		EffectiveAt      func(childComplexity int) int
+		ExpirePolicy     func(childComplexity int) int
+		ExpiresAt        func(childComplexity int) int
+		ID               func(childComplexity int) int
+		InstanceID       func(childComplexity int) int
+		IsMain           func(childComplexity int) int
+		Name             func(childComplexity int) int
+		ParentResourceID func(childComplexity int) int
+		RegionCode       func(childComplexity int) int
+		RenewalQuote     func(childComplexity int, period model.PeriodInput) int
+		ResourceID       func(childComplexity int) int
+		ResourceTypeCode func(childComplexity int) int
+		ResourceTypeName func(childComplexity int) int
+		ServiceTypeCode  func(childComplexity int) int
+		ServiceTypeName  func(childComplexity int) int
+		SpecCode         func(childComplexity int) int
+		SpecDescription  func(childComplexity int) int
+		Status           func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+	}
+
+	ResourceConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ResourceEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ResourceFailure struct {
+		Code       func(childComplexity int) int
+		Message    func(childComplexity int) int
+		ResourceID func(childComplexity int) int
+	}
+
+	ResourceOrdersPayload struct {
+		Failures func(childComplexity int) int
+		Orders   func(childComplexity int) int
+	}
+
+	ResourcePackage struct {
+		EffectiveAt     func(childComplexity int) int
+		ExpiresAt       func(childComplexity int) int
+		InstanceID      func(childComplexity int) int
+		Items           func(childComplexity int) int
+		OrderID         func(childComplexity int) int
+		ProductID       func(childComplexity int) int
+		ProductName     func(childComplexity int) int
+		RegionCode      func(childComplexity int) int
+		ServiceTypeCode func(childComplexity int) int
+		ServiceTypeName func(childComplexity int) int
+		Status          func(childComplexity int) int
+	}
+
+	ResourcePackageConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ResourcePackageEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ResourceRenewalQuote struct {
+		Amount  func(childComplexity int) int
+		Failure func(childComplexity int) int
+	}
+
 	ResourceType struct {
 		Code            func(childComplexity int) int
 		Description     func(childComplexity int) int
@@ -291,10 +683,27 @@ type ComplexityRoot struct {
 		ServiceTypeCode func(childComplexity int) int
 	}
 
+	ResourcesPayload struct {
+		Failures  func(childComplexity int) int
+		Resources func(childComplexity int) int
+	}
+
 	ServiceType struct {
 		Abbreviation func(childComplexity int) int
 		Code         func(childComplexity int) int
 		Name         func(childComplexity int) int
+	}
+
+	VerificationChallenge struct {
+		Channel           func(childComplexity int) int
+		ExpiresAt         func(childComplexity int) int
+		ID                func(childComplexity int) int
+		MaskedDestination func(childComplexity int) int
+		ResendAfter       func(childComplexity int) int
+	}
+
+	VerificationSettings struct {
+		Enabled func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -311,6 +720,9 @@ type CatalogueResolver interface {
 	ResourceTypes(ctx context.Context, obj *model.Catalogue) ([]*model.ResourceType, error)
 	MeasureUnits(ctx context.Context, obj *model.Catalogue) ([]*model.MeasureUnit, error)
 }
+type CouponResolver interface {
+	Remark(ctx context.Context, obj *model.Coupon) (*string, error)
+}
 type CouponQuotaResolver interface {
 	ChildQuotas(ctx context.Context, obj *model.CouponQuota) ([]*model.CouponQuota, error)
 	Records(ctx context.Context, obj *model.CouponQuota, first *int, after *string) (*model.QuotaRecordConnection, error)
@@ -319,12 +731,57 @@ type CustomerResolver interface {
 	Balance(ctx context.Context, obj *model.Customer) (*model.CustomerBalance, error)
 	NewCustomerTag(ctx context.Context, obj *model.Customer) (*model.NewCustomerTag, error)
 	IssuedCoupons(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CouponConnection, error)
+	AssociationStatus(ctx context.Context, obj *model.Customer) (model.AssociationStatus, error)
+	RealNameReview(ctx context.Context, obj *model.Customer) (*model.RealNameReview, error)
+	Orders(ctx context.Context, obj *model.Customer, first *int, after *string, filter *model.OrderFilter) (*model.OrderConnection, error)
+	Resources(ctx context.Context, obj *model.Customer, first *int, after *string, filter *model.ResourceFilter) (*model.ResourceConnection, error)
+	OnDemandResources(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.OnDemandResourceConnection, error)
+	ResourcePackages(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.ResourcePackageConnection, error)
+	RenewalQuote(ctx context.Context, obj *model.Customer, resourceIds []string, period model.PeriodInput) (*model.RenewalQuote, error)
+	RefundPreview(ctx context.Context, obj *model.Customer, resourceIds []string) (*model.RefundPreview, error)
+}
+type FreeResourceItemResolver interface {
+	Usage(ctx context.Context, obj *model.FreeResourceItem) (*model.FreeResourceUsage, error)
+}
+type MutationResolver interface {
+	RequestVerificationCode(ctx context.Context, channel model.VerificationChannel, operation model.SensitiveOperation, input model.SensitiveInput) (*model.VerificationChallenge, error)
+	AllocateCustomerFunds(ctx context.Context, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CustomerFundsPayload, error)
+	ReclaimCustomerFunds(ctx context.Context, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CustomerFundsPayload, error)
+	AllocateResellerFunds(ctx context.Context, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResellerFundsPayload, error)
+	ReclaimResellerFunds(ctx context.Context, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResellerFundsPayload, error)
+	IssueCouponQuotas(ctx context.Context, input model.IssueCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponQuotasPayload, error)
+	ReclaimCouponQuotas(ctx context.Context, input model.ReclaimCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponQuotasPayload, error)
+	IssueCoupons(ctx context.Context, input model.IssueCouponsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponsPayload, error)
+	ReclaimCoupons(ctx context.Context, input model.ReclaimCouponsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponsPayload, error)
+	SetVerificationEnabled(ctx context.Context, input model.SetVerificationEnabledInput, verification *model.VerificationInput) (*model.VerificationSettings, error)
+	SendRegistrationCode(ctx context.Context, mobile string) (*model.RegistrationCodePayload, error)
+	CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*model.CreateCustomerPayload, error)
+	SubmitPersonalRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.PersonalRealNameAuthInput) (*model.RealNameAuthPayload, error)
+	SubmitEnterpriseRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) (*model.RealNameAuthPayload, error)
+	ChangeEnterpriseRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) (*model.RealNameAuthPayload, error)
+	PayOrder(ctx context.Context, input model.PayOrderInput, idempotencyKey string, verification *model.VerificationInput) (*model.PayOrderPayload, error)
+	CancelOrder(ctx context.Context, input model.CancelOrderInput) (*model.CancelOrderPayload, error)
+	RenewResources(ctx context.Context, input model.RenewResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error)
+	CreateRenewalOrder(ctx context.Context, input model.RenewResourcesInput) (*model.ResourceOrdersPayload, error)
+	SetAutoRenew(ctx context.Context, input model.SetAutoRenewInput) (*model.ResourcesPayload, error)
+	UnsubscribeResources(ctx context.Context, input model.UnsubscribeResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error)
+	SwitchToOnDemandAtExpiry(ctx context.Context, input model.SwitchToOnDemandInput) (*model.ResourcesPayload, error)
+}
+type OrderResolver interface {
+	PaymentDeadline(ctx context.Context, obj *model.Order) (*string, error)
+	LineItems(ctx context.Context, obj *model.Order) ([]*model.OrderLineItem, error)
+	Resources(ctx context.Context, obj *model.Order) ([]*model.Resource, error)
+	AvailableCoupons(ctx context.Context, obj *model.Order) ([]*model.OrderCoupon, error)
+	AvailableDiscounts(ctx context.Context, obj *model.Order) ([]*model.OrderDiscount, error)
+	Refunds(ctx context.Context, obj *model.Order) ([]*model.RefundLine, error)
 }
 type PartnerResolver interface {
 	Funds(ctx context.Context, obj *model.Partner) ([]*model.Fund, error)
 	AccountChangeRecords(ctx context.Context, obj *model.Partner, balanceType *model.BalanceType, first *int, after *string) (*model.AccountChangeRecordConnection, error)
 	AdjustRecords(ctx context.Context, obj *model.Partner, customerID *string, first *int, after *string) (*model.AdjustRecordConnection, error)
 	CouponQuotas(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.CouponQuotaConnection, error)
+	AuditLog(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.AuditEntryConnection, error)
+	Verification(ctx context.Context, obj *model.Partner) (*model.VerificationSettings, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
@@ -332,11 +789,17 @@ type QueryResolver interface {
 	Customers(ctx context.Context, first *int, after *string, filter *model.CustomerFilter) (*model.CustomerConnection, error)
 	Resellers(ctx context.Context, first *int, after *string, accountName *string) (*model.ResellerConnection, error)
 	Catalogue(ctx context.Context) (*model.Catalogue, error)
+	CheckCustomerIdentity(ctx context.Context, kind model.CustomerIdentityKind, value string) (*model.CustomerIdentityCheck, error)
 }
 type ResellerResolver interface {
 	Funds(ctx context.Context, obj *model.Reseller) ([]*model.Fund, error)
 	CouponQuotas(ctx context.Context, obj *model.Reseller) ([]*model.CouponQuota, error)
 	Customers(ctx context.Context, obj *model.Reseller, first *int, after *string, filter *model.CustomerFilter) (*model.CustomerConnection, error)
+	AuditLog(ctx context.Context, obj *model.Reseller, first *int, after *string) (*model.AuditEntryConnection, error)
+}
+type ResourceResolver interface {
+	Children(ctx context.Context, obj *model.Resource) ([]*model.Resource, error)
+	RenewalQuote(ctx context.Context, obj *model.Resource, period model.PeriodInput) (*model.ResourceRenewalQuote, error)
 }
 type ViewerResolver interface {
 	Partner(ctx context.Context, obj *model.Viewer) (*model.Partner, error)
@@ -514,6 +977,100 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AdjustRecordEdge.Node(childComplexity), true
 
+	case "AuditEntry.argsDigest":
+		if e.ComplexityRoot.AuditEntry.ArgsDigest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ArgsDigest(childComplexity), true
+	case "AuditEntry.challengeId":
+		if e.ComplexityRoot.AuditEntry.ChallengeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ChallengeID(childComplexity), true
+	case "AuditEntry.event":
+		if e.ComplexityRoot.AuditEntry.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Event(childComplexity), true
+	case "AuditEntry.idempotencyKey":
+		if e.ComplexityRoot.AuditEntry.IdempotencyKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.IdempotencyKey(childComplexity), true
+	case "AuditEntry.operation":
+		if e.ComplexityRoot.AuditEntry.Operation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Operation(childComplexity), true
+	case "AuditEntry.outcome":
+		if e.ComplexityRoot.AuditEntry.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Outcome(childComplexity), true
+	case "AuditEntry.principal":
+		if e.ComplexityRoot.AuditEntry.Principal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Principal(childComplexity), true
+	case "AuditEntry.role":
+		if e.ComplexityRoot.AuditEntry.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Role(childComplexity), true
+	case "AuditEntry.time":
+		if e.ComplexityRoot.AuditEntry.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Time(childComplexity), true
+	case "AuditEntry.upstreamRequestId":
+		if e.ComplexityRoot.AuditEntry.UpstreamRequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.UpstreamRequestID(childComplexity), true
+
+	case "AuditEntryConnection.edges":
+		if e.ComplexityRoot.AuditEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.Edges(childComplexity), true
+	case "AuditEntryConnection.pageInfo":
+		if e.ComplexityRoot.AuditEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.PageInfo(childComplexity), true
+
+	case "AuditEntryEdge.cursor":
+		if e.ComplexityRoot.AuditEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryEdge.Cursor(childComplexity), true
+	case "AuditEntryEdge.node":
+		if e.ComplexityRoot.AuditEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryEdge.Node(childComplexity), true
+
+	case "CancelOrderPayload.order":
+		if e.ComplexityRoot.CancelOrderPayload.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelOrderPayload.Order(childComplexity), true
+
 	case "Catalogue.measureUnits":
 		if e.ComplexityRoot.Catalogue.MeasureUnits == nil {
 			break
@@ -600,6 +1157,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Coupon.FaceValue(childComplexity), true
+	case "Coupon.remark":
+		if e.ComplexityRoot.Coupon.Remark == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coupon.Remark(childComplexity), true
 	case "Coupon.status":
 		if e.ComplexityRoot.Coupon.Status == nil {
 			break
@@ -755,6 +1318,63 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CouponQuotaEdge.Node(childComplexity), true
 
+	case "CouponQuotasPayload.quotaBalance":
+		if e.ComplexityRoot.CouponQuotasPayload.QuotaBalance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponQuotasPayload.QuotaBalance(childComplexity), true
+	case "CouponQuotasPayload.reconciled":
+		if e.ComplexityRoot.CouponQuotasPayload.Reconciled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponQuotasPayload.Reconciled(childComplexity), true
+	case "CouponQuotasPayload.results":
+		if e.ComplexityRoot.CouponQuotasPayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponQuotasPayload.Results(childComplexity), true
+
+	case "CouponsPayload.issuedCouponIds":
+		if e.ComplexityRoot.CouponsPayload.IssuedCouponIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponsPayload.IssuedCouponIds(childComplexity), true
+	case "CouponsPayload.quotaBalance":
+		if e.ComplexityRoot.CouponsPayload.QuotaBalance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponsPayload.QuotaBalance(childComplexity), true
+	case "CouponsPayload.reconciled":
+		if e.ComplexityRoot.CouponsPayload.Reconciled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponsPayload.Reconciled(childComplexity), true
+	case "CouponsPayload.results":
+		if e.ComplexityRoot.CouponsPayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponsPayload.Results(childComplexity), true
+
+	case "CreateCustomerPayload.created":
+		if e.ComplexityRoot.CreateCustomerPayload.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateCustomerPayload.Created(childComplexity), true
+	case "CreateCustomerPayload.customer":
+		if e.ComplexityRoot.CreateCustomerPayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateCustomerPayload.Customer(childComplexity), true
+
 	case "Customer.accountName":
 		if e.ComplexityRoot.Customer.AccountName == nil {
 			break
@@ -767,6 +1387,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.AssociatedOn(childComplexity), true
+	case "Customer.associationStatus":
+		if e.ComplexityRoot.Customer.AssociationStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.AssociationStatus(childComplexity), true
 	case "Customer.associationType":
 		if e.ComplexityRoot.Customer.AssociationType == nil {
 			break
@@ -838,12 +1464,84 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.NewCustomerTag(childComplexity), true
+	case "Customer.onDemandResources":
+		if e.ComplexityRoot.Customer.OnDemandResources == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_onDemandResources_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.OnDemandResources(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Customer.orders":
+		if e.ComplexityRoot.Customer.Orders == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_orders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Orders(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.OrderFilter)), true
+	case "Customer.realNameReview":
+		if e.ComplexityRoot.Customer.RealNameReview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.RealNameReview(childComplexity), true
 	case "Customer.realNameStatus":
 		if e.ComplexityRoot.Customer.RealNameStatus == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Customer.RealNameStatus(childComplexity), true
+	case "Customer.refundPreview":
+		if e.ComplexityRoot.Customer.RefundPreview == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_refundPreview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.RefundPreview(childComplexity, args["resourceIds"].([]string)), true
+	case "Customer.renewalQuote":
+		if e.ComplexityRoot.Customer.RenewalQuote == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_renewalQuote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.RenewalQuote(childComplexity, args["resourceIds"].([]string), args["period"].(model.PeriodInput)), true
+	case "Customer.resourcePackages":
+		if e.ComplexityRoot.Customer.ResourcePackages == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_resourcePackages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.ResourcePackages(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Customer.resources":
+		if e.ComplexityRoot.Customer.Resources == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_resources_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Resources(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.ResourceFilter)), true
 
 	case "CustomerBalance.available":
 		if e.ComplexityRoot.CustomerBalance.Available == nil {
@@ -890,6 +1588,154 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerEdge.Node(childComplexity), true
 
+	case "CustomerFundsPayload.amount":
+		if e.ComplexityRoot.CustomerFundsPayload.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerFundsPayload.Amount(childComplexity), true
+	case "CustomerFundsPayload.customerBalance":
+		if e.ComplexityRoot.CustomerFundsPayload.CustomerBalance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerFundsPayload.CustomerBalance(childComplexity), true
+	case "CustomerFundsPayload.customerId":
+		if e.ComplexityRoot.CustomerFundsPayload.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerFundsPayload.CustomerID(childComplexity), true
+	case "CustomerFundsPayload.partnerFunds":
+		if e.ComplexityRoot.CustomerFundsPayload.PartnerFunds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerFundsPayload.PartnerFunds(childComplexity), true
+	case "CustomerFundsPayload.reconciled":
+		if e.ComplexityRoot.CustomerFundsPayload.Reconciled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerFundsPayload.Reconciled(childComplexity), true
+	case "CustomerFundsPayload.transferId":
+		if e.ComplexityRoot.CustomerFundsPayload.TransferID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerFundsPayload.TransferID(childComplexity), true
+
+	case "CustomerIdentityCheck.available":
+		if e.ComplexityRoot.CustomerIdentityCheck.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerIdentityCheck.Available(childComplexity), true
+	case "CustomerIdentityCheck.kind":
+		if e.ComplexityRoot.CustomerIdentityCheck.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerIdentityCheck.Kind(childComplexity), true
+	case "CustomerIdentityCheck.mobileRemainingAccounts":
+		if e.ComplexityRoot.CustomerIdentityCheck.MobileRemainingAccounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerIdentityCheck.MobileRemainingAccounts(childComplexity), true
+
+	case "FreeResourceItem.freeResourceId":
+		if e.ComplexityRoot.FreeResourceItem.FreeResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceItem.FreeResourceID(childComplexity), true
+	case "FreeResourceItem.measureId":
+		if e.ComplexityRoot.FreeResourceItem.MeasureID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceItem.MeasureID(childComplexity), true
+	case "FreeResourceItem.original":
+		if e.ComplexityRoot.FreeResourceItem.Original == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceItem.Original(childComplexity), true
+	case "FreeResourceItem.remaining":
+		if e.ComplexityRoot.FreeResourceItem.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceItem.Remaining(childComplexity), true
+	case "FreeResourceItem.usage":
+		if e.ComplexityRoot.FreeResourceItem.Usage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceItem.Usage(childComplexity), true
+	case "FreeResourceItem.usageTypeName":
+		if e.ComplexityRoot.FreeResourceItem.UsageTypeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceItem.UsageTypeName(childComplexity), true
+
+	case "FreeResourceUsage.endAt":
+		if e.ComplexityRoot.FreeResourceUsage.EndAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceUsage.EndAt(childComplexity), true
+	case "FreeResourceUsage.measureId":
+		if e.ComplexityRoot.FreeResourceUsage.MeasureID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceUsage.MeasureID(childComplexity), true
+	case "FreeResourceUsage.original":
+		if e.ComplexityRoot.FreeResourceUsage.Original == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceUsage.Original(childComplexity), true
+	case "FreeResourceUsage.remaining":
+		if e.ComplexityRoot.FreeResourceUsage.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceUsage.Remaining(childComplexity), true
+	case "FreeResourceUsage.reuseCycle":
+		if e.ComplexityRoot.FreeResourceUsage.ReuseCycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceUsage.ReuseCycle(childComplexity), true
+	case "FreeResourceUsage.reuseCycleType":
+		if e.ComplexityRoot.FreeResourceUsage.ReuseCycleType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceUsage.ReuseCycleType(childComplexity), true
+	case "FreeResourceUsage.startAt":
+		if e.ComplexityRoot.FreeResourceUsage.StartAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceUsage.StartAt(childComplexity), true
+	case "FreeResourceUsage.typeName":
+		if e.ComplexityRoot.FreeResourceUsage.TypeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceUsage.TypeName(childComplexity), true
+	case "FreeResourceUsage.used":
+		if e.ComplexityRoot.FreeResourceUsage.Used == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreeResourceUsage.Used(childComplexity), true
+
 	case "Fund.accountId":
 		if e.ComplexityRoot.Fund.AccountID == nil {
 			break
@@ -926,6 +1772,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Fund.Memo(childComplexity), true
+
+	case "ItemResult.createdId":
+		if e.ComplexityRoot.ItemResult.CreatedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemResult.CreatedID(childComplexity), true
+	case "ItemResult.errorCode":
+		if e.ComplexityRoot.ItemResult.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemResult.ErrorCode(childComplexity), true
+	case "ItemResult.errorMessage":
+		if e.ComplexityRoot.ItemResult.ErrorMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemResult.ErrorMessage(childComplexity), true
+	case "ItemResult.id":
+		if e.ComplexityRoot.ItemResult.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemResult.ID(childComplexity), true
+	case "ItemResult.ok":
+		if e.ComplexityRoot.ItemResult.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemResult.Ok(childComplexity), true
 
 	case "MeasureUnit.abbreviation":
 		if e.ComplexityRoot.MeasureUnit.Abbreviation == nil {
@@ -965,6 +1842,249 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Money.Currency(childComplexity), true
 
+	case "Mutation.allocateCustomerFunds":
+		if e.ComplexityRoot.Mutation.AllocateCustomerFunds == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_allocateCustomerFunds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AllocateCustomerFunds(childComplexity, args["input"].(model.CustomerFundsInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.allocateResellerFunds":
+		if e.ComplexityRoot.Mutation.AllocateResellerFunds == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_allocateResellerFunds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AllocateResellerFunds(childComplexity, args["input"].(model.ResellerFundsInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.cancelOrder":
+		if e.ComplexityRoot.Mutation.CancelOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelOrder(childComplexity, args["input"].(model.CancelOrderInput)), true
+	case "Mutation.changeEnterpriseRealNameAuth":
+		if e.ComplexityRoot.Mutation.ChangeEnterpriseRealNameAuth == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changeEnterpriseRealNameAuth_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangeEnterpriseRealNameAuth(childComplexity, args["customerId"].(string), args["resellerId"].(*string), args["input"].(model.EnterpriseRealNameAuthInput)), true
+	case "Mutation.createCustomer":
+		if e.ComplexityRoot.Mutation.CreateCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCustomer(childComplexity, args["input"].(model.CreateCustomerInput)), true
+	case "Mutation.createRenewalOrder":
+		if e.ComplexityRoot.Mutation.CreateRenewalOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createRenewalOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateRenewalOrder(childComplexity, args["input"].(model.RenewResourcesInput)), true
+	case "Mutation.issueCouponQuotas":
+		if e.ComplexityRoot.Mutation.IssueCouponQuotas == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_issueCouponQuotas_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.IssueCouponQuotas(childComplexity, args["input"].(model.IssueCouponQuotasInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.issueCoupons":
+		if e.ComplexityRoot.Mutation.IssueCoupons == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_issueCoupons_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.IssueCoupons(childComplexity, args["input"].(model.IssueCouponsInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.payOrder":
+		if e.ComplexityRoot.Mutation.PayOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_payOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PayOrder(childComplexity, args["input"].(model.PayOrderInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.reclaimCouponQuotas":
+		if e.ComplexityRoot.Mutation.ReclaimCouponQuotas == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reclaimCouponQuotas_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReclaimCouponQuotas(childComplexity, args["input"].(model.ReclaimCouponQuotasInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.reclaimCoupons":
+		if e.ComplexityRoot.Mutation.ReclaimCoupons == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reclaimCoupons_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReclaimCoupons(childComplexity, args["input"].(model.ReclaimCouponsInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.reclaimCustomerFunds":
+		if e.ComplexityRoot.Mutation.ReclaimCustomerFunds == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reclaimCustomerFunds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReclaimCustomerFunds(childComplexity, args["input"].(model.CustomerFundsInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.reclaimResellerFunds":
+		if e.ComplexityRoot.Mutation.ReclaimResellerFunds == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reclaimResellerFunds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReclaimResellerFunds(childComplexity, args["input"].(model.ResellerFundsInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.renewResources":
+		if e.ComplexityRoot.Mutation.RenewResources == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renewResources_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenewResources(childComplexity, args["input"].(model.RenewResourcesInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.requestVerificationCode":
+		if e.ComplexityRoot.Mutation.RequestVerificationCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestVerificationCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestVerificationCode(childComplexity, args["channel"].(model.VerificationChannel), args["operation"].(model.SensitiveOperation), args["input"].(model.SensitiveInput)), true
+	case "Mutation.sendRegistrationCode":
+		if e.ComplexityRoot.Mutation.SendRegistrationCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendRegistrationCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendRegistrationCode(childComplexity, args["mobile"].(string)), true
+	case "Mutation.setAutoRenew":
+		if e.ComplexityRoot.Mutation.SetAutoRenew == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAutoRenew_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAutoRenew(childComplexity, args["input"].(model.SetAutoRenewInput)), true
+	case "Mutation.setVerificationEnabled":
+		if e.ComplexityRoot.Mutation.SetVerificationEnabled == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setVerificationEnabled_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetVerificationEnabled(childComplexity, args["input"].(model.SetVerificationEnabledInput), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.submitEnterpriseRealNameAuth":
+		if e.ComplexityRoot.Mutation.SubmitEnterpriseRealNameAuth == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitEnterpriseRealNameAuth_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitEnterpriseRealNameAuth(childComplexity, args["customerId"].(string), args["resellerId"].(*string), args["input"].(model.EnterpriseRealNameAuthInput)), true
+	case "Mutation.submitPersonalRealNameAuth":
+		if e.ComplexityRoot.Mutation.SubmitPersonalRealNameAuth == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitPersonalRealNameAuth_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitPersonalRealNameAuth(childComplexity, args["customerId"].(string), args["resellerId"].(*string), args["input"].(model.PersonalRealNameAuthInput)), true
+	case "Mutation.switchToOnDemandAtExpiry":
+		if e.ComplexityRoot.Mutation.SwitchToOnDemandAtExpiry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_switchToOnDemandAtExpiry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SwitchToOnDemandAtExpiry(childComplexity, args["input"].(model.SwitchToOnDemandInput)), true
+	case "Mutation.unsubscribeResources":
+		if e.ComplexityRoot.Mutation.UnsubscribeResources == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unsubscribeResources_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnsubscribeResources(childComplexity, args["input"].(model.UnsubscribeResourcesInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+
 	case "NewCustomerTag.effectiveTime":
 		if e.ComplexityRoot.NewCustomerTag.EffectiveTime == nil {
 			break
@@ -989,6 +2109,484 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NewCustomerTag.Value(childComplexity), true
+
+	case "OnDemandResource.availabilityZone":
+		if e.ComplexityRoot.OnDemandResource.AvailabilityZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResource.AvailabilityZone(childComplexity), true
+	case "OnDemandResource.effectiveAt":
+		if e.ComplexityRoot.OnDemandResource.EffectiveAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResource.EffectiveAt(childComplexity), true
+	case "OnDemandResource.expiresAt":
+		if e.ComplexityRoot.OnDemandResource.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResource.ExpiresAt(childComplexity), true
+	case "OnDemandResource.info":
+		if e.ComplexityRoot.OnDemandResource.Info == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResource.Info(childComplexity), true
+	case "OnDemandResource.name":
+		if e.ComplexityRoot.OnDemandResource.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResource.Name(childComplexity), true
+	case "OnDemandResource.regionCode":
+		if e.ComplexityRoot.OnDemandResource.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResource.RegionCode(childComplexity), true
+	case "OnDemandResource.resourceId":
+		if e.ComplexityRoot.OnDemandResource.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResource.ResourceID(childComplexity), true
+	case "OnDemandResource.resourceTypeCode":
+		if e.ComplexityRoot.OnDemandResource.ResourceTypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResource.ResourceTypeCode(childComplexity), true
+	case "OnDemandResource.resourceTypeName":
+		if e.ComplexityRoot.OnDemandResource.ResourceTypeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResource.ResourceTypeName(childComplexity), true
+	case "OnDemandResource.serviceTypeCode":
+		if e.ComplexityRoot.OnDemandResource.ServiceTypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResource.ServiceTypeCode(childComplexity), true
+	case "OnDemandResource.serviceTypeName":
+		if e.ComplexityRoot.OnDemandResource.ServiceTypeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResource.ServiceTypeName(childComplexity), true
+	case "OnDemandResource.specCode":
+		if e.ComplexityRoot.OnDemandResource.SpecCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResource.SpecCode(childComplexity), true
+	case "OnDemandResource.specDescription":
+		if e.ComplexityRoot.OnDemandResource.SpecDescription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResource.SpecDescription(childComplexity), true
+	case "OnDemandResource.status":
+		if e.ComplexityRoot.OnDemandResource.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResource.Status(childComplexity), true
+
+	case "OnDemandResourceConnection.edges":
+		if e.ComplexityRoot.OnDemandResourceConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResourceConnection.Edges(childComplexity), true
+	case "OnDemandResourceConnection.pageInfo":
+		if e.ComplexityRoot.OnDemandResourceConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResourceConnection.PageInfo(childComplexity), true
+	case "OnDemandResourceConnection.totalCount":
+		if e.ComplexityRoot.OnDemandResourceConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResourceConnection.TotalCount(childComplexity), true
+
+	case "OnDemandResourceEdge.cursor":
+		if e.ComplexityRoot.OnDemandResourceEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResourceEdge.Cursor(childComplexity), true
+	case "OnDemandResourceEdge.node":
+		if e.ComplexityRoot.OnDemandResourceEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandResourceEdge.Node(childComplexity), true
+
+	case "Order.amountAfterDiscount":
+		if e.ComplexityRoot.Order.AmountAfterDiscount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.AmountAfterDiscount(childComplexity), true
+	case "Order.availableCoupons":
+		if e.ComplexityRoot.Order.AvailableCoupons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.AvailableCoupons(childComplexity), true
+	case "Order.availableDiscounts":
+		if e.ComplexityRoot.Order.AvailableDiscounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.AvailableDiscounts(childComplexity), true
+	case "Order.couponAmount":
+		if e.ComplexityRoot.Order.CouponAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.CouponAmount(childComplexity), true
+	case "Order.createdAt":
+		if e.ComplexityRoot.Order.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.CreatedAt(childComplexity), true
+	case "Order.customerId":
+		if e.ComplexityRoot.Order.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.CustomerID(childComplexity), true
+	case "Order.discountAmount":
+		if e.ComplexityRoot.Order.DiscountAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.DiscountAmount(childComplexity), true
+	case "Order.id":
+		if e.ComplexityRoot.Order.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.ID(childComplexity), true
+	case "Order.lineItems":
+		if e.ComplexityRoot.Order.LineItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.LineItems(childComplexity), true
+	case "Order.officialAmount":
+		if e.ComplexityRoot.Order.OfficialAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.OfficialAmount(childComplexity), true
+	case "Order.orderId":
+		if e.ComplexityRoot.Order.OrderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.OrderID(childComplexity), true
+	case "Order.paidAt":
+		if e.ComplexityRoot.Order.PaidAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.PaidAt(childComplexity), true
+	case "Order.paymentDeadline":
+		if e.ComplexityRoot.Order.PaymentDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.PaymentDeadline(childComplexity), true
+	case "Order.refunds":
+		if e.ComplexityRoot.Order.Refunds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Refunds(childComplexity), true
+	case "Order.resources":
+		if e.ComplexityRoot.Order.Resources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Resources(childComplexity), true
+	case "Order.serviceTypeCode":
+		if e.ComplexityRoot.Order.ServiceTypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.ServiceTypeCode(childComplexity), true
+	case "Order.serviceTypeName":
+		if e.ComplexityRoot.Order.ServiceTypeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.ServiceTypeName(childComplexity), true
+	case "Order.status":
+		if e.ComplexityRoot.Order.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Status(childComplexity), true
+	case "Order.type":
+		if e.ComplexityRoot.Order.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Type(childComplexity), true
+
+	case "OrderConnection.edges":
+		if e.ComplexityRoot.OrderConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderConnection.Edges(childComplexity), true
+	case "OrderConnection.pageInfo":
+		if e.ComplexityRoot.OrderConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderConnection.PageInfo(childComplexity), true
+	case "OrderConnection.totalCount":
+		if e.ComplexityRoot.OrderConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderConnection.TotalCount(childComplexity), true
+
+	case "OrderCoupon.balance":
+		if e.ComplexityRoot.OrderCoupon.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderCoupon.Balance(childComplexity), true
+	case "OrderCoupon.cash":
+		if e.ComplexityRoot.OrderCoupon.Cash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderCoupon.Cash(childComplexity), true
+	case "OrderCoupon.couponId":
+		if e.ComplexityRoot.OrderCoupon.CouponID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderCoupon.CouponID(childComplexity), true
+	case "OrderCoupon.effectiveAt":
+		if e.ComplexityRoot.OrderCoupon.EffectiveAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderCoupon.EffectiveAt(childComplexity), true
+	case "OrderCoupon.expiresAt":
+		if e.ComplexityRoot.OrderCoupon.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderCoupon.ExpiresAt(childComplexity), true
+	case "OrderCoupon.faceValue":
+		if e.ComplexityRoot.OrderCoupon.FaceValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderCoupon.FaceValue(childComplexity), true
+	case "OrderCoupon.serviceTypes":
+		if e.ComplexityRoot.OrderCoupon.ServiceTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderCoupon.ServiceTypes(childComplexity), true
+
+	case "OrderDiscount.amount":
+		if e.ComplexityRoot.OrderDiscount.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderDiscount.Amount(childComplexity), true
+	case "OrderDiscount.discountId":
+		if e.ComplexityRoot.OrderDiscount.DiscountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderDiscount.DiscountID(childComplexity), true
+	case "OrderDiscount.discountType":
+		if e.ComplexityRoot.OrderDiscount.DiscountType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderDiscount.DiscountType(childComplexity), true
+	case "OrderDiscount.ratio":
+		if e.ComplexityRoot.OrderDiscount.Ratio == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderDiscount.Ratio(childComplexity), true
+
+	case "OrderEdge.cursor":
+		if e.ComplexityRoot.OrderEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEdge.Cursor(childComplexity), true
+	case "OrderEdge.node":
+		if e.ComplexityRoot.OrderEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEdge.Node(childComplexity), true
+
+	case "OrderLineItem.amountAfterDiscount":
+		if e.ComplexityRoot.OrderLineItem.AmountAfterDiscount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineItem.AmountAfterDiscount(childComplexity), true
+	case "OrderLineItem.effectiveAt":
+		if e.ComplexityRoot.OrderLineItem.EffectiveAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineItem.EffectiveAt(childComplexity), true
+	case "OrderLineItem.expiresAt":
+		if e.ComplexityRoot.OrderLineItem.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineItem.ExpiresAt(childComplexity), true
+	case "OrderLineItem.id":
+		if e.ComplexityRoot.OrderLineItem.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineItem.ID(childComplexity), true
+	case "OrderLineItem.officialAmount":
+		if e.ComplexityRoot.OrderLineItem.OfficialAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineItem.OfficialAmount(childComplexity), true
+	case "OrderLineItem.periodCount":
+		if e.ComplexityRoot.OrderLineItem.PeriodCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineItem.PeriodCount(childComplexity), true
+	case "OrderLineItem.periodType":
+		if e.ComplexityRoot.OrderLineItem.PeriodType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineItem.PeriodType(childComplexity), true
+	case "OrderLineItem.productId":
+		if e.ComplexityRoot.OrderLineItem.ProductID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineItem.ProductID(childComplexity), true
+	case "OrderLineItem.productSpec":
+		if e.ComplexityRoot.OrderLineItem.ProductSpec == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineItem.ProductSpec(childComplexity), true
+	case "OrderLineItem.quantity":
+		if e.ComplexityRoot.OrderLineItem.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineItem.Quantity(childComplexity), true
+	case "OrderLineItem.resourceTypeCode":
+		if e.ComplexityRoot.OrderLineItem.ResourceTypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineItem.ResourceTypeCode(childComplexity), true
+	case "OrderLineItem.serviceTypeCode":
+		if e.ComplexityRoot.OrderLineItem.ServiceTypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineItem.ServiceTypeCode(childComplexity), true
+	case "OrderLineItem.serviceTypeName":
+		if e.ComplexityRoot.OrderLineItem.ServiceTypeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineItem.ServiceTypeName(childComplexity), true
+
+	case "OrderSnapshot.amountAfterDiscount":
+		if e.ComplexityRoot.OrderSnapshot.AmountAfterDiscount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSnapshot.AmountAfterDiscount(childComplexity), true
+	case "OrderSnapshot.couponAmount":
+		if e.ComplexityRoot.OrderSnapshot.CouponAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSnapshot.CouponAmount(childComplexity), true
+	case "OrderSnapshot.createdAt":
+		if e.ComplexityRoot.OrderSnapshot.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSnapshot.CreatedAt(childComplexity), true
+	case "OrderSnapshot.customerId":
+		if e.ComplexityRoot.OrderSnapshot.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSnapshot.CustomerID(childComplexity), true
+	case "OrderSnapshot.discountAmount":
+		if e.ComplexityRoot.OrderSnapshot.DiscountAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSnapshot.DiscountAmount(childComplexity), true
+	case "OrderSnapshot.id":
+		if e.ComplexityRoot.OrderSnapshot.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSnapshot.ID(childComplexity), true
+	case "OrderSnapshot.officialAmount":
+		if e.ComplexityRoot.OrderSnapshot.OfficialAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSnapshot.OfficialAmount(childComplexity), true
+	case "OrderSnapshot.orderId":
+		if e.ComplexityRoot.OrderSnapshot.OrderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSnapshot.OrderID(childComplexity), true
+	case "OrderSnapshot.paidAt":
+		if e.ComplexityRoot.OrderSnapshot.PaidAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSnapshot.PaidAt(childComplexity), true
+	case "OrderSnapshot.status":
+		if e.ComplexityRoot.OrderSnapshot.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSnapshot.Status(childComplexity), true
+	case "OrderSnapshot.type":
+		if e.ComplexityRoot.OrderSnapshot.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSnapshot.Type(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1037,6 +2635,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Partner.AdjustRecords(childComplexity, args["customerId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Partner.auditLog":
+		if e.ComplexityRoot.Partner.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Partner_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Partner.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Partner.couponQuotas":
 		if e.ComplexityRoot.Partner.CouponQuotas == nil {
 			break
@@ -1078,6 +2687,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Partner.PartnerID(childComplexity), true
+	case "Partner.verification":
+		if e.ComplexityRoot.Partner.Verification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partner.Verification(childComplexity), true
+
+	case "PayOrderPayload.order":
+		if e.ComplexityRoot.PayOrderPayload.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayOrderPayload.Order(childComplexity), true
 
 	case "Query.catalogue":
 		if e.ComplexityRoot.Query.Catalogue == nil {
@@ -1085,6 +2707,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Catalogue(childComplexity), true
+	case "Query.checkCustomerIdentity":
+		if e.ComplexityRoot.Query.CheckCustomerIdentity == nil {
+			break
+		}
+
+		args, err := ec.field_Query_checkCustomerIdentity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CheckCustomerIdentity(childComplexity, args["kind"].(model.CustomerIdentityKind), args["value"].(string)), true
 	case "Query.customers":
 		if e.ComplexityRoot.Query.Customers == nil {
 			break
@@ -1219,6 +2852,219 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.QuotaRecordEdge.Node(childComplexity), true
 
+	case "RealNameAuthPayload.customer":
+		if e.ComplexityRoot.RealNameAuthPayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RealNameAuthPayload.Customer(childComplexity), true
+	case "RealNameAuthPayload.manualReview":
+		if e.ComplexityRoot.RealNameAuthPayload.ManualReview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RealNameAuthPayload.ManualReview(childComplexity), true
+	case "RealNameAuthPayload.review":
+		if e.ComplexityRoot.RealNameAuthPayload.Review == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RealNameAuthPayload.Review(childComplexity), true
+
+	case "RealNameReview.kind":
+		if e.ComplexityRoot.RealNameReview.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RealNameReview.Kind(childComplexity), true
+	case "RealNameReview.opinion":
+		if e.ComplexityRoot.RealNameReview.Opinion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RealNameReview.Opinion(childComplexity), true
+	case "RealNameReview.status":
+		if e.ComplexityRoot.RealNameReview.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RealNameReview.Status(childComplexity), true
+	case "RealNameReview.submittedAt":
+		if e.ComplexityRoot.RealNameReview.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RealNameReview.SubmittedAt(childComplexity), true
+
+	case "RefundLine.amount":
+		if e.ComplexityRoot.RefundLine.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundLine.Amount(childComplexity), true
+	case "RefundLine.baseOrderId":
+		if e.ComplexityRoot.RefundLine.BaseOrderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundLine.BaseOrderID(childComplexity), true
+	case "RefundLine.id":
+		if e.ComplexityRoot.RefundLine.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundLine.ID(childComplexity), true
+	case "RefundLine.regionCode":
+		if e.ComplexityRoot.RefundLine.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundLine.RegionCode(childComplexity), true
+	case "RefundLine.resourceTypeCode":
+		if e.ComplexityRoot.RefundLine.ResourceTypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundLine.ResourceTypeCode(childComplexity), true
+	case "RefundLine.resourceTypeName":
+		if e.ComplexityRoot.RefundLine.ResourceTypeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundLine.ResourceTypeName(childComplexity), true
+	case "RefundLine.serviceTypeCode":
+		if e.ComplexityRoot.RefundLine.ServiceTypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundLine.ServiceTypeCode(childComplexity), true
+	case "RefundLine.serviceTypeName":
+		if e.ComplexityRoot.RefundLine.ServiceTypeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundLine.ServiceTypeName(childComplexity), true
+
+	case "RefundPreview.failures":
+		if e.ComplexityRoot.RefundPreview.Failures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundPreview.Failures(childComplexity), true
+	case "RefundPreview.items":
+		if e.ComplexityRoot.RefundPreview.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundPreview.Items(childComplexity), true
+	case "RefundPreview.total":
+		if e.ComplexityRoot.RefundPreview.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundPreview.Total(childComplexity), true
+
+	case "RefundPreviewItem.amount":
+		if e.ComplexityRoot.RefundPreviewItem.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundPreviewItem.Amount(childComplexity), true
+	case "RefundPreviewItem.remainingDays":
+		if e.ComplexityRoot.RefundPreviewItem.RemainingDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundPreviewItem.RemainingDays(childComplexity), true
+	case "RefundPreviewItem.resourceId":
+		if e.ComplexityRoot.RefundPreviewItem.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundPreviewItem.ResourceID(childComplexity), true
+
+	case "RegistrationCodePayload.expiresAt":
+		if e.ComplexityRoot.RegistrationCodePayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationCodePayload.ExpiresAt(childComplexity), true
+	case "RegistrationCodePayload.maskedMobile":
+		if e.ComplexityRoot.RegistrationCodePayload.MaskedMobile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationCodePayload.MaskedMobile(childComplexity), true
+
+	case "RenewalDiscount.amount":
+		if e.ComplexityRoot.RenewalDiscount.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewalDiscount.Amount(childComplexity), true
+	case "RenewalDiscount.best":
+		if e.ComplexityRoot.RenewalDiscount.Best == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewalDiscount.Best(childComplexity), true
+	case "RenewalDiscount.discountAmount":
+		if e.ComplexityRoot.RenewalDiscount.DiscountAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewalDiscount.DiscountAmount(childComplexity), true
+	case "RenewalDiscount.discountId":
+		if e.ComplexityRoot.RenewalDiscount.DiscountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewalDiscount.DiscountID(childComplexity), true
+	case "RenewalDiscount.name":
+		if e.ComplexityRoot.RenewalDiscount.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewalDiscount.Name(childComplexity), true
+
+	case "RenewalQuote.discounts":
+		if e.ComplexityRoot.RenewalQuote.Discounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewalQuote.Discounts(childComplexity), true
+	case "RenewalQuote.failures":
+		if e.ComplexityRoot.RenewalQuote.Failures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewalQuote.Failures(childComplexity), true
+	case "RenewalQuote.items":
+		if e.ComplexityRoot.RenewalQuote.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewalQuote.Items(childComplexity), true
+	case "RenewalQuote.officialAmount":
+		if e.ComplexityRoot.RenewalQuote.OfficialAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewalQuote.OfficialAmount(childComplexity), true
+
+	case "RenewalQuoteItem.amount":
+		if e.ComplexityRoot.RenewalQuoteItem.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewalQuoteItem.Amount(childComplexity), true
+	case "RenewalQuoteItem.resourceId":
+		if e.ComplexityRoot.RenewalQuoteItem.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewalQuoteItem.ResourceID(childComplexity), true
+
 	case "Reseller.accountManagerName":
 		if e.ComplexityRoot.Reseller.AccountManagerName == nil {
 			break
@@ -1237,6 +3083,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Reseller.AssociatedOn(childComplexity), true
+	case "Reseller.auditLog":
+		if e.ComplexityRoot.Reseller.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Reseller_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Reseller.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Reseller.couponQuotas":
 		if e.ComplexityRoot.Reseller.CouponQuotas == nil {
 			break
@@ -1323,6 +3180,357 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResellerEdge.Node(childComplexity), true
 
+	case "ResellerFundsPayload.amount":
+		if e.ComplexityRoot.ResellerFundsPayload.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResellerFundsPayload.Amount(childComplexity), true
+	case "ResellerFundsPayload.partnerFunds":
+		if e.ComplexityRoot.ResellerFundsPayload.PartnerFunds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResellerFundsPayload.PartnerFunds(childComplexity), true
+	case "ResellerFundsPayload.reconciled":
+		if e.ComplexityRoot.ResellerFundsPayload.Reconciled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResellerFundsPayload.Reconciled(childComplexity), true
+	case "ResellerFundsPayload.resellerFunds":
+		if e.ComplexityRoot.ResellerFundsPayload.ResellerFunds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResellerFundsPayload.ResellerFunds(childComplexity), true
+	case "ResellerFundsPayload.resellerId":
+		if e.ComplexityRoot.ResellerFundsPayload.ResellerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResellerFundsPayload.ResellerID(childComplexity), true
+	case "ResellerFundsPayload.transferId":
+		if e.ComplexityRoot.ResellerFundsPayload.TransferID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResellerFundsPayload.TransferID(childComplexity), true
+
+	case "Resource.autoRenew":
+		if e.ComplexityRoot.Resource.AutoRenew == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.AutoRenew(childComplexity), true
+	case "Resource.children":
+		if e.ComplexityRoot.Resource.Children == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Children(childComplexity), true
+	case "Resource.customerId":
+		if e.ComplexityRoot.Resource.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.CustomerID(childComplexity), true
+	case "Resource.effectiveAt":
+		if e.ComplexityRoot.Resource.EffectiveAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.EffectiveAt(childComplexity), true
+	case "Resource.expirePolicy":
+		if e.ComplexityRoot.Resource.ExpirePolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.ExpirePolicy(childComplexity), true
+	case "Resource.expiresAt":
+		if e.ComplexityRoot.Resource.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.ExpiresAt(childComplexity), true
+	case "Resource.id":
+		if e.ComplexityRoot.Resource.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.ID(childComplexity), true
+	case "Resource.instanceId":
+		if e.ComplexityRoot.Resource.InstanceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.InstanceID(childComplexity), true
+	case "Resource.isMain":
+		if e.ComplexityRoot.Resource.IsMain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.IsMain(childComplexity), true
+	case "Resource.name":
+		if e.ComplexityRoot.Resource.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Name(childComplexity), true
+	case "Resource.parentResourceId":
+		if e.ComplexityRoot.Resource.ParentResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.ParentResourceID(childComplexity), true
+	case "Resource.regionCode":
+		if e.ComplexityRoot.Resource.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.RegionCode(childComplexity), true
+	case "Resource.renewalQuote":
+		if e.ComplexityRoot.Resource.RenewalQuote == nil {
+			break
+		}
+
+		args, err := ec.field_Resource_renewalQuote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Resource.RenewalQuote(childComplexity, args["period"].(model.PeriodInput)), true
+	case "Resource.resourceId":
+		if e.ComplexityRoot.Resource.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.ResourceID(childComplexity), true
+	case "Resource.resourceTypeCode":
+		if e.ComplexityRoot.Resource.ResourceTypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.ResourceTypeCode(childComplexity), true
+	case "Resource.resourceTypeName":
+		if e.ComplexityRoot.Resource.ResourceTypeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.ResourceTypeName(childComplexity), true
+	case "Resource.serviceTypeCode":
+		if e.ComplexityRoot.Resource.ServiceTypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.ServiceTypeCode(childComplexity), true
+	case "Resource.serviceTypeName":
+		if e.ComplexityRoot.Resource.ServiceTypeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.ServiceTypeName(childComplexity), true
+	case "Resource.specCode":
+		if e.ComplexityRoot.Resource.SpecCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.SpecCode(childComplexity), true
+	case "Resource.specDescription":
+		if e.ComplexityRoot.Resource.SpecDescription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.SpecDescription(childComplexity), true
+	case "Resource.status":
+		if e.ComplexityRoot.Resource.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Status(childComplexity), true
+	case "Resource.updatedAt":
+		if e.ComplexityRoot.Resource.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.UpdatedAt(childComplexity), true
+
+	case "ResourceConnection.edges":
+		if e.ComplexityRoot.ResourceConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceConnection.Edges(childComplexity), true
+	case "ResourceConnection.pageInfo":
+		if e.ComplexityRoot.ResourceConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceConnection.PageInfo(childComplexity), true
+	case "ResourceConnection.totalCount":
+		if e.ComplexityRoot.ResourceConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceConnection.TotalCount(childComplexity), true
+
+	case "ResourceEdge.cursor":
+		if e.ComplexityRoot.ResourceEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceEdge.Cursor(childComplexity), true
+	case "ResourceEdge.node":
+		if e.ComplexityRoot.ResourceEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceEdge.Node(childComplexity), true
+
+	case "ResourceFailure.code":
+		if e.ComplexityRoot.ResourceFailure.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceFailure.Code(childComplexity), true
+	case "ResourceFailure.message":
+		if e.ComplexityRoot.ResourceFailure.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceFailure.Message(childComplexity), true
+	case "ResourceFailure.resourceId":
+		if e.ComplexityRoot.ResourceFailure.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceFailure.ResourceID(childComplexity), true
+
+	case "ResourceOrdersPayload.failures":
+		if e.ComplexityRoot.ResourceOrdersPayload.Failures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceOrdersPayload.Failures(childComplexity), true
+	case "ResourceOrdersPayload.orders":
+		if e.ComplexityRoot.ResourceOrdersPayload.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceOrdersPayload.Orders(childComplexity), true
+
+	case "ResourcePackage.effectiveAt":
+		if e.ComplexityRoot.ResourcePackage.EffectiveAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackage.EffectiveAt(childComplexity), true
+	case "ResourcePackage.expiresAt":
+		if e.ComplexityRoot.ResourcePackage.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackage.ExpiresAt(childComplexity), true
+	case "ResourcePackage.instanceId":
+		if e.ComplexityRoot.ResourcePackage.InstanceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackage.InstanceID(childComplexity), true
+	case "ResourcePackage.items":
+		if e.ComplexityRoot.ResourcePackage.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackage.Items(childComplexity), true
+	case "ResourcePackage.orderId":
+		if e.ComplexityRoot.ResourcePackage.OrderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackage.OrderID(childComplexity), true
+	case "ResourcePackage.productId":
+		if e.ComplexityRoot.ResourcePackage.ProductID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackage.ProductID(childComplexity), true
+	case "ResourcePackage.productName":
+		if e.ComplexityRoot.ResourcePackage.ProductName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackage.ProductName(childComplexity), true
+	case "ResourcePackage.regionCode":
+		if e.ComplexityRoot.ResourcePackage.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackage.RegionCode(childComplexity), true
+	case "ResourcePackage.serviceTypeCode":
+		if e.ComplexityRoot.ResourcePackage.ServiceTypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackage.ServiceTypeCode(childComplexity), true
+	case "ResourcePackage.serviceTypeName":
+		if e.ComplexityRoot.ResourcePackage.ServiceTypeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackage.ServiceTypeName(childComplexity), true
+	case "ResourcePackage.status":
+		if e.ComplexityRoot.ResourcePackage.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackage.Status(childComplexity), true
+
+	case "ResourcePackageConnection.edges":
+		if e.ComplexityRoot.ResourcePackageConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackageConnection.Edges(childComplexity), true
+	case "ResourcePackageConnection.pageInfo":
+		if e.ComplexityRoot.ResourcePackageConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackageConnection.PageInfo(childComplexity), true
+	case "ResourcePackageConnection.totalCount":
+		if e.ComplexityRoot.ResourcePackageConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackageConnection.TotalCount(childComplexity), true
+
+	case "ResourcePackageEdge.cursor":
+		if e.ComplexityRoot.ResourcePackageEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackageEdge.Cursor(childComplexity), true
+	case "ResourcePackageEdge.node":
+		if e.ComplexityRoot.ResourcePackageEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcePackageEdge.Node(childComplexity), true
+
+	case "ResourceRenewalQuote.amount":
+		if e.ComplexityRoot.ResourceRenewalQuote.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceRenewalQuote.Amount(childComplexity), true
+	case "ResourceRenewalQuote.failure":
+		if e.ComplexityRoot.ResourceRenewalQuote.Failure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceRenewalQuote.Failure(childComplexity), true
+
 	case "ResourceType.code":
 		if e.ComplexityRoot.ResourceType.Code == nil {
 			break
@@ -1348,6 +3556,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResourceType.ServiceTypeCode(childComplexity), true
 
+	case "ResourcesPayload.failures":
+		if e.ComplexityRoot.ResourcesPayload.Failures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcesPayload.Failures(childComplexity), true
+	case "ResourcesPayload.resources":
+		if e.ComplexityRoot.ResourcesPayload.Resources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourcesPayload.Resources(childComplexity), true
+
 	case "ServiceType.abbreviation":
 		if e.ComplexityRoot.ServiceType.Abbreviation == nil {
 			break
@@ -1366,6 +3587,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceType.Name(childComplexity), true
+
+	case "VerificationChallenge.channel":
+		if e.ComplexityRoot.VerificationChallenge.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerificationChallenge.Channel(childComplexity), true
+	case "VerificationChallenge.expiresAt":
+		if e.ComplexityRoot.VerificationChallenge.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerificationChallenge.ExpiresAt(childComplexity), true
+	case "VerificationChallenge.id":
+		if e.ComplexityRoot.VerificationChallenge.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerificationChallenge.ID(childComplexity), true
+	case "VerificationChallenge.maskedDestination":
+		if e.ComplexityRoot.VerificationChallenge.MaskedDestination == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerificationChallenge.MaskedDestination(childComplexity), true
+	case "VerificationChallenge.resendAfter":
+		if e.ComplexityRoot.VerificationChallenge.ResendAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerificationChallenge.ResendAfter(childComplexity), true
+
+	case "VerificationSettings.enabled":
+		if e.ComplexityRoot.VerificationSettings.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerificationSettings.Enabled(childComplexity), true
 
 	case "Viewer.customer":
 		if e.ComplexityRoot.Viewer.Customer == nil {
@@ -1406,7 +3665,30 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputCancelOrderInput,
+		ec.unmarshalInputCommerceTarget,
+		ec.unmarshalInputCreateCustomerInput,
 		ec.unmarshalInputCustomerFilter,
+		ec.unmarshalInputCustomerFundsInput,
+		ec.unmarshalInputEnterpriseRealNameAuthInput,
+		ec.unmarshalInputIssueCouponQuotasInput,
+		ec.unmarshalInputIssueCouponsInput,
+		ec.unmarshalInputLegalPersonInput,
+		ec.unmarshalInputOrderFilter,
+		ec.unmarshalInputPayOrderInput,
+		ec.unmarshalInputPeriodInput,
+		ec.unmarshalInputPersonalRealNameAuthInput,
+		ec.unmarshalInputReclaimCouponQuotasInput,
+		ec.unmarshalInputReclaimCouponsInput,
+		ec.unmarshalInputRenewResourcesInput,
+		ec.unmarshalInputResellerFundsInput,
+		ec.unmarshalInputResourceFilter,
+		ec.unmarshalInputSensitiveInput,
+		ec.unmarshalInputSetAutoRenewInput,
+		ec.unmarshalInputSetVerificationEnabledInput,
+		ec.unmarshalInputSwitchToOnDemandInput,
+		ec.unmarshalInputUnsubscribeResourcesInput,
+		ec.unmarshalInputVerificationInput,
 	)
 	first := true
 
@@ -1440,6 +3722,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 
 			return &response
+		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
 		}
 
 	default:
@@ -2094,6 +4391,1457 @@ type MeasureUnit {
   "1 currency, 2 duration, 3 data size, ..."
   measureType: Int
 }
+
+# ---- Money and vouchers (issue 4) ----
+
+"""
+Marks a sensitive mutation: one that moves money, coupon quota or coupons, or
+changes the verification setting itself. When the partner has verification
+turned on (the default), the mutation needs a code obtained with
+` + "`" + `requestVerificationCode` + "`" + ` for exactly this operation and these arguments, and
+money mutations apply at most once per ` + "`" + `idempotencyKey` + "`" + `. Only one such field
+may appear in an operation. A test fails when a mutation that moves money or
+quota lacks this directive.
+"""
+directive @verified(
+  "The operation the verification code must have been requested for."
+  operation: SensitiveOperation!
+) on FIELD_DEFINITION
+
+"Every operation guarded by ` + "`" + `@verified` + "`" + `; a code approves exactly one of them."
+enum SensitiveOperation {
+  "Allocate funds to a resale customer."
+  ALLOCATE_CUSTOMER_FUNDS
+  "Reclaim funds from a resale customer."
+  RECLAIM_CUSTOMER_FUNDS
+  "Allocate funds to a tier-2 reseller (tier-1 only)."
+  ALLOCATE_RESELLER_FUNDS
+  "Reclaim funds from a tier-2 reseller (tier-1 only)."
+  RECLAIM_RESELLER_FUNDS
+  "Issue coupon quota to tier-2 resellers (tier-1 only)."
+  ISSUE_COUPON_QUOTAS
+  "Reclaim coupon quotas from tier-2 resellers (tier-1 only)."
+  RECLAIM_COUPON_QUOTAS
+  "Issue coupons to customers from a quota."
+  ISSUE_COUPONS
+  "Reclaim issued coupons."
+  RECLAIM_COUPONS
+  "Pay a customer's order (issue 5)."
+  PAY_ORDER
+  "Renew resources, when the renewal pays (issue 5)."
+  RENEW_RESOURCES
+  "Unsubscribe resources (issue 5)."
+  UNSUBSCRIBE_RESOURCES
+  "Turn verification on or off for the partner."
+  SET_VERIFICATION_ENABLED
+}
+
+"Where a verification code is sent."
+enum VerificationChannel {
+  "A text message to the partner's phone number."
+  SMS
+  "An e-mail to the partner's address."
+  EMAIL
+}
+
+"The code that approves one sensitive mutation."
+input VerificationInput {
+  "The id returned by ` + "`" + `requestVerificationCode` + "`" + `."
+  challengeId: ID!
+  "The code the partner received."
+  code: String!
+}
+
+"""
+The arguments of the sensitive operation a code is requested for: set exactly
+the member named like the mutation, with exactly the input the mutation will
+receive (the code is bound to a digest of it).
+"""
+input SensitiveInput @oneOf {
+  "For ` + "`" + `allocateCustomerFunds` + "`" + `."
+  allocateCustomerFunds: CustomerFundsInput
+  "For ` + "`" + `reclaimCustomerFunds` + "`" + `."
+  reclaimCustomerFunds: CustomerFundsInput
+  "For ` + "`" + `allocateResellerFunds` + "`" + `."
+  allocateResellerFunds: ResellerFundsInput
+  "For ` + "`" + `reclaimResellerFunds` + "`" + `."
+  reclaimResellerFunds: ResellerFundsInput
+  "For ` + "`" + `issueCouponQuotas` + "`" + `."
+  issueCouponQuotas: IssueCouponQuotasInput
+  "For ` + "`" + `reclaimCouponQuotas` + "`" + `."
+  reclaimCouponQuotas: ReclaimCouponQuotasInput
+  "For ` + "`" + `issueCoupons` + "`" + `."
+  issueCoupons: IssueCouponsInput
+  "For ` + "`" + `reclaimCoupons` + "`" + `."
+  reclaimCoupons: ReclaimCouponsInput
+  "For ` + "`" + `setVerificationEnabled` + "`" + `."
+  setVerificationEnabled: SetVerificationEnabledInput
+  "For ` + "`" + `payOrder` + "`" + ` (issue 5)."
+  payOrder: PayOrderInput
+  "For ` + "`" + `renewResources` + "`" + ` (issue 5)."
+  renewResources: RenewResourcesInput
+  "For ` + "`" + `unsubscribeResources` + "`" + ` (issue 5)."
+  unsubscribeResources: UnsubscribeResourcesInput
+}
+
+"A verification code was sent; pass ` + "`" + `id` + "`" + ` and the code to the guarded mutation."
+type VerificationChallenge {
+  "The challenge id (the mutation's ` + "`" + `verification.challengeId` + "`" + `)."
+  id: ID!
+  "The channel the code went through."
+  channel: VerificationChannel!
+  "Where the code went, masked (e.g. a***@example.com)."
+  maskedDestination: String!
+  "When the code expires (RFC 3339)."
+  expiresAt: String!
+  "When a new code for the same operation may be requested (RFC 3339)."
+  resendAfter: String!
+}
+
+"Move funds between the partner and a resale customer."
+input CustomerFundsInput {
+  "The customer's account id (must be a RESALE customer of the caller)."
+  customerId: String!
+  "The amount in yuan: greater than 0, at most 2 decimals."
+  amount: Decimal!
+  "Tier-1 only: the tier-2 reseller whose customer this is (funds move from/to the reseller)."
+  resellerId: String
+}
+
+"Move funds between a tier-1 distributor and one of its tier-2 resellers."
+input ResellerFundsInput {
+  "The reseller's partner id."
+  resellerId: String!
+  "The amount in yuan: greater than 0, at most 2 decimals."
+  amount: Decimal!
+}
+
+"Issue child coupon quotas to tier-2 resellers from one of the tier-1's quotas."
+input IssueCouponQuotasInput {
+  "The tier-1's quota to cut from."
+  quotaId: String!
+  "The resellers that each receive a child quota (1-100)."
+  resellerIds: [String!]!
+  "The amount of each child quota: greater than 0, at most 2 decimals."
+  amount: Decimal!
+}
+
+"Reclaim child coupon quotas from tier-2 resellers."
+input ReclaimCouponQuotasInput {
+  "The child quota ids (1-100)."
+  quotaIds: [String!]!
+  "Free text kept with the reclaim records."
+  remark: String
+}
+
+"Issue one coupon to each of several customers from a quota."
+input IssueCouponsInput {
+  "The quota to issue from."
+  quotaId: String!
+  "The customers (1-100), one coupon each."
+  customerIds: [String!]!
+  "The face value of each coupon: greater than 0, at most 2 decimals."
+  faceValue: Decimal!
+  "Start of validity (RFC 3339); default: the quota's."
+  validFrom: String
+  "End of validity (RFC 3339); default: the quota's."
+  expireTime: String
+  "A remark, visible to the issuing partner only."
+  remark: String
+}
+
+"Reclaim issued coupons."
+input ReclaimCouponsInput {
+  "The coupon ids (1-100)."
+  couponIds: [String!]!
+}
+
+"Turn verification of sensitive mutations on or off."
+input SetVerificationEnabledInput {
+  "The new setting."
+  enabled: Boolean!
+}
+
+"The result of moving funds to or from a customer."
+type CustomerFundsPayload {
+  "The upstream transfer (or reclaim transaction) id."
+  transferId: String!
+  "The customer."
+  customerId: String!
+  "The amount moved."
+  amount: Money!
+  "The customer's balance afterwards."
+  customerBalance: CustomerBalance
+  "The partner's (or reseller's) funds afterwards."
+  partnerFunds: [Fund!]
+  "True when the answer was established from the upstream's records after the call itself failed."
+  reconciled: Boolean!
+}
+
+"The result of moving funds to or from a tier-2 reseller."
+type ResellerFundsPayload {
+  "The upstream transfer (or reclaim transaction) id."
+  transferId: String!
+  "The reseller."
+  resellerId: String!
+  "The amount moved."
+  amount: Money!
+  "The reseller's funds afterwards."
+  resellerFunds: [Fund!]
+  "The tier-1's funds afterwards."
+  partnerFunds: [Fund!]
+  "True when the answer was established from the upstream's records after the call itself failed."
+  reconciled: Boolean!
+}
+
+"The outcome for one item of a batch mutation."
+type ItemResult {
+  "The item: a customer, reseller, quota or coupon id."
+  id: String!
+  "Whether the upstream applied it."
+  ok: Boolean!
+  "The id created for the item (new child quota id, coupon id), when ok."
+  createdId: String
+  "The upstream's error code, when not ok."
+  errorCode: String
+  "The upstream's message, when not ok."
+  errorMessage: String
+}
+
+"The result of issuing or reclaiming coupon quotas."
+type CouponQuotasPayload {
+  "One result per reseller (issue) or child quota (reclaim)."
+  results: [ItemResult!]!
+  "The tier-1 quota's remaining balance afterwards (issue only)."
+  quotaBalance: Money
+  "True when the answer was established from the upstream's records after the call itself failed."
+  reconciled: Boolean!
+}
+
+"The result of issuing or reclaiming coupons."
+type CouponsPayload {
+  "One result per customer (issue) or coupon (reclaim); createdId is the new coupon id."
+  results: [ItemResult!]!
+  "The ids of the coupons issued (issue only)."
+  issuedCouponIds: [String!]!
+  "The quota's remaining balance afterwards (issue only)."
+  quotaBalance: Money
+  "True when the answer was established from the upstream's records after the call itself failed."
+  reconciled: Boolean!
+}
+
+"The partner's verification setting."
+type VerificationSettings {
+  "Whether sensitive mutations need a verification code."
+  enabled: Boolean!
+}
+
+"One entry of the partner's audit log (challenge events and sensitive mutations)."
+type AuditEntry {
+  "When it happened (RFC 3339)."
+  time: String!
+  "Who acted (token subject)."
+  principal: String!
+  "The role of the actor."
+  role: String
+  "The sensitive operation."
+  operation: String!
+  "The event, e.g. challenge.requested, mutation.applied."
+  event: String!
+  "A short outcome word, e.g. ok or VERIFICATION_FAILED."
+  outcome: String
+  "The SHA-256 digest of the operation's canonical arguments."
+  argsDigest: String
+  "The upstream request id, when the upstream answered."
+  upstreamRequestId: String
+  "The challenge involved, if any."
+  challengeId: String
+  "The idempotency key involved, if any."
+  idempotencyKey: String
+}
+
+"A page of audit entries, newest first."
+type AuditEntryConnection {
+  "The entries with their cursors."
+  edges: [AuditEntryEdge!]!
+  "Where this page sits."
+  pageInfo: PageInfo!
+}
+
+"An audit entry and its cursor."
+type AuditEntryEdge {
+  "The cursor of this entry."
+  cursor: String!
+  "The entry."
+  node: AuditEntry!
+}
+
+extend type Partner {
+  "The partner's own audit log, newest first (sensitive operations only)."
+  auditLog(
+    "Number of entries to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last entry of the previous page."
+    after: String
+  ): AuditEntryConnection
+  "The partner's verification setting."
+  verification: VerificationSettings
+}
+
+extend type Coupon {
+  "The issuer's remark; null unless the viewer is the issuing partner."
+  remark: String
+}
+
+extend type Reseller {
+  "The reseller's own audit log, newest first; null unless the viewer is this reseller."
+  auditLog(
+    "Number of entries to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last entry of the previous page."
+    after: String
+  ): AuditEntryConnection
+}
+
+"""
+The mutation root. Sensitive fields carry ` + "`" + `@verified` + "`" + `; other domains add theirs
+with ` + "`" + `extend type Mutation` + "`" + `.
+"""
+type Mutation {
+  """
+  Sends a verification code for one sensitive operation with exactly the given
+  input, to the partner's own contact (never an address from the request).
+  A new code for the same operation cancels the older one.
+  """
+  requestVerificationCode(
+    "SMS or EMAIL."
+    channel: VerificationChannel!
+    "The operation the code will approve."
+    operation: SensitiveOperation!
+    "The operation's input, exactly as the mutation will receive it."
+    input: SensitiveInput!
+  ): VerificationChallenge!
+
+  "Allocates funds to a resale customer."
+  allocateCustomerFunds(
+    "What to move."
+    input: CustomerFundsInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): CustomerFundsPayload! @verified(operation: ALLOCATE_CUSTOMER_FUNDS)
+
+  "Reclaims funds from a resale customer back to the partner."
+  reclaimCustomerFunds(
+    "What to move."
+    input: CustomerFundsInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): CustomerFundsPayload! @verified(operation: RECLAIM_CUSTOMER_FUNDS)
+
+  "Allocates funds to a tier-2 reseller (tier-1 only)."
+  allocateResellerFunds(
+    "What to move."
+    input: ResellerFundsInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): ResellerFundsPayload! @verified(operation: ALLOCATE_RESELLER_FUNDS)
+
+  "Reclaims funds from a tier-2 reseller (tier-1 only)."
+  reclaimResellerFunds(
+    "What to move."
+    input: ResellerFundsInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): ResellerFundsPayload! @verified(operation: RECLAIM_RESELLER_FUNDS)
+
+  "Issues child coupon quotas to tier-2 resellers (tier-1 only)."
+  issueCouponQuotas(
+    "What to issue."
+    input: IssueCouponQuotasInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): CouponQuotasPayload! @verified(operation: ISSUE_COUPON_QUOTAS)
+
+  "Reclaims child coupon quotas from tier-2 resellers (tier-1 only)."
+  reclaimCouponQuotas(
+    "What to reclaim."
+    input: ReclaimCouponQuotasInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): CouponQuotasPayload! @verified(operation: RECLAIM_COUPON_QUOTAS)
+
+  "Issues one coupon to each customer from a quota."
+  issueCoupons(
+    "What to issue."
+    input: IssueCouponsInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): CouponsPayload! @verified(operation: ISSUE_COUPONS)
+
+  "Reclaims issued coupons."
+  reclaimCoupons(
+    "What to reclaim."
+    input: ReclaimCouponsInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): CouponsPayload! @verified(operation: RECLAIM_COUPONS)
+
+  "Turns verification of sensitive mutations on or off (itself verified with the current setting)."
+  setVerificationEnabled(
+    "The new setting."
+    input: SetVerificationEnabledInput!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): VerificationSettings! @verified(operation: SET_VERIFICATION_ENABLED)
+}
+
+# ---- Customer lifecycle (issue 6) ----
+
+"What ` + "`" + `checkCustomerIdentity` + "`" + ` checks."
+enum CustomerIdentityKind {
+  "A login (account) name: 5-32 letters, digits, _ or -."
+  LOGIN_NAME
+  "A mainland China mobile number: 13812345678, +86 13812345678 or 0086-13812345678."
+  MOBILE
+  "An e-mail address."
+  EMAIL
+}
+
+"Whether a login name, mobile or e-mail can still be used to register a customer."
+type CustomerIdentityCheck {
+  "The kind that was checked."
+  kind: CustomerIdentityKind!
+  "True when the value is free for a new registration."
+  available: Boolean!
+  "MOBILE only: how many more customer accounts the mobile may hold; null for other kinds."
+  mobileRemainingAccounts: Int
+}
+
+"Huawei sent a registration SMS code to the customer's mobile."
+type RegistrationCodePayload {
+  "The mobile the code went to, masked (138****5678)."
+  maskedMobile: String!
+  "When the code expires (RFC 3339, gateway clock; the upstream's validity is 10 minutes)."
+  expiresAt: String!
+}
+
+"A customer account to create and bind to the caller (or, for a tier-1 distributor, to one of its resellers)."
+input CreateCustomerInput {
+  """
+  Your own key for this customer on your sales platform (xaccount_id, 1-128
+  characters). Registration is idempotent on it: a retry with the same
+  arguments returns the same account and never creates a second one.
+  """
+  xaccountId: String!
+  "Huawei's id of your partner platform (xaccount_type); default: learnt from your existing customers."
+  xaccountType: String
+  "The login name (5-32 letters, digits, _ or -); random when absent."
+  loginName: String
+  "The customer's mainland China mobile; needs verificationCode (see sendRegistrationCode)."
+  mobile: String
+  "The code Huawei sent to mobile (sendRegistrationCode)."
+  verificationCode: String
+  "An initial password (8-32 characters); without one the customer signs in through your platform only."
+  password: String
+  "Tier-1 only: the reseller the customer is created for (required: tier-1 distributors may not associate customers directly)."
+  resellerId: String
+}
+
+"Whether a new customer's association with its partner is complete at the upstream."
+enum AssociationStatus {
+  "Associated: the upstream lists the customer."
+  ASSOCIATED
+  """
+  Created, association still completing at the upstream (usually seconds).
+  Funds, orders and real-name authentication are not available yet.
+  """
+  PENDING
+}
+
+"The result of ` + "`" + `createCustomer` + "`" + `."
+type CreateCustomerPayload {
+  "The customer; associationStatus is PENDING until the upstream completes the association."
+  customer: Customer!
+  "False when this was a retry that returned the account created earlier for the same xaccountId."
+  created: Boolean!
+}
+
+"The identity document of a personal real-name authentication."
+enum IdentityDocumentType {
+  "Passport (3 pictures: data page, entry stamp page, holding the data page)."
+  PASSPORT
+  "Mainland travel permit for Hong Kong and Macao residents (3 pictures)."
+  HK_MACAO_PERMIT
+  "Mainland travel permit for Taiwan residents (3 pictures)."
+  TAIWAN_PERMIT
+  "Residence permit for Hong Kong and Macao residents (3 pictures; 18-character id number)."
+  HK_MACAO_RESIDENCE_PERMIT
+  "Residence permit for Taiwan residents (3 pictures; 18-character id number)."
+  TAIWAN_RESIDENCE_PERMIT
+}
+
+"A personal real-name authentication by identity document."
+input PersonalRealNameAuthInput {
+  "The identity document type."
+  documentType: IdentityDocumentType!
+  "The person's name as on the document."
+  name: String!
+  "The document number."
+  number: String!
+  """
+  References to the uploaded pictures, in the order the document type requires:
+  object keys relative to the OBS bucket's download/ directory (e.g. id/abc023.jpg);
+  jpg, jpeg, bmp, png, gif or pdf.
+  """
+  attachments: [String!]!
+  "Huawei's id of your partner platform; default: the customer's own xaccount type."
+  xaccountType: String
+}
+
+"The certificate of an enterprise real-name authentication."
+enum EnterpriseCertificateType {
+  "Business licence (unified social credit code)."
+  BUSINESS_LICENSE
+  "Public institution legal person certificate."
+  PUBLIC_INSTITUTION
+  "Social organisation legal person registration certificate."
+  SOCIAL_ORGANIZATION
+  "Administrative law-enforcement qualification certificate."
+  ADMINISTRATIVE_ENFORCEMENT
+  "Organisation code certificate."
+  ORGANIZATION_CODE
+  "Another certificate."
+  OTHER
+}
+
+"The legal person of an enterprise authentication."
+input LegalPersonInput {
+  "The legal person's name."
+  name: String!
+  "The legal person's resident id number."
+  idNumber: String!
+}
+
+"An enterprise real-name authentication (or an individual's change to an enterprise)."
+input EnterpriseRealNameAuthInput {
+  "The company's name (not only digits, symbols or spaces)."
+  companyName: String!
+  "The certificate type."
+  certificateType: EnterpriseCertificateType = BUSINESS_LICENSE
+  "The certificate number (for a business licence: the 18-character unified social credit code)."
+  certificateNumber: String!
+  "The legal person, when authenticated with the company."
+  legalPerson: LegalPersonInput
+  """
+  References to the uploaded pictures (relative OBS object keys; jpg, jpeg, bmp,
+  png, gif or pdf): the certificate first, then, with a legal person, the id
+  card's portrait and emblem sides.
+  """
+  attachments: [String!]!
+  "The registration country (ISO 3166 alpha-2, e.g. CN)."
+  registrationCountry: String
+  "The registered address."
+  registrationAddress: String
+  "Huawei's id of your partner platform; default: the customer's own xaccount type."
+  xaccountType: String
+}
+
+"What kind of real-name authentication was submitted."
+enum RealNameAuthKind {
+  "A personal authentication."
+  PERSONAL
+  "An enterprise authentication."
+  ENTERPRISE
+  "A verified individual's change to an enterprise."
+  ENTERPRISE_CHANGE
+}
+
+"Where a customer's real-name review stands."
+enum RealNameReviewStatus {
+  "Nothing was ever submitted."
+  NOT_SUBMITTED
+  "Submitted and waiting for Huawei's review."
+  IN_REVIEW
+  "Rejected; see opinion."
+  REJECTED
+  "Approved."
+  APPROVED
+}
+
+"The result of a customer's latest real-name authentication review."
+type RealNameReview {
+  "The review's status."
+  status: RealNameReviewStatus!
+  "The reviewer's opinion, when rejected."
+  opinion: String
+  "What was submitted, when submitted through this gateway instance (else null)."
+  kind: RealNameAuthKind
+  "When it was submitted (RFC 3339), when submitted through this gateway instance (else null)."
+  submittedAt: String
+}
+
+"The result of submitting a real-name authentication."
+type RealNameAuthPayload {
+  "The customer (realNameStatus IN_REVIEW while the review runs)."
+  customer: Customer!
+  "True when Huawei reviews the submission manually (the result follows later)."
+  manualReview: Boolean!
+  "The review as it stands right after the submission."
+  review: RealNameReview!
+}
+
+extend type Query {
+  """
+  Checks whether a login name, mobile or e-mail can be used to register a
+  customer (partners and resellers only).
+  """
+  checkCustomerIdentity(
+    "What to check."
+    kind: CustomerIdentityKind!
+    "The login name, mobile or e-mail."
+    value: String!
+  ): CustomerIdentityCheck!
+}
+
+extend type Mutation {
+  """
+  Has Huawei send its registration SMS code to a customer's mobile, for
+  createCustomer (partners and resellers only). Not a gateway verification
+  code: it proves the customer owns the mobile.
+  """
+  sendRegistrationCode(
+    "The customer's mainland China mobile."
+    mobile: String!
+  ): RegistrationCodePayload!
+
+  """
+  Creates a Huawei Cloud customer account bound to the caller (partners and
+  resellers only; a tier-1 distributor passes resellerId). Idempotent on
+  input.xaccountId: a retry returns the same customer, never a second account;
+  the same xaccountId with other arguments is IDEMPOTENCY_CONFLICT.
+  """
+  createCustomer(
+    "The account to create."
+    input: CreateCustomerInput!
+  ): CreateCustomerPayload!
+
+  "Submits a personal real-name authentication for a customer (partners and resellers only)."
+  submitPersonalRealNameAuth(
+    "The customer's account id (Customer.customerId)."
+    customerId: String!
+    "Tier-1 only: the reseller whose customer this is."
+    resellerId: String
+    "The authentication."
+    input: PersonalRealNameAuthInput!
+  ): RealNameAuthPayload!
+
+  "Submits an enterprise real-name authentication for a customer (partners and resellers only)."
+  submitEnterpriseRealNameAuth(
+    "The customer's account id (Customer.customerId)."
+    customerId: String!
+    "Tier-1 only: the reseller whose customer this is."
+    resellerId: String
+    "The authentication."
+    input: EnterpriseRealNameAuthInput!
+  ): RealNameAuthPayload!
+
+  "Changes a verified individual customer to an enterprise authentication (partners and resellers only)."
+  changeEnterpriseRealNameAuth(
+    "The customer's account id (Customer.customerId)."
+    customerId: String!
+    "Tier-1 only: the reseller whose customer this is."
+    resellerId: String
+    "The enterprise authentication."
+    input: EnterpriseRealNameAuthInput!
+  ): RealNameAuthPayload!
+}
+
+extend type Customer {
+  "Whether the customer's association with its partner is complete (PENDING right after createCustomer)."
+  associationStatus: AssociationStatus!
+  "The customer's latest real-name review (readable by its partner and by the customer itself)."
+  realNameReview: RealNameReview
+}
+
+# ---- Orders and resources (issue 5) ----
+
+extend type Customer {
+  "The customer's yearly/monthly orders, newest first."
+  orders(
+    "Number of orders to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last order of the previous page."
+    after: String
+    "Filters applied by the upstream."
+    filter: OrderFilter
+  ): OrderConnection!
+  """
+  The customer's yearly/monthly resources (main and child). With
+  ` + "`" + `filter.resourceIds` + "`" + ` (at most 100, read 50 per upstream call) the page holds
+  those resources in the given order and ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + ` are ignored.
+  """
+  resources(
+    "Number of resources to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last resource of the previous page."
+    after: String
+    "Filters applied by the upstream."
+    filter: ResourceFilter
+  ): ResourceConnection!
+  "The customer's pay-per-use (on-demand) resources."
+  onDemandResources(
+    "Number of resources to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last resource of the previous page."
+    after: String
+  ): OnDemandResourceConnection!
+  "The customer's resource packages with their free-resource items."
+  resourcePackages(
+    "Number of packages to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last package of the previous page."
+    after: String
+  ): ResourcePackageConnection!
+  """
+  Quotes renewing up to 10 main resources (children included) for one period,
+  with the discounts the upstream offers. Quote before ` + "`" + `renewResources` + "`" + `.
+  """
+  renewalQuote(
+    "The main resources (1-10)."
+    resourceIds: [String!]!
+    "The renewal period."
+    period: PeriodInput!
+  ): RenewalQuote!
+  """
+  Estimates the refund of unsubscribing up to 10 main resources, before
+  ` + "`" + `unsubscribeResources` + "`" + `. See ` + "`" + `RefundPreview` + "`" + ` for the computation.
+  """
+  refundPreview(
+    "The main resources (1-10)."
+    resourceIds: [String!]!
+  ): RefundPreview!
+}
+
+"The status of an order."
+enum OrderStatus {
+  "Waiting for approval (upstream 1)."
+  PENDING_APPROVAL
+  "Being processed (3)."
+  PROCESSING
+  "Cancelled (4)."
+  CANCELLED
+  "Completed (5)."
+  COMPLETED
+  "Waiting for payment (6): the only status that can be paid or cancelled."
+  PENDING_PAYMENT
+  "Waiting for confirmation (9)."
+  TO_BE_CONFIRMED
+}
+
+"The kind of an order."
+enum OrderType {
+  "A new purchase (upstream 1)."
+  NEW
+  "A renewal (2)."
+  RENEWAL
+  "A change of specification (3)."
+  CHANGE
+  "An unsubscription; its refunds are in ` + "`" + `Order.refunds` + "`" + ` (4)."
+  UNSUBSCRIBE
+  "Yearly/monthly to on-demand (10)."
+  TO_ON_DEMAND
+  "On-demand to yearly/monthly (11)."
+  TO_YEARLY_MONTHLY
+}
+
+"Filters of ` + "`" + `Customer.orders` + "`" + `."
+input OrderFilter {
+  "Only orders with this status."
+  status: OrderStatus
+  "Only orders of this kind."
+  type: OrderType
+  "Created on or after this date (YYYY-MM-DD, UTC)."
+  createdFrom: String
+  "Created on or before this date (YYYY-MM-DD, UTC); the range is at most one year."
+  createdTo: String
+  "Only orders of this cloud service type code (e.g. hws.service.type.ebs)."
+  serviceTypeCode: String
+}
+
+"A page of orders."
+type OrderConnection {
+  "The orders of this page."
+  edges: [OrderEdge!]!
+  "Paging information."
+  pageInfo: PageInfo!
+  "Number of orders matching the filter."
+  totalCount: Int!
+}
+
+"An order and its cursor."
+type OrderEdge {
+  "Cursor of this order."
+  cursor: String!
+  "The order."
+  node: Order!
+}
+
+"A yearly/monthly order of a customer."
+type Order implements Node {
+  "The opaque global ID."
+  id: ID!
+  "The upstream order id."
+  orderId: String!
+  "The customer the order belongs to."
+  customerId: String!
+  "Cloud service type code."
+  serviceTypeCode: String
+  "Cloud service type name."
+  serviceTypeName: String
+  "The status; null for a status this API does not know."
+  status: OrderStatus
+  "The kind; null for a kind this API does not know."
+  type: OrderType
+  "The list price."
+  officialAmount: Money!
+  "The price after discounts."
+  amountAfterDiscount: Money!
+  "The amount paid with coupons."
+  couponAmount: Money!
+  "The amount taken off by discounts."
+  discountAmount: Money!
+  "When the order was created."
+  createdAt: String
+  "When the order was paid."
+  paidAt: String
+  "Pending orders: when the payment deadline passes (one extra upstream read)."
+  paymentDeadline: String
+  "The products of the order (up to 500)."
+  lineItems: [OrderLineItem!]!
+  "The resources the order produced or acts on."
+  resources: [Resource!]!
+  "Pending orders: the customer's coupons usable for it (empty otherwise)."
+  availableCoupons: [OrderCoupon!]!
+  "Pending orders: the discounts it may use (empty otherwise)."
+  availableDiscounts: [OrderDiscount!]!
+  "Unsubscribe orders: the refund lines (empty otherwise)."
+  refunds: [RefundLine!]!
+}
+
+"A period unit."
+enum PeriodType {
+  "Months (1-11 per renewal)."
+  MONTH
+  "Years (1-3 per renewal)."
+  YEAR
+}
+
+"A renewal period."
+input PeriodInput {
+  "Months or years."
+  type: PeriodType!
+  "How many (1-11 months or 1-3 years)."
+  count: Int!
+}
+
+"One product of an order."
+type OrderLineItem {
+  "The line item id."
+  id: String!
+  "Cloud service type code."
+  serviceTypeCode: String
+  "Cloud service type name."
+  serviceTypeName: String
+  "Resource type code."
+  resourceTypeCode: String
+  "The product id."
+  productId: String
+  "The product specification."
+  productSpec: String
+  "The period unit; null for one-off items."
+  periodType: PeriodType
+  "The number of periods."
+  periodCount: Int
+  "How many were bought."
+  quantity: Int
+  "When the item takes effect."
+  effectiveAt: String
+  "When the item expires."
+  expiresAt: String
+  "The list price."
+  officialAmount: Money!
+  "The price after discounts."
+  amountAfterDiscount: Money!
+}
+
+"A coupon of the customer usable for a pending order."
+type OrderCoupon {
+  "The coupon id (pass it in ` + "`" + `PayOrderInput.couponIds` + "`" + `)."
+  couponId: String!
+  "True for a cash coupon (cannot be combined with a discount), false for a voucher."
+  cash: Boolean!
+  "The face value."
+  faceValue: Money!
+  "The remaining balance."
+  balance: Money!
+  "When the coupon becomes usable."
+  effectiveAt: String
+  "When the coupon expires."
+  expiresAt: String
+  "The cloud service types it is limited to (empty: any)."
+  serviceTypes: [String!]!
+}
+
+"A discount a pending order may use (at most one per payment)."
+type OrderDiscount {
+  "The discount id (pass it in ` + "`" + `PayOrderInput.discountId` + "`" + `)."
+  discountId: String!
+  "Upstream discount type: 0 promotion, 2 commercial, 3 partner-granted."
+  discountType: Int!
+  "The price multiplier, e.g. 0.85 = pay 85%."
+  ratio: Decimal
+  "What it takes off this order."
+  amount: Money
+}
+
+"One refund of an unsubscribe order."
+type RefundLine {
+  "The refund line id."
+  id: String!
+  "The amount refunded to the customer's balance (positive)."
+  amount: Money!
+  "Cloud service type code."
+  serviceTypeCode: String
+  "Cloud service type name."
+  serviceTypeName: String
+  "Resource type code."
+  resourceTypeCode: String
+  "Resource type name."
+  resourceTypeName: String
+  "Region code."
+  regionCode: String
+  "The order the refunded period was bought with."
+  baseOrderId: String
+}
+
+"The status of a yearly/monthly resource."
+enum ResourceStatus {
+  "In use (upstream 2)."
+  IN_USE
+  "Closed or unsubscribed (3)."
+  CLOSED
+  "Frozen (4)."
+  FROZEN
+  "Expired, in its grace or retention period (5)."
+  EXPIRED
+}
+
+"What happens to a resource at expiry."
+enum ExpirePolicy {
+  "Enter the grace period (upstream 0)."
+  GRACE_PERIOD
+  "Switch to on-demand (1): see ` + "`" + `switchToOnDemandAtExpiry` + "`" + `."
+  TO_ON_DEMAND
+  "Be deleted (2, 5)."
+  DELETE
+  "Renew automatically (3): see ` + "`" + `setAutoRenew` + "`" + `."
+  AUTO_RENEW
+  "Be frozen (4)."
+  FREEZE
+}
+
+"Filters of ` + "`" + `Customer.resources` + "`" + `."
+input ResourceFilter {
+  "Exactly these resources (at most 100)."
+  resourceIds: [String!]
+  "Only main resources."
+  onlyMain: Boolean
+  "Only resources with one of these statuses."
+  statuses: [ResourceStatus!]
+  "Only resources of this cloud service type code."
+  serviceTypeCode: String
+}
+
+"A page of resources."
+type ResourceConnection {
+  "The resources of this page."
+  edges: [ResourceEdge!]!
+  "Paging information."
+  pageInfo: PageInfo!
+  "Number of resources matching the filter."
+  totalCount: Int!
+}
+
+"A resource and its cursor."
+type ResourceEdge {
+  "Cursor of this resource."
+  cursor: String!
+  "The resource."
+  node: Resource!
+}
+
+"A yearly/monthly resource of a customer: a main resource or one of its children."
+type Resource implements Node {
+  "The opaque global ID."
+  id: ID!
+  "The upstream resource id."
+  resourceId: String!
+  "The customer the resource belongs to."
+  customerId: String!
+  "The subscription instance id."
+  instanceId: String
+  "The resource name."
+  name: String
+  "Region code."
+  regionCode: String
+  "Cloud service type code."
+  serviceTypeCode: String
+  "Cloud service type name."
+  serviceTypeName: String
+  "Resource type code."
+  resourceTypeCode: String
+  "Resource type name."
+  resourceTypeName: String
+  "Resource specification code."
+  specCode: String
+  "Product specification description."
+  specDescription: String
+  "Whether this is a main resource (only main resources are renewed, unsubscribed or switched)."
+  isMain: Boolean!
+  "A child resource's main resource."
+  parentResourceId: String
+  "The status; null for a status this API does not know."
+  status: ResourceStatus
+  "When the resource took effect."
+  effectiveAt: String
+  "When the resource expires."
+  expiresAt: String
+  "When the resource last changed."
+  updatedAt: String
+  "What happens at expiry; null for a policy this API does not know."
+  expirePolicy: ExpirePolicy
+  "Whether the resource renews automatically (expire policy AUTO_RENEW)."
+  autoRenew: Boolean!
+  "A main resource's children (empty for a child)."
+  children: [Resource!]!
+  """
+  The list price of renewing this main resource with its children for a period
+  (null for a child). Quotes of one page are read 10 resources per upstream call.
+  """
+  renewalQuote(
+    "The renewal period."
+    period: PeriodInput!
+  ): ResourceRenewalQuote
+}
+
+"One resource's renewal price, or why the upstream would not quote it."
+type ResourceRenewalQuote {
+  "The list price of the renewal, children included."
+  amount: Money
+  "Why the resource was not quoted."
+  failure: ResourceFailure
+}
+
+"A resource the upstream refused, with its reason."
+type ResourceFailure {
+  "The resource id."
+  resourceId: String!
+  "The upstream's error code (e.g. CBC.30050010: in an unpaid order)."
+  code: String!
+  "The upstream's message."
+  message: String
+}
+
+"A renewal quote for several main resources."
+type RenewalQuote {
+  "The list price of each quoted resource."
+  items: [RenewalQuoteItem!]!
+  "The total list price."
+  officialAmount: Money!
+  "The discounts the upstream offers for this renewal."
+  discounts: [RenewalDiscount!]!
+  "The resources the upstream would not quote."
+  failures: [ResourceFailure!]!
+}
+
+"One resource of a renewal quote."
+type RenewalQuoteItem {
+  "The resource id."
+  resourceId: String!
+  "Its list price for the period, children included."
+  amount: Money!
+}
+
+"A discount offered for a renewal."
+type RenewalDiscount {
+  "The discount id."
+  discountId: String!
+  "The discount's name."
+  name: String
+  "The payable amount with the discount."
+  amount: Money!
+  "What the discount takes off."
+  discountAmount: Money!
+  "Whether this is the best offer."
+  best: Boolean!
+}
+
+"""
+An estimate of unsubscribing resources. For each main resource (with its
+children): remaining value = monthly list price (main + children, from a
+one-month renewal quote) × remaining days of the paid term ÷ 30, × 10/12 when
+the term is a year or longer (the yearly rate), rounded down to the fen. The
+refund order created by ` + "`" + `unsubscribeResources` + "`" + ` states the actual refund.
+"""
+type RefundPreview {
+  "The estimate per resource."
+  items: [RefundPreviewItem!]!
+  "The total estimate."
+  total: Money!
+  "The resources that cannot be unsubscribed as asked."
+  failures: [ResourceFailure!]!
+}
+
+"One resource of a refund preview."
+type RefundPreviewItem {
+  "The main resource id."
+  resourceId: String!
+  "The remaining days of its paid term."
+  remainingDays: Decimal!
+  "The estimated refund."
+  amount: Money!
+}
+
+"A page of on-demand resources."
+type OnDemandResourceConnection {
+  "The resources of this page."
+  edges: [OnDemandResourceEdge!]!
+  "Paging information."
+  pageInfo: PageInfo!
+  "Number of on-demand resources."
+  totalCount: Int!
+}
+
+"An on-demand resource and its cursor."
+type OnDemandResourceEdge {
+  "Cursor of this resource."
+  cursor: String!
+  "The resource."
+  node: OnDemandResource!
+}
+
+"A pay-per-use (on-demand) resource."
+type OnDemandResource {
+  "The resource id."
+  resourceId: String!
+  "The resource name."
+  name: String
+  "Region code."
+  regionCode: String
+  "Availability zone code."
+  availabilityZone: String
+  "Cloud service type code."
+  serviceTypeCode: String
+  "Cloud service type name."
+  serviceTypeName: String
+  "Resource type code."
+  resourceTypeCode: String
+  "Resource type name."
+  resourceTypeName: String
+  "Resource specification code."
+  specCode: String
+  "Product specification description."
+  specDescription: String
+  "Extra resource information."
+  info: String
+  "Upstream status: 1 normal, 2 frozen, 3 deleted, 4 ..., 6 closed."
+  status: Int
+  "When the resource took effect."
+  effectiveAt: String
+  "When the resource ends, if set."
+  expiresAt: String
+}
+
+"A page of resource packages."
+type ResourcePackageConnection {
+  "The packages of this page."
+  edges: [ResourcePackageEdge!]!
+  "Paging information."
+  pageInfo: PageInfo!
+  "Number of packages."
+  totalCount: Int!
+}
+
+"A resource package and its cursor."
+type ResourcePackageEdge {
+  "Cursor of this package."
+  cursor: String!
+  "The package."
+  node: ResourcePackage!
+}
+
+"A resource package: prepaid free resources (e.g. traffic, storage)."
+type ResourcePackage {
+  "The package's subscription instance id."
+  instanceId: String!
+  "The order it was bought with."
+  orderId: String
+  "The product id."
+  productId: String
+  "The product name."
+  productName: String
+  "Cloud service type code."
+  serviceTypeCode: String
+  "Cloud service type name."
+  serviceTypeName: String
+  "Region code."
+  regionCode: String
+  "Upstream status: 0 pending, 1 in effect, 2 used up, 3 expired, 4 unsubscribed."
+  status: Int
+  "When the package took effect."
+  effectiveAt: String
+  "When the package expires."
+  expiresAt: String
+  "The free-resource items."
+  items: [FreeResourceItem!]!
+}
+
+"One free-resource item of a package."
+type FreeResourceItem {
+  "The free-resource id."
+  freeResourceId: String!
+  "The usage type name."
+  usageTypeName: String
+  "What is left."
+  remaining: Decimal!
+  "What the package granted."
+  original: Decimal!
+  "The measure unit id of the amounts."
+  measureId: Int
+  "The usage detail; the items of one page are read 100 per upstream call."
+  usage: FreeResourceUsage
+}
+
+"The usage detail of a free-resource item."
+type FreeResourceUsage {
+  "The free-resource type name."
+  typeName: String
+  "What is left."
+  remaining: Decimal!
+  "What the package granted."
+  original: Decimal!
+  "What has been used (original - remaining)."
+  used: Decimal!
+  "Start of the current usage cycle."
+  startAt: String
+  "End of the current usage cycle."
+  endAt: String
+  "Quota reuse cycle length, when the quota renews."
+  reuseCycle: Int
+  "Quota reuse cycle unit (upstream code)."
+  reuseCycleType: Int
+  "The measure unit id of the amounts."
+  measureId: Int
+}
+
+"Which customer a commerce mutation acts for."
+input CommerceTarget {
+  "The customer's account id (a customer may only name itself)."
+  customerId: String!
+  "Tier-1 only: the tier-2 reseller whose customer this is."
+  resellerId: String
+}
+
+"Pay a pending order."
+input PayOrderInput {
+  "The customer."
+  customer: CommerceTarget!
+  "The pending order."
+  orderId: String!
+  "Coupons to use, in order (at most 3; from ` + "`" + `Order.availableCoupons` + "`" + `)."
+  couponIds: [String!]
+  "A discount to use (from ` + "`" + `Order.availableDiscounts` + "`" + `); not combinable with a cash coupon."
+  discountId: String
+}
+
+"""
+An order as it stood right after a mutation: a plain snapshot, so a replayed
+idempotency key answers exactly the first result. Fetch the order by ` + "`" + `id` + "`" + `
+with ` + "`" + `node` + "`" + ` for its line items and resources.
+"""
+type OrderSnapshot {
+  "The order's opaque global ID (for ` + "`" + `node` + "`" + `)."
+  id: ID!
+  "The upstream order id."
+  orderId: String!
+  "The customer the order belongs to."
+  customerId: String!
+  "The status; null for a status this API does not know."
+  status: OrderStatus
+  "The kind; null for a kind this API does not know."
+  type: OrderType
+  "The list price (negative for a refund order)."
+  officialAmount: Money!
+  "The price after discounts."
+  amountAfterDiscount: Money!
+  "The amount paid with coupons."
+  couponAmount: Money!
+  "The amount taken off by discounts."
+  discountAmount: Money!
+  "When the order was created."
+  createdAt: String
+  "When the order was paid."
+  paidAt: String
+}
+
+"The result of paying an order."
+type PayOrderPayload {
+  "The order, read again after the payment."
+  order: OrderSnapshot!
+}
+
+"Cancel a pending order."
+input CancelOrderInput {
+  "The customer."
+  customer: CommerceTarget!
+  "The pending order."
+  orderId: String!
+}
+
+"The result of cancelling an order."
+type CancelOrderPayload {
+  "The order, read again after the cancellation."
+  order: OrderSnapshot!
+}
+
+"Renew main resources."
+input RenewResourcesInput {
+  "The customer."
+  customer: CommerceTarget!
+  "The main resources (1-10), renewed in one order."
+  resourceIds: [String!]!
+  "The renewal period."
+  period: PeriodInput!
+}
+
+"The result of a renewal or unsubscription."
+type ResourceOrdersPayload {
+  "The orders created (renewal: one; unsubscription: one refund order per resource)."
+  orders: [OrderSnapshot!]!
+  "The resources the upstream refused."
+  failures: [ResourceFailure!]!
+}
+
+"Turn auto-renew on or off for a main resource."
+input SetAutoRenewInput {
+  "The customer."
+  customer: CommerceTarget!
+  "The main resource."
+  resourceId: String!
+  "On or off."
+  enabled: Boolean!
+  "When on: the renewal period unit (default MONTH)."
+  periodType: PeriodType
+  "When on: how many times to renew (1-99; null = until turned off)."
+  times: Int
+}
+
+"Unsubscribe main resources."
+input UnsubscribeResourcesInput {
+  "The customer."
+  customer: CommerceTarget!
+  "The main resources (1-10), with their children."
+  resourceIds: [String!]!
+  "Only the last renewal period instead of the whole resource."
+  lastRenewalOnly: Boolean
+  "Upstream reason type 1-5."
+  reasonType: Int
+  "A free-text reason."
+  reason: String
+}
+
+"Set or cancel the switch of main resources to on-demand at expiry."
+input SwitchToOnDemandInput {
+  "The customer."
+  customer: CommerceTarget!
+  "The main resources (1-100)."
+  resourceIds: [String!]!
+  "True to switch at expiry, false to cancel the switch."
+  enabled: Boolean!
+}
+
+"The result of a change to resources."
+type ResourcesPayload {
+  "The resources, read again after the change (refused ones included)."
+  resources: [Resource!]!
+  "The resources the upstream refused."
+  failures: [ResourceFailure!]!
+}
+
+extend type Mutation {
+  """
+  Pays a pending order from the customer's balance with the chosen coupons and
+  discount. A customer pays its own orders without a code; a partner paying
+  for a resale customer needs one.
+  """
+  payOrder(
+    "What to pay."
+    input: PayOrderInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): PayOrderPayload! @verified(operation: PAY_ORDER)
+  "Cancels a pending order."
+  cancelOrder("What to cancel." input: CancelOrderInput!): CancelOrderPayload!
+  """
+  Renews main resources in one renewal order paid at once from the customer's
+  balance (quote first with ` + "`" + `Customer.renewalQuote` + "`" + `). When the balance is short
+  the order stays PENDING_PAYMENT: pay it with ` + "`" + `payOrder` + "`" + ` or cancel it.
+  """
+  renewResources(
+    "What to renew."
+    input: RenewResourcesInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): ResourceOrdersPayload! @verified(operation: RENEW_RESOURCES)
+  """
+  Creates a renewal order for main resources without paying it (no code
+  needed: nothing is paid); pay it with ` + "`" + `payOrder` + "`" + ` or cancel it with ` + "`" + `cancelOrder` + "`" + `.
+  """
+  createRenewalOrder("What to renew." input: RenewResourcesInput!): ResourceOrdersPayload!
+  "Turns auto-renew on or off for a main resource."
+  setAutoRenew("What to change." input: SetAutoRenewInput!): ResourcesPayload!
+  "Unsubscribes main resources; the refund goes to the customer's balance (preview with ` + "`" + `Customer.refundPreview` + "`" + `)."
+  unsubscribeResources(
+    "What to unsubscribe."
+    input: UnsubscribeResourcesInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): ResourceOrdersPayload! @verified(operation: UNSUBSCRIBE_RESOURCES)
+  "Sets or cancels the switch of main resources to on-demand at their expiry."
+  switchToOnDemandAtExpiry("What to change." input: SwitchToOnDemandInput!): ResourcesPayload!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2188,6 +5936,60 @@ func (ec *executionContext) childFields_AdjustRecordEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type AdjustRecordEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "time":
+		return ec.fieldContext_AuditEntry_time(ctx, field)
+	case "principal":
+		return ec.fieldContext_AuditEntry_principal(ctx, field)
+	case "role":
+		return ec.fieldContext_AuditEntry_role(ctx, field)
+	case "operation":
+		return ec.fieldContext_AuditEntry_operation(ctx, field)
+	case "event":
+		return ec.fieldContext_AuditEntry_event(ctx, field)
+	case "outcome":
+		return ec.fieldContext_AuditEntry_outcome(ctx, field)
+	case "argsDigest":
+		return ec.fieldContext_AuditEntry_argsDigest(ctx, field)
+	case "upstreamRequestId":
+		return ec.fieldContext_AuditEntry_upstreamRequestId(ctx, field)
+	case "challengeId":
+		return ec.fieldContext_AuditEntry_challengeId(ctx, field)
+	case "idempotencyKey":
+		return ec.fieldContext_AuditEntry_idempotencyKey(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CancelOrderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "order":
+		return ec.fieldContext_CancelOrderPayload_order(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancelOrderPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Catalogue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "serviceTypes":
@@ -2232,6 +6034,8 @@ func (ec *executionContext) childFields_Coupon(ctx context.Context, field graphq
 		return ec.fieldContext_Coupon_expireTime(ctx, field)
 	case "createTime":
 		return ec.fieldContext_Coupon_createTime(ctx, field)
+	case "remark":
+		return ec.fieldContext_Coupon_remark(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Coupon", field.Name)
 }
@@ -2312,6 +6116,42 @@ func (ec *executionContext) childFields_CouponQuotaEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type CouponQuotaEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CouponQuotasPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "results":
+		return ec.fieldContext_CouponQuotasPayload_results(ctx, field)
+	case "quotaBalance":
+		return ec.fieldContext_CouponQuotasPayload_quotaBalance(ctx, field)
+	case "reconciled":
+		return ec.fieldContext_CouponQuotasPayload_reconciled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CouponQuotasPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CouponsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "results":
+		return ec.fieldContext_CouponsPayload_results(ctx, field)
+	case "issuedCouponIds":
+		return ec.fieldContext_CouponsPayload_issuedCouponIds(ctx, field)
+	case "quotaBalance":
+		return ec.fieldContext_CouponsPayload_quotaBalance(ctx, field)
+	case "reconciled":
+		return ec.fieldContext_CouponsPayload_reconciled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CouponsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateCustomerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customer":
+		return ec.fieldContext_CreateCustomerPayload_customer(ctx, field)
+	case "created":
+		return ec.fieldContext_CreateCustomerPayload_created(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateCustomerPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Customer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2342,6 +6182,22 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_newCustomerTag(ctx, field)
 	case "issuedCoupons":
 		return ec.fieldContext_Customer_issuedCoupons(ctx, field)
+	case "associationStatus":
+		return ec.fieldContext_Customer_associationStatus(ctx, field)
+	case "realNameReview":
+		return ec.fieldContext_Customer_realNameReview(ctx, field)
+	case "orders":
+		return ec.fieldContext_Customer_orders(ctx, field)
+	case "resources":
+		return ec.fieldContext_Customer_resources(ctx, field)
+	case "onDemandResources":
+		return ec.fieldContext_Customer_onDemandResources(ctx, field)
+	case "resourcePackages":
+		return ec.fieldContext_Customer_resourcePackages(ctx, field)
+	case "renewalQuote":
+		return ec.fieldContext_Customer_renewalQuote(ctx, field)
+	case "refundPreview":
+		return ec.fieldContext_Customer_refundPreview(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -2378,6 +6234,78 @@ func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type CustomerEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CustomerFundsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "transferId":
+		return ec.fieldContext_CustomerFundsPayload_transferId(ctx, field)
+	case "customerId":
+		return ec.fieldContext_CustomerFundsPayload_customerId(ctx, field)
+	case "amount":
+		return ec.fieldContext_CustomerFundsPayload_amount(ctx, field)
+	case "customerBalance":
+		return ec.fieldContext_CustomerFundsPayload_customerBalance(ctx, field)
+	case "partnerFunds":
+		return ec.fieldContext_CustomerFundsPayload_partnerFunds(ctx, field)
+	case "reconciled":
+		return ec.fieldContext_CustomerFundsPayload_reconciled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerFundsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerIdentityCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_CustomerIdentityCheck_kind(ctx, field)
+	case "available":
+		return ec.fieldContext_CustomerIdentityCheck_available(ctx, field)
+	case "mobileRemainingAccounts":
+		return ec.fieldContext_CustomerIdentityCheck_mobileRemainingAccounts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerIdentityCheck", field.Name)
+}
+
+func (ec *executionContext) childFields_FreeResourceItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "freeResourceId":
+		return ec.fieldContext_FreeResourceItem_freeResourceId(ctx, field)
+	case "usageTypeName":
+		return ec.fieldContext_FreeResourceItem_usageTypeName(ctx, field)
+	case "remaining":
+		return ec.fieldContext_FreeResourceItem_remaining(ctx, field)
+	case "original":
+		return ec.fieldContext_FreeResourceItem_original(ctx, field)
+	case "measureId":
+		return ec.fieldContext_FreeResourceItem_measureId(ctx, field)
+	case "usage":
+		return ec.fieldContext_FreeResourceItem_usage(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FreeResourceItem", field.Name)
+}
+
+func (ec *executionContext) childFields_FreeResourceUsage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "typeName":
+		return ec.fieldContext_FreeResourceUsage_typeName(ctx, field)
+	case "remaining":
+		return ec.fieldContext_FreeResourceUsage_remaining(ctx, field)
+	case "original":
+		return ec.fieldContext_FreeResourceUsage_original(ctx, field)
+	case "used":
+		return ec.fieldContext_FreeResourceUsage_used(ctx, field)
+	case "startAt":
+		return ec.fieldContext_FreeResourceUsage_startAt(ctx, field)
+	case "endAt":
+		return ec.fieldContext_FreeResourceUsage_endAt(ctx, field)
+	case "reuseCycle":
+		return ec.fieldContext_FreeResourceUsage_reuseCycle(ctx, field)
+	case "reuseCycleType":
+		return ec.fieldContext_FreeResourceUsage_reuseCycleType(ctx, field)
+	case "measureId":
+		return ec.fieldContext_FreeResourceUsage_measureId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FreeResourceUsage", field.Name)
+}
+
 func (ec *executionContext) childFields_Fund(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accountId":
@@ -2394,6 +6322,22 @@ func (ec *executionContext) childFields_Fund(ctx context.Context, field graphql.
 		return ec.fieldContext_Fund_memo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Fund", field.Name)
+}
+
+func (ec *executionContext) childFields_ItemResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ItemResult_id(ctx, field)
+	case "ok":
+		return ec.fieldContext_ItemResult_ok(ctx, field)
+	case "createdId":
+		return ec.fieldContext_ItemResult_createdId(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_ItemResult_errorCode(ctx, field)
+	case "errorMessage":
+		return ec.fieldContext_ItemResult_errorMessage(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ItemResult", field.Name)
 }
 
 func (ec *executionContext) childFields_MeasureUnit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2434,6 +6378,222 @@ func (ec *executionContext) childFields_NewCustomerTag(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type NewCustomerTag", field.Name)
 }
 
+func (ec *executionContext) childFields_OnDemandResource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "resourceId":
+		return ec.fieldContext_OnDemandResource_resourceId(ctx, field)
+	case "name":
+		return ec.fieldContext_OnDemandResource_name(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_OnDemandResource_regionCode(ctx, field)
+	case "availabilityZone":
+		return ec.fieldContext_OnDemandResource_availabilityZone(ctx, field)
+	case "serviceTypeCode":
+		return ec.fieldContext_OnDemandResource_serviceTypeCode(ctx, field)
+	case "serviceTypeName":
+		return ec.fieldContext_OnDemandResource_serviceTypeName(ctx, field)
+	case "resourceTypeCode":
+		return ec.fieldContext_OnDemandResource_resourceTypeCode(ctx, field)
+	case "resourceTypeName":
+		return ec.fieldContext_OnDemandResource_resourceTypeName(ctx, field)
+	case "specCode":
+		return ec.fieldContext_OnDemandResource_specCode(ctx, field)
+	case "specDescription":
+		return ec.fieldContext_OnDemandResource_specDescription(ctx, field)
+	case "info":
+		return ec.fieldContext_OnDemandResource_info(ctx, field)
+	case "status":
+		return ec.fieldContext_OnDemandResource_status(ctx, field)
+	case "effectiveAt":
+		return ec.fieldContext_OnDemandResource_effectiveAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_OnDemandResource_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OnDemandResource", field.Name)
+}
+
+func (ec *executionContext) childFields_OnDemandResourceConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_OnDemandResourceConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_OnDemandResourceConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_OnDemandResourceConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OnDemandResourceConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_OnDemandResourceEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_OnDemandResourceEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_OnDemandResourceEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OnDemandResourceEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Order(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Order_id(ctx, field)
+	case "orderId":
+		return ec.fieldContext_Order_orderId(ctx, field)
+	case "customerId":
+		return ec.fieldContext_Order_customerId(ctx, field)
+	case "serviceTypeCode":
+		return ec.fieldContext_Order_serviceTypeCode(ctx, field)
+	case "serviceTypeName":
+		return ec.fieldContext_Order_serviceTypeName(ctx, field)
+	case "status":
+		return ec.fieldContext_Order_status(ctx, field)
+	case "type":
+		return ec.fieldContext_Order_type(ctx, field)
+	case "officialAmount":
+		return ec.fieldContext_Order_officialAmount(ctx, field)
+	case "amountAfterDiscount":
+		return ec.fieldContext_Order_amountAfterDiscount(ctx, field)
+	case "couponAmount":
+		return ec.fieldContext_Order_couponAmount(ctx, field)
+	case "discountAmount":
+		return ec.fieldContext_Order_discountAmount(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Order_createdAt(ctx, field)
+	case "paidAt":
+		return ec.fieldContext_Order_paidAt(ctx, field)
+	case "paymentDeadline":
+		return ec.fieldContext_Order_paymentDeadline(ctx, field)
+	case "lineItems":
+		return ec.fieldContext_Order_lineItems(ctx, field)
+	case "resources":
+		return ec.fieldContext_Order_resources(ctx, field)
+	case "availableCoupons":
+		return ec.fieldContext_Order_availableCoupons(ctx, field)
+	case "availableDiscounts":
+		return ec.fieldContext_Order_availableDiscounts(ctx, field)
+	case "refunds":
+		return ec.fieldContext_Order_refunds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Order", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_OrderConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_OrderConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_OrderConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderCoupon(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "couponId":
+		return ec.fieldContext_OrderCoupon_couponId(ctx, field)
+	case "cash":
+		return ec.fieldContext_OrderCoupon_cash(ctx, field)
+	case "faceValue":
+		return ec.fieldContext_OrderCoupon_faceValue(ctx, field)
+	case "balance":
+		return ec.fieldContext_OrderCoupon_balance(ctx, field)
+	case "effectiveAt":
+		return ec.fieldContext_OrderCoupon_effectiveAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_OrderCoupon_expiresAt(ctx, field)
+	case "serviceTypes":
+		return ec.fieldContext_OrderCoupon_serviceTypes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderCoupon", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderDiscount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "discountId":
+		return ec.fieldContext_OrderDiscount_discountId(ctx, field)
+	case "discountType":
+		return ec.fieldContext_OrderDiscount_discountType(ctx, field)
+	case "ratio":
+		return ec.fieldContext_OrderDiscount_ratio(ctx, field)
+	case "amount":
+		return ec.fieldContext_OrderDiscount_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderDiscount", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_OrderEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_OrderEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderLineItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OrderLineItem_id(ctx, field)
+	case "serviceTypeCode":
+		return ec.fieldContext_OrderLineItem_serviceTypeCode(ctx, field)
+	case "serviceTypeName":
+		return ec.fieldContext_OrderLineItem_serviceTypeName(ctx, field)
+	case "resourceTypeCode":
+		return ec.fieldContext_OrderLineItem_resourceTypeCode(ctx, field)
+	case "productId":
+		return ec.fieldContext_OrderLineItem_productId(ctx, field)
+	case "productSpec":
+		return ec.fieldContext_OrderLineItem_productSpec(ctx, field)
+	case "periodType":
+		return ec.fieldContext_OrderLineItem_periodType(ctx, field)
+	case "periodCount":
+		return ec.fieldContext_OrderLineItem_periodCount(ctx, field)
+	case "quantity":
+		return ec.fieldContext_OrderLineItem_quantity(ctx, field)
+	case "effectiveAt":
+		return ec.fieldContext_OrderLineItem_effectiveAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_OrderLineItem_expiresAt(ctx, field)
+	case "officialAmount":
+		return ec.fieldContext_OrderLineItem_officialAmount(ctx, field)
+	case "amountAfterDiscount":
+		return ec.fieldContext_OrderLineItem_amountAfterDiscount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderLineItem", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderSnapshot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OrderSnapshot_id(ctx, field)
+	case "orderId":
+		return ec.fieldContext_OrderSnapshot_orderId(ctx, field)
+	case "customerId":
+		return ec.fieldContext_OrderSnapshot_customerId(ctx, field)
+	case "status":
+		return ec.fieldContext_OrderSnapshot_status(ctx, field)
+	case "type":
+		return ec.fieldContext_OrderSnapshot_type(ctx, field)
+	case "officialAmount":
+		return ec.fieldContext_OrderSnapshot_officialAmount(ctx, field)
+	case "amountAfterDiscount":
+		return ec.fieldContext_OrderSnapshot_amountAfterDiscount(ctx, field)
+	case "couponAmount":
+		return ec.fieldContext_OrderSnapshot_couponAmount(ctx, field)
+	case "discountAmount":
+		return ec.fieldContext_OrderSnapshot_discountAmount(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_OrderSnapshot_createdAt(ctx, field)
+	case "paidAt":
+		return ec.fieldContext_OrderSnapshot_paidAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderSnapshot", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -2466,8 +6626,20 @@ func (ec *executionContext) childFields_Partner(ctx context.Context, field graph
 		return ec.fieldContext_Partner_adjustRecords(ctx, field)
 	case "couponQuotas":
 		return ec.fieldContext_Partner_couponQuotas(ctx, field)
+	case "auditLog":
+		return ec.fieldContext_Partner_auditLog(ctx, field)
+	case "verification":
+		return ec.fieldContext_Partner_verification(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Partner", field.Name)
+}
+
+func (ec *executionContext) childFields_PayOrderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "order":
+		return ec.fieldContext_PayOrderPayload_order(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PayOrderPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_QuotaRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2518,6 +6690,128 @@ func (ec *executionContext) childFields_QuotaRecordEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type QuotaRecordEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_RealNameAuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customer":
+		return ec.fieldContext_RealNameAuthPayload_customer(ctx, field)
+	case "manualReview":
+		return ec.fieldContext_RealNameAuthPayload_manualReview(ctx, field)
+	case "review":
+		return ec.fieldContext_RealNameAuthPayload_review(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RealNameAuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RealNameReview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_RealNameReview_status(ctx, field)
+	case "opinion":
+		return ec.fieldContext_RealNameReview_opinion(ctx, field)
+	case "kind":
+		return ec.fieldContext_RealNameReview_kind(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_RealNameReview_submittedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RealNameReview", field.Name)
+}
+
+func (ec *executionContext) childFields_RefundLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RefundLine_id(ctx, field)
+	case "amount":
+		return ec.fieldContext_RefundLine_amount(ctx, field)
+	case "serviceTypeCode":
+		return ec.fieldContext_RefundLine_serviceTypeCode(ctx, field)
+	case "serviceTypeName":
+		return ec.fieldContext_RefundLine_serviceTypeName(ctx, field)
+	case "resourceTypeCode":
+		return ec.fieldContext_RefundLine_resourceTypeCode(ctx, field)
+	case "resourceTypeName":
+		return ec.fieldContext_RefundLine_resourceTypeName(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_RefundLine_regionCode(ctx, field)
+	case "baseOrderId":
+		return ec.fieldContext_RefundLine_baseOrderId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RefundLine", field.Name)
+}
+
+func (ec *executionContext) childFields_RefundPreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_RefundPreview_items(ctx, field)
+	case "total":
+		return ec.fieldContext_RefundPreview_total(ctx, field)
+	case "failures":
+		return ec.fieldContext_RefundPreview_failures(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RefundPreview", field.Name)
+}
+
+func (ec *executionContext) childFields_RefundPreviewItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "resourceId":
+		return ec.fieldContext_RefundPreviewItem_resourceId(ctx, field)
+	case "remainingDays":
+		return ec.fieldContext_RefundPreviewItem_remainingDays(ctx, field)
+	case "amount":
+		return ec.fieldContext_RefundPreviewItem_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RefundPreviewItem", field.Name)
+}
+
+func (ec *executionContext) childFields_RegistrationCodePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "maskedMobile":
+		return ec.fieldContext_RegistrationCodePayload_maskedMobile(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_RegistrationCodePayload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegistrationCodePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RenewalDiscount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "discountId":
+		return ec.fieldContext_RenewalDiscount_discountId(ctx, field)
+	case "name":
+		return ec.fieldContext_RenewalDiscount_name(ctx, field)
+	case "amount":
+		return ec.fieldContext_RenewalDiscount_amount(ctx, field)
+	case "discountAmount":
+		return ec.fieldContext_RenewalDiscount_discountAmount(ctx, field)
+	case "best":
+		return ec.fieldContext_RenewalDiscount_best(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenewalDiscount", field.Name)
+}
+
+func (ec *executionContext) childFields_RenewalQuote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_RenewalQuote_items(ctx, field)
+	case "officialAmount":
+		return ec.fieldContext_RenewalQuote_officialAmount(ctx, field)
+	case "discounts":
+		return ec.fieldContext_RenewalQuote_discounts(ctx, field)
+	case "failures":
+		return ec.fieldContext_RenewalQuote_failures(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenewalQuote", field.Name)
+}
+
+func (ec *executionContext) childFields_RenewalQuoteItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "resourceId":
+		return ec.fieldContext_RenewalQuoteItem_resourceId(ctx, field)
+	case "amount":
+		return ec.fieldContext_RenewalQuoteItem_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenewalQuoteItem", field.Name)
+}
+
 func (ec *executionContext) childFields_Reseller(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2542,6 +6836,8 @@ func (ec *executionContext) childFields_Reseller(ctx context.Context, field grap
 		return ec.fieldContext_Reseller_couponQuotas(ctx, field)
 	case "customers":
 		return ec.fieldContext_Reseller_customers(ctx, field)
+	case "auditLog":
+		return ec.fieldContext_Reseller_auditLog(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Reseller", field.Name)
 }
@@ -2568,6 +6864,178 @@ func (ec *executionContext) childFields_ResellerEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ResellerEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ResellerFundsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "transferId":
+		return ec.fieldContext_ResellerFundsPayload_transferId(ctx, field)
+	case "resellerId":
+		return ec.fieldContext_ResellerFundsPayload_resellerId(ctx, field)
+	case "amount":
+		return ec.fieldContext_ResellerFundsPayload_amount(ctx, field)
+	case "resellerFunds":
+		return ec.fieldContext_ResellerFundsPayload_resellerFunds(ctx, field)
+	case "partnerFunds":
+		return ec.fieldContext_ResellerFundsPayload_partnerFunds(ctx, field)
+	case "reconciled":
+		return ec.fieldContext_ResellerFundsPayload_reconciled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResellerFundsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Resource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Resource_id(ctx, field)
+	case "resourceId":
+		return ec.fieldContext_Resource_resourceId(ctx, field)
+	case "customerId":
+		return ec.fieldContext_Resource_customerId(ctx, field)
+	case "instanceId":
+		return ec.fieldContext_Resource_instanceId(ctx, field)
+	case "name":
+		return ec.fieldContext_Resource_name(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_Resource_regionCode(ctx, field)
+	case "serviceTypeCode":
+		return ec.fieldContext_Resource_serviceTypeCode(ctx, field)
+	case "serviceTypeName":
+		return ec.fieldContext_Resource_serviceTypeName(ctx, field)
+	case "resourceTypeCode":
+		return ec.fieldContext_Resource_resourceTypeCode(ctx, field)
+	case "resourceTypeName":
+		return ec.fieldContext_Resource_resourceTypeName(ctx, field)
+	case "specCode":
+		return ec.fieldContext_Resource_specCode(ctx, field)
+	case "specDescription":
+		return ec.fieldContext_Resource_specDescription(ctx, field)
+	case "isMain":
+		return ec.fieldContext_Resource_isMain(ctx, field)
+	case "parentResourceId":
+		return ec.fieldContext_Resource_parentResourceId(ctx, field)
+	case "status":
+		return ec.fieldContext_Resource_status(ctx, field)
+	case "effectiveAt":
+		return ec.fieldContext_Resource_effectiveAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Resource_expiresAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Resource_updatedAt(ctx, field)
+	case "expirePolicy":
+		return ec.fieldContext_Resource_expirePolicy(ctx, field)
+	case "autoRenew":
+		return ec.fieldContext_Resource_autoRenew(ctx, field)
+	case "children":
+		return ec.fieldContext_Resource_children(ctx, field)
+	case "renewalQuote":
+		return ec.fieldContext_Resource_renewalQuote(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Resource", field.Name)
+}
+
+func (ec *executionContext) childFields_ResourceConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ResourceConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ResourceConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ResourceConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResourceConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ResourceEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ResourceEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ResourceEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResourceEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ResourceFailure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "resourceId":
+		return ec.fieldContext_ResourceFailure_resourceId(ctx, field)
+	case "code":
+		return ec.fieldContext_ResourceFailure_code(ctx, field)
+	case "message":
+		return ec.fieldContext_ResourceFailure_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResourceFailure", field.Name)
+}
+
+func (ec *executionContext) childFields_ResourceOrdersPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orders":
+		return ec.fieldContext_ResourceOrdersPayload_orders(ctx, field)
+	case "failures":
+		return ec.fieldContext_ResourceOrdersPayload_failures(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResourceOrdersPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ResourcePackage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "instanceId":
+		return ec.fieldContext_ResourcePackage_instanceId(ctx, field)
+	case "orderId":
+		return ec.fieldContext_ResourcePackage_orderId(ctx, field)
+	case "productId":
+		return ec.fieldContext_ResourcePackage_productId(ctx, field)
+	case "productName":
+		return ec.fieldContext_ResourcePackage_productName(ctx, field)
+	case "serviceTypeCode":
+		return ec.fieldContext_ResourcePackage_serviceTypeCode(ctx, field)
+	case "serviceTypeName":
+		return ec.fieldContext_ResourcePackage_serviceTypeName(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_ResourcePackage_regionCode(ctx, field)
+	case "status":
+		return ec.fieldContext_ResourcePackage_status(ctx, field)
+	case "effectiveAt":
+		return ec.fieldContext_ResourcePackage_effectiveAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ResourcePackage_expiresAt(ctx, field)
+	case "items":
+		return ec.fieldContext_ResourcePackage_items(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResourcePackage", field.Name)
+}
+
+func (ec *executionContext) childFields_ResourcePackageConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ResourcePackageConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ResourcePackageConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ResourcePackageConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResourcePackageConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ResourcePackageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ResourcePackageEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ResourcePackageEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResourcePackageEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ResourceRenewalQuote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "amount":
+		return ec.fieldContext_ResourceRenewalQuote_amount(ctx, field)
+	case "failure":
+		return ec.fieldContext_ResourceRenewalQuote_failure(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResourceRenewalQuote", field.Name)
+}
+
 func (ec *executionContext) childFields_ResourceType(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -2582,6 +7050,16 @@ func (ec *executionContext) childFields_ResourceType(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ResourceType", field.Name)
 }
 
+func (ec *executionContext) childFields_ResourcesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "resources":
+		return ec.fieldContext_ResourcesPayload_resources(ctx, field)
+	case "failures":
+		return ec.fieldContext_ResourcesPayload_failures(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResourcesPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ServiceType(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -2592,6 +7070,30 @@ func (ec *executionContext) childFields_ServiceType(ctx context.Context, field g
 		return ec.fieldContext_ServiceType_abbreviation(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceType", field.Name)
+}
+
+func (ec *executionContext) childFields_VerificationChallenge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_VerificationChallenge_id(ctx, field)
+	case "channel":
+		return ec.fieldContext_VerificationChallenge_channel(ctx, field)
+	case "maskedDestination":
+		return ec.fieldContext_VerificationChallenge_maskedDestination(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_VerificationChallenge_expiresAt(ctx, field)
+	case "resendAfter":
+		return ec.fieldContext_VerificationChallenge_resendAfter(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VerificationChallenge", field.Name)
+}
+
+func (ec *executionContext) childFields_VerificationSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "enabled":
+		return ec.fieldContext_VerificationSettings_enabled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VerificationSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2726,6 +7228,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) dir_verified_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "operation",
+		func(ctx context.Context, v any) (model.SensitiveOperation, error) {
+			return ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["operation"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_CouponQuota_records_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2767,6 +7283,702 @@ func (ec *executionContext) field_Customer_issuedCoupons_args(ctx context.Contex
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Customer_onDemandResources_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Customer_orders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.OrderFilter, error) {
+			return ec.unmarshalOOrderFilter2ᚖpartnergraphᚋgraphᚋmodelᚐOrderFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Customer_refundPreview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "resourceIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resourceIds"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Customer_renewalQuote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "resourceIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resourceIds"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (model.PeriodInput, error) {
+			return ec.unmarshalNPeriodInput2partnergraphᚋgraphᚋmodelᚐPeriodInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Customer_resourcePackages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Customer_resources_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ResourceFilter, error) {
+			return ec.unmarshalOResourceFilter2ᚖpartnergraphᚋgraphᚋmodelᚐResourceFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_allocateCustomerFunds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CustomerFundsInput, error) {
+			return ec.unmarshalNCustomerFundsInput2partnergraphᚋgraphᚋmodelᚐCustomerFundsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "verification",
+		func(ctx context.Context, v any) (*model.VerificationInput, error) {
+			return ec.unmarshalOVerificationInput2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["verification"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_allocateResellerFunds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResellerFundsInput, error) {
+			return ec.unmarshalNResellerFundsInput2partnergraphᚋgraphᚋmodelᚐResellerFundsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "verification",
+		func(ctx context.Context, v any) (*model.VerificationInput, error) {
+			return ec.unmarshalOVerificationInput2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["verification"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CancelOrderInput, error) {
+			return ec.unmarshalNCancelOrderInput2partnergraphᚋgraphᚋmodelᚐCancelOrderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_changeEnterpriseRealNameAuth_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "resellerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resellerId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EnterpriseRealNameAuthInput, error) {
+			return ec.unmarshalNEnterpriseRealNameAuthInput2partnergraphᚋgraphᚋmodelᚐEnterpriseRealNameAuthInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateCustomerInput, error) {
+			return ec.unmarshalNCreateCustomerInput2partnergraphᚋgraphᚋmodelᚐCreateCustomerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createRenewalOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RenewResourcesInput, error) {
+			return ec.unmarshalNRenewResourcesInput2partnergraphᚋgraphᚋmodelᚐRenewResourcesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_issueCouponQuotas_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.IssueCouponQuotasInput, error) {
+			return ec.unmarshalNIssueCouponQuotasInput2partnergraphᚋgraphᚋmodelᚐIssueCouponQuotasInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "verification",
+		func(ctx context.Context, v any) (*model.VerificationInput, error) {
+			return ec.unmarshalOVerificationInput2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["verification"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_issueCoupons_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.IssueCouponsInput, error) {
+			return ec.unmarshalNIssueCouponsInput2partnergraphᚋgraphᚋmodelᚐIssueCouponsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "verification",
+		func(ctx context.Context, v any) (*model.VerificationInput, error) {
+			return ec.unmarshalOVerificationInput2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["verification"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_payOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PayOrderInput, error) {
+			return ec.unmarshalNPayOrderInput2partnergraphᚋgraphᚋmodelᚐPayOrderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "verification",
+		func(ctx context.Context, v any) (*model.VerificationInput, error) {
+			return ec.unmarshalOVerificationInput2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["verification"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reclaimCouponQuotas_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReclaimCouponQuotasInput, error) {
+			return ec.unmarshalNReclaimCouponQuotasInput2partnergraphᚋgraphᚋmodelᚐReclaimCouponQuotasInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "verification",
+		func(ctx context.Context, v any) (*model.VerificationInput, error) {
+			return ec.unmarshalOVerificationInput2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["verification"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reclaimCoupons_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReclaimCouponsInput, error) {
+			return ec.unmarshalNReclaimCouponsInput2partnergraphᚋgraphᚋmodelᚐReclaimCouponsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "verification",
+		func(ctx context.Context, v any) (*model.VerificationInput, error) {
+			return ec.unmarshalOVerificationInput2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["verification"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reclaimCustomerFunds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CustomerFundsInput, error) {
+			return ec.unmarshalNCustomerFundsInput2partnergraphᚋgraphᚋmodelᚐCustomerFundsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "verification",
+		func(ctx context.Context, v any) (*model.VerificationInput, error) {
+			return ec.unmarshalOVerificationInput2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["verification"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reclaimResellerFunds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResellerFundsInput, error) {
+			return ec.unmarshalNResellerFundsInput2partnergraphᚋgraphᚋmodelᚐResellerFundsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "verification",
+		func(ctx context.Context, v any) (*model.VerificationInput, error) {
+			return ec.unmarshalOVerificationInput2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["verification"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_renewResources_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RenewResourcesInput, error) {
+			return ec.unmarshalNRenewResourcesInput2partnergraphᚋgraphᚋmodelᚐRenewResourcesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "verification",
+		func(ctx context.Context, v any) (*model.VerificationInput, error) {
+			return ec.unmarshalOVerificationInput2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["verification"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestVerificationCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "channel",
+		func(ctx context.Context, v any) (model.VerificationChannel, error) {
+			return ec.unmarshalNVerificationChannel2partnergraphᚋgraphᚋmodelᚐVerificationChannel(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channel"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "operation",
+		func(ctx context.Context, v any) (model.SensitiveOperation, error) {
+			return ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["operation"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SensitiveInput, error) {
+			return ec.unmarshalNSensitiveInput2partnergraphᚋgraphᚋmodelᚐSensitiveInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sendRegistrationCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "mobile",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mobile"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setAutoRenew_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetAutoRenewInput, error) {
+			return ec.unmarshalNSetAutoRenewInput2partnergraphᚋgraphᚋmodelᚐSetAutoRenewInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setVerificationEnabled_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetVerificationEnabledInput, error) {
+			return ec.unmarshalNSetVerificationEnabledInput2partnergraphᚋgraphᚋmodelᚐSetVerificationEnabledInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "verification",
+		func(ctx context.Context, v any) (*model.VerificationInput, error) {
+			return ec.unmarshalOVerificationInput2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["verification"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitEnterpriseRealNameAuth_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "resellerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resellerId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EnterpriseRealNameAuthInput, error) {
+			return ec.unmarshalNEnterpriseRealNameAuthInput2partnergraphᚋgraphᚋmodelᚐEnterpriseRealNameAuthInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitPersonalRealNameAuth_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "resellerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resellerId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PersonalRealNameAuthInput, error) {
+			return ec.unmarshalNPersonalRealNameAuthInput2partnergraphᚋgraphᚋmodelᚐPersonalRealNameAuthInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_switchToOnDemandAtExpiry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SwitchToOnDemandInput, error) {
+			return ec.unmarshalNSwitchToOnDemandInput2partnergraphᚋgraphᚋmodelᚐSwitchToOnDemandInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unsubscribeResources_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UnsubscribeResourcesInput, error) {
+			return ec.unmarshalNUnsubscribeResourcesInput2partnergraphᚋgraphᚋmodelᚐUnsubscribeResourcesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "verification",
+		func(ctx context.Context, v any) (*model.VerificationInput, error) {
+			return ec.unmarshalOVerificationInput2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["verification"] = arg2
 	return args, nil
 }
 
@@ -2830,6 +8042,28 @@ func (ec *executionContext) field_Partner_adjustRecords_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Partner_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Partner_couponQuotas_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2863,6 +8097,28 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_checkCustomerIdentity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (model.CustomerIdentityKind, error) {
+			return ec.unmarshalNCustomerIdentityKind2partnergraphᚋgraphᚋmodelᚐCustomerIdentityKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg1
 	return args, nil
 }
 
@@ -2940,6 +8196,28 @@ func (ec *executionContext) field_Query_resellers_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Reseller_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Reseller_customers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2967,6 +8245,20 @@ func (ec *executionContext) field_Reseller_customers_args(ctx context.Context, r
 		return nil, err
 	}
 	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Resource_renewalQuote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (model.PeriodInput, error) {
+			return ec.unmarshalNPeriodInput2partnergraphᚋgraphᚋmodelᚐPeriodInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg0
 	return args, nil
 }
 
@@ -3690,6 +8982,387 @@ func (ec *executionContext) fieldContext_AdjustRecordEdge_node(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _AuditEntry_time(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_principal(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_principal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Principal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_principal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_role(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_operation(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_operation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_event(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_outcome(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_argsDigest(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_argsDigest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ArgsDigest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_argsDigest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_upstreamRequestId(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_upstreamRequestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpstreamRequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_upstreamRequestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_challengeId(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_challengeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChallengeID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_challengeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_idempotencyKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdempotencyKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_idempotencyKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuditEntryEdge) graphql.Marshaler {
+			return ec.marshalNAuditEntryEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖpartnergraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntryEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEntry) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚖpartnergraphᚋgraphᚋmodelᚐAuditEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancelOrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.CancelOrderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelOrderPayload_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderSnapshot) graphql.Marshaler {
+			return ec.marshalNOrderSnapshot2ᚖpartnergraphᚋgraphᚋmodelᚐOrderSnapshot(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancelOrderPayload_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelOrderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderSnapshot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Catalogue_serviceTypes(ctx context.Context, field graphql.CollectedField, obj *model.Catalogue) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4078,6 +9751,29 @@ func (ec *executionContext) _Coupon_createTime(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Coupon_createTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Coupon_remark(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coupon_remark(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Coupon().Remark(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Coupon_remark(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CouponConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CouponConnection) (ret graphql.Marshaler) {
@@ -4711,6 +10407,258 @@ func (ec *executionContext) fieldContext_CouponQuotaEdge_node(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _CouponQuotasPayload_results(ctx context.Context, field graphql.CollectedField, obj *model.CouponQuotasPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponQuotasPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ItemResult) graphql.Marshaler {
+			return ec.marshalNItemResult2ᚕᚖpartnergraphᚋgraphᚋmodelᚐItemResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouponQuotasPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CouponQuotasPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ItemResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CouponQuotasPayload_quotaBalance(ctx context.Context, field graphql.CollectedField, obj *model.CouponQuotasPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponQuotasPayload_quotaBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuotaBalance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CouponQuotasPayload_quotaBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CouponQuotasPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CouponQuotasPayload_reconciled(ctx context.Context, field graphql.CollectedField, obj *model.CouponQuotasPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponQuotasPayload_reconciled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reconciled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouponQuotasPayload_reconciled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouponQuotasPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CouponsPayload_results(ctx context.Context, field graphql.CollectedField, obj *model.CouponsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponsPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ItemResult) graphql.Marshaler {
+			return ec.marshalNItemResult2ᚕᚖpartnergraphᚋgraphᚋmodelᚐItemResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouponsPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CouponsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ItemResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CouponsPayload_issuedCouponIds(ctx context.Context, field graphql.CollectedField, obj *model.CouponsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponsPayload_issuedCouponIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IssuedCouponIds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouponsPayload_issuedCouponIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouponsPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CouponsPayload_quotaBalance(ctx context.Context, field graphql.CollectedField, obj *model.CouponsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponsPayload_quotaBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuotaBalance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CouponsPayload_quotaBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CouponsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CouponsPayload_reconciled(ctx context.Context, field graphql.CollectedField, obj *model.CouponsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponsPayload_reconciled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reconciled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouponsPayload_reconciled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouponsPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CreateCustomerPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.CreateCustomerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateCustomerPayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖpartnergraphᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateCustomerPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateCustomerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateCustomerPayload_created(ctx context.Context, field graphql.CollectedField, obj *model.CreateCustomerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateCustomerPayload_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateCustomerPayload_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateCustomerPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5081,6 +11029,325 @@ func (ec *executionContext) fieldContext_Customer_issuedCoupons(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_associationStatus(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_associationStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().AssociationStatus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AssociationStatus) graphql.Marshaler {
+			return ec.marshalNAssociationStatus2partnergraphᚋgraphᚋmodelᚐAssociationStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_associationStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type AssociationStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Customer_realNameReview(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_realNameReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().RealNameReview(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RealNameReview) graphql.Marshaler {
+			return ec.marshalORealNameReview2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameReview(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_realNameReview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RealNameReview(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_orders(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Orders(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.OrderFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderConnection) graphql.Marshaler {
+			return ec.marshalNOrderConnection2ᚖpartnergraphᚋgraphᚋmodelᚐOrderConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_orders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_orders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_resources(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_resources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Resources(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.ResourceFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceConnection) graphql.Marshaler {
+			return ec.marshalNResourceConnection2ᚖpartnergraphᚋgraphᚋmodelᚐResourceConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_resources(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_resources_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_onDemandResources(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_onDemandResources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().OnDemandResources(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OnDemandResourceConnection) graphql.Marshaler {
+			return ec.marshalNOnDemandResourceConnection2ᚖpartnergraphᚋgraphᚋmodelᚐOnDemandResourceConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_onDemandResources(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnDemandResourceConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_onDemandResources_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_resourcePackages(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_resourcePackages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().ResourcePackages(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourcePackageConnection) graphql.Marshaler {
+			return ec.marshalNResourcePackageConnection2ᚖpartnergraphᚋgraphᚋmodelᚐResourcePackageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_resourcePackages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourcePackageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_resourcePackages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_renewalQuote(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_renewalQuote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().RenewalQuote(ctx, obj, fc.Args["resourceIds"].([]string), fc.Args["period"].(model.PeriodInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RenewalQuote) graphql.Marshaler {
+			return ec.marshalNRenewalQuote2ᚖpartnergraphᚋgraphᚋmodelᚐRenewalQuote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_renewalQuote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenewalQuote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_renewalQuote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_refundPreview(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_refundPreview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().RefundPreview(ctx, obj, fc.Args["resourceIds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RefundPreview) graphql.Marshaler {
+			return ec.marshalNRefundPreview2ᚖpartnergraphᚋgraphᚋmodelᚐRefundPreview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_refundPreview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefundPreview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_refundPreview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CustomerBalance_available(ctx context.Context, field graphql.CollectedField, obj *model.CustomerBalance) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5287,6 +11554,594 @@ func (ec *executionContext) fieldContext_CustomerEdge_node(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _CustomerFundsPayload_transferId(ctx context.Context, field graphql.CollectedField, obj *model.CustomerFundsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerFundsPayload_transferId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TransferID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerFundsPayload_transferId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerFundsPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerFundsPayload_customerId(ctx context.Context, field graphql.CollectedField, obj *model.CustomerFundsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerFundsPayload_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerFundsPayload_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerFundsPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerFundsPayload_amount(ctx context.Context, field graphql.CollectedField, obj *model.CustomerFundsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerFundsPayload_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerFundsPayload_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerFundsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerFundsPayload_customerBalance(ctx context.Context, field graphql.CollectedField, obj *model.CustomerFundsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerFundsPayload_customerBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerBalance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerBalance) graphql.Marshaler {
+			return ec.marshalOCustomerBalance2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerBalance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerFundsPayload_customerBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerFundsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerBalance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerFundsPayload_partnerFunds(ctx context.Context, field graphql.CollectedField, obj *model.CustomerFundsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerFundsPayload_partnerFunds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartnerFunds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Fund) graphql.Marshaler {
+			return ec.marshalOFund2ᚕᚖpartnergraphᚋgraphᚋmodelᚐFundᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerFundsPayload_partnerFunds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerFundsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Fund(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerFundsPayload_reconciled(ctx context.Context, field graphql.CollectedField, obj *model.CustomerFundsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerFundsPayload_reconciled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reconciled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerFundsPayload_reconciled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerFundsPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerIdentityCheck_kind(ctx context.Context, field graphql.CollectedField, obj *model.CustomerIdentityCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerIdentityCheck_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CustomerIdentityKind) graphql.Marshaler {
+			return ec.marshalNCustomerIdentityKind2partnergraphᚋgraphᚋmodelᚐCustomerIdentityKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerIdentityCheck_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerIdentityCheck", field, false, false, errors.New("field of type CustomerIdentityKind does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerIdentityCheck_available(ctx context.Context, field graphql.CollectedField, obj *model.CustomerIdentityCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerIdentityCheck_available(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Available, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerIdentityCheck_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerIdentityCheck", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerIdentityCheck_mobileRemainingAccounts(ctx context.Context, field graphql.CollectedField, obj *model.CustomerIdentityCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerIdentityCheck_mobileRemainingAccounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MobileRemainingAccounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerIdentityCheck_mobileRemainingAccounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerIdentityCheck", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _FreeResourceItem_freeResourceId(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceItem_freeResourceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FreeResourceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceItem_freeResourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FreeResourceItem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _FreeResourceItem_usageTypeName(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceItem_usageTypeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsageTypeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceItem_usageTypeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FreeResourceItem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _FreeResourceItem_remaining(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceItem_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceItem_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FreeResourceItem", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _FreeResourceItem_original(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceItem_original(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Original, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceItem_original(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FreeResourceItem", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _FreeResourceItem_measureId(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceItem_measureId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeasureID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceItem_measureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FreeResourceItem", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _FreeResourceItem_usage(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceItem_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FreeResourceItem().Usage(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FreeResourceUsage) graphql.Marshaler {
+			return ec.marshalOFreeResourceUsage2ᚖpartnergraphᚋgraphᚋmodelᚐFreeResourceUsage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceItem_usage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FreeResourceItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FreeResourceUsage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FreeResourceUsage_typeName(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceUsage_typeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TypeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceUsage_typeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FreeResourceUsage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _FreeResourceUsage_remaining(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceUsage_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceUsage_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FreeResourceUsage", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _FreeResourceUsage_original(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceUsage_original(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Original, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceUsage_original(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FreeResourceUsage", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _FreeResourceUsage_used(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceUsage_used(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Used, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceUsage_used(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FreeResourceUsage", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _FreeResourceUsage_startAt(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceUsage_startAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceUsage_startAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FreeResourceUsage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _FreeResourceUsage_endAt(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceUsage_endAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceUsage_endAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FreeResourceUsage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _FreeResourceUsage_reuseCycle(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceUsage_reuseCycle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReuseCycle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceUsage_reuseCycle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FreeResourceUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _FreeResourceUsage_reuseCycleType(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceUsage_reuseCycleType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReuseCycleType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceUsage_reuseCycleType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FreeResourceUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _FreeResourceUsage_measureId(ctx context.Context, field graphql.CollectedField, obj *model.FreeResourceUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FreeResourceUsage_measureId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeasureID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FreeResourceUsage_measureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FreeResourceUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _Fund_accountId(ctx context.Context, field graphql.CollectedField, obj *model.Fund) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5452,6 +12307,121 @@ func (ec *executionContext) fieldContext_Fund_memo(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Fund", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _ItemResult_id(ctx context.Context, field graphql.CollectedField, obj *model.ItemResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemResult_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemResult_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ItemResult_ok(ctx context.Context, field graphql.CollectedField, obj *model.ItemResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemResult_ok(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ok, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemResult_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemResult", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ItemResult_createdId(ctx context.Context, field graphql.CollectedField, obj *model.ItemResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemResult_createdId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ItemResult_createdId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ItemResult_errorCode(ctx context.Context, field graphql.CollectedField, obj *model.ItemResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemResult_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ItemResult_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ItemResult_errorMessage(ctx context.Context, field graphql.CollectedField, obj *model.ItemResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemResult_errorMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorMessage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ItemResult_errorMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _MeasureUnit_id(ctx context.Context, field graphql.CollectedField, obj *model.MeasureUnit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5590,6 +12560,1190 @@ func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field
 	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Mutation_requestVerificationCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestVerificationCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestVerificationCode(ctx, fc.Args["channel"].(model.VerificationChannel), fc.Args["operation"].(model.SensitiveOperation), fc.Args["input"].(model.SensitiveInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VerificationChallenge) graphql.Marshaler {
+			return ec.marshalNVerificationChallenge2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationChallenge(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestVerificationCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VerificationChallenge(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestVerificationCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_allocateCustomerFunds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_allocateCustomerFunds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AllocateCustomerFunds(ctx, fc.Args["input"].(model.CustomerFundsInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "ALLOCATE_CUSTOMER_FUNDS")
+				if err != nil {
+					var zeroVal *model.CustomerFundsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.CustomerFundsPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerFundsPayload) graphql.Marshaler {
+			return ec.marshalNCustomerFundsPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerFundsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_allocateCustomerFunds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerFundsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_allocateCustomerFunds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reclaimCustomerFunds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reclaimCustomerFunds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReclaimCustomerFunds(ctx, fc.Args["input"].(model.CustomerFundsInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "RECLAIM_CUSTOMER_FUNDS")
+				if err != nil {
+					var zeroVal *model.CustomerFundsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.CustomerFundsPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerFundsPayload) graphql.Marshaler {
+			return ec.marshalNCustomerFundsPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerFundsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reclaimCustomerFunds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerFundsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reclaimCustomerFunds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_allocateResellerFunds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_allocateResellerFunds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AllocateResellerFunds(ctx, fc.Args["input"].(model.ResellerFundsInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "ALLOCATE_RESELLER_FUNDS")
+				if err != nil {
+					var zeroVal *model.ResellerFundsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.ResellerFundsPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResellerFundsPayload) graphql.Marshaler {
+			return ec.marshalNResellerFundsPayload2ᚖpartnergraphᚋgraphᚋmodelᚐResellerFundsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_allocateResellerFunds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResellerFundsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_allocateResellerFunds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reclaimResellerFunds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reclaimResellerFunds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReclaimResellerFunds(ctx, fc.Args["input"].(model.ResellerFundsInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "RECLAIM_RESELLER_FUNDS")
+				if err != nil {
+					var zeroVal *model.ResellerFundsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.ResellerFundsPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResellerFundsPayload) graphql.Marshaler {
+			return ec.marshalNResellerFundsPayload2ᚖpartnergraphᚋgraphᚋmodelᚐResellerFundsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reclaimResellerFunds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResellerFundsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reclaimResellerFunds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_issueCouponQuotas(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_issueCouponQuotas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().IssueCouponQuotas(ctx, fc.Args["input"].(model.IssueCouponQuotasInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "ISSUE_COUPON_QUOTAS")
+				if err != nil {
+					var zeroVal *model.CouponQuotasPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.CouponQuotasPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponQuotasPayload) graphql.Marshaler {
+			return ec.marshalNCouponQuotasPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCouponQuotasPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_issueCouponQuotas(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponQuotasPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_issueCouponQuotas_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reclaimCouponQuotas(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reclaimCouponQuotas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReclaimCouponQuotas(ctx, fc.Args["input"].(model.ReclaimCouponQuotasInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "RECLAIM_COUPON_QUOTAS")
+				if err != nil {
+					var zeroVal *model.CouponQuotasPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.CouponQuotasPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponQuotasPayload) graphql.Marshaler {
+			return ec.marshalNCouponQuotasPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCouponQuotasPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reclaimCouponQuotas(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponQuotasPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reclaimCouponQuotas_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_issueCoupons(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_issueCoupons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().IssueCoupons(ctx, fc.Args["input"].(model.IssueCouponsInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "ISSUE_COUPONS")
+				if err != nil {
+					var zeroVal *model.CouponsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.CouponsPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponsPayload) graphql.Marshaler {
+			return ec.marshalNCouponsPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCouponsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_issueCoupons(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_issueCoupons_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reclaimCoupons(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reclaimCoupons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReclaimCoupons(ctx, fc.Args["input"].(model.ReclaimCouponsInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "RECLAIM_COUPONS")
+				if err != nil {
+					var zeroVal *model.CouponsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.CouponsPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponsPayload) graphql.Marshaler {
+			return ec.marshalNCouponsPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCouponsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reclaimCoupons(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reclaimCoupons_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setVerificationEnabled(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setVerificationEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetVerificationEnabled(ctx, fc.Args["input"].(model.SetVerificationEnabledInput), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "SET_VERIFICATION_ENABLED")
+				if err != nil {
+					var zeroVal *model.VerificationSettings
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.VerificationSettings
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VerificationSettings) graphql.Marshaler {
+			return ec.marshalNVerificationSettings2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setVerificationEnabled(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VerificationSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setVerificationEnabled_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendRegistrationCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendRegistrationCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendRegistrationCode(ctx, fc.Args["mobile"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegistrationCodePayload) graphql.Marshaler {
+			return ec.marshalNRegistrationCodePayload2ᚖpartnergraphᚋgraphᚋmodelᚐRegistrationCodePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendRegistrationCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegistrationCodePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendRegistrationCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCustomer(ctx, fc.Args["input"].(model.CreateCustomerInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateCustomerPayload) graphql.Marshaler {
+			return ec.marshalNCreateCustomerPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCreateCustomerPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateCustomerPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitPersonalRealNameAuth(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitPersonalRealNameAuth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitPersonalRealNameAuth(ctx, fc.Args["customerId"].(string), fc.Args["resellerId"].(*string), fc.Args["input"].(model.PersonalRealNameAuthInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RealNameAuthPayload) graphql.Marshaler {
+			return ec.marshalNRealNameAuthPayload2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitPersonalRealNameAuth(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RealNameAuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitPersonalRealNameAuth_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitEnterpriseRealNameAuth(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitEnterpriseRealNameAuth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitEnterpriseRealNameAuth(ctx, fc.Args["customerId"].(string), fc.Args["resellerId"].(*string), fc.Args["input"].(model.EnterpriseRealNameAuthInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RealNameAuthPayload) graphql.Marshaler {
+			return ec.marshalNRealNameAuthPayload2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitEnterpriseRealNameAuth(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RealNameAuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitEnterpriseRealNameAuth_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changeEnterpriseRealNameAuth(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changeEnterpriseRealNameAuth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangeEnterpriseRealNameAuth(ctx, fc.Args["customerId"].(string), fc.Args["resellerId"].(*string), fc.Args["input"].(model.EnterpriseRealNameAuthInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RealNameAuthPayload) graphql.Marshaler {
+			return ec.marshalNRealNameAuthPayload2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changeEnterpriseRealNameAuth(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RealNameAuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changeEnterpriseRealNameAuth_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_payOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_payOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PayOrder(ctx, fc.Args["input"].(model.PayOrderInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "PAY_ORDER")
+				if err != nil {
+					var zeroVal *model.PayOrderPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.PayOrderPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PayOrderPayload) graphql.Marshaler {
+			return ec.marshalNPayOrderPayload2ᚖpartnergraphᚋgraphᚋmodelᚐPayOrderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_payOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayOrderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_payOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelOrder(ctx, fc.Args["input"].(model.CancelOrderInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CancelOrderPayload) graphql.Marshaler {
+			return ec.marshalNCancelOrderPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCancelOrderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancelOrderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_renewResources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_renewResources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RenewResources(ctx, fc.Args["input"].(model.RenewResourcesInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "RENEW_RESOURCES")
+				if err != nil {
+					var zeroVal *model.ResourceOrdersPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.ResourceOrdersPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceOrdersPayload) graphql.Marshaler {
+			return ec.marshalNResourceOrdersPayload2ᚖpartnergraphᚋgraphᚋmodelᚐResourceOrdersPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_renewResources(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceOrdersPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_renewResources_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createRenewalOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createRenewalOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateRenewalOrder(ctx, fc.Args["input"].(model.RenewResourcesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceOrdersPayload) graphql.Marshaler {
+			return ec.marshalNResourceOrdersPayload2ᚖpartnergraphᚋgraphᚋmodelᚐResourceOrdersPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createRenewalOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceOrdersPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createRenewalOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setAutoRenew(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAutoRenew(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAutoRenew(ctx, fc.Args["input"].(model.SetAutoRenewInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourcesPayload) graphql.Marshaler {
+			return ec.marshalNResourcesPayload2ᚖpartnergraphᚋgraphᚋmodelᚐResourcesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAutoRenew(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourcesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAutoRenew_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unsubscribeResources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unsubscribeResources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnsubscribeResources(ctx, fc.Args["input"].(model.UnsubscribeResourcesInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "UNSUBSCRIBE_RESOURCES")
+				if err != nil {
+					var zeroVal *model.ResourceOrdersPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.ResourceOrdersPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceOrdersPayload) graphql.Marshaler {
+			return ec.marshalNResourceOrdersPayload2ᚖpartnergraphᚋgraphᚋmodelᚐResourceOrdersPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unsubscribeResources(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceOrdersPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unsubscribeResources_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_switchToOnDemandAtExpiry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_switchToOnDemandAtExpiry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SwitchToOnDemandAtExpiry(ctx, fc.Args["input"].(model.SwitchToOnDemandInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourcesPayload) graphql.Marshaler {
+			return ec.marshalNResourcesPayload2ᚖpartnergraphᚋgraphᚋmodelᚐResourcesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_switchToOnDemandAtExpiry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourcesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_switchToOnDemandAtExpiry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _NewCustomerTag_value(ctx context.Context, field graphql.CollectedField, obj *model.NewCustomerTag) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5680,6 +13834,2016 @@ func (ec *executionContext) _NewCustomerTag_expireTime(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_NewCustomerTag_expireTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("NewCustomerTag", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResource_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResource_resourceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResource_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResource_name(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResource_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResource_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResource_regionCode(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResource_regionCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegionCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResource_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResource_availabilityZone(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResource_availabilityZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailabilityZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResource_availabilityZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResource_serviceTypeCode(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResource_serviceTypeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResource_serviceTypeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResource_serviceTypeName(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResource_serviceTypeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResource_serviceTypeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResource_resourceTypeCode(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResource_resourceTypeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceTypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResource_resourceTypeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResource_resourceTypeName(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResource_resourceTypeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceTypeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResource_resourceTypeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResource_specCode(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResource_specCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SpecCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResource_specCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResource_specDescription(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResource_specDescription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SpecDescription, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResource_specDescription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResource_info(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResource_info(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Info, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResource_info(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResource_status(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResource_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResource_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResource", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResource_effectiveAt(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResource_effectiveAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResource_effectiveAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResource_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResource_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResource_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResourceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResourceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResourceConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OnDemandResourceEdge) graphql.Marshaler {
+			return ec.marshalNOnDemandResourceEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOnDemandResourceEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResourceConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnDemandResourceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnDemandResourceEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnDemandResourceConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResourceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResourceConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖpartnergraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResourceConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnDemandResourceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnDemandResourceConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResourceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResourceConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResourceConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResourceConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResourceEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResourceEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResourceEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResourceEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandResourceEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandResourceEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResourceEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandResourceEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OnDemandResource) graphql.Marshaler {
+			return ec.marshalNOnDemandResource2ᚖpartnergraphᚋgraphᚋmodelᚐOnDemandResource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandResourceEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnDemandResourceEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnDemandResource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Order_orderId(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_orderId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_orderId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Order_customerId(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Order_serviceTypeCode(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_serviceTypeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_serviceTypeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Order_serviceTypeName(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_serviceTypeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_serviceTypeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Order_status(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderStatus) graphql.Marshaler {
+			return ec.marshalOOrderStatus2ᚖpartnergraphᚋgraphᚋmodelᚐOrderStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, errors.New("field of type OrderStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Order_type(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderType) graphql.Marshaler {
+			return ec.marshalOOrderType2ᚖpartnergraphᚋgraphᚋmodelᚐOrderType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, errors.New("field of type OrderType does not have child fields"))
+}
+
+func (ec *executionContext) _Order_officialAmount(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_officialAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfficialAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_officialAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_amountAfterDiscount(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_amountAfterDiscount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountAfterDiscount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_amountAfterDiscount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_couponAmount(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_couponAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CouponAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_couponAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_discountAmount(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_discountAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_discountAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Order_paidAt(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_paidAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_paidAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Order_paymentDeadline(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_paymentDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().PaymentDeadline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_paymentDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Order_lineItems(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_lineItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().LineItems(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrderLineItem) graphql.Marshaler {
+			return ec.marshalNOrderLineItem2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOrderLineItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_lineItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderLineItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_resources(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_resources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Resources(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚕᚖpartnergraphᚋgraphᚋmodelᚐResourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_resources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_availableCoupons(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_availableCoupons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().AvailableCoupons(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrderCoupon) graphql.Marshaler {
+			return ec.marshalNOrderCoupon2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOrderCouponᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_availableCoupons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderCoupon(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_availableDiscounts(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_availableDiscounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().AvailableDiscounts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrderDiscount) graphql.Marshaler {
+			return ec.marshalNOrderDiscount2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOrderDiscountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_availableDiscounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderDiscount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_refunds(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_refunds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Refunds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RefundLine) graphql.Marshaler {
+			return ec.marshalNRefundLine2ᚕᚖpartnergraphᚋgraphᚋmodelᚐRefundLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_refunds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefundLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrderEdge) graphql.Marshaler {
+			return ec.marshalNOrderEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOrderEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖpartnergraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OrderCoupon_couponId(ctx context.Context, field graphql.CollectedField, obj *model.OrderCoupon) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderCoupon_couponId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CouponID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderCoupon_couponId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderCoupon", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderCoupon_cash(ctx context.Context, field graphql.CollectedField, obj *model.OrderCoupon) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderCoupon_cash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cash, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderCoupon_cash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderCoupon", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _OrderCoupon_faceValue(ctx context.Context, field graphql.CollectedField, obj *model.OrderCoupon) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderCoupon_faceValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FaceValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderCoupon_faceValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderCoupon",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderCoupon_balance(ctx context.Context, field graphql.CollectedField, obj *model.OrderCoupon) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderCoupon_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderCoupon_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderCoupon",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderCoupon_effectiveAt(ctx context.Context, field graphql.CollectedField, obj *model.OrderCoupon) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderCoupon_effectiveAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderCoupon_effectiveAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderCoupon", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderCoupon_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.OrderCoupon) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderCoupon_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderCoupon_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderCoupon", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderCoupon_serviceTypes(ctx context.Context, field graphql.CollectedField, obj *model.OrderCoupon) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderCoupon_serviceTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderCoupon_serviceTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderCoupon", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderDiscount_discountId(ctx context.Context, field graphql.CollectedField, obj *model.OrderDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderDiscount_discountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderDiscount_discountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderDiscount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderDiscount_discountType(ctx context.Context, field graphql.CollectedField, obj *model.OrderDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderDiscount_discountType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderDiscount_discountType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderDiscount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OrderDiscount_ratio(ctx context.Context, field graphql.CollectedField, obj *model.OrderDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderDiscount_ratio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ratio, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderDiscount_ratio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderDiscount", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _OrderDiscount_amount(ctx context.Context, field graphql.CollectedField, obj *model.OrderDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderDiscount_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderDiscount_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderDiscount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.OrderEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.OrderEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖpartnergraphᚋgraphᚋmodelᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderLineItem_id(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineItem_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineItem_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLineItem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLineItem_serviceTypeCode(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineItem_serviceTypeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineItem_serviceTypeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLineItem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLineItem_serviceTypeName(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineItem_serviceTypeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineItem_serviceTypeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLineItem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLineItem_resourceTypeCode(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineItem_resourceTypeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceTypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineItem_resourceTypeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLineItem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLineItem_productId(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineItem_productId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineItem_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLineItem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLineItem_productSpec(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineItem_productSpec(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductSpec, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineItem_productSpec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLineItem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLineItem_periodType(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineItem_periodType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PeriodType) graphql.Marshaler {
+			return ec.marshalOPeriodType2ᚖpartnergraphᚋgraphᚋmodelᚐPeriodType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineItem_periodType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLineItem", field, false, false, errors.New("field of type PeriodType does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLineItem_periodCount(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineItem_periodCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineItem_periodCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLineItem", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLineItem_quantity(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineItem_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineItem_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLineItem", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLineItem_effectiveAt(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineItem_effectiveAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineItem_effectiveAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLineItem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLineItem_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineItem_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineItem_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLineItem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLineItem_officialAmount(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineItem_officialAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfficialAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineItem_officialAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderLineItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderLineItem_amountAfterDiscount(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineItem_amountAfterDiscount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountAfterDiscount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineItem_amountAfterDiscount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderLineItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderSnapshot_id(ctx context.Context, field graphql.CollectedField, obj *model.OrderSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSnapshot_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSnapshot_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderSnapshot", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _OrderSnapshot_orderId(ctx context.Context, field graphql.CollectedField, obj *model.OrderSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSnapshot_orderId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSnapshot_orderId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderSnapshot", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderSnapshot_customerId(ctx context.Context, field graphql.CollectedField, obj *model.OrderSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSnapshot_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSnapshot_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderSnapshot", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderSnapshot_status(ctx context.Context, field graphql.CollectedField, obj *model.OrderSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSnapshot_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderStatus) graphql.Marshaler {
+			return ec.marshalOOrderStatus2ᚖpartnergraphᚋgraphᚋmodelᚐOrderStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSnapshot_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderSnapshot", field, false, false, errors.New("field of type OrderStatus does not have child fields"))
+}
+
+func (ec *executionContext) _OrderSnapshot_type(ctx context.Context, field graphql.CollectedField, obj *model.OrderSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSnapshot_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderType) graphql.Marshaler {
+			return ec.marshalOOrderType2ᚖpartnergraphᚋgraphᚋmodelᚐOrderType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSnapshot_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderSnapshot", field, false, false, errors.New("field of type OrderType does not have child fields"))
+}
+
+func (ec *executionContext) _OrderSnapshot_officialAmount(ctx context.Context, field graphql.CollectedField, obj *model.OrderSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSnapshot_officialAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfficialAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSnapshot_officialAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderSnapshot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderSnapshot_amountAfterDiscount(ctx context.Context, field graphql.CollectedField, obj *model.OrderSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSnapshot_amountAfterDiscount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountAfterDiscount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSnapshot_amountAfterDiscount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderSnapshot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderSnapshot_couponAmount(ctx context.Context, field graphql.CollectedField, obj *model.OrderSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSnapshot_couponAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CouponAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSnapshot_couponAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderSnapshot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderSnapshot_discountAmount(ctx context.Context, field graphql.CollectedField, obj *model.OrderSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSnapshot_discountAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSnapshot_discountAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderSnapshot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderSnapshot_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.OrderSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSnapshot_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSnapshot_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderSnapshot", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderSnapshot_paidAt(ctx context.Context, field graphql.CollectedField, obj *model.OrderSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSnapshot_paidAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSnapshot_paidAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderSnapshot", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -6030,6 +16194,114 @@ func (ec *executionContext) fieldContext_Partner_couponQuotas(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Partner_auditLog(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_auditLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Partner().AuditLog(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
+			return ec.marshalOAuditEntryConnection2ᚖpartnergraphᚋgraphᚋmodelᚐAuditEntryConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_auditLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partner",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Partner_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partner_verification(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_verification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partner().Verification(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VerificationSettings) graphql.Marshaler {
+			return ec.marshalOVerificationSettings2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_verification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partner",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VerificationSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PayOrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.PayOrderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayOrderPayload_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderSnapshot) graphql.Marshaler {
+			return ec.marshalNOrderSnapshot2ᚖpartnergraphᚋgraphᚋmodelᚐOrderSnapshot(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayOrderPayload_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayOrderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderSnapshot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6222,6 +16494,50 @@ func (ec *executionContext) fieldContext_Query_catalogue(_ context.Context, fiel
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Catalogue(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_checkCustomerIdentity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_checkCustomerIdentity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CheckCustomerIdentity(ctx, fc.Args["kind"].(model.CustomerIdentityKind), fc.Args["value"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerIdentityCheck) graphql.Marshaler {
+			return ec.marshalNCustomerIdentityCheck2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerIdentityCheck(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_checkCustomerIdentity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerIdentityCheck(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_checkCustomerIdentity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -6683,6 +16999,914 @@ func (ec *executionContext) fieldContext_QuotaRecordEdge_node(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _RealNameAuthPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.RealNameAuthPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RealNameAuthPayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖpartnergraphᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RealNameAuthPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RealNameAuthPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RealNameAuthPayload_manualReview(ctx context.Context, field graphql.CollectedField, obj *model.RealNameAuthPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RealNameAuthPayload_manualReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ManualReview, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RealNameAuthPayload_manualReview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RealNameAuthPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _RealNameAuthPayload_review(ctx context.Context, field graphql.CollectedField, obj *model.RealNameAuthPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RealNameAuthPayload_review(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Review, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RealNameReview) graphql.Marshaler {
+			return ec.marshalNRealNameReview2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameReview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RealNameAuthPayload_review(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RealNameAuthPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RealNameReview(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RealNameReview_status(ctx context.Context, field graphql.CollectedField, obj *model.RealNameReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RealNameReview_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RealNameReviewStatus) graphql.Marshaler {
+			return ec.marshalNRealNameReviewStatus2partnergraphᚋgraphᚋmodelᚐRealNameReviewStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RealNameReview_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RealNameReview", field, false, false, errors.New("field of type RealNameReviewStatus does not have child fields"))
+}
+
+func (ec *executionContext) _RealNameReview_opinion(ctx context.Context, field graphql.CollectedField, obj *model.RealNameReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RealNameReview_opinion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Opinion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RealNameReview_opinion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RealNameReview", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RealNameReview_kind(ctx context.Context, field graphql.CollectedField, obj *model.RealNameReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RealNameReview_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RealNameAuthKind) graphql.Marshaler {
+			return ec.marshalORealNameAuthKind2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameAuthKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RealNameReview_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RealNameReview", field, false, false, errors.New("field of type RealNameAuthKind does not have child fields"))
+}
+
+func (ec *executionContext) _RealNameReview_submittedAt(ctx context.Context, field graphql.CollectedField, obj *model.RealNameReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RealNameReview_submittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RealNameReview_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RealNameReview", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RefundLine_id(ctx context.Context, field graphql.CollectedField, obj *model.RefundLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundLine_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundLine_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefundLine", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RefundLine_amount(ctx context.Context, field graphql.CollectedField, obj *model.RefundLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundLine_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundLine_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefundLine",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefundLine_serviceTypeCode(ctx context.Context, field graphql.CollectedField, obj *model.RefundLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundLine_serviceTypeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RefundLine_serviceTypeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefundLine", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RefundLine_serviceTypeName(ctx context.Context, field graphql.CollectedField, obj *model.RefundLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundLine_serviceTypeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RefundLine_serviceTypeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefundLine", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RefundLine_resourceTypeCode(ctx context.Context, field graphql.CollectedField, obj *model.RefundLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundLine_resourceTypeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceTypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RefundLine_resourceTypeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefundLine", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RefundLine_resourceTypeName(ctx context.Context, field graphql.CollectedField, obj *model.RefundLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundLine_resourceTypeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceTypeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RefundLine_resourceTypeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefundLine", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RefundLine_regionCode(ctx context.Context, field graphql.CollectedField, obj *model.RefundLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundLine_regionCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegionCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RefundLine_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefundLine", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RefundLine_baseOrderId(ctx context.Context, field graphql.CollectedField, obj *model.RefundLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundLine_baseOrderId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaseOrderID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RefundLine_baseOrderId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefundLine", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RefundPreview_items(ctx context.Context, field graphql.CollectedField, obj *model.RefundPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundPreview_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RefundPreviewItem) graphql.Marshaler {
+			return ec.marshalNRefundPreviewItem2ᚕᚖpartnergraphᚋgraphᚋmodelᚐRefundPreviewItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundPreview_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefundPreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefundPreviewItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefundPreview_total(ctx context.Context, field graphql.CollectedField, obj *model.RefundPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundPreview_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundPreview_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefundPreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefundPreview_failures(ctx context.Context, field graphql.CollectedField, obj *model.RefundPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundPreview_failures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ResourceFailure) graphql.Marshaler {
+			return ec.marshalNResourceFailure2ᚕᚖpartnergraphᚋgraphᚋmodelᚐResourceFailureᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundPreview_failures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefundPreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceFailure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefundPreviewItem_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.RefundPreviewItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundPreviewItem_resourceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundPreviewItem_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefundPreviewItem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RefundPreviewItem_remainingDays(ctx context.Context, field graphql.CollectedField, obj *model.RefundPreviewItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundPreviewItem_remainingDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemainingDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundPreviewItem_remainingDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefundPreviewItem", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _RefundPreviewItem_amount(ctx context.Context, field graphql.CollectedField, obj *model.RefundPreviewItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundPreviewItem_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundPreviewItem_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefundPreviewItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegistrationCodePayload_maskedMobile(ctx context.Context, field graphql.CollectedField, obj *model.RegistrationCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationCodePayload_maskedMobile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaskedMobile, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationCodePayload_maskedMobile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationCodePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RegistrationCodePayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.RegistrationCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationCodePayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationCodePayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationCodePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenewalDiscount_discountId(ctx context.Context, field graphql.CollectedField, obj *model.RenewalDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewalDiscount_discountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewalDiscount_discountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenewalDiscount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenewalDiscount_name(ctx context.Context, field graphql.CollectedField, obj *model.RenewalDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewalDiscount_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenewalDiscount_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenewalDiscount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenewalDiscount_amount(ctx context.Context, field graphql.CollectedField, obj *model.RenewalDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewalDiscount_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewalDiscount_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenewalDiscount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenewalDiscount_discountAmount(ctx context.Context, field graphql.CollectedField, obj *model.RenewalDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewalDiscount_discountAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewalDiscount_discountAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenewalDiscount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenewalDiscount_best(ctx context.Context, field graphql.CollectedField, obj *model.RenewalDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewalDiscount_best(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Best, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewalDiscount_best(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenewalDiscount", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _RenewalQuote_items(ctx context.Context, field graphql.CollectedField, obj *model.RenewalQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewalQuote_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RenewalQuoteItem) graphql.Marshaler {
+			return ec.marshalNRenewalQuoteItem2ᚕᚖpartnergraphᚋgraphᚋmodelᚐRenewalQuoteItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewalQuote_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenewalQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenewalQuoteItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenewalQuote_officialAmount(ctx context.Context, field graphql.CollectedField, obj *model.RenewalQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewalQuote_officialAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfficialAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewalQuote_officialAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenewalQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenewalQuote_discounts(ctx context.Context, field graphql.CollectedField, obj *model.RenewalQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewalQuote_discounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Discounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RenewalDiscount) graphql.Marshaler {
+			return ec.marshalNRenewalDiscount2ᚕᚖpartnergraphᚋgraphᚋmodelᚐRenewalDiscountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewalQuote_discounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenewalQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenewalDiscount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenewalQuote_failures(ctx context.Context, field graphql.CollectedField, obj *model.RenewalQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewalQuote_failures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ResourceFailure) graphql.Marshaler {
+			return ec.marshalNResourceFailure2ᚕᚖpartnergraphᚋgraphᚋmodelᚐResourceFailureᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewalQuote_failures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenewalQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceFailure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenewalQuoteItem_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.RenewalQuoteItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewalQuoteItem_resourceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewalQuoteItem_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenewalQuoteItem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenewalQuoteItem_amount(ctx context.Context, field graphql.CollectedField, obj *model.RenewalQuoteItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewalQuoteItem_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewalQuoteItem_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenewalQuoteItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Reseller_id(ctx context.Context, field graphql.CollectedField, obj *model.Reseller) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6975,6 +18199,50 @@ func (ec *executionContext) fieldContext_Reseller_customers(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Reseller_auditLog(ctx context.Context, field graphql.CollectedField, obj *model.Reseller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reseller_auditLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Reseller().AuditLog(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
+			return ec.marshalOAuditEntryConnection2ᚖpartnergraphᚋgraphᚋmodelᚐAuditEntryConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Reseller_auditLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reseller",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Reseller_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ResellerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ResellerConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7117,6 +18385,1450 @@ func (ec *executionContext) fieldContext_ResellerEdge_node(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _ResellerFundsPayload_transferId(ctx context.Context, field graphql.CollectedField, obj *model.ResellerFundsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResellerFundsPayload_transferId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TransferID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResellerFundsPayload_transferId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResellerFundsPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResellerFundsPayload_resellerId(ctx context.Context, field graphql.CollectedField, obj *model.ResellerFundsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResellerFundsPayload_resellerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResellerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResellerFundsPayload_resellerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResellerFundsPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResellerFundsPayload_amount(ctx context.Context, field graphql.CollectedField, obj *model.ResellerFundsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResellerFundsPayload_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResellerFundsPayload_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResellerFundsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResellerFundsPayload_resellerFunds(ctx context.Context, field graphql.CollectedField, obj *model.ResellerFundsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResellerFundsPayload_resellerFunds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResellerFunds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Fund) graphql.Marshaler {
+			return ec.marshalOFund2ᚕᚖpartnergraphᚋgraphᚋmodelᚐFundᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResellerFundsPayload_resellerFunds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResellerFundsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Fund(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResellerFundsPayload_partnerFunds(ctx context.Context, field graphql.CollectedField, obj *model.ResellerFundsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResellerFundsPayload_partnerFunds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartnerFunds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Fund) graphql.Marshaler {
+			return ec.marshalOFund2ᚕᚖpartnergraphᚋgraphᚋmodelᚐFundᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResellerFundsPayload_partnerFunds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResellerFundsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Fund(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResellerFundsPayload_reconciled(ctx context.Context, field graphql.CollectedField, obj *model.ResellerFundsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResellerFundsPayload_reconciled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reconciled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResellerFundsPayload_reconciled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResellerFundsPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_id(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_resourceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_customerId(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_instanceId(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_instanceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InstanceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_instanceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_name(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_regionCode(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_regionCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegionCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_serviceTypeCode(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_serviceTypeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_serviceTypeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_serviceTypeName(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_serviceTypeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_serviceTypeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_resourceTypeCode(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_resourceTypeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceTypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_resourceTypeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_resourceTypeName(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_resourceTypeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceTypeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_resourceTypeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_specCode(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_specCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SpecCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_specCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_specDescription(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_specDescription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SpecDescription, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_specDescription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_isMain(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_isMain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsMain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_isMain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_parentResourceId(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_parentResourceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParentResourceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_parentResourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_status(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceStatus) graphql.Marshaler {
+			return ec.marshalOResourceStatus2ᚖpartnergraphᚋgraphᚋmodelᚐResourceStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type ResourceStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_effectiveAt(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_effectiveAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_effectiveAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_expirePolicy(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_expirePolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpirePolicy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExpirePolicy) graphql.Marshaler {
+			return ec.marshalOExpirePolicy2ᚖpartnergraphᚋgraphᚋmodelᚐExpirePolicy(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_expirePolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type ExpirePolicy does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_autoRenew(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_autoRenew(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoRenew, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_autoRenew(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Resource_children(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_children(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resource().Children(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚕᚖpartnergraphᚋgraphᚋmodelᚐResourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_children(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_renewalQuote(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_renewalQuote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Resource().RenewalQuote(ctx, obj, fc.Args["period"].(model.PeriodInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceRenewalQuote) graphql.Marshaler {
+			return ec.marshalOResourceRenewalQuote2ᚖpartnergraphᚋgraphᚋmodelᚐResourceRenewalQuote(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_renewalQuote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceRenewalQuote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Resource_renewalQuote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ResourceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ResourceEdge) graphql.Marshaler {
+			return ec.marshalNResourceEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐResourceEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ResourceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖpartnergraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ResourceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ResourceEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ResourceEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResourceEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ResourceEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚖpartnergraphᚋgraphᚋmodelᚐResource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceFailure_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.ResourceFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceFailure_resourceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceFailure_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceFailure", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResourceFailure_code(ctx context.Context, field graphql.CollectedField, obj *model.ResourceFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceFailure_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceFailure_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceFailure", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResourceFailure_message(ctx context.Context, field graphql.CollectedField, obj *model.ResourceFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceFailure_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceFailure_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceFailure", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResourceOrdersPayload_orders(ctx context.Context, field graphql.CollectedField, obj *model.ResourceOrdersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceOrdersPayload_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrderSnapshot) graphql.Marshaler {
+			return ec.marshalNOrderSnapshot2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOrderSnapshotᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceOrdersPayload_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceOrdersPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderSnapshot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceOrdersPayload_failures(ctx context.Context, field graphql.CollectedField, obj *model.ResourceOrdersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceOrdersPayload_failures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ResourceFailure) graphql.Marshaler {
+			return ec.marshalNResourceFailure2ᚕᚖpartnergraphᚋgraphᚋmodelᚐResourceFailureᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceOrdersPayload_failures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceOrdersPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceFailure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourcePackage_instanceId(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackage_instanceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InstanceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackage_instanceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourcePackage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResourcePackage_orderId(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackage_orderId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackage_orderId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourcePackage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResourcePackage_productId(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackage_productId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackage_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourcePackage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResourcePackage_productName(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackage_productName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackage_productName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourcePackage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResourcePackage_serviceTypeCode(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackage_serviceTypeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackage_serviceTypeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourcePackage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResourcePackage_serviceTypeName(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackage_serviceTypeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackage_serviceTypeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourcePackage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResourcePackage_regionCode(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackage_regionCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegionCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackage_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourcePackage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResourcePackage_status(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackage_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackage_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourcePackage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ResourcePackage_effectiveAt(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackage_effectiveAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackage_effectiveAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourcePackage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResourcePackage_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackage_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackage_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourcePackage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResourcePackage_items(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackage_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FreeResourceItem) graphql.Marshaler {
+			return ec.marshalNFreeResourceItem2ᚕᚖpartnergraphᚋgraphᚋmodelᚐFreeResourceItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackage_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourcePackage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FreeResourceItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourcePackageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackageConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ResourcePackageEdge) graphql.Marshaler {
+			return ec.marshalNResourcePackageEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐResourcePackageEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackageConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourcePackageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourcePackageEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourcePackageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackageConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖpartnergraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackageConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourcePackageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourcePackageConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackageConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackageConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourcePackageConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ResourcePackageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackageEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourcePackageEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResourcePackageEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ResourcePackageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcePackageEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourcePackage) graphql.Marshaler {
+			return ec.marshalNResourcePackage2ᚖpartnergraphᚋgraphᚋmodelᚐResourcePackage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcePackageEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourcePackageEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourcePackage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceRenewalQuote_amount(ctx context.Context, field graphql.CollectedField, obj *model.ResourceRenewalQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceRenewalQuote_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceRenewalQuote_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceRenewalQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceRenewalQuote_failure(ctx context.Context, field graphql.CollectedField, obj *model.ResourceRenewalQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceRenewalQuote_failure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failure, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceFailure) graphql.Marshaler {
+			return ec.marshalOResourceFailure2ᚖpartnergraphᚋgraphᚋmodelᚐResourceFailure(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceRenewalQuote_failure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceRenewalQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceFailure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ResourceType_code(ctx context.Context, field graphql.CollectedField, obj *model.ResourceType) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7209,6 +19921,70 @@ func (ec *executionContext) fieldContext_ResourceType_serviceTypeCode(_ context.
 	return graphql.NewScalarFieldContext("ResourceType", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _ResourcesPayload_resources(ctx context.Context, field graphql.CollectedField, obj *model.ResourcesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcesPayload_resources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚕᚖpartnergraphᚋgraphᚋmodelᚐResourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcesPayload_resources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourcesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourcesPayload_failures(ctx context.Context, field graphql.CollectedField, obj *model.ResourcesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourcesPayload_failures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ResourceFailure) graphql.Marshaler {
+			return ec.marshalNResourceFailure2ᚕᚖpartnergraphᚋgraphᚋmodelᚐResourceFailureᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourcesPayload_failures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourcesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceFailure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ServiceType_code(ctx context.Context, field graphql.CollectedField, obj *model.ServiceType) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7276,6 +20052,144 @@ func (ec *executionContext) _ServiceType_abbreviation(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_ServiceType_abbreviation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ServiceType", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _VerificationChallenge_id(ctx context.Context, field graphql.CollectedField, obj *model.VerificationChallenge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VerificationChallenge_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VerificationChallenge_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VerificationChallenge", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _VerificationChallenge_channel(ctx context.Context, field graphql.CollectedField, obj *model.VerificationChallenge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VerificationChallenge_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.VerificationChannel) graphql.Marshaler {
+			return ec.marshalNVerificationChannel2partnergraphᚋgraphᚋmodelᚐVerificationChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VerificationChallenge_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VerificationChallenge", field, false, false, errors.New("field of type VerificationChannel does not have child fields"))
+}
+
+func (ec *executionContext) _VerificationChallenge_maskedDestination(ctx context.Context, field graphql.CollectedField, obj *model.VerificationChallenge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VerificationChallenge_maskedDestination(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaskedDestination, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VerificationChallenge_maskedDestination(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VerificationChallenge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _VerificationChallenge_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.VerificationChallenge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VerificationChallenge_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VerificationChallenge_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VerificationChallenge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _VerificationChallenge_resendAfter(ctx context.Context, field graphql.CollectedField, obj *model.VerificationChallenge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VerificationChallenge_resendAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResendAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VerificationChallenge_resendAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VerificationChallenge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _VerificationSettings_enabled(ctx context.Context, field graphql.CollectedField, obj *model.VerificationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VerificationSettings_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VerificationSettings_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VerificationSettings", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
@@ -8479,6 +21393,152 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputCancelOrderInput(ctx context.Context, obj any) (model.CancelOrderInput, error) {
+	var it model.CancelOrderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customer", "orderId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customer"))
+			data, err := ec.unmarshalNCommerceTarget2ᚖpartnergraphᚋgraphᚋmodelᚐCommerceTarget(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Customer = data
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCommerceTarget(ctx context.Context, obj any) (model.CommerceTarget, error) {
+	var it model.CommerceTarget
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "resellerId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "resellerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resellerId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResellerID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Context, obj any) (model.CreateCustomerInput, error) {
+	var it model.CreateCustomerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"xaccountId", "xaccountType", "loginName", "mobile", "verificationCode", "password", "resellerId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "xaccountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("xaccountId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.XaccountID = data
+		case "xaccountType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("xaccountType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.XaccountType = data
+		case "loginName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("loginName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LoginName = data
+		case "mobile":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mobile"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mobile = data
+		case "verificationCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("verificationCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VerificationCode = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		case "resellerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resellerId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResellerID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, obj any) (model.CustomerFilter, error) {
 	var it model.CustomerFilter
 	if obj == nil {
@@ -8537,6 +21597,1016 @@ func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, ob
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCustomerFundsInput(ctx context.Context, obj any) (model.CustomerFundsInput, error) {
+	var it model.CustomerFundsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "amount", "resellerId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "resellerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resellerId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResellerID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputEnterpriseRealNameAuthInput(ctx context.Context, obj any) (model.EnterpriseRealNameAuthInput, error) {
+	var it model.EnterpriseRealNameAuthInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["certificateType"]; !present {
+		asMap["certificateType"] = "BUSINESS_LICENSE"
+	}
+
+	fieldsInOrder := [...]string{"companyName", "certificateType", "certificateNumber", "legalPerson", "attachments", "registrationCountry", "registrationAddress", "xaccountType"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "companyName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("companyName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompanyName = data
+		case "certificateType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("certificateType"))
+			data, err := ec.unmarshalOEnterpriseCertificateType2ᚖpartnergraphᚋgraphᚋmodelᚐEnterpriseCertificateType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CertificateType = data
+		case "certificateNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("certificateNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CertificateNumber = data
+		case "legalPerson":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalPerson"))
+			data, err := ec.unmarshalOLegalPersonInput2ᚖpartnergraphᚋgraphᚋmodelᚐLegalPersonInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalPerson = data
+		case "attachments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachments"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attachments = data
+		case "registrationCountry":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("registrationCountry"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RegistrationCountry = data
+		case "registrationAddress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("registrationAddress"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RegistrationAddress = data
+		case "xaccountType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("xaccountType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.XaccountType = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputIssueCouponQuotasInput(ctx context.Context, obj any) (model.IssueCouponQuotasInput, error) {
+	var it model.IssueCouponQuotasInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"quotaId", "resellerIds", "amount"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "quotaId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quotaId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuotaID = data
+		case "resellerIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resellerIds"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResellerIds = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputIssueCouponsInput(ctx context.Context, obj any) (model.IssueCouponsInput, error) {
+	var it model.IssueCouponsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"quotaId", "customerIds", "faceValue", "validFrom", "expireTime", "remark"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "quotaId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quotaId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuotaID = data
+		case "customerIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIds"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIds = data
+		case "faceValue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("faceValue"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FaceValue = data
+		case "validFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validFrom"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidFrom = data
+		case "expireTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expireTime"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpireTime = data
+		case "remark":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remark"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Remark = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputLegalPersonInput(ctx context.Context, obj any) (model.LegalPersonInput, error) {
+	var it model.LegalPersonInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "idNumber"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "idNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNumber = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputOrderFilter(ctx context.Context, obj any) (model.OrderFilter, error) {
+	var it model.OrderFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "type", "createdFrom", "createdTo", "serviceTypeCode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOOrderStatus2ᚖpartnergraphᚋgraphᚋmodelᚐOrderStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalOOrderType2ᚖpartnergraphᚋgraphᚋmodelᚐOrderType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "createdFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdFrom"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedFrom = data
+		case "createdTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdTo"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedTo = data
+		case "serviceTypeCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceTypeCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceTypeCode = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputPayOrderInput(ctx context.Context, obj any) (model.PayOrderInput, error) {
+	var it model.PayOrderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customer", "orderId", "couponIds", "discountId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customer"))
+			data, err := ec.unmarshalNCommerceTarget2ᚖpartnergraphᚋgraphᚋmodelᚐCommerceTarget(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Customer = data
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "couponIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("couponIds"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CouponIds = data
+		case "discountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputPeriodInput(ctx context.Context, obj any) (model.PeriodInput, error) {
+	var it model.PeriodInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"type", "count"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNPeriodType2partnergraphᚋgraphᚋmodelᚐPeriodType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "count":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("count"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Count = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputPersonalRealNameAuthInput(ctx context.Context, obj any) (model.PersonalRealNameAuthInput, error) {
+	var it model.PersonalRealNameAuthInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"documentType", "name", "number", "attachments", "xaccountType"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "documentType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("documentType"))
+			data, err := ec.unmarshalNIdentityDocumentType2partnergraphᚋgraphᚋmodelᚐIdentityDocumentType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DocumentType = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "number":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("number"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Number = data
+		case "attachments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachments"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attachments = data
+		case "xaccountType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("xaccountType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.XaccountType = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputReclaimCouponQuotasInput(ctx context.Context, obj any) (model.ReclaimCouponQuotasInput, error) {
+	var it model.ReclaimCouponQuotasInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"quotaIds", "remark"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "quotaIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quotaIds"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuotaIds = data
+		case "remark":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remark"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Remark = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputReclaimCouponsInput(ctx context.Context, obj any) (model.ReclaimCouponsInput, error) {
+	var it model.ReclaimCouponsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"couponIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "couponIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("couponIds"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CouponIds = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRenewResourcesInput(ctx context.Context, obj any) (model.RenewResourcesInput, error) {
+	var it model.RenewResourcesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customer", "resourceIds", "period"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customer"))
+			data, err := ec.unmarshalNCommerceTarget2ᚖpartnergraphᚋgraphᚋmodelᚐCommerceTarget(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Customer = data
+		case "resourceIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceIds"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceIds = data
+		case "period":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("period"))
+			data, err := ec.unmarshalNPeriodInput2ᚖpartnergraphᚋgraphᚋmodelᚐPeriodInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Period = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputResellerFundsInput(ctx context.Context, obj any) (model.ResellerFundsInput, error) {
+	var it model.ResellerFundsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"resellerId", "amount"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "resellerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resellerId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResellerID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputResourceFilter(ctx context.Context, obj any) (model.ResourceFilter, error) {
+	var it model.ResourceFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"resourceIds", "onlyMain", "statuses", "serviceTypeCode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "resourceIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceIds"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceIds = data
+		case "onlyMain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onlyMain"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnlyMain = data
+		case "statuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
+			data, err := ec.unmarshalOResourceStatus2ᚕpartnergraphᚋgraphᚋmodelᚐResourceStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statuses = data
+		case "serviceTypeCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceTypeCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceTypeCode = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSensitiveInput(ctx context.Context, obj any) (model.SensitiveInput, error) {
+	var it model.SensitiveInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"allocateCustomerFunds", "reclaimCustomerFunds", "allocateResellerFunds", "reclaimResellerFunds", "issueCouponQuotas", "reclaimCouponQuotas", "issueCoupons", "reclaimCoupons", "setVerificationEnabled", "payOrder", "renewResources", "unsubscribeResources"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "allocateCustomerFunds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allocateCustomerFunds"))
+			data, err := ec.unmarshalOCustomerFundsInput2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerFundsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllocateCustomerFunds = data
+		case "reclaimCustomerFunds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reclaimCustomerFunds"))
+			data, err := ec.unmarshalOCustomerFundsInput2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerFundsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReclaimCustomerFunds = data
+		case "allocateResellerFunds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allocateResellerFunds"))
+			data, err := ec.unmarshalOResellerFundsInput2ᚖpartnergraphᚋgraphᚋmodelᚐResellerFundsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllocateResellerFunds = data
+		case "reclaimResellerFunds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reclaimResellerFunds"))
+			data, err := ec.unmarshalOResellerFundsInput2ᚖpartnergraphᚋgraphᚋmodelᚐResellerFundsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReclaimResellerFunds = data
+		case "issueCouponQuotas":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("issueCouponQuotas"))
+			data, err := ec.unmarshalOIssueCouponQuotasInput2ᚖpartnergraphᚋgraphᚋmodelᚐIssueCouponQuotasInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IssueCouponQuotas = data
+		case "reclaimCouponQuotas":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reclaimCouponQuotas"))
+			data, err := ec.unmarshalOReclaimCouponQuotasInput2ᚖpartnergraphᚋgraphᚋmodelᚐReclaimCouponQuotasInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReclaimCouponQuotas = data
+		case "issueCoupons":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("issueCoupons"))
+			data, err := ec.unmarshalOIssueCouponsInput2ᚖpartnergraphᚋgraphᚋmodelᚐIssueCouponsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IssueCoupons = data
+		case "reclaimCoupons":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reclaimCoupons"))
+			data, err := ec.unmarshalOReclaimCouponsInput2ᚖpartnergraphᚋgraphᚋmodelᚐReclaimCouponsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReclaimCoupons = data
+		case "setVerificationEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("setVerificationEnabled"))
+			data, err := ec.unmarshalOSetVerificationEnabledInput2ᚖpartnergraphᚋgraphᚋmodelᚐSetVerificationEnabledInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SetVerificationEnabled = data
+		case "payOrder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("payOrder"))
+			data, err := ec.unmarshalOPayOrderInput2ᚖpartnergraphᚋgraphᚋmodelᚐPayOrderInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PayOrder = data
+		case "renewResources":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("renewResources"))
+			data, err := ec.unmarshalORenewResourcesInput2ᚖpartnergraphᚋgraphᚋmodelᚐRenewResourcesInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RenewResources = data
+		case "unsubscribeResources":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unsubscribeResources"))
+			data, err := ec.unmarshalOUnsubscribeResourcesInput2ᚖpartnergraphᚋgraphᚋmodelᚐUnsubscribeResourcesInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnsubscribeResources = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSetAutoRenewInput(ctx context.Context, obj any) (model.SetAutoRenewInput, error) {
+	var it model.SetAutoRenewInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customer", "resourceId", "enabled", "periodType", "times"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customer"))
+			data, err := ec.unmarshalNCommerceTarget2ᚖpartnergraphᚋgraphᚋmodelᚐCommerceTarget(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Customer = data
+		case "resourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceID = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "periodType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodType"))
+			data, err := ec.unmarshalOPeriodType2ᚖpartnergraphᚋgraphᚋmodelᚐPeriodType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PeriodType = data
+		case "times":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("times"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Times = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSetVerificationEnabledInput(ctx context.Context, obj any) (model.SetVerificationEnabledInput, error) {
+	var it model.SetVerificationEnabledInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"enabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSwitchToOnDemandInput(ctx context.Context, obj any) (model.SwitchToOnDemandInput, error) {
+	var it model.SwitchToOnDemandInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customer", "resourceIds", "enabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customer"))
+			data, err := ec.unmarshalNCommerceTarget2ᚖpartnergraphᚋgraphᚋmodelᚐCommerceTarget(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Customer = data
+		case "resourceIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceIds"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceIds = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUnsubscribeResourcesInput(ctx context.Context, obj any) (model.UnsubscribeResourcesInput, error) {
+	var it model.UnsubscribeResourcesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customer", "resourceIds", "lastRenewalOnly", "reasonType", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customer"))
+			data, err := ec.unmarshalNCommerceTarget2ᚖpartnergraphᚋgraphᚋmodelᚐCommerceTarget(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Customer = data
+		case "resourceIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceIds"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceIds = data
+		case "lastRenewalOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRenewalOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRenewalOnly = data
+		case "reasonType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonType"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonType = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputVerificationInput(ctx context.Context, obj any) (model.VerificationInput, error) {
+	var it model.VerificationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"challengeId", "code"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "challengeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("challengeId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChallengeID = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		}
+	}
+	return it, nil
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -8545,6 +22615,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case model.Resource:
+		return ec._Resource(ctx, sel, &obj)
+	case *model.Resource:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Resource(ctx, sel, obj)
 	case model.Reseller:
 		return ec._Reseller(ctx, sel, &obj)
 	case *model.Reseller:
@@ -8559,6 +22636,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Partner(ctx, sel, obj)
+	case model.Order:
+		return ec._Order(ctx, sel, &obj)
+	case *model.Order:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Order(ctx, sel, obj)
 	case model.Customer:
 		return ec._Customer(ctx, sel, &obj)
 	case *model.Customer:
@@ -8873,6 +22957,199 @@ func (ec *executionContext) _AdjustRecordEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var auditEntryImplementors = []string{"AuditEntry"}
+
+func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntry")
+		case "time":
+			out.Values[i] = ec._AuditEntry_time(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "principal":
+			out.Values[i] = ec._AuditEntry_principal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._AuditEntry_role(ctx, field, obj)
+		case "operation":
+			out.Values[i] = ec._AuditEntry_operation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "event":
+			out.Values[i] = ec._AuditEntry_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._AuditEntry_outcome(ctx, field, obj)
+		case "argsDigest":
+			out.Values[i] = ec._AuditEntry_argsDigest(ctx, field, obj)
+		case "upstreamRequestId":
+			out.Values[i] = ec._AuditEntry_upstreamRequestId(ctx, field, obj)
+		case "challengeId":
+			out.Values[i] = ec._AuditEntry_challengeId(ctx, field, obj)
+		case "idempotencyKey":
+			out.Values[i] = ec._AuditEntry_idempotencyKey(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var auditEntryConnectionImplementors = []string{"AuditEntryConnection"}
+
+func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntryConnection")
+		case "edges":
+			out.Values[i] = ec._AuditEntryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AuditEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var auditEntryEdgeImplementors = []string{"AuditEntryEdge"}
+
+func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntryEdge")
+		case "cursor":
+			out.Values[i] = ec._AuditEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuditEntryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var cancelOrderPayloadImplementors = []string{"CancelOrderPayload"}
+
+func (ec *executionContext) _CancelOrderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelOrderPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancelOrderPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CancelOrderPayload")
+		case "order":
+			out.Values[i] = ec._CancelOrderPayload_order(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var catalogueImplementors = []string{"Catalogue"}
 
 func (ec *executionContext) _Catalogue(ctx context.Context, sel ast.SelectionSet, obj *model.Catalogue) graphql.Marshaler {
@@ -9060,7 +23337,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 		case "couponId":
 			out.Values[i] = ec._Coupon_couponId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "customerId":
 			out.Values[i] = ec._Coupon_customerId(ctx, field, obj)
@@ -9078,6 +23355,39 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = ec._Coupon_expireTime(ctx, field, obj)
 		case "createTime":
 			out.Values[i] = ec._Coupon_createTime(ctx, field, obj)
+		case "remark":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_remark(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9415,6 +23725,147 @@ func (ec *executionContext) _CouponQuotaEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var couponQuotasPayloadImplementors = []string{"CouponQuotasPayload"}
+
+func (ec *executionContext) _CouponQuotasPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CouponQuotasPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, couponQuotasPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CouponQuotasPayload")
+		case "results":
+			out.Values[i] = ec._CouponQuotasPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quotaBalance":
+			out.Values[i] = ec._CouponQuotasPayload_quotaBalance(ctx, field, obj)
+		case "reconciled":
+			out.Values[i] = ec._CouponQuotasPayload_reconciled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var couponsPayloadImplementors = []string{"CouponsPayload"}
+
+func (ec *executionContext) _CouponsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CouponsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, couponsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CouponsPayload")
+		case "results":
+			out.Values[i] = ec._CouponsPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "issuedCouponIds":
+			out.Values[i] = ec._CouponsPayload_issuedCouponIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quotaBalance":
+			out.Values[i] = ec._CouponsPayload_quotaBalance(ctx, field, obj)
+		case "reconciled":
+			out.Values[i] = ec._CouponsPayload_reconciled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var createCustomerPayloadImplementors = []string{"CreateCustomerPayload"}
+
+func (ec *executionContext) _CreateCustomerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateCustomerPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createCustomerPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateCustomerPayload")
+		case "customer":
+			out.Values[i] = ec._CreateCustomerPayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._CreateCustomerPayload_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var customerImplementors = []string{"Customer", "Node"}
 
 func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet, obj *model.Customer) graphql.Marshaler {
@@ -9542,6 +23993,291 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 					}
 				}()
 				res = ec._Customer_issuedCoupons(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "associationStatus":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_associationStatus(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "realNameReview":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_realNameReview(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "orders":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_orders(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "resources":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_resources(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "onDemandResources":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_onDemandResources(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "resourcePackages":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_resourcePackages(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "renewalQuote":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_renewalQuote(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "refundPreview":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_refundPreview(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
 				return res
 			}
 
@@ -9725,6 +24461,257 @@ func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var customerFundsPayloadImplementors = []string{"CustomerFundsPayload"}
+
+func (ec *executionContext) _CustomerFundsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerFundsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerFundsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerFundsPayload")
+		case "transferId":
+			out.Values[i] = ec._CustomerFundsPayload_transferId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerId":
+			out.Values[i] = ec._CustomerFundsPayload_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._CustomerFundsPayload_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerBalance":
+			out.Values[i] = ec._CustomerFundsPayload_customerBalance(ctx, field, obj)
+		case "partnerFunds":
+			out.Values[i] = ec._CustomerFundsPayload_partnerFunds(ctx, field, obj)
+		case "reconciled":
+			out.Values[i] = ec._CustomerFundsPayload_reconciled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var customerIdentityCheckImplementors = []string{"CustomerIdentityCheck"}
+
+func (ec *executionContext) _CustomerIdentityCheck(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerIdentityCheck) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerIdentityCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerIdentityCheck")
+		case "kind":
+			out.Values[i] = ec._CustomerIdentityCheck_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "available":
+			out.Values[i] = ec._CustomerIdentityCheck_available(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mobileRemainingAccounts":
+			out.Values[i] = ec._CustomerIdentityCheck_mobileRemainingAccounts(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var freeResourceItemImplementors = []string{"FreeResourceItem"}
+
+func (ec *executionContext) _FreeResourceItem(ctx context.Context, sel ast.SelectionSet, obj *model.FreeResourceItem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, freeResourceItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FreeResourceItem")
+		case "freeResourceId":
+			out.Values[i] = ec._FreeResourceItem_freeResourceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "usageTypeName":
+			out.Values[i] = ec._FreeResourceItem_usageTypeName(ctx, field, obj)
+		case "remaining":
+			out.Values[i] = ec._FreeResourceItem_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "original":
+			out.Values[i] = ec._FreeResourceItem_original(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "measureId":
+			out.Values[i] = ec._FreeResourceItem_measureId(ctx, field, obj)
+		case "usage":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FreeResourceItem_usage(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var freeResourceUsageImplementors = []string{"FreeResourceUsage"}
+
+func (ec *executionContext) _FreeResourceUsage(ctx context.Context, sel ast.SelectionSet, obj *model.FreeResourceUsage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, freeResourceUsageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FreeResourceUsage")
+		case "typeName":
+			out.Values[i] = ec._FreeResourceUsage_typeName(ctx, field, obj)
+		case "remaining":
+			out.Values[i] = ec._FreeResourceUsage_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "original":
+			out.Values[i] = ec._FreeResourceUsage_original(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "used":
+			out.Values[i] = ec._FreeResourceUsage_used(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startAt":
+			out.Values[i] = ec._FreeResourceUsage_startAt(ctx, field, obj)
+		case "endAt":
+			out.Values[i] = ec._FreeResourceUsage_endAt(ctx, field, obj)
+		case "reuseCycle":
+			out.Values[i] = ec._FreeResourceUsage_reuseCycle(ctx, field, obj)
+		case "reuseCycleType":
+			out.Values[i] = ec._FreeResourceUsage_reuseCycleType(ctx, field, obj)
+		case "measureId":
+			out.Values[i] = ec._FreeResourceUsage_measureId(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var fundImplementors = []string{"Fund"}
 
 func (ec *executionContext) _Fund(ctx context.Context, sel ast.SelectionSet, obj *model.Fund) graphql.Marshaler {
@@ -9757,6 +24744,56 @@ func (ec *executionContext) _Fund(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = ec._Fund_creditAmount(ctx, field, obj)
 		case "memo":
 			out.Values[i] = ec._Fund_memo(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var itemResultImplementors = []string{"ItemResult"}
+
+func (ec *executionContext) _ItemResult(ctx context.Context, sel ast.SelectionSet, obj *model.ItemResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, itemResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ItemResult")
+		case "id":
+			out.Values[i] = ec._ItemResult_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ok":
+			out.Values[i] = ec._ItemResult_ok(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdId":
+			out.Values[i] = ec._ItemResult_createdId(ctx, field, obj)
+		case "errorCode":
+			out.Values[i] = ec._ItemResult_errorCode(ctx, field, obj)
+		case "errorMessage":
+			out.Values[i] = ec._ItemResult_errorMessage(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9869,6 +24906,202 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var mutationImplementors = []string{"Mutation"}
+
+func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Mutation",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Mutation")
+		case "requestVerificationCode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestVerificationCode(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "allocateCustomerFunds":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_allocateCustomerFunds(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reclaimCustomerFunds":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reclaimCustomerFunds(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "allocateResellerFunds":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_allocateResellerFunds(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reclaimResellerFunds":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reclaimResellerFunds(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "issueCouponQuotas":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_issueCouponQuotas(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reclaimCouponQuotas":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reclaimCouponQuotas(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "issueCoupons":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_issueCoupons(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reclaimCoupons":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reclaimCoupons(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setVerificationEnabled":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setVerificationEnabled(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendRegistrationCode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendRegistrationCode(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitPersonalRealNameAuth":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitPersonalRealNameAuth(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitEnterpriseRealNameAuth":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitEnterpriseRealNameAuth(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changeEnterpriseRealNameAuth":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changeEnterpriseRealNameAuth(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_payOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renewResources":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_renewResources(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createRenewalOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createRenewalOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setAutoRenew":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAutoRenew(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unsubscribeResources":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unsubscribeResources(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "switchToOnDemandAtExpiry":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_switchToOnDemandAtExpiry(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var newCustomerTagImplementors = []string{"NewCustomerTag"}
 
 func (ec *executionContext) _NewCustomerTag(ctx context.Context, sel ast.SelectionSet, obj *model.NewCustomerTag) graphql.Marshaler {
@@ -9891,6 +25124,808 @@ func (ec *executionContext) _NewCustomerTag(ctx context.Context, sel ast.Selecti
 			out.Values[i] = ec._NewCustomerTag_effectiveTime(ctx, field, obj)
 		case "expireTime":
 			out.Values[i] = ec._NewCustomerTag_expireTime(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var onDemandResourceImplementors = []string{"OnDemandResource"}
+
+func (ec *executionContext) _OnDemandResource(ctx context.Context, sel ast.SelectionSet, obj *model.OnDemandResource) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, onDemandResourceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OnDemandResource")
+		case "resourceId":
+			out.Values[i] = ec._OnDemandResource_resourceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._OnDemandResource_name(ctx, field, obj)
+		case "regionCode":
+			out.Values[i] = ec._OnDemandResource_regionCode(ctx, field, obj)
+		case "availabilityZone":
+			out.Values[i] = ec._OnDemandResource_availabilityZone(ctx, field, obj)
+		case "serviceTypeCode":
+			out.Values[i] = ec._OnDemandResource_serviceTypeCode(ctx, field, obj)
+		case "serviceTypeName":
+			out.Values[i] = ec._OnDemandResource_serviceTypeName(ctx, field, obj)
+		case "resourceTypeCode":
+			out.Values[i] = ec._OnDemandResource_resourceTypeCode(ctx, field, obj)
+		case "resourceTypeName":
+			out.Values[i] = ec._OnDemandResource_resourceTypeName(ctx, field, obj)
+		case "specCode":
+			out.Values[i] = ec._OnDemandResource_specCode(ctx, field, obj)
+		case "specDescription":
+			out.Values[i] = ec._OnDemandResource_specDescription(ctx, field, obj)
+		case "info":
+			out.Values[i] = ec._OnDemandResource_info(ctx, field, obj)
+		case "status":
+			out.Values[i] = ec._OnDemandResource_status(ctx, field, obj)
+		case "effectiveAt":
+			out.Values[i] = ec._OnDemandResource_effectiveAt(ctx, field, obj)
+		case "expiresAt":
+			out.Values[i] = ec._OnDemandResource_expiresAt(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var onDemandResourceConnectionImplementors = []string{"OnDemandResourceConnection"}
+
+func (ec *executionContext) _OnDemandResourceConnection(ctx context.Context, sel ast.SelectionSet, obj *model.OnDemandResourceConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, onDemandResourceConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OnDemandResourceConnection")
+		case "edges":
+			out.Values[i] = ec._OnDemandResourceConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._OnDemandResourceConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._OnDemandResourceConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var onDemandResourceEdgeImplementors = []string{"OnDemandResourceEdge"}
+
+func (ec *executionContext) _OnDemandResourceEdge(ctx context.Context, sel ast.SelectionSet, obj *model.OnDemandResourceEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, onDemandResourceEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OnDemandResourceEdge")
+		case "cursor":
+			out.Values[i] = ec._OnDemandResourceEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._OnDemandResourceEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var orderImplementors = []string{"Order", "Node"}
+
+func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, obj *model.Order) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Order")
+		case "id":
+			out.Values[i] = ec._Order_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "orderId":
+			out.Values[i] = ec._Order_orderId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customerId":
+			out.Values[i] = ec._Order_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "serviceTypeCode":
+			out.Values[i] = ec._Order_serviceTypeCode(ctx, field, obj)
+		case "serviceTypeName":
+			out.Values[i] = ec._Order_serviceTypeName(ctx, field, obj)
+		case "status":
+			out.Values[i] = ec._Order_status(ctx, field, obj)
+		case "type":
+			out.Values[i] = ec._Order_type(ctx, field, obj)
+		case "officialAmount":
+			out.Values[i] = ec._Order_officialAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amountAfterDiscount":
+			out.Values[i] = ec._Order_amountAfterDiscount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "couponAmount":
+			out.Values[i] = ec._Order_couponAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discountAmount":
+			out.Values[i] = ec._Order_discountAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Order_createdAt(ctx, field, obj)
+		case "paidAt":
+			out.Values[i] = ec._Order_paidAt(ctx, field, obj)
+		case "paymentDeadline":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_paymentDeadline(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "lineItems":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_lineItems(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "resources":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_resources(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "availableCoupons":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_availableCoupons(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "availableDiscounts":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_availableDiscounts(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "refunds":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_refunds(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var orderConnectionImplementors = []string{"OrderConnection"}
+
+func (ec *executionContext) _OrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.OrderConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderConnection")
+		case "edges":
+			out.Values[i] = ec._OrderConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._OrderConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._OrderConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var orderCouponImplementors = []string{"OrderCoupon"}
+
+func (ec *executionContext) _OrderCoupon(ctx context.Context, sel ast.SelectionSet, obj *model.OrderCoupon) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderCouponImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderCoupon")
+		case "couponId":
+			out.Values[i] = ec._OrderCoupon_couponId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cash":
+			out.Values[i] = ec._OrderCoupon_cash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "faceValue":
+			out.Values[i] = ec._OrderCoupon_faceValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "balance":
+			out.Values[i] = ec._OrderCoupon_balance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "effectiveAt":
+			out.Values[i] = ec._OrderCoupon_effectiveAt(ctx, field, obj)
+		case "expiresAt":
+			out.Values[i] = ec._OrderCoupon_expiresAt(ctx, field, obj)
+		case "serviceTypes":
+			out.Values[i] = ec._OrderCoupon_serviceTypes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var orderDiscountImplementors = []string{"OrderDiscount"}
+
+func (ec *executionContext) _OrderDiscount(ctx context.Context, sel ast.SelectionSet, obj *model.OrderDiscount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderDiscountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderDiscount")
+		case "discountId":
+			out.Values[i] = ec._OrderDiscount_discountId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discountType":
+			out.Values[i] = ec._OrderDiscount_discountType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ratio":
+			out.Values[i] = ec._OrderDiscount_ratio(ctx, field, obj)
+		case "amount":
+			out.Values[i] = ec._OrderDiscount_amount(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var orderEdgeImplementors = []string{"OrderEdge"}
+
+func (ec *executionContext) _OrderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.OrderEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderEdge")
+		case "cursor":
+			out.Values[i] = ec._OrderEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._OrderEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var orderLineItemImplementors = []string{"OrderLineItem"}
+
+func (ec *executionContext) _OrderLineItem(ctx context.Context, sel ast.SelectionSet, obj *model.OrderLineItem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderLineItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderLineItem")
+		case "id":
+			out.Values[i] = ec._OrderLineItem_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "serviceTypeCode":
+			out.Values[i] = ec._OrderLineItem_serviceTypeCode(ctx, field, obj)
+		case "serviceTypeName":
+			out.Values[i] = ec._OrderLineItem_serviceTypeName(ctx, field, obj)
+		case "resourceTypeCode":
+			out.Values[i] = ec._OrderLineItem_resourceTypeCode(ctx, field, obj)
+		case "productId":
+			out.Values[i] = ec._OrderLineItem_productId(ctx, field, obj)
+		case "productSpec":
+			out.Values[i] = ec._OrderLineItem_productSpec(ctx, field, obj)
+		case "periodType":
+			out.Values[i] = ec._OrderLineItem_periodType(ctx, field, obj)
+		case "periodCount":
+			out.Values[i] = ec._OrderLineItem_periodCount(ctx, field, obj)
+		case "quantity":
+			out.Values[i] = ec._OrderLineItem_quantity(ctx, field, obj)
+		case "effectiveAt":
+			out.Values[i] = ec._OrderLineItem_effectiveAt(ctx, field, obj)
+		case "expiresAt":
+			out.Values[i] = ec._OrderLineItem_expiresAt(ctx, field, obj)
+		case "officialAmount":
+			out.Values[i] = ec._OrderLineItem_officialAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amountAfterDiscount":
+			out.Values[i] = ec._OrderLineItem_amountAfterDiscount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var orderSnapshotImplementors = []string{"OrderSnapshot"}
+
+func (ec *executionContext) _OrderSnapshot(ctx context.Context, sel ast.SelectionSet, obj *model.OrderSnapshot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderSnapshotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderSnapshot")
+		case "id":
+			out.Values[i] = ec._OrderSnapshot_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orderId":
+			out.Values[i] = ec._OrderSnapshot_orderId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerId":
+			out.Values[i] = ec._OrderSnapshot_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._OrderSnapshot_status(ctx, field, obj)
+		case "type":
+			out.Values[i] = ec._OrderSnapshot_type(ctx, field, obj)
+		case "officialAmount":
+			out.Values[i] = ec._OrderSnapshot_officialAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amountAfterDiscount":
+			out.Values[i] = ec._OrderSnapshot_amountAfterDiscount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "couponAmount":
+			out.Values[i] = ec._OrderSnapshot_couponAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discountAmount":
+			out.Values[i] = ec._OrderSnapshot_discountAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._OrderSnapshot_createdAt(ctx, field, obj)
+		case "paidAt":
+			out.Values[i] = ec._OrderSnapshot_paidAt(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10122,6 +26157,111 @@ func (ec *executionContext) _Partner(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "auditLog":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Partner_auditLog(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "verification":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Partner_verification(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var payOrderPayloadImplementors = []string{"PayOrderPayload"}
+
+func (ec *executionContext) _PayOrderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PayOrderPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, payOrderPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PayOrderPayload")
+		case "order":
+			out.Values[i] = ec._PayOrderPayload_order(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10253,6 +26393,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_catalogue(ctx, field)
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "checkCustomerIdentity":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_checkCustomerIdentity(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
 				return res
 			}
 
@@ -10443,6 +26605,452 @@ func (ec *executionContext) _QuotaRecordEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var realNameAuthPayloadImplementors = []string{"RealNameAuthPayload"}
+
+func (ec *executionContext) _RealNameAuthPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RealNameAuthPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, realNameAuthPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RealNameAuthPayload")
+		case "customer":
+			out.Values[i] = ec._RealNameAuthPayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "manualReview":
+			out.Values[i] = ec._RealNameAuthPayload_manualReview(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "review":
+			out.Values[i] = ec._RealNameAuthPayload_review(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var realNameReviewImplementors = []string{"RealNameReview"}
+
+func (ec *executionContext) _RealNameReview(ctx context.Context, sel ast.SelectionSet, obj *model.RealNameReview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, realNameReviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RealNameReview")
+		case "status":
+			out.Values[i] = ec._RealNameReview_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "opinion":
+			out.Values[i] = ec._RealNameReview_opinion(ctx, field, obj)
+		case "kind":
+			out.Values[i] = ec._RealNameReview_kind(ctx, field, obj)
+		case "submittedAt":
+			out.Values[i] = ec._RealNameReview_submittedAt(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var refundLineImplementors = []string{"RefundLine"}
+
+func (ec *executionContext) _RefundLine(ctx context.Context, sel ast.SelectionSet, obj *model.RefundLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, refundLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RefundLine")
+		case "id":
+			out.Values[i] = ec._RefundLine_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._RefundLine_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "serviceTypeCode":
+			out.Values[i] = ec._RefundLine_serviceTypeCode(ctx, field, obj)
+		case "serviceTypeName":
+			out.Values[i] = ec._RefundLine_serviceTypeName(ctx, field, obj)
+		case "resourceTypeCode":
+			out.Values[i] = ec._RefundLine_resourceTypeCode(ctx, field, obj)
+		case "resourceTypeName":
+			out.Values[i] = ec._RefundLine_resourceTypeName(ctx, field, obj)
+		case "regionCode":
+			out.Values[i] = ec._RefundLine_regionCode(ctx, field, obj)
+		case "baseOrderId":
+			out.Values[i] = ec._RefundLine_baseOrderId(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var refundPreviewImplementors = []string{"RefundPreview"}
+
+func (ec *executionContext) _RefundPreview(ctx context.Context, sel ast.SelectionSet, obj *model.RefundPreview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, refundPreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RefundPreview")
+		case "items":
+			out.Values[i] = ec._RefundPreview_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._RefundPreview_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failures":
+			out.Values[i] = ec._RefundPreview_failures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var refundPreviewItemImplementors = []string{"RefundPreviewItem"}
+
+func (ec *executionContext) _RefundPreviewItem(ctx context.Context, sel ast.SelectionSet, obj *model.RefundPreviewItem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, refundPreviewItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RefundPreviewItem")
+		case "resourceId":
+			out.Values[i] = ec._RefundPreviewItem_resourceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remainingDays":
+			out.Values[i] = ec._RefundPreviewItem_remainingDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._RefundPreviewItem_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var registrationCodePayloadImplementors = []string{"RegistrationCodePayload"}
+
+func (ec *executionContext) _RegistrationCodePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegistrationCodePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registrationCodePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegistrationCodePayload")
+		case "maskedMobile":
+			out.Values[i] = ec._RegistrationCodePayload_maskedMobile(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._RegistrationCodePayload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var renewalDiscountImplementors = []string{"RenewalDiscount"}
+
+func (ec *executionContext) _RenewalDiscount(ctx context.Context, sel ast.SelectionSet, obj *model.RenewalDiscount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renewalDiscountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenewalDiscount")
+		case "discountId":
+			out.Values[i] = ec._RenewalDiscount_discountId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._RenewalDiscount_name(ctx, field, obj)
+		case "amount":
+			out.Values[i] = ec._RenewalDiscount_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discountAmount":
+			out.Values[i] = ec._RenewalDiscount_discountAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "best":
+			out.Values[i] = ec._RenewalDiscount_best(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var renewalQuoteImplementors = []string{"RenewalQuote"}
+
+func (ec *executionContext) _RenewalQuote(ctx context.Context, sel ast.SelectionSet, obj *model.RenewalQuote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renewalQuoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenewalQuote")
+		case "items":
+			out.Values[i] = ec._RenewalQuote_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "officialAmount":
+			out.Values[i] = ec._RenewalQuote_officialAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discounts":
+			out.Values[i] = ec._RenewalQuote_discounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failures":
+			out.Values[i] = ec._RenewalQuote_failures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var renewalQuoteItemImplementors = []string{"RenewalQuoteItem"}
+
+func (ec *executionContext) _RenewalQuoteItem(ctx context.Context, sel ast.SelectionSet, obj *model.RenewalQuoteItem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renewalQuoteItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenewalQuoteItem")
+		case "resourceId":
+			out.Values[i] = ec._RenewalQuoteItem_resourceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._RenewalQuoteItem_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var resellerImplementors = []string{"Reseller", "Node"}
 
 func (ec *executionContext) _Reseller(ctx context.Context, sel ast.SelectionSet, obj *model.Reseller) graphql.Marshaler {
@@ -10552,6 +27160,39 @@ func (ec *executionContext) _Reseller(ctx context.Context, sel ast.SelectionSet,
 					}
 				}()
 				res = ec._Reseller_customers(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "auditLog":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Reseller_auditLog(ctx, field, obj)
 				return res
 			}
 
@@ -10691,6 +27332,598 @@ func (ec *executionContext) _ResellerEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var resellerFundsPayloadImplementors = []string{"ResellerFundsPayload"}
+
+func (ec *executionContext) _ResellerFundsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResellerFundsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resellerFundsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResellerFundsPayload")
+		case "transferId":
+			out.Values[i] = ec._ResellerFundsPayload_transferId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resellerId":
+			out.Values[i] = ec._ResellerFundsPayload_resellerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._ResellerFundsPayload_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resellerFunds":
+			out.Values[i] = ec._ResellerFundsPayload_resellerFunds(ctx, field, obj)
+		case "partnerFunds":
+			out.Values[i] = ec._ResellerFundsPayload_partnerFunds(ctx, field, obj)
+		case "reconciled":
+			out.Values[i] = ec._ResellerFundsPayload_reconciled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var resourceImplementors = []string{"Resource", "Node"}
+
+func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet, obj *model.Resource) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Resource")
+		case "id":
+			out.Values[i] = ec._Resource_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resourceId":
+			out.Values[i] = ec._Resource_resourceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customerId":
+			out.Values[i] = ec._Resource_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "instanceId":
+			out.Values[i] = ec._Resource_instanceId(ctx, field, obj)
+		case "name":
+			out.Values[i] = ec._Resource_name(ctx, field, obj)
+		case "regionCode":
+			out.Values[i] = ec._Resource_regionCode(ctx, field, obj)
+		case "serviceTypeCode":
+			out.Values[i] = ec._Resource_serviceTypeCode(ctx, field, obj)
+		case "serviceTypeName":
+			out.Values[i] = ec._Resource_serviceTypeName(ctx, field, obj)
+		case "resourceTypeCode":
+			out.Values[i] = ec._Resource_resourceTypeCode(ctx, field, obj)
+		case "resourceTypeName":
+			out.Values[i] = ec._Resource_resourceTypeName(ctx, field, obj)
+		case "specCode":
+			out.Values[i] = ec._Resource_specCode(ctx, field, obj)
+		case "specDescription":
+			out.Values[i] = ec._Resource_specDescription(ctx, field, obj)
+		case "isMain":
+			out.Values[i] = ec._Resource_isMain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "parentResourceId":
+			out.Values[i] = ec._Resource_parentResourceId(ctx, field, obj)
+		case "status":
+			out.Values[i] = ec._Resource_status(ctx, field, obj)
+		case "effectiveAt":
+			out.Values[i] = ec._Resource_effectiveAt(ctx, field, obj)
+		case "expiresAt":
+			out.Values[i] = ec._Resource_expiresAt(ctx, field, obj)
+		case "updatedAt":
+			out.Values[i] = ec._Resource_updatedAt(ctx, field, obj)
+		case "expirePolicy":
+			out.Values[i] = ec._Resource_expirePolicy(ctx, field, obj)
+		case "autoRenew":
+			out.Values[i] = ec._Resource_autoRenew(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "children":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Resource_children(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "renewalQuote":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Resource_renewalQuote(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var resourceConnectionImplementors = []string{"ResourceConnection"}
+
+func (ec *executionContext) _ResourceConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ResourceConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourceConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResourceConnection")
+		case "edges":
+			out.Values[i] = ec._ResourceConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ResourceConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ResourceConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var resourceEdgeImplementors = []string{"ResourceEdge"}
+
+func (ec *executionContext) _ResourceEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ResourceEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourceEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResourceEdge")
+		case "cursor":
+			out.Values[i] = ec._ResourceEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ResourceEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var resourceFailureImplementors = []string{"ResourceFailure"}
+
+func (ec *executionContext) _ResourceFailure(ctx context.Context, sel ast.SelectionSet, obj *model.ResourceFailure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourceFailureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResourceFailure")
+		case "resourceId":
+			out.Values[i] = ec._ResourceFailure_resourceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._ResourceFailure_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._ResourceFailure_message(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var resourceOrdersPayloadImplementors = []string{"ResourceOrdersPayload"}
+
+func (ec *executionContext) _ResourceOrdersPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResourceOrdersPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourceOrdersPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResourceOrdersPayload")
+		case "orders":
+			out.Values[i] = ec._ResourceOrdersPayload_orders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failures":
+			out.Values[i] = ec._ResourceOrdersPayload_failures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var resourcePackageImplementors = []string{"ResourcePackage"}
+
+func (ec *executionContext) _ResourcePackage(ctx context.Context, sel ast.SelectionSet, obj *model.ResourcePackage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourcePackageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResourcePackage")
+		case "instanceId":
+			out.Values[i] = ec._ResourcePackage_instanceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orderId":
+			out.Values[i] = ec._ResourcePackage_orderId(ctx, field, obj)
+		case "productId":
+			out.Values[i] = ec._ResourcePackage_productId(ctx, field, obj)
+		case "productName":
+			out.Values[i] = ec._ResourcePackage_productName(ctx, field, obj)
+		case "serviceTypeCode":
+			out.Values[i] = ec._ResourcePackage_serviceTypeCode(ctx, field, obj)
+		case "serviceTypeName":
+			out.Values[i] = ec._ResourcePackage_serviceTypeName(ctx, field, obj)
+		case "regionCode":
+			out.Values[i] = ec._ResourcePackage_regionCode(ctx, field, obj)
+		case "status":
+			out.Values[i] = ec._ResourcePackage_status(ctx, field, obj)
+		case "effectiveAt":
+			out.Values[i] = ec._ResourcePackage_effectiveAt(ctx, field, obj)
+		case "expiresAt":
+			out.Values[i] = ec._ResourcePackage_expiresAt(ctx, field, obj)
+		case "items":
+			out.Values[i] = ec._ResourcePackage_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var resourcePackageConnectionImplementors = []string{"ResourcePackageConnection"}
+
+func (ec *executionContext) _ResourcePackageConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ResourcePackageConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourcePackageConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResourcePackageConnection")
+		case "edges":
+			out.Values[i] = ec._ResourcePackageConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ResourcePackageConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ResourcePackageConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var resourcePackageEdgeImplementors = []string{"ResourcePackageEdge"}
+
+func (ec *executionContext) _ResourcePackageEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ResourcePackageEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourcePackageEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResourcePackageEdge")
+		case "cursor":
+			out.Values[i] = ec._ResourcePackageEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ResourcePackageEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var resourceRenewalQuoteImplementors = []string{"ResourceRenewalQuote"}
+
+func (ec *executionContext) _ResourceRenewalQuote(ctx context.Context, sel ast.SelectionSet, obj *model.ResourceRenewalQuote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourceRenewalQuoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResourceRenewalQuote")
+		case "amount":
+			out.Values[i] = ec._ResourceRenewalQuote_amount(ctx, field, obj)
+		case "failure":
+			out.Values[i] = ec._ResourceRenewalQuote_failure(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var resourceTypeImplementors = []string{"ResourceType"}
 
 func (ec *executionContext) _ResourceType(ctx context.Context, sel ast.SelectionSet, obj *model.ResourceType) graphql.Marshaler {
@@ -10736,6 +27969,50 @@ func (ec *executionContext) _ResourceType(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var resourcesPayloadImplementors = []string{"ResourcesPayload"}
+
+func (ec *executionContext) _ResourcesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResourcesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourcesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResourcesPayload")
+		case "resources":
+			out.Values[i] = ec._ResourcesPayload_resources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failures":
+			out.Values[i] = ec._ResourcesPayload_failures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var serviceTypeImplementors = []string{"ServiceType"}
 
 func (ec *executionContext) _ServiceType(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceType) graphql.Marshaler {
@@ -10756,6 +28033,104 @@ func (ec *executionContext) _ServiceType(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._ServiceType_name(ctx, field, obj)
 		case "abbreviation":
 			out.Values[i] = ec._ServiceType_abbreviation(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var verificationChallengeImplementors = []string{"VerificationChallenge"}
+
+func (ec *executionContext) _VerificationChallenge(ctx context.Context, sel ast.SelectionSet, obj *model.VerificationChallenge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, verificationChallengeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VerificationChallenge")
+		case "id":
+			out.Values[i] = ec._VerificationChallenge_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "channel":
+			out.Values[i] = ec._VerificationChallenge_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maskedDestination":
+			out.Values[i] = ec._VerificationChallenge_maskedDestination(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._VerificationChallenge_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resendAfter":
+			out.Values[i] = ec._VerificationChallenge_resendAfter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var verificationSettingsImplementors = []string{"VerificationSettings"}
+
+func (ec *executionContext) _VerificationSettings(ctx context.Context, sel ast.SelectionSet, obj *model.VerificationSettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, verificationSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VerificationSettings")
+		case "enabled":
+			out.Values[i] = ec._VerificationSettings_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11339,6 +28714,52 @@ func (ec *executionContext) marshalNAdjustRecordEdge2ᚖpartnergraphᚋgraphᚋm
 	return ec._AdjustRecordEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAssociationStatus2partnergraphᚋgraphᚋmodelᚐAssociationStatus(ctx context.Context, v any) (model.AssociationStatus, error) {
+	var res model.AssociationStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssociationStatus2partnergraphᚋgraphᚋmodelᚐAssociationStatus(ctx context.Context, sel ast.SelectionSet, v model.AssociationStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚖpartnergraphᚋgraphᚋmodelᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *model.AuditEntry) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntryEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEntryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEntryEdge2ᚖpartnergraphᚋgraphᚋmodelᚐAuditEntryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEntryEdge2ᚖpartnergraphᚋgraphᚋmodelᚐAuditEntryEdge(ctx context.Context, sel ast.SelectionSet, v *model.AuditEntryEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditEntryEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11353,6 +28774,30 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNCancelOrderInput2partnergraphᚋgraphᚋmodelᚐCancelOrderInput(ctx context.Context, v any) (model.CancelOrderInput, error) {
+	res, err := ec.unmarshalInputCancelOrderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCancelOrderPayload2partnergraphᚋgraphᚋmodelᚐCancelOrderPayload(ctx context.Context, sel ast.SelectionSet, v model.CancelOrderPayload) graphql.Marshaler {
+	return ec._CancelOrderPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCancelOrderPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCancelOrderPayload(ctx context.Context, sel ast.SelectionSet, v *model.CancelOrderPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CancelOrderPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCommerceTarget2ᚖpartnergraphᚋgraphᚋmodelᚐCommerceTarget(ctx context.Context, v any) (*model.CommerceTarget, error) {
+	res, err := ec.unmarshalInputCommerceTarget(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNContact2ᚖpartnergraphᚋgraphᚋmodelᚐContact(ctx context.Context, sel ast.SelectionSet, v *model.Contact) graphql.Marshaler {
@@ -11437,6 +28882,53 @@ func (ec *executionContext) marshalNCouponQuotaEdge2ᚖpartnergraphᚋgraphᚋmo
 	return ec._CouponQuotaEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCouponQuotasPayload2partnergraphᚋgraphᚋmodelᚐCouponQuotasPayload(ctx context.Context, sel ast.SelectionSet, v model.CouponQuotasPayload) graphql.Marshaler {
+	return ec._CouponQuotasPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCouponQuotasPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCouponQuotasPayload(ctx context.Context, sel ast.SelectionSet, v *model.CouponQuotasPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CouponQuotasPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCouponsPayload2partnergraphᚋgraphᚋmodelᚐCouponsPayload(ctx context.Context, sel ast.SelectionSet, v model.CouponsPayload) graphql.Marshaler {
+	return ec._CouponsPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCouponsPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCouponsPayload(ctx context.Context, sel ast.SelectionSet, v *model.CouponsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CouponsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateCustomerInput2partnergraphᚋgraphᚋmodelᚐCreateCustomerInput(ctx context.Context, v any) (model.CreateCustomerInput, error) {
+	res, err := ec.unmarshalInputCreateCustomerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateCustomerPayload2partnergraphᚋgraphᚋmodelᚐCreateCustomerPayload(ctx context.Context, sel ast.SelectionSet, v model.CreateCustomerPayload) graphql.Marshaler {
+	return ec._CreateCustomerPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreateCustomerPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCreateCustomerPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateCustomerPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreateCustomerPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCustomer2ᚖpartnergraphᚋgraphᚋmodelᚐCustomer(ctx context.Context, sel ast.SelectionSet, v *model.Customer) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -11473,6 +28965,49 @@ func (ec *executionContext) marshalNCustomerEdge2ᚖpartnergraphᚋgraphᚋmodel
 	return ec._CustomerEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCustomerFundsInput2partnergraphᚋgraphᚋmodelᚐCustomerFundsInput(ctx context.Context, v any) (model.CustomerFundsInput, error) {
+	res, err := ec.unmarshalInputCustomerFundsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomerFundsPayload2partnergraphᚋgraphᚋmodelᚐCustomerFundsPayload(ctx context.Context, sel ast.SelectionSet, v model.CustomerFundsPayload) graphql.Marshaler {
+	return ec._CustomerFundsPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCustomerFundsPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerFundsPayload(ctx context.Context, sel ast.SelectionSet, v *model.CustomerFundsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CustomerFundsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerIdentityCheck2partnergraphᚋgraphᚋmodelᚐCustomerIdentityCheck(ctx context.Context, sel ast.SelectionSet, v model.CustomerIdentityCheck) graphql.Marshaler {
+	return ec._CustomerIdentityCheck(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCustomerIdentityCheck2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerIdentityCheck(ctx context.Context, sel ast.SelectionSet, v *model.CustomerIdentityCheck) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CustomerIdentityCheck(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCustomerIdentityKind2partnergraphᚋgraphᚋmodelᚐCustomerIdentityKind(ctx context.Context, v any) (model.CustomerIdentityKind, error) {
+	var res model.CustomerIdentityKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomerIdentityKind2partnergraphᚋgraphᚋmodelᚐCustomerIdentityKind(ctx context.Context, sel ast.SelectionSet, v model.CustomerIdentityKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, v any) (decimal.Decimal, error) {
 	res, err := scalar.UnmarshalDecimal(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11487,6 +29022,37 @@ func (ec *executionContext) marshalNDecimal2githubᚗcomᚋshopspringᚋdecimal�
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNEnterpriseRealNameAuthInput2partnergraphᚋgraphᚋmodelᚐEnterpriseRealNameAuthInput(ctx context.Context, v any) (model.EnterpriseRealNameAuthInput, error) {
+	res, err := ec.unmarshalInputEnterpriseRealNameAuthInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFreeResourceItem2ᚕᚖpartnergraphᚋgraphᚋmodelᚐFreeResourceItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FreeResourceItem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFreeResourceItem2ᚖpartnergraphᚋgraphᚋmodelᚐFreeResourceItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFreeResourceItem2ᚖpartnergraphᚋgraphᚋmodelᚐFreeResourceItem(ctx context.Context, sel ast.SelectionSet, v *model.FreeResourceItem) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FreeResourceItem(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNFund2ᚖpartnergraphᚋgraphᚋmodelᚐFund(ctx context.Context, sel ast.SelectionSet, v *model.Fund) graphql.Marshaler {
@@ -11515,6 +29081,16 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNIdentityDocumentType2partnergraphᚋgraphᚋmodelᚐIdentityDocumentType(ctx context.Context, v any) (model.IdentityDocumentType, error) {
+	var res model.IdentityDocumentType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIdentityDocumentType2partnergraphᚋgraphᚋmodelᚐIdentityDocumentType(ctx context.Context, sel ast.SelectionSet, v model.IdentityDocumentType) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11529,6 +29105,42 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNIssueCouponQuotasInput2partnergraphᚋgraphᚋmodelᚐIssueCouponQuotasInput(ctx context.Context, v any) (model.IssueCouponQuotasInput, error) {
+	res, err := ec.unmarshalInputIssueCouponQuotasInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNIssueCouponsInput2partnergraphᚋgraphᚋmodelᚐIssueCouponsInput(ctx context.Context, v any) (model.IssueCouponsInput, error) {
+	res, err := ec.unmarshalInputIssueCouponsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNItemResult2ᚕᚖpartnergraphᚋgraphᚋmodelᚐItemResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ItemResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNItemResult2ᚖpartnergraphᚋgraphᚋmodelᚐItemResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNItemResult2ᚖpartnergraphᚋgraphᚋmodelᚐItemResult(ctx context.Context, sel ast.SelectionSet, v *model.ItemResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ItemResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMeasureUnit2ᚖpartnergraphᚋgraphᚋmodelᚐMeasureUnit(ctx context.Context, sel ast.SelectionSet, v *model.MeasureUnit) graphql.Marshaler {
@@ -11561,6 +29173,210 @@ func (ec *executionContext) marshalNNewCustomerTagValue2partnergraphᚋgraphᚋm
 	return v
 }
 
+func (ec *executionContext) marshalNOnDemandResource2ᚖpartnergraphᚋgraphᚋmodelᚐOnDemandResource(ctx context.Context, sel ast.SelectionSet, v *model.OnDemandResource) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OnDemandResource(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOnDemandResourceConnection2partnergraphᚋgraphᚋmodelᚐOnDemandResourceConnection(ctx context.Context, sel ast.SelectionSet, v model.OnDemandResourceConnection) graphql.Marshaler {
+	return ec._OnDemandResourceConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNOnDemandResourceConnection2ᚖpartnergraphᚋgraphᚋmodelᚐOnDemandResourceConnection(ctx context.Context, sel ast.SelectionSet, v *model.OnDemandResourceConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OnDemandResourceConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOnDemandResourceEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOnDemandResourceEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OnDemandResourceEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOnDemandResourceEdge2ᚖpartnergraphᚋgraphᚋmodelᚐOnDemandResourceEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOnDemandResourceEdge2ᚖpartnergraphᚋgraphᚋmodelᚐOnDemandResourceEdge(ctx context.Context, sel ast.SelectionSet, v *model.OnDemandResourceEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OnDemandResourceEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrder2ᚖpartnergraphᚋgraphᚋmodelᚐOrder(ctx context.Context, sel ast.SelectionSet, v *model.Order) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Order(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrderConnection2partnergraphᚋgraphᚋmodelᚐOrderConnection(ctx context.Context, sel ast.SelectionSet, v model.OrderConnection) graphql.Marshaler {
+	return ec._OrderConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNOrderConnection2ᚖpartnergraphᚋgraphᚋmodelᚐOrderConnection(ctx context.Context, sel ast.SelectionSet, v *model.OrderConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OrderConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrderCoupon2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOrderCouponᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderCoupon) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrderCoupon2ᚖpartnergraphᚋgraphᚋmodelᚐOrderCoupon(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrderCoupon2ᚖpartnergraphᚋgraphᚋmodelᚐOrderCoupon(ctx context.Context, sel ast.SelectionSet, v *model.OrderCoupon) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OrderCoupon(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrderDiscount2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOrderDiscountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderDiscount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrderDiscount2ᚖpartnergraphᚋgraphᚋmodelᚐOrderDiscount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrderDiscount2ᚖpartnergraphᚋgraphᚋmodelᚐOrderDiscount(ctx context.Context, sel ast.SelectionSet, v *model.OrderDiscount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OrderDiscount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrderEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOrderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrderEdge2ᚖpartnergraphᚋgraphᚋmodelᚐOrderEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrderEdge2ᚖpartnergraphᚋgraphᚋmodelᚐOrderEdge(ctx context.Context, sel ast.SelectionSet, v *model.OrderEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OrderEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrderLineItem2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOrderLineItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderLineItem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrderLineItem2ᚖpartnergraphᚋgraphᚋmodelᚐOrderLineItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrderLineItem2ᚖpartnergraphᚋgraphᚋmodelᚐOrderLineItem(ctx context.Context, sel ast.SelectionSet, v *model.OrderLineItem) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OrderLineItem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrderSnapshot2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOrderSnapshotᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderSnapshot) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrderSnapshot2ᚖpartnergraphᚋgraphᚋmodelᚐOrderSnapshot(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrderSnapshot2ᚖpartnergraphᚋgraphᚋmodelᚐOrderSnapshot(ctx context.Context, sel ast.SelectionSet, v *model.OrderSnapshot) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OrderSnapshot(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖpartnergraphᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -11579,6 +29395,50 @@ func (ec *executionContext) unmarshalNPartnerKind2partnergraphᚋgraphᚋmodel�
 
 func (ec *executionContext) marshalNPartnerKind2partnergraphᚋgraphᚋmodelᚐPartnerKind(ctx context.Context, sel ast.SelectionSet, v model.PartnerKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNPayOrderInput2partnergraphᚋgraphᚋmodelᚐPayOrderInput(ctx context.Context, v any) (model.PayOrderInput, error) {
+	res, err := ec.unmarshalInputPayOrderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPayOrderPayload2partnergraphᚋgraphᚋmodelᚐPayOrderPayload(ctx context.Context, sel ast.SelectionSet, v model.PayOrderPayload) graphql.Marshaler {
+	return ec._PayOrderPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPayOrderPayload2ᚖpartnergraphᚋgraphᚋmodelᚐPayOrderPayload(ctx context.Context, sel ast.SelectionSet, v *model.PayOrderPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PayOrderPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPeriodInput2partnergraphᚋgraphᚋmodelᚐPeriodInput(ctx context.Context, v any) (model.PeriodInput, error) {
+	res, err := ec.unmarshalInputPeriodInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNPeriodInput2ᚖpartnergraphᚋgraphᚋmodelᚐPeriodInput(ctx context.Context, v any) (*model.PeriodInput, error) {
+	res, err := ec.unmarshalInputPeriodInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNPeriodType2partnergraphᚋgraphᚋmodelᚐPeriodType(ctx context.Context, v any) (model.PeriodType, error) {
+	var res model.PeriodType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPeriodType2partnergraphᚋgraphᚋmodelᚐPeriodType(ctx context.Context, sel ast.SelectionSet, v model.PeriodType) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNPersonalRealNameAuthInput2partnergraphᚋgraphᚋmodelᚐPersonalRealNameAuthInput(ctx context.Context, v any) (model.PersonalRealNameAuthInput, error) {
+	res, err := ec.unmarshalInputPersonalRealNameAuthInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNQuotaRecord2ᚖpartnergraphᚋgraphᚋmodelᚐQuotaRecord(ctx context.Context, sel ast.SelectionSet, v *model.QuotaRecord) graphql.Marshaler {
@@ -11617,6 +29477,40 @@ func (ec *executionContext) marshalNQuotaRecordEdge2ᚖpartnergraphᚋgraphᚋmo
 	return ec._QuotaRecordEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRealNameAuthPayload2partnergraphᚋgraphᚋmodelᚐRealNameAuthPayload(ctx context.Context, sel ast.SelectionSet, v model.RealNameAuthPayload) graphql.Marshaler {
+	return ec._RealNameAuthPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRealNameAuthPayload2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.RealNameAuthPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RealNameAuthPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRealNameReview2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameReview(ctx context.Context, sel ast.SelectionSet, v *model.RealNameReview) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RealNameReview(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRealNameReviewStatus2partnergraphᚋgraphᚋmodelᚐRealNameReviewStatus(ctx context.Context, v any) (model.RealNameReviewStatus, error) {
+	var res model.RealNameReviewStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRealNameReviewStatus2partnergraphᚋgraphᚋmodelᚐRealNameReviewStatus(ctx context.Context, sel ast.SelectionSet, v model.RealNameReviewStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNRealNameStatus2partnergraphᚋgraphᚋmodelᚐRealNameStatus(ctx context.Context, v any) (model.RealNameStatus, error) {
 	var res model.RealNameStatus
 	err := res.UnmarshalGQL(v)
@@ -11625,6 +29519,167 @@ func (ec *executionContext) unmarshalNRealNameStatus2partnergraphᚋgraphᚋmode
 
 func (ec *executionContext) marshalNRealNameStatus2partnergraphᚋgraphᚋmodelᚐRealNameStatus(ctx context.Context, sel ast.SelectionSet, v model.RealNameStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNReclaimCouponQuotasInput2partnergraphᚋgraphᚋmodelᚐReclaimCouponQuotasInput(ctx context.Context, v any) (model.ReclaimCouponQuotasInput, error) {
+	res, err := ec.unmarshalInputReclaimCouponQuotasInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNReclaimCouponsInput2partnergraphᚋgraphᚋmodelᚐReclaimCouponsInput(ctx context.Context, v any) (model.ReclaimCouponsInput, error) {
+	res, err := ec.unmarshalInputReclaimCouponsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRefundLine2ᚕᚖpartnergraphᚋgraphᚋmodelᚐRefundLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RefundLine) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRefundLine2ᚖpartnergraphᚋgraphᚋmodelᚐRefundLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRefundLine2ᚖpartnergraphᚋgraphᚋmodelᚐRefundLine(ctx context.Context, sel ast.SelectionSet, v *model.RefundLine) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RefundLine(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRefundPreview2partnergraphᚋgraphᚋmodelᚐRefundPreview(ctx context.Context, sel ast.SelectionSet, v model.RefundPreview) graphql.Marshaler {
+	return ec._RefundPreview(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRefundPreview2ᚖpartnergraphᚋgraphᚋmodelᚐRefundPreview(ctx context.Context, sel ast.SelectionSet, v *model.RefundPreview) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RefundPreview(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRefundPreviewItem2ᚕᚖpartnergraphᚋgraphᚋmodelᚐRefundPreviewItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RefundPreviewItem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRefundPreviewItem2ᚖpartnergraphᚋgraphᚋmodelᚐRefundPreviewItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRefundPreviewItem2ᚖpartnergraphᚋgraphᚋmodelᚐRefundPreviewItem(ctx context.Context, sel ast.SelectionSet, v *model.RefundPreviewItem) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RefundPreviewItem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRegistrationCodePayload2partnergraphᚋgraphᚋmodelᚐRegistrationCodePayload(ctx context.Context, sel ast.SelectionSet, v model.RegistrationCodePayload) graphql.Marshaler {
+	return ec._RegistrationCodePayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRegistrationCodePayload2ᚖpartnergraphᚋgraphᚋmodelᚐRegistrationCodePayload(ctx context.Context, sel ast.SelectionSet, v *model.RegistrationCodePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RegistrationCodePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRenewResourcesInput2partnergraphᚋgraphᚋmodelᚐRenewResourcesInput(ctx context.Context, v any) (model.RenewResourcesInput, error) {
+	res, err := ec.unmarshalInputRenewResourcesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRenewalDiscount2ᚕᚖpartnergraphᚋgraphᚋmodelᚐRenewalDiscountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RenewalDiscount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRenewalDiscount2ᚖpartnergraphᚋgraphᚋmodelᚐRenewalDiscount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRenewalDiscount2ᚖpartnergraphᚋgraphᚋmodelᚐRenewalDiscount(ctx context.Context, sel ast.SelectionSet, v *model.RenewalDiscount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RenewalDiscount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRenewalQuote2partnergraphᚋgraphᚋmodelᚐRenewalQuote(ctx context.Context, sel ast.SelectionSet, v model.RenewalQuote) graphql.Marshaler {
+	return ec._RenewalQuote(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRenewalQuote2ᚖpartnergraphᚋgraphᚋmodelᚐRenewalQuote(ctx context.Context, sel ast.SelectionSet, v *model.RenewalQuote) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RenewalQuote(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRenewalQuoteItem2ᚕᚖpartnergraphᚋgraphᚋmodelᚐRenewalQuoteItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RenewalQuoteItem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRenewalQuoteItem2ᚖpartnergraphᚋgraphᚋmodelᚐRenewalQuoteItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRenewalQuoteItem2ᚖpartnergraphᚋgraphᚋmodelᚐRenewalQuoteItem(ctx context.Context, sel ast.SelectionSet, v *model.RenewalQuoteItem) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RenewalQuoteItem(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNReseller2ᚖpartnergraphᚋgraphᚋmodelᚐReseller(ctx context.Context, sel ast.SelectionSet, v *model.Reseller) graphql.Marshaler {
@@ -11663,6 +29718,191 @@ func (ec *executionContext) marshalNResellerEdge2ᚖpartnergraphᚋgraphᚋmodel
 	return ec._ResellerEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNResellerFundsInput2partnergraphᚋgraphᚋmodelᚐResellerFundsInput(ctx context.Context, v any) (model.ResellerFundsInput, error) {
+	res, err := ec.unmarshalInputResellerFundsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNResellerFundsPayload2partnergraphᚋgraphᚋmodelᚐResellerFundsPayload(ctx context.Context, sel ast.SelectionSet, v model.ResellerFundsPayload) graphql.Marshaler {
+	return ec._ResellerFundsPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNResellerFundsPayload2ᚖpartnergraphᚋgraphᚋmodelᚐResellerFundsPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResellerFundsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ResellerFundsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResource2ᚕᚖpartnergraphᚋgraphᚋmodelᚐResourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Resource) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResource2ᚖpartnergraphᚋgraphᚋmodelᚐResource(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResource2ᚖpartnergraphᚋgraphᚋmodelᚐResource(ctx context.Context, sel ast.SelectionSet, v *model.Resource) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Resource(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResourceConnection2partnergraphᚋgraphᚋmodelᚐResourceConnection(ctx context.Context, sel ast.SelectionSet, v model.ResourceConnection) graphql.Marshaler {
+	return ec._ResourceConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNResourceConnection2ᚖpartnergraphᚋgraphᚋmodelᚐResourceConnection(ctx context.Context, sel ast.SelectionSet, v *model.ResourceConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ResourceConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResourceEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐResourceEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ResourceEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResourceEdge2ᚖpartnergraphᚋgraphᚋmodelᚐResourceEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResourceEdge2ᚖpartnergraphᚋgraphᚋmodelᚐResourceEdge(ctx context.Context, sel ast.SelectionSet, v *model.ResourceEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ResourceEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResourceFailure2ᚕᚖpartnergraphᚋgraphᚋmodelᚐResourceFailureᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ResourceFailure) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResourceFailure2ᚖpartnergraphᚋgraphᚋmodelᚐResourceFailure(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResourceFailure2ᚖpartnergraphᚋgraphᚋmodelᚐResourceFailure(ctx context.Context, sel ast.SelectionSet, v *model.ResourceFailure) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ResourceFailure(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResourceOrdersPayload2partnergraphᚋgraphᚋmodelᚐResourceOrdersPayload(ctx context.Context, sel ast.SelectionSet, v model.ResourceOrdersPayload) graphql.Marshaler {
+	return ec._ResourceOrdersPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNResourceOrdersPayload2ᚖpartnergraphᚋgraphᚋmodelᚐResourceOrdersPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResourceOrdersPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ResourceOrdersPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResourcePackage2ᚖpartnergraphᚋgraphᚋmodelᚐResourcePackage(ctx context.Context, sel ast.SelectionSet, v *model.ResourcePackage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ResourcePackage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResourcePackageConnection2partnergraphᚋgraphᚋmodelᚐResourcePackageConnection(ctx context.Context, sel ast.SelectionSet, v model.ResourcePackageConnection) graphql.Marshaler {
+	return ec._ResourcePackageConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNResourcePackageConnection2ᚖpartnergraphᚋgraphᚋmodelᚐResourcePackageConnection(ctx context.Context, sel ast.SelectionSet, v *model.ResourcePackageConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ResourcePackageConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResourcePackageEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐResourcePackageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ResourcePackageEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResourcePackageEdge2ᚖpartnergraphᚋgraphᚋmodelᚐResourcePackageEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResourcePackageEdge2ᚖpartnergraphᚋgraphᚋmodelᚐResourcePackageEdge(ctx context.Context, sel ast.SelectionSet, v *model.ResourcePackageEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ResourcePackageEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNResourceStatus2partnergraphᚋgraphᚋmodelᚐResourceStatus(ctx context.Context, v any) (model.ResourceStatus, error) {
+	var res model.ResourceStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNResourceStatus2partnergraphᚋgraphᚋmodelᚐResourceStatus(ctx context.Context, sel ast.SelectionSet, v model.ResourceStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNResourceType2ᚖpartnergraphᚋgraphᚋmodelᚐResourceType(ctx context.Context, sel ast.SelectionSet, v *model.ResourceType) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -11671,6 +29911,20 @@ func (ec *executionContext) marshalNResourceType2ᚖpartnergraphᚋgraphᚋmodel
 		return graphql.Null
 	}
 	return ec._ResourceType(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResourcesPayload2partnergraphᚋgraphᚋmodelᚐResourcesPayload(ctx context.Context, sel ast.SelectionSet, v model.ResourcesPayload) graphql.Marshaler {
+	return ec._ResourcesPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNResourcesPayload2ᚖpartnergraphᚋgraphᚋmodelᚐResourcesPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResourcesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ResourcesPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2partnergraphᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
@@ -11683,6 +29937,21 @@ func (ec *executionContext) marshalNRole2partnergraphᚋgraphᚋmodelᚐRole(ctx
 	return v
 }
 
+func (ec *executionContext) unmarshalNSensitiveInput2partnergraphᚋgraphᚋmodelᚐSensitiveInput(ctx context.Context, v any) (model.SensitiveInput, error) {
+	res, err := ec.unmarshalInputSensitiveInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx context.Context, v any) (model.SensitiveOperation, error) {
+	var res model.SensitiveOperation
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx context.Context, sel ast.SelectionSet, v model.SensitiveOperation) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNServiceType2ᚖpartnergraphᚋgraphᚋmodelᚐServiceType(ctx context.Context, sel ast.SelectionSet, v *model.ServiceType) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -11691,6 +29960,16 @@ func (ec *executionContext) marshalNServiceType2ᚖpartnergraphᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._ServiceType(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSetAutoRenewInput2partnergraphᚋgraphᚋmodelᚐSetAutoRenewInput(ctx context.Context, v any) (model.SetAutoRenewInput, error) {
+	res, err := ec.unmarshalInputSetAutoRenewInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetVerificationEnabledInput2partnergraphᚋgraphᚋmodelᚐSetVerificationEnabledInput(ctx context.Context, v any) (model.SetVerificationEnabledInput, error) {
+	res, err := ec.unmarshalInputSetVerificationEnabledInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -11707,6 +29986,84 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNSwitchToOnDemandInput2partnergraphᚋgraphᚋmodelᚐSwitchToOnDemandInput(ctx context.Context, v any) (model.SwitchToOnDemandInput, error) {
+	res, err := ec.unmarshalInputSwitchToOnDemandInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUnsubscribeResourcesInput2partnergraphᚋgraphᚋmodelᚐUnsubscribeResourcesInput(ctx context.Context, v any) (model.UnsubscribeResourcesInput, error) {
+	res, err := ec.unmarshalInputUnsubscribeResourcesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVerificationChallenge2partnergraphᚋgraphᚋmodelᚐVerificationChallenge(ctx context.Context, sel ast.SelectionSet, v model.VerificationChallenge) graphql.Marshaler {
+	return ec._VerificationChallenge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNVerificationChallenge2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationChallenge(ctx context.Context, sel ast.SelectionSet, v *model.VerificationChallenge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._VerificationChallenge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNVerificationChannel2partnergraphᚋgraphᚋmodelᚐVerificationChannel(ctx context.Context, v any) (model.VerificationChannel, error) {
+	var res model.VerificationChannel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVerificationChannel2partnergraphᚋgraphᚋmodelᚐVerificationChannel(ctx context.Context, sel ast.SelectionSet, v model.VerificationChannel) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNVerificationSettings2partnergraphᚋgraphᚋmodelᚐVerificationSettings(ctx context.Context, sel ast.SelectionSet, v model.VerificationSettings) graphql.Marshaler {
+	return ec._VerificationSettings(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNVerificationSettings2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationSettings(ctx context.Context, sel ast.SelectionSet, v *model.VerificationSettings) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._VerificationSettings(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNViewer2partnergraphᚋgraphᚋmodelᚐViewer(ctx context.Context, sel ast.SelectionSet, v model.Viewer) graphql.Marshaler {
@@ -11894,6 +30251,13 @@ func (ec *executionContext) marshalOAssociationType2ᚖpartnergraphᚋgraphᚋmo
 	return v
 }
 
+func (ec *executionContext) marshalOAuditEntryConnection2ᚖpartnergraphᚋgraphᚋmodelᚐAuditEntryConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AuditEntryConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBalanceType2ᚖpartnergraphᚋgraphᚋmodelᚐBalanceType(ctx context.Context, v any) (*model.BalanceType, error) {
 	if v == nil {
 		return nil, nil
@@ -12009,6 +30373,71 @@ func (ec *executionContext) unmarshalOCustomerFilter2ᚖpartnergraphᚋgraphᚋm
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOCustomerFundsInput2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerFundsInput(ctx context.Context, v any) (*model.CustomerFundsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCustomerFundsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, v any) (*decimal.Decimal, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalar.UnmarshalDecimal(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, sel ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalDecimal(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOEnterpriseCertificateType2ᚖpartnergraphᚋgraphᚋmodelᚐEnterpriseCertificateType(ctx context.Context, v any) (*model.EnterpriseCertificateType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.EnterpriseCertificateType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEnterpriseCertificateType2ᚖpartnergraphᚋgraphᚋmodelᚐEnterpriseCertificateType(ctx context.Context, sel ast.SelectionSet, v *model.EnterpriseCertificateType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOExpirePolicy2ᚖpartnergraphᚋgraphᚋmodelᚐExpirePolicy(ctx context.Context, v any) (*model.ExpirePolicy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ExpirePolicy)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOExpirePolicy2ᚖpartnergraphᚋgraphᚋmodelᚐExpirePolicy(ctx context.Context, sel ast.SelectionSet, v *model.ExpirePolicy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOFreeResourceUsage2ᚖpartnergraphᚋgraphᚋmodelᚐFreeResourceUsage(ctx context.Context, sel ast.SelectionSet, v *model.FreeResourceUsage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FreeResourceUsage(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOFund2ᚕᚖpartnergraphᚋgraphᚋmodelᚐFundᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Fund) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -12044,6 +30473,30 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOIssueCouponQuotasInput2ᚖpartnergraphᚋgraphᚋmodelᚐIssueCouponQuotasInput(ctx context.Context, v any) (*model.IssueCouponQuotasInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIssueCouponQuotasInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOIssueCouponsInput2ᚖpartnergraphᚋgraphᚋmodelᚐIssueCouponsInput(ctx context.Context, v any) (*model.IssueCouponsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIssueCouponsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOLegalPersonInput2ᚖpartnergraphᚋgraphᚋmodelᚐLegalPersonInput(ctx context.Context, v any) (*model.LegalPersonInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputLegalPersonInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOMeasureUnit2ᚕᚖpartnergraphᚋgraphᚋmodelᚐMeasureUnitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MeasureUnit) graphql.Marshaler {
@@ -12086,11 +30539,75 @@ func (ec *executionContext) marshalONode2partnergraphᚋgraphᚋmodelᚐNode(ctx
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOOrderFilter2ᚖpartnergraphᚋgraphᚋmodelᚐOrderFilter(ctx context.Context, v any) (*model.OrderFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputOrderFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOOrderStatus2ᚖpartnergraphᚋgraphᚋmodelᚐOrderStatus(ctx context.Context, v any) (*model.OrderStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.OrderStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOrderStatus2ᚖpartnergraphᚋgraphᚋmodelᚐOrderStatus(ctx context.Context, sel ast.SelectionSet, v *model.OrderStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOOrderType2ᚖpartnergraphᚋgraphᚋmodelᚐOrderType(ctx context.Context, v any) (*model.OrderType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.OrderType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOrderType2ᚖpartnergraphᚋgraphᚋmodelᚐOrderType(ctx context.Context, sel ast.SelectionSet, v *model.OrderType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOPartner2ᚖpartnergraphᚋgraphᚋmodelᚐPartner(ctx context.Context, sel ast.SelectionSet, v *model.Partner) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Partner(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPayOrderInput2ᚖpartnergraphᚋgraphᚋmodelᚐPayOrderInput(ctx context.Context, v any) (*model.PayOrderInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPayOrderInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPeriodType2ᚖpartnergraphᚋgraphᚋmodelᚐPeriodType(ctx context.Context, v any) (*model.PeriodType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.PeriodType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPeriodType2ᚖpartnergraphᚋgraphᚋmodelᚐPeriodType(ctx context.Context, sel ast.SelectionSet, v *model.PeriodType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOQuotaRecordConnection2ᚖpartnergraphᚋgraphᚋmodelᚐQuotaRecordConnection(ctx context.Context, sel ast.SelectionSet, v *model.QuotaRecordConnection) graphql.Marshaler {
@@ -12116,6 +30633,53 @@ func (ec *executionContext) marshalOQuotaType2ᚖpartnergraphᚋgraphᚋmodelᚐ
 	return v
 }
 
+func (ec *executionContext) unmarshalORealNameAuthKind2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameAuthKind(ctx context.Context, v any) (*model.RealNameAuthKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.RealNameAuthKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORealNameAuthKind2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameAuthKind(ctx context.Context, sel ast.SelectionSet, v *model.RealNameAuthKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalORealNameReview2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameReview(ctx context.Context, sel ast.SelectionSet, v *model.RealNameReview) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RealNameReview(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOReclaimCouponQuotasInput2ᚖpartnergraphᚋgraphᚋmodelᚐReclaimCouponQuotasInput(ctx context.Context, v any) (*model.ReclaimCouponQuotasInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputReclaimCouponQuotasInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOReclaimCouponsInput2ᚖpartnergraphᚋgraphᚋmodelᚐReclaimCouponsInput(ctx context.Context, v any) (*model.ReclaimCouponsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputReclaimCouponsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORenewResourcesInput2ᚖpartnergraphᚋgraphᚋmodelᚐRenewResourcesInput(ctx context.Context, v any) (*model.RenewResourcesInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRenewResourcesInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOReseller2ᚖpartnergraphᚋgraphᚋmodelᚐReseller(ctx context.Context, sel ast.SelectionSet, v *model.Reseller) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -12128,6 +30692,89 @@ func (ec *executionContext) marshalOResellerConnection2ᚖpartnergraphᚋgraph�
 		return graphql.Null
 	}
 	return ec._ResellerConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOResellerFundsInput2ᚖpartnergraphᚋgraphᚋmodelᚐResellerFundsInput(ctx context.Context, v any) (*model.ResellerFundsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputResellerFundsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOResourceFailure2ᚖpartnergraphᚋgraphᚋmodelᚐResourceFailure(ctx context.Context, sel ast.SelectionSet, v *model.ResourceFailure) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ResourceFailure(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOResourceFilter2ᚖpartnergraphᚋgraphᚋmodelᚐResourceFilter(ctx context.Context, v any) (*model.ResourceFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputResourceFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOResourceRenewalQuote2ᚖpartnergraphᚋgraphᚋmodelᚐResourceRenewalQuote(ctx context.Context, sel ast.SelectionSet, v *model.ResourceRenewalQuote) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ResourceRenewalQuote(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOResourceStatus2ᚕpartnergraphᚋgraphᚋmodelᚐResourceStatusᚄ(ctx context.Context, v any) ([]model.ResourceStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]model.ResourceStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNResourceStatus2partnergraphᚋgraphᚋmodelᚐResourceStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOResourceStatus2ᚕpartnergraphᚋgraphᚋmodelᚐResourceStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ResourceStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResourceStatus2partnergraphᚋgraphᚋmodelᚐResourceStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOResourceStatus2ᚖpartnergraphᚋgraphᚋmodelᚐResourceStatus(ctx context.Context, v any) (*model.ResourceStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ResourceStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOResourceStatus2ᚖpartnergraphᚋgraphᚋmodelᚐResourceStatus(ctx context.Context, sel ast.SelectionSet, v *model.ResourceStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOResourceType2ᚕᚖpartnergraphᚋgraphᚋmodelᚐResourceTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ResourceType) graphql.Marshaler {
@@ -12168,6 +30815,50 @@ func (ec *executionContext) marshalOServiceType2ᚕᚖpartnergraphᚋgraphᚋmod
 	return ret
 }
 
+func (ec *executionContext) unmarshalOSetVerificationEnabledInput2ᚖpartnergraphᚋgraphᚋmodelᚐSetVerificationEnabledInput(ctx context.Context, v any) (*model.SetVerificationEnabledInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSetVerificationEnabledInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -12184,6 +30875,29 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOUnsubscribeResourcesInput2ᚖpartnergraphᚋgraphᚋmodelᚐUnsubscribeResourcesInput(ctx context.Context, v any) (*model.UnsubscribeResourcesInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUnsubscribeResourcesInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOVerificationInput2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationInput(ctx context.Context, v any) (*model.VerificationInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputVerificationInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOVerificationSettings2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationSettings(ctx context.Context, sel ast.SelectionSet, v *model.VerificationSettings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._VerificationSettings(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -43,7 +43,7 @@ func MustEnv(tb testing.TB, customers int, opts ...func(*web.Options)) *env {
 	e.manifest = sb.Manifest(e.sb.URL)
 	var accounts []gateway.Account
 	for _, p := range e.manifest.Partners {
-		accounts = append(accounts, gateway.Account{ID: p.ID, Name: p.Name, Kind: gateway.Kind(p.Kind), ParentID: p.ParentID, AK: p.AK, SK: p.SK})
+		accounts = append(accounts, gateway.Account{ID: p.ID, Name: p.Name, Kind: gateway.Kind(p.Kind), ParentID: p.ParentID, AK: p.AK, SK: p.SK, AgencyName: p.AgencyName})
 		switch {
 		case p.Kind == "tier1" && e.tier1.ID == "":
 			e.tier1 = p

@@ -1,5 +1,667 @@
 package resolvers
 
+// Customer lifecycle (issue 6): identity checks, Huawei's registration SMS
+// code, customer creation and real-name authentication.
+//
+// Registration is idempotent on the partner's own customer key
+// (xaccountId): the idempotency store (Safety.Idem, or a per-process memory
+// store when none is set) is keyed by (partner scope, xaccountId) and
+// remembers the created customer; a retry after a lost answer meets the
+// upstream's duplicate-xaccount error (CBC.99000039) and is reconciled by
+// finding the existing customer in the partner's list.
+//
+// Pending association: the upstream answers CreateSubCustomer before the
+// new customer is associated with the partner, and lists it only a few
+// seconds later. The gateway remembers the customers it created (this
+// process, pendingTTL) and, while the upstream does not list them yet,
+// shows them with associationStatus PENDING: in createCustomer's payload,
+// node(id), viewer.customer, and at the end of the first page of the
+// customers lists (carrying that page's end cursor, so paging is not
+// disturbed). Every list read re-checks a pending customer upstream (one
+// call each, only while some are pending), so it turns ASSOCIATED as soon
+// as the upstream lists it. Another gateway instance sees the customer once
+// the upstream lists it.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"partnergraph/gateway"
+	"partnergraph/gateway/auth"
+	"partnergraph/gateway/idempotency"
+	"partnergraph/gateway/verify"
+	"partnergraph/graph/model"
+)
+
 // LifecycleUpstream registers customers and submits real-name
 // authentication (issue 6).
-type LifecycleUpstream interface{}
+type LifecycleUpstream interface {
+	CheckCustomerIdentity(ctx context.Context, s gateway.Scope, kind gateway.IdentityKind, value string) (gateway.IdentityCheck, error)
+	SendRegistrationCode(ctx context.Context, s gateway.Scope, mobile string) error
+	CreateCustomer(ctx context.Context, s gateway.Scope, n gateway.NewCustomer) (gateway.CreatedCustomer, error)
+	CustomerAccountByID(ctx context.Context, s gateway.Scope, id string) (gateway.CustomerAccount, error)
+	FindCustomerByXAccount(ctx context.Context, s gateway.Scope, xaccountType, xaccountID, loginName string, maxPages int) (gateway.CustomerAccount, error)
+	PartnerXAccountType(ctx context.Context, s gateway.Scope) (string, error)
+	SubmitPersonalRealName(ctx context.Context, s gateway.Scope, id string, p gateway.PersonalRealName) (bool, error)
+	SubmitEnterpriseRealName(ctx context.Context, s gateway.Scope, id string, e gateway.EnterpriseRealName, change bool) (bool, error)
+	RealNameReviewResult(ctx context.Context, s gateway.Scope, id string) (gateway.RealNameReview, error)
+}
+
+const (
+	// pendingTTL bounds how long a created customer is shown as pending
+	// when the upstream never lists it.
+	pendingTTL = 10 * time.Minute
+	// maxPending bounds the pending registry.
+	maxPending = 10_000
+	// reconcilePages bounds the scan for an existing xaccountId (pages of 100).
+	reconcilePages = 20
+)
+
+// lifecycleState is the root resolver's lifecycle memory (zero value ready).
+type lifecycleState struct {
+	mu          sync.Mutex
+	idem        idempotency.Store // fallback when Safety.Idem is nil
+	pending     map[string]pendingCustomer
+	submissions map[string]submission // by customer id
+	xtypes      sync.Map              // gateway.Scope -> learnt xaccount type
+}
+
+// pendingCustomer is a customer createCustomer made that the upstream may
+// not list yet.
+type pendingCustomer struct {
+	Account     string    `json:"account"`
+	Indirect    string    `json:"indirect,omitempty"`
+	ID          string    `json:"id"`
+	AccountName string    `json:"accountName"`
+	Mobile      string    `json:"mobile,omitempty"` // masked
+	Created     time.Time `json:"created"`
+}
+
+func (p pendingCustomer) scope() gateway.Scope {
+	return gateway.Scope{Account: p.Account, Indirect: p.Indirect}
+}
+
+func (p pendingCustomer) model() *model.Customer {
+	c := customer(p.scope(), gateway.Customer{
+		ID: p.ID, AccountName: p.AccountName, AssociationType: "2", VerifiedStatus: "-1", Telephone: p.Mobile,
+	}, nil)
+	c.Pending = true
+	return c
+}
+
+type submission struct {
+	kind model.RealNameAuthKind
+	at   time.Time
+}
+
+func (l *lifecycleState) store(r *Resolver) idempotency.Store {
+	if r.Safety.Idem != nil {
+		return r.Safety.Idem
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.idem == nil {
+		l.idem = idempotency.NewMemoryStore(idempotency.Options{})
+	}
+	return l.idem
+}
+
+func (l *lifecycleState) addPending(p pendingCustomer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending == nil {
+		l.pending = map[string]pendingCustomer{}
+	}
+	now := time.Now()
+	if len(l.pending) >= maxPending {
+		for id, e := range l.pending {
+			if now.Sub(e.Created) > pendingTTL || len(l.pending) >= maxPending {
+				delete(l.pending, id)
+			}
+		}
+	}
+	l.pending[p.ID] = p
+}
+
+// pendingIn returns the live pending customers of s (only id when set).
+func (l *lifecycleState) pendingIn(s gateway.Scope, id string) []pendingCustomer {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []pendingCustomer
+	now := time.Now()
+	for k, e := range l.pending {
+		if now.Sub(e.Created) > pendingTTL {
+			delete(l.pending, k)
+			continue
+		}
+		if e.scope() == s && (id == "" || e.ID == id) {
+			out = append(out, e)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out
+}
+
+func (l *lifecycleState) settle(ids ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, id := range ids {
+		delete(l.pending, id)
+	}
+}
+
+func (l *lifecycleState) hasPending() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.pending) > 0
+}
+
+func (l *lifecycleState) submitted(id string, kind model.RealNameAuthKind) submission {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.submissions == nil {
+		l.submissions = map[string]submission{}
+	}
+	if len(l.submissions) >= maxPending {
+		clear(l.submissions)
+	}
+	s := submission{kind: kind, at: time.Now().UTC()}
+	l.submissions[id] = s
+	return s
+}
+
+func (l *lifecycleState) submissionOf(id string) (submission, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s, ok := l.submissions[id]
+	return s, ok
+}
+
+// pendingCustomer is fetchCustomer's fallback: the customer createCustomer
+// made in scope s that the upstream does not list yet, or NOT_FOUND.
+func (r *Resolver) pendingCustomer(s gateway.Scope, id string) (*model.Customer, error) {
+	if ps := r.life.pendingIn(s, id); len(ps) > 0 {
+		return ps[0].model(), nil
+	}
+	return nil, gateway.NotFound("customer")
+}
+
+// withPendingEdges adds the scope's pending customers to the first page of
+// an unfiltered customers list (at its end, carrying the page's end cursor),
+// after checking upstream that each is still not listed.
+func (r *Resolver) withPendingEdges(ctx context.Context, s gateway.Scope, q gateway.CustomerQuery, conn *model.CustomerConnection) *model.CustomerConnection {
+	if !r.life.hasPending() || q.Offset != 0 || q.Name != "" || q.Label != "" || q.AssociatedFrom != "" || q.AssociatedTo != "" ||
+		(q.AssociationType != "" && q.AssociationType != "2") {
+		return conn
+	}
+	listed := map[string]bool{}
+	for _, e := range conn.Edges {
+		listed[e.Node.CustomerID] = true
+	}
+	cur := cursor(0)
+	if conn.PageInfo != nil && conn.PageInfo.EndCursor != nil {
+		cur = *conn.PageInfo.EndCursor
+	}
+	for _, p := range r.life.pendingIn(s, q.CustomerID) {
+		if listed[p.ID] {
+			r.life.settle(p.ID)
+			continue
+		}
+		l, err := r.Up.ListCustomers(ctx, s, gateway.CustomerQuery{Page: gateway.Page{Limit: 1}, CustomerID: p.ID})
+		if err == nil && len(l.Customers) > 0 && l.Customers[0].ID == p.ID {
+			r.life.settle(p.ID) // associated, on another page
+			continue
+		}
+		conn.Edges = append(conn.Edges, &model.CustomerEdge{Cursor: cur, Node: p.model()})
+		conn.TotalCount++
+	}
+	return conn
+}
+
+// lifecycleScope is where a partner principal registers or authenticates
+// customers: its own account or, for a tier-1 passing resellerID, that
+// reseller of its own (else NOT_FOUND). Customers are FORBIDDEN.
+func (r *Resolver) lifecycleScope(ctx context.Context, what string, resellerID *string) (gateway.Scope, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return gateway.Scope{}, err
+	}
+	rid := ""
+	if resellerID != nil {
+		rid = strings.TrimSpace(*resellerID)
+	}
+	switch p.Role {
+	case auth.RolePartner:
+		home, err := r.homeScope(ctx, p)
+		if err != nil || rid == "" {
+			return home, err
+		}
+		if !r.isTier1(p) {
+			return gateway.Scope{}, gateway.NotFound("reseller")
+		}
+		return r.resellerScope(ctx, rid, home.Account)
+	case auth.RoleReseller:
+		home, err := r.homeScope(ctx, p)
+		if err != nil {
+			return home, err
+		}
+		if rid != "" && rid != p.PartnerID {
+			return gateway.Scope{}, gateway.NotFound("reseller")
+		}
+		return home, nil
+	}
+	return gateway.Scope{}, forbidden(what)
+}
+
+func badInput(format string, args ...any) error {
+	return gateway.Errorf(gateway.CodeBadUserInput, format, args...)
+}
+
+func maskMobile(m string) string {
+	if len(m) != 11 {
+		return "***"
+	}
+	return m[:3] + "****" + m[7:]
+}
+
+func trimmed(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return strings.TrimSpace(*p)
+}
+
+var identityKinds = map[model.CustomerIdentityKind]gateway.IdentityKind{
+	model.CustomerIdentityKindLoginName: gateway.IdentityLoginName,
+	model.CustomerIdentityKindMobile:    gateway.IdentityMobile,
+	model.CustomerIdentityKindEmail:     gateway.IdentityEmail,
+}
+
+func (r *Resolver) checkCustomerIdentity(ctx context.Context, kind model.CustomerIdentityKind, value string) (*model.CustomerIdentityCheck, error) {
+	s, err := r.lifecycleScope(ctx, "checkCustomerIdentity", nil)
+	if err != nil {
+		return nil, err
+	}
+	k, ok := identityKinds[kind]
+	value = strings.TrimSpace(value)
+	switch {
+	case !ok:
+		return nil, badInput("unknown kind")
+	case value == "" || len(value) > 64:
+		return nil, badInput("value must be 1-64 characters")
+	case k == gateway.IdentityMobile:
+		if value = gateway.NormalizeMobile(value); value == "" {
+			return nil, badInput("value is not a mainland China mobile number")
+		}
+	case k == gateway.IdentityEmail && !strings.Contains(value, "@"):
+		return nil, badInput("value is not an e-mail address")
+	}
+	c, err := r.Up.CheckCustomerIdentity(ctx, s, k, value)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CustomerIdentityCheck{Kind: kind, Available: c.Available, MobileRemainingAccounts: c.MobileRemaining}, nil
+}
+
+func (r *Resolver) sendRegistrationCode(ctx context.Context, mobile string) (*model.RegistrationCodePayload, error) {
+	s, err := r.lifecycleScope(ctx, "sendRegistrationCode", nil)
+	if err != nil {
+		return nil, err
+	}
+	m := gateway.NormalizeMobile(mobile)
+	if m == "" {
+		return nil, badInput("mobile is not a mainland China mobile number")
+	}
+	if err := r.Up.SendRegistrationCode(ctx, s, m); err != nil {
+		return nil, err
+	}
+	exp := time.Now().UTC().Add(gateway.RegistrationCodeTTL * time.Minute).Format(time.RFC3339)
+	return &model.RegistrationCodePayload{MaskedMobile: maskMobile(m), ExpiresAt: exp}, nil
+}
+
+// xaccountType is the partner-platform id for scope s: given, else learnt
+// from the scope's (then the signing partner's) customers.
+func (r *Resolver) xaccountType(ctx context.Context, s gateway.Scope, given string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	for _, sc := range []gateway.Scope{s, {Account: s.Account}} {
+		if v, ok := r.life.xtypes.Load(sc); ok {
+			return v.(string), nil
+		}
+		t, err := r.Up.PartnerXAccountType(ctx, sc)
+		if err != nil {
+			return "", err
+		}
+		if t != "" {
+			r.life.xtypes.Store(sc, t)
+			return t, nil
+		}
+		if sc.Indirect == "" {
+			break
+		}
+	}
+	return "", badInput("xaccountType is required: the gateway could not learn your partner platform id from your customers")
+}
+
+func (r *Resolver) createCustomer(ctx context.Context, in model.CreateCustomerInput) (*model.CreateCustomerPayload, error) {
+	s, err := r.lifecycleScope(ctx, "createCustomer", in.ResellerID)
+	if err != nil {
+		return nil, err
+	}
+	n := gateway.NewCustomer{
+		XAccountID: strings.TrimSpace(in.XaccountID), XAccountType: trimmed(in.XaccountType), LoginName: trimmed(in.LoginName),
+		VerificationCode: trimmed(in.VerificationCode),
+	}
+	if in.Password != nil {
+		n.Password = *in.Password
+	}
+	switch {
+	case n.XAccountID == "" || len(n.XAccountID) > 128:
+		return nil, badInput("xaccountId must be 1-128 characters")
+	case trimmed(in.Mobile) != "":
+		if n.Mobile = gateway.NormalizeMobile(*in.Mobile); n.Mobile == "" {
+			return nil, badInput("mobile is not a mainland China mobile number")
+		}
+		if n.VerificationCode == "" {
+			return nil, badInput("verificationCode is required with mobile (see sendRegistrationCode)")
+		}
+	case n.VerificationCode != "":
+		return nil, badInput("verificationCode needs mobile")
+	}
+	// The digest covers what defines the account; the SMS code (single
+	// use) and the password (a secret) are left out.
+	digest := verify.Digest("createCustomer", map[string]any{
+		"xaccountType": n.XAccountType, "loginName": n.LoginName, "mobile": n.Mobile, "reseller": s.Indirect,
+	})
+	sum := sha256.Sum256([]byte(n.XAccountID))
+	scope, key := "lifecycle:createCustomer:"+s.Account+"/"+s.Indirect, hex.EncodeToString(sum[:])
+	store := r.life.store(r)
+	out, fresh, err := store.Begin(ctx, scope, key, digest)
+	switch {
+	case errors.Is(err, idempotency.ErrConflict):
+		return nil, gateway.Errorf(gateway.CodeIdempotencyConflict, "xaccountId %q was already used to register a customer with other arguments", n.XAccountID)
+	case errors.Is(err, idempotency.ErrInProgress):
+		return nil, gateway.Errorf(gateway.CodeUpstreamUnavailable, "a registration with this xaccountId is still in progress; retry shortly")
+	case err != nil:
+		return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: err}
+	case !fresh:
+		var p pendingCustomer
+		if err := json.Unmarshal(out.Data, &p); err != nil {
+			return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: err}
+		}
+		return r.registered(ctx, p, false)
+	}
+	done := func(p pendingCustomer) {
+		b, _ := json.Marshal(p)
+		_ = store.Complete(context.WithoutCancel(ctx), scope, key, out.Owner, b)
+	}
+	release := func() { _ = store.Release(context.WithoutCancel(ctx), scope, key, out.Owner) }
+	if n.XAccountType, err = r.xaccountType(ctx, s, n.XAccountType); err != nil {
+		release()
+		return nil, err
+	}
+	if out.TakenOver { // an earlier attempt may have reached the upstream
+		if a, err := r.Up.FindCustomerByXAccount(ctx, s, n.XAccountType, n.XAccountID, n.LoginName, reconcilePages); err == nil {
+			return r.existing(ctx, s, n, a, done, release)
+		}
+	}
+	created, err := r.Up.CreateCustomer(ctx, s, n)
+	if err != nil {
+		var ge *gateway.Error
+		if errors.As(err, &ge) && ge.UpstreamCode == gateway.UpCodeDuplicateXAcct {
+			a, ferr := r.Up.FindCustomerByXAccount(ctx, s, n.XAccountType, n.XAccountID, n.LoginName, reconcilePages)
+			if ferr == nil {
+				return r.existing(ctx, s, n, a, done, release)
+			}
+			release()
+			if gateway.ErrorCode(ferr) != gateway.CodeNotFound {
+				return nil, ferr
+			}
+			return nil, &gateway.Error{
+				Code: gateway.CodeUpstreamError, UpstreamCode: ge.UpstreamCode, RequestID: ge.RequestID, Op: ge.Op, Err: err,
+				Message: "a customer with this xaccountId already exists but is not listed yet (its association may still be pending); retry in a few seconds",
+			}
+		}
+		release() // nothing was created, or we cannot tell: a retry reconciles through CBC.99000039
+		return nil, err
+	}
+	p := pendingCustomer{Account: s.Account, Indirect: s.Indirect, ID: created.ID, AccountName: created.AccountName, Created: time.Now().UTC()}
+	if n.Mobile != "" {
+		p.Mobile = maskMobile(n.Mobile)
+	}
+	r.life.addPending(p)
+	done(p)
+	return &model.CreateCustomerPayload{Customer: p.model(), Created: true}, nil
+}
+
+// existing answers a registration whose xaccountId the upstream already
+// holds: the same customer when the arguments agree.
+func (r *Resolver) existing(ctx context.Context, s gateway.Scope, n gateway.NewCustomer, a gateway.CustomerAccount, done func(pendingCustomer), release func()) (*model.CreateCustomerPayload, error) {
+	if n.LoginName != "" && !strings.EqualFold(a.AccountName, n.LoginName) {
+		release()
+		return nil, gateway.Errorf(gateway.CodeIdempotencyConflict, "xaccountId %q already belongs to customer %s with another login name", n.XAccountID, a.AccountName)
+	}
+	done(pendingCustomer{Account: s.Account, Indirect: s.Indirect, ID: a.ID, AccountName: a.AccountName, Created: time.Now().UTC()})
+	return &model.CreateCustomerPayload{Customer: customer(s, a.Customer, nil), Created: false}, nil
+}
+
+// registered answers a replayed registration: the customer as the
+// upstream lists it now, else still pending.
+func (r *Resolver) registered(ctx context.Context, p pendingCustomer, created bool) (*model.CreateCustomerPayload, error) {
+	s := p.scope()
+	l, err := r.Up.ListCustomers(ctx, s, gateway.CustomerQuery{Page: gateway.Page{Limit: 1}, CustomerID: p.ID})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range l.Customers {
+		if c.ID == p.ID {
+			r.life.settle(p.ID)
+			return &model.CreateCustomerPayload{Customer: customer(s, c, nil), Created: created}, nil
+		}
+	}
+	if time.Since(p.Created) < pendingTTL {
+		r.life.addPending(p)
+	}
+	return &model.CreateCustomerPayload{Customer: p.model(), Created: created}, nil
+}
+
+func (r *Resolver) associationStatus(_ context.Context, obj *model.Customer) (model.AssociationStatus, error) {
+	if obj.Pending {
+		return model.AssociationStatusPending, nil
+	}
+	return model.AssociationStatusAssociated, nil
+}
+
+// realNameTarget resolves the customer a real-name submission is for.
+func (r *Resolver) realNameTarget(ctx context.Context, what, customerID string, resellerID *string) (gateway.Scope, gateway.CustomerAccount, error) {
+	s, err := r.lifecycleScope(ctx, what, resellerID)
+	if err != nil {
+		return s, gateway.CustomerAccount{}, err
+	}
+	customerID = strings.TrimSpace(customerID)
+	if customerID == "" {
+		return s, gateway.CustomerAccount{}, badInput("customerId is required")
+	}
+	a, err := r.Up.CustomerAccountByID(ctx, s, customerID)
+	if gateway.ErrorCode(err) == gateway.CodeNotFound && len(r.life.pendingIn(s, customerID)) > 0 {
+		return s, a, badInput("the customer's association with you is still pending; retry in a few seconds")
+	}
+	if err == nil {
+		r.life.settle(customerID)
+	}
+	return s, a, err
+}
+
+var documentTypes = map[model.IdentityDocumentType]int32{
+	model.IdentityDocumentTypePassport: 3, model.IdentityDocumentTypeHkMacaoPermit: 5, model.IdentityDocumentTypeTaiwanPermit: 6,
+	model.IdentityDocumentTypeHkMacaoResidencePermit: 9, model.IdentityDocumentTypeTaiwanResidencePermit: 10,
+}
+
+var certificateTypes = map[model.EnterpriseCertificateType]int32{
+	model.EnterpriseCertificateTypeBusinessLicense: 0, model.EnterpriseCertificateTypePublicInstitution: 1,
+	model.EnterpriseCertificateTypeSocialOrganization: 2, model.EnterpriseCertificateTypeAdministrativeEnforcement: 3,
+	model.EnterpriseCertificateTypeOrganizationCode: 4, model.EnterpriseCertificateTypeOther: 99,
+}
+
+var attachmentExts = []string{".jpg", ".jpeg", ".bmp", ".png", ".gif", ".pdf"}
+
+func checkAttachments(files []string) ([]string, error) {
+	if len(files) == 0 || len(files) > 10 {
+		return nil, badInput("attachments must hold 1-10 file references")
+	}
+	out := make([]string, len(files))
+	for i, f := range files {
+		f = strings.TrimSpace(f)
+		l := strings.ToLower(f)
+		ok := false
+		for _, e := range attachmentExts {
+			ok = ok || strings.HasSuffix(l, e)
+		}
+		if !ok || strings.Contains(f, "://") {
+			return nil, badInput("attachments[%d] must be a relative object key of a jpg, jpeg, bmp, png, gif or pdf file", i)
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+
+func (r *Resolver) submitPersonalRealNameAuth(ctx context.Context, customerID string, resellerID *string, in model.PersonalRealNameAuthInput) (*model.RealNameAuthPayload, error) {
+	dt, ok := documentTypes[in.DocumentType]
+	name, number := strings.TrimSpace(in.Name), strings.TrimSpace(in.Number)
+	switch {
+	case !ok:
+		return nil, badInput("unknown documentType")
+	case name == "" || number == "":
+		return nil, badInput("name and number are required")
+	}
+	files, err := checkAttachments(in.Attachments)
+	if err != nil {
+		return nil, err
+	}
+	s, a, err := r.realNameTarget(ctx, "submitPersonalRealNameAuth", customerID, resellerID)
+	if err != nil {
+		return nil, err
+	}
+	xt, err := r.xaccountType(ctx, s, firstNonEmpty(trimmed(in.XaccountType), a.XAccountType))
+	if err != nil {
+		return nil, err
+	}
+	manual, err := r.Up.SubmitPersonalRealName(ctx, s, a.ID, gateway.PersonalRealName{DocumentType: dt, Name: name, Number: number, Attachments: files, XAccountType: xt})
+	if err != nil {
+		return nil, err
+	}
+	return r.submittedPayload(ctx, s, a, model.RealNameAuthKindPersonal, manual)
+}
+
+func (r *Resolver) submitEnterpriseRealNameAuth(ctx context.Context, customerID string, resellerID *string, in model.EnterpriseRealNameAuthInput, change bool) (*model.RealNameAuthPayload, error) {
+	what, kind := "submitEnterpriseRealNameAuth", model.RealNameAuthKindEnterprise
+	if change {
+		what, kind = "changeEnterpriseRealNameAuth", model.RealNameAuthKindEnterpriseChange
+	}
+	e := gateway.EnterpriseRealName{
+		CompanyName: strings.TrimSpace(in.CompanyName), Number: strings.TrimSpace(in.CertificateNumber),
+		RegCountry: trimmed(in.RegistrationCountry), RegAddress: trimmed(in.RegistrationAddress),
+	}
+	if in.CertificateType != nil {
+		ct, ok := certificateTypes[*in.CertificateType]
+		if !ok {
+			return nil, badInput("unknown certificateType")
+		}
+		e.CertificateType = ct
+	}
+	if e.CompanyName == "" || e.Number == "" {
+		return nil, badInput("companyName and certificateNumber are required")
+	}
+	if lp := in.LegalPerson; lp != nil {
+		e.LegalName, e.LegalID = strings.TrimSpace(lp.Name), strings.TrimSpace(lp.IDNumber)
+		if e.LegalName == "" || e.LegalID == "" {
+			return nil, badInput("legalPerson needs name and idNumber")
+		}
+	}
+	var err error
+	if e.Attachments, err = checkAttachments(in.Attachments); err != nil {
+		return nil, err
+	}
+	s, a, err := r.realNameTarget(ctx, what, customerID, resellerID)
+	if err != nil {
+		return nil, err
+	}
+	if e.XAccountType, err = r.xaccountType(ctx, s, firstNonEmpty(trimmed(in.XaccountType), a.XAccountType)); err != nil {
+		return nil, err
+	}
+	manual, err := r.Up.SubmitEnterpriseRealName(ctx, s, a.ID, e, change)
+	if err != nil {
+		return nil, err
+	}
+	return r.submittedPayload(ctx, s, a, kind, manual)
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func (r *Resolver) submittedPayload(ctx context.Context, s gateway.Scope, a gateway.CustomerAccount, kind model.RealNameAuthKind, manual bool) (*model.RealNameAuthPayload, error) {
+	sub := r.life.submitted(a.ID, kind)
+	c := customer(s, a.Customer, nil)
+	var rv *model.RealNameReview
+	if manual {
+		c.RealNameStatus = model.RealNameStatusInReview
+		rv = &model.RealNameReview{Status: model.RealNameReviewStatusInReview}
+	} else {
+		got, err := r.Up.RealNameReviewResult(ctx, s, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		rv = review(got)
+	}
+	k, at := sub.kind, sub.at.Format(time.RFC3339)
+	rv.Kind, rv.SubmittedAt = &k, &at
+	return &model.RealNameAuthPayload{Customer: c, ManualReview: manual, Review: rv}, nil
+}
+
+func review(g gateway.RealNameReview) *model.RealNameReview {
+	rv := &model.RealNameReview{Status: model.RealNameReviewStatusNotSubmitted}
+	if !g.Submitted {
+		return rv
+	}
+	switch g.Result {
+	case 1:
+		rv.Status, rv.Opinion = model.RealNameReviewStatusRejected, opt(g.Opinion)
+	case 2:
+		rv.Status = model.RealNameReviewStatusApproved
+	default:
+		rv.Status = model.RealNameReviewStatusInReview
+	}
+	return rv
+}
+
+// realNameReview reads the review of a customer the caller already
+// reached (its partner, reseller, or the customer itself).
+func (r *Resolver) realNameReview(ctx context.Context, obj *model.Customer) (*model.RealNameReview, error) {
+	if obj.Pending {
+		return &model.RealNameReview{Status: model.RealNameReviewStatusNotSubmitted}, nil
+	}
+	g, err := r.Up.RealNameReviewResult(ctx, obj.Scope, obj.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	rv := review(g)
+	if sub, ok := r.life.submissionOf(obj.CustomerID); ok && g.Submitted {
+		k, at := sub.kind, sub.at.Format(time.RFC3339)
+		rv.Kind, rv.SubmittedAt = &k, &at
+	}
+	return rv, nil
+}

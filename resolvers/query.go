@@ -74,7 +74,7 @@ func (r *Resolver) listCustomers(ctx context.Context, s gateway.Scope, first *in
 		}
 		l.Customers, l.Total = kept, len(kept)
 	}
-	return customerConnection(s, p, l), nil
+	return r.withPendingEdges(ctx, s, q, customerConnection(s, p, l)), nil // lifecycle.go: customers still associating
 }
 
 // fetchCustomer reads one customer of scope s, or NOT_FOUND.
@@ -88,7 +88,7 @@ func (r *Resolver) fetchCustomer(ctx context.Context, s gateway.Scope, id string
 			return customer(s, c, nil), nil
 		}
 	}
-	return nil, gateway.NotFound("customer")
+	return r.pendingCustomer(s, id) // lifecycle.go: created, association still pending, else NOT_FOUND
 }
 
 func (r *Resolver) listResellers(ctx context.Context, first *int, after *string, accountName *string) (*model.ResellerConnection, error) {
@@ -184,6 +184,8 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 			return nil, gateway.NotFound("node")
 		}
 		return partner(a), nil
+	case "Order", "Resource": // issue 5 (commerce.go)
+		return r.commerceNode(ctx, p, typ, s, id)
 	case "CouponQuota":
 		if p.Role == auth.RoleCustomer || !r.canUse(ctx, p, s, "") {
 			return nil, gateway.NotFound("node")
@@ -230,6 +232,7 @@ func (r *Resolver) issuedCoupons(ctx context.Context, c *model.Customer, first *
 			CouponID: cp.ID, CustomerID: opt(cp.CustomerID), CouponType: cp.Type, Status: cp.Status,
 			FaceValue: optMoney(cp.FaceValue), Balance: optMoney(cp.Balance),
 			EffectiveTime: opt(cp.EffectiveTime), ExpireTime: opt(cp.ExpireTime), CreateTime: opt(cp.CreateTime),
+			Memo: cp.Memo, IssuerPartnerID: c.Scope.PartnerID(), // remark: money.go (issue 4)
 		}}
 	}
 	return conn, nil

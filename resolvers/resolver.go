@@ -58,6 +58,10 @@ type Resolver struct {
 	// resellerParent caches reseller id -> tier-1 id once the upstream has
 	// confirmed the relation (live mode, where resellers are not configured).
 	resellerParent sync.Map
+
+	// life remembers created-but-pending customers and registrations
+	// (lifecycle.go, issue 6).
+	life lifecycleState
 }
 
 // Safety is what sensitive and idempotent mutations need.
@@ -65,7 +69,14 @@ type Safety struct {
 	Verify *verify.Engine
 	Idem   idempotency.Store
 	Audit  audit.Store
+	// Contacts is where codes go when the caller's token carries no
+	// verified "email" / "phone_number" claim: partner id → contact
+	// (money_verify.go). Never taken from client input.
+	Contacts map[string]Contact
 }
+
+// Contact is a partner's verified e-mail address and phone number.
+type Contact struct{ Email, Phone string }
 
 // Option configures the root resolver.
 type Option func(*Resolver)
@@ -92,7 +103,11 @@ func (r *Resolver) loaders(ctx context.Context) *loader.Loaders {
 
 // NewSchema builds the executable schema; server.go and the tests use it.
 func NewSchema(up Upstream, opts ...Option) graphql.ExecutableSchema {
-	return graph.NewExecutableSchema(graph.Config{Resolvers: New(up, opts...)})
+	r := New(up, opts...)
+	return graph.NewExecutableSchema(graph.Config{
+		Resolvers:  r,
+		Directives: graph.DirectiveRoot{Verified: r.verified}, // money_guard.go (issue 4)
+	})
 }
 
 var _ graph.ResolverRoot = (*Resolver)(nil)

@@ -53,6 +53,10 @@ func (r *catalogueResolver) MeasureUnits(ctx context.Context, obj *model.Catalog
 	return out, nil
 }
 
+func (r *couponResolver) Remark(ctx context.Context, obj *model.Coupon) (*string, error) {
+	return r.couponRemark(ctx, obj)
+}
+
 // ChildQuotas is the resolver for the childQuotas field.
 func (r *couponQuotaResolver) ChildQuotas(ctx context.Context, obj *model.CouponQuota) ([]*model.CouponQuota, error) {
 	return r.childQuotas(ctx, obj)
@@ -86,6 +90,154 @@ func (r *customerResolver) IssuedCoupons(ctx context.Context, obj *model.Custome
 	return r.issuedCoupons(ctx, obj, first, after)
 }
 
+func (r *customerResolver) AssociationStatus(ctx context.Context, obj *model.Customer) (model.AssociationStatus, error) {
+	return r.associationStatus(ctx, obj)
+}
+
+func (r *customerResolver) RealNameReview(ctx context.Context, obj *model.Customer) (*model.RealNameReview, error) {
+	return r.realNameReview(ctx, obj)
+}
+
+func (r *customerResolver) Orders(ctx context.Context, obj *model.Customer, first *int, after *string, filter *model.OrderFilter) (*model.OrderConnection, error) {
+	return r.customerOrders(ctx, obj, first, after, filter)
+}
+
+func (r *customerResolver) Resources(ctx context.Context, obj *model.Customer, first *int, after *string, filter *model.ResourceFilter) (*model.ResourceConnection, error) {
+	return r.customerResources(ctx, obj, first, after, filter)
+}
+
+func (r *customerResolver) OnDemandResources(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.OnDemandResourceConnection, error) {
+	return r.customerOnDemandResources(ctx, obj, first, after)
+}
+
+func (r *customerResolver) ResourcePackages(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.ResourcePackageConnection, error) {
+	return r.customerResourcePackages(ctx, obj, first, after)
+}
+
+func (r *customerResolver) RenewalQuote(ctx context.Context, obj *model.Customer, resourceIds []string, period model.PeriodInput) (*model.RenewalQuote, error) {
+	return r.customerRenewalQuote(ctx, obj, resourceIds, period)
+}
+
+func (r *customerResolver) RefundPreview(ctx context.Context, obj *model.Customer, resourceIds []string) (*model.RefundPreview, error) {
+	return r.customerRefundPreview(ctx, obj, resourceIds)
+}
+
+func (r *freeResourceItemResolver) Usage(ctx context.Context, obj *model.FreeResourceItem) (*model.FreeResourceUsage, error) {
+	return r.freeResourceUsage(ctx, obj)
+}
+
+func (r *mutationResolver) RequestVerificationCode(ctx context.Context, channel model.VerificationChannel, operation model.SensitiveOperation, input model.SensitiveInput) (*model.VerificationChallenge, error) {
+	return r.requestVerificationCode(ctx, channel, operation, input)
+}
+
+func (r *mutationResolver) AllocateCustomerFunds(ctx context.Context, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CustomerFundsPayload, error) {
+	return r.moveCustomerFunds(ctx, true, input)
+}
+
+func (r *mutationResolver) ReclaimCustomerFunds(ctx context.Context, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CustomerFundsPayload, error) {
+	return r.moveCustomerFunds(ctx, false, input)
+}
+
+func (r *mutationResolver) AllocateResellerFunds(ctx context.Context, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResellerFundsPayload, error) {
+	return r.moveResellerFunds(ctx, true, input)
+}
+
+func (r *mutationResolver) ReclaimResellerFunds(ctx context.Context, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResellerFundsPayload, error) {
+	return r.moveResellerFunds(ctx, false, input)
+}
+
+func (r *mutationResolver) IssueCouponQuotas(ctx context.Context, input model.IssueCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponQuotasPayload, error) {
+	return r.issueCouponQuotas(ctx, input)
+}
+
+func (r *mutationResolver) ReclaimCouponQuotas(ctx context.Context, input model.ReclaimCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponQuotasPayload, error) {
+	return r.reclaimCouponQuotas(ctx, input)
+}
+
+func (r *mutationResolver) IssueCoupons(ctx context.Context, input model.IssueCouponsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponsPayload, error) {
+	return r.issueCoupons(ctx, input)
+}
+
+func (r *mutationResolver) ReclaimCoupons(ctx context.Context, input model.ReclaimCouponsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponsPayload, error) {
+	return r.reclaimCoupons(ctx, input)
+}
+
+func (r *mutationResolver) SetVerificationEnabled(ctx context.Context, input model.SetVerificationEnabledInput, verification *model.VerificationInput) (*model.VerificationSettings, error) {
+	return r.setVerificationEnabled(ctx, input)
+}
+
+func (r *mutationResolver) SendRegistrationCode(ctx context.Context, mobile string) (*model.RegistrationCodePayload, error) {
+	return r.sendRegistrationCode(ctx, mobile)
+}
+
+func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*model.CreateCustomerPayload, error) {
+	return r.createCustomer(ctx, input)
+}
+
+func (r *mutationResolver) SubmitPersonalRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.PersonalRealNameAuthInput) (*model.RealNameAuthPayload, error) {
+	return r.submitPersonalRealNameAuth(ctx, customerID, resellerID, input)
+}
+
+func (r *mutationResolver) SubmitEnterpriseRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) (*model.RealNameAuthPayload, error) {
+	return r.submitEnterpriseRealNameAuth(ctx, customerID, resellerID, input, false)
+}
+
+func (r *mutationResolver) ChangeEnterpriseRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) (*model.RealNameAuthPayload, error) {
+	return r.submitEnterpriseRealNameAuth(ctx, customerID, resellerID, input, true)
+}
+
+func (r *mutationResolver) PayOrder(ctx context.Context, input model.PayOrderInput, idempotencyKey string, verification *model.VerificationInput) (*model.PayOrderPayload, error) {
+	return r.payOrder(ctx, input, idempotencyKey, verification)
+}
+
+func (r *mutationResolver) CancelOrder(ctx context.Context, input model.CancelOrderInput) (*model.CancelOrderPayload, error) {
+	return r.cancelOrder(ctx, input)
+}
+
+func (r *mutationResolver) RenewResources(ctx context.Context, input model.RenewResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error) {
+	return r.renewResources(ctx, input, idempotencyKey, verification)
+}
+
+func (r *mutationResolver) CreateRenewalOrder(ctx context.Context, input model.RenewResourcesInput) (*model.ResourceOrdersPayload, error) {
+	return r.createRenewalOrder(ctx, input)
+}
+
+func (r *mutationResolver) SetAutoRenew(ctx context.Context, input model.SetAutoRenewInput) (*model.ResourcesPayload, error) {
+	return r.setAutoRenew(ctx, input)
+}
+
+func (r *mutationResolver) UnsubscribeResources(ctx context.Context, input model.UnsubscribeResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error) {
+	return r.unsubscribeResources(ctx, input, idempotencyKey, verification)
+}
+
+func (r *mutationResolver) SwitchToOnDemandAtExpiry(ctx context.Context, input model.SwitchToOnDemandInput) (*model.ResourcesPayload, error) {
+	return r.switchToOnDemandAtExpiry(ctx, input)
+}
+
+func (r *orderResolver) PaymentDeadline(ctx context.Context, obj *model.Order) (*string, error) {
+	return r.orderPaymentDeadline(ctx, obj)
+}
+
+func (r *orderResolver) LineItems(ctx context.Context, obj *model.Order) ([]*model.OrderLineItem, error) {
+	return r.orderLineItems(ctx, obj)
+}
+
+func (r *orderResolver) Resources(ctx context.Context, obj *model.Order) ([]*model.Resource, error) {
+	return r.orderResources(ctx, obj)
+}
+
+func (r *orderResolver) AvailableCoupons(ctx context.Context, obj *model.Order) ([]*model.OrderCoupon, error) {
+	return r.orderCoupons(ctx, obj)
+}
+
+func (r *orderResolver) AvailableDiscounts(ctx context.Context, obj *model.Order) ([]*model.OrderDiscount, error) {
+	return r.orderDiscounts(ctx, obj)
+}
+
+func (r *orderResolver) Refunds(ctx context.Context, obj *model.Order) ([]*model.RefundLine, error) {
+	return r.orderRefunds(ctx, obj)
+}
+
 // Funds is the resolver for the funds field.
 func (r *partnerResolver) Funds(ctx context.Context, obj *model.Partner) ([]*model.Fund, error) {
 	fs, err := r.loaders(ctx).Funds(ctx, obj.Scope, nil)
@@ -108,6 +260,14 @@ func (r *partnerResolver) AdjustRecords(ctx context.Context, obj *model.Partner,
 // CouponQuotas is the resolver for the couponQuotas field.
 func (r *partnerResolver) CouponQuotas(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.CouponQuotaConnection, error) {
 	return r.couponQuotas(ctx, obj, first, after)
+}
+
+func (r *partnerResolver) AuditLog(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.AuditEntryConnection, error) {
+	return r.auditLog(ctx, obj, first, after)
+}
+
+func (r *partnerResolver) Verification(ctx context.Context, obj *model.Partner) (*model.VerificationSettings, error) {
+	return r.verificationSettings(ctx, obj)
 }
 
 // Node is the resolver for the node field.
@@ -160,6 +320,10 @@ func (r *queryResolver) Catalogue(ctx context.Context) (*model.Catalogue, error)
 	return &model.Catalogue{Scope: gateway.Scope{Account: s.Account}}, nil
 }
 
+func (r *queryResolver) CheckCustomerIdentity(ctx context.Context, kind model.CustomerIdentityKind, value string) (*model.CustomerIdentityCheck, error) {
+	return r.checkCustomerIdentity(ctx, kind, value)
+}
+
 // Funds is the resolver for the funds field.
 func (r *resellerResolver) Funds(ctx context.Context, obj *model.Reseller) ([]*model.Fund, error) {
 	fs, err := r.loaders(ctx).Funds(ctx, obj.Scope, obj.Page)
@@ -185,6 +349,18 @@ func (r *resellerResolver) CouponQuotas(ctx context.Context, obj *model.Reseller
 // Customers is the resolver for the customers field.
 func (r *resellerResolver) Customers(ctx context.Context, obj *model.Reseller, first *int, after *string, filter *model.CustomerFilter) (*model.CustomerConnection, error) {
 	return r.listCustomers(ctx, obj.Scope, first, after, filter, "")
+}
+
+func (r *resellerResolver) AuditLog(ctx context.Context, obj *model.Reseller, first *int, after *string) (*model.AuditEntryConnection, error) {
+	return r.resellerAuditLog(ctx, obj, first, after)
+}
+
+func (r *resourceResolver) Children(ctx context.Context, obj *model.Resource) ([]*model.Resource, error) {
+	return r.resourceChildren(ctx, obj)
+}
+
+func (r *resourceResolver) RenewalQuote(ctx context.Context, obj *model.Resource, period model.PeriodInput) (*model.ResourceRenewalQuote, error) {
+	return r.resourceRenewalQuote(ctx, obj, period)
 }
 
 // Partner is the resolver for the partner field.
@@ -225,9 +401,19 @@ func (r *viewerResolver) Customer(ctx context.Context, obj *model.Viewer) (*mode
 
 func (r *Resolver) Catalogue() graph.CatalogueResolver { return &catalogueResolver{r} }
 
+func (r *Resolver) Coupon() graph.CouponResolver { return &couponResolver{r} }
+
 func (r *Resolver) CouponQuota() graph.CouponQuotaResolver { return &couponQuotaResolver{r} }
 
 func (r *Resolver) Customer() graph.CustomerResolver { return &customerResolver{r} }
+
+func (r *Resolver) FreeResourceItem() graph.FreeResourceItemResolver {
+	return &freeResourceItemResolver{r}
+}
+
+func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
+
+func (r *Resolver) Order() graph.OrderResolver { return &orderResolver{r} }
 
 func (r *Resolver) Partner() graph.PartnerResolver { return &partnerResolver{r} }
 
@@ -235,12 +421,19 @@ func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
 func (r *Resolver) Reseller() graph.ResellerResolver { return &resellerResolver{r} }
 
+func (r *Resolver) Resource() graph.ResourceResolver { return &resourceResolver{r} }
+
 func (r *Resolver) Viewer() graph.ViewerResolver { return &viewerResolver{r} }
 
 type catalogueResolver struct{ *Resolver }
+type couponResolver struct{ *Resolver }
 type couponQuotaResolver struct{ *Resolver }
 type customerResolver struct{ *Resolver }
+type freeResourceItemResolver struct{ *Resolver }
+type mutationResolver struct{ *Resolver }
+type orderResolver struct{ *Resolver }
 type partnerResolver struct{ *Resolver }
 type queryResolver struct{ *Resolver }
 type resellerResolver struct{ *Resolver }
+type resourceResolver struct{ *Resolver }
 type viewerResolver struct{ *Resolver }

@@ -86,7 +86,8 @@ var packageProducts = []packageProduct{
 // Other customers get a random, cheaper subset.
 func (st *State) seedCommerce(rng *rand.Rand, c *Customer, showcase bool) {
 	if showcase {
-		for i := 0; i < 3; i++ {
+		n := max(3, st.opts.ShowcaseResources)
+		for i := 0; i < n; i++ {
 			st.seedCompleted(rng, c, &products[i%len(products)], i+1)
 		}
 		for i := 0; i < 2; i++ {

@@ -23,11 +23,20 @@ import (
 // call returns. A tier-1 calling without indirect_partner_id gets 400
 // CBC.50010059 (tier-1 distributors may not associate customers directly;
 // the seeded direct customers of the tier-1 are legacy associations).
+//
+// Mobile capacity: a mobile registers one account here (a second one is
+// CBC.99000029), except the sandbox's "full" mobiles — numbers ending in
+// 9999 — which stand for a mobile already holding the most accounts the
+// upstream allows: CheckUserIdentity reports them used with
+// mobile_remain_available_num 0 and CreateSubCustomer answers CBC.99000030.
 
 const (
 	associationDelay = 3 * time.Second
 	smsMaxFailures   = 3
 )
+
+// mobileFull reports the sandbox's "full" mobiles (see above).
+func mobileFull(mobile string) bool { return strings.HasSuffix(mobile, "9999") }
 
 var (
 	reMobile     = regexp.MustCompile(`^0086-1\d{10}$`)
@@ -103,7 +112,7 @@ func (s *Sandbox) checkUserIdentity(c *call) (any, error) {
 	case "name":
 		used = st.customerByName[v] != nil || st.partnerByName[v] != nil
 	case "mobile":
-		used = st.mobiles[normMobile(v)]
+		used = st.mobiles[normMobile(v)] || mobileFull(normMobile(v))
 	case "email":
 		for _, cu := range st.customers {
 			if strings.EqualFold(cu.Email, v) {
@@ -253,6 +262,9 @@ func (s *Sandbox) createSubCustomer(c *call) (any, error) {
 		mobile = normMobile(*req.MobilePhone)
 		if !reMobile.MatchString(mobile) {
 			return nil, errf(http.StatusBadRequest, "CBC.5017", "the mobile number is invalid")
+		}
+		if mobileFull(mobile) {
+			return nil, errf(http.StatusBadRequest, "CBC.99000030", "the mobile number cannot be associated with more accounts")
 		}
 		if st.mobiles[mobile] {
 			return nil, errf(http.StatusBadRequest, "CBC.99000029", "the mobile number is already used")

@@ -23,6 +23,10 @@ type Options struct {
 	// ReviewDelay is how long a submitted real-name review stays in
 	// review before it completes (default 30s).
 	ReviewDelay time.Duration
+	// ShowcaseResources is how many yearly/monthly main resources each
+	// showcase customer gets (default and minimum 3); batching tests ask
+	// for 100.
+	ShowcaseResources int
 }
 
 // Sandbox is one emulated Huawei Cloud: its state and its HTTP surface.

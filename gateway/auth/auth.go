@@ -34,6 +34,10 @@ type Principal struct {
 	Role       Role
 	PartnerID  string // the partner (for a reseller: the reseller; for a customer: its partner)
 	CustomerID string // customers only
+	// Email and Phone are the verified contact claims ("email",
+	// "phone_number"), where verification codes for sensitive mutations
+	// are sent (issue 4); optional.
+	Email, Phone string
 }
 
 // Claims is the JWT payload partnergraph reads.
@@ -42,6 +46,8 @@ type Claims struct {
 	Role       Role   `json:"role"`
 	PartnerID  string `json:"partner_id"`
 	CustomerID string `json:"customer_id,omitempty"`
+	Email      string `json:"email,omitempty"`
+	Phone      string `json:"phone_number,omitempty"`
 }
 
 // Config sets how tokens are verified. Exactly one key source is needed:
@@ -160,7 +166,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	default:
 		return nil, unauthenticated("the token is invalid", err)
 	}
-	p := &Principal{Subject: c.Subject, Role: c.Role, PartnerID: c.PartnerID, CustomerID: c.CustomerID}
+	p := &Principal{Subject: c.Subject, Role: c.Role, PartnerID: c.PartnerID, CustomerID: c.CustomerID, Email: c.Email, Phone: c.Phone}
 	switch p.Role {
 	case RolePartner, RoleReseller:
 		if p.PartnerID == "" {
@@ -239,7 +245,7 @@ func Mint(secret []byte, issuer, audience string, p Principal, ttl time.Duration
 			Issuer: issuer, Subject: p.Subject, Audience: jwt.ClaimStrings{audience},
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)), ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 		},
-		Role: p.Role, PartnerID: p.PartnerID, CustomerID: p.CustomerID,
+		Role: p.Role, PartnerID: p.PartnerID, CustomerID: p.CustomerID, Email: p.Email, Phone: p.Phone,
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(secret)
 }

@@ -74,13 +74,15 @@ type Loaders struct {
 	funds        *dataloader.Loader[gateway.Scope, []gateway.Fund]
 	quotasCache  *dataloader.InMemoryCache[Key, []gateway.Quota]
 	quotas       *dataloader.Loader[Key, []gateway.Quota] // child quotas by reseller; Key.Scope is the tier-1's
+
+	commerce *commerceLoaders // commerce.go; nil when src has no commerce reads
 }
 
 const wait = time.Millisecond
 
 // New builds a request's loaders.
 func New(src Source) *Loaders {
-	l := &Loaders{src: src}
+	l := &Loaders{src: src, commerce: newCommerce(src)}
 	l.balanceCache = dataloader.NewCache[Key, *gateway.CustomerBalance]()
 	l.balance = dataloader.NewBatchedLoader(l.batchBalances,
 		dataloader.WithCache[Key, *gateway.CustomerBalance](l.balanceCache),

@@ -40,6 +40,9 @@ func Presenter(log io.Writer) graphql.ErrorPresenterFunc {
 			if ge.RequestID != "" {
 				ext["requestId"] = ge.RequestID
 			}
+			if ge.Code == gateway.CodeRateLimited && ge.RetryAfter > 0 {
+				ext["retryAfter"] = ge.RetryAfter
+			}
 			if ge.Code == gateway.CodeInternal || ge.Code == gateway.CodeUpstreamUnavailable || (ge.Code == gateway.CodeUpstreamError && ge.UpstreamCode == "") {
 				logf("graphql: %s %v: %v\n", ge.Op, out.Path, ge)
 			}

@@ -42,6 +42,10 @@ type Options struct {
 	// ComplexityLimit caps a query's complexity (default 2000).
 	ComplexityLimit int
 	Log             io.Writer
+	// DevOutbox, when set (sandbox mode only), is served at GET /dev/outbox:
+	// the verification codes "sent", so GraphiQL users and tests can finish
+	// the verification flow (issue 4).
+	DevOutbox http.Handler
 }
 
 // NewGraphQL returns the GraphQL handler with explicit transports, a query
@@ -59,6 +63,7 @@ func NewGraphQL(o Options) *handler.Server {
 		limit = 2000
 	}
 	srv.Use(extension.FixedComplexityLimit(limit))
+	srv.Use(SensitiveFieldLimit{}) // one @verified root field per operation (issue 4)
 	srv.SetErrorPresenter(Presenter(o.Log))
 	srv.SetRecoverFunc(Recover(o.Log))
 	return srv
@@ -91,6 +96,9 @@ func NewHandler(o Options) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
+	if o.DevOutbox != nil {
+		mux.Handle("GET /dev/outbox", o.DevOutbox)
+	}
 	if o.DevTokens != nil {
 		mux.HandleFunc("GET /dev/tokens", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, o.DevTokens)

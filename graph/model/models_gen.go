@@ -96,10 +96,72 @@ type AdjustRecordEdge struct {
 	Node *AdjustRecord `json:"node"`
 }
 
+// One entry of the partner's audit log (challenge events and sensitive mutations).
+type AuditEntry struct {
+	// When it happened (RFC 3339).
+	Time string `json:"time"`
+	// Who acted (token subject).
+	Principal string `json:"principal"`
+	// The role of the actor.
+	Role *string `json:"role,omitempty"`
+	// The sensitive operation.
+	Operation string `json:"operation"`
+	// The event, e.g. challenge.requested, mutation.applied.
+	Event string `json:"event"`
+	// A short outcome word, e.g. ok or VERIFICATION_FAILED.
+	Outcome *string `json:"outcome,omitempty"`
+	// The SHA-256 digest of the operation's canonical arguments.
+	ArgsDigest *string `json:"argsDigest,omitempty"`
+	// The upstream request id, when the upstream answered.
+	UpstreamRequestID *string `json:"upstreamRequestId,omitempty"`
+	// The challenge involved, if any.
+	ChallengeID *string `json:"challengeId,omitempty"`
+	// The idempotency key involved, if any.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+// A page of audit entries, newest first.
+type AuditEntryConnection struct {
+	// The entries with their cursors.
+	Edges []*AuditEntryEdge `json:"edges"`
+	// Where this page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// An audit entry and its cursor.
+type AuditEntryEdge struct {
+	// The cursor of this entry.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *AuditEntry `json:"node"`
+}
+
+// Cancel a pending order.
+type CancelOrderInput struct {
+	// The customer.
+	Customer *CommerceTarget `json:"customer"`
+	// The pending order.
+	OrderID string `json:"orderId"`
+}
+
+// The result of cancelling an order.
+type CancelOrderPayload struct {
+	// The order, read again after the cancellation.
+	Order *OrderSnapshot `json:"order"`
+}
+
 // The product catalogue.
 type Catalogue struct {
 	// The credentials the catalogue is read with.
 	Scope gateway.Scope `json:"-"`
+}
+
+// Which customer a commerce mutation acts for.
+type CommerceTarget struct {
+	// The customer's account id (a customer may only name itself).
+	CustomerID string `json:"customerId"`
+	// Tier-1 only: the tier-2 reseller whose customer this is.
+	ResellerID *string `json:"resellerId,omitempty"`
 }
 
 // How to reach a customer.
@@ -132,6 +194,10 @@ type Coupon struct {
 	ExpireTime *string `json:"expireTime,omitempty"`
 	// When it was issued.
 	CreateTime *string `json:"createTime,omitempty"`
+	// The partner whose scope read the coupon (the issuer).
+	IssuerPartnerID string `json:"-"`
+	// The issuer's remark as the upstream returned it; exposed only through the remark resolver.
+	Memo string `json:"-"`
 }
 
 // A page of coupons.
@@ -203,6 +269,56 @@ type CouponQuotaEdge struct {
 	Node *CouponQuota `json:"node"`
 }
 
+// The result of issuing or reclaiming coupon quotas.
+type CouponQuotasPayload struct {
+	// One result per reseller (issue) or child quota (reclaim).
+	Results []*ItemResult `json:"results"`
+	// The tier-1 quota's remaining balance afterwards (issue only).
+	QuotaBalance *Money `json:"quotaBalance,omitempty"`
+	// True when the answer was established from the upstream's records after the call itself failed.
+	Reconciled bool `json:"reconciled"`
+}
+
+// The result of issuing or reclaiming coupons.
+type CouponsPayload struct {
+	// One result per customer (issue) or coupon (reclaim); createdId is the new coupon id.
+	Results []*ItemResult `json:"results"`
+	// The ids of the coupons issued (issue only).
+	IssuedCouponIds []string `json:"issuedCouponIds"`
+	// The quota's remaining balance afterwards (issue only).
+	QuotaBalance *Money `json:"quotaBalance,omitempty"`
+	// True when the answer was established from the upstream's records after the call itself failed.
+	Reconciled bool `json:"reconciled"`
+}
+
+// A customer account to create and bind to the caller (or, for a tier-1 distributor, to one of its resellers).
+type CreateCustomerInput struct {
+	// Your own key for this customer on your sales platform (xaccount_id, 1-128
+	// characters). Registration is idempotent on it: a retry with the same
+	// arguments returns the same account and never creates a second one.
+	XaccountID string `json:"xaccountId"`
+	// Huawei's id of your partner platform (xaccount_type); default: learnt from your existing customers.
+	XaccountType *string `json:"xaccountType,omitempty"`
+	// The login name (5-32 letters, digits, _ or -); random when absent.
+	LoginName *string `json:"loginName,omitempty"`
+	// The customer's mainland China mobile; needs verificationCode (see sendRegistrationCode).
+	Mobile *string `json:"mobile,omitempty"`
+	// The code Huawei sent to mobile (sendRegistrationCode).
+	VerificationCode *string `json:"verificationCode,omitempty"`
+	// An initial password (8-32 characters); without one the customer signs in through your platform only.
+	Password *string `json:"password,omitempty"`
+	// Tier-1 only: the reseller the customer is created for (required: tier-1 distributors may not associate customers directly).
+	ResellerID *string `json:"resellerId,omitempty"`
+}
+
+// The result of `createCustomer`.
+type CreateCustomerPayload struct {
+	// The customer; associationStatus is PENDING until the upstream completes the association.
+	Customer *Customer `json:"customer"`
+	// False when this was a retry that returned the account created earlier for the same xaccountId.
+	Created bool `json:"created"`
+}
+
 // A customer account of a partner or reseller.
 type Customer struct {
 	// The opaque global ID.
@@ -229,6 +345,8 @@ type Customer struct {
 	RealNameStatus RealNameStatus `json:"realNameStatus"`
 	// The page the customer was listed in, for one batch call per page.
 	Page *loader.Page `json:"-"`
+	// Created by createCustomer and not yet listed by the upstream (association in progress; issue 6).
+	Pending bool `json:"-"`
 	// The partner scope the customer belongs to.
 	Scope gateway.Scope `json:"-"`
 }
@@ -278,6 +396,106 @@ type CustomerFilter struct {
 	AssociatedTo *string `json:"associatedTo,omitempty"`
 }
 
+// Move funds between the partner and a resale customer.
+type CustomerFundsInput struct {
+	// The customer's account id (must be a RESALE customer of the caller).
+	CustomerID string `json:"customerId"`
+	// The amount in yuan: greater than 0, at most 2 decimals.
+	Amount decimal.Decimal `json:"amount"`
+	// Tier-1 only: the tier-2 reseller whose customer this is (funds move from/to the reseller).
+	ResellerID *string `json:"resellerId,omitempty"`
+}
+
+// The result of moving funds to or from a customer.
+type CustomerFundsPayload struct {
+	// The upstream transfer (or reclaim transaction) id.
+	TransferID string `json:"transferId"`
+	// The customer.
+	CustomerID string `json:"customerId"`
+	// The amount moved.
+	Amount *Money `json:"amount"`
+	// The customer's balance afterwards.
+	CustomerBalance *CustomerBalance `json:"customerBalance,omitempty"`
+	// The partner's (or reseller's) funds afterwards.
+	PartnerFunds []*Fund `json:"partnerFunds,omitempty"`
+	// True when the answer was established from the upstream's records after the call itself failed.
+	Reconciled bool `json:"reconciled"`
+}
+
+// Whether a login name, mobile or e-mail can still be used to register a customer.
+type CustomerIdentityCheck struct {
+	// The kind that was checked.
+	Kind CustomerIdentityKind `json:"kind"`
+	// True when the value is free for a new registration.
+	Available bool `json:"available"`
+	// MOBILE only: how many more customer accounts the mobile may hold; null for other kinds.
+	MobileRemainingAccounts *int `json:"mobileRemainingAccounts,omitempty"`
+}
+
+// An enterprise real-name authentication (or an individual's change to an enterprise).
+type EnterpriseRealNameAuthInput struct {
+	// The company's name (not only digits, symbols or spaces).
+	CompanyName string `json:"companyName"`
+	// The certificate type.
+	CertificateType *EnterpriseCertificateType `json:"certificateType,omitempty"`
+	// The certificate number (for a business licence: the 18-character unified social credit code).
+	CertificateNumber string `json:"certificateNumber"`
+	// The legal person, when authenticated with the company.
+	LegalPerson *LegalPersonInput `json:"legalPerson,omitempty"`
+	// References to the uploaded pictures (relative OBS object keys; jpg, jpeg, bmp,
+	// png, gif or pdf): the certificate first, then, with a legal person, the id
+	// card's portrait and emblem sides.
+	Attachments []string `json:"attachments"`
+	// The registration country (ISO 3166 alpha-2, e.g. CN).
+	RegistrationCountry *string `json:"registrationCountry,omitempty"`
+	// The registered address.
+	RegistrationAddress *string `json:"registrationAddress,omitempty"`
+	// Huawei's id of your partner platform; default: the customer's own xaccount type.
+	XaccountType *string `json:"xaccountType,omitempty"`
+}
+
+// One free-resource item of a package.
+type FreeResourceItem struct {
+	// The free-resource id.
+	FreeResourceID string `json:"freeResourceId"`
+	// The usage type name.
+	UsageTypeName *string `json:"usageTypeName,omitempty"`
+	// What is left.
+	Remaining decimal.Decimal `json:"remaining"`
+	// What the package granted.
+	Original decimal.Decimal `json:"original"`
+	// The measure unit id of the amounts.
+	MeasureID *int `json:"measureId,omitempty"`
+	// The customer the package belongs to.
+	CustomerID string `json:"-"`
+	// The page of items listed together, for batched usages.
+	Page *loader.CustomerPage `json:"-"`
+	// The partner scope the package was read under.
+	Scope gateway.Scope `json:"-"`
+}
+
+// The usage detail of a free-resource item.
+type FreeResourceUsage struct {
+	// The free-resource type name.
+	TypeName *string `json:"typeName,omitempty"`
+	// What is left.
+	Remaining decimal.Decimal `json:"remaining"`
+	// What the package granted.
+	Original decimal.Decimal `json:"original"`
+	// What has been used (original - remaining).
+	Used decimal.Decimal `json:"used"`
+	// Start of the current usage cycle.
+	StartAt *string `json:"startAt,omitempty"`
+	// End of the current usage cycle.
+	EndAt *string `json:"endAt,omitempty"`
+	// Quota reuse cycle length, when the quota renews.
+	ReuseCycle *int `json:"reuseCycle,omitempty"`
+	// Quota reuse cycle unit (upstream code).
+	ReuseCycleType *int `json:"reuseCycleType,omitempty"`
+	// The measure unit id of the amounts.
+	MeasureID *int `json:"measureId,omitempty"`
+}
+
 // One fund account of a partner or reseller.
 type Fund struct {
 	// The upstream account id.
@@ -292,6 +510,54 @@ type Fund struct {
 	CreditAmount *Money `json:"creditAmount,omitempty"`
 	// Free text from the upstream.
 	Memo *string `json:"memo,omitempty"`
+}
+
+// Issue child coupon quotas to tier-2 resellers from one of the tier-1's quotas.
+type IssueCouponQuotasInput struct {
+	// The tier-1's quota to cut from.
+	QuotaID string `json:"quotaId"`
+	// The resellers that each receive a child quota (1-100).
+	ResellerIds []string `json:"resellerIds"`
+	// The amount of each child quota: greater than 0, at most 2 decimals.
+	Amount decimal.Decimal `json:"amount"`
+}
+
+// Issue one coupon to each of several customers from a quota.
+type IssueCouponsInput struct {
+	// The quota to issue from.
+	QuotaID string `json:"quotaId"`
+	// The customers (1-100), one coupon each.
+	CustomerIds []string `json:"customerIds"`
+	// The face value of each coupon: greater than 0, at most 2 decimals.
+	FaceValue decimal.Decimal `json:"faceValue"`
+	// Start of validity (RFC 3339); default: the quota's.
+	ValidFrom *string `json:"validFrom,omitempty"`
+	// End of validity (RFC 3339); default: the quota's.
+	ExpireTime *string `json:"expireTime,omitempty"`
+	// A remark, visible to the issuing partner only.
+	Remark *string `json:"remark,omitempty"`
+}
+
+// The outcome for one item of a batch mutation.
+type ItemResult struct {
+	// The item: a customer, reseller, quota or coupon id.
+	ID string `json:"id"`
+	// Whether the upstream applied it.
+	Ok bool `json:"ok"`
+	// The id created for the item (new child quota id, coupon id), when ok.
+	CreatedID *string `json:"createdId,omitempty"`
+	// The upstream's error code, when not ok.
+	ErrorCode *string `json:"errorCode,omitempty"`
+	// The upstream's message, when not ok.
+	ErrorMessage *string `json:"errorMessage,omitempty"`
+}
+
+// The legal person of an enterprise authentication.
+type LegalPersonInput struct {
+	// The legal person's name.
+	Name string `json:"name"`
+	// The legal person's resident id number.
+	IDNumber string `json:"idNumber"`
 }
 
 // A unit of measure.
@@ -314,6 +580,11 @@ type Money struct {
 	Currency string `json:"currency"`
 }
 
+// The mutation root. Sensitive fields carry `@verified`; other domains add theirs
+// with `extend type Mutation`.
+type Mutation struct {
+}
+
 // The new-customer tag of a customer.
 type NewCustomerTag struct {
 	// The tag.
@@ -324,6 +595,213 @@ type NewCustomerTag struct {
 	EffectiveTime *string `json:"effectiveTime,omitempty"`
 	// Last month the tag applies (YYYY-MM).
 	ExpireTime *string `json:"expireTime,omitempty"`
+}
+
+// A pay-per-use (on-demand) resource.
+type OnDemandResource struct {
+	// The resource id.
+	ResourceID string `json:"resourceId"`
+	// The resource name.
+	Name *string `json:"name,omitempty"`
+	// Region code.
+	RegionCode *string `json:"regionCode,omitempty"`
+	// Availability zone code.
+	AvailabilityZone *string `json:"availabilityZone,omitempty"`
+	// Cloud service type code.
+	ServiceTypeCode *string `json:"serviceTypeCode,omitempty"`
+	// Cloud service type name.
+	ServiceTypeName *string `json:"serviceTypeName,omitempty"`
+	// Resource type code.
+	ResourceTypeCode *string `json:"resourceTypeCode,omitempty"`
+	// Resource type name.
+	ResourceTypeName *string `json:"resourceTypeName,omitempty"`
+	// Resource specification code.
+	SpecCode *string `json:"specCode,omitempty"`
+	// Product specification description.
+	SpecDescription *string `json:"specDescription,omitempty"`
+	// Extra resource information.
+	Info *string `json:"info,omitempty"`
+	// Upstream status: 1 normal, 2 frozen, 3 deleted, 4 ..., 6 closed.
+	Status *int `json:"status,omitempty"`
+	// When the resource took effect.
+	EffectiveAt *string `json:"effectiveAt,omitempty"`
+	// When the resource ends, if set.
+	ExpiresAt *string `json:"expiresAt,omitempty"`
+}
+
+// A page of on-demand resources.
+type OnDemandResourceConnection struct {
+	// The resources of this page.
+	Edges []*OnDemandResourceEdge `json:"edges"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Number of on-demand resources.
+	TotalCount int `json:"totalCount"`
+}
+
+// An on-demand resource and its cursor.
+type OnDemandResourceEdge struct {
+	// Cursor of this resource.
+	Cursor string `json:"cursor"`
+	// The resource.
+	Node *OnDemandResource `json:"node"`
+}
+
+// A yearly/monthly order of a customer.
+type Order struct {
+	// The opaque global ID.
+	ID string `json:"id"`
+	// The upstream order id.
+	OrderID string `json:"orderId"`
+	// The customer the order belongs to.
+	CustomerID string `json:"customerId"`
+	// Cloud service type code.
+	ServiceTypeCode *string `json:"serviceTypeCode,omitempty"`
+	// Cloud service type name.
+	ServiceTypeName *string `json:"serviceTypeName,omitempty"`
+	// The status; null for a status this API does not know.
+	Status *OrderStatus `json:"status,omitempty"`
+	// The kind; null for a kind this API does not know.
+	Type *OrderType `json:"type,omitempty"`
+	// The list price.
+	OfficialAmount *Money `json:"officialAmount"`
+	// The price after discounts.
+	AmountAfterDiscount *Money `json:"amountAfterDiscount"`
+	// The amount paid with coupons.
+	CouponAmount *Money `json:"couponAmount"`
+	// The amount taken off by discounts.
+	DiscountAmount *Money `json:"discountAmount"`
+	// When the order was created.
+	CreatedAt *string `json:"createdAt,omitempty"`
+	// When the order was paid.
+	PaidAt *string `json:"paidAt,omitempty"`
+	// The partner scope the order was read under.
+	Scope gateway.Scope `json:"-"`
+}
+
+func (Order) IsNode() {}
+
+// The opaque global ID of the object.
+func (this Order) GetID() string { return this.ID }
+
+// A page of orders.
+type OrderConnection struct {
+	// The orders of this page.
+	Edges []*OrderEdge `json:"edges"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Number of orders matching the filter.
+	TotalCount int `json:"totalCount"`
+}
+
+// A coupon of the customer usable for a pending order.
+type OrderCoupon struct {
+	// The coupon id (pass it in `PayOrderInput.couponIds`).
+	CouponID string `json:"couponId"`
+	// True for a cash coupon (cannot be combined with a discount), false for a voucher.
+	Cash bool `json:"cash"`
+	// The face value.
+	FaceValue *Money `json:"faceValue"`
+	// The remaining balance.
+	Balance *Money `json:"balance"`
+	// When the coupon becomes usable.
+	EffectiveAt *string `json:"effectiveAt,omitempty"`
+	// When the coupon expires.
+	ExpiresAt *string `json:"expiresAt,omitempty"`
+	// The cloud service types it is limited to (empty: any).
+	ServiceTypes []string `json:"serviceTypes"`
+}
+
+// A discount a pending order may use (at most one per payment).
+type OrderDiscount struct {
+	// The discount id (pass it in `PayOrderInput.discountId`).
+	DiscountID string `json:"discountId"`
+	// Upstream discount type: 0 promotion, 2 commercial, 3 partner-granted.
+	DiscountType int `json:"discountType"`
+	// The price multiplier, e.g. 0.85 = pay 85%.
+	Ratio *decimal.Decimal `json:"ratio,omitempty"`
+	// What it takes off this order.
+	Amount *Money `json:"amount,omitempty"`
+}
+
+// An order and its cursor.
+type OrderEdge struct {
+	// Cursor of this order.
+	Cursor string `json:"cursor"`
+	// The order.
+	Node *Order `json:"node"`
+}
+
+// Filters of `Customer.orders`.
+type OrderFilter struct {
+	// Only orders with this status.
+	Status *OrderStatus `json:"status,omitempty"`
+	// Only orders of this kind.
+	Type *OrderType `json:"type,omitempty"`
+	// Created on or after this date (YYYY-MM-DD, UTC).
+	CreatedFrom *string `json:"createdFrom,omitempty"`
+	// Created on or before this date (YYYY-MM-DD, UTC); the range is at most one year.
+	CreatedTo *string `json:"createdTo,omitempty"`
+	// Only orders of this cloud service type code (e.g. hws.service.type.ebs).
+	ServiceTypeCode *string `json:"serviceTypeCode,omitempty"`
+}
+
+// One product of an order.
+type OrderLineItem struct {
+	// The line item id.
+	ID string `json:"id"`
+	// Cloud service type code.
+	ServiceTypeCode *string `json:"serviceTypeCode,omitempty"`
+	// Cloud service type name.
+	ServiceTypeName *string `json:"serviceTypeName,omitempty"`
+	// Resource type code.
+	ResourceTypeCode *string `json:"resourceTypeCode,omitempty"`
+	// The product id.
+	ProductID *string `json:"productId,omitempty"`
+	// The product specification.
+	ProductSpec *string `json:"productSpec,omitempty"`
+	// The period unit; null for one-off items.
+	PeriodType *PeriodType `json:"periodType,omitempty"`
+	// The number of periods.
+	PeriodCount *int `json:"periodCount,omitempty"`
+	// How many were bought.
+	Quantity *int `json:"quantity,omitempty"`
+	// When the item takes effect.
+	EffectiveAt *string `json:"effectiveAt,omitempty"`
+	// When the item expires.
+	ExpiresAt *string `json:"expiresAt,omitempty"`
+	// The list price.
+	OfficialAmount *Money `json:"officialAmount"`
+	// The price after discounts.
+	AmountAfterDiscount *Money `json:"amountAfterDiscount"`
+}
+
+// An order as it stood right after a mutation: a plain snapshot, so a replayed
+// idempotency key answers exactly the first result. Fetch the order by `id`
+// with `node` for its line items and resources.
+type OrderSnapshot struct {
+	// The order's opaque global ID (for `node`).
+	ID string `json:"id"`
+	// The upstream order id.
+	OrderID string `json:"orderId"`
+	// The customer the order belongs to.
+	CustomerID string `json:"customerId"`
+	// The status; null for a status this API does not know.
+	Status *OrderStatus `json:"status,omitempty"`
+	// The kind; null for a kind this API does not know.
+	Type *OrderType `json:"type,omitempty"`
+	// The list price (negative for a refund order).
+	OfficialAmount *Money `json:"officialAmount"`
+	// The price after discounts.
+	AmountAfterDiscount *Money `json:"amountAfterDiscount"`
+	// The amount paid with coupons.
+	CouponAmount *Money `json:"couponAmount"`
+	// The amount taken off by discounts.
+	DiscountAmount *Money `json:"discountAmount"`
+	// When the order was created.
+	CreatedAt *string `json:"createdAt,omitempty"`
+	// When the order was paid.
+	PaidAt *string `json:"paidAt,omitempty"`
 }
 
 // Relay page information.
@@ -356,6 +834,48 @@ func (Partner) IsNode() {}
 
 // The opaque global ID of the object.
 func (this Partner) GetID() string { return this.ID }
+
+// Pay a pending order.
+type PayOrderInput struct {
+	// The customer.
+	Customer *CommerceTarget `json:"customer"`
+	// The pending order.
+	OrderID string `json:"orderId"`
+	// Coupons to use, in order (at most 3; from `Order.availableCoupons`).
+	CouponIds []string `json:"couponIds,omitempty"`
+	// A discount to use (from `Order.availableDiscounts`); not combinable with a cash coupon.
+	DiscountID *string `json:"discountId,omitempty"`
+}
+
+// The result of paying an order.
+type PayOrderPayload struct {
+	// The order, read again after the payment.
+	Order *OrderSnapshot `json:"order"`
+}
+
+// A renewal period.
+type PeriodInput struct {
+	// Months or years.
+	Type PeriodType `json:"type"`
+	// How many (1-11 months or 1-3 years).
+	Count int `json:"count"`
+}
+
+// A personal real-name authentication by identity document.
+type PersonalRealNameAuthInput struct {
+	// The identity document type.
+	DocumentType IdentityDocumentType `json:"documentType"`
+	// The person's name as on the document.
+	Name string `json:"name"`
+	// The document number.
+	Number string `json:"number"`
+	// References to the uploaded pictures, in the order the document type requires:
+	// object keys relative to the OBS bucket's download/ directory (e.g. id/abc023.jpg);
+	// jpg, jpeg, bmp, png, gif or pdf.
+	Attachments []string `json:"attachments"`
+	// Huawei's id of your partner platform; default: the customer's own xaccount type.
+	XaccountType *string `json:"xaccountType,omitempty"`
+}
 
 // The entry points of the graph. Every field requires a bearer token; what you
 // see depends on who you are (see `viewer`).
@@ -402,6 +922,138 @@ type QuotaRecordEdge struct {
 	Cursor string `json:"cursor"`
 	// The record.
 	Node *QuotaRecord `json:"node"`
+}
+
+// The result of submitting a real-name authentication.
+type RealNameAuthPayload struct {
+	// The customer (realNameStatus IN_REVIEW while the review runs).
+	Customer *Customer `json:"customer"`
+	// True when Huawei reviews the submission manually (the result follows later).
+	ManualReview bool `json:"manualReview"`
+	// The review as it stands right after the submission.
+	Review *RealNameReview `json:"review"`
+}
+
+// The result of a customer's latest real-name authentication review.
+type RealNameReview struct {
+	// The review's status.
+	Status RealNameReviewStatus `json:"status"`
+	// The reviewer's opinion, when rejected.
+	Opinion *string `json:"opinion,omitempty"`
+	// What was submitted, when submitted through this gateway instance (else null).
+	Kind *RealNameAuthKind `json:"kind,omitempty"`
+	// When it was submitted (RFC 3339), when submitted through this gateway instance (else null).
+	SubmittedAt *string `json:"submittedAt,omitempty"`
+}
+
+// Reclaim child coupon quotas from tier-2 resellers.
+type ReclaimCouponQuotasInput struct {
+	// The child quota ids (1-100).
+	QuotaIds []string `json:"quotaIds"`
+	// Free text kept with the reclaim records.
+	Remark *string `json:"remark,omitempty"`
+}
+
+// Reclaim issued coupons.
+type ReclaimCouponsInput struct {
+	// The coupon ids (1-100).
+	CouponIds []string `json:"couponIds"`
+}
+
+// One refund of an unsubscribe order.
+type RefundLine struct {
+	// The refund line id.
+	ID string `json:"id"`
+	// The amount refunded to the customer's balance (positive).
+	Amount *Money `json:"amount"`
+	// Cloud service type code.
+	ServiceTypeCode *string `json:"serviceTypeCode,omitempty"`
+	// Cloud service type name.
+	ServiceTypeName *string `json:"serviceTypeName,omitempty"`
+	// Resource type code.
+	ResourceTypeCode *string `json:"resourceTypeCode,omitempty"`
+	// Resource type name.
+	ResourceTypeName *string `json:"resourceTypeName,omitempty"`
+	// Region code.
+	RegionCode *string `json:"regionCode,omitempty"`
+	// The order the refunded period was bought with.
+	BaseOrderID *string `json:"baseOrderId,omitempty"`
+}
+
+// An estimate of unsubscribing resources. For each main resource (with its
+// children): remaining value = monthly list price (main + children, from a
+// one-month renewal quote) × remaining days of the paid term ÷ 30, × 10/12 when
+// the term is a year or longer (the yearly rate), rounded down to the fen. The
+// refund order created by `unsubscribeResources` states the actual refund.
+type RefundPreview struct {
+	// The estimate per resource.
+	Items []*RefundPreviewItem `json:"items"`
+	// The total estimate.
+	Total *Money `json:"total"`
+	// The resources that cannot be unsubscribed as asked.
+	Failures []*ResourceFailure `json:"failures"`
+}
+
+// One resource of a refund preview.
+type RefundPreviewItem struct {
+	// The main resource id.
+	ResourceID string `json:"resourceId"`
+	// The remaining days of its paid term.
+	RemainingDays decimal.Decimal `json:"remainingDays"`
+	// The estimated refund.
+	Amount *Money `json:"amount"`
+}
+
+// Huawei sent a registration SMS code to the customer's mobile.
+type RegistrationCodePayload struct {
+	// The mobile the code went to, masked (138****5678).
+	MaskedMobile string `json:"maskedMobile"`
+	// When the code expires (RFC 3339, gateway clock; the upstream's validity is 10 minutes).
+	ExpiresAt string `json:"expiresAt"`
+}
+
+// Renew main resources.
+type RenewResourcesInput struct {
+	// The customer.
+	Customer *CommerceTarget `json:"customer"`
+	// The main resources (1-10), renewed in one order.
+	ResourceIds []string `json:"resourceIds"`
+	// The renewal period.
+	Period *PeriodInput `json:"period"`
+}
+
+// A discount offered for a renewal.
+type RenewalDiscount struct {
+	// The discount id.
+	DiscountID string `json:"discountId"`
+	// The discount's name.
+	Name *string `json:"name,omitempty"`
+	// The payable amount with the discount.
+	Amount *Money `json:"amount"`
+	// What the discount takes off.
+	DiscountAmount *Money `json:"discountAmount"`
+	// Whether this is the best offer.
+	Best bool `json:"best"`
+}
+
+// A renewal quote for several main resources.
+type RenewalQuote struct {
+	// The list price of each quoted resource.
+	Items []*RenewalQuoteItem `json:"items"`
+	// The total list price.
+	OfficialAmount *Money `json:"officialAmount"`
+	// The discounts the upstream offers for this renewal.
+	Discounts []*RenewalDiscount `json:"discounts"`
+	// The resources the upstream would not quote.
+	Failures []*ResourceFailure `json:"failures"`
+}
+
+// One resource of a renewal quote.
+type RenewalQuoteItem struct {
+	// The resource id.
+	ResourceID string `json:"resourceId"`
+	// Its list price for the period, children included.
+	Amount *Money `json:"amount"`
 }
 
 // A tier-2 reseller under a tier-1 distributor.
@@ -451,6 +1103,183 @@ type ResellerEdge struct {
 	Node *Reseller `json:"node"`
 }
 
+// Move funds between a tier-1 distributor and one of its tier-2 resellers.
+type ResellerFundsInput struct {
+	// The reseller's partner id.
+	ResellerID string `json:"resellerId"`
+	// The amount in yuan: greater than 0, at most 2 decimals.
+	Amount decimal.Decimal `json:"amount"`
+}
+
+// The result of moving funds to or from a tier-2 reseller.
+type ResellerFundsPayload struct {
+	// The upstream transfer (or reclaim transaction) id.
+	TransferID string `json:"transferId"`
+	// The reseller.
+	ResellerID string `json:"resellerId"`
+	// The amount moved.
+	Amount *Money `json:"amount"`
+	// The reseller's funds afterwards.
+	ResellerFunds []*Fund `json:"resellerFunds,omitempty"`
+	// The tier-1's funds afterwards.
+	PartnerFunds []*Fund `json:"partnerFunds,omitempty"`
+	// True when the answer was established from the upstream's records after the call itself failed.
+	Reconciled bool `json:"reconciled"`
+}
+
+// A yearly/monthly resource of a customer: a main resource or one of its children.
+type Resource struct {
+	// The opaque global ID.
+	ID string `json:"id"`
+	// The upstream resource id.
+	ResourceID string `json:"resourceId"`
+	// The customer the resource belongs to.
+	CustomerID string `json:"customerId"`
+	// The subscription instance id.
+	InstanceID *string `json:"instanceId,omitempty"`
+	// The resource name.
+	Name *string `json:"name,omitempty"`
+	// Region code.
+	RegionCode *string `json:"regionCode,omitempty"`
+	// Cloud service type code.
+	ServiceTypeCode *string `json:"serviceTypeCode,omitempty"`
+	// Cloud service type name.
+	ServiceTypeName *string `json:"serviceTypeName,omitempty"`
+	// Resource type code.
+	ResourceTypeCode *string `json:"resourceTypeCode,omitempty"`
+	// Resource type name.
+	ResourceTypeName *string `json:"resourceTypeName,omitempty"`
+	// Resource specification code.
+	SpecCode *string `json:"specCode,omitempty"`
+	// Product specification description.
+	SpecDescription *string `json:"specDescription,omitempty"`
+	// Whether this is a main resource (only main resources are renewed, unsubscribed or switched).
+	IsMain bool `json:"isMain"`
+	// A child resource's main resource.
+	ParentResourceID *string `json:"parentResourceId,omitempty"`
+	// The status; null for a status this API does not know.
+	Status *ResourceStatus `json:"status,omitempty"`
+	// When the resource took effect.
+	EffectiveAt *string `json:"effectiveAt,omitempty"`
+	// When the resource expires.
+	ExpiresAt *string `json:"expiresAt,omitempty"`
+	// When the resource last changed.
+	UpdatedAt *string `json:"updatedAt,omitempty"`
+	// What happens at expiry; null for a policy this API does not know.
+	ExpirePolicy *ExpirePolicy `json:"expirePolicy,omitempty"`
+	// Whether the resource renews automatically (expire policy AUTO_RENEW).
+	AutoRenew bool `json:"autoRenew"`
+	// The page the resource was listed in, for batched quotes.
+	Page *loader.CustomerPage `json:"-"`
+	// The partner scope the resource was read under.
+	Scope gateway.Scope `json:"-"`
+}
+
+func (Resource) IsNode() {}
+
+// The opaque global ID of the object.
+func (this Resource) GetID() string { return this.ID }
+
+// A page of resources.
+type ResourceConnection struct {
+	// The resources of this page.
+	Edges []*ResourceEdge `json:"edges"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Number of resources matching the filter.
+	TotalCount int `json:"totalCount"`
+}
+
+// A resource and its cursor.
+type ResourceEdge struct {
+	// Cursor of this resource.
+	Cursor string `json:"cursor"`
+	// The resource.
+	Node *Resource `json:"node"`
+}
+
+// A resource the upstream refused, with its reason.
+type ResourceFailure struct {
+	// The resource id.
+	ResourceID string `json:"resourceId"`
+	// The upstream's error code (e.g. CBC.30050010: in an unpaid order).
+	Code string `json:"code"`
+	// The upstream's message.
+	Message *string `json:"message,omitempty"`
+}
+
+// Filters of `Customer.resources`.
+type ResourceFilter struct {
+	// Exactly these resources (at most 100).
+	ResourceIds []string `json:"resourceIds,omitempty"`
+	// Only main resources.
+	OnlyMain *bool `json:"onlyMain,omitempty"`
+	// Only resources with one of these statuses.
+	Statuses []ResourceStatus `json:"statuses,omitempty"`
+	// Only resources of this cloud service type code.
+	ServiceTypeCode *string `json:"serviceTypeCode,omitempty"`
+}
+
+// The result of a renewal or unsubscription.
+type ResourceOrdersPayload struct {
+	// The orders created (renewal: one; unsubscription: one refund order per resource).
+	Orders []*OrderSnapshot `json:"orders"`
+	// The resources the upstream refused.
+	Failures []*ResourceFailure `json:"failures"`
+}
+
+// A resource package: prepaid free resources (e.g. traffic, storage).
+type ResourcePackage struct {
+	// The package's subscription instance id.
+	InstanceID string `json:"instanceId"`
+	// The order it was bought with.
+	OrderID *string `json:"orderId,omitempty"`
+	// The product id.
+	ProductID *string `json:"productId,omitempty"`
+	// The product name.
+	ProductName *string `json:"productName,omitempty"`
+	// Cloud service type code.
+	ServiceTypeCode *string `json:"serviceTypeCode,omitempty"`
+	// Cloud service type name.
+	ServiceTypeName *string `json:"serviceTypeName,omitempty"`
+	// Region code.
+	RegionCode *string `json:"regionCode,omitempty"`
+	// Upstream status: 0 pending, 1 in effect, 2 used up, 3 expired, 4 unsubscribed.
+	Status *int `json:"status,omitempty"`
+	// When the package took effect.
+	EffectiveAt *string `json:"effectiveAt,omitempty"`
+	// When the package expires.
+	ExpiresAt *string `json:"expiresAt,omitempty"`
+	// The free-resource items.
+	Items []*FreeResourceItem `json:"items"`
+}
+
+// A page of resource packages.
+type ResourcePackageConnection struct {
+	// The packages of this page.
+	Edges []*ResourcePackageEdge `json:"edges"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Number of packages.
+	TotalCount int `json:"totalCount"`
+}
+
+// A resource package and its cursor.
+type ResourcePackageEdge struct {
+	// Cursor of this package.
+	Cursor string `json:"cursor"`
+	// The package.
+	Node *ResourcePackage `json:"node"`
+}
+
+// One resource's renewal price, or why the upstream would not quote it.
+type ResourceRenewalQuote struct {
+	// The list price of the renewal, children included.
+	Amount *Money `json:"amount,omitempty"`
+	// Why the resource was not quoted.
+	Failure *ResourceFailure `json:"failure,omitempty"`
+}
+
 // A resource type.
 type ResourceType struct {
 	// The code, e.g. hws.resource.type.vm.
@@ -463,6 +1292,44 @@ type ResourceType struct {
 	ServiceTypeCode *string `json:"serviceTypeCode,omitempty"`
 }
 
+// The result of a change to resources.
+type ResourcesPayload struct {
+	// The resources, read again after the change (refused ones included).
+	Resources []*Resource `json:"resources"`
+	// The resources the upstream refused.
+	Failures []*ResourceFailure `json:"failures"`
+}
+
+// The arguments of the sensitive operation a code is requested for: set exactly
+// the member named like the mutation, with exactly the input the mutation will
+// receive (the code is bound to a digest of it).
+type SensitiveInput struct {
+	// For `allocateCustomerFunds`.
+	AllocateCustomerFunds *CustomerFundsInput `json:"allocateCustomerFunds,omitempty"`
+	// For `reclaimCustomerFunds`.
+	ReclaimCustomerFunds *CustomerFundsInput `json:"reclaimCustomerFunds,omitempty"`
+	// For `allocateResellerFunds`.
+	AllocateResellerFunds *ResellerFundsInput `json:"allocateResellerFunds,omitempty"`
+	// For `reclaimResellerFunds`.
+	ReclaimResellerFunds *ResellerFundsInput `json:"reclaimResellerFunds,omitempty"`
+	// For `issueCouponQuotas`.
+	IssueCouponQuotas *IssueCouponQuotasInput `json:"issueCouponQuotas,omitempty"`
+	// For `reclaimCouponQuotas`.
+	ReclaimCouponQuotas *ReclaimCouponQuotasInput `json:"reclaimCouponQuotas,omitempty"`
+	// For `issueCoupons`.
+	IssueCoupons *IssueCouponsInput `json:"issueCoupons,omitempty"`
+	// For `reclaimCoupons`.
+	ReclaimCoupons *ReclaimCouponsInput `json:"reclaimCoupons,omitempty"`
+	// For `setVerificationEnabled`.
+	SetVerificationEnabled *SetVerificationEnabledInput `json:"setVerificationEnabled,omitempty"`
+	// For `payOrder` (issue 5).
+	PayOrder *PayOrderInput `json:"payOrder,omitempty"`
+	// For `renewResources` (issue 5).
+	RenewResources *RenewResourcesInput `json:"renewResources,omitempty"`
+	// For `unsubscribeResources` (issue 5).
+	UnsubscribeResources *UnsubscribeResourcesInput `json:"unsubscribeResources,omitempty"`
+}
+
 // A cloud service type.
 type ServiceType struct {
 	// The code, e.g. hws.service.type.ebs.
@@ -471,6 +1338,78 @@ type ServiceType struct {
 	Name *string `json:"name,omitempty"`
 	// The abbreviation, e.g. EVS.
 	Abbreviation *string `json:"abbreviation,omitempty"`
+}
+
+// Turn auto-renew on or off for a main resource.
+type SetAutoRenewInput struct {
+	// The customer.
+	Customer *CommerceTarget `json:"customer"`
+	// The main resource.
+	ResourceID string `json:"resourceId"`
+	// On or off.
+	Enabled bool `json:"enabled"`
+	// When on: the renewal period unit (default MONTH).
+	PeriodType *PeriodType `json:"periodType,omitempty"`
+	// When on: how many times to renew (1-99; null = until turned off).
+	Times *int `json:"times,omitempty"`
+}
+
+// Turn verification of sensitive mutations on or off.
+type SetVerificationEnabledInput struct {
+	// The new setting.
+	Enabled bool `json:"enabled"`
+}
+
+// Set or cancel the switch of main resources to on-demand at expiry.
+type SwitchToOnDemandInput struct {
+	// The customer.
+	Customer *CommerceTarget `json:"customer"`
+	// The main resources (1-100).
+	ResourceIds []string `json:"resourceIds"`
+	// True to switch at expiry, false to cancel the switch.
+	Enabled bool `json:"enabled"`
+}
+
+// Unsubscribe main resources.
+type UnsubscribeResourcesInput struct {
+	// The customer.
+	Customer *CommerceTarget `json:"customer"`
+	// The main resources (1-10), with their children.
+	ResourceIds []string `json:"resourceIds"`
+	// Only the last renewal period instead of the whole resource.
+	LastRenewalOnly *bool `json:"lastRenewalOnly,omitempty"`
+	// Upstream reason type 1-5.
+	ReasonType *int `json:"reasonType,omitempty"`
+	// A free-text reason.
+	Reason *string `json:"reason,omitempty"`
+}
+
+// A verification code was sent; pass `id` and the code to the guarded mutation.
+type VerificationChallenge struct {
+	// The challenge id (the mutation's `verification.challengeId`).
+	ID string `json:"id"`
+	// The channel the code went through.
+	Channel VerificationChannel `json:"channel"`
+	// Where the code went, masked (e.g. a***@example.com).
+	MaskedDestination string `json:"maskedDestination"`
+	// When the code expires (RFC 3339).
+	ExpiresAt string `json:"expiresAt"`
+	// When a new code for the same operation may be requested (RFC 3339).
+	ResendAfter string `json:"resendAfter"`
+}
+
+// The code that approves one sensitive mutation.
+type VerificationInput struct {
+	// The id returned by `requestVerificationCode`.
+	ChallengeID string `json:"challengeId"`
+	// The code the partner received.
+	Code string `json:"code"`
+}
+
+// The partner's verification setting.
+type VerificationSettings struct {
+	// Whether sensitive mutations need a verification code.
+	Enabled bool `json:"enabled"`
 }
 
 // The caller and the account it acts as. Exactly one of partner, reseller, customer is set.
@@ -548,6 +1487,65 @@ func (e *AccountType) UnmarshalJSON(b []byte) error {
 }
 
 func (e AccountType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Whether a new customer's association with its partner is complete at the upstream.
+type AssociationStatus string
+
+const (
+	// Associated: the upstream lists the customer.
+	AssociationStatusAssociated AssociationStatus = "ASSOCIATED"
+	// Created, association still completing at the upstream (usually seconds).
+	// Funds, orders and real-name authentication are not available yet.
+	AssociationStatusPending AssociationStatus = "PENDING"
+)
+
+var AllAssociationStatus = []AssociationStatus{
+	AssociationStatusAssociated,
+	AssociationStatusPending,
+}
+
+func (e AssociationStatus) IsValid() bool {
+	switch e {
+	case AssociationStatusAssociated, AssociationStatusPending:
+		return true
+	}
+	return false
+}
+
+func (e AssociationStatus) String() string {
+	return string(e)
+}
+
+func (e *AssociationStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AssociationStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AssociationStatus", str)
+	}
+	return nil
+}
+
+func (e AssociationStatus) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AssociationStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AssociationStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -669,6 +1667,271 @@ func (e BalanceType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What `checkCustomerIdentity` checks.
+type CustomerIdentityKind string
+
+const (
+	// A login (account) name: 5-32 letters, digits, _ or -.
+	CustomerIdentityKindLoginName CustomerIdentityKind = "LOGIN_NAME"
+	// A mainland China mobile number: 13812345678, +86 13812345678 or 0086-13812345678.
+	CustomerIdentityKindMobile CustomerIdentityKind = "MOBILE"
+	// An e-mail address.
+	CustomerIdentityKindEmail CustomerIdentityKind = "EMAIL"
+)
+
+var AllCustomerIdentityKind = []CustomerIdentityKind{
+	CustomerIdentityKindLoginName,
+	CustomerIdentityKindMobile,
+	CustomerIdentityKindEmail,
+}
+
+func (e CustomerIdentityKind) IsValid() bool {
+	switch e {
+	case CustomerIdentityKindLoginName, CustomerIdentityKindMobile, CustomerIdentityKindEmail:
+		return true
+	}
+	return false
+}
+
+func (e CustomerIdentityKind) String() string {
+	return string(e)
+}
+
+func (e *CustomerIdentityKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CustomerIdentityKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CustomerIdentityKind", str)
+	}
+	return nil
+}
+
+func (e CustomerIdentityKind) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CustomerIdentityKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CustomerIdentityKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The certificate of an enterprise real-name authentication.
+type EnterpriseCertificateType string
+
+const (
+	// Business licence (unified social credit code).
+	EnterpriseCertificateTypeBusinessLicense EnterpriseCertificateType = "BUSINESS_LICENSE"
+	// Public institution legal person certificate.
+	EnterpriseCertificateTypePublicInstitution EnterpriseCertificateType = "PUBLIC_INSTITUTION"
+	// Social organisation legal person registration certificate.
+	EnterpriseCertificateTypeSocialOrganization EnterpriseCertificateType = "SOCIAL_ORGANIZATION"
+	// Administrative law-enforcement qualification certificate.
+	EnterpriseCertificateTypeAdministrativeEnforcement EnterpriseCertificateType = "ADMINISTRATIVE_ENFORCEMENT"
+	// Organisation code certificate.
+	EnterpriseCertificateTypeOrganizationCode EnterpriseCertificateType = "ORGANIZATION_CODE"
+	// Another certificate.
+	EnterpriseCertificateTypeOther EnterpriseCertificateType = "OTHER"
+)
+
+var AllEnterpriseCertificateType = []EnterpriseCertificateType{
+	EnterpriseCertificateTypeBusinessLicense,
+	EnterpriseCertificateTypePublicInstitution,
+	EnterpriseCertificateTypeSocialOrganization,
+	EnterpriseCertificateTypeAdministrativeEnforcement,
+	EnterpriseCertificateTypeOrganizationCode,
+	EnterpriseCertificateTypeOther,
+}
+
+func (e EnterpriseCertificateType) IsValid() bool {
+	switch e {
+	case EnterpriseCertificateTypeBusinessLicense, EnterpriseCertificateTypePublicInstitution, EnterpriseCertificateTypeSocialOrganization, EnterpriseCertificateTypeAdministrativeEnforcement, EnterpriseCertificateTypeOrganizationCode, EnterpriseCertificateTypeOther:
+		return true
+	}
+	return false
+}
+
+func (e EnterpriseCertificateType) String() string {
+	return string(e)
+}
+
+func (e *EnterpriseCertificateType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EnterpriseCertificateType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EnterpriseCertificateType", str)
+	}
+	return nil
+}
+
+func (e EnterpriseCertificateType) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EnterpriseCertificateType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EnterpriseCertificateType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What happens to a resource at expiry.
+type ExpirePolicy string
+
+const (
+	// Enter the grace period (upstream 0).
+	ExpirePolicyGracePeriod ExpirePolicy = "GRACE_PERIOD"
+	// Switch to on-demand (1): see `switchToOnDemandAtExpiry`.
+	ExpirePolicyToOnDemand ExpirePolicy = "TO_ON_DEMAND"
+	// Be deleted (2, 5).
+	ExpirePolicyDelete ExpirePolicy = "DELETE"
+	// Renew automatically (3): see `setAutoRenew`.
+	ExpirePolicyAutoRenew ExpirePolicy = "AUTO_RENEW"
+	// Be frozen (4).
+	ExpirePolicyFreeze ExpirePolicy = "FREEZE"
+)
+
+var AllExpirePolicy = []ExpirePolicy{
+	ExpirePolicyGracePeriod,
+	ExpirePolicyToOnDemand,
+	ExpirePolicyDelete,
+	ExpirePolicyAutoRenew,
+	ExpirePolicyFreeze,
+}
+
+func (e ExpirePolicy) IsValid() bool {
+	switch e {
+	case ExpirePolicyGracePeriod, ExpirePolicyToOnDemand, ExpirePolicyDelete, ExpirePolicyAutoRenew, ExpirePolicyFreeze:
+		return true
+	}
+	return false
+}
+
+func (e ExpirePolicy) String() string {
+	return string(e)
+}
+
+func (e *ExpirePolicy) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ExpirePolicy(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ExpirePolicy", str)
+	}
+	return nil
+}
+
+func (e ExpirePolicy) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ExpirePolicy) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ExpirePolicy) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The identity document of a personal real-name authentication.
+type IdentityDocumentType string
+
+const (
+	// Passport (3 pictures: data page, entry stamp page, holding the data page).
+	IdentityDocumentTypePassport IdentityDocumentType = "PASSPORT"
+	// Mainland travel permit for Hong Kong and Macao residents (3 pictures).
+	IdentityDocumentTypeHkMacaoPermit IdentityDocumentType = "HK_MACAO_PERMIT"
+	// Mainland travel permit for Taiwan residents (3 pictures).
+	IdentityDocumentTypeTaiwanPermit IdentityDocumentType = "TAIWAN_PERMIT"
+	// Residence permit for Hong Kong and Macao residents (3 pictures; 18-character id number).
+	IdentityDocumentTypeHkMacaoResidencePermit IdentityDocumentType = "HK_MACAO_RESIDENCE_PERMIT"
+	// Residence permit for Taiwan residents (3 pictures; 18-character id number).
+	IdentityDocumentTypeTaiwanResidencePermit IdentityDocumentType = "TAIWAN_RESIDENCE_PERMIT"
+)
+
+var AllIdentityDocumentType = []IdentityDocumentType{
+	IdentityDocumentTypePassport,
+	IdentityDocumentTypeHkMacaoPermit,
+	IdentityDocumentTypeTaiwanPermit,
+	IdentityDocumentTypeHkMacaoResidencePermit,
+	IdentityDocumentTypeTaiwanResidencePermit,
+}
+
+func (e IdentityDocumentType) IsValid() bool {
+	switch e {
+	case IdentityDocumentTypePassport, IdentityDocumentTypeHkMacaoPermit, IdentityDocumentTypeTaiwanPermit, IdentityDocumentTypeHkMacaoResidencePermit, IdentityDocumentTypeTaiwanResidencePermit:
+		return true
+	}
+	return false
+}
+
+func (e IdentityDocumentType) String() string {
+	return string(e)
+}
+
+func (e *IdentityDocumentType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = IdentityDocumentType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid IdentityDocumentType", str)
+	}
+	return nil
+}
+
+func (e IdentityDocumentType) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *IdentityDocumentType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e IdentityDocumentType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Whether a customer counts as a new customer.
 type NewCustomerTagValue string
 
@@ -725,6 +1988,146 @@ func (e *NewCustomerTagValue) UnmarshalJSON(b []byte) error {
 }
 
 func (e NewCustomerTagValue) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The status of an order.
+type OrderStatus string
+
+const (
+	// Waiting for approval (upstream 1).
+	OrderStatusPendingApproval OrderStatus = "PENDING_APPROVAL"
+	// Being processed (3).
+	OrderStatusProcessing OrderStatus = "PROCESSING"
+	// Cancelled (4).
+	OrderStatusCancelled OrderStatus = "CANCELLED"
+	// Completed (5).
+	OrderStatusCompleted OrderStatus = "COMPLETED"
+	// Waiting for payment (6): the only status that can be paid or cancelled.
+	OrderStatusPendingPayment OrderStatus = "PENDING_PAYMENT"
+	// Waiting for confirmation (9).
+	OrderStatusToBeConfirmed OrderStatus = "TO_BE_CONFIRMED"
+)
+
+var AllOrderStatus = []OrderStatus{
+	OrderStatusPendingApproval,
+	OrderStatusProcessing,
+	OrderStatusCancelled,
+	OrderStatusCompleted,
+	OrderStatusPendingPayment,
+	OrderStatusToBeConfirmed,
+}
+
+func (e OrderStatus) IsValid() bool {
+	switch e {
+	case OrderStatusPendingApproval, OrderStatusProcessing, OrderStatusCancelled, OrderStatusCompleted, OrderStatusPendingPayment, OrderStatusToBeConfirmed:
+		return true
+	}
+	return false
+}
+
+func (e OrderStatus) String() string {
+	return string(e)
+}
+
+func (e *OrderStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderStatus", str)
+	}
+	return nil
+}
+
+func (e OrderStatus) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The kind of an order.
+type OrderType string
+
+const (
+	// A new purchase (upstream 1).
+	OrderTypeNew OrderType = "NEW"
+	// A renewal (2).
+	OrderTypeRenewal OrderType = "RENEWAL"
+	// A change of specification (3).
+	OrderTypeChange OrderType = "CHANGE"
+	// An unsubscription; its refunds are in `Order.refunds` (4).
+	OrderTypeUnsubscribe OrderType = "UNSUBSCRIBE"
+	// Yearly/monthly to on-demand (10).
+	OrderTypeToOnDemand OrderType = "TO_ON_DEMAND"
+	// On-demand to yearly/monthly (11).
+	OrderTypeToYearlyMonthly OrderType = "TO_YEARLY_MONTHLY"
+)
+
+var AllOrderType = []OrderType{
+	OrderTypeNew,
+	OrderTypeRenewal,
+	OrderTypeChange,
+	OrderTypeUnsubscribe,
+	OrderTypeToOnDemand,
+	OrderTypeToYearlyMonthly,
+}
+
+func (e OrderType) IsValid() bool {
+	switch e {
+	case OrderTypeNew, OrderTypeRenewal, OrderTypeChange, OrderTypeUnsubscribe, OrderTypeToOnDemand, OrderTypeToYearlyMonthly:
+		return true
+	}
+	return false
+}
+
+func (e OrderType) String() string {
+	return string(e)
+}
+
+func (e *OrderType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderType", str)
+	}
+	return nil
+}
+
+func (e OrderType) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -791,6 +2194,64 @@ func (e PartnerKind) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// A period unit.
+type PeriodType string
+
+const (
+	// Months (1-11 per renewal).
+	PeriodTypeMonth PeriodType = "MONTH"
+	// Years (1-3 per renewal).
+	PeriodTypeYear PeriodType = "YEAR"
+)
+
+var AllPeriodType = []PeriodType{
+	PeriodTypeMonth,
+	PeriodTypeYear,
+}
+
+func (e PeriodType) IsValid() bool {
+	switch e {
+	case PeriodTypeMonth, PeriodTypeYear:
+		return true
+	}
+	return false
+}
+
+func (e PeriodType) String() string {
+	return string(e)
+}
+
+func (e *PeriodType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PeriodType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PeriodType", str)
+	}
+	return nil
+}
+
+func (e PeriodType) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PeriodType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PeriodType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // 0 voucher quota, 1 cash-coupon quota.
 type QuotaType string
 
@@ -844,6 +2305,131 @@ func (e *QuotaType) UnmarshalJSON(b []byte) error {
 }
 
 func (e QuotaType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What kind of real-name authentication was submitted.
+type RealNameAuthKind string
+
+const (
+	// A personal authentication.
+	RealNameAuthKindPersonal RealNameAuthKind = "PERSONAL"
+	// An enterprise authentication.
+	RealNameAuthKindEnterprise RealNameAuthKind = "ENTERPRISE"
+	// A verified individual's change to an enterprise.
+	RealNameAuthKindEnterpriseChange RealNameAuthKind = "ENTERPRISE_CHANGE"
+)
+
+var AllRealNameAuthKind = []RealNameAuthKind{
+	RealNameAuthKindPersonal,
+	RealNameAuthKindEnterprise,
+	RealNameAuthKindEnterpriseChange,
+}
+
+func (e RealNameAuthKind) IsValid() bool {
+	switch e {
+	case RealNameAuthKindPersonal, RealNameAuthKindEnterprise, RealNameAuthKindEnterpriseChange:
+		return true
+	}
+	return false
+}
+
+func (e RealNameAuthKind) String() string {
+	return string(e)
+}
+
+func (e *RealNameAuthKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RealNameAuthKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RealNameAuthKind", str)
+	}
+	return nil
+}
+
+func (e RealNameAuthKind) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RealNameAuthKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RealNameAuthKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a customer's real-name review stands.
+type RealNameReviewStatus string
+
+const (
+	// Nothing was ever submitted.
+	RealNameReviewStatusNotSubmitted RealNameReviewStatus = "NOT_SUBMITTED"
+	// Submitted and waiting for Huawei's review.
+	RealNameReviewStatusInReview RealNameReviewStatus = "IN_REVIEW"
+	// Rejected; see opinion.
+	RealNameReviewStatusRejected RealNameReviewStatus = "REJECTED"
+	// Approved.
+	RealNameReviewStatusApproved RealNameReviewStatus = "APPROVED"
+)
+
+var AllRealNameReviewStatus = []RealNameReviewStatus{
+	RealNameReviewStatusNotSubmitted,
+	RealNameReviewStatusInReview,
+	RealNameReviewStatusRejected,
+	RealNameReviewStatusApproved,
+}
+
+func (e RealNameReviewStatus) IsValid() bool {
+	switch e {
+	case RealNameReviewStatusNotSubmitted, RealNameReviewStatusInReview, RealNameReviewStatusRejected, RealNameReviewStatusApproved:
+		return true
+	}
+	return false
+}
+
+func (e RealNameReviewStatus) String() string {
+	return string(e)
+}
+
+func (e *RealNameReviewStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RealNameReviewStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RealNameReviewStatus", str)
+	}
+	return nil
+}
+
+func (e RealNameReviewStatus) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RealNameReviewStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RealNameReviewStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -916,6 +2502,70 @@ func (e RealNameStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The status of a yearly/monthly resource.
+type ResourceStatus string
+
+const (
+	// In use (upstream 2).
+	ResourceStatusInUse ResourceStatus = "IN_USE"
+	// Closed or unsubscribed (3).
+	ResourceStatusClosed ResourceStatus = "CLOSED"
+	// Frozen (4).
+	ResourceStatusFrozen ResourceStatus = "FROZEN"
+	// Expired, in its grace or retention period (5).
+	ResourceStatusExpired ResourceStatus = "EXPIRED"
+)
+
+var AllResourceStatus = []ResourceStatus{
+	ResourceStatusInUse,
+	ResourceStatusClosed,
+	ResourceStatusFrozen,
+	ResourceStatusExpired,
+}
+
+func (e ResourceStatus) IsValid() bool {
+	switch e {
+	case ResourceStatusInUse, ResourceStatusClosed, ResourceStatusFrozen, ResourceStatusExpired:
+		return true
+	}
+	return false
+}
+
+func (e ResourceStatus) String() string {
+	return string(e)
+}
+
+func (e *ResourceStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ResourceStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ResourceStatus", str)
+	}
+	return nil
+}
+
+func (e ResourceStatus) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ResourceStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ResourceStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // The role carried by the caller's token.
 type Role string
 
@@ -972,6 +2622,152 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Every operation guarded by `@verified`; a code approves exactly one of them.
+type SensitiveOperation string
+
+const (
+	// Allocate funds to a resale customer.
+	SensitiveOperationAllocateCustomerFunds SensitiveOperation = "ALLOCATE_CUSTOMER_FUNDS"
+	// Reclaim funds from a resale customer.
+	SensitiveOperationReclaimCustomerFunds SensitiveOperation = "RECLAIM_CUSTOMER_FUNDS"
+	// Allocate funds to a tier-2 reseller (tier-1 only).
+	SensitiveOperationAllocateResellerFunds SensitiveOperation = "ALLOCATE_RESELLER_FUNDS"
+	// Reclaim funds from a tier-2 reseller (tier-1 only).
+	SensitiveOperationReclaimResellerFunds SensitiveOperation = "RECLAIM_RESELLER_FUNDS"
+	// Issue coupon quota to tier-2 resellers (tier-1 only).
+	SensitiveOperationIssueCouponQuotas SensitiveOperation = "ISSUE_COUPON_QUOTAS"
+	// Reclaim coupon quotas from tier-2 resellers (tier-1 only).
+	SensitiveOperationReclaimCouponQuotas SensitiveOperation = "RECLAIM_COUPON_QUOTAS"
+	// Issue coupons to customers from a quota.
+	SensitiveOperationIssueCoupons SensitiveOperation = "ISSUE_COUPONS"
+	// Reclaim issued coupons.
+	SensitiveOperationReclaimCoupons SensitiveOperation = "RECLAIM_COUPONS"
+	// Pay a customer's order (issue 5).
+	SensitiveOperationPayOrder SensitiveOperation = "PAY_ORDER"
+	// Renew resources, when the renewal pays (issue 5).
+	SensitiveOperationRenewResources SensitiveOperation = "RENEW_RESOURCES"
+	// Unsubscribe resources (issue 5).
+	SensitiveOperationUnsubscribeResources SensitiveOperation = "UNSUBSCRIBE_RESOURCES"
+	// Turn verification on or off for the partner.
+	SensitiveOperationSetVerificationEnabled SensitiveOperation = "SET_VERIFICATION_ENABLED"
+)
+
+var AllSensitiveOperation = []SensitiveOperation{
+	SensitiveOperationAllocateCustomerFunds,
+	SensitiveOperationReclaimCustomerFunds,
+	SensitiveOperationAllocateResellerFunds,
+	SensitiveOperationReclaimResellerFunds,
+	SensitiveOperationIssueCouponQuotas,
+	SensitiveOperationReclaimCouponQuotas,
+	SensitiveOperationIssueCoupons,
+	SensitiveOperationReclaimCoupons,
+	SensitiveOperationPayOrder,
+	SensitiveOperationRenewResources,
+	SensitiveOperationUnsubscribeResources,
+	SensitiveOperationSetVerificationEnabled,
+}
+
+func (e SensitiveOperation) IsValid() bool {
+	switch e {
+	case SensitiveOperationAllocateCustomerFunds, SensitiveOperationReclaimCustomerFunds, SensitiveOperationAllocateResellerFunds, SensitiveOperationReclaimResellerFunds, SensitiveOperationIssueCouponQuotas, SensitiveOperationReclaimCouponQuotas, SensitiveOperationIssueCoupons, SensitiveOperationReclaimCoupons, SensitiveOperationPayOrder, SensitiveOperationRenewResources, SensitiveOperationUnsubscribeResources, SensitiveOperationSetVerificationEnabled:
+		return true
+	}
+	return false
+}
+
+func (e SensitiveOperation) String() string {
+	return string(e)
+}
+
+func (e *SensitiveOperation) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SensitiveOperation(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SensitiveOperation", str)
+	}
+	return nil
+}
+
+func (e SensitiveOperation) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SensitiveOperation) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SensitiveOperation) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a verification code is sent.
+type VerificationChannel string
+
+const (
+	// A text message to the partner's phone number.
+	VerificationChannelSms VerificationChannel = "SMS"
+	// An e-mail to the partner's address.
+	VerificationChannelEmail VerificationChannel = "EMAIL"
+)
+
+var AllVerificationChannel = []VerificationChannel{
+	VerificationChannelSms,
+	VerificationChannelEmail,
+}
+
+func (e VerificationChannel) IsValid() bool {
+	switch e {
+	case VerificationChannelSms, VerificationChannelEmail:
+		return true
+	}
+	return false
+}
+
+func (e VerificationChannel) String() string {
+	return string(e)
+}
+
+func (e *VerificationChannel) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = VerificationChannel(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid VerificationChannel", str)
+	}
+	return nil
+}
+
+func (e VerificationChannel) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *VerificationChannel) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e VerificationChannel) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -1,0 +1,42 @@
+package gateway
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestNormalizeMobile(t *testing.T) {
+	for in, want := range map[string]string{
+		"13812345678": "13812345678", "+86 13812345678": "13812345678", "+86-138-1234-5678": "13812345678",
+		"0086-13812345678": "13812345678", "86 13812345678": "13812345678", " 138 1234 5678 ": "13812345678",
+		"23812345678": "", "1381234567": "", "+1 4155550100": "", "": "", "abc": "",
+	} {
+		if got := NormalizeMobile(in); got != want {
+			t.Errorf("NormalizeMobile(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Rule codes become BAD_USER_INPUT with the upstream code and request id
+// kept; other errors pass unchanged.
+func TestLifecycleError(t *testing.T) {
+	up := &Error{Code: CodeUpstreamError, Message: "the upstream refused the request", UpstreamCode: UpCodeCodeLocked, RequestID: "r1"}
+	var e *Error
+	if !errors.As(lifecycleError(up), &e) || e.Code != CodeBadUserInput || e.UpstreamCode != UpCodeCodeLocked || e.RequestID != "r1" || e.Message == up.Message {
+		t.Fatalf("rule code: %+v", e)
+	}
+	if up.Code != CodeUpstreamError {
+		t.Fatal("the original error was modified")
+	}
+	other := &Error{Code: CodeUpstreamError, UpstreamCode: "CBC.0999"}
+	if lifecycleError(other) != other {
+		t.Fatal("an unrelated code was re-mapped")
+	}
+	nf := &Error{Code: CodeNotFound, UpstreamCode: "CBC.99000037"}
+	if lifecycleError(nf) != nf {
+		t.Fatal("NOT_FOUND re-mapped")
+	}
+	if lifecycleError(nil) != nil {
+		t.Fatal("nil")
+	}
+}

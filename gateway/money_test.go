@@ -1,0 +1,113 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
+)
+
+// fakeRecords is a finder over a mutable list of record ids.
+type fakeRecords struct {
+	ids   []string
+	err   error
+	calls int
+}
+
+func (f *fakeRecords) find(_ context.Context, _ time.Time, exclude map[string]bool) (Transfer, bool, []string, error) {
+	f.calls++
+	if f.err != nil {
+		return Transfer{}, false, nil, f.err
+	}
+	for _, id := range f.ids {
+		if !exclude[id] {
+			return Transfer{ID: id, Reconciled: true}, true, f.ids, nil
+		}
+	}
+	return Transfer{}, false, f.ids, nil
+}
+
+func TestMoveOnce(t *testing.T) {
+	c := &Client{cfg: Config{CallTimeout: time.Second}}
+	ctx := context.Background()
+	dropped := &Error{Code: CodeUpstreamUnavailable, Message: "x", Err: errors.New("connection reset")}
+	timedOut := unavailable("Op", context.DeadlineExceeded)
+	refused := &Error{Code: CodeUpstreamError, UpstreamCode: "CBC.99005003"}
+
+	t.Run("Success", func(t *testing.T) {
+		f := &fakeRecords{}
+		v, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) { return Transfer{ID: "T1"}, nil })
+		if err != nil || v.ID != "T1" || v.Reconciled {
+			t.Fatalf("%+v %v", v, err)
+		}
+	})
+	t.Run("RefusalIsNotReconciled", func(t *testing.T) {
+		f := &fakeRecords{}
+		_, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) { return Transfer{}, refused })
+		if !errors.Is(err, refused) || f.calls != 1 {
+			t.Fatalf("%v, %d finds", err, f.calls)
+		}
+	})
+	t.Run("DroppedButApplied", func(t *testing.T) {
+		f := &fakeRecords{ids: []string{"OLD"}}
+		v, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) {
+			f.ids = append([]string{"NEW"}, f.ids...)
+			return Transfer{}, dropped
+		})
+		if err != nil || v.ID != "NEW" || !v.Reconciled {
+			t.Fatalf("%+v %v", v, err)
+		}
+	})
+	t.Run("DroppedNotAppliedIgnoresOlderIdenticalMove", func(t *testing.T) {
+		f := &fakeRecords{ids: []string{"OLD"}}
+		_, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) { return Transfer{}, dropped })
+		if !errors.Is(err, ErrNotApplied) || ErrorCode(err) != CodeUpstreamUnavailable {
+			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("TimeoutNotYetVisibleIsUnknown", func(t *testing.T) {
+		f := &fakeRecords{}
+		_, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) { return Transfer{}, timedOut })
+		if !errors.Is(err, ErrOutcomeUnknown) {
+			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("RecordsUnreadableIsUnknown", func(t *testing.T) {
+		f := &fakeRecords{}
+		_, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) {
+			f.err = errors.New("records down")
+			return Transfer{}, dropped
+		})
+		if !errors.Is(err, ErrOutcomeUnknown) {
+			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("SnapshotFailsNothingCalled", func(t *testing.T) {
+		f := &fakeRecords{err: dropped}
+		called := false
+		_, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) { called = true; return Transfer{}, nil })
+		if err == nil || called {
+			t.Fatalf("%v, called=%v", err, called)
+		}
+	})
+	t.Run("CheckFirstFound", func(t *testing.T) {
+		f := &fakeRecords{ids: []string{"EARLIER"}}
+		called := false
+		v, err := moveOnce(ctx, c, MoveOpts{CheckFirst: true}, f.find, func(context.Context) (Transfer, error) { called = true; return Transfer{}, nil })
+		if err != nil || called || v.ID != "EARLIER" {
+			t.Fatalf("%+v %v called=%v", v, err, called)
+		}
+	})
+}
+
+func TestBatchNeverSilentSuccess(t *testing.T) {
+	details := []model.ErrorDetail{{Id: ptr("b"), ErrorCode: ptr("CBC.99000035"), ErrorMsg: ptr("not yours")}}
+	got := batch([]string{"a", "b", "c"}, &details, func(id string) (ItemResult, bool) {
+		return ItemResult{ID: id, OK: true, CreatedID: "C-" + id}, id == "a"
+	})
+	if len(got.Items) != 3 || !got.Items[0].OK || got.Items[1].OK || got.Items[1].ErrorCode != "CBC.99000035" || got.Items[2].OK || got.Items[2].ErrorCode != "UNKNOWN" {
+		t.Fatalf("%+v", got.Items)
+	}
+}

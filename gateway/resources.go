@@ -1,0 +1,486 @@
+package gateway
+
+import (
+	"context"
+	"strings"
+
+	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
+	"github.com/shopspring/decimal"
+)
+
+// Resources (issue 5): yearly/monthly resources, renewal quotes, renewals,
+// auto-renew, unsubscription, the switch to on-demand at expiry, on-demand
+// resources and resource packages.
+//
+// Identity per operation: ListPayPerUseCustomerResources takes the partner
+// with customer_id but has no indirect_partner_id, so a tier-1 reads its
+// resellers' customers' resources with a customer token;
+// ListCustomerOnDemandResources is partner-only; everything else is
+// customer-only (custCall).
+
+// Resource is a yearly/monthly resource (main or child).
+type Resource struct {
+	InstanceID                         string
+	ResourceID                         string
+	Name                               string
+	RegionCode                         string
+	ServiceTypeCode, ServiceTypeName   string
+	ResourceTypeCode, ResourceTypeName string
+	SpecCode, SpecDesc                 string
+	ProductID, ProjectID               string
+	ParentID                           string
+	IsMain                             bool
+	Status                             int // 2 in use, 3 closed, 4 frozen, 5 expired
+	ExpirePolicy                       int // 0 grace, 1 to on-demand, 2/5 delete, 3 auto-renew, 4 freeze
+	EffectiveTime, ExpireTime          string
+	UpdateTime                         string
+}
+
+// ResourceQuery filters ListPayPerUseCustomerResources.
+type ResourceQuery struct {
+	Page
+	ResourceIDs []string // ≤ 50
+	OrderID     string
+	OnlyMain    bool
+	Statuses    []int
+	ServiceType string
+	ExpireFrom  string
+	ExpireTo    string
+}
+
+// ResourceList is one page of resources and the total.
+type ResourceList struct {
+	Resources []Resource
+	Total     int
+}
+
+// ItemFailure is one resource's failure inside a 200 answer.
+type ItemFailure struct {
+	ID, Code, Message string
+}
+
+// RenewalQuote is the price of renewing some main resources.
+type RenewalQuote struct {
+	Amounts   map[string]Money // per resource id
+	Official  Money            // Σ of the quoted resources
+	Discounts []QuoteDiscount
+	Failures  []ItemFailure
+}
+
+// QuoteDiscount is an optional discount of a renewal quote.
+type QuoteDiscount struct {
+	ID, Name       string
+	Type           int
+	Amount         Money // payable with the discount
+	DiscountAmount Money
+	Best           bool
+}
+
+// OrderResult is what a renewal or unsubscription produced.
+type OrderResult struct {
+	OrderIDs []string
+	Failures []ItemFailure
+}
+
+// OnDemandResource is a pay-per-use resource.
+type OnDemandResource struct {
+	ResourceID, Name                   string
+	RegionCode, AZCode                 string
+	ServiceTypeCode, ServiceTypeName   string
+	ResourceTypeCode, ResourceTypeName string
+	SpecCode, SpecDesc, Info           string
+	Status                             int
+	EffectiveTime, ExpireTime          string
+}
+
+// OnDemandList is one page of on-demand resources and the total.
+type OnDemandList struct {
+	Resources []OnDemandResource
+	Total     int
+}
+
+// ResourcePackage is a resource package and its free-resource items.
+type ResourcePackage struct {
+	InstanceID, OrderID       string
+	ProductID, ProductName    string
+	ServiceTypeCode           string
+	ServiceTypeName           string
+	RegionCode                string
+	Status                    int
+	EffectiveTime, ExpireTime string
+	Items                     []FreeResourceItem
+}
+
+// FreeResourceItem is one free-resource item of a package.
+type FreeResourceItem struct {
+	ID, UsageTypeName   string
+	Remaining, Original decimal.Decimal
+	MeasureID           int
+}
+
+// PackageList is one page of resource packages and the total.
+type PackageList struct {
+	Packages []ResourcePackage
+	Total    int
+}
+
+// FreeResourceUsage is the usage detail of one free-resource item.
+type FreeResourceUsage struct {
+	ID, TypeName, UsageTypeName string
+	Remaining, Original         decimal.Decimal
+	MeasureID                   int
+	StartTime, EndTime          string
+	ReuseCycle, ReuseCycleType  int
+}
+
+func resourceFrom(r model.OrderInstanceV2) Resource {
+	return Resource{
+		InstanceID: str(r.Id), ResourceID: str(r.ResourceId), Name: str(r.ResourceName), RegionCode: str(r.RegionCode),
+		ServiceTypeCode: str(r.ServiceTypeCode), ServiceTypeName: str(r.ServiceTypeName),
+		ResourceTypeCode: str(r.ResourceTypeCode), ResourceTypeName: str(r.ResourceTypeName),
+		SpecCode: str(r.ResourceSpecCode), SpecDesc: str(r.ProductSpecDesc), ProductID: str(r.ProductId), ProjectID: str(r.ProjectId),
+		ParentID: str(r.ParentResourceId), IsMain: i32(r.IsMainResource) == 1, Status: i32(r.Status), ExpirePolicy: i32(r.ExpirePolicy),
+		EffectiveTime: str(r.EffectiveTime), ExpireTime: str(r.ExpireTime), UpdateTime: str(r.UpdateTime),
+	}
+}
+
+// Resources lists a customer's yearly/monthly resources: the partner's
+// keys for its own customers, a customer token for a reseller's.
+func (c *Client) Resources(ctx context.Context, s Scope, customerID string, q ResourceQuery) (ResourceList, error) {
+	if len(q.ResourceIDs) > MaxResourceIDs {
+		return ResourceList{}, Errorf(CodeBadUserInput, "at most %d resource ids per read", MaxResourceIDs)
+	}
+	lim := q.Limit
+	if lim <= 0 || lim > MaxResourcePage {
+		lim = MaxResourcePage
+	}
+	body := &model.QueryResourcesReq{OrderId: optStr(q.OrderID), ServiceTypeCode: optStr(q.ServiceType),
+		ExpireTimeBegin: optStr(q.ExpireFrom), ExpireTimeEnd: optStr(q.ExpireTo), Offset: ptr(int32(q.Offset)), Limit: ptr(int32(lim))}
+	if len(q.ResourceIDs) > 0 {
+		ids := append([]string(nil), q.ResourceIDs...)
+		body.ResourceIds = &ids
+	}
+	if q.OnlyMain {
+		body.OnlyMainResource = ptr(int32(1))
+	}
+	if len(q.Statuses) > 0 {
+		st := make([]int32, len(q.Statuses))
+		for i, v := range q.Statuses {
+			st[i] = int32(v)
+		}
+		body.StatusList = &st
+	}
+	fn := func(cl *bss.BssClient) (*model.ListPayPerUseCustomerResourcesResponse, error) {
+		return cl.ListPayPerUseCustomerResources(&model.ListPayPerUseCustomerResourcesRequest{Body: body})
+	}
+	var resp *model.ListPayPerUseCustomerResourcesResponse
+	var err error
+	if s.Indirect == "" {
+		body.CustomerId = optStr(customerID)
+		resp, err = call(ctx, c, s, "ListPayPerUseCustomerResources", fn)
+	} else {
+		resp, err = custCall(ctx, c, s, customerID, "ListPayPerUseCustomerResources", fn)
+	}
+	if err != nil {
+		return ResourceList{}, err
+	}
+	out := ResourceList{Total: i32(resp.TotalCount)}
+	if resp.Data != nil {
+		for _, r := range *resp.Data {
+			out.Resources = append(out.Resources, resourceFrom(r))
+		}
+	}
+	return out, nil
+}
+
+// ResourcesByID reads resources by id, at most 50 per call; unknown ids
+// are absent from the map.
+func (c *Client) ResourcesByID(ctx context.Context, s Scope, customerID string, ids []string) (map[string]Resource, error) {
+	out := make(map[string]Resource, len(ids))
+	for lo := 0; lo < len(ids); lo += MaxResourceIDs {
+		hi := min(lo+MaxResourceIDs, len(ids))
+		l, err := c.Resources(ctx, s, customerID, ResourceQuery{Page: Page{Limit: hi - lo}, ResourceIDs: ids[lo:hi]})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range l.Resources {
+			out[r.ResourceID] = r
+		}
+	}
+	return out, nil
+}
+
+func failures(fs *[]model.FailResourceInfo) []ItemFailure {
+	out := []ItemFailure{}
+	if fs == nil {
+		return out
+	}
+	for _, f := range *fs {
+		out = append(out, ItemFailure{ID: str(f.ResourceId), Code: str(f.ErrorCode), Message: str(f.ErrorMsg)})
+	}
+	return out
+}
+
+func decStr(s *string) (decimal.Decimal, bool) {
+	if s == nil || *s == "" {
+		return decimal.Zero, false
+	}
+	d, err := decimal.NewFromString(*s)
+	return d, err == nil
+}
+
+// CheckPeriod validates a renewal period: 2 month (1-11) or 3 year (1-3).
+func CheckPeriod(periodType, periodNum int) error {
+	switch {
+	case periodType == 2 && periodNum >= 1 && periodNum <= 11, periodType == 3 && periodNum >= 1 && periodNum <= 3:
+		return nil
+	}
+	return Errorf(CodeBadUserInput, "the period must be 1-11 months or 1-3 years")
+}
+
+// RenewalQuote quotes renewing up to 10 main resources with their children
+// (customer token).
+func (c *Client) RenewalQuote(ctx context.Context, s Scope, customerID string, ids []string, periodType, periodNum int) (RenewalQuote, error) {
+	if len(ids) == 0 || len(ids) > MaxRenewBatch {
+		return RenewalQuote{}, Errorf(CodeBadUserInput, "a renewal quote takes 1-%d resources", MaxRenewBatch)
+	}
+	if err := CheckPeriod(periodType, periodNum); err != nil {
+		return RenewalQuote{}, err
+	}
+	body := &model.ListRenewRateOnPeriodReq{ResourceIds: ids, PeriodType: int32(periodType), PeriodNum: int32(periodNum), IncludeRelativeResources: ptr(true)}
+	resp, err := custCall(ctx, c, s, customerID, "ListRenewRateOnPeriod", func(cl *bss.BssClient) (*model.ListRenewRateOnPeriodResponse, error) {
+		return cl.ListRenewRateOnPeriod(&model.ListRenewRateOnPeriodRequest{Body: body})
+	})
+	if err != nil {
+		return RenewalQuote{}, err
+	}
+	cur := currency(resp.Currency)
+	q := RenewalQuote{Amounts: map[string]Money{}, Official: Money{Amount: decimal.Zero, Currency: cur}, Failures: failures(resp.FailResourceInfos)}
+	if resp.RenewInquiryResults != nil {
+		for _, r := range *resp.RenewInquiryResults {
+			if d, ok := decStr(r.Amount); ok {
+				q.Amounts[str(r.ResourceId)] = Money{Amount: d, Currency: cur}
+			}
+		}
+	}
+	if o := resp.OfficialWebsiteRatingResult; o != nil {
+		if d, ok := decStr(o.OfficialWebsiteAmount); ok {
+			q.Official.Amount = d
+		}
+	}
+	if resp.OptionalDiscountRatingResults != nil {
+		for _, d := range *resp.OptionalDiscountRatingResults {
+			amt, _ := decStr(d.Amount)
+			da, _ := decStr(d.DiscountAmount)
+			q.Discounts = append(q.Discounts, QuoteDiscount{ID: str(d.DiscountId), Name: str(d.DiscountName), Type: i32(d.DiscountType),
+				Amount: Money{Amount: amt, Currency: cur}, DiscountAmount: Money{Amount: da, Currency: cur}, Best: i32(d.BestOffer) == 1})
+		}
+	}
+	return q, nil
+}
+
+// Renew renews up to 10 main resources in one renew order; with autoPay
+// the order is paid from the balance at once (a short balance leaves it
+// pending payment). Per-resource failures come back in the result.
+func (c *Client) Renew(ctx context.Context, s Scope, customerID string, ids []string, periodType, periodNum int, autoPay bool) (OrderResult, error) {
+	if len(ids) == 0 || len(ids) > MaxRenewBatch {
+		return OrderResult{}, Errorf(CodeBadUserInput, "a renewal takes 1-%d resources", MaxRenewBatch)
+	}
+	if err := CheckPeriod(periodType, periodNum); err != nil {
+		return OrderResult{}, err
+	}
+	body := &model.RenewalResourcesReq{ResourceIds: ids, PeriodType: int32(periodType), PeriodNum: int32(periodNum), IsAutoPay: ptr(int32(0))}
+	if autoPay {
+		body.IsAutoPay = ptr(int32(1))
+	}
+	resp, err := custCall(ctx, c, s, customerID, "RenewalResources", func(cl *bss.BssClient) (*model.RenewalResourcesResponse, error) {
+		return cl.RenewalResources(&model.RenewalResourcesRequest{Body: body})
+	})
+	if err != nil {
+		return OrderResult{}, err
+	}
+	out := OrderResult{OrderIDs: []string{}, Failures: failures(resp.FailResourceInfos)}
+	if resp.OrderIds != nil {
+		out.OrderIDs = append(out.OrderIDs, *resp.OrderIds...)
+	}
+	return out, nil
+}
+
+// SetAutoRenew turns auto-renew on (times 0 = until cancelled; period
+// MONTH or YEAR) or off for a main resource (customer token).
+func (c *Client) SetAutoRenew(ctx context.Context, s Scope, customerID, resourceID string, on bool, times int, yearly bool) error {
+	if !on {
+		_, err := custCall(ctx, c, s, customerID, "CancelAutoRenewalResources", func(cl *bss.BssClient) (*model.CancelAutoRenewalResourcesResponse, error) {
+			return cl.CancelAutoRenewalResources(&model.CancelAutoRenewalResourcesRequest{ResourceId: resourceID})
+		})
+		return resourceNotFound(err)
+	}
+	if times < 0 || times > 99 {
+		return Errorf(CodeBadUserInput, "auto-renew times must be 0-99 (0 = until turned off)")
+	}
+	period := model.GetAutoRenewalResourcesReqPeriodTypeEnum().MONTH
+	if yearly {
+		period = model.GetAutoRenewalResourcesReqPeriodTypeEnum().YEAR
+	}
+	body := &model.AutoRenewalResourcesReq{AutoRenewTimes: ptr(int32(times)), PeriodType: &period}
+	_, err := custCall(ctx, c, s, customerID, "AutoRenewalResources", func(cl *bss.BssClient) (*model.AutoRenewalResourcesResponse, error) {
+		return cl.AutoRenewalResources(&model.AutoRenewalResourcesRequest{ResourceId: resourceID, Body: body})
+	})
+	return resourceNotFound(err)
+}
+
+func resourceNotFound(err error) error {
+	if e, ok := err.(*Error); ok {
+		switch e.UpstreamCode {
+		case "CBC.30050009":
+			e.Code, e.Message = CodeNotFound, "resource not found"
+		case "CBC.30050007":
+			e.Code, e.Message = CodeBadUserInput, "the resource is not a main resource"
+		}
+	}
+	return err
+}
+
+// Unsubscribe unsubscribes up to 10 main resources (type 1: the whole
+// resource; 2: only the last renewal period); each gets a refund order.
+func (c *Client) Unsubscribe(ctx context.Context, s Scope, customerID string, ids []string, unsubscribeType int, reasonType int, reason string) (OrderResult, error) {
+	if len(ids) == 0 || len(ids) > MaxRenewBatch {
+		return OrderResult{}, Errorf(CodeBadUserInput, "an unsubscription takes 1-%d resources", MaxRenewBatch)
+	}
+	if unsubscribeType != 1 && unsubscribeType != 2 {
+		return OrderResult{}, Errorf(CodeBadUserInput, "unknown unsubscribe type")
+	}
+	body := &model.UnsubscribeResourcesReq{ResourceIds: ids, UnsubscribeType: int32(unsubscribeType), UnsubscribeReason: optStr(strings.TrimSpace(reason))}
+	if reasonType != 0 {
+		if reasonType < 1 || reasonType > 5 {
+			return OrderResult{}, Errorf(CodeBadUserInput, "the unsubscribe reason type must be 1-5")
+		}
+		body.UnsubscribeReasonType = ptr(int32(reasonType))
+	}
+	resp, err := custCall(ctx, c, s, customerID, "CancelResourcesSubscription", func(cl *bss.BssClient) (*model.CancelResourcesSubscriptionResponse, error) {
+		return cl.CancelResourcesSubscription(&model.CancelResourcesSubscriptionRequest{Body: body})
+	})
+	if err != nil {
+		return OrderResult{}, err
+	}
+	out := OrderResult{OrderIDs: []string{}, Failures: failures(resp.FailResourceInfos)}
+	if resp.OrderIds != nil {
+		out.OrderIDs = append(out.OrderIDs, *resp.OrderIds...)
+	}
+	return out, nil
+}
+
+// SwitchToOnDemand sets (on) or cancels the switch of up to 100 main
+// resources to on-demand at expiry; per-resource failures come back.
+func (c *Client) SwitchToOnDemand(ctx context.Context, s Scope, customerID string, ids []string, on bool) ([]ItemFailure, error) {
+	if len(ids) == 0 || len(ids) > MaxOnDemandSwitch {
+		return nil, Errorf(CodeBadUserInput, "the switch takes 1-%d resources", MaxOnDemandSwitch)
+	}
+	op := "CANCEL"
+	if on {
+		op = "SET_UP"
+	}
+	body := &model.PeriodToOnDemandReq{Operation: op, ResourceIds: ids}
+	resp, err := custCall(ctx, c, s, customerID, "UpdatePeriodToOnDemand", func(cl *bss.BssClient) (*model.UpdatePeriodToOnDemandResponse, error) {
+		return cl.UpdatePeriodToOnDemand(&model.UpdatePeriodToOnDemandRequest{Body: body})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := []ItemFailure{}
+	if resp.ErrorDetails != nil {
+		for _, d := range *resp.ErrorDetails {
+			out = append(out, ItemFailure{ID: str(d.Id), Code: str(d.ErrorCode), Message: str(d.ErrorMsg)})
+		}
+	}
+	return out, nil
+}
+
+// OnDemandResources lists a customer's on-demand resources (partner keys,
+// one customer per call).
+func (c *Client) OnDemandResources(ctx context.Context, s Scope, customerID string, p Page) (OnDemandList, error) {
+	off, lim := page(p)
+	body := &model.QueryCustomerOnDemandResourcesReq{CustomerId: customerID, Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
+	resp, err := call(ctx, c, s, "ListCustomerOnDemandResources", func(cl *bss.BssClient) (*model.ListCustomerOnDemandResourcesResponse, error) {
+		return cl.ListCustomerOnDemandResources(&model.ListCustomerOnDemandResourcesRequest{Body: body})
+	})
+	if err != nil {
+		return OnDemandList{}, err
+	}
+	out := OnDemandList{Total: i32(resp.TotalCount)}
+	if resp.Resources != nil {
+		for _, r := range *resp.Resources {
+			out.Resources = append(out.Resources, OnDemandResource{
+				ResourceID: str(r.ResourceId), Name: str(r.ResourceName), RegionCode: str(r.RegionCode), AZCode: str(r.AvailabilityZoneCode),
+				ServiceTypeCode: str(r.ServiceTypeCode), ServiceTypeName: str(r.ServiceTypeName),
+				ResourceTypeCode: str(r.ResourceTypeCode), ResourceTypeName: str(r.ResourceTypeName),
+				SpecCode: str(r.ResourceSpecCode), SpecDesc: str(r.ProductSpecDesc), Info: str(r.ResourceInfo),
+				Status: i32(r.Status), EffectiveTime: str(r.EffectiveTime), ExpireTime: str(r.ExpireTime),
+			})
+		}
+	}
+	return out, nil
+}
+
+// ResourcePackages lists a customer's resource packages with their
+// free-resource items (customer token).
+func (c *Client) ResourcePackages(ctx context.Context, s Scope, customerID string, p Page) (PackageList, error) {
+	off, lim := page(p)
+	body := &model.ListFreeResourceInfosReq{Offset: off, Limit: lim}
+	resp, err := custCall(ctx, c, s, customerID, "ListFreeResourceInfos", func(cl *bss.BssClient) (*model.ListFreeResourceInfosResponse, error) {
+		return cl.ListFreeResourceInfos(&model.ListFreeResourceInfosRequest{Body: body})
+	})
+	if err != nil {
+		return PackageList{}, err
+	}
+	out := PackageList{Total: i32(resp.TotalCount)}
+	if resp.FreeResourcePackages != nil {
+		for _, pk := range *resp.FreeResourcePackages {
+			rp := ResourcePackage{InstanceID: str(pk.OrderInstanceId), OrderID: str(pk.OrderId), ProductID: str(pk.ProductId), ProductName: str(pk.ProductName),
+				ServiceTypeCode: str(pk.ServiceTypeCode), ServiceTypeName: str(pk.ServiceTypeName), RegionCode: str(pk.RegionCode),
+				Status: i32(pk.Status), EffectiveTime: str(pk.EffectiveTime), ExpireTime: str(pk.ExpireTime), Items: []FreeResourceItem{}}
+			if pk.FreeResources != nil {
+				for _, it := range *pk.FreeResources {
+					rem, _ := decStr(it.Amount)
+					orig, _ := decStr(it.OriginalAmount)
+					rp.Items = append(rp.Items, FreeResourceItem{ID: str(it.FreeResourceId), UsageTypeName: str(it.UsageTypeName), Remaining: rem, Original: orig, MeasureID: i32(it.MeasureId)})
+				}
+			}
+			out.Packages = append(out.Packages, rp)
+		}
+	}
+	return out, nil
+}
+
+// FreeResourceUsages reads the usage of free-resource items, at most 100
+// per call (customer token); unknown ids are absent.
+func (c *Client) FreeResourceUsages(ctx context.Context, s Scope, customerID string, ids []string) (map[string]FreeResourceUsage, error) {
+	out := make(map[string]FreeResourceUsage, len(ids))
+	for lo := 0; lo < len(ids); lo += MaxFreeResourceIDs {
+		hi := min(lo+MaxFreeResourceIDs, len(ids))
+		body := &model.ListFreeResourceUsagesReq{FreeResourceIds: ids[lo:hi]}
+		resp, err := custCall(ctx, c, s, customerID, "ListFreeResourceUsages", func(cl *bss.BssClient) (*model.ListFreeResourceUsagesResponse, error) {
+			return cl.ListFreeResourceUsages(&model.ListFreeResourceUsagesRequest{Body: body})
+		})
+		if err != nil {
+			return nil, err
+		}
+		if resp.FreeResources == nil {
+			continue
+		}
+		for _, f := range *resp.FreeResources {
+			u := FreeResourceUsage{ID: str(f.FreeResourceId), TypeName: str(f.FreeResourceTypeName), UsageTypeName: str(f.UsageTypeName),
+				MeasureID: i32(f.MeasureId), StartTime: str(f.StartTime), EndTime: str(f.EndTime),
+				ReuseCycle: i32(f.QuotaReuseCycle), ReuseCycleType: i32(f.QuotaReuseCycleType)}
+			if f.Amount != nil {
+				u.Remaining = *f.Amount
+			}
+			if f.OriginalAmount != nil {
+				u.Original = *f.OriginalAmount
+			}
+			out[u.ID] = u
+		}
+	}
+	return out, nil
+}

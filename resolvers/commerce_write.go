@@ -1,0 +1,362 @@
+package resolvers
+
+import (
+	"context"
+	"strings"
+
+	"partnergraph/gateway"
+	"partnergraph/gateway/auth"
+	"partnergraph/graph/model"
+)
+
+// Commerce writes (issue 5). Every write names its customer
+// (CommerceTarget) and is checked before any upstream write:
+//
+//   - a customer acts only for itself; a partner for its own customers, a
+//     tier-1 also for its resellers' customers (resellerId), a reseller
+//     for its own; anyone else → NOT_FOUND;
+//   - partners act only for RESALE customers (a consultant-sale customer
+//     manages and pays its own orders) → BAD_USER_INPUT;
+//   - what upstream would refuse is refused first with BAD_USER_INPUT:
+//     paying or cancelling an order that is not pending payment, more than
+//     3 coupons, a coupon or discount the order does not offer, a cash
+//     coupon with a discount, a child resource, more resources than one
+//     call takes;
+//   - per-resource failures of the upstream's 200 answers come back per
+//     item (failures).
+//
+// payOrder, renewResources (which pays at once) and unsubscribeResources
+// carry @verified: a partner needs a code, a customer acting for itself
+// does not, and a replayed idempotency key answers the stored payload
+// (plain snapshots, see OrderSnapshot).
+
+func init() {
+	payloadTypes[model.SensitiveOperationPayOrder] = func() any { return new(model.PayOrderPayload) }
+	payloadTypes[model.SensitiveOperationRenewResources] = func() any { return new(model.ResourceOrdersPayload) }
+	payloadTypes[model.SensitiveOperationUnsubscribeResources] = func() any { return new(model.ResourceOrdersPayload) }
+}
+
+// target is the customer a write acts for.
+type target struct {
+	scope    gateway.Scope
+	customer string
+}
+
+// commerceTarget resolves and authorizes the customer of a write.
+func (r *Resolver) commerceTarget(ctx context.Context, t *model.CommerceTarget) (target, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return target{}, err
+	}
+	if t == nil || strings.TrimSpace(t.CustomerID) == "" {
+		return target{}, gateway.Errorf(gateway.CodeBadUserInput, "customer.customerId is required")
+	}
+	reseller := ""
+	if t.ResellerID != nil {
+		reseller = *t.ResellerID
+	}
+	home, err := r.homeScope(ctx, p)
+	if err != nil {
+		return target{}, err
+	}
+	s := home
+	switch p.Role {
+	case auth.RoleCustomer:
+		if t.CustomerID != p.CustomerID || reseller != "" {
+			return target{}, gateway.NotFound("customer")
+		}
+		return target{scope: s, customer: t.CustomerID}, nil
+	case auth.RoleReseller:
+		if reseller != "" && reseller != home.Indirect {
+			return target{}, gateway.NotFound("customer")
+		}
+	case auth.RolePartner:
+		if reseller != "" {
+			if !r.isTier1(p) {
+				return target{}, gateway.NotFound("customer")
+			}
+			if s, err = r.resellerScope(ctx, reseller, home.Account); err != nil {
+				return target{}, gateway.NotFound("customer")
+			}
+		}
+	}
+	if !r.canUse(ctx, p, s, t.CustomerID) {
+		return target{}, gateway.NotFound("customer")
+	}
+	c, err := r.fetchCustomer(ctx, s, t.CustomerID)
+	if err != nil {
+		return target{}, err
+	}
+	if c.AssociationType == nil || *c.AssociationType != model.AssociationTypeResale {
+		return target{}, gateway.Errorf(gateway.CodeBadUserInput, "a partner acts only for resale customers; a consultant-sale customer manages its own orders and resources")
+	}
+	return target{scope: s, customer: t.CustomerID}, nil
+}
+
+func snapshot(s gateway.Scope, o gateway.Order) *model.OrderSnapshot {
+	m := orderModel(s, o)
+	return &model.OrderSnapshot{ID: m.ID, OrderID: m.OrderID, CustomerID: m.CustomerID, Status: m.Status, Type: m.Type,
+		OfficialAmount: m.OfficialAmount, AmountAfterDiscount: m.AmountAfterDiscount, CouponAmount: m.CouponAmount,
+		DiscountAmount: m.DiscountAmount, CreatedAt: m.CreatedAt, PaidAt: m.PaidAt}
+}
+
+// pendingOrder reads the order and requires it to be pending payment.
+func (r *Resolver) pendingOrder(ctx context.Context, t target, orderID, verb string) (gateway.Order, error) {
+	if strings.TrimSpace(orderID) == "" {
+		return gateway.Order{}, gateway.Errorf(gateway.CodeBadUserInput, "orderId is required")
+	}
+	o, err := r.Up.Order(ctx, t.scope, t.customer, orderID)
+	if err != nil {
+		return o, err
+	}
+	if o.Status != gateway.OrderPendingPayment {
+		return o, gateway.Errorf(gateway.CodeBadUserInput, "only an order pending payment can be %s; this one is %s", verb, strings.ToLower(statusName(o.Status)))
+	}
+	return o, nil
+}
+
+func statusName(n int) string {
+	if s, ok := orderStatuses[n]; ok {
+		return strings.ReplaceAll(string(s), "_", " ")
+	}
+	return "in an unknown status"
+}
+
+func (r *Resolver) payOrder(ctx context.Context, in model.PayOrderInput, _ string, _ *model.VerificationInput) (*model.PayOrderPayload, error) {
+	pay := gateway.PayInput{OrderID: in.OrderID}
+	for _, id := range in.CouponIds {
+		pay.Coupons = append(pay.Coupons, gateway.PayCoupon{ID: id, Type: gateway.PayCouponVoucher}) // types resolved below
+	}
+	if in.DiscountID != nil && *in.DiscountID != "" {
+		pay.DiscountID = *in.DiscountID
+	}
+	if err := gateway.CheckPayInput(pay); err != nil { // count and duplicates: before any call
+		return nil, err
+	}
+	t, err := r.commerceTarget(ctx, in.Customer)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.pendingOrder(ctx, t, in.OrderID, "paid"); err != nil {
+		return nil, err
+	}
+	if len(pay.Coupons) > 0 {
+		oc, err := r.Up.OrderCoupons(ctx, t.scope, t.customer, in.OrderID)
+		if err != nil {
+			return nil, err
+		}
+		byID := map[string]gateway.OrderCoupon{}
+		for _, c := range oc.Coupons {
+			byID[c.ID] = c
+		}
+		perType := map[int]int{}
+		for i, pc := range pay.Coupons {
+			c, ok := byID[pc.ID]
+			if !ok || c.PayCouponType() == 0 {
+				return nil, gateway.Errorf(gateway.CodeBadUserInput, "coupon %s cannot be used for this order (see Order.availableCoupons)", pc.ID)
+			}
+			pay.Coupons[i].Type = c.PayCouponType()
+			perType[c.CouponType]++
+			if max, ok := oc.MaxUse[c.CouponType]; ok && perType[c.CouponType] > max {
+				return nil, gateway.Errorf(gateway.CodeBadUserInput, "at most %d coupons of this type can pay one order", max)
+			}
+		}
+	}
+	if pay.DiscountID != "" {
+		ds, err := r.Up.OrderDiscounts(ctx, t.scope, t.customer, in.OrderID)
+		if err != nil {
+			return nil, err
+		}
+		found := false
+		for _, d := range ds {
+			if d.ID == pay.DiscountID {
+				pay.DiscountType, found = d.Type, true
+			}
+		}
+		if !found {
+			return nil, gateway.Errorf(gateway.CodeBadUserInput, "discount %s is not offered for this order (see Order.availableDiscounts)", pay.DiscountID)
+		}
+	}
+	if err := gateway.CheckPayInput(pay); err != nil { // cash coupon + discount
+		return nil, err
+	}
+	if err := r.Up.PayOrder(ctx, t.scope, t.customer, pay); err != nil {
+		return nil, err
+	}
+	o, err := r.Up.Order(ctx, t.scope, t.customer, in.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.PayOrderPayload{Order: snapshot(t.scope, o)}, nil
+}
+
+func (r *Resolver) cancelOrder(ctx context.Context, in model.CancelOrderInput) (*model.CancelOrderPayload, error) {
+	t, err := r.commerceTarget(ctx, in.Customer)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.pendingOrder(ctx, t, in.OrderID, "cancelled"); err != nil {
+		return nil, err
+	}
+	if err := r.Up.CancelOrder(ctx, t.scope, t.customer, in.OrderID); err != nil {
+		return nil, err
+	}
+	o, err := r.Up.Order(ctx, t.scope, t.customer, in.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CancelOrderPayload{Order: snapshot(t.scope, o)}, nil
+}
+
+// mainResources checks that ids are main resources of the customer
+// (unknown ids are left to the upstream, which reports them per item).
+func (r *Resolver) mainResources(ctx context.Context, t target, ids []string) error {
+	m, err := r.Up.ResourcesByID(ctx, t.scope, t.customer, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if x, ok := m[id]; ok && !x.IsMain {
+			return gateway.Errorf(gateway.CodeBadUserInput, "resource %s is a child resource: act on its main resource %s", id, x.ParentID)
+		}
+	}
+	return nil
+}
+
+func (r *Resolver) renew(ctx context.Context, in model.RenewResourcesInput, autoPay bool) (*model.ResourceOrdersPayload, error) {
+	if err := checkIDs("resourceIds", in.ResourceIds, gateway.MaxRenewBatch); err != nil {
+		return nil, err
+	}
+	pt, pn, err := periodArgs(*in.Period)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.commerceTarget(ctx, in.Customer)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.mainResources(ctx, t, in.ResourceIds); err != nil {
+		return nil, err
+	}
+	res, err := r.Up.Renew(ctx, t.scope, t.customer, in.ResourceIds, pt, pn, autoPay)
+	if err != nil {
+		return nil, err
+	}
+	return r.ordersPayload(ctx, t, res)
+}
+
+func (r *Resolver) ordersPayload(ctx context.Context, t target, res gateway.OrderResult) (*model.ResourceOrdersPayload, error) {
+	out := &model.ResourceOrdersPayload{Orders: []*model.OrderSnapshot{}, Failures: failureModels(res.Failures)}
+	for _, id := range res.OrderIDs {
+		o, err := r.Up.Order(ctx, t.scope, t.customer, id)
+		if err != nil {
+			return nil, err
+		}
+		out.Orders = append(out.Orders, snapshot(t.scope, o))
+	}
+	return out, nil
+}
+
+func (r *Resolver) renewResources(ctx context.Context, in model.RenewResourcesInput, _ string, _ *model.VerificationInput) (*model.ResourceOrdersPayload, error) {
+	return r.renew(ctx, in, true)
+}
+
+func (r *Resolver) createRenewalOrder(ctx context.Context, in model.RenewResourcesInput) (*model.ResourceOrdersPayload, error) {
+	return r.renew(ctx, in, false)
+}
+
+func (r *Resolver) setAutoRenew(ctx context.Context, in model.SetAutoRenewInput) (*model.ResourcesPayload, error) {
+	if strings.TrimSpace(in.ResourceID) == "" {
+		return nil, gateway.Errorf(gateway.CodeBadUserInput, "resourceId is required")
+	}
+	times := 0
+	if in.Times != nil {
+		if *in.Times < 1 || *in.Times > 99 {
+			return nil, gateway.Errorf(gateway.CodeBadUserInput, "times must be 1-99 (null = until turned off)")
+		}
+		times = *in.Times
+	}
+	t, err := r.commerceTarget(ctx, in.Customer)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Up.ResourcesByID(ctx, t.scope, t.customer, []string{in.ResourceID})
+	if err != nil {
+		return nil, err
+	}
+	x, ok := m[in.ResourceID]
+	if !ok {
+		return nil, gateway.NotFound("resource")
+	}
+	if !x.IsMain {
+		return nil, gateway.Errorf(gateway.CodeBadUserInput, "resource %s is a child resource: act on its main resource %s", x.ResourceID, x.ParentID)
+	}
+	yearly := in.PeriodType != nil && *in.PeriodType == model.PeriodTypeYear
+	if err := r.Up.SetAutoRenew(ctx, t.scope, t.customer, in.ResourceID, in.Enabled, times, yearly); err != nil {
+		return nil, err
+	}
+	return r.resourcesPayload(ctx, t, []string{in.ResourceID}, nil)
+}
+
+func (r *Resolver) resourcesPayload(ctx context.Context, t target, ids []string, fails []gateway.ItemFailure) (*model.ResourcesPayload, error) {
+	m, err := r.Up.ResourcesByID(ctx, t.scope, t.customer, ids)
+	if err != nil {
+		return nil, err
+	}
+	var rs []gateway.Resource
+	for _, id := range ids {
+		if x, ok := m[id]; ok {
+			rs = append(rs, x)
+		}
+	}
+	return &model.ResourcesPayload{Resources: resourceModels(t.scope, t.customer, rs), Failures: failureModels(fails)}, nil
+}
+
+func (r *Resolver) unsubscribeResources(ctx context.Context, in model.UnsubscribeResourcesInput, _ string, _ *model.VerificationInput) (*model.ResourceOrdersPayload, error) {
+	if err := checkIDs("resourceIds", in.ResourceIds, gateway.MaxRenewBatch); err != nil {
+		return nil, err
+	}
+	typ, reasonType, reason := 1, 0, ""
+	if in.LastRenewalOnly != nil && *in.LastRenewalOnly {
+		typ = 2
+	}
+	if in.ReasonType != nil {
+		if *in.ReasonType < 1 || *in.ReasonType > 5 {
+			return nil, gateway.Errorf(gateway.CodeBadUserInput, "reasonType must be 1-5")
+		}
+		reasonType = *in.ReasonType
+	}
+	if in.Reason != nil {
+		reason = *in.Reason
+	}
+	t, err := r.commerceTarget(ctx, in.Customer)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.mainResources(ctx, t, in.ResourceIds); err != nil {
+		return nil, err
+	}
+	res, err := r.Up.Unsubscribe(ctx, t.scope, t.customer, in.ResourceIds, typ, reasonType, reason)
+	if err != nil {
+		return nil, err
+	}
+	return r.ordersPayload(ctx, t, res)
+}
+
+func (r *Resolver) switchToOnDemandAtExpiry(ctx context.Context, in model.SwitchToOnDemandInput) (*model.ResourcesPayload, error) {
+	if err := checkIDs("resourceIds", in.ResourceIds, gateway.MaxOnDemandSwitch); err != nil {
+		return nil, err
+	}
+	t, err := r.commerceTarget(ctx, in.Customer)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.mainResources(ctx, t, in.ResourceIds); err != nil {
+		return nil, err
+	}
+	fails, err := r.Up.SwitchToOnDemand(ctx, t.scope, t.customer, in.ResourceIds, in.Enabled)
+	if err != nil {
+		return nil, err
+	}
+	return r.resourcesPayload(ctx, t, in.ResourceIds, fails)
+}

@@ -1,0 +1,175 @@
+package resolvers_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"partnergraph/gateway"
+	"partnergraph/gateway/idempotency"
+	"partnergraph/gateway/verify"
+	"partnergraph/internal/testredis"
+)
+
+func TestMoneyAuditLogQuery(t *testing.T) {
+	m := mustMoneyEnv(t, moneyOpts{})
+	tok := m.tier1Token(t)
+	cust := m.resaleCustomer(t, m.tier1.ID, 0)
+	key := newKey()
+	if _, r := m.allocate(t, tok, allocateQ, "allocateCustomerFunds", cust, "1", key); len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	const q = `query($after: String) { viewer { partner { auditLog(first: 2, after: $after) { edges { cursor node { event operation outcome principal idempotencyKey argsDigest } } pageInfo { hasNextPage endCursor } } } } }`
+	r := m.query(t, tok, q, nil)
+	s := string(r.Data["viewer"])
+	if len(r.Errors) > 0 || !strings.Contains(s, `"event":"mutation.applied"`) || !strings.Contains(s, key) || !strings.Contains(s, `"hasNextPage":true`) {
+		t.Fatalf("audit page: %s %+v", s, r.Errors)
+	}
+	end := s[strings.Index(s, `"endCursor":"`)+len(`"endCursor":"`):]
+	end = end[:strings.Index(end, `"`)]
+	r = m.query(t, tok, q, map[string]any{"after": end})
+	if !strings.Contains(string(r.Data["viewer"]), "challenge.") {
+		t.Fatalf("second page: %s %+v", r.Data["viewer"], r.Errors)
+	}
+	// another partner sees none of it
+	r = m.query(t, m.providerToken(t), q, nil)
+	if strings.Contains(string(r.Data["viewer"]), key) || strings.Contains(string(r.Data["viewer"]), "mutation.applied") {
+		t.Fatalf("provider sees the tier-1's audit: %s", r.Data["viewer"])
+	}
+}
+
+// The same attacks against the Redis stores shared by instances.
+func TestMoneyRedisStores(t *testing.T) {
+	rc := testredis.Start(t)
+	m := mustMoneyEnv(t, moneyOpts{vs: verify.NewRedisStore(rc, verify.DefaultRedisPrefix), idem: idempotency.NewRedisStore(rc, idempotency.Options{})})
+	tok := m.tier1Token(t)
+	cust := m.resaleCustomer(t, m.tier1.ID, 0)
+	up := m.upstream(t)
+	s := gateway.Scope{Account: m.tier1.ID}
+	before := balanceOf(t, up, s, cust)
+	in := map[string]any{"customerId": cust, "amount": "2"}
+	id, code := m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
+	m.resetStats(t)
+	var wg sync.WaitGroup
+	results := make([]gqlResponse, 8)
+	for i := range results {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			results[i] = MustQuery(t, m.gw.URL, tok, allocateQ, fundsVars(cust, "2", newKey(), id, code))
+		}(i)
+	}
+	wg.Wait()
+	ok := 0
+	for _, r := range results {
+		if len(r.Errors) == 0 {
+			ok++
+		}
+	}
+	if ok != 1 || m.stats(t)["UpdateCustomerAccountAmount"] != 1 {
+		t.Fatalf("%d successes, %d upstream calls", ok, m.stats(t)["UpdateCustomerAccountAmount"])
+	}
+	// replay through Redis
+	key := newKey()
+	if _, r := m.allocate(t, tok, allocateQ, "allocateCustomerFunds", cust, "3", key); len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	if r := m.query(t, tok, allocateQ, fundsVars(cust, "3", key, "", "")); len(r.Errors) > 0 {
+		t.Fatalf("replay: %+v", r.Errors)
+	}
+	if got := balanceOf(t, up, s, cust); !got.Equal(before.Add(decimal.NewFromInt(5))) {
+		t.Fatalf("balance %s -> %s, want +5", before, got)
+	}
+}
+
+// Every failure takes at least the configured floor, whichever check failed.
+func TestMoneyUniformFailureTiming(t *testing.T) {
+	const floor = 150 * time.Millisecond
+	m := mustMoneyEnv(t, moneyOpts{cfg: func(c *verify.Config) { c.FailureFloor = floor; c.PrincipalMaxFailures = 100 }})
+	tok := m.tier1Token(t)
+	cust := m.resaleCustomer(t, m.tier1.ID, 0)
+	in := map[string]any{"customerId": cust, "amount": "1"}
+	id, code := m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
+	for name, v := range map[string]map[string]any{
+		"wrong code":     fundsVars(cust, "1", newKey(), id, wrong(code)),
+		"unknown id":     fundsVars(cust, "1", newKey(), "nope", code),
+		"other argument": fundsVars(cust, "2", newKey(), id, code),
+	} {
+		start := time.Now()
+		r := m.query(t, tok, allocateQ, v)
+		if d := time.Since(start); !hasCode(r, "VERIFICATION_FAILED") || d < floor {
+			t.Errorf("%s: %v after %v (floor %v)", name, r.codes(), d, floor)
+		}
+	}
+}
+
+// The upstream is slower than the call timeout and applies late: the first
+// answer is "outcome unknown" and the key stays reserved; once its lease is
+// over, a retry with the same key reconciles first and finds the move
+// instead of calling again.
+func TestMoneyFaultTimeoutReconcilesOnRetry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the 5s call timeout")
+	}
+	m := mustMoneyEnv(t, moneyOpts{idem: idempotency.NewMemoryStore(idempotency.Options{Lease: 2 * time.Second})})
+	tok := m.tier1Token(t)
+	cust := m.resaleCustomer(t, m.tier1.ID, 0)
+	up := m.upstream(t)
+	s := gateway.Scope{Account: m.tier1.ID}
+	before := balanceOf(t, up, s, cust)
+	// The gateway stops waiting at 5s (CallTimeout); the sandbox applies at
+	// 5.5s, before the SDK's own HTTP timeout (6s) would abort the request.
+	m.fault(t, map[string]any{"operation": "UpdateCustomerAccountAmount", "latency_ms": 5500, "count": 1})
+	key := newKey()
+	_, r := m.allocate(t, tok, allocateQ, "allocateCustomerFunds", cust, "6.5", key)
+	if !hasCode(r, "UPSTREAM_UNAVAILABLE") || !strings.Contains(r.Errors[0].Message, "same idempotency key") {
+		t.Fatalf("timeout: %+v", r.Errors)
+	}
+	time.Sleep(1500 * time.Millisecond) // the upstream applied at 5.5s; the 2s lease is over
+	m.resetStats(t)
+	p, r := m.allocate(t, tok, allocateQ, "allocateCustomerFunds", cust, "6.5", key)
+	if len(r.Errors) > 0 || !p.Reconciled {
+		t.Fatalf("retry after the lease: %+v %+v", p, r.Errors)
+	}
+	if n := m.stats(t)["UpdateCustomerAccountAmount"]; n != 0 {
+		t.Fatalf("retry called the upstream %d times", n)
+	}
+	if got := balanceOf(t, up, s, cust); !got.Equal(before.Add(decimal.RequireFromString("6.5"))) {
+		t.Fatalf("balance %s -> %s, want +6.5 once", before, got)
+	}
+}
+
+// A tier-2 reseller moves its own funds to its own customer (through the
+// tier-1's keys + indirect_partner_id) and reads its own audit entries.
+func TestMoneyResellerOwnCustomer(t *testing.T) {
+	m := mustMoneyEnv(t, moneyOpts{})
+	rtok := m.resellerToken(t)
+	cust := m.resaleCustomer(t, m.reseller.ID, 0)
+	up := m.upstream(t)
+	s := gateway.Scope{Account: m.tier1.ID, Indirect: m.reseller.ID}
+	before := balanceOf(t, up, s, cust)
+	key := newKey()
+	if _, r := m.allocate(t, rtok, allocateQ, "allocateCustomerFunds", cust, "9.99", key); len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	if got := balanceOf(t, up, s, cust); !got.Equal(before.Add(decimal.RequireFromString("9.99"))) {
+		t.Fatalf("balance %s -> %s", before, got)
+	}
+	// the tier-1's own customer is not the reseller's
+	id, code := m.challenge(t, rtok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", map[string]any{"customerId": m.resaleCustomer(t, m.tier1.ID, 0), "amount": "1"})
+	if r := m.query(t, rtok, allocateQ, fundsVars(m.resaleCustomer(t, m.tier1.ID, 0), "1", newKey(), id, code)); !hasCode(r, "NOT_FOUND") {
+		t.Fatalf("tier-1's customer: %+v", r.Errors)
+	}
+	const q = `{ viewer { reseller { auditLog(first: 50) { edges { node { event idempotencyKey } } } } } }`
+	if r := m.query(t, rtok, q, nil); !strings.Contains(string(r.Data["viewer"]), key) {
+		t.Fatalf("reseller audit: %s %+v", r.Data["viewer"], r.Errors)
+	}
+	// the tier-1 looking at its reseller does not get the reseller's log
+	const tq = `{ resellers(first: 10) { edges { node { resellerId auditLog(first: 50) { edges { node { event } } } } } } }`
+	if r := m.query(t, m.tier1Token(t), tq, nil); strings.Contains(string(r.Data["resellers"]), "mutation.applied") {
+		t.Fatalf("tier-1 reads the reseller's audit: %s", r.Data["resellers"])
+	}
+}
