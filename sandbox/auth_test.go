@@ -254,11 +254,16 @@ func TestAKLockAfterFailures(t *testing.T) {
 	}
 }
 
+var regionSeed int64 = 1_000_000
+
 // TestRegionClientDiscoversDomain: with WithRegion and no DomainId the SDK
 // first calls GET /v3/auth/domains (KeystoneListAuthDomains, signed) on the
 // IAM endpoint, then sends X-Domain-Id (signed) on every call.
 func TestRegionClientDiscoversDomain(t *testing.T) {
-	sb, srv, m := newTestSandbox(t)
+	// The SDK caches the discovered domain per AK for the whole process: a
+	// seed of its own gives this test AKs no other run has used (-count=N).
+	regionSeed++
+	sb, srv, m := newTestSandboxOpts(t, Options{Seed: regionSeed, Customers: 60})
 	p := partnerOf(m, KindTier2)
 	cred, err := global.NewCredentialsBuilder().WithAk(p.AK).WithSk(p.SK).WithIamEndpointOverride(srv.URL).SafeBuild()
 	if err != nil {
