@@ -19,7 +19,7 @@ var rootQueries = map[string]string{
 }
 
 func TestEveryRoleEveryRootField(t *testing.T) {
-	e := MustEnv(t, 60)
+	e := newEnv(t, envConfig{})
 	tier1Customers := e.customersOf(e.tier1.ID)
 	resellerCustomers := e.customersOf(e.reseller.ID)
 	if len(tier1Customers) < 2 || len(resellerCustomers) == 0 || len(e.customersOf(e.provider.ID)) == 0 {

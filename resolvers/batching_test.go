@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"partnergraph/gateway/auth"
+	"partnergraph/sandbox"
 )
 
 const customersQuery = `query($n: Int) { customers(first: $n) { totalCount edges { node { id customerId
@@ -17,7 +18,7 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // A page of N customers with balance and tag costs 1 list + ceil(N/100)
 // balance calls + ceil(N/200) tag calls, whatever N.
 func TestBatchingCustomers(t *testing.T) {
-	e := MustEnv(t, 600)
+	e := newEnv(t, envConfig{Sandbox: sandbox.Options{Customers: 600}})
 	tok := MustToken(t, auth.Principal{Subject: "t", Role: auth.RolePartner, PartnerID: e.tier1.ID})
 	for _, n := range []int{10, 100} {
 		t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
@@ -62,7 +63,7 @@ func TestBatchingCustomers(t *testing.T) {
 // page; funds cost one call per reseller because the upstream's
 // ListPartnerBalances takes a single indirect_partner_id (no batch form).
 func TestBatchingResellers(t *testing.T) {
-	e := MustEnv(t, 60)
+	e := newEnv(t, envConfig{})
 	tok := MustToken(t, auth.Principal{Subject: "t", Role: auth.RolePartner, PartnerID: e.tier1.ID})
 	e.resetStats(t)
 	r := e.query(t, tok, `{ resellers(first: 50) { totalCount edges { node { resellerId

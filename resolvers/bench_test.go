@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"partnergraph/gateway/auth"
+	"partnergraph/sandbox"
 )
 
 // BenchmarkCustomersPage measures a page of 100 customers with balance and
 // new-customer tag through the whole gateway against the in-process
 // sandbox; it reports upstream calls per query next to ns/op.
 func BenchmarkCustomersPage(b *testing.B) {
-	e := MustEnv(b, 600)
+	e := newEnv(b, envConfig{Sandbox: sandbox.Options{Customers: 600}})
 	tok := MustToken(b, auth.Principal{Subject: "b", Role: auth.RolePartner, PartnerID: e.tier1.ID})
 	vars := map[string]any{"n": 100}
 	e.resetStats(b)

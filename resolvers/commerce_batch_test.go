@@ -2,15 +2,16 @@ package resolvers_test
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
+
+	"partnergraph/sandbox"
 )
 
 // A 100-item query costs ceil(100/limit) upstream calls per batched read:
 // the showcase customer has 100 main resources.
 func TestCommerceBatching(t *testing.T) {
-	e := mustCommerceEnv(t, commerceOpts{showcaseResources: 100})
+	e := newCommerceEnv(t, sandbox.Options{ShowcaseResources: 100})
 	cu := e.showcase(t, e.tier1.ID)
 	gid := customerGID(e.tier1.ID, "", cu.ID)
 	tok := e.tier1Token(t)
@@ -32,7 +33,7 @@ func TestCommerceBatching(t *testing.T) {
 	}
 	q := `query($id: ID!) { node(id: $id) { ... on Customer { resources(first: 100, filter: { onlyMain: true }) { totalCount edges { node {
 	  resourceId renewalQuote(period: { type: YEAR, count: 1 }) { amount { amount } failure { code } } } } } } } }`
-	cmData(t, e.query(t, tok, q, map[string]any{"id": gid}), "node", &c)
+	mustData(t, e.query(t, tok, q, map[string]any{"id": gid}), "node", &c)
 	if len(c.Resources.Edges) != 100 {
 		t.Fatalf("resources = %d, want 100", len(c.Resources.Edges))
 	}
@@ -52,7 +53,7 @@ func TestCommerceBatching(t *testing.T) {
 	// 100 resources by id: 2 calls of 50.
 	e.resetStats(t)
 	var byID struct{ Resources struct{ TotalCount int } }
-	cmData(t, e.query(t, tok, `query($id: ID!, $ids: [String!]) { node(id: $id) { ... on Customer { resources(filter: { resourceIds: $ids }) { totalCount } } } }`,
+	mustData(t, e.query(t, tok, `query($id: ID!, $ids: [String!]) { node(id: $id) { ... on Customer { resources(filter: { resourceIds: $ids }) { totalCount } } } }`,
 		map[string]any{"id": gid, "ids": ids}), "node", &byID)
 	if byID.Resources.TotalCount != 100 {
 		t.Fatalf("by id: %d", byID.Resources.TotalCount)
@@ -62,7 +63,7 @@ func TestCommerceBatching(t *testing.T) {
 	}
 	r := e.query(t, tok, `query($id: ID!, $ids: [String!]) { node(id: $id) { ... on Customer { resources(filter: { resourceIds: $ids }) { totalCount } } } }`,
 		map[string]any{"id": gid, "ids": append(ids, "one-too-many")})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 
 	// Free-resource usages of a page of packages: one call per 100 items.
 	e.resetStats(t)
@@ -75,7 +76,7 @@ func TestCommerceBatching(t *testing.T) {
 			}
 		}
 	}
-	cmData(t, e.query(t, tok, `query($id: ID!) { node(id: $id) { ... on Customer { resourcePackages { edges { node { items { usage { used } } } } } } } }`,
+	mustData(t, e.query(t, tok, `query($id: ID!) { node(id: $id) { ... on Customer { resourcePackages { edges { node { items { usage { used } } } } } } } }`,
 		map[string]any{"id": gid}), "node", &p)
 	items := 0
 	for _, ed := range p.ResourcePackages.Edges {
@@ -100,7 +101,7 @@ func TestCommerceBatching(t *testing.T) {
 			}
 		}
 	}
-	cmData(t, e.query(t, tok, `{ customers(first: 100) { edges { node { onDemandResources { totalCount } again: onDemandResources { totalCount } } } } }`, nil), "customers", &cs)
+	mustData(t, e.query(t, tok, `{ customers(first: 100) { edges { node { onDemandResources { totalCount } again: onDemandResources { totalCount } } } } }`, nil), "customers", &cs)
 	if n := e.stats(t)["ListCustomerOnDemandResources"]; n != len(cs.Edges) {
 		t.Fatalf("ListCustomerOnDemandResources calls = %d for %d customers", n, len(cs.Edges))
 	}
@@ -112,29 +113,17 @@ func TestCommerceBatching(t *testing.T) {
 // 100 concurrent requests for one customer's customer-only data share one
 // token call; a token that expires between two requests is fetched again.
 func TestCommerceCustomerToken(t *testing.T) {
-	e := mustCommerceEnv(t, commerceOpts{})
+	e := newCommerceEnv(t, sandbox.Options{})
 	cu := e.showcase(t, e.tier1.ID)
 	gid := customerGID(e.tier1.ID, "", cu.ID)
 	tok := e.tier1Token(t)
 	q := `query($id: ID!) { node(id: $id) { ... on Customer { resourcePackages { totalCount } } } }`
 
 	e.resetStats(t)
-	var wg sync.WaitGroup
-	errs := make(chan string, 100)
-	for i := 0; i < 100; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := MustQuery(t, e.gw.URL, tok, q, map[string]any{"id": gid})
-			if len(r.Errors) > 0 {
-				errs <- fmt.Sprint(r.Errors)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for m := range errs {
-		t.Fatal(m)
+	for _, r := range e.queryParallel(t, 100, tok, q, func(int) map[string]any { return map[string]any{"id": gid} }) {
+		if len(r.Errors) > 0 {
+			t.Fatal(fmt.Sprint(r.Errors))
+		}
 	}
 	s := e.calls(t, "KeystoneCreateAgencyToken", "ListFreeResourceInfos")
 	if s["KeystoneCreateAgencyToken"] != 1 || s["ListFreeResourceInfos"] != 100 {
@@ -146,7 +135,7 @@ func TestCommerceCustomerToken(t *testing.T) {
 	e.tokClock.Advance(23*time.Hour + 55*time.Minute)
 	e.resetStats(t)
 	var c struct{ ResourcePackages struct{ TotalCount int } }
-	cmData(t, e.query(t, tok, q, map[string]any{"id": gid}), "node", &c)
+	mustData(t, e.query(t, tok, q, map[string]any{"id": gid}), "node", &c)
 	if c.ResourcePackages.TotalCount != 1 || e.stats(t)["KeystoneCreateAgencyToken"] != 1 {
 		t.Fatalf("after expiry: %+v, token calls %d; want a new token", c, e.stats(t)["KeystoneCreateAgencyToken"])
 	}
@@ -158,7 +147,7 @@ func TestCommerceCustomerToken(t *testing.T) {
 	// the gateway drops it, fetches a new one and retries once.
 	e.fault(t, map[string]any{"operation": "ListFreeResourceInfos", "status": 401, "code": "APIG.0301", "message": "token expires", "count": 1})
 	e.resetStats(t)
-	cmData(t, e.query(t, tok, q, map[string]any{"id": gid}), "node", &c)
+	mustData(t, e.query(t, tok, q, map[string]any{"id": gid}), "node", &c)
 	s = e.calls(t, "KeystoneCreateAgencyToken", "ListFreeResourceInfos")
 	if c.ResourcePackages.TotalCount != 1 || s["KeystoneCreateAgencyToken"] != 1 || s["ListFreeResourceInfos"] != 2 {
 		t.Fatalf("after a 401: %+v, calls %v; want one new token and one retry", c, s)
@@ -168,7 +157,7 @@ func TestCommerceCustomerToken(t *testing.T) {
 	e.fault(t, map[string]any{"operation": "ListFreeResourceInfos", "status": 401, "code": "APIG.0301", "message": "token expires", "count": 2})
 	e.resetStats(t)
 	r := e.query(t, tok, q, map[string]any{"id": gid})
-	cmWantCode(t, r, "UPSTREAM_ERROR")
+	wantError(t, r, "UPSTREAM_ERROR", "")
 	if s := e.calls(t, "ListFreeResourceInfos"); s["ListFreeResourceInfos"] != 2 {
 		t.Fatalf("calls %v: want exactly one retry", s)
 	}

@@ -2,6 +2,8 @@ package resolvers_test
 
 import (
 	"testing"
+
+	"partnergraph/sandbox"
 )
 
 const ordersQ = `query($id: ID!, $f: OrderFilter) { node(id: $id) { ... on Customer {
@@ -56,14 +58,14 @@ type customerOrders struct {
 }
 
 func TestCommerceOrdersRead(t *testing.T) {
-	e := mustCommerceEnv(t, commerceOpts{})
+	e := newCommerceEnv(t, sandbox.Options{})
 	cu := e.showcase(t, e.tier1.ID)
 	gid := customerGID(e.tier1.ID, "", cu.ID)
 	tok := e.tier1Token(t)
 
 	e.resetStats(t)
 	var c customerOrders
-	cmData(t, e.query(t, tok, ordersQ, map[string]any{"id": gid, "f": map[string]any{"status": "PENDING_PAYMENT"}}), "node", &c)
+	mustData(t, e.query(t, tok, ordersQ, map[string]any{"id": gid, "f": map[string]any{"status": "PENDING_PAYMENT"}}), "node", &c)
 	if len(c.Orders.Edges) != 2 {
 		t.Fatalf("pending orders = %d, want the showcase's 2", len(c.Orders.Edges))
 	}
@@ -88,7 +90,7 @@ func TestCommerceOrdersRead(t *testing.T) {
 	}
 
 	// Completed orders: their resources, no coupons/discounts offered.
-	cmData(t, e.query(t, tok, ordersQ, map[string]any{"id": gid, "f": map[string]any{"status": "COMPLETED", "type": "NEW"}}), "node", &c)
+	mustData(t, e.query(t, tok, ordersQ, map[string]any{"id": gid, "f": map[string]any{"status": "COMPLETED", "type": "NEW"}}), "node", &c)
 	if len(c.Orders.Edges) < 3 {
 		t.Fatalf("completed orders = %d", len(c.Orders.Edges))
 	}
@@ -101,17 +103,17 @@ func TestCommerceOrdersRead(t *testing.T) {
 	// The order is a Relay node; another partner cannot read it.
 	id := c.Orders.Edges[0].Node.ID
 	var n struct{ OrderID string }
-	cmData(t, e.query(t, tok, `query($id: ID!) { node(id: $id) { ... on Order { orderId } } }`, map[string]any{"id": id}), "node", &n)
+	mustData(t, e.query(t, tok, `query($id: ID!) { node(id: $id) { ... on Order { orderId } } }`, map[string]any{"id": id}), "node", &n)
 	if n.OrderID != c.Orders.Edges[0].Node.OrderID {
 		t.Fatalf("node = %+v", n)
 	}
 	r := e.query(t, e.providerToken(t), `query($id: ID!) { node(id: $id) { ... on Order { orderId } } }`, map[string]any{"id": id})
-	cmWantCode(t, r, "NOT_FOUND")
+	wantError(t, r, "NOT_FOUND", "")
 
 	// Bad filters are BAD_USER_INPUT before any call.
 	e.resetStats(t)
 	r = e.query(t, tok, ordersQ, map[string]any{"id": gid, "f": map[string]any{"createdFrom": "2025-01-01", "createdTo": "2026-06-01"}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 	if n := e.stats(t)["ListCustomerOrders"]; n != 0 {
 		t.Fatalf("ListCustomerOrders calls = %d, want 0", n)
 	}
@@ -121,7 +123,7 @@ func TestCommerceOrdersRead(t *testing.T) {
 // reads a reseller's customer's resources (a customer token with the
 // tier-1's agency).
 func TestCommerceViewerAndReseller(t *testing.T) {
-	e := mustCommerceEnv(t, commerceOpts{})
+	e := newCommerceEnv(t, sandbox.Options{})
 	cu := e.showcase(t, e.tier1.ID)
 	var v struct {
 		Customer struct {
@@ -168,7 +170,7 @@ func TestCommerceViewerAndReseller(t *testing.T) {
 	  onDemandResources { totalCount edges { node { resourceId serviceTypeCode } } }
 	  resourcePackages { edges { node { instanceId items { freeResourceId remaining original usage { used remaining } } } } }
 	} } }`
-	cmData(t, e.query(t, e.customerToken(t, cu), q, nil), "viewer", &v)
+	mustData(t, e.query(t, e.customerToken(t, cu), q, nil), "viewer", &v)
 	c := v.Customer
 	if c.CustomerID != cu.ID || c.Orders.TotalCount < 5 || c.Resources.TotalCount != 3 || c.OnDemandResources.TotalCount != 5 || len(c.ResourcePackages.Edges) != 1 {
 		t.Fatalf("viewer customer: %+v", c)
@@ -199,7 +201,7 @@ func TestCommerceViewerAndReseller(t *testing.T) {
 	other := e.showcase(t, e.provider.ID)
 	r := e.query(t, e.customerToken(t, cu), `query($id: ID!) { node(id: $id) { ... on Customer { resources { totalCount } } } }`,
 		map[string]any{"id": customerGID(e.provider.ID, "", other.ID)})
-	cmWantCode(t, r, "NOT_FOUND")
+	wantError(t, r, "NOT_FOUND", "")
 
 	// The tier-1 reads its reseller's showcase customer's resources.
 	rc := e.showcase(t, e.reseller.ID)
@@ -213,7 +215,7 @@ func TestCommerceViewerAndReseller(t *testing.T) {
 		}
 		ResourcePackages struct{ TotalCount int }
 	}
-	cmData(t, e.query(t, e.tier1Token(t), `query($id: ID!) { node(id: $id) { ... on Customer { resources { totalCount edges { node { id resourceId } } } resourcePackages { totalCount } } } }`,
+	mustData(t, e.query(t, e.tier1Token(t), `query($id: ID!) { node(id: $id) { ... on Customer { resources { totalCount edges { node { id resourceId } } } resourcePackages { totalCount } } } }`,
 		map[string]any{"id": customerGID(e.tier1.ID, e.reseller.ID, rc.ID)}), "node", &n)
 	if n.Resources.TotalCount == 0 || n.ResourcePackages.TotalCount != 1 {
 		t.Fatalf("reseller's customer: %+v", n)
@@ -223,10 +225,10 @@ func TestCommerceViewerAndReseller(t *testing.T) {
 	}
 	// Resource nodes resolve for the owner only.
 	var rn struct{ ResourceID string }
-	cmData(t, e.query(t, e.tier1Token(t), `query($id: ID!) { node(id: $id) { ... on Resource { resourceId } } }`, map[string]any{"id": n.Resources.Edges[0].Node.ID}), "node", &rn)
+	mustData(t, e.query(t, e.tier1Token(t), `query($id: ID!) { node(id: $id) { ... on Resource { resourceId } } }`, map[string]any{"id": n.Resources.Edges[0].Node.ID}), "node", &rn)
 	if rn.ResourceID != n.Resources.Edges[0].Node.ResourceID {
 		t.Fatalf("resource node %+v", rn)
 	}
 	r = e.query(t, e.providerToken(t), `query($id: ID!) { node(id: $id) { ... on Resource { resourceId } } }`, map[string]any{"id": n.Resources.Edges[0].Node.ID})
-	cmWantCode(t, r, "NOT_FOUND")
+	wantError(t, r, "NOT_FOUND", "")
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/shopspring/decimal"
+
+	"partnergraph/sandbox"
 )
 
 type resJSON struct {
@@ -15,16 +17,16 @@ type resJSON struct {
 }
 
 // mainResources lists the customer's main resources with their children.
-func (c *commerceEnv) mainResources(t *testing.T, token, gid string) []resJSON {
+func (e *env) mainResources(t *testing.T, token, gid string) []resJSON {
 	t.Helper()
 	var n struct {
 		Resources struct{ Edges []struct{ Node resJSON } }
 	}
-	cmData(t, c.query(t, token, `query($id: ID!) { node(id: $id) { ... on Customer { resources(first: 100, filter: { onlyMain: true }) { edges { node {
+	mustData(t, e.query(t, token, `query($id: ID!) { node(id: $id) { ... on Customer { resources(first: 100, filter: { onlyMain: true }) { edges { node {
 	  id resourceId expirePolicy status isMain autoRenew expiresAt children { resourceId } } } } } } }`, map[string]any{"id": gid}), "node", &n)
 	out := make([]resJSON, len(n.Resources.Edges))
-	for i, e := range n.Resources.Edges {
-		out[i] = e.Node
+	for i, ed := range n.Resources.Edges {
+		out[i] = ed.Node
 	}
 	return out
 }
@@ -46,7 +48,7 @@ type ordersPayload struct {
 }
 
 func TestCommerceRenew(t *testing.T) {
-	e := mustCommerceEnv(t, commerceOpts{})
+	e := newCommerceEnv(t, sandbox.Options{})
 	cu := e.showcase(t, e.tier1.ID)
 	gid := e.gidOf(cu)
 	ctok := e.customerToken(t, cu)
@@ -71,7 +73,7 @@ func TestCommerceRenew(t *testing.T) {
 			Failures []struct{ ResourceID, Code string }
 		}
 	}
-	cmData(t, e.query(t, ctok, `query($id: ID!, $ids: [String!]!, $p: PeriodInput!) { node(id: $id) { ... on Customer { renewalQuote(resourceIds: $ids, period: $p) {
+	mustData(t, e.query(t, ctok, `query($id: ID!, $ids: [String!]!, $p: PeriodInput!) { node(id: $id) { ... on Customer { renewalQuote(resourceIds: $ids, period: $p) {
 	  items { resourceId amount { amount } } officialAmount { amount } discounts { discountId best } failures { resourceId code } } } } }`,
 		map[string]any{"id": gid, "ids": []string{rs[0].ResourceID, "RSNOSUCH"}, "p": month}), "node", &q)
 	if len(q.RenewalQuote.Items) != 1 || len(q.RenewalQuote.Failures) != 1 || q.RenewalQuote.Failures[0].Code != "CBC.30050009" || len(q.RenewalQuote.Discounts) != 1 {
@@ -82,15 +84,15 @@ func TestCommerceRenew(t *testing.T) {
 	// resource, more than 10 resources, a bad period.
 	e.resetStats(t)
 	r := e.query(t, ctok, renewM, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "resourceIds": []string{rs[0].Children[0].ResourceID}, "period": month}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 	eleven := make([]string, 11)
 	for i := range eleven {
 		eleven[i] = fmt.Sprintf("RS%02d", i)
 	}
 	r = e.query(t, ctok, renewM, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "resourceIds": eleven, "period": month}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 	r = e.query(t, ctok, renewM, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "resourceIds": []string{rs[0].ResourceID}, "period": map[string]any{"type": "YEAR", "count": 4}}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 	if n := e.stats(t)["RenewalResources"]; n != 0 {
 		t.Fatalf("RenewalResources calls = %d, want 0", n)
 	}
@@ -98,12 +100,12 @@ func TestCommerceRenew(t *testing.T) {
 	// An unpaid renewal order; a second renewal of the same resource fails
 	// per item (the resource is in an unpaid order), next to an unknown id.
 	var po ordersPayload
-	cmData(t, e.query(t, ctok, createRenewalM, map[string]any{"in": map[string]any{"customer": target(cu), "resourceIds": []string{rs[0].ResourceID}, "period": month}}), "createRenewalOrder", &po)
+	mustData(t, e.query(t, ctok, createRenewalM, map[string]any{"in": map[string]any{"customer": target(cu), "resourceIds": []string{rs[0].ResourceID}, "period": month}}), "createRenewalOrder", &po)
 	if len(po.Orders) != 1 || po.Orders[0].Status != "PENDING_PAYMENT" || po.Orders[0].Type != "RENEWAL" || po.Orders[0].OfficialAmount.Amount != q.RenewalQuote.Items[0].Amount.Amount {
 		t.Fatalf("renewal order %+v, quote %+v", po, q.RenewalQuote.Items)
 	}
 	var pr ordersPayload
-	cmData(t, e.query(t, ctok, renewM, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "resourceIds": []string{rs[0].ResourceID, rs[1].ResourceID, "RSNOSUCH"}, "period": month}}), "renewResources", &pr)
+	mustData(t, e.query(t, ctok, renewM, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "resourceIds": []string{rs[0].ResourceID, rs[1].ResourceID, "RSNOSUCH"}, "period": month}}), "renewResources", &pr)
 	codes := map[string]string{}
 	for _, f := range pr.Failures {
 		codes[f.ResourceID] = f.Code
@@ -122,16 +124,16 @@ func TestCommerceRenew(t *testing.T) {
 	tok := e.tier1Token(t)
 	in := map[string]any{"customer": target(cu), "resourceIds": []string{rs[2].ResourceID}, "period": month}
 	r = e.query(t, tok, renewM, map[string]any{"key": newKey(), "in": in})
-	cmWantCode(t, r, "VERIFICATION_REQUIRED")
+	wantError(t, r, "VERIFICATION_REQUIRED", "")
 	id, code := e.challenge(t, tok, "RENEW_RESOURCES", "renewResources", in)
-	cmData(t, e.query(t, tok, renewM, map[string]any{"key": newKey(), "in": in, "v": map[string]any{"challengeId": id, "code": code}}), "renewResources", &pr)
+	mustData(t, e.query(t, tok, renewM, map[string]any{"key": newKey(), "in": in, "v": map[string]any{"challengeId": id, "code": code}}), "renewResources", &pr)
 	if len(pr.Orders) != 1 || pr.Orders[0].Status != "COMPLETED" {
 		t.Fatalf("partner renewal %+v", pr)
 	}
 }
 
 func TestCommerceAutoRenewAndOnDemand(t *testing.T) {
-	e := mustCommerceEnv(t, commerceOpts{})
+	e := newCommerceEnv(t, sandbox.Options{})
 	cu := e.showcase(t, e.reseller.ID) // a reseller's customer, through the tier-1
 	gid := e.gidOf(cu)
 	tok := e.tier1Token(t)
@@ -148,28 +150,28 @@ func TestCommerceAutoRenewAndOnDemand(t *testing.T) {
 		}
 		Failures []struct{ ResourceID, Code string }
 	}
-	cmData(t, e.query(t, tok, m, map[string]any{"in": map[string]any{"customer": tgt, "resourceId": rs[0].ResourceID, "enabled": true, "periodType": "YEAR", "times": 2}}), "setAutoRenew", &p)
+	mustData(t, e.query(t, tok, m, map[string]any{"in": map[string]any{"customer": tgt, "resourceId": rs[0].ResourceID, "enabled": true, "periodType": "YEAR", "times": 2}}), "setAutoRenew", &p)
 	if len(p.Resources) != 1 || !p.Resources[0].AutoRenew || p.Resources[0].ExpirePolicy != "AUTO_RENEW" {
 		t.Fatalf("auto-renew on: %+v", p)
 	}
-	cmData(t, e.query(t, tok, m, map[string]any{"in": map[string]any{"customer": tgt, "resourceId": rs[0].ResourceID, "enabled": false}}), "setAutoRenew", &p)
+	mustData(t, e.query(t, tok, m, map[string]any{"in": map[string]any{"customer": tgt, "resourceId": rs[0].ResourceID, "enabled": false}}), "setAutoRenew", &p)
 	if p.Resources[0].AutoRenew || p.Resources[0].ExpirePolicy != "GRACE_PERIOD" {
 		t.Fatalf("auto-renew off: %+v", p)
 	}
 	r := e.query(t, tok, m, map[string]any{"in": map[string]any{"customer": tgt, "resourceId": rs[0].Children[0].ResourceID, "enabled": true}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 	r = e.query(t, tok, m, map[string]any{"in": map[string]any{"customer": tgt, "resourceId": rs[0].ResourceID, "enabled": true, "times": 100}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 	// Without resellerId the tier-1 does not reach the reseller's customer.
 	r = e.query(t, tok, m, map[string]any{"in": map[string]any{"customer": map[string]any{"customerId": cu.ID}, "resourceId": rs[0].ResourceID, "enabled": true}})
-	cmWantCode(t, r, "NOT_FOUND")
+	wantError(t, r, "NOT_FOUND", "")
 
 	sw := `mutation($in: SwitchToOnDemandInput!) { switchToOnDemandAtExpiry(input: $in) { resources { resourceId expirePolicy } failures { resourceId code } } }`
-	cmData(t, e.query(t, tok, sw, map[string]any{"in": map[string]any{"customer": tgt, "resourceIds": []string{rs[0].ResourceID, "RSNOSUCH"}, "enabled": true}}), "switchToOnDemandAtExpiry", &p)
+	mustData(t, e.query(t, tok, sw, map[string]any{"in": map[string]any{"customer": tgt, "resourceIds": []string{rs[0].ResourceID, "RSNOSUCH"}, "enabled": true}}), "switchToOnDemandAtExpiry", &p)
 	if len(p.Resources) != 1 || p.Resources[0].ExpirePolicy != "TO_ON_DEMAND" || len(p.Failures) != 1 || p.Failures[0].Code != "CBC.30050009" {
 		t.Fatalf("switch: %+v", p)
 	}
-	cmData(t, e.query(t, tok, sw, map[string]any{"in": map[string]any{"customer": tgt, "resourceIds": []string{rs[0].ResourceID}, "enabled": false}}), "switchToOnDemandAtExpiry", &p)
+	mustData(t, e.query(t, tok, sw, map[string]any{"in": map[string]any{"customer": tgt, "resourceIds": []string{rs[0].ResourceID}, "enabled": false}}), "switchToOnDemandAtExpiry", &p)
 	if p.Resources[0].ExpirePolicy != "GRACE_PERIOD" {
 		t.Fatalf("switch cancelled: %+v", p)
 	}
@@ -178,11 +180,11 @@ func TestCommerceAutoRenewAndOnDemand(t *testing.T) {
 		many[i] = fmt.Sprintf("RS%03d", i)
 	}
 	r = e.query(t, tok, sw, map[string]any{"in": map[string]any{"customer": tgt, "resourceIds": many, "enabled": true}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 }
 
 func TestCommerceUnsubscribe(t *testing.T) {
-	e := mustCommerceEnv(t, commerceOpts{})
+	e := newCommerceEnv(t, sandbox.Options{})
 	cu := e.showcase(t, e.provider.ID)
 	gid := e.gidOf(cu)
 	tok := e.providerToken(t)
@@ -201,7 +203,7 @@ func TestCommerceUnsubscribe(t *testing.T) {
 			Failures []struct{ ResourceID, Code string }
 		}
 	}
-	cmData(t, e.query(t, tok, `query($id: ID!, $ids: [String!]!) { node(id: $id) { ... on Customer { refundPreview(resourceIds: $ids) {
+	mustData(t, e.query(t, tok, `query($id: ID!, $ids: [String!]!) { node(id: $id) { ... on Customer { refundPreview(resourceIds: $ids) {
 	  items { resourceId remainingDays amount { amount } } total { amount } failures { resourceId code } } } } }`,
 		map[string]any{"id": gid, "ids": []string{rs[0].ResourceID, rs[0].Children[0].ResourceID}}), "node", &pv)
 	if len(pv.RefundPreview.Items) != 1 || len(pv.RefundPreview.Failures) != 1 || pv.RefundPreview.Failures[0].Code != "CBC.30050007" || pv.RefundPreview.Total.Amount == "0" {
@@ -212,7 +214,7 @@ func TestCommerceUnsubscribe(t *testing.T) {
 	  unsubscribeResources(input: $in, idempotencyKey: $key, verification: $v) { orders { id orderId type status officialAmount { amount } } failures { resourceId code } } }`
 	in := map[string]any{"customer": target(cu), "resourceIds": []string{rs[0].ResourceID, "RSNOSUCH"}, "reasonType": 1, "reason": "no longer needed"}
 	r := e.query(t, tok, m, map[string]any{"key": newKey(), "in": in})
-	cmWantCode(t, r, "VERIFICATION_REQUIRED")
+	wantError(t, r, "VERIFICATION_REQUIRED", "")
 	r = e.query(t, tok, m, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "resourceIds": []string{rs[0].Children[0].ResourceID}}})
 	if r.codes()[0] != "VERIFICATION_REQUIRED" && r.codes()[0] != "BAD_USER_INPUT" {
 		t.Fatalf("child: %+v", r.Errors)
@@ -225,7 +227,7 @@ func TestCommerceUnsubscribe(t *testing.T) {
 		}
 		Failures []struct{ ResourceID, Code string }
 	}
-	cmData(t, e.query(t, tok, m, map[string]any{"key": newKey(), "in": in, "v": map[string]any{"challengeId": id, "code": code}}), "unsubscribeResources", &p)
+	mustData(t, e.query(t, tok, m, map[string]any{"key": newKey(), "in": in, "v": map[string]any{"challengeId": id, "code": code}}), "unsubscribeResources", &p)
 	if len(p.Orders) != 1 || p.Orders[0].Type != "UNSUBSCRIBE" || len(p.Failures) != 1 || p.Failures[0].Code != "CBC.30050009" {
 		t.Fatalf("unsubscribe %+v", p)
 	}
@@ -234,7 +236,7 @@ func TestCommerceUnsubscribe(t *testing.T) {
 	var o struct {
 		Refunds []struct{ Amount struct{ Amount string } }
 	}
-	cmData(t, e.query(t, tok, `query($id: ID!) { node(id: $id) { ... on Order { refunds { amount { amount } } } } }`, map[string]any{"id": p.Orders[0].ID}), "node", &o)
+	mustData(t, e.query(t, tok, `query($id: ID!) { node(id: $id) { ... on Order { refunds { amount { amount } } } } }`, map[string]any{"id": p.Orders[0].ID}), "node", &o)
 	sum := decimal.Zero
 	for _, l := range o.Refunds {
 		a, _ := decimal.NewFromString(l.Amount.Amount)

@@ -25,16 +25,16 @@ type pendingOrder struct {
 }
 
 // pendingOrders lists a customer's pending orders as the given caller.
-func (c *commerceEnv) pendingOrders(t *testing.T, token, gid string) []pendingOrder {
+func (e *env) pendingOrders(t *testing.T, token, gid string) []pendingOrder {
 	t.Helper()
 	var n struct {
 		Orders struct{ Edges []struct{ Node pendingOrder } }
 	}
-	cmData(t, c.query(t, token, `query($id: ID!) { node(id: $id) { ... on Customer { orders(filter: { status: PENDING_PAYMENT }) { edges { node {
+	mustData(t, e.query(t, token, `query($id: ID!) { node(id: $id) { ... on Customer { orders(filter: { status: PENDING_PAYMENT }) { edges { node {
 	  orderId officialAmount { amount } availableCoupons { couponId cash } availableDiscounts { discountId } } } } } } }`, map[string]any{"id": gid}), "node", &n)
 	out := make([]pendingOrder, len(n.Orders.Edges))
-	for i, e := range n.Orders.Edges {
-		out[i] = e.Node
+	for i, ed := range n.Orders.Edges {
+		out[i] = ed.Node
 	}
 	return out
 }
@@ -42,7 +42,7 @@ func (c *commerceEnv) pendingOrders(t *testing.T, token, gid string) []pendingOr
 func target(cu sandbox.ManifestCustomer) map[string]any { return map[string]any{"customerId": cu.ID} }
 
 func TestCommercePayAndCancel(t *testing.T) {
-	e := mustCommerceEnv(t, commerceOpts{})
+	e := newCommerceEnv(t, sandbox.Options{})
 	cu := e.showcase(t, e.tier1.ID)
 	gid := customerGID(e.tier1.ID, "", cu.ID)
 	ctok := e.customerToken(t, cu)
@@ -55,17 +55,17 @@ func TestCommercePayAndCancel(t *testing.T) {
 	// Coupon rules before any upstream call: at most 3, none twice.
 	e.resetStats(t)
 	r := e.query(t, ctok, payOrderM, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "orderId": o.OrderID, "couponIds": []string{"a", "b", "c", "d"}}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 	r = e.query(t, ctok, payOrderM, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "orderId": o.OrderID, "couponIds": []string{"a", "a"}}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 	if s := e.stats(t); len(s) != 0 {
 		t.Fatalf("upstream calls %v, want none", s)
 	}
 	// A coupon or discount the order does not offer: BAD_USER_INPUT, no payment attempted.
 	r = e.query(t, ctok, payOrderM, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "orderId": o.OrderID, "couponIds": []string{"CPNOTOFFERED"}}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 	r = e.query(t, ctok, payOrderM, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "orderId": o.OrderID, "discountId": "DSNOTOFFERED"}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 	if n := e.stats(t)["PayOrders"]; n != 0 {
 		t.Fatalf("PayOrders calls = %d, want 0", n)
 	}
@@ -80,7 +80,7 @@ func TestCommercePayAndCancel(t *testing.T) {
 		}
 	}
 	in := map[string]any{"customer": target(cu), "orderId": o.OrderID, "couponIds": []string{o.AvailableCoupons[0].CouponID}, "discountId": o.AvailableDiscounts[0].DiscountID}
-	cmData(t, e.query(t, ctok, payOrderM, map[string]any{"key": newKey(), "in": in}), "payOrder", &p)
+	mustData(t, e.query(t, ctok, payOrderM, map[string]any{"key": newKey(), "in": in}), "payOrder", &p)
 	if p.Order.Status != "COMPLETED" || p.Order.PaidAt == nil || p.Order.DiscountAmount.Amount == "0" || p.Order.CouponAmount.Amount == "0" {
 		t.Fatalf("paid order %+v", p.Order)
 	}
@@ -95,9 +95,9 @@ func TestCommercePayAndCancel(t *testing.T) {
 	// upstream write is attempted.
 	e.resetStats(t)
 	r = e.query(t, ctok, payOrderM, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "orderId": o.OrderID}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 	r = e.query(t, ctok, cancelOrderM, map[string]any{"in": map[string]any{"customer": target(cu), "orderId": o.OrderID}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 	if s := e.calls(t, "PayOrders", "CancelCustomerOrder"); s["PayOrders"]+s["CancelCustomerOrder"] != 0 {
 		t.Fatalf("writes %v, want none", s)
 	}
@@ -106,25 +106,25 @@ func TestCommercePayAndCancel(t *testing.T) {
 	var cp struct {
 		Order struct{ OrderID, Status string }
 	}
-	cmData(t, e.query(t, ctok, cancelOrderM, map[string]any{"in": map[string]any{"customer": target(cu), "orderId": orders[1].OrderID}}), "cancelOrder", &cp)
+	mustData(t, e.query(t, ctok, cancelOrderM, map[string]any{"in": map[string]any{"customer": target(cu), "orderId": orders[1].OrderID}}), "cancelOrder", &cp)
 	if cp.Order.Status != "CANCELLED" {
 		t.Fatalf("cancelled order %+v", cp.Order)
 	}
 	r = e.query(t, ctok, cancelOrderM, map[string]any{"in": map[string]any{"customer": target(cu), "orderId": orders[1].OrderID}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 
 	// Unknown order, someone else's customer: NOT_FOUND.
 	r = e.query(t, ctok, cancelOrderM, map[string]any{"in": map[string]any{"customer": target(cu), "orderId": "CSNOSUCHORDER"}})
-	cmWantCode(t, r, "NOT_FOUND")
+	wantError(t, r, "NOT_FOUND", "")
 	other := e.showcase(t, e.provider.ID)
 	r = e.query(t, e.tier1Token(t), cancelOrderM, map[string]any{"in": map[string]any{"customer": target(other), "orderId": "x"}})
-	cmWantCode(t, r, "NOT_FOUND")
+	wantError(t, r, "NOT_FOUND", "")
 }
 
 // A partner paying for its resale customer needs a verification code; the
 // idempotency key replays the first answer.
 func TestCommercePartnerPays(t *testing.T) {
-	e := mustCommerceEnv(t, commerceOpts{})
+	e := newCommerceEnv(t, sandbox.Options{})
 	cu := e.showcase(t, e.tier1.ID)
 	tok := e.tier1Token(t)
 	orders := e.pendingOrders(t, tok, customerGID(e.tier1.ID, "", cu.ID))
@@ -132,7 +132,7 @@ func TestCommercePartnerPays(t *testing.T) {
 
 	key := newKey()
 	r := e.query(t, tok, payOrderM, map[string]any{"key": key, "in": in})
-	cmWantCode(t, r, "VERIFICATION_REQUIRED")
+	wantError(t, r, "VERIFICATION_REQUIRED", "")
 
 	id, code := e.challenge(t, tok, "PAY_ORDER", "payOrder", in)
 	e.resetStats(t)
@@ -140,7 +140,7 @@ func TestCommercePartnerPays(t *testing.T) {
 	var p struct {
 		Order struct{ OrderID, Status string }
 	}
-	cmData(t, e.query(t, tok, payOrderM, map[string]any{"key": key, "in": in, "v": v}), "payOrder", &p)
+	mustData(t, e.query(t, tok, payOrderM, map[string]any{"key": key, "in": in, "v": v}), "payOrder", &p)
 	if p.Order.Status != "COMPLETED" || e.stats(t)["PayOrders"] != 1 {
 		t.Fatalf("partner payment %+v, PayOrders %d", p.Order, e.stats(t)["PayOrders"])
 	}
@@ -149,7 +149,7 @@ func TestCommercePartnerPays(t *testing.T) {
 	var again struct {
 		Order struct{ OrderID, Status string }
 	}
-	cmData(t, e.query(t, tok, payOrderM, map[string]any{"key": key, "in": in, "v": v}), "payOrder", &again)
+	mustData(t, e.query(t, tok, payOrderM, map[string]any{"key": key, "in": in, "v": v}), "payOrder", &again)
 	if again.Order != p.Order || e.stats(t)["PayOrders"] != 0 {
 		t.Fatalf("replay %+v, PayOrders %d", again.Order, e.stats(t)["PayOrders"])
 	}
@@ -158,7 +158,7 @@ func TestCommercePartnerPays(t *testing.T) {
 	for _, c := range e.manifest.Customers {
 		if c.AssociationType == "1" && c.PartnerID == e.tier1.ID {
 			r := e.query(t, tok, cancelOrderM, map[string]any{"in": map[string]any{"customer": target(c), "orderId": "x"}})
-			cmWantCode(t, r, "BAD_USER_INPUT")
+			wantError(t, r, "BAD_USER_INPUT", "")
 			break
 		}
 	}
@@ -167,7 +167,7 @@ func TestCommercePartnerPays(t *testing.T) {
 // A consultant-sale customer (no partner funds: balance 0) paying its own
 // order meets the upstream's insufficient-balance refusal.
 func TestCommerceInsufficientBalance(t *testing.T) {
-	e := mustCommerceEnv(t, commerceOpts{})
+	e := newCommerceEnv(t, sandbox.Options{})
 	for _, cu := range e.manifest.Customers {
 		if cu.AssociationType != "1" {
 			continue
@@ -178,7 +178,7 @@ func TestCommerceInsufficientBalance(t *testing.T) {
 			continue
 		}
 		r := e.query(t, ctok, payOrderM, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "orderId": orders[0].OrderID}})
-		ge := cmWantCode(t, r, "UPSTREAM_ERROR")
+		ge := wantError(t, r, "UPSTREAM_ERROR", "")
 		if ge.Extensions["upstreamCode"] != "CBC.99005003" || ge.Message != "insufficient balance" {
 			t.Fatalf("error %+v", ge)
 		}
@@ -195,7 +195,7 @@ func TestCommerceInsufficientBalance(t *testing.T) {
 // ebs) cannot be combined with a discount: refused before PayOrders. Alone
 // it pays.
 func TestCommerceCashCouponRule(t *testing.T) {
-	e := mustCommerceEnv(t, commerceOpts{})
+	e := newCommerceEnv(t, sandbox.Options{})
 	cu := e.showcase(t, e.provider.ID)
 	tok := e.providerToken(t)
 	var v struct {
@@ -207,7 +207,7 @@ func TestCommerceCashCouponRule(t *testing.T) {
 			}
 		}
 	}
-	cmData(t, e.query(t, tok, `{ viewer { partner { couponQuotas { edges { node { quotaId quotaType } } } } } }`, nil), "viewer", &v)
+	mustData(t, e.query(t, tok, `{ viewer { partner { couponQuotas { edges { node { quotaId quotaType } } } } } }`, nil), "viewer", &v)
 	quota := ""
 	for _, ed := range v.Partner.CouponQuotas.Edges {
 		if ed.Node.QuotaType == "CASH" {
@@ -241,7 +241,7 @@ func TestCommerceCashCouponRule(t *testing.T) {
 	}
 	e.resetStats(t)
 	r = e.query(t, ctok, payOrderM, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "orderId": o.OrderID, "couponIds": []string{cash}, "discountId": o.AvailableDiscounts[0].DiscountID}})
-	cmWantCode(t, r, "BAD_USER_INPUT")
+	wantError(t, r, "BAD_USER_INPUT", "")
 	if n := e.stats(t)["PayOrders"]; n != 0 {
 		t.Fatalf("PayOrders calls = %d, want 0", n)
 	}
@@ -251,7 +251,7 @@ func TestCommerceCashCouponRule(t *testing.T) {
 			CouponAmount struct{ Amount string }
 		}
 	}
-	cmData(t, e.query(t, ctok, payOrderM, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "orderId": o.OrderID, "couponIds": []string{cash}}}), "payOrder", &p)
+	mustData(t, e.query(t, ctok, payOrderM, map[string]any{"key": newKey(), "in": map[string]any{"customer": target(cu), "orderId": o.OrderID, "couponIds": []string{cash}}}), "payOrder", &p)
 	if p.Order.Status != "COMPLETED" || p.Order.CouponAmount.Amount != "10" {
 		t.Fatalf("paid with the cash coupon: %+v", p.Order)
 	}

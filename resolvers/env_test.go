@@ -6,11 +6,18 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"partnergraph/gateway"
+	"partnergraph/gateway/audit"
 	"partnergraph/gateway/auth"
+	"partnergraph/gateway/idempotency"
+	"partnergraph/gateway/notify"
+	"partnergraph/gateway/verify"
 	"partnergraph/gateway/web"
 	"partnergraph/resolvers"
 	"partnergraph/sandbox"
@@ -23,6 +30,42 @@ const (
 	testAudience = "partnergraph-test"
 )
 
+// safetyLevel is how much of resolvers.Safety a test env wires in.
+type safetyLevel int
+
+const (
+	noSafety safetyLevel = iota
+	// idemOnly is an idempotency store and nothing else.
+	idemOnly
+	// fullSafety is the issue-4 machinery: a verify engine on env.verifyClock,
+	// an idempotency store, an audit log in a temp dir and an outbox served
+	// at /dev/outbox.
+	fullSafety
+)
+
+// envConfig says how newEnv builds the sandbox and the gateway. The zero
+// value is a plain gateway (no safety) over a seed-7 sandbox of 60 customers.
+type envConfig struct {
+	// Sandbox is the emulator's options; Seed defaults to 7 (Customers to
+	// the sandbox's own default, 60).
+	Sandbox sandbox.Options
+	// SandboxClock runs the sandbox on env.sbClock (Sandbox.Now).
+	SandboxClock bool
+	// TokenClock runs the gateway's customer-token cache on env.tokClock.
+	TokenClock bool
+
+	Safety safetyLevel
+	// Verify adjusts the verify engine's config after the test defaults
+	// (fullSafety).
+	Verify func(*verify.Config)
+	// VerifyStore and Idem replace the memory stores.
+	VerifyStore verify.Store
+	Idem        idempotency.Store
+
+	// Web adjusts the handler's options last.
+	Web func(*web.Options)
+}
+
 // env is a gateway aimed at a sandbox, both on 127.0.0.1 random ports.
 type env struct {
 	gw, sb   *httptest.Server
@@ -30,20 +73,73 @@ type env struct {
 	tier1    sandbox.ManifestPartner
 	reseller sandbox.ManifestPartner
 	provider sandbox.ManifestPartner
+	client   *gateway.Client // the gateway's own
+
+	sbClock  *clock // envConfig.SandboxClock
+	tokClock *clock // envConfig.TokenClock
+
+	idem idempotency.Store // idemOnly and fullSafety
+	// fullSafety only:
+	verifyClock *clock // the verify engine's (code expiry)
+	engine      *verify.Engine
+	outbox      *notify.Outbox
+	auditPath   string
 }
 
-func MustEnv(tb testing.TB, customers int, opts ...func(*web.Options)) *env {
+// The domain harnesses are presets of envConfig.
+
+// newMoneyEnv is the money tests' env: full safety, and enough sends per
+// principal for a test's challenges.
+func newMoneyEnv(tb testing.TB, cfg envConfig) *env {
 	tb.Helper()
-	sb, err := sandbox.New(sandbox.Options{Seed: 7, Customers: customers})
+	cfg.Safety = fullSafety
+	adjust := cfg.Verify
+	cfg.Verify = func(c *verify.Config) {
+		c.PerPrincipalSendsPerHour = 1000
+		if adjust != nil {
+			adjust(c)
+		}
+	}
+	return newEnv(tb, cfg)
+}
+
+// newCommerceEnv is the commerce tests' env: full safety and a movable
+// clock for the gateway's customer-token cache; sb sets the showcase
+// resources.
+func newCommerceEnv(tb testing.TB, sb sandbox.Options) *env {
+	tb.Helper()
+	return newEnv(tb, envConfig{Sandbox: sb, TokenClock: true, Safety: fullSafety})
+}
+
+const lcReviewDelay = 30 * time.Second
+
+// newLifecycleEnv is the lifecycle tests' env: a movable sandbox clock
+// (association after 3 s, SMS expiry and real-name reviews follow it) and
+// an idempotency store the gateway really uses.
+func newLifecycleEnv(tb testing.TB) *env {
+	tb.Helper()
+	return newEnv(tb, envConfig{Sandbox: sandbox.Options{ReviewDelay: lcReviewDelay}, SandboxClock: true, Safety: idemOnly})
+}
+
+func newEnv(tb testing.TB, cfg envConfig) *env {
+	tb.Helper()
+	e := &env{}
+	so := cfg.Sandbox
+	if so.Seed == 0 {
+		so.Seed = 7
+	}
+	if cfg.SandboxClock {
+		e.sbClock = &clock{t: time.Now().UTC()}
+		so.Now = e.sbClock.Now
+	}
+	sb, err := sandbox.New(so)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := &env{sb: httptest.NewServer(sb.Handler())}
+	e.sb = httptest.NewServer(sb.Handler())
 	tb.Cleanup(e.sb.Close)
 	e.manifest = sb.Manifest(e.sb.URL)
-	var accounts []gateway.Account
 	for _, p := range e.manifest.Partners {
-		accounts = append(accounts, gateway.Account{ID: p.ID, Name: p.Name, Kind: gateway.Kind(p.Kind), ParentID: p.ParentID, AK: p.AK, SK: p.SK, AgencyName: p.AgencyName})
 		switch {
 		case p.Kind == "tier1" && e.tier1.ID == "":
 			e.tier1 = p
@@ -53,22 +149,103 @@ func MustEnv(tb testing.TB, customers int, opts ...func(*web.Options)) *env {
 			e.provider = p
 		}
 	}
-	client, err := gateway.New(gateway.Config{Endpoint: e.manifest.Endpoint, IAMEndpoint: e.manifest.IAMEndpoint, Accounts: accounts, CallTimeout: 5 * time.Second})
-	if err != nil {
-		tb.Fatal(err)
+	var now func() time.Time
+	if cfg.TokenClock {
+		e.tokClock = &clock{t: time.Now()}
+		now = e.tokClock.Now
 	}
+	e.client = e.newClient(tb, now)
 	v, err := auth.NewVerifier(auth.Config{Issuer: testIssuer, Audience: testAudience, HS256Secret: testSecret})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	o := web.Options{Schema: resolvers.NewSchema(client), Verifier: v, Source: client, Ready: client.Ping, Log: io.Discard}
-	for _, f := range opts {
-		f(&o)
+	o := web.Options{Verifier: v, Source: e.client, Ready: e.client.Ping, Log: io.Discard}
+	var opts []resolvers.Option
+	if cfg.Safety != noSafety {
+		e.idem = cfg.Idem
+		if e.idem == nil {
+			e.idem = idempotency.NewMemoryStore(idempotency.Options{})
+		}
+	}
+	switch cfg.Safety {
+	case idemOnly:
+		opts = append(opts, resolvers.WithSafety(resolvers.Safety{Idem: e.idem}))
+	case fullSafety:
+		opts = append(opts, resolvers.WithSafety(e.safety(tb, cfg)))
+		o.DevOutbox = e.outbox.Handler()
+	}
+	o.Schema = resolvers.NewSchema(e.client, opts...)
+	if cfg.Web != nil {
+		cfg.Web(&o)
 	}
 	e.gw = httptest.NewServer(web.NewHandler(o))
 	tb.Cleanup(e.gw.Close)
 	return e
 }
+
+// safety builds the verify engine, outbox and audit log of fullSafety.
+func (e *env) safety(tb testing.TB, cfg envConfig) resolvers.Safety {
+	tb.Helper()
+	e.verifyClock = &clock{t: time.Now()}
+	e.outbox = notify.NewOutbox(0)
+	e.auditPath = filepath.Join(tb.TempDir(), "audit.jsonl")
+	al, err := audit.Open(e.auditPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { al.Close() })
+	vc := verify.DefaultConfig()
+	vc.FailureFloor = 0
+	vc.Secret = verify.RandomSecret()
+	vc.Sender = e.outbox
+	vc.Audit = al
+	vc.Now = e.verifyClock.Now
+	vc.ResendCooldown = time.Millisecond // challenge() advances the clock past it
+	if cfg.Verify != nil {
+		cfg.Verify(&vc)
+	}
+	vs := cfg.VerifyStore
+	if vs == nil {
+		vs = verify.NewMemoryStore()
+	}
+	e.engine, err = verify.New(vs, vc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return resolvers.Safety{Verify: e.engine, Idem: e.idem, Audit: al, Contacts: map[string]resolvers.Contact{}}
+}
+
+// newClient is an SDK client on the sandbox with every partner's keys; now
+// is its token cache's clock (nil: time.Now).
+func (e *env) newClient(tb testing.TB, now func() time.Time) *gateway.Client {
+	tb.Helper()
+	var accounts []gateway.Account
+	for _, p := range e.manifest.Partners {
+		accounts = append(accounts, gateway.Account{ID: p.ID, Name: p.Name, Kind: gateway.Kind(p.Kind), ParentID: p.ParentID, AK: p.AK, SK: p.SK, AgencyName: p.AgencyName})
+	}
+	c, err := gateway.New(gateway.Config{Endpoint: e.manifest.Endpoint, IAMEndpoint: e.manifest.IAMEndpoint, Accounts: accounts, CallTimeout: 5 * time.Second, Now: now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// upstream is an independent SDK client on the sandbox, to check its state
+// after a mutation.
+func (e *env) upstream(tb testing.TB) *gateway.Client {
+	tb.Helper()
+	return e.newClient(tb, nil)
+}
+
+// clock is an injectable clock (sandbox, token cache, verify engine).
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func MustToken(tb testing.TB, p auth.Principal) string {
 	tb.Helper()
@@ -77,6 +254,14 @@ func MustToken(tb testing.TB, p auth.Principal) string {
 		tb.Fatal(err)
 	}
 	return t
+}
+
+func principalWith(partnerID, subject string) auth.Principal {
+	return auth.Principal{Subject: subject, Role: auth.RolePartner, PartnerID: partnerID, Email: subject + "@example.com"}
+}
+
+func customerPrincipal(partnerID, customerID string) auth.Principal {
+	return auth.Principal{Subject: "cust-" + customerID, Role: auth.RoleCustomer, PartnerID: partnerID, CustomerID: customerID}
 }
 
 // customersOf returns the manifest's sample customers of a partner.
@@ -135,6 +320,90 @@ func (e *env) query(tb testing.TB, token, query string, vars map[string]any) gql
 	return MustQuery(tb, e.gw.URL, token, query, vars)
 }
 
+// queryParallel sends n queries at once, the i-th with vars(i), and
+// returns the responses in that order.
+func (e *env) queryParallel(tb testing.TB, n int, token, query string, vars func(i int) map[string]any) []gqlResponse {
+	tb.Helper()
+	out := make([]gqlResponse, n)
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			out[i] = MustQuery(tb, e.gw.URL, token, query, vars(i))
+		}(i)
+	}
+	wg.Wait()
+	return out
+}
+
+// httpDo sends a raw request (content type, accept and token when set)
+// and returns the response with its body read.
+func httpDo(tb testing.TB, method, url, ct, accept, token, body string) (*http.Response, string) {
+	tb.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// mustData fails on GraphQL errors and decodes data[field] into v.
+func mustData(tb testing.TB, r gqlResponse, field string, v any) {
+	tb.Helper()
+	if len(r.Errors) > 0 {
+		tb.Fatalf("errors: %+v", r.Errors)
+	}
+	if err := json.Unmarshal(r.Data[field], v); err != nil {
+		tb.Fatalf("decode %s: %v (%s)", field, err, r.Data[field])
+	}
+}
+
+func mustUnmarshal(tb testing.TB, raw json.RawMessage, v any) {
+	tb.Helper()
+	if err := json.Unmarshal(raw, v); err != nil {
+		tb.Fatalf("%s: %v", raw, err)
+	}
+}
+
+// wantError checks one error with code and (when set) upstream code.
+func wantError(tb testing.TB, r gqlResponse, code, upstream string) gqlError {
+	tb.Helper()
+	if len(r.Errors) != 1 {
+		tb.Fatalf("want one %s error, got %+v (data %s)", code, r.Errors, r.Data)
+	}
+	e := r.Errors[0]
+	if e.Extensions["code"] != code || (upstream != "" && e.Extensions["upstreamCode"] != upstream) {
+		tb.Fatalf("want %s/%s, got %+v", code, upstream, e)
+	}
+	if upstream != "" && e.Extensions["requestId"] == nil {
+		tb.Fatalf("upstream error without requestId: %+v", e)
+	}
+	return e
+}
+
+// hasCode says whether any of the response's errors has code.
+func hasCode(r gqlResponse, code string) bool {
+	for _, c := range r.codes() {
+		if c == code {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(raw json.RawMessage, s string) bool { return s != "" && strings.Contains(string(raw), s) }
+
 func (e *env) resetStats(tb testing.TB) {
 	tb.Helper()
 	resp, err := http.Post(e.sb.URL+"/_sandbox/stats/reset", "application/json", nil)
@@ -158,6 +427,17 @@ func (e *env) stats(tb testing.TB) map[string]int {
 		tb.Fatal(err)
 	}
 	return s.Calls
+}
+
+// calls returns the sandbox's call counts of the named operations.
+func (e *env) calls(tb testing.TB, ops ...string) map[string]int {
+	tb.Helper()
+	s := e.stats(tb)
+	out := map[string]int{}
+	for _, op := range ops {
+		out[op] = s[op]
+	}
+	return out
 }
 
 func (e *env) fault(tb testing.TB, faults ...map[string]any) {

@@ -2,7 +2,6 @@ package resolvers_test
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,7 +13,7 @@ import (
 
 func TestErrors(t *testing.T) {
 	var log bytes.Buffer
-	e := MustEnv(t, 60, func(o *web.Options) { o.RequestTimeout = 500 * time.Millisecond; o.Log = &syncWriter{w: &log} })
+	e := newEnv(t, envConfig{Web: func(o *web.Options) { o.RequestTimeout = 500 * time.Millisecond; o.Log = &syncWriter{w: &log} }})
 	tok := MustToken(t, auth.Principal{Subject: "t", Role: auth.RolePartner, PartnerID: e.tier1.ID})
 
 	t.Run("BadUserInput", func(t *testing.T) {
@@ -72,25 +71,11 @@ func TestErrors(t *testing.T) {
 }
 
 func TestGraphQLOverHTTP(t *testing.T) {
-	e := MustEnv(t, 60)
+	e := newEnv(t, envConfig{})
 	tok := MustToken(t, auth.Principal{Subject: "t", Role: auth.RolePartner, PartnerID: e.tier1.ID})
 	do := func(method, path, ct, accept, body string) (*http.Response, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, e.gw.URL+path, strings.NewReader(body))
-		if ct != "" {
-			req.Header.Set("Content-Type", ct)
-		}
-		if accept != "" {
-			req.Header.Set("Accept", accept)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, string(b)
+		return httpDo(t, method, e.gw.URL+path, ct, accept, tok, body)
 	}
 	tests := map[string]struct {
 		method, path, ct, accept, body string

@@ -61,18 +61,18 @@ var threeFiles = []string{"id/front.jpg", "id/back.png", "id/holding.pdf"}
 
 // newAssociated registers a customer for tok (resellerID optional) and lets
 // the association complete.
-func (e *lcEnv) newAssociated(t *testing.T, tok, xid, resellerID string) lcCustomer {
+func (e *env) newAssociated(t *testing.T, tok, xid, resellerID string) lcCustomer {
 	t.Helper()
 	in := map[string]any{"xaccountId": xid}
 	if resellerID != "" {
 		in["resellerId"] = resellerID
 	}
 	c := e.create(t, tok, in).Customer
-	e.clock.Advance(4 * time.Second)
+	e.sbClock.Advance(4 * time.Second)
 	return c
 }
 
-func (e *lcEnv) submit(t *testing.T, tok, doc, customerID string, in map[string]any) lcSubmitted {
+func (e *env) submit(t *testing.T, tok, doc, customerID string, in map[string]any) lcSubmitted {
 	t.Helper()
 	var out lcSubmitted
 	field := map[string]string{lcPersonal: "submitPersonalRealNameAuth", lcEnterprise: "submitEnterpriseRealNameAuth", lcChange: "changeEnterpriseRealNameAuth"}[doc]
@@ -80,7 +80,7 @@ func (e *lcEnv) submit(t *testing.T, tok, doc, customerID string, in map[string]
 	return out
 }
 
-func (e *lcEnv) review(t *testing.T, tok, gid string) (string, lcReviewOut) {
+func (e *env) review(t *testing.T, tok, gid string) (string, lcReviewOut) {
 	t.Helper()
 	var out struct {
 		RealNameStatus string      `json:"realNameStatus"`
@@ -131,7 +131,7 @@ func TestLifecycleRealNamePersonalApprovedThenChange(t *testing.T) {
 		"documentType": "PASSPORT", "name": "Chan Tai Man", "number": "E12345678", "attachments": threeFiles,
 	}}), "FORBIDDEN", "")
 
-	e.clock.Advance(lcReviewDelay + time.Second)
+	e.sbClock.Advance(lcReviewDelay + time.Second)
 	if st, rv := e.review(t, tok, c.ID); st != "VERIFIED" || rv.Status != "APPROVED" || rv.Opinion != nil {
 		t.Fatalf("approved: %s %+v", st, rv)
 	}
@@ -147,7 +147,7 @@ func TestLifecycleRealNamePersonalApprovedThenChange(t *testing.T) {
 	if ch.Review.Status != "IN_REVIEW" || ch.Review.Kind == nil || *ch.Review.Kind != "ENTERPRISE_CHANGE" {
 		t.Fatalf("change: %+v", ch)
 	}
-	e.clock.Advance(lcReviewDelay + time.Second)
+	e.sbClock.Advance(lcReviewDelay + time.Second)
 	if st, rv := e.review(t, tok, c.ID); st != "VERIFIED" || rv.Status != "APPROVED" {
 		t.Fatalf("change approved: %s %+v", st, rv)
 	}
@@ -177,7 +177,7 @@ func TestLifecycleRealNameRejections(t *testing.T) {
 			t.Fatalf("%s: %+v", tc.name, out)
 		}
 	}
-	e.clock.Advance(lcReviewDelay + time.Second)
+	e.sbClock.Advance(lcReviewDelay + time.Second)
 	for i, tc := range cases {
 		st, rv := e.review(t, tok, ids[i])
 		if st != "FAILED" || rv.Status != "REJECTED" || rv.Opinion == nil || *rv.Opinion != tc.opinion {
@@ -202,7 +202,7 @@ func TestLifecycleRealNameEnterpriseForReseller(t *testing.T) {
 	if out.Review.Status != "IN_REVIEW" || *out.Review.Kind != "ENTERPRISE" {
 		t.Fatalf("submitted: %+v", out)
 	}
-	e.clock.Advance(lcReviewDelay + time.Second)
+	e.sbClock.Advance(lcReviewDelay + time.Second)
 	if st, rv := e.review(t, t1, c.ID); st != "VERIFIED" || rv.Status != "APPROVED" {
 		t.Fatalf("approved: %s %+v", st, rv)
 	}
@@ -233,7 +233,7 @@ func TestLifecycleRealNameErrors(t *testing.T) {
 	wantError(t, e.query(t, t1, lcPersonal, map[string]any{"c": pending.CustomerID, "in": good}), "NOT_FOUND", "")
 	wantError(t, e.query(t, tok, lcPersonal, map[string]any{"c": "nope", "in": good}), "NOT_FOUND", "")
 	// Bad input, before any upstream call.
-	e.clock.Advance(4 * time.Second)
+	e.sbClock.Advance(4 * time.Second)
 	bad := []map[string]any{
 		{"documentType": "PASSPORT", "name": " ", "number": "E1", "attachments": threeFiles},
 		{"documentType": "PASSPORT", "name": "Liu", "number": "E1", "attachments": []string{}},

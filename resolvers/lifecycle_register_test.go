@@ -1,9 +1,9 @@
 package resolvers_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,7 +51,7 @@ func (c lcConn) find(id string) (lcCustomer, int) {
 	return out, n
 }
 
-func (e *lcEnv) check(t *testing.T, tok, kind, v string) (avail bool, remaining *int) {
+func (e *env) check(t *testing.T, tok, kind, v string) (avail bool, remaining *int) {
 	t.Helper()
 	var c struct {
 		Kind      string `json:"kind"`
@@ -65,14 +65,14 @@ func (e *lcEnv) check(t *testing.T, tok, kind, v string) (avail bool, remaining 
 	return c.Available, c.Remaining
 }
 
-func (e *lcEnv) create(t *testing.T, tok string, in map[string]any) lcCreated {
+func (e *env) create(t *testing.T, tok string, in map[string]any) lcCreated {
 	t.Helper()
 	var out lcCreated
 	mustData(t, e.query(t, tok, lcCreate, map[string]any{"in": in}), "createCustomer", &out)
 	return out
 }
 
-func (e *lcEnv) list(t *testing.T, tok string, filter map[string]any) lcConn {
+func (e *env) list(t *testing.T, tok string, filter map[string]any) lcConn {
 	t.Helper()
 	var c lcConn
 	mustData(t, e.query(t, tok, lcList, map[string]any{"f": filter}), "customers", &c)
@@ -125,7 +125,7 @@ func TestLifecycleRegisterHappyPath(t *testing.T) {
 		t.Fatalf("list while pending: %+v x%d total %d (before %d)", got, k, l.TotalCount, before)
 	}
 	// The upstream completes the association 3 s later.
-	e.clock.Advance(4 * time.Second)
+	e.sbClock.Advance(4 * time.Second)
 	mustData(t, e.query(t, tok, lcNode, map[string]any{"id": c.ID}), "node", &n)
 	if n.AssociationStatus != "ASSOCIATED" || n.AccountName != login {
 		t.Fatalf("node after association: %+v", n)
@@ -156,7 +156,7 @@ func TestLifecycleRegisterForReseller(t *testing.T) {
 	if got, k := e.list(t, rs, nil).find(a.Customer.CustomerID); k != 1 || got.AssociationStatus != "PENDING" {
 		t.Fatalf("reseller list while pending: %+v x%d", got, k)
 	}
-	e.clock.Advance(4 * time.Second)
+	e.sbClock.Advance(4 * time.Second)
 	l := e.list(t, rs, nil)
 	for _, id := range []string{a.Customer.CustomerID, b.Customer.CustomerID} {
 		if got, k := l.find(id); k != 1 || got.AssociationStatus != "ASSOCIATED" {
@@ -249,7 +249,7 @@ func TestLifecycleRegisterErrors(t *testing.T) {
 	m3 := freshMobile()
 	mustData(t, e.query(t, tok, lcSend, map[string]any{"m": m3}), "sendRegistrationCode", new(any))
 	code := e.smsCode(t, m3)
-	e.clock.Advance(11 * time.Minute)
+	e.sbClock.Advance(11 * time.Minute)
 	run(map[string]any{"xaccountId": key(), "mobile": m3, "verificationCode": code}, "BAD_USER_INPUT", "CBC.99004008")
 }
 
@@ -272,7 +272,7 @@ func TestLifecycleRegisterIdempotent(t *testing.T) {
 	// A different login name under the same xaccountId.
 	wantError(t, e.query(t, tok, lcCreate, map[string]any{"in": map[string]any{"xaccountId": "crm-idem-1", "loginName": "idem-cust-2"}}), "IDEMPOTENCY_CONFLICT", "")
 	// After the association the replay answers the associated customer.
-	e.clock.Advance(4 * time.Second)
+	e.sbClock.Advance(4 * time.Second)
 	if late := e.create(t, tok, in); late.Created || late.Customer.CustomerID != first.Customer.CustomerID || late.Customer.AssociationStatus != "ASSOCIATED" {
 		t.Fatalf("late replay: %+v", late)
 	}
@@ -280,21 +280,14 @@ func TestLifecycleRegisterIdempotent(t *testing.T) {
 	// Eight concurrent duplicates: one upstream call, one customer.
 	e.resetStats(t)
 	in2 := map[string]any{"xaccountId": "crm-idem-2", "loginName": "idem-cust-3"}
-	var wg sync.WaitGroup
 	ids := make([]string, 8)
-	for i := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := e.query(t, tok, lcCreate, map[string]any{"in": in2})
-			var out lcCreated
-			if len(r.Errors) == 0 {
-				_ = jsonInto(r.Data["createCustomer"], &out)
-			}
-			ids[i] = out.Customer.CustomerID
-		}()
+	for i, r := range e.queryParallel(t, len(ids), tok, lcCreate, func(int) map[string]any { return map[string]any{"in": in2} }) {
+		var out lcCreated
+		if len(r.Errors) == 0 {
+			_ = json.Unmarshal(r.Data["createCustomer"], &out)
+		}
+		ids[i] = out.Customer.CustomerID
 	}
-	wg.Wait()
 	for _, id := range ids {
 		if id == "" || id != ids[0] {
 			t.Fatalf("concurrent duplicates answered %v", ids)
@@ -315,7 +308,7 @@ func TestLifecycleRegisterLostResponse(t *testing.T) {
 	wantError(t, e.query(t, tok, lcCreate, map[string]any{"in": in}), "UPSTREAM_UNAVAILABLE", "")
 	// Immediately: the account exists but is still associating.
 	wantError(t, e.query(t, tok, lcCreate, map[string]any{"in": in}), "UPSTREAM_ERROR", "CBC.99000039")
-	e.clock.Advance(4 * time.Second)
+	e.sbClock.Advance(4 * time.Second)
 	out := e.create(t, tok, in)
 	if out.Created || out.Customer.AccountName != "lost-cust-1" || out.Customer.AssociationStatus != "ASSOCIATED" {
 		t.Fatalf("reconciled: %+v", out)

@@ -10,7 +10,7 @@ import (
 // HTTP: requestVerificationCode, read the code from /dev/outbox, then
 // allocateCustomerFunds (memory stores, sandbox upstream on loopback).
 func BenchmarkMoneyAllocateVerified(b *testing.B) {
-	m := mustMoneyEnv(b, moneyOpts{cfg: func(c *verify.Config) { c.GlobalSendsPerMinute, c.PerPrincipalSendsPerHour = -1, -1 }})
+	m := newMoneyEnv(b, envConfig{Verify: func(c *verify.Config) { c.GlobalSendsPerMinute, c.PerPrincipalSendsPerHour = -1, -1 }})
 	tok := m.tier1Token(b)
 	cust := m.resaleCustomer(b, m.tier1.ID, 0)
 	b.ResetTimer()
@@ -24,7 +24,7 @@ func BenchmarkMoneyAllocateVerified(b *testing.B) {
 // BenchmarkMoneyReplay is a replayed idempotency key: no verification, no
 // upstream call.
 func BenchmarkMoneyReplay(b *testing.B) {
-	m := mustMoneyEnv(b, moneyOpts{})
+	m := newMoneyEnv(b, envConfig{})
 	tok := m.tier1Token(b)
 	cust := m.resaleCustomer(b, m.tier1.ID, 0)
 	key := newKey()

@@ -13,16 +13,12 @@ import (
 // reconciles against the adjust records, answers success once, and a retry
 // with the same key does not apply again.
 func TestMoneyFaultDropAfterApplying(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
-	tok := m.tier1Token(t)
-	cust := m.resaleCustomer(t, m.tier1.ID, 0)
-	up := m.upstream(t)
-	s := gateway.Scope{Account: m.tier1.ID}
-	before := balanceOf(t, up, s, cust)
-	records := adjustCount(t, up, s, cust)
+	m := newFundsEnv(t, envConfig{})
+	before := m.balance(t)
+	records := m.adjustCount(t)
 	m.fault(t, map[string]any{"operation": "UpdateCustomerAccountAmount", "drop": true, "after": true, "count": 1})
 	key := newKey()
-	p, r := m.allocate(t, tok, allocateQ, "allocateCustomerFunds", cust, "33.33", key)
+	p, r := m.allocate(t, m.tok, allocateQ, "allocateCustomerFunds", m.cust, "33.33", key)
 	if len(r.Errors) > 0 {
 		t.Fatalf("drop after applying: %+v", r.Errors)
 	}
@@ -30,19 +26,19 @@ func TestMoneyFaultDropAfterApplying(t *testing.T) {
 		t.Fatalf("payload %+v: want reconciled with the record's trans id", p)
 	}
 	want := before.Add(decimal.RequireFromString("33.33"))
-	if got := balanceOf(t, up, s, cust); !got.Equal(want) {
+	if got := m.balance(t); !got.Equal(want) {
 		t.Fatalf("balance %s, want %s", got, want)
 	}
 	// retry with the same key: replay, no second application
 	m.resetStats(t)
-	r = m.query(t, tok, allocateQ, fundsVars(cust, "33.33", key, "", ""))
+	r = m.query(t, m.tok, allocateQ, fundsVars(m.cust, "33.33", key, "", ""))
 	if len(r.Errors) > 0 || !contains(r.Data["allocateCustomerFunds"], p.TransferID) {
 		t.Fatalf("retry: %s %+v", r.Data["allocateCustomerFunds"], r.Errors)
 	}
-	if got := balanceOf(t, up, s, cust); !got.Equal(want) {
+	if got := m.balance(t); !got.Equal(want) {
 		t.Fatalf("balance after retry %s, want %s", got, want)
 	}
-	if n := adjustCount(t, up, s, cust); n != records+1 {
+	if n := m.adjustCount(t); n != records+1 {
 		t.Fatalf("adjust records %d -> %d, want one more", records, n)
 	}
 	if n := m.stats(t)["UpdateCustomerAccountAmount"]; n != 0 {
@@ -64,38 +60,34 @@ func TestMoneyFaultDropAfterApplying(t *testing.T) {
 // UPSTREAM_UNAVAILABLE saying nothing was applied, and the key is released
 // so a retry (with a new code) is safe and applies once.
 func TestMoneyFaultDropBeforeApplying(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
-	tok := m.tier1Token(t)
-	cust := m.resaleCustomer(t, m.tier1.ID, 0)
-	up := m.upstream(t)
-	s := gateway.Scope{Account: m.tier1.ID}
-	before := balanceOf(t, up, s, cust)
+	m := newFundsEnv(t, envConfig{})
+	before := m.balance(t)
 	for _, f := range []map[string]any{
 		{"operation": "UpdateCustomerAccountAmount", "drop": true, "count": 1},
 		{"operation": "UpdateCustomerAccountAmount", "status": 503, "count": 1},
 	} {
 		m.fault(t, f)
 		key := newKey()
-		_, r := m.allocate(t, tok, allocateQ, "allocateCustomerFunds", cust, "8", key)
+		_, r := m.allocate(t, m.tok, allocateQ, "allocateCustomerFunds", m.cust, "8", key)
 		if !hasCode(r, "UPSTREAM_UNAVAILABLE") || !strings.Contains(r.Errors[0].Message, "not applied") {
 			t.Fatalf("%v: %+v %s %v", f, r.Errors, r.Data["allocateCustomerFunds"], m.stats(t))
 		}
-		if got := balanceOf(t, up, s, cust); !got.Equal(before) {
+		if got := m.balance(t); !got.Equal(before) {
 			t.Fatalf("%v: balance moved %s -> %s", f, before, got)
 		}
-		p, r := m.allocate(t, tok, allocateQ, "allocateCustomerFunds", cust, "8", key)
+		p, r := m.allocate(t, m.tok, allocateQ, "allocateCustomerFunds", m.cust, "8", key)
 		if len(r.Errors) > 0 || p.Reconciled {
 			t.Fatalf("%v: retry with the same key: %+v %+v", f, p, r.Errors)
 		}
 		before = before.Add(decimal.NewFromInt(8))
-		if got := balanceOf(t, up, s, cust); !got.Equal(before) {
+		if got := m.balance(t); !got.Equal(before) {
 			t.Fatalf("%v: balance %s, want %s", f, got, before)
 		}
 	}
 }
 
 func TestMoneyFaultCouponsDropAfterApplying(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
+	m := newMoneyEnv(t, envConfig{})
 	tok := m.tier1Token(t)
 	q := m.quotaOf(t, gateway.Scope{Account: m.tier1.ID})
 	custs := []string{m.resaleCustomer(t, m.tier1.ID, 0), m.resaleCustomer(t, m.tier1.ID, 1)}

@@ -2,7 +2,6 @@ package resolvers_test
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -40,62 +39,79 @@ func balanceOf(tb testing.TB, c *gateway.Client, s gateway.Scope, id string) dec
 	return bs[id].Available.Amount
 }
 
-func adjustCount(tb testing.TB, c *gateway.Client, s gateway.Scope, id string) int {
+// fundsEnv is where most funds tests start: a money env, the tier-1's
+// token, its first resale customer, and an independent client on the
+// sandbox to read that customer's balance and adjust records.
+type fundsEnv struct {
+	*env
+	tok, cust string
+	up        *gateway.Client
+	scope     gateway.Scope
+}
+
+func newFundsEnv(tb testing.TB, cfg envConfig) *fundsEnv {
 	tb.Helper()
-	l, err := c.AdjustRecords(context.Background(), s, id, gateway.Page{Limit: 1})
+	m := newMoneyEnv(tb, cfg)
+	f := &fundsEnv{env: m, tok: m.tier1Token(tb), cust: m.resaleCustomer(tb, m.tier1.ID, 0)}
+	f.up = m.upstream(tb)
+	f.scope = gateway.Scope{Account: m.tier1.ID}
+	return f
+}
+
+// balance is the customer's available balance, as the sandbox has it.
+func (f *fundsEnv) balance(tb testing.TB) decimal.Decimal {
+	tb.Helper()
+	return balanceOf(tb, f.up, f.scope, f.cust)
+}
+
+// adjustCount is the number of the customer's adjust records.
+func (f *fundsEnv) adjustCount(tb testing.TB) int {
+	tb.Helper()
+	l, err := f.up.AdjustRecords(context.Background(), f.scope, f.cust, gateway.Page{Limit: 1})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return l.Total
 }
 
-// allocate runs the whole flow: code, then the mutation.
-func (m *moneyEnv) allocate(tb testing.TB, token, q, field, customer, amount, key string) (fundsPayload, gqlResponse) {
+// allocate runs the whole flow of allocateCustomerFunds or
+// reclaimCustomerFunds (field, with its mutation q): code, then the mutation.
+func (e *env) allocate(tb testing.TB, token, q, field, customer, amount, key string) (fundsPayload, gqlResponse) {
 	tb.Helper()
-	member := map[string]string{"allocateCustomerFunds": "allocateCustomerFunds", "reclaimCustomerFunds": "reclaimCustomerFunds"}[field]
 	op := map[string]string{"allocateCustomerFunds": "ALLOCATE_CUSTOMER_FUNDS", "reclaimCustomerFunds": "RECLAIM_CUSTOMER_FUNDS"}[field]
-	in := map[string]any{"customerId": customer, "amount": amount}
-	id, code := m.challenge(tb, token, op, member, in)
-	r := m.query(tb, token, q, map[string]any{"in": in, "key": key, "v": map[string]any{"challengeId": id, "code": code}})
 	var p fundsPayload
-	if len(r.Errors) == 0 {
-		_ = json.Unmarshal(r.Data[field], &p)
-	}
+	r := e.sensitive(tb, token, q, field, op, map[string]any{"customerId": customer, "amount": amount}, key, &p)
 	return p, r
 }
 
 func TestMoneyAllocateAndReclaimCustomerFunds(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
-	tok := m.tier1Token(t)
-	cust := m.resaleCustomer(t, m.tier1.ID, 0)
-	up := m.upstream(t)
-	s := gateway.Scope{Account: m.tier1.ID}
-	before := balanceOf(t, up, s, cust)
-	records := adjustCount(t, up, s, cust)
+	m := newFundsEnv(t, envConfig{})
+	before := m.balance(t)
+	records := m.adjustCount(t)
 
-	p, r := m.allocate(t, tok, allocateQ, "allocateCustomerFunds", cust, "100.25", newKey())
+	p, r := m.allocate(t, m.tok, allocateQ, "allocateCustomerFunds", m.cust, "100.25", newKey())
 	if len(r.Errors) > 0 {
 		t.Fatalf("allocate: %+v", r.Errors)
 	}
-	if p.TransferID == "" || p.CustomerID != cust || p.Reconciled {
+	if p.TransferID == "" || p.CustomerID != m.cust || p.Reconciled {
 		t.Fatalf("payload %+v", p)
 	}
-	after := balanceOf(t, up, s, cust)
+	after := m.balance(t)
 	if !after.Equal(before.Add(decimal.RequireFromString("100.25"))) {
 		t.Fatalf("balance %s -> %s, want +100.25", before, after)
 	}
 	if p.CustomerBalance.Available.Amount != after.String() {
 		t.Fatalf("payload balance %s, sandbox %s", p.CustomerBalance.Available.Amount, after)
 	}
-	if n := adjustCount(t, up, s, cust); n != records+1 {
+	if n := m.adjustCount(t); n != records+1 {
 		t.Fatalf("adjust records %d -> %d", records, n)
 	}
 
-	p, r = m.allocate(t, tok, reclaimQ, "reclaimCustomerFunds", cust, "0.25", newKey())
+	p, r = m.allocate(t, m.tok, reclaimQ, "reclaimCustomerFunds", m.cust, "0.25", newKey())
 	if len(r.Errors) > 0 {
 		t.Fatalf("reclaim: %+v", r.Errors)
 	}
-	if got := balanceOf(t, up, s, cust); !got.Equal(after.Sub(decimal.RequireFromString("0.25"))) || p.TransferID == "" {
+	if got := m.balance(t); !got.Equal(after.Sub(decimal.RequireFromString("0.25"))) || p.TransferID == "" {
 		t.Fatalf("after reclaim %s (payload %+v)", got, p)
 	}
 }

@@ -1,30 +1,23 @@
 package resolvers_test
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/shopspring/decimal"
-
-	"partnergraph/gateway"
 )
 
 func TestMoneyIdempotentRetry(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
-	tok := m.tier1Token(t)
-	cust := m.resaleCustomer(t, m.tier1.ID, 0)
-	up := m.upstream(t)
-	s := gateway.Scope{Account: m.tier1.ID}
-	before := balanceOf(t, up, s, cust)
+	m := newFundsEnv(t, envConfig{})
+	before := m.balance(t)
 	key := newKey()
 
-	first, r := m.allocate(t, tok, allocateQ, "allocateCustomerFunds", cust, "10", key)
+	first, r := m.allocate(t, m.tok, allocateQ, "allocateCustomerFunds", m.cust, "10", key)
 	if len(r.Errors) > 0 {
 		t.Fatal(r.Errors)
 	}
 	m.resetStats(t)
 	// the same key and arguments: the first outcome, no code needed, no upstream call
-	r = m.query(t, tok, allocateQ, fundsVars(cust, "10", key, "", ""))
+	r = m.query(t, m.tok, allocateQ, fundsVars(m.cust, "10", key, "", ""))
 	if len(r.Errors) > 0 || !contains(r.Data["allocateCustomerFunds"], first.TransferID) {
 		t.Fatalf("replay: %s %+v", r.Data["allocateCustomerFunds"], r.Errors)
 	}
@@ -32,31 +25,31 @@ func TestMoneyIdempotentRetry(t *testing.T) {
 		t.Fatalf("replay called upstream %d times", n)
 	}
 	// same key, other arguments
-	r = m.query(t, tok, allocateQ, fundsVars(cust, "11", key, "", ""))
+	r = m.query(t, m.tok, allocateQ, fundsVars(m.cust, "11", key, "", ""))
 	if !hasCode(r, "IDEMPOTENCY_CONFLICT") {
 		t.Fatalf("conflict: %+v", r.Errors)
 	}
-	if got := balanceOf(t, up, s, cust); !got.Equal(before.Add(decimal.NewFromInt(10))) {
+	if got := m.balance(t); !got.Equal(before.Add(decimal.NewFromInt(10))) {
 		t.Fatalf("balance %s -> %s, want +10 once", before, got)
 	}
 	// keys are per principal: another user's same key is its own
 	other := MustToken(t, principalWith(m.tier1.ID, "bob"))
-	r = m.query(t, other, allocateQ, fundsVars(cust, "10", key, "", ""))
+	r = m.query(t, other, allocateQ, fundsVars(m.cust, "10", key, "", ""))
 	if !hasCode(r, "VERIFICATION_REQUIRED") {
 		t.Fatalf("other principal's key: %+v", r.Errors)
 	}
 	// a failed verification releases the key: retry with the same key works
 	key2 := newKey()
-	in := map[string]any{"customerId": cust, "amount": "2"}
-	id, code := m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
-	if r := m.query(t, tok, allocateQ, fundsVars(cust, "2", key2, id, wrong(code))); !hasCode(r, "VERIFICATION_FAILED") {
+	in := map[string]any{"customerId": m.cust, "amount": "2"}
+	id, code := m.challenge(t, m.tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
+	if r := m.query(t, m.tok, allocateQ, fundsVars(m.cust, "2", key2, id, wrong(code))); !hasCode(r, "VERIFICATION_FAILED") {
 		t.Fatalf("wrong: %+v", r.Errors)
 	}
-	if r := m.query(t, tok, allocateQ, fundsVars(cust, "2", key2, id, code)); len(r.Errors) > 0 {
+	if r := m.query(t, m.tok, allocateQ, fundsVars(m.cust, "2", key2, id, code)); len(r.Errors) > 0 {
 		t.Fatalf("same key after a failed verification: %+v", r.Errors)
 	}
 	// invalid key
-	if r := m.query(t, tok, allocateQ, fundsVars(cust, "2", "has space", "", "")); !hasCode(r, "BAD_USER_INPUT") {
+	if r := m.query(t, m.tok, allocateQ, fundsVars(m.cust, "2", "has space", "", "")); !hasCode(r, "BAD_USER_INPUT") {
 		t.Fatalf("bad key: %+v", r.Errors)
 	}
 }
@@ -64,27 +57,14 @@ func TestMoneyIdempotentRetry(t *testing.T) {
 // Concurrent duplicates (same key, same code) apply once and all get the
 // first outcome.
 func TestMoneyConcurrentDuplicates(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
-	tok := m.tier1Token(t)
-	cust := m.resaleCustomer(t, m.tier1.ID, 0)
-	up := m.upstream(t)
-	s := gateway.Scope{Account: m.tier1.ID}
-	before := balanceOf(t, up, s, cust)
-	in := map[string]any{"customerId": cust, "amount": "4.5"}
-	id, code := m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
+	m := newFundsEnv(t, envConfig{})
+	before := m.balance(t)
+	in := map[string]any{"customerId": m.cust, "amount": "4.5"}
+	id, code := m.challenge(t, m.tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
 	key := newKey()
 	m.fault(t, map[string]any{"operation": "UpdateCustomerAccountAmount", "latency_ms": 200})
 	m.resetStats(t)
-	var wg sync.WaitGroup
-	results := make([]gqlResponse, 10)
-	for i := range results {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			results[i] = MustQuery(t, m.gw.URL, tok, allocateQ, fundsVars(cust, "4.5", key, id, code))
-		}(i)
-	}
-	wg.Wait()
+	results := m.queryParallel(t, 10, m.tok, allocateQ, func(int) map[string]any { return fundsVars(m.cust, "4.5", key, id, code) })
 	tid := ""
 	for _, r := range results {
 		if len(r.Errors) > 0 {
@@ -102,7 +82,7 @@ func TestMoneyConcurrentDuplicates(t *testing.T) {
 	if n := m.stats(t)["UpdateCustomerAccountAmount"]; n != 1 {
 		t.Fatalf("upstream called %d times", n)
 	}
-	if got := balanceOf(t, up, s, cust); !got.Equal(before.Add(decimal.RequireFromString("4.5"))) {
+	if got := m.balance(t); !got.Equal(before.Add(decimal.RequireFromString("4.5"))) {
 		t.Fatalf("balance %s -> %s", before, got)
 	}
 }

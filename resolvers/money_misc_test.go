@@ -2,7 +2,6 @@ package resolvers_test
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 )
 
 func TestMoneyAuditLogQuery(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
+	m := newMoneyEnv(t, envConfig{})
 	tok := m.tier1Token(t)
 	cust := m.resaleCustomer(t, m.tier1.ID, 0)
 	key := newKey()
@@ -44,25 +43,12 @@ func TestMoneyAuditLogQuery(t *testing.T) {
 // The same attacks against the Redis stores shared by instances.
 func TestMoneyRedisStores(t *testing.T) {
 	rc := testredis.Start(t)
-	m := mustMoneyEnv(t, moneyOpts{vs: verify.NewRedisStore(rc, verify.DefaultRedisPrefix), idem: idempotency.NewRedisStore(rc, idempotency.Options{})})
-	tok := m.tier1Token(t)
-	cust := m.resaleCustomer(t, m.tier1.ID, 0)
-	up := m.upstream(t)
-	s := gateway.Scope{Account: m.tier1.ID}
-	before := balanceOf(t, up, s, cust)
-	in := map[string]any{"customerId": cust, "amount": "2"}
-	id, code := m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
+	m := newFundsEnv(t, envConfig{VerifyStore: verify.NewRedisStore(rc, verify.DefaultRedisPrefix), Idem: idempotency.NewRedisStore(rc, idempotency.Options{})})
+	before := m.balance(t)
+	in := map[string]any{"customerId": m.cust, "amount": "2"}
+	id, code := m.challenge(t, m.tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
 	m.resetStats(t)
-	var wg sync.WaitGroup
-	results := make([]gqlResponse, 8)
-	for i := range results {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			results[i] = MustQuery(t, m.gw.URL, tok, allocateQ, fundsVars(cust, "2", newKey(), id, code))
-		}(i)
-	}
-	wg.Wait()
+	results := m.queryParallel(t, 8, m.tok, allocateQ, func(int) map[string]any { return fundsVars(m.cust, "2", newKey(), id, code) })
 	ok := 0
 	for _, r := range results {
 		if len(r.Errors) == 0 {
@@ -74,13 +60,13 @@ func TestMoneyRedisStores(t *testing.T) {
 	}
 	// replay through Redis
 	key := newKey()
-	if _, r := m.allocate(t, tok, allocateQ, "allocateCustomerFunds", cust, "3", key); len(r.Errors) > 0 {
+	if _, r := m.allocate(t, m.tok, allocateQ, "allocateCustomerFunds", m.cust, "3", key); len(r.Errors) > 0 {
 		t.Fatal(r.Errors)
 	}
-	if r := m.query(t, tok, allocateQ, fundsVars(cust, "3", key, "", "")); len(r.Errors) > 0 {
+	if r := m.query(t, m.tok, allocateQ, fundsVars(m.cust, "3", key, "", "")); len(r.Errors) > 0 {
 		t.Fatalf("replay: %+v", r.Errors)
 	}
-	if got := balanceOf(t, up, s, cust); !got.Equal(before.Add(decimal.NewFromInt(5))) {
+	if got := m.balance(t); !got.Equal(before.Add(decimal.NewFromInt(5))) {
 		t.Fatalf("balance %s -> %s, want +5", before, got)
 	}
 }
@@ -88,7 +74,7 @@ func TestMoneyRedisStores(t *testing.T) {
 // Every failure takes at least the configured floor, whichever check failed.
 func TestMoneyUniformFailureTiming(t *testing.T) {
 	const floor = 150 * time.Millisecond
-	m := mustMoneyEnv(t, moneyOpts{cfg: func(c *verify.Config) { c.FailureFloor = floor; c.PrincipalMaxFailures = 100 }})
+	m := newMoneyEnv(t, envConfig{Verify: func(c *verify.Config) { c.FailureFloor = floor; c.PrincipalMaxFailures = 100 }})
 	tok := m.tier1Token(t)
 	cust := m.resaleCustomer(t, m.tier1.ID, 0)
 	in := map[string]any{"customerId": cust, "amount": "1"}
@@ -114,30 +100,26 @@ func TestMoneyFaultTimeoutReconcilesOnRetry(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the 5s call timeout")
 	}
-	m := mustMoneyEnv(t, moneyOpts{idem: idempotency.NewMemoryStore(idempotency.Options{Lease: 2 * time.Second})})
-	tok := m.tier1Token(t)
-	cust := m.resaleCustomer(t, m.tier1.ID, 0)
-	up := m.upstream(t)
-	s := gateway.Scope{Account: m.tier1.ID}
-	before := balanceOf(t, up, s, cust)
+	m := newFundsEnv(t, envConfig{Idem: idempotency.NewMemoryStore(idempotency.Options{Lease: 2 * time.Second})})
+	before := m.balance(t)
 	// The gateway stops waiting at 5s (CallTimeout); the sandbox applies at
 	// 5.5s, before the SDK's own HTTP timeout (6s) would abort the request.
 	m.fault(t, map[string]any{"operation": "UpdateCustomerAccountAmount", "latency_ms": 5500, "count": 1})
 	key := newKey()
-	_, r := m.allocate(t, tok, allocateQ, "allocateCustomerFunds", cust, "6.5", key)
+	_, r := m.allocate(t, m.tok, allocateQ, "allocateCustomerFunds", m.cust, "6.5", key)
 	if !hasCode(r, "UPSTREAM_UNAVAILABLE") || !strings.Contains(r.Errors[0].Message, "same idempotency key") {
 		t.Fatalf("timeout: %+v", r.Errors)
 	}
 	time.Sleep(1500 * time.Millisecond) // the upstream applied at 5.5s; the 2s lease is over
 	m.resetStats(t)
-	p, r := m.allocate(t, tok, allocateQ, "allocateCustomerFunds", cust, "6.5", key)
+	p, r := m.allocate(t, m.tok, allocateQ, "allocateCustomerFunds", m.cust, "6.5", key)
 	if len(r.Errors) > 0 || !p.Reconciled {
 		t.Fatalf("retry after the lease: %+v %+v", p, r.Errors)
 	}
 	if n := m.stats(t)["UpdateCustomerAccountAmount"]; n != 0 {
 		t.Fatalf("retry called the upstream %d times", n)
 	}
-	if got := balanceOf(t, up, s, cust); !got.Equal(before.Add(decimal.RequireFromString("6.5"))) {
+	if got := m.balance(t); !got.Equal(before.Add(decimal.RequireFromString("6.5"))) {
 		t.Fatalf("balance %s -> %s, want +6.5 once", before, got)
 	}
 }
@@ -145,7 +127,7 @@ func TestMoneyFaultTimeoutReconcilesOnRetry(t *testing.T) {
 // A tier-2 reseller moves its own funds to its own customer (through the
 // tier-1's keys + indirect_partner_id) and reads its own audit entries.
 func TestMoneyResellerOwnCustomer(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
+	m := newMoneyEnv(t, envConfig{})
 	rtok := m.resellerToken(t)
 	cust := m.resaleCustomer(t, m.reseller.ID, 0)
 	up := m.upstream(t)

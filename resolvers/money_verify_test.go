@@ -4,21 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"partnergraph/gateway/verify"
 )
-
-func hasCode(r gqlResponse, code string) bool {
-	for _, c := range r.codes() {
-		if c == code {
-			return true
-		}
-	}
-	return false
-}
 
 func fundsVars(cust, amount, key, id, code string) map[string]any {
 	v := map[string]any{"in": map[string]any{"customerId": cust, "amount": amount}, "key": key}
@@ -37,7 +27,7 @@ func wrong(code string) string {
 
 func TestMoneyVerificationFailures(t *testing.T) {
 	// the principal lock has its own test; here each failure mode alone
-	m := mustMoneyEnv(t, moneyOpts{cfg: func(c *verify.Config) { c.PrincipalMaxFailures = 100 }})
+	m := newMoneyEnv(t, envConfig{Verify: func(c *verify.Config) { c.PrincipalMaxFailures = 100 }})
 	tok := m.tier1Token(t)
 	cust := m.resaleCustomer(t, m.tier1.ID, 0)
 	other := m.resaleCustomer(t, m.tier1.ID, 1)
@@ -71,43 +61,34 @@ func TestMoneyVerificationFailures(t *testing.T) {
 			t.Fatalf("second use: %+v", r.Errors)
 		}
 	})
-	t.Run("Expired", func(t *testing.T) {
-		id, code := m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
-		m.clock.Advance(5*time.Minute + time.Second)
-		r := m.query(t, tok, allocateQ, fundsVars(cust, "100", newKey(), id, code))
-		if !hasCode(r, "VERIFICATION_FAILED") {
-			t.Fatalf("expired: %+v", r.Errors)
-		}
-	})
-	t.Run("OtherAmount", func(t *testing.T) {
-		id, code := m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
-		r := m.query(t, tok, allocateQ, fundsVars(cust, "1000", newKey(), id, code))
-		if !hasCode(r, "VERIFICATION_FAILED") {
-			t.Fatalf("1000 with a code for 100: %+v", r.Errors)
-		}
-	})
-	t.Run("OtherCustomer", func(t *testing.T) {
-		id, code := m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
-		r := m.query(t, tok, allocateQ, fundsVars(other, "100", newKey(), id, code))
-		if !hasCode(r, "VERIFICATION_FAILED") {
-			t.Fatalf("customer B with a code for A: %+v", r.Errors)
-		}
-	})
-	t.Run("OtherOperation", func(t *testing.T) {
-		id, code := m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
-		r := m.query(t, tok, reclaimQ, fundsVars(cust, "100", newKey(), id, code))
-		if !hasCode(r, "VERIFICATION_FAILED") {
-			t.Fatalf("reclaim with an allocate code: %+v", r.Errors)
-		}
-	})
-	t.Run("OtherPrincipal", func(t *testing.T) {
-		id, code := m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
-		other := MustToken(t, principalWith(m.tier1.ID, "mallory"))
-		r := m.query(t, other, allocateQ, fundsVars(cust, "100", newKey(), id, code))
-		if !hasCode(r, "VERIFICATION_FAILED") {
-			t.Fatalf("another user of the same partner: %+v", r.Errors)
-		}
-	})
+	// A code for 100 to cust, used once it expired, or with anything else.
+	for _, c := range []struct {
+		name, what      string
+		expire          bool
+		q, cust, amount string
+		otherPrincipal  bool
+	}{
+		{name: "Expired", what: "expired", expire: true, q: allocateQ, cust: cust, amount: "100"},
+		{name: "OtherAmount", what: "1000 with a code for 100", q: allocateQ, cust: cust, amount: "1000"},
+		{name: "OtherCustomer", what: "customer B with a code for A", q: allocateQ, cust: other, amount: "100"},
+		{name: "OtherOperation", what: "reclaim with an allocate code", q: reclaimQ, cust: cust, amount: "100"},
+		{name: "OtherPrincipal", what: "another user of the same partner", q: allocateQ, cust: cust, amount: "100", otherPrincipal: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			id, code := m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
+			if c.expire {
+				m.verifyClock.Advance(5*time.Minute + time.Second)
+			}
+			as := tok
+			if c.otherPrincipal {
+				as = MustToken(t, principalWith(m.tier1.ID, "mallory"))
+			}
+			r := m.query(t, as, c.q, fundsVars(c.cust, c.amount, newKey(), id, code))
+			if !hasCode(r, "VERIFICATION_FAILED") {
+				t.Fatalf("%s: %+v", c.what, r.Errors)
+			}
+		})
+	}
 	t.Run("NewCodeCancelsOld", func(t *testing.T) {
 		id1, code1 := m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
 		m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
@@ -146,7 +127,7 @@ func TestMoneyVerificationFailures(t *testing.T) {
 		}
 	})
 	t.Run("ChallengeShape", func(t *testing.T) {
-		m.clock.Advance(2 * time.Millisecond)
+		m.verifyClock.Advance(2 * time.Millisecond)
 		r := m.query(t, tok, requestCodeQ, map[string]any{"ch": "SMS", "op": "ALLOCATE_CUSTOMER_FUNDS", "in": map[string]any{"allocateCustomerFunds": in}})
 		var c struct{ ID, Channel, MaskedDestination, ExpiresAt, ResendAfter string }
 		_ = json.Unmarshal(r.Data["requestVerificationCode"], &c)
@@ -167,7 +148,7 @@ func TestMoneyVerificationFailures(t *testing.T) {
 
 // The principal lock: failures across challenges lock the principal.
 func TestMoneyPrincipalLock(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{cfg: func(c *verify.Config) { c.PrincipalMaxFailures = 3 }})
+	m := newMoneyEnv(t, envConfig{Verify: func(c *verify.Config) { c.PrincipalMaxFailures = 3 }})
 	tok := m.tier1Token(t)
 	cust := m.resaleCustomer(t, m.tier1.ID, 0)
 	in := map[string]any{"customerId": cust, "amount": "1"}
@@ -190,7 +171,7 @@ func TestMoneyPrincipalLock(t *testing.T) {
 }
 
 func TestMoneySendLimits(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{cfg: func(c *verify.Config) { c.ResendCooldown = time.Minute }})
+	m := newMoneyEnv(t, envConfig{Verify: func(c *verify.Config) { c.ResendCooldown = time.Minute }})
 	tok := m.tier1Token(t)
 	in := map[string]any{"allocateCustomerFunds": map[string]any{"customerId": m.resaleCustomer(t, m.tier1.ID, 0), "amount": "1"}}
 	v := map[string]any{"ch": "EMAIL", "op": "ALLOCATE_CUSTOMER_FUNDS", "in": in}
@@ -208,7 +189,7 @@ func TestMoneySendLimits(t *testing.T) {
 }
 
 func TestMoneyAliasAndBatchAttacks(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
+	m := newMoneyEnv(t, envConfig{})
 	tok := m.tier1Token(t)
 	cust := m.resaleCustomer(t, m.tier1.ID, 0)
 	in := map[string]any{"customerId": cust, "amount": "5"}
@@ -244,8 +225,8 @@ func TestMoneyAliasAndBatchAttacks(t *testing.T) {
 	}
 	// a JSON array batch is not accepted by the transport
 	body := `[{"query":"mutation { a: requestVerificationCode(channel: EMAIL, operation: ALLOCATE_CUSTOMER_FUNDS, input: {}) { id } }"},{"query":"{ viewer { role } }"}]`
-	status, raw := postRaw(t, m.gw.URL, tok, body)
-	if status < 400 || !strings.Contains(raw, "errors") {
+	resp, raw := httpDo(t, "POST", m.gw.URL+"/graphql", "application/json", "", tok, body)
+	if status := resp.StatusCode; status < 400 || !strings.Contains(raw, "errors") {
 		t.Fatalf("array batch: %d %s", status, raw)
 	}
 	// the code is still alive (no attempt was spent by the refused requests)
@@ -257,24 +238,18 @@ func TestMoneyAliasAndBatchAttacks(t *testing.T) {
 // Attempts are counted per field execution, across requests: 5 separate
 // requests with wrong codes kill the challenge even if sent in parallel.
 func TestMoneyParallelWrongCodes(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
+	m := newMoneyEnv(t, envConfig{})
 	tok := m.tier1Token(t)
 	cust := m.resaleCustomer(t, m.tier1.ID, 0)
 	in := map[string]any{"customerId": cust, "amount": "5"}
 	id, code := m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
-	var wg sync.WaitGroup
-	for i := 0; i < 20; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			guess := fmt.Sprintf("%06d", i)
-			if guess == code {
-				guess = "999999"
-			}
-			MustQuery(t, m.gw.URL, tok, allocateQ, fundsVars(cust, "5", newKey(), id, guess))
-		}(i)
-	}
-	wg.Wait()
+	m.queryParallel(t, 20, tok, allocateQ, func(i int) map[string]any {
+		guess := fmt.Sprintf("%06d", i)
+		if guess == code {
+			guess = "999999"
+		}
+		return fundsVars(cust, "5", newKey(), id, guess)
+	})
 	if r := m.query(t, tok, allocateQ, fundsVars(cust, "5", newKey(), id, code)); !hasCode(r, "VERIFICATION_FAILED") {
 		t.Fatalf("challenge must be dead after 20 parallel wrong codes: %+v", r.Errors)
 	}
@@ -283,22 +258,13 @@ func TestMoneyParallelWrongCodes(t *testing.T) {
 // Two parallel submissions of one valid code (different idempotency keys):
 // exactly one success, one upstream call.
 func TestMoneyParallelSameCode(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
+	m := newMoneyEnv(t, envConfig{})
 	tok := m.tier1Token(t)
 	cust := m.resaleCustomer(t, m.tier1.ID, 0)
 	in := map[string]any{"customerId": cust, "amount": "7"}
 	id, code := m.challenge(t, tok, "ALLOCATE_CUSTOMER_FUNDS", "allocateCustomerFunds", in)
 	m.resetStats(t)
-	var wg sync.WaitGroup
-	results := make([]gqlResponse, 8)
-	for i := range results {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			results[i] = MustQuery(t, m.gw.URL, tok, allocateQ, fundsVars(cust, "7", newKey(), id, code))
-		}(i)
-	}
-	wg.Wait()
+	results := m.queryParallel(t, 8, tok, allocateQ, func(int) map[string]any { return fundsVars(cust, "7", newKey(), id, code) })
 	ok := 0
 	for _, r := range results {
 		if len(r.Errors) == 0 {
@@ -316,7 +282,7 @@ func TestMoneyParallelSameCode(t *testing.T) {
 }
 
 func TestMoneyVerificationSetting(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
+	m := newMoneyEnv(t, envConfig{})
 	tok := m.tier1Token(t)
 	cust := m.resaleCustomer(t, m.tier1.ID, 0)
 	const setQ = `mutation($in: SetVerificationEnabledInput!, $v: VerificationInput) { setVerificationEnabled(input: $in, verification: $v) { enabled } }`

@@ -36,9 +36,9 @@ type couponsPayload struct {
 }
 
 // quotaOf returns the first active quota of a scope with its balance.
-func (m *moneyEnv) quotaOf(tb testing.TB, s gateway.Scope) gateway.Quota {
+func (e *env) quotaOf(tb testing.TB, s gateway.Scope) gateway.Quota {
 	tb.Helper()
-	l, err := m.upstream(tb).CouponQuotas(context.Background(), s, nil, gateway.Page{Limit: 100})
+	l, err := e.upstream(tb).CouponQuotas(context.Background(), s, nil, gateway.Page{Limit: 100})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -51,24 +51,14 @@ func (m *moneyEnv) quotaOf(tb testing.TB, s gateway.Scope) gateway.Quota {
 	return gateway.Quota{}
 }
 
-func (m *moneyEnv) sensitive(tb testing.TB, tok, q, field, op string, in map[string]any, key string, out any) gqlResponse {
-	tb.Helper()
-	id, code := m.challenge(tb, tok, op, field, in)
-	r := m.query(tb, tok, q, map[string]any{"in": in, "key": key, "v": map[string]any{"challengeId": id, "code": code}})
-	if len(r.Errors) == 0 && out != nil {
-		mustUnmarshal(tb, r.Data[field], out)
-	}
-	return r
-}
-
-func (m *moneyEnv) issueCoupons(tb testing.TB, tok, quota string, custs []string, face, remark, key string) (couponsPayload, gqlResponse) {
+func (e *env) issueCoupons(tb testing.TB, tok, quota string, custs []string, face, remark, key string) (couponsPayload, gqlResponse) {
 	var p couponsPayload
-	r := m.sensitive(tb, tok, issueCouponsQ, "issueCoupons", "ISSUE_COUPONS", map[string]any{"quotaId": quota, "customerIds": custs, "faceValue": face, "remark": remark}, key, &p)
+	r := e.sensitive(tb, tok, issueCouponsQ, "issueCoupons", "ISSUE_COUPONS", map[string]any{"quotaId": quota, "customerIds": custs, "faceValue": face, "remark": remark}, key, &p)
 	return p, r
 }
 
 func TestMoneyIssueAndReclaimCoupons(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
+	m := newMoneyEnv(t, envConfig{})
 	tok := m.tier1Token(t)
 	s := gateway.Scope{Account: m.tier1.ID}
 	q := m.quotaOf(t, s)
@@ -143,7 +133,7 @@ func resellerBalance(tb testing.TB, c *gateway.Client, tier1, reseller string) d
 }
 
 func TestMoneyResellerFundsAndQuotas(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
+	m := newMoneyEnv(t, envConfig{})
 	tok := m.tier1Token(t)
 	up := m.upstream(t)
 	before := resellerBalance(t, up, m.tier1.ID, m.reseller.ID)
@@ -204,7 +194,7 @@ func TestMoneyResellerFundsAndQuotas(t *testing.T) {
 }
 
 func TestMoneyInputValidationAndAccess(t *testing.T) {
-	m := mustMoneyEnv(t, moneyOpts{})
+	m := newMoneyEnv(t, envConfig{})
 	tok := m.tier1Token(t)
 	m.query(t, tok, `mutation { setVerificationEnabled(input: {enabled: true}) { enabled } }`, nil)
 	for name, tc := range map[string]struct {
