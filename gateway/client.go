@@ -16,6 +16,7 @@ import (
 	iam "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/iam/v3"
 
 	"partnergraph/gateway/custtoken"
+	"partnergraph/internal/expiring"
 )
 
 // Upstream batch limits, from the BSS documentation.
@@ -36,6 +37,10 @@ type Config struct {
 	// Now is the clock of the customer-token cache (default time.Now);
 	// tests inject one to let tokens expire.
 	Now func() time.Time
+	// MaxCustomers caps the customer tokens cached per partner account and
+	// the customer SDK clients kept (default 10 000): beyond it the
+	// soonest-expiring are dropped and rebuilt on demand.
+	MaxCustomers int
 }
 
 // Client calls the BSS v2 APIs with the right partner's credentials.
@@ -44,11 +49,17 @@ type Client struct {
 	accounts map[string]Account
 	bss      map[string]*bss.BssClient // by account id, for the accounts with keys
 
+	// ids is the RoundTripper shared by every SDK client: connection reuse
+	// across customers, and the upstream request ids of tracked calls
+	// (requestid.go).
+	ids *idTransport
+
 	// Customer tokens (custtoken.go): one cache per account with keys and
-	// an agency name, and one SDK client per customer's current token.
+	// an agency name, and one SDK client per customer's current token,
+	// until that token expires (bounded, see customerClient).
 	tokens      map[string]*custtoken.Cache
 	custMu      sync.Mutex
-	custClients map[custKey]tokenClient
+	custClients *expiring.Map[custKey, tokenClient]
 }
 
 // New validates cfg and builds one SDK client per account we hold keys for.
@@ -63,8 +74,14 @@ func New(cfg Config) (*Client, error) {
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 10 * time.Second
 	}
-	c := &Client{cfg: cfg, accounts: map[string]Account{}, bss: map[string]*bss.BssClient{},
-		tokens: map[string]*custtoken.Cache{}, custClients: map[custKey]tokenClient{}}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxCustomers <= 0 {
+		cfg.MaxCustomers = expiring.DefaultMax
+	}
+	c := &Client{cfg: cfg, accounts: map[string]Account{}, bss: map[string]*bss.BssClient{}, ids: newIDTransport(),
+		tokens: map[string]*custtoken.Cache{}, custClients: expiring.New[custKey, tokenClient](cfg.MaxCustomers)}
 	for _, a := range cfg.Accounts {
 		if a.ID == "" {
 			return nil, errors.New("partner account with an empty id")
@@ -83,7 +100,7 @@ func New(cfg Config) (*Client, error) {
 		hc, err := bss.BssClientBuilder().
 			WithEndpoints([]string{cfg.Endpoint}).
 			WithCredential(cred).
-			WithHttpConfig(config.DefaultHttpConfig().WithTimeout(cfg.CallTimeout + time.Second)).
+			WithHttpConfig(c.httpConfig()).
 			SafeBuild()
 		if err != nil {
 			return nil, fmt.Errorf("partner %s BSS client: %w", a.ID, err)
@@ -97,6 +114,13 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("no partner account with AK/SK configured")
 	}
 	return c, nil
+}
+
+// httpConfig is the SDK HTTP configuration of every client: the per-call
+// timeout (plus a second: callWith stops waiting first) and the shared
+// transport.
+func (c *Client) httpConfig() *config.HttpConfig {
+	return config.DefaultHttpConfig().WithTimeout(c.cfg.CallTimeout + time.Second).WithHttpRoundTripper(c.ids)
 }
 
 // Account returns a known partner account.
@@ -139,7 +163,8 @@ func call[T any](ctx context.Context, c *Client, s Scope, op string, fn func(*bs
 }
 
 // callWith is call with a given SDK client (a partner's or a customer
-// token's).
+// token's). When ctx tracks request ids (TrackRequestIDs), the call carries
+// a correlation header and its X-Request-Id is recorded.
 func callWith[T any](ctx context.Context, c *Client, cl *bss.BssClient, op string, fn func(*bss.BssClient) (T, error)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
@@ -147,6 +172,7 @@ func callWith[T any](ctx context.Context, c *Client, cl *bss.BssClient, op strin
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
+	cl, done := c.trackCall(ctx, cl, op)
 	type result struct {
 		v   T
 		err error
@@ -163,11 +189,13 @@ func callWith[T any](ctx context.Context, c *Client, cl *bss.BssClient, op strin
 	}()
 	select {
 	case r := <-ch:
+		done(r.err)
 		if r.err != nil {
 			return zero, upstreamError(op, r.err)
 		}
 		return r.v, nil
 	case <-ctx.Done():
+		done(ctx.Err())
 		return zero, unavailable(op, ctx.Err())
 	}
 }
@@ -214,9 +242,10 @@ func upstreamError(op string, err error) *Error {
 // assume_role with the partner's agency, BSS-API.md §2.5): the token is
 // cached per customer by custtoken.Cache (one fetch however many requests
 // wait for it, dropped shortly before expiry), and the SDK client built on
-// it is cached per customer until the token changes. The partner whose
-// agency is used is the scope's signing account: a tier-1 assumes into its
-// resellers' customers with its own agency, as IAM allows.
+// it is cached per customer until the token changes or expires; both are
+// bounded (Config.MaxCustomers). The partner whose agency is used is the
+// scope's signing account: a tier-1 assumes into its resellers' customers
+// with its own agency, as IAM allows.
 
 // custKey is a customer as seen from one signing account.
 type custKey struct{ account, customer string }
@@ -233,17 +262,20 @@ func (c *Client) addTokenCache(a Account, cred *global.Credentials) error {
 	hc, err := iam.IamClientBuilder().
 		WithEndpoints([]string{c.cfg.IAMEndpoint}).
 		WithCredential(cred).
-		WithHttpConfig(config.DefaultHttpConfig().WithTimeout(c.cfg.CallTimeout + time.Second)).
+		WithHttpConfig(c.httpConfig()).
 		SafeBuild()
 	if err != nil {
 		return fmt.Errorf("partner %s IAM client: %w", a.ID, err)
 	}
 	c.tokens[a.ID] = custtoken.New(custtoken.AssumeRole(iam.NewIamClient(hc), a.AgencyName),
-		custtoken.Options{Now: c.cfg.Now, FetchTimeout: c.cfg.CallTimeout})
+		custtoken.Options{Now: c.cfg.Now, FetchTimeout: c.cfg.CallTimeout, MaxEntries: c.cfg.MaxCustomers})
 	return nil
 }
 
 // customerClient returns the SDK client of the customer's current token.
+// Clients are kept until their token expires: storing one drops the expired
+// ones and, beyond Config.MaxCustomers, the soonest-expiring (lazy sweep; no
+// goroutine). A customer seen again after that gets a new client.
 func (c *Client) customerClient(ctx context.Context, s Scope, customerID string) (*bss.BssClient, string, error) {
 	cache, ok := c.tokens[s.Account]
 	if !ok {
@@ -252,27 +284,28 @@ func (c *Client) customerClient(ctx context.Context, s Scope, customerID string)
 	if customerID == "" {
 		return nil, "", NotFound("customer")
 	}
-	tok, err := cache.Token(ctx, customerID)
+	t, err := cache.Get(ctx, customerID)
 	if err != nil {
 		return nil, "", tokenError(err)
 	}
+	tok := t.Value
 	k := custKey{s.Account, customerID}
 	c.custMu.Lock()
 	defer c.custMu.Unlock()
-	if tc, ok := c.custClients[k]; ok && tc.token == tok {
+	if tc, _, ok := c.custClients.Get(k); ok && tc.token == tok {
 		return tc.cl, tok, nil
 	}
 	hc, err := bss.BssClientBuilder().
 		WithCredentialsType("global.Credentials,v3.IamCredentials").
 		WithEndpoints([]string{c.cfg.Endpoint}).
 		WithCredential(iam.NewIamCredentialsBuilder().WithXAuthToken(tok).Build()).
-		WithHttpConfig(config.DefaultHttpConfig().WithTimeout(c.cfg.CallTimeout + time.Second)).
+		WithHttpConfig(c.httpConfig()).
 		SafeBuild()
 	if err != nil {
 		return nil, "", &Error{Code: CodeInternal, Message: "internal error", Err: fmt.Errorf("customer BSS client: %w", err)}
 	}
 	cl := bss.NewBssClient(hc)
-	c.custClients[k] = tokenClient{token: tok, cl: cl}
+	c.custClients.Put(k, tokenClient{token: tok, cl: cl}, t.ExpiresAt, c.cfg.Now())
 	return cl, tok, nil
 }
 
@@ -281,8 +314,8 @@ func (c *Client) dropToken(s Scope, customerID, tok string) {
 	c.tokens[s.Account].Invalidate(customerID, tok)
 	k := custKey{s.Account, customerID}
 	c.custMu.Lock()
-	if tc, ok := c.custClients[k]; ok && tc.token == tok {
-		delete(c.custClients, k)
+	if tc, _, ok := c.custClients.Get(k); ok && tc.token == tok {
+		c.custClients.Delete(k)
 	}
 	c.custMu.Unlock()
 }

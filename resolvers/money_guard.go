@@ -26,7 +26,8 @@ package resolvers
 //     left pending (gateway.ErrOutcomeUnknown: the next attempt after the
 //     lease reconciles);
 //  6. an audit entry records principal, operation, digest, outcome and the
-//     upstream request id — never codes, tokens or arguments.
+//     upstream request id(s) — on success too: the resolver runs with
+//     gateway.TrackRequestIDs — never codes, tokens or arguments.
 //
 // One sensitive root field per operation is enforced before execution by
 // the SensitiveFieldLimit extension (money_limit.go).
@@ -86,12 +87,21 @@ func (r *Resolver) verified(ctx context.Context, _ any, next graphql.Resolver, o
 		return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: fmt.Errorf("@verified: cannot digest the input of %s", op)}
 	}
 	ent := audit.Entry{PrincipalSubject: p.Subject, PartnerID: p.PartnerID, Role: string(p.Role), Operation: string(op), ArgsDigest: digest}
+	// upstream collects the X-Request-Id of every upstream call the
+	// resolver makes (set just before it runs).
+	var upstream *gateway.RequestIDs
 	record := func(event, outcome string, err error) error {
 		e := ent
 		e.Event, e.Outcome = event, outcome
+		// The failing call's id when an error names one, else the ids of
+		// the upstream's answers (the writes, or the record reads that
+		// established the outcome): see RequestIDs.Summary.
 		var ge *gateway.Error
 		if errors.As(err, &ge) {
 			e.UpstreamRequestID = ge.RequestID
+		}
+		if e.UpstreamRequestID == "" {
+			e.UpstreamRequestID = upstream.Summary()
 		}
 		return s.Audit.Append(e)
 	}
@@ -148,6 +158,7 @@ func (r *Resolver) verified(ctx context.Context, _ any, next graphql.Resolver, o
 		}
 	}
 
+	ctx, upstream = gateway.TrackRequestIDs(ctx)
 	res, err := next(ctx)
 	switch {
 	case err == nil:

@@ -143,7 +143,8 @@
 // # Test endpoints (/_sandbox/, no authentication)
 //
 //	GET    /_sandbox/stats        {"calls":{"ListSubCustomers":3,…}} calls per SDK operation name
-//	POST   /_sandbox/stats/reset  zeroes the counters
+//	POST   /_sandbox/stats/reset  zeroes the counters and forgets the recent requests
+//	GET    /_sandbox/requests     {"requests":[{"operation","request_id","auth","signed_headers"}]} the last 1000 routed calls, oldest first
 //	GET    /_sandbox/faults       the active fault rules
 //	POST   /_sandbox/faults       replaces the rules (an empty list clears them)
 //	DELETE /_sandbox/faults       clears the rules (204)

@@ -118,5 +118,9 @@ func (s *Sandbox) Manifest(endpoint string) Manifest {
 // reset.
 func (s *Sandbox) Stats() map[string]int64 { return s.stats.snapshot() }
 
-// ResetStats zeroes the call counters.
+// ResetStats zeroes the call counters and forgets the recent requests.
 func (s *Sandbox) ResetStats() { s.stats.reset() }
+
+// Requests returns the latest routed API calls (at most 1000), oldest
+// first, with the X-Request-Id each was answered with.
+func (s *Sandbox) Requests() []Request { return s.stats.requests() }

@@ -300,6 +300,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 		name = rt.nameOf(body)
 	}
 	s.stats.inc(name)
+	s.stats.record(requestOf(name, reqID, r))
 	s.state.settlePending()
 	fault := s.faults.pick(name)
 	if fault != nil {

@@ -9,15 +9,66 @@ import (
 	"time"
 )
 
-// stats counts calls per SDK operation name.
+// stats counts calls per SDK operation name and remembers the latest
+// requests (GET /_sandbox/requests).
 type stats struct {
-	mu    sync.Mutex
-	calls map[string]int64
+	mu     sync.Mutex
+	calls  map[string]int64
+	recent []Request // ring of the last maxRecentRequests, oldest first once full
+	next   int
 }
+
+// Request is one routed API call as GET /_sandbox/requests reports it: tests
+// compare the X-Request-Id the sandbox answered with with what the gateway
+// recorded (audit), and see how the call was authenticated.
+type Request struct {
+	Operation     string `json:"operation"`
+	RequestID     string `json:"request_id"`
+	Auth          string `json:"auth"`                     // "aksk", "token" or ""
+	SignedHeaders string `json:"signed_headers,omitempty"` // as listed in Authorization (AK/SK)
+}
+
+const maxRecentRequests = 1000
 
 func newStats() *stats { return &stats{calls: map[string]int64{}} }
 
 func (st *stats) inc(name string) { st.mu.Lock(); st.calls[name]++; st.mu.Unlock() }
+
+// record remembers a request; the oldest goes beyond maxRecentRequests.
+func (st *stats) record(rq Request) {
+	st.mu.Lock()
+	if len(st.recent) < maxRecentRequests {
+		st.recent = append(st.recent, rq)
+	} else {
+		st.recent[st.next] = rq
+		st.next = (st.next + 1) % maxRecentRequests
+	}
+	st.mu.Unlock()
+}
+
+// requests returns the remembered requests, oldest first.
+func (st *stats) requests() []Request {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := make([]Request, 0, len(st.recent))
+	out = append(out, st.recent[st.next:]...)
+	return append(out, st.recent[:st.next]...)
+}
+
+// requestOf describes r for the request log.
+func requestOf(name, reqID string, r *http.Request) Request {
+	rq := Request{Operation: name, RequestID: reqID}
+	switch {
+	case r.Header.Get("Authorization") != "":
+		rq.Auth = "aksk"
+		if _, signed, _, ok := parseAuthorization(r.Header.Get("Authorization")); ok {
+			rq.SignedHeaders = strings.Join(signed, ";")
+		}
+	case r.Header.Get("X-Auth-Token") != "":
+		rq.Auth = "token"
+	}
+	return rq
+}
 
 func (st *stats) snapshot() map[string]int64 {
 	st.mu.Lock()
@@ -29,7 +80,11 @@ func (st *stats) snapshot() map[string]int64 {
 	return out
 }
 
-func (st *stats) reset() { st.mu.Lock(); st.calls = map[string]int64{}; st.mu.Unlock() }
+func (st *stats) reset() {
+	st.mu.Lock()
+	st.calls, st.recent, st.next = map[string]int64{}, nil, 0
+	st.mu.Unlock()
+}
 
 // Fault is one injected fault rule; the JSON of POST /_sandbox/faults is
 // {"faults":[Fault,...]}. See the package documentation.
@@ -170,6 +225,9 @@ func (s *Sandbox) registerTestEndpoints(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_sandbox/stats/reset", func(w http.ResponseWriter, r *http.Request) {
 		s.stats.reset()
 		writeJSON(w, http.StatusOK, map[string]any{"calls": map[string]int64{}})
+	})
+	mux.HandleFunc("GET /_sandbox/requests", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"requests": s.stats.requests()})
 	})
 	mux.HandleFunc("GET /_sandbox/faults", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"faults": s.faults.list()})

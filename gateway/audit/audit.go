@@ -53,7 +53,7 @@ type Entry struct {
 	ArgsDigest        string    `json:"args_digest,omitempty"`
 	Event             string    `json:"event"`
 	Outcome           string    `json:"outcome,omitempty"`
-	UpstreamRequestID string    `json:"upstream_request_id,omitempty"`
+	UpstreamRequestID string    `json:"upstream_request_id,omitempty"` // the upstream's X-Request-Id(s), comma-separated when several calls made the move
 	ChallengeID       string    `json:"challenge_id,omitempty"`
 	Channel           string    `json:"channel,omitempty"`
 	IdempotencyKey    string    `json:"idempotency_key,omitempty"`

@@ -7,6 +7,10 @@
 // A token is cached per customer until shortly before it expires, fetched
 // once however many requests need it at the same moment, and dropped when
 // the upstream rejects it (Invalidate), so the next call fetches a new one.
+//
+// The cache is bounded: tokens that can no longer be handed out are dropped
+// whenever a token is stored, and beyond Options.MaxEntries customers the
+// soonest-expiring tokens are evicted (they are fetched again on demand).
 package custtoken
 
 import (
@@ -14,6 +18,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"partnergraph/internal/expiring"
 )
 
 // Token is a customer token and its expiry.
@@ -36,6 +42,8 @@ type Options struct {
 	FetchTimeout time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// MaxEntries caps the number of cached tokens (default 10 000).
+	MaxEntries int
 }
 
 // Cache hands out customer tokens.
@@ -43,8 +51,9 @@ type Cache struct {
 	fetch FetchFunc
 	opts  Options
 
-	mu       sync.Mutex
-	tokens   map[string]Token
+	mu sync.Mutex
+	// tokens expire (for the cache) Margin before the token itself.
+	tokens   *expiring.Map[string, Token]
 	inflight map[string]*flight
 }
 
@@ -65,7 +74,10 @@ func New(fetch FetchFunc, opts Options) *Cache {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Cache{fetch: fetch, opts: opts, tokens: map[string]Token{}, inflight: map[string]*flight{}}
+	if opts.MaxEntries <= 0 {
+		opts.MaxEntries = expiring.DefaultMax
+	}
+	return &Cache{fetch: fetch, opts: opts, tokens: expiring.New[string, Token](opts.MaxEntries), inflight: map[string]*flight{}}
 }
 
 // ErrNoCustomer is returned for an empty customer id.
@@ -75,13 +87,19 @@ var ErrNoCustomer = errors.New("custtoken: empty customer id")
 // Concurrent callers for the same customer share one fetch; each stops
 // waiting when its own ctx ends.
 func (c *Cache) Token(ctx context.Context, customerID string) (string, error) {
+	t, err := c.Get(ctx, customerID)
+	return t.Value, err
+}
+
+// Get is Token with the token's expiry.
+func (c *Cache) Get(ctx context.Context, customerID string) (Token, error) {
 	if customerID == "" {
-		return "", ErrNoCustomer
+		return Token{}, ErrNoCustomer
 	}
 	c.mu.Lock()
-	if t, ok := c.tokens[customerID]; ok && c.opts.Now().Add(c.opts.Margin).Before(t.ExpiresAt) {
+	if t, until, ok := c.tokens.Get(customerID); ok && c.opts.Now().Before(until) {
 		c.mu.Unlock()
-		return t.Value, nil
+		return t, nil
 	}
 	f, ok := c.inflight[customerID]
 	if !ok {
@@ -94,11 +112,11 @@ func (c *Cache) Token(ctx context.Context, customerID string) (string, error) {
 	select {
 	case <-f.done:
 		if f.err != nil {
-			return "", f.err
+			return Token{}, f.err
 		}
-		return f.tok.Value, nil
+		return f.tok, nil
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return Token{}, ctx.Err()
 	}
 }
 
@@ -112,7 +130,9 @@ func (c *Cache) run(customerID string, f *flight) {
 	c.mu.Lock()
 	delete(c.inflight, customerID)
 	if f.err == nil {
-		c.tokens[customerID] = f.tok
+		// Stored until Margin before expiry; storing also drops the tokens
+		// past that point and evicts beyond MaxEntries.
+		c.tokens.Put(customerID, f.tok, f.tok.ExpiresAt.Add(-c.opts.Margin), c.opts.Now())
 	}
 	c.mu.Unlock()
 	close(f.done)
@@ -123,8 +143,15 @@ func (c *Cache) run(customerID string, f *flight) {
 // another request survives.
 func (c *Cache) Invalidate(customerID, value string) {
 	c.mu.Lock()
-	if t, ok := c.tokens[customerID]; ok && t.Value == value {
-		delete(c.tokens, customerID)
+	if t, _, ok := c.tokens.Get(customerID); ok && t.Value == value {
+		c.tokens.Delete(customerID)
 	}
 	c.mu.Unlock()
+}
+
+// Len is the number of cached tokens (tests, metrics).
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tokens.Len()
 }

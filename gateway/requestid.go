@@ -1,0 +1,244 @@
+package gateway
+
+// ---- Upstream request ids (issue 4: audit of sensitive mutations) ----
+//
+// The upstream answers every call with an X-Request-Id header, but the SDK's
+// typed responses keep it only on errors (sdkerr.ServiceResponseError). To
+// have it on success too:
+//
+//   - a request that wants the ids of its upstream calls says so with
+//     TrackRequestIDs(ctx), which puts a sink in ctx;
+//   - callWith (every SDK call, partner or customer token) then adds a
+//     correlation header, CallHeader: <random id>, to that one call. The SDK
+//     takes no per-call options on its plain methods, so the call runs on a
+//     shallow copy of the SDK client whose extra headers are just that
+//     header (HcHttpClient.WithExtraHeaders on the copy; extra headers are
+//     signed like the SDK's own, BSS-API.md §1.2, and travel next to
+//     X-Auth-Token unchanged);
+//   - one http.RoundTripper per Client, shared by all its SDK clients
+//     (config.HttpConfig.RoundTripper), sees each request and its response
+//     and, for a correlation id that a call registered, keeps the
+//     response's X-Request-Id. (The SDK's HttpHandler response hook is not
+//     enough: it receives the response without its request, so it cannot
+//     tell which call an answer belongs to.)
+//   - when the call completes or stops waiting (timeout, cancellation), its
+//     correlation entry is removed, and the id, if any, goes to the sink. A
+//     response arriving after that finds no entry and is ignored, so the
+//     table holds at most the calls in flight.
+//
+// Calls made without a sink in ctx carry no extra header and cost nothing.
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
+	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
+)
+
+// CallHeader carries the per-call correlation id on upstream requests made
+// for a request that tracks its upstream request ids.
+const CallHeader = "X-Partnergraph-Call"
+
+// UpstreamCall is one upstream call made for a tracked request.
+type UpstreamCall struct {
+	Op        string // the SDK operation, e.g. UpdateCustomerAccountAmount
+	RequestID string // the upstream's X-Request-Id; "" when it did not answer in time
+}
+
+// Write reports whether the call's operation changes upstream state: by the
+// SDK's naming, every BSS operation but the List*, Show* and Check* reads.
+func (u UpstreamCall) Write() bool {
+	for _, p := range []string{"List", "Show", "Check"} {
+		if strings.HasPrefix(u.Op, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// maxTrackedCalls bounds what one tracked request keeps.
+const maxTrackedCalls = 256
+
+// RequestIDs collects the upstream calls of a request. It is safe for
+// concurrent use.
+type RequestIDs struct {
+	parent *RequestIDs
+
+	mu      sync.Mutex
+	calls   []UpstreamCall
+	dropped int
+}
+
+type requestIDsKey struct{}
+
+// TrackRequestIDs returns a ctx whose upstream calls are recorded in ids,
+// and in any sink an outer TrackRequestIDs put in ctx.
+func TrackRequestIDs(ctx context.Context) (context.Context, *RequestIDs) {
+	parent, _ := ctx.Value(requestIDsKey{}).(*RequestIDs)
+	ids := &RequestIDs{parent: parent}
+	return context.WithValue(ctx, requestIDsKey{}, ids), ids
+}
+
+func requestIDsFrom(ctx context.Context) *RequestIDs {
+	ids, _ := ctx.Value(requestIDsKey{}).(*RequestIDs)
+	return ids
+}
+
+func (r *RequestIDs) add(u UpstreamCall) {
+	for ; r != nil; r = r.parent {
+		r.mu.Lock()
+		if len(r.calls) < maxTrackedCalls {
+			r.calls = append(r.calls, u)
+		} else {
+			r.dropped++
+		}
+		r.mu.Unlock()
+	}
+}
+
+// Calls returns the calls recorded so far, in completion order (at most
+// 256; later ones are counted, not kept).
+func (r *RequestIDs) Calls() []UpstreamCall {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]UpstreamCall(nil), r.calls...)
+}
+
+// MaxSummaryIDs bounds the ids in Summary.
+const MaxSummaryIDs = 20
+
+// Summary is the audit form of the recorded ids: the request ids of the
+// calls that changed upstream state (Write), or of all calls when none did
+// (a move established from the upstream's records), in order, without
+// duplicates, comma-separated; at most MaxSummaryIDs, then ",+N" for the
+// rest. "" when no call was answered.
+func (r *RequestIDs) Summary() string {
+	if r == nil {
+		return ""
+	}
+	calls := r.Calls()
+	pick := func(writes bool) []string {
+		var out []string
+		seen := map[string]bool{}
+		for _, c := range calls {
+			if c.RequestID == "" || seen[c.RequestID] || (writes && !c.Write()) {
+				continue
+			}
+			seen[c.RequestID] = true
+			out = append(out, c.RequestID)
+		}
+		return out
+	}
+	ids := pick(true)
+	if len(ids) == 0 {
+		ids = pick(false)
+	}
+	if len(ids) > MaxSummaryIDs {
+		more := len(ids) - MaxSummaryIDs
+		ids = append(ids[:MaxSummaryIDs], "+"+strconv.Itoa(more))
+	}
+	return strings.Join(ids, ",")
+}
+
+// idTransport is the RoundTripper of all of a Client's SDK clients. It maps
+// the correlation ids of the calls in flight to the X-Request-Id of their
+// answers.
+type idTransport struct {
+	base http.RoundTripper
+
+	mu      sync.Mutex
+	pending map[string]string // correlation id → X-Request-Id ("" until answered)
+}
+
+// newIDTransport wraps a transport configured like the SDK's default one
+// (TLS verification on, no proxy) with connection reuse tuned for one
+// transport shared by every partner and customer SDK client.
+func newIDTransport() *idTransport {
+	base := &http.Transport{
+		TLSClientConfig:     &tls.Config{},
+		DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        256,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+	}
+	return &idTransport{base: base, pending: map[string]string{}}
+}
+
+func (t *idTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	if corr := req.Header.Get(CallHeader); corr != "" {
+		t.mu.Lock()
+		if _, ok := t.pending[corr]; ok {
+			t.pending[corr] = resp.Header.Get("X-Request-Id")
+		}
+		t.mu.Unlock()
+	}
+	return resp, nil
+}
+
+// begin registers a new correlation id.
+func (t *idTransport) begin() string {
+	corr := rand.Text()
+	t.mu.Lock()
+	t.pending[corr] = ""
+	t.mu.Unlock()
+	return corr
+}
+
+// end forgets corr and returns the request id its answer carried.
+func (t *idTransport) end(corr string) string {
+	t.mu.Lock()
+	id := t.pending[corr]
+	delete(t.pending, corr)
+	t.mu.Unlock()
+	return id
+}
+
+// inFlight is the number of registered correlation ids (tests).
+func (t *idTransport) inFlight() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.pending)
+}
+
+// withCallHeader returns a copy of cl that adds the correlation header to
+// its calls. The copy shares the original's HTTP client, credentials and
+// endpoints; we set no client-wide extra headers, so replacing them loses
+// nothing.
+func withCallHeader(cl *bss.BssClient, corr string) *bss.BssClient {
+	hc := *cl.HcClient
+	hc.WithExtraHeaders(map[string]string{CallHeader: corr})
+	return bss.NewBssClient(&hc)
+}
+
+// trackCall prepares a call for request-id tracking when ctx asks for it:
+// it returns the client to call with and a function to run once the call
+// is over (its error, nil when it stopped waiting with its own error).
+func (c *Client) trackCall(ctx context.Context, cl *bss.BssClient, op string) (*bss.BssClient, func(err error)) {
+	ids := requestIDsFrom(ctx)
+	if ids == nil || c.ids == nil {
+		return cl, func(error) {}
+	}
+	corr := c.ids.begin()
+	return withCallHeader(cl, corr), func(err error) {
+		id := c.ids.end(corr)
+		var se *sdkerr.ServiceResponseError
+		if id == "" && errors.As(err, &se) {
+			id = se.RequestId
+		}
+		ids.add(UpstreamCall{Op: op, RequestID: id})
+	}
+}
