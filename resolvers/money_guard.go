@@ -82,6 +82,11 @@ func (r *Resolver) verified(ctx context.Context, _ any, next graphql.Resolver, o
 		return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: errors.New("@verified: verification engine or audit log not configured")}
 	}
 	input := fc.Args["input"]
+	// Role rules and static checks first: nothing is reserved, asked for
+	// or counted for an operation the caller can never perform.
+	if err := r.authorizeSensitive(p, op, addressable(input)); err != nil {
+		return nil, err
+	}
 	digest := verify.Digest(string(op), input)
 	if digest == "" {
 		return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: fmt.Errorf("@verified: cannot digest the input of %s", op)}

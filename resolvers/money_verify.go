@@ -52,7 +52,7 @@ func (r *Resolver) requestVerificationCode(ctx context.Context, ch model.Verific
 	if !ok {
 		return nil, moneyBadInput("set exactly one member of input, %q, for operation %s", memberName(op), op)
 	}
-	if err := validateSensitive(member); err != nil {
+	if err := r.authorizeSensitive(p, op, member); err != nil {
 		return nil, err
 	}
 	nch := notify.Channel(ch)
