@@ -260,6 +260,20 @@ func (r *Resolver) lifecycleScope(ctx context.Context, what string, resellerID *
 	return gateway.Scope{}, forbidden(what)
 }
 
+// partnerSide admits authenticated partners and resellers: who may call
+// is decided before the input is examined (UNAUTHENTICATED and FORBIDDEN
+// come before BAD_USER_INPUT).
+func partnerSide(ctx context.Context, what string) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	if p.Role != auth.RolePartner && p.Role != auth.RoleReseller {
+		return forbidden(what)
+	}
+	return nil
+}
+
 func badInput(format string, args ...any) error {
 	return gateway.Errorf(gateway.CodeBadUserInput, format, args...)
 }
@@ -534,6 +548,9 @@ func checkAttachments(files []string) ([]string, error) {
 }
 
 func (r *Resolver) submitPersonalRealNameAuth(ctx context.Context, customerID string, resellerID *string, in model.PersonalRealNameAuthInput) (*model.RealNameAuthPayload, error) {
+	if err := partnerSide(ctx, "submitPersonalRealNameAuth"); err != nil {
+		return nil, err
+	}
 	dt, ok := documentTypes[in.DocumentType]
 	name, number := strings.TrimSpace(in.Name), strings.TrimSpace(in.Number)
 	switch {
@@ -565,6 +582,9 @@ func (r *Resolver) submitEnterpriseRealNameAuth(ctx context.Context, customerID 
 	what, kind := "submitEnterpriseRealNameAuth", model.RealNameAuthKindEnterprise
 	if change {
 		what, kind = "changeEnterpriseRealNameAuth", model.RealNameAuthKindEnterpriseChange
+	}
+	if err := partnerSide(ctx, what); err != nil {
+		return nil, err
 	}
 	e := gateway.EnterpriseRealName{
 		CompanyName: strings.TrimSpace(in.CompanyName), Number: strings.TrimSpace(in.CertificateNumber),
