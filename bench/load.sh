@@ -45,15 +45,29 @@ if [ "$latency" != 0 ]; then
   curl -fsS -X POST "$sbx/_sandbox/faults" -d "{\"faults\":[{\"operation\":\"*\",\"latency_ms\":$latency}]}" >/dev/null
 fi
 
-# The gateway, live mode, HS256 tokens.
+# Live mode keeps shared state in Redis: a private redis-server on loopback.
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+command -v redis-server >/dev/null || { echo "redis-server is missing: apt-get install -y redis-server" >&2; exit 1; }
+rport=$(freeport)
+redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no >"$work/redis.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.05; done
+
+# The gateway, live mode, HS256 tokens. This load moves no money, so no
+# verification code is ever sent: the SMS webhook is configured (live mode
+# requires a sender) but never called.
 secret=$(openssl rand -hex 32)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(freeport)
 "$work/partnergraph" --mode live --listen "127.0.0.1:$port" --bss-endpoint "$sbx" --iam-endpoint "$sbx" \
   --ak "$t1_ak" --sk "$t1_sk" --partner-id "$t1_id" --partner-kind tier1 --agency-name "$t1_agency" \
-  --jwt-hs256-secret "$secret" ${PARTNERGRAPH_LOAD_EXTRA_FLAGS:-} >"$work/gw.log" 2>&1 &
+  --jwt-hs256-secret "$secret" --redis-url "redis://127.0.0.1:$rport/0" \
+  --verification-secret "$(openssl rand -hex 32)" --sms-webhook-url "http://127.0.0.1:9/unused" \
+  --sms-webhook-secret "$(openssl rand -hex 32)" --audit-log "$work/audit.jsonl" \
+  ${PARTNERGRAPH_LOAD_EXTRA_FLAGS:-} >"$work/gw.log" 2>&1 &
 gw=$!
 pids+=($gw)
 for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the gateway did not start:" >&2; cat "$work/gw.log" >&2; exit 1; }
 
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 now=$(date +%s)

@@ -728,8 +728,6 @@ type CouponQuotaResolver interface {
 	Records(ctx context.Context, obj *model.CouponQuota, first *int, after *string) (*model.QuotaRecordConnection, error)
 }
 type CustomerResolver interface {
-	Balance(ctx context.Context, obj *model.Customer) (*model.CustomerBalance, error)
-	NewCustomerTag(ctx context.Context, obj *model.Customer) (*model.NewCustomerTag, error)
 	IssuedCoupons(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CouponConnection, error)
 	AssociationStatus(ctx context.Context, obj *model.Customer) (model.AssociationStatus, error)
 	RealNameReview(ctx context.Context, obj *model.Customer) (*model.RealNameReview, error)
@@ -10930,7 +10928,7 @@ func (ec *executionContext) _Customer_balance(ctx context.Context, field graphql
 			return ec.fieldContext_Customer_balance(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Customer().Balance(ctx, obj)
+			return obj.Balance()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerBalance) graphql.Marshaler {
@@ -10945,7 +10943,7 @@ func (ec *executionContext) fieldContext_Customer_balance(_ context.Context, fie
 		Object:     "Customer",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomerBalance(ctx, field)
 		},
@@ -10962,7 +10960,7 @@ func (ec *executionContext) _Customer_newCustomerTag(ctx context.Context, field 
 			return ec.fieldContext_Customer_newCustomerTag(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Customer().NewCustomerTag(ctx, obj)
+			return obj.NewCustomerTag()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.NewCustomerTag) graphql.Marshaler {
@@ -10977,7 +10975,7 @@ func (ec *executionContext) fieldContext_Customer_newCustomerTag(_ context.Conte
 		Object:     "Customer",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_NewCustomerTag(ctx, field)
 		},
@@ -23918,71 +23916,9 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "balance":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_balance(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = ec._Customer_balance(ctx, field, obj)
 		case "newCustomerTag":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_newCustomerTag(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = ec._Customer_newCustomerTag(ctx, field, obj)
 		case "issuedCoupons":
 			field := field
 

@@ -13,7 +13,12 @@ import (
 // caller may use that scope before asking the upstream.
 
 func globalID(typ string, s gateway.Scope, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + s.Account + ":" + s.Indirect + ":" + id))
+	var buf [192]byte // on the stack for usual ids: one allocation, the result
+	b := append(buf[:0], typ...)
+	b = append(append(b, ':'), s.Account...)
+	b = append(append(b, ':'), s.Indirect...)
+	b = append(append(b, ':'), id...)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func parseGlobalID(gid string) (typ string, s gateway.Scope, id string, ok bool) {
@@ -37,7 +42,8 @@ const (
 )
 
 func cursor(offset int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset)))
+	var buf [24]byte
+	return base64.RawURLEncoding.EncodeToString(strconv.AppendInt(append(buf[:0], "o:"...), int64(offset), 10))
 }
 
 // window turns first/after into an upstream offset/limit.

@@ -88,8 +88,8 @@ func (p pendingCustomer) scope() gateway.Scope {
 	return gateway.Scope{Account: p.Account, Indirect: p.Indirect}
 }
 
-func (p pendingCustomer) model() *model.Customer {
-	c := customer(p.scope(), gateway.Customer{
+func (p pendingCustomer) model(f model.CustomerFields) *model.Customer {
+	c := customer(f, p.scope(), gateway.Customer{
 		ID: p.ID, AccountName: p.AccountName, AssociationType: "2", VerifiedStatus: "-1", Telephone: p.Mobile,
 	}, nil)
 	c.Pending = true
@@ -186,9 +186,9 @@ func (l *lifecycleState) submissionOf(id string) (submission, bool) {
 
 // pendingCustomer is fetchCustomer's fallback: the customer createCustomer
 // made in scope s that the upstream does not list yet, or NOT_FOUND.
-func (r *Resolver) pendingCustomer(s gateway.Scope, id string) (*model.Customer, error) {
+func (r *Resolver) pendingCustomer(ctx context.Context, s gateway.Scope, id string) (*model.Customer, error) {
 	if ps := r.life.pendingIn(s, id); len(ps) > 0 {
-		return ps[0].model(), nil
+		return ps[0].model(r.customerFields(ctx)), nil
 	}
 	return nil, gateway.NotFound("customer")
 }
@@ -219,7 +219,7 @@ func (r *Resolver) withPendingEdges(ctx context.Context, s gateway.Scope, q gate
 			r.life.settle(p.ID) // associated, on another page
 			continue
 		}
-		conn.Edges = append(conn.Edges, &model.CustomerEdge{Cursor: cur, Node: p.model()})
+		conn.Edges = append(conn.Edges, &model.CustomerEdge{Cursor: cur, Node: p.model(r.customerFields(ctx))})
 		conn.TotalCount++
 	}
 	return conn
@@ -453,7 +453,7 @@ func (r *Resolver) createCustomer(ctx context.Context, in model.CreateCustomerIn
 	}
 	r.life.addPending(p)
 	done(p)
-	return &model.CreateCustomerPayload{Customer: p.model(), Created: true}, nil
+	return &model.CreateCustomerPayload{Customer: p.model(r.customerFields(ctx)), Created: true}, nil
 }
 
 // existing answers a registration whose xaccountId the upstream already
@@ -464,7 +464,7 @@ func (r *Resolver) existing(ctx context.Context, s gateway.Scope, n gateway.NewC
 		return nil, gateway.Errorf(gateway.CodeIdempotencyConflict, "xaccountId %q already belongs to customer %s with another login name", n.XAccountID, a.AccountName)
 	}
 	done(pendingCustomer{Account: s.Account, Indirect: s.Indirect, ID: a.ID, AccountName: a.AccountName, Created: time.Now().UTC()})
-	return &model.CreateCustomerPayload{Customer: customer(s, a.Customer, nil), Created: false}, nil
+	return &model.CreateCustomerPayload{Customer: customer(r.customerFields(ctx), s, a.Customer, nil), Created: false}, nil
 }
 
 // registered answers a replayed registration: the customer as the
@@ -478,13 +478,13 @@ func (r *Resolver) registered(ctx context.Context, p pendingCustomer, created bo
 	for _, c := range l.Customers {
 		if c.ID == p.ID {
 			r.life.settle(p.ID)
-			return &model.CreateCustomerPayload{Customer: customer(s, c, nil), Created: created}, nil
+			return &model.CreateCustomerPayload{Customer: customer(r.customerFields(ctx), s, c, nil), Created: created}, nil
 		}
 	}
 	if time.Since(p.Created) < pendingTTL {
 		r.life.addPending(p)
 	}
-	return &model.CreateCustomerPayload{Customer: p.model(), Created: created}, nil
+	return &model.CreateCustomerPayload{Customer: p.model(r.customerFields(ctx)), Created: created}, nil
 }
 
 func (r *Resolver) associationStatus(_ context.Context, obj *model.Customer) (model.AssociationStatus, error) {
@@ -635,7 +635,7 @@ func firstNonEmpty(v ...string) string {
 
 func (r *Resolver) submittedPayload(ctx context.Context, s gateway.Scope, a gateway.CustomerAccount, kind model.RealNameAuthKind, manual bool) (*model.RealNameAuthPayload, error) {
 	sub := r.life.submitted(a.ID, kind)
-	c := customer(s, a.Customer, nil)
+	c := customer(r.customerFields(ctx), s, a.Customer, nil)
 	var rv *model.RealNameReview
 	if manual {
 		c.RealNameStatus = model.RealNameStatusInReview

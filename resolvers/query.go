@@ -4,6 +4,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"partnergraph/gateway"
 	"partnergraph/gateway/auth"
 	"partnergraph/gateway/loader"
@@ -74,7 +77,9 @@ func (r *Resolver) listCustomers(ctx context.Context, s gateway.Scope, first *in
 		}
 		l.Customers, l.Total = kept, len(kept)
 	}
-	return r.withPendingEdges(ctx, s, q, customerConnection(s, p, l)), nil // lifecycle.go: customers still associating
+	conn := r.withPendingEdges(ctx, s, q, customerConnection(r.customerFields(ctx), s, p, l)) // lifecycle.go: customers still associating
+	r.prefetchPageFields(ctx, conn)
+	return conn, nil
 }
 
 // fetchCustomer reads one customer of scope s, or NOT_FOUND.
@@ -85,10 +90,12 @@ func (r *Resolver) fetchCustomer(ctx context.Context, s gateway.Scope, id string
 	}
 	for _, c := range l.Customers {
 		if c.ID == id {
-			return customer(s, c, nil), nil
+			m := customer(r.customerFields(ctx), s, c, nil)
+			r.prefetchCustomerFields(ctx, m)
+			return m, nil
 		}
 	}
-	return r.pendingCustomer(s, id) // lifecycle.go: created, association still pending, else NOT_FOUND
+	return r.pendingCustomer(ctx, s, id) // lifecycle.go: created, association still pending, else NOT_FOUND
 }
 
 func (r *Resolver) listResellers(ctx context.Context, first *int, after *string, accountName *string) (*model.ResellerConnection, error) {
@@ -214,7 +221,12 @@ func newCustomerTag(t *gateway.NewCustomerTag) *model.NewCustomerTag {
 	case "N":
 		v = model.NewCustomerTagValueNo
 	}
-	return &model.NewCustomerTag{Value: v, TagType: opt(t.TagType), EffectiveTime: opt(t.EffectiveTime), ExpireTime: opt(t.ExpireTime)}
+	b := &struct { // one allocation per row
+		m    model.NewCustomerTag
+		strs [3]string
+	}{}
+	b.m = model.NewCustomerTag{Value: v, TagType: optIn(&b.strs[0], t.TagType), EffectiveTime: optIn(&b.strs[1], t.EffectiveTime), ExpireTime: optIn(&b.strs[2], t.ExpireTime)}
+	return &b.m
 }
 
 func (r *Resolver) issuedCoupons(ctx context.Context, c *model.Customer, first *int, after *string) (*model.CouponConnection, error) {
@@ -346,4 +358,104 @@ func (r *Resolver) adjustRecords(ctx context.Context, pt *model.Partner, custome
 		}}
 	}
 	return conn, nil
+}
+
+// customerFields answers Customer.balance and Customer.newCustomerTag for
+// the customers one resolver made (graph/model/customer.go): through the
+// request's loaders, under that resolver's context.
+type customerFields struct {
+	ctx context.Context
+	l   *loader.Loaders
+}
+
+func (r *Resolver) customerFields(ctx context.Context) model.CustomerFields {
+	return &customerFields{ctx: ctx, l: r.loaders(ctx)}
+}
+
+func (f *customerFields) CustomerBalance(c *model.Customer) (*model.CustomerBalance, error) {
+	b, err := f.l.CustomerBalance(f.ctx, c.Scope, c.CustomerID, c.Page)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	return customerBalance(b), nil
+}
+
+func (f *customerFields) CustomerNewTag(c *model.Customer) (*model.NewCustomerTag, error) {
+	t, err := f.l.NewCustomerTag(f.ctx, c.Scope, c.CustomerID, c.Page)
+	if err != nil || t == nil {
+		return nil, err
+	}
+	return newCustomerTag(t), nil
+}
+
+// prefetchPageFields starts the page's balance and tag reads side by side
+// when the selection under edges.node asks for both; fields that were not
+// asked for are never read.
+func (r *Resolver) prefetchPageFields(ctx context.Context, conn *model.CustomerConnection) {
+	if len(conn.Edges) == 0 || conn.Edges[0].Node.Page == nil {
+		return
+	}
+	balance, tag := requestedCustomerFields(ctx)
+	r.loaders(ctx).PrefetchCustomerPage(ctx, conn.Edges[0].Node.Page, balance, tag)
+}
+
+// requestedCustomerFields reports whether the current CustomerConnection
+// field selects edges.node.balance / edges.node.newCustomerTag (aliases,
+// fragments and @include/@skip applied).
+func requestedCustomerFields(ctx context.Context) (balance, tag bool) {
+	oc, sel := currentSelection(ctx)
+	if oc == nil {
+		return false, false
+	}
+	for _, e := range graphql.CollectFields(oc, sel, []string{"CustomerConnection"}) {
+		if e.Name != "edges" {
+			continue
+		}
+		for _, n := range graphql.CollectFields(oc, e.Selections, []string{"CustomerEdge"}) {
+			if n.Name == "node" {
+				b, t := selectsCustomerFields(oc, n.Selections)
+				balance, tag = balance || b, tag || t
+			}
+		}
+	}
+	return balance, tag
+}
+
+// currentSelection is the selection set of the field being resolved.
+func currentSelection(ctx context.Context) (*graphql.OperationContext, ast.SelectionSet) {
+	if !graphql.HasOperationContext(ctx) {
+		return nil, nil
+	}
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return nil, nil
+	}
+	return graphql.GetOperationContext(ctx), fc.Field.Selections
+}
+
+// selectsCustomerFields reports whether sel, a selection on a Customer (or
+// on Node), asks for balance / newCustomerTag.
+func selectsCustomerFields(oc *graphql.OperationContext, sel ast.SelectionSet) (balance, tag bool) {
+	for _, f := range graphql.CollectFields(oc, sel, []string{"Customer", "Node"}) {
+		switch f.Name {
+		case "balance":
+			balance = true
+		case "newCustomerTag":
+			tag = true
+		}
+	}
+	return balance, tag
+}
+
+// prefetchCustomerFields queues a single customer's balance and tag reads
+// together when the current field (node, viewer.customer) asks for both:
+// they share the loaders' 1 ms window instead of waiting for one each.
+func (r *Resolver) prefetchCustomerFields(ctx context.Context, c *model.Customer) {
+	oc, sel := currentSelection(ctx)
+	if oc == nil {
+		return
+	}
+	if balance, tag := selectsCustomerFields(oc, sel); balance && tag {
+		r.loaders(ctx).QueueCustomer(ctx, c.Scope, c.CustomerID)
+	}
 }

@@ -67,24 +67,6 @@ func (r *couponQuotaResolver) Records(ctx context.Context, obj *model.CouponQuot
 	return r.quotaRecords(ctx, obj, first, after)
 }
 
-// Balance is the resolver for the balance field.
-func (r *customerResolver) Balance(ctx context.Context, obj *model.Customer) (*model.CustomerBalance, error) {
-	b, err := r.loaders(ctx).CustomerBalance(ctx, obj.Scope, obj.CustomerID, obj.Page)
-	if err != nil || b == nil {
-		return nil, err
-	}
-	return &model.CustomerBalance{Available: money(b.Available), Debt: money(b.Debt)}, nil
-}
-
-// NewCustomerTag is the resolver for the newCustomerTag field.
-func (r *customerResolver) NewCustomerTag(ctx context.Context, obj *model.Customer) (*model.NewCustomerTag, error) {
-	t, err := r.loaders(ctx).NewCustomerTag(ctx, obj.Scope, obj.CustomerID, obj.Page)
-	if err != nil || t == nil {
-		return nil, err
-	}
-	return newCustomerTag(t), nil
-}
-
 // IssuedCoupons is the resolver for the issuedCoupons field.
 func (r *customerResolver) IssuedCoupons(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CouponConnection, error) {
 	return r.issuedCoupons(ctx, obj, first, after)

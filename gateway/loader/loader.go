@@ -43,6 +43,15 @@ type Page struct {
 	IDs   []string
 
 	balance, tag, funds, quotas onceErr
+
+	// balances, tags and quotaLists hold what the page's own prefetch
+	// fetched (nil values included), written inside the once and read after
+	// it: a row's field then costs a map read instead of a dataloader Load.
+	// Keys an earlier page had already cached are not here; they go through
+	// Load.
+	balances   map[string]*gateway.CustomerBalance
+	tags       map[string]*gateway.NewCustomerTag
+	quotaLists map[string][]gateway.Quota
 }
 
 type onceErr struct {
@@ -65,6 +74,10 @@ type Loaders struct {
 	// prefetch serialises page prefetches so two pages listed side by side
 	// in one request never fetch the same key twice.
 	prefetch sync.Mutex
+	// balancePrefetch and tagPrefetch do the same for customer balances and
+	// tags; they are separate so a page's balance and tag calls can overlap
+	// (PrefetchCustomerPage).
+	balancePrefetch, tagPrefetch sync.Mutex
 
 	balanceCache *dataloader.InMemoryCache[Key, *gateway.CustomerBalance]
 	balance      *dataloader.Loader[Key, *gateway.CustomerBalance]
@@ -259,61 +272,107 @@ func ids(ks []Key) []string {
 // none). With a page, the first call fetches the whole page.
 func (l *Loaders) CustomerBalance(ctx context.Context, s gateway.Scope, id string, p *Page) (*gateway.CustomerBalance, error) {
 	if p != nil {
-		err := p.balance.do(func() error {
-			l.prefetch.Lock()
-			defer l.prefetch.Unlock()
-			ks := missing(ctx, l.balanceCache, p.keys())
-			if len(ks) == 0 {
-				return nil
-			}
-			m, err := l.src.CustomerBalances(ctx, p.Scope, ids(ks))
-			if err != nil {
-				return err
-			}
-			for _, k := range ks {
-				var v *gateway.CustomerBalance
-				if b, ok := m[k.ID]; ok {
-					v = &b
-				}
-				l.balance.Prime(ctx, k, v)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := l.pageBalances(ctx, p); err != nil {
 			return nil, err
+		}
+		if v, ok := p.balances[id]; ok && s == p.Scope {
+			return v, nil
 		}
 	}
 	return l.balance.Load(ctx, Key{Scope: s, ID: id})()
 }
 
+// pageBalances fetches the balances of the page's ids not cached yet, once.
+func (l *Loaders) pageBalances(ctx context.Context, p *Page) error {
+	return p.balance.do(func() error {
+		l.balancePrefetch.Lock()
+		defer l.balancePrefetch.Unlock()
+		ks := missing(ctx, l.balanceCache, p.keys())
+		if len(ks) == 0 {
+			return nil
+		}
+		m, err := l.src.CustomerBalances(ctx, p.Scope, ids(ks))
+		if err != nil {
+			return err
+		}
+		p.balances = make(map[string]*gateway.CustomerBalance, len(ks))
+		for _, k := range ks {
+			var v *gateway.CustomerBalance
+			if b, ok := m[k.ID]; ok {
+				v = &b
+			}
+			l.balance.Prime(ctx, k, v)
+			p.balances[k.ID] = v
+		}
+		return nil
+	})
+}
+
 // NewCustomerTag returns a customer's new-customer tag (nil when none).
 func (l *Loaders) NewCustomerTag(ctx context.Context, s gateway.Scope, id string, p *Page) (*gateway.NewCustomerTag, error) {
 	if p != nil {
-		err := p.tag.do(func() error {
-			l.prefetch.Lock()
-			defer l.prefetch.Unlock()
-			ks := missing(ctx, l.tagCache, p.keys())
-			if len(ks) == 0 {
-				return nil
-			}
-			m, err := l.src.NewCustomerTags(ctx, p.Scope, ids(ks))
-			if err != nil {
-				return err
-			}
-			for _, k := range ks {
-				var v *gateway.NewCustomerTag
-				if t, ok := m[k.ID]; ok {
-					v = &t
-				}
-				l.tag.Prime(ctx, k, v)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := l.pageTags(ctx, p); err != nil {
 			return nil, err
+		}
+		if v, ok := p.tags[id]; ok && s == p.Scope {
+			return v, nil
 		}
 	}
 	return l.tag.Load(ctx, Key{Scope: s, ID: id})()
+}
+
+// pageTags fetches the tags of the page's ids not cached yet, once.
+func (l *Loaders) pageTags(ctx context.Context, p *Page) error {
+	return p.tag.do(func() error {
+		l.tagPrefetch.Lock()
+		defer l.tagPrefetch.Unlock()
+		ks := missing(ctx, l.tagCache, p.keys())
+		if len(ks) == 0 {
+			return nil
+		}
+		m, err := l.src.NewCustomerTags(ctx, p.Scope, ids(ks))
+		if err != nil {
+			return err
+		}
+		p.tags = make(map[string]*gateway.NewCustomerTag, len(ks))
+		for _, k := range ks {
+			var v *gateway.NewCustomerTag
+			if t, ok := m[k.ID]; ok {
+				v = &t
+			}
+			l.tag.Prime(ctx, k, v)
+			p.tags[k.ID] = v
+		}
+		return nil
+	})
+}
+
+// PrefetchCustomerPage runs the page's balance and tag fetches side by side
+// when both are wanted. gqlgen resolves a row's balance and newCustomerTag
+// one after the other, on the row's goroutine (graph/model/customer.go), so
+// without this the page's two calls would run one after the other. Errors
+// stay with the page: each row's field reports them as before.
+func (l *Loaders) PrefetchCustomerPage(ctx context.Context, p *Page, balance, tag bool) {
+	if p == nil || len(p.IDs) == 0 || !balance || !tag {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = l.pageBalances(ctx, p)
+	}()
+	_ = l.pageTags(ctx, p)
+	<-done
+}
+
+// QueueCustomer queues a customer's balance and tag reads without waiting
+// for them, so both join the current batch windows; later
+// CustomerBalance/NewCustomerTag calls (without a page) get the same
+// results from the loaders' caches.
+func (l *Loaders) QueueCustomer(ctx context.Context, s gateway.Scope, id string) {
+	k := Key{Scope: s, ID: id}
+	l.balance.Load(ctx, k)
+	l.tag.Load(ctx, k)
 }
 
 // Funds returns the funds of the scope's partner. With a page of resellers
@@ -356,13 +415,18 @@ func (l *Loaders) ResellerQuotas(ctx context.Context, tier1 gateway.Scope, resel
 			for _, q := range all {
 				by[q.ResellerID] = append(by[q.ResellerID], q)
 			}
+			p.quotaLists = make(map[string][]gateway.Quota, len(ks))
 			for _, k := range ks {
 				l.quotas.Prime(ctx, k, by[k.ID])
+				p.quotaLists[k.ID] = by[k.ID]
 			}
 			return nil
 		})
 		if err != nil {
 			return nil, err
+		}
+		if v, ok := p.quotaLists[resellerID]; ok && tier1 == p.Scope {
+			return v, nil
 		}
 	}
 	return l.quotas.Load(ctx, Key{Scope: tier1, ID: resellerID})()

@@ -319,43 +319,6 @@ type CreateCustomerPayload struct {
 	Created bool `json:"created"`
 }
 
-// A customer account of a partner or reseller.
-type Customer struct {
-	// The opaque global ID.
-	ID string `json:"id"`
-	// The customer's account (domain) id at the upstream.
-	CustomerID string `json:"customerId"`
-	// The account name.
-	AccountName string `json:"accountName"`
-	// The real name of the customer, when known.
-	Name *string `json:"name,omitempty"`
-	// How the customer is associated with its partner.
-	AssociationType *AssociationType `json:"associationType,omitempty"`
-	// When the association started.
-	AssociatedOn *string `json:"associatedOn,omitempty"`
-	// The partner's label for the customer.
-	Label *string `json:"label,omitempty"`
-	// Customer level V0-V5.
-	Level *string `json:"level,omitempty"`
-	// Contact details.
-	Contact *Contact `json:"contact"`
-	// Whether the account is frozen.
-	Frozen bool `json:"frozen"`
-	// Real-name verification status.
-	RealNameStatus RealNameStatus `json:"realNameStatus"`
-	// The page the customer was listed in, for one batch call per page.
-	Page *loader.Page `json:"-"`
-	// Created by createCustomer and not yet listed by the upstream (association in progress; issue 6).
-	Pending bool `json:"-"`
-	// The partner scope the customer belongs to.
-	Scope gateway.Scope `json:"-"`
-}
-
-func (Customer) IsNode() {}
-
-// The opaque global ID of the object.
-func (this Customer) GetID() string { return this.ID }
-
 // A customer's balance.
 type CustomerBalance struct {
 	// Available amount.
