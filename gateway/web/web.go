@@ -20,6 +20,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"partnergraph/gateway/auth"
 	"partnergraph/gateway/loader"
@@ -127,7 +128,14 @@ func timeout(d time.Duration, next http.Handler) http.Handler {
 func graphqlOverHTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
-		case http.MethodGet, http.MethodOptions:
+		case http.MethodGet:
+			if getWouldMutate(r) {
+				// GraphQL over HTTP: GET must not run a mutation (405).
+				w.Header().Set("Allow", "POST")
+				writeGraphQLError(w, http.StatusMethodNotAllowed, "mutations must be sent with POST")
+				return
+			}
+		case http.MethodOptions:
 		case http.MethodPost:
 			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if err != nil || mt != "application/json" {
@@ -142,6 +150,24 @@ func graphqlOverHTTP(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// getWouldMutate reports whether a GET request names a mutation or
+// subscription: the operation chosen by operationName, or the only one. A
+// query that does not parse is left to the executor's own error.
+func getWouldMutate(r *http.Request) bool {
+	q := r.URL.Query()
+	doc, err := parser.ParseQuery(&ast.Source{Input: q.Get("query")})
+	if err != nil {
+		return false
+	}
+	name := q.Get("operationName")
+	for _, op := range doc.Operations {
+		if (name == "" && len(doc.Operations) == 1) || op.Name == name {
+			return op.Operation != ast.Query
+		}
+	}
+	return false
 }
 
 func writeGraphQLError(w http.ResponseWriter, status int, msg string) {
