@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests need, installed only when missing.
+# Debian packages the tests need (Chromium for the GraphiQL e2e test, Redis
+# for shared state, aiosmtpd as a real SMTP server), installed only when missing.
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
