@@ -4,10 +4,11 @@ package main
 //
 // Settings:
 //
-//	--redis-url            Redis for the verify and idempotency stores, shared
-//	                       by every instance. Required in live mode (several
-//	                       instances must agree on codes, attempts and keys);
-//	                       sandbox mode without it uses in-process memory stores.
+//	--redis-url            Redis for the verify, idempotency and pending-registration
+//	                       stores, shared by every instance. Required in live mode
+//	                       (several instances must agree on codes, attempts, keys
+//	                       and customers still associating); sandbox mode without
+//	                       it uses in-process memory stores.
 //	--verification-secret  HMAC key of the codes, ≥ 32 bytes, the same on every
 //	                       instance. Required in live mode; sandbox: random.
 //	--audit-log            JSON-lines audit file (default partnergraph-audit.jsonl);
@@ -36,6 +37,7 @@ import (
 	"partnergraph/gateway/audit"
 	"partnergraph/gateway/idempotency"
 	"partnergraph/gateway/notify"
+	"partnergraph/gateway/pending"
 	"partnergraph/gateway/verify"
 	"partnergraph/resolvers"
 )
@@ -53,7 +55,7 @@ type safetyConfig struct {
 }
 
 func safetyFlags(c *safetyConfig, str func(dst *string, name, def, usage string)) {
-	str(&c.redisURL, "redis-url", "", "redis://… for verification codes and idempotency keys (required in live mode)")
+	str(&c.redisURL, "redis-url", "", "redis://… for verification codes, idempotency keys and pending registrations (required in live mode)")
 	str(&c.secret, "verification-secret", "", "HMAC key of verification codes, at least 32 bytes (required in live mode; sandbox: random)")
 	str(&c.auditLog, "audit-log", audit.DefaultPath, `audit log file (JSON lines, fsync'd); "off" disables it`)
 	str(&c.smtpAddr, "smtp-addr", "", "host:port of the mail relay for EMAIL codes")
@@ -104,8 +106,8 @@ func (c *safetyConfig) validate(mode string, bad func(name, msg string) error) e
 	return nil
 }
 
-// buildSafety assembles the verify engine, the idempotency store and the
-// audit log. outbox is set in sandbox mode only.
+// buildSafety assembles the verify engine, the idempotency and pending
+// stores and the audit log. outbox is set in sandbox mode only.
 func buildSafety(c *config) (resolvers.Safety, *notify.Outbox, func(), error) {
 	sc := c.safety
 	var closers []func()
@@ -155,6 +157,7 @@ func buildSafety(c *config) (resolvers.Safety, *notify.Outbox, func(), error) {
 
 	var vs verify.Store
 	var idem idempotency.Store
+	var pend pending.Store
 	if sc.redisURL != "" {
 		opt, err := redis.ParseURL(sc.redisURL)
 		if err != nil {
@@ -170,13 +173,15 @@ func buildSafety(c *config) (resolvers.Safety, *notify.Outbox, func(), error) {
 		}
 		vs = verify.NewRedisStore(rc, verify.DefaultRedisPrefix)
 		idem = idempotency.NewRedisStore(rc, idempotency.Options{})
+		pend = pending.NewRedisStore(rc, pending.Options{})
 	} else {
 		vs = verify.NewMemoryStore()
 		idem = idempotency.NewMemoryStore(idempotency.Options{})
+		pend = pending.NewMemoryStore(pending.Options{})
 	}
 	eng, err := verify.New(vs, cfg)
 	if err != nil {
 		return fail(errors.New("verification: " + err.Error()))
 	}
-	return resolvers.Safety{Verify: eng, Idem: idem, Audit: al}, outbox, closeAll, nil
+	return resolvers.Safety{Verify: eng, Idem: idem, Pending: pend, Audit: al}, outbox, closeAll, nil
 }

@@ -12,15 +12,17 @@ package resolvers
 //
 // Pending association: the upstream answers CreateSubCustomer before the
 // new customer is associated with the partner, and lists it only a few
-// seconds later. The gateway remembers the customers it created (this
-// process, pendingTTL) and, while the upstream does not list them yet,
-// shows them with associationStatus PENDING: in createCustomer's payload,
-// node(id), viewer.customer, and at the end of the first page of the
-// customers lists (carrying that page's end cursor, so paging is not
-// disturbed). Every list read re-checks a pending customer upstream (one
-// call each, only while some are pending), so it turns ASSOCIATED as soon
-// as the upstream lists it. Another gateway instance sees the customer once
-// the upstream lists it.
+// seconds later. The gateway remembers the customers it created for at most
+// 10 minutes (pending.DefaultTTL) in the pending store, Safety.Pending: Redis
+// when configured, so every gateway instance agrees. While the upstream does
+// not list them yet, it shows them with associationStatus PENDING: in
+// createCustomer's payload, node(id), viewer.customer, and at the end of the
+// first page of the customers lists (carrying that page's end cursor, so
+// paging is not disturbed). Every list read re-checks a pending customer
+// upstream (one call each, only while some are pending in the scope), so it
+// turns ASSOCIATED as soon as the upstream lists it. The kind and time of
+// real-name submissions, which the upstream's review result lacks, are kept
+// in the same store.
 
 import (
 	"context"
@@ -28,7 +30,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,7 @@ import (
 	"partnergraph/gateway"
 	"partnergraph/gateway/auth"
 	"partnergraph/gateway/idempotency"
+	pendingstore "partnergraph/gateway/pending" // commerce.go has a func pending
 	"partnergraph/gateway/verify"
 	"partnergraph/graph/model"
 )
@@ -55,26 +57,21 @@ type LifecycleUpstream interface {
 }
 
 const (
-	// pendingTTL bounds how long a created customer is shown as pending
-	// when the upstream never lists it.
-	pendingTTL = 10 * time.Minute
-	// maxPending bounds the pending registry.
-	maxPending = 10_000
 	// reconcilePages bounds the scan for an existing xaccountId (pages of 100).
 	reconcilePages = 20
 )
 
 // lifecycleState is the root resolver's lifecycle memory (zero value ready).
 type lifecycleState struct {
-	mu          sync.Mutex
-	idem        idempotency.Store // fallback when Safety.Idem is nil
-	pending     map[string]pendingCustomer
-	submissions map[string]submission // by customer id
-	xtypes      sync.Map              // gateway.Scope -> learnt xaccount type
+	mu     sync.Mutex
+	idem   idempotency.Store  // fallback when Safety.Idem is nil
+	pend   pendingstore.Store // fallback when Safety.Pending is nil
+	xtypes sync.Map           // gateway.Scope -> learnt xaccount type
 }
 
 // pendingCustomer is a customer createCustomer made that the upstream may
-// not list yet.
+// not list yet. Its fields are pending.Customer's (the store's form; the
+// types convert), and its JSON is also createCustomer's idempotent outcome.
 type pendingCustomer struct {
 	Account     string    `json:"account"`
 	Indirect    string    `json:"indirect,omitempty"`
@@ -101,6 +98,21 @@ type submission struct {
 	at   time.Time
 }
 
+// pendingStore is where pending customers and submissions are kept:
+// Safety.Pending (Redis when --redis-url is set, shared by every instance),
+// else a memory store of this resolver.
+func (l *lifecycleState) pendingStore(r *Resolver) pendingstore.Store {
+	if r.Safety.Pending != nil {
+		return r.Safety.Pending
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pend == nil {
+		l.pend = pendingstore.NewMemoryStore(pendingstore.Options{})
+	}
+	return l.pend
+}
+
 func (l *lifecycleState) store(r *Resolver) idempotency.Store {
 	if r.Safety.Idem != nil {
 		return r.Safety.Idem
@@ -113,81 +125,54 @@ func (l *lifecycleState) store(r *Resolver) idempotency.Store {
 	return l.idem
 }
 
-func (l *lifecycleState) addPending(p pendingCustomer) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.pending == nil {
-		l.pending = map[string]pendingCustomer{}
-	}
-	now := time.Now()
-	if len(l.pending) >= maxPending {
-		for id, e := range l.pending {
-			if now.Sub(e.Created) > pendingTTL || len(l.pending) >= maxPending {
-				delete(l.pending, id)
-			}
-		}
-	}
-	l.pending[p.ID] = p
+// The pending overlay is best effort: the upstream stays the source of
+// truth, so a store error never fails a read or a registration that
+// succeeded upstream; it only hides the PENDING customer (or a
+// submission's kind and time) until the store answers again.
+
+// addPending remembers p until p.Created + the store's TTL (10 minutes).
+func (r *Resolver) addPending(ctx context.Context, p pendingCustomer) {
+	_ = r.life.pendingStore(r).Add(context.WithoutCancel(ctx), pendingstore.Customer(p))
 }
 
-// pendingIn returns the live pending customers of s (only id when set).
-func (l *lifecycleState) pendingIn(s gateway.Scope, id string) []pendingCustomer {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []pendingCustomer
-	now := time.Now()
-	for k, e := range l.pending {
-		if now.Sub(e.Created) > pendingTTL {
-			delete(l.pending, k)
-			continue
-		}
-		if e.scope() == s && (id == "" || e.ID == id) {
-			out = append(out, e)
-		}
+// pendingIn returns the live pending customers of s (only id when set),
+// oldest first.
+func (r *Resolver) pendingIn(ctx context.Context, s gateway.Scope, id string) ([]pendingCustomer, error) {
+	cs, err := r.life.pendingStore(r).List(ctx, s.Account, s.Indirect, id)
+	out := make([]pendingCustomer, len(cs))
+	for i, c := range cs {
+		out[i] = pendingCustomer(c)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
-	return out
+	return out, err
 }
 
-func (l *lifecycleState) settle(ids ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, id := range ids {
-		delete(l.pending, id)
-	}
+// settle forgets customers of s that the upstream lists now.
+func (r *Resolver) settle(ctx context.Context, s gateway.Scope, ids ...string) {
+	_ = r.life.pendingStore(r).Settle(context.WithoutCancel(ctx), s.Account, s.Indirect, ids...)
 }
 
-func (l *lifecycleState) hasPending() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.pending) > 0
+func (r *Resolver) submitted(ctx context.Context, id string, kind model.RealNameAuthKind) submission {
+	sub := submission{kind: kind, at: time.Now().UTC()}
+	_ = r.life.pendingStore(r).Submit(context.WithoutCancel(ctx), id, pendingstore.Submission{Kind: string(kind), At: sub.at})
+	return sub
 }
 
-func (l *lifecycleState) submitted(id string, kind model.RealNameAuthKind) submission {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.submissions == nil {
-		l.submissions = map[string]submission{}
+func (r *Resolver) submissionOf(ctx context.Context, id string) (submission, bool) {
+	got, ok, err := r.life.pendingStore(r).Submission(ctx, id)
+	if err != nil || !ok {
+		return submission{}, false
 	}
-	if len(l.submissions) >= maxPending {
-		clear(l.submissions)
-	}
-	s := submission{kind: kind, at: time.Now().UTC()}
-	l.submissions[id] = s
-	return s
-}
-
-func (l *lifecycleState) submissionOf(id string) (submission, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s, ok := l.submissions[id]
-	return s, ok
+	return submission{kind: model.RealNameAuthKind(got.Kind), at: got.At.UTC()}, true
 }
 
 // pendingCustomer is fetchCustomer's fallback: the customer createCustomer
 // made in scope s that the upstream does not list yet, or NOT_FOUND.
 func (r *Resolver) pendingCustomer(ctx context.Context, s gateway.Scope, id string) (*model.Customer, error) {
-	if ps := r.life.pendingIn(s, id); len(ps) > 0 {
+	ps, err := r.pendingIn(ctx, s, id)
+	if err != nil {
+		return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: err}
+	}
+	if len(ps) > 0 {
 		return ps[0].model(r.customerFields(ctx)), nil
 	}
 	return nil, gateway.NotFound("customer")
@@ -197,8 +182,12 @@ func (r *Resolver) pendingCustomer(ctx context.Context, s gateway.Scope, id stri
 // an unfiltered customers list (at its end, carrying the page's end cursor),
 // after checking upstream that each is still not listed.
 func (r *Resolver) withPendingEdges(ctx context.Context, s gateway.Scope, q gateway.CustomerQuery, conn *model.CustomerConnection) *model.CustomerConnection {
-	if !r.life.hasPending() || q.Offset != 0 || q.Name != "" || q.Label != "" || q.AssociatedFrom != "" || q.AssociatedTo != "" ||
+	if q.Offset != 0 || q.Name != "" || q.Label != "" || q.AssociatedFrom != "" || q.AssociatedTo != "" ||
 		(q.AssociationType != "" && q.AssociationType != "2") {
+		return conn
+	}
+	ps, err := r.pendingIn(ctx, s, q.CustomerID)
+	if err != nil || len(ps) == 0 { // best effort (see addPending)
 		return conn
 	}
 	listed := map[string]bool{}
@@ -209,14 +198,14 @@ func (r *Resolver) withPendingEdges(ctx context.Context, s gateway.Scope, q gate
 	if conn.PageInfo != nil && conn.PageInfo.EndCursor != nil {
 		cur = *conn.PageInfo.EndCursor
 	}
-	for _, p := range r.life.pendingIn(s, q.CustomerID) {
+	for _, p := range ps {
 		if listed[p.ID] {
-			r.life.settle(p.ID)
+			r.settle(ctx, s, p.ID)
 			continue
 		}
 		l, err := r.Up.ListCustomers(ctx, s, gateway.CustomerQuery{Page: gateway.Page{Limit: 1}, CustomerID: p.ID})
 		if err == nil && len(l.Customers) > 0 && l.Customers[0].ID == p.ID {
-			r.life.settle(p.ID) // associated, on another page
+			r.settle(ctx, s, p.ID) // associated, on another page
 			continue
 		}
 		conn.Edges = append(conn.Edges, &model.CustomerEdge{Cursor: cur, Node: p.model(r.customerFields(ctx))})
@@ -451,7 +440,7 @@ func (r *Resolver) createCustomer(ctx context.Context, in model.CreateCustomerIn
 	if n.Mobile != "" {
 		p.Mobile = maskMobile(n.Mobile)
 	}
-	r.life.addPending(p)
+	r.addPending(ctx, p)
 	done(p)
 	return &model.CreateCustomerPayload{Customer: p.model(r.customerFields(ctx)), Created: true}, nil
 }
@@ -477,13 +466,11 @@ func (r *Resolver) registered(ctx context.Context, p pendingCustomer, created bo
 	}
 	for _, c := range l.Customers {
 		if c.ID == p.ID {
-			r.life.settle(p.ID)
+			r.settle(ctx, s, p.ID)
 			return &model.CreateCustomerPayload{Customer: customer(r.customerFields(ctx), s, c, nil), Created: created}, nil
 		}
 	}
-	if time.Since(p.Created) < pendingTTL {
-		r.life.addPending(p)
-	}
+	r.addPending(ctx, p) // no-op once the store's TTL has passed
 	return &model.CreateCustomerPayload{Customer: p.model(r.customerFields(ctx)), Created: created}, nil
 }
 
@@ -505,11 +492,13 @@ func (r *Resolver) realNameTarget(ctx context.Context, what, customerID string, 
 		return s, gateway.CustomerAccount{}, badInput("customerId is required")
 	}
 	a, err := r.Up.CustomerAccountByID(ctx, s, customerID)
-	if gateway.ErrorCode(err) == gateway.CodeNotFound && len(r.life.pendingIn(s, customerID)) > 0 {
-		return s, a, badInput("the customer's association with you is still pending; retry in a few seconds")
+	if gateway.ErrorCode(err) == gateway.CodeNotFound {
+		if ps, _ := r.pendingIn(ctx, s, customerID); len(ps) > 0 {
+			return s, a, badInput("the customer's association with you is still pending; retry in a few seconds")
+		}
 	}
 	if err == nil {
-		r.life.settle(customerID)
+		r.settle(ctx, s, customerID)
 	}
 	return s, a, err
 }
@@ -634,7 +623,7 @@ func firstNonEmpty(v ...string) string {
 }
 
 func (r *Resolver) submittedPayload(ctx context.Context, s gateway.Scope, a gateway.CustomerAccount, kind model.RealNameAuthKind, manual bool) (*model.RealNameAuthPayload, error) {
-	sub := r.life.submitted(a.ID, kind)
+	sub := r.submitted(ctx, a.ID, kind)
 	c := customer(r.customerFields(ctx), s, a.Customer, nil)
 	var rv *model.RealNameReview
 	if manual {
@@ -679,7 +668,7 @@ func (r *Resolver) realNameReview(ctx context.Context, obj *model.Customer) (*mo
 		return nil, err
 	}
 	rv := review(g)
-	if sub, ok := r.life.submissionOf(obj.CustomerID); ok && g.Submitted {
+	if sub, ok := r.submissionOf(ctx, obj.CustomerID); ok && g.Submitted {
 		k, at := sub.kind, sub.at.Format(time.RFC3339)
 		rv.Kind, rv.SubmittedAt = &k, &at
 	}

@@ -13,6 +13,7 @@ import (
 	"partnergraph/gateway/audit"
 	"partnergraph/gateway/idempotency"
 	"partnergraph/gateway/loader"
+	pendingstore "partnergraph/gateway/pending" // commerce.go has a func pending
 	"partnergraph/gateway/verify"
 	"partnergraph/graph"
 )
@@ -59,7 +60,7 @@ type Resolver struct {
 	// confirmed the relation (live mode, where resellers are not configured).
 	resellerParent sync.Map
 
-	// life remembers created-but-pending customers and registrations
+	// life holds the lifecycle's fallback stores and learnt xaccount types
 	// (lifecycle.go, issue 6).
 	life lifecycleState
 }
@@ -69,6 +70,12 @@ type Safety struct {
 	Verify *verify.Engine
 	Idem   idempotency.Store
 	Audit  audit.Store
+	// Pending keeps the customers createCustomer made that the upstream
+	// does not list yet, and real-name submissions' kind and time
+	// (lifecycle.go, issue 6). Share one Redis-backed store between
+	// instances so they all show a new customer as PENDING; nil means a
+	// memory store of this resolver.
+	Pending pendingstore.Store
 	// Contacts is where codes go when the caller's token carries no
 	// verified "email" / "phone_number" claim: partner id → contact
 	// (money_verify.go). Never taken from client input.
