@@ -22,7 +22,6 @@ import (
 	"partnergraph/gateway/auth"
 	"partnergraph/gateway/notify"
 	"partnergraph/internal/testredis"
-	"partnergraph/sandbox"
 )
 
 // testRedisURL starts (once per binary) a real redis-server and returns the
@@ -214,20 +213,7 @@ func TestRunLiveVerificationSenders(t *testing.T) {
 	}))
 	defer hook.Close()
 
-	sb, err := sandbox.New(sandbox.Options{Seed: 1, Customers: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	up := httptest.NewServer(sb.Handler())
-	defer up.Close()
-	m := sb.Manifest(up.URL)
-	var tier1 sandbox.ManifestPartner
-	for _, p := range m.Partners {
-		if p.Kind == "tier1" {
-			tier1 = p
-			break
-		}
-	}
+	up, m, tier1 := mustUpstream(t)
 	cust := ""
 	for _, c := range m.Customers {
 		if c.PartnerID == tier1.ID && c.AssociationType == "2" {

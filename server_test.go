@@ -97,18 +97,7 @@ func getJSON(tb testing.TB, url string, v any) int {
 
 func query(tb testing.TB, base, token, q string) map[string]any {
 	tb.Helper()
-	body, _ := json.Marshal(map[string]string{"query": q})
-	req, _ := http.NewRequest("POST", base+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return out
+	return gql(tb, base, token, q, nil)
 }
 
 func TestRunSandbox(t *testing.T) {
@@ -146,20 +135,7 @@ func TestRunSandbox(t *testing.T) {
 }
 
 func TestRunLive(t *testing.T) {
-	sb, err := sandbox.New(sandbox.Options{Seed: 1, Customers: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	up := httptest.NewServer(sb.Handler())
-	defer up.Close()
-	m := sb.Manifest(up.URL)
-	var tier1 sandbox.ManifestPartner
-	for _, p := range m.Partners {
-		if p.Kind == "tier1" {
-			tier1 = p
-			break
-		}
-	}
+	up, m, tier1 := mustUpstream(t)
 	secret := "live-secret-live-secret-live-secret"
 	env := map[string]string{
 		"PARTNERGRAPH_MODE": "live", "PARTNERGRAPH_BSS_ENDPOINT": up.URL, "PARTNERGRAPH_IAM_ENDPOINT": up.URL,
@@ -228,4 +204,24 @@ func TestRunBadConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustUpstream serves a small sandbox on a loopback port, as the "real"
+// upstream of a live-mode gateway, and returns its manifest and tier-1.
+func mustUpstream(tb testing.TB) (*httptest.Server, sandbox.Manifest, sandbox.ManifestPartner) {
+	tb.Helper()
+	sb, err := sandbox.New(sandbox.Options{Seed: 1, Customers: 20})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	up := httptest.NewServer(sb.Handler())
+	tb.Cleanup(up.Close)
+	m := sb.Manifest(up.URL)
+	for _, p := range m.Partners {
+		if p.Kind == "tier1" {
+			return up, m, p
+		}
+	}
+	tb.Fatal("the sandbox has no tier-1 partner")
+	return nil, m, sandbox.ManifestPartner{}
 }
