@@ -34,11 +34,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"partnergraph/gateway/audit"
-	"partnergraph/gateway/idempotency"
-	"partnergraph/gateway/notify"
-	"partnergraph/gateway/pending"
-	"partnergraph/gateway/verify"
+	"partnergraph/guard/audit"
+	"partnergraph/guard/idempotency"
+	"partnergraph/guard/notify"
+	"partnergraph/guard/verify"
+	"partnergraph/pending"
 	"partnergraph/resolvers"
 )
 

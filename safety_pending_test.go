@@ -4,7 +4,7 @@ import (
 	"io"
 	"testing"
 
-	"partnergraph/gateway/pending"
+	"partnergraph/pending"
 )
 
 // buildSafety picks the pending-registration store like the idempotency

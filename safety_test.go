@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"partnergraph/gateway/auth"
-	"partnergraph/gateway/notify"
+	"partnergraph/guard/notify"
+	"partnergraph/identity"
 	"partnergraph/internal/testredis"
 )
 
@@ -235,7 +235,7 @@ func TestRunLiveVerificationSenders(t *testing.T) {
 	if got := getJSON(t, base+"/dev/outbox", nil); got != 404 {
 		t.Fatalf("/dev/outbox in live mode: %d", got)
 	}
-	tok, _ := auth.Mint([]byte(secret), "partnergraph", "partnergraph", auth.Principal{Subject: "ops", Role: auth.RolePartner, PartnerID: tier1.ID, Email: "ops@tier1.test"}, time.Hour)
+	tok, _ := identity.Mint([]byte(secret), "partnergraph", "partnergraph", identity.Principal{Subject: "ops", Role: identity.RolePartner, PartnerID: tier1.ID, Email: "ops@tier1.test"}, time.Hour)
 	in := map[string]any{"customerId": cust, "amount": "1.50"}
 	ask := func(ch, op, member string) string {
 		out := gql(t, base, tok, `mutation($ch: VerificationChannel!, $op: SensitiveOperation!, $in: SensitiveInput!) { requestVerificationCode(channel: $ch, operation: $op, input: $in) { id } }`,

@@ -22,9 +22,9 @@ import (
 	"syscall"
 	"time"
 
+	"partnergraph/edge"
 	"partnergraph/gateway"
-	"partnergraph/gateway/auth"
-	"partnergraph/gateway/web"
+	"partnergraph/identity"
 	"partnergraph/resolvers"
 	"partnergraph/sandbox"
 )
@@ -235,7 +235,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	authCfg := auth.Config{Issuer: c.jwtIssuer, Audience: c.jwtAudience, JWKSURL: c.jwtJWKSURL, Leeway: c.jwtLeeway, HS256Secret: []byte(c.jwtSecret)}
+	authCfg := identity.Config{Issuer: c.jwtIssuer, Audience: c.jwtAudience, JWKSURL: c.jwtJWKSURL, Leeway: c.jwtLeeway, HS256Secret: []byte(c.jwtSecret)}
 	if c.jwtPublicKeyFile != "" {
 		pem, err := os.ReadFile(c.jwtPublicKeyFile)
 		if err != nil {
@@ -289,7 +289,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		gwCfg.Accounts = []gateway.Account{{ID: c.partnerID, Kind: gateway.Kind(c.partnerKind), AK: c.ak, SK: c.sk, AgencyName: c.agencyName}}
 	}
 
-	verifier, err := auth.NewVerifier(authCfg)
+	verifier, err := identity.NewVerifier(authCfg)
 	if err != nil {
 		return &settingError{"jwt-hs256-secret", envName("jwt-hs256-secret"), "(JWT settings): " + err.Error()}
 	}
@@ -309,7 +309,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if outbox != nil {
 		devOutbox = outbox.Handler()
 	}
-	handler := web.NewHandler(web.Options{
+	handler := edge.NewHandler(edge.Options{
 		DevOutbox:      devOutbox,
 		Schema:         resolvers.NewSchema(client, resolvers.WithSafety(safety)),
 		Verifier:       verifier,
@@ -357,7 +357,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // demoTokens mints the sandbox's ready-to-use tokens (valid 24h).
-func demoTokens(m sandbox.Manifest, cfg auth.Config) (map[string]string, error) {
+func demoTokens(m sandbox.Manifest, cfg identity.Config) (map[string]string, error) {
 	var tier1, reseller, provider string
 	for _, p := range m.Partners {
 		switch {
@@ -378,15 +378,15 @@ func demoTokens(m sandbox.Manifest, cfg auth.Config) (map[string]string, error) 
 	}
 	// Partners carry verified contact claims: verification codes for
 	// sensitive mutations go there (the sandbox's /dev/outbox shows them).
-	principals := map[string]auth.Principal{
-		"tier1":    {Subject: "demo-tier1", Role: auth.RolePartner, PartnerID: tier1, Email: "tier1@partner.example", Phone: "+8613800000001"},
-		"reseller": {Subject: "demo-reseller", Role: auth.RoleReseller, PartnerID: reseller, Email: "reseller@partner.example", Phone: "+8613800000002"},
-		"provider": {Subject: "demo-provider", Role: auth.RolePartner, PartnerID: provider, Email: "provider@partner.example", Phone: "+8613800000003"},
-		"customer": {Subject: "demo-customer", Role: auth.RoleCustomer, PartnerID: tier1, CustomerID: customer},
+	principals := map[string]identity.Principal{
+		"tier1":    {Subject: "demo-tier1", Role: identity.RolePartner, PartnerID: tier1, Email: "tier1@partner.example", Phone: "+8613800000001"},
+		"reseller": {Subject: "demo-reseller", Role: identity.RoleReseller, PartnerID: reseller, Email: "reseller@partner.example", Phone: "+8613800000002"},
+		"provider": {Subject: "demo-provider", Role: identity.RolePartner, PartnerID: provider, Email: "provider@partner.example", Phone: "+8613800000003"},
+		"customer": {Subject: "demo-customer", Role: identity.RoleCustomer, PartnerID: tier1, CustomerID: customer},
 	}
 	out := map[string]string{}
 	for k, p := range principals {
-		t, err := auth.Mint(cfg.HS256Secret, cfg.Issuer, cfg.Audience, p, 24*time.Hour)
+		t, err := identity.Mint(cfg.HS256Secret, cfg.Issuer, cfg.Audience, p, 24*time.Hour)
 		if err != nil {
 			return nil, err
 		}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"partnergraph/gateway/auth"
+	"partnergraph/identity"
 	"partnergraph/sandbox"
 )
 
@@ -152,7 +152,7 @@ func TestRunLive(t *testing.T) {
 	if got := getJSON(t, base+"/dev/outbox", nil); got != 404 {
 		t.Errorf("/dev/outbox in live mode: got %d, want 404", got)
 	}
-	tok, _ := auth.Mint([]byte(secret), "partnergraph", "partnergraph", auth.Principal{Subject: "x", Role: auth.RolePartner, PartnerID: tier1.ID}, time.Hour)
+	tok, _ := identity.Mint([]byte(secret), "partnergraph", "partnergraph", identity.Principal{Subject: "x", Role: identity.RolePartner, PartnerID: tier1.ID}, time.Hour)
 	out := query(t, base, tok, `{ viewer { partner { kind } } resellers { totalCount } }`)
 	b, _ := json.Marshal(out)
 	if !strings.Contains(string(b), "TIER1_DISTRIBUTOR") || strings.Contains(string(b), "errors") {
@@ -166,7 +166,7 @@ func TestRunLive(t *testing.T) {
 			break
 		}
 	}
-	rtok, _ := auth.Mint([]byte(secret), "partnergraph", "partnergraph", auth.Principal{Subject: "y", Role: auth.RoleReseller, PartnerID: reseller}, time.Hour)
+	rtok, _ := identity.Mint([]byte(secret), "partnergraph", "partnergraph", identity.Principal{Subject: "y", Role: identity.RoleReseller, PartnerID: reseller}, time.Hour)
 	out = query(t, base, rtok, `{ viewer { reseller { resellerId funds { accountType } } } customers(first: 5) { totalCount } }`)
 	b, _ = json.Marshal(out)
 	if !strings.Contains(string(b), reseller) || strings.Contains(string(b), "errors") {

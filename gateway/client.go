@@ -15,6 +15,7 @@ import (
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 	iam "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/iam/v3"
 
+	"partnergraph/apierr"
 	"partnergraph/gateway/custtoken"
 	"partnergraph/internal/expiring"
 )
@@ -145,7 +146,7 @@ func (c *Client) HasKeys(id string) bool { _, ok := c.bss[id]; return ok }
 func (c *Client) client(s Scope) (*bss.BssClient, error) {
 	cl, ok := c.bss[s.Account]
 	if !ok {
-		return nil, &Error{Code: CodeInternal, Message: "internal error", Err: fmt.Errorf("no credentials for partner %q", s.Account)}
+		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("no credentials for partner %q", s.Account)}
 	}
 	return cl, nil
 }
@@ -200,12 +201,12 @@ func callWith[T any](ctx context.Context, c *Client, cl *bss.BssClient, op strin
 	}
 }
 
-func unavailable(op string, err error) *Error {
+func unavailable(op string, err error) *apierr.Error {
 	msg := "the upstream did not answer in time"
 	if errors.Is(err, context.Canceled) {
 		msg = "the request was cancelled"
 	}
-	return &Error{Code: CodeUpstreamUnavailable, Message: msg, Op: op, Err: err}
+	return &apierr.Error{Code: apierr.CodeUpstreamUnavailable, Message: msg, Op: op, Err: err}
 }
 
 // notFoundCodes are upstream codes that mean "not yours or not there".
@@ -218,21 +219,21 @@ var notFoundCodes = map[string]bool{
 
 // upstreamError sorts an SDK error into our codes, keeping the upstream
 // code and request id.
-func upstreamError(op string, err error) *Error {
+func upstreamError(op string, err error) *apierr.Error {
 	var se *sdkerr.ServiceResponseError
 	if errors.As(err, &se) {
-		e := &Error{Code: CodeUpstreamError, Message: "the upstream refused the request", UpstreamCode: se.ErrorCode, RequestID: se.RequestId, Op: op, Err: err}
+		e := &apierr.Error{Code: apierr.CodeUpstreamError, Message: "the upstream refused the request", UpstreamCode: se.ErrorCode, RequestID: se.RequestId, Op: op, Err: err}
 		switch {
 		case notFoundCodes[se.ErrorCode]:
-			e.Code, e.Message = CodeNotFound, "not found"
+			e.Code, e.Message = apierr.CodeNotFound, "not found"
 		case se.StatusCode == 429 || se.StatusCode >= 500:
-			e.Code, e.Message = CodeUpstreamUnavailable, "the upstream is unavailable"
+			e.Code, e.Message = apierr.CodeUpstreamUnavailable, "the upstream is unavailable"
 		case se.StatusCode < 400:
 			e.Message = "the upstream sent an unreadable answer"
 		}
 		return e
 	}
-	return &Error{Code: CodeUpstreamUnavailable, Message: "the upstream could not be reached", Op: op, Err: err}
+	return &apierr.Error{Code: apierr.CodeUpstreamUnavailable, Message: "the upstream could not be reached", Op: op, Err: err}
 }
 
 // ---- Customer tokens (issue 5) ----
@@ -279,10 +280,10 @@ func (c *Client) addTokenCache(a Account, cred *global.Credentials) error {
 func (c *Client) customerClient(ctx context.Context, s Scope, customerID string) (*bss.BssClient, string, error) {
 	cache, ok := c.tokens[s.Account]
 	if !ok {
-		return nil, "", &Error{Code: CodeInternal, Message: "internal error", Err: fmt.Errorf("no agency configured for partner %q", s.Account)}
+		return nil, "", &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("no agency configured for partner %q", s.Account)}
 	}
 	if customerID == "" {
-		return nil, "", NotFound("customer")
+		return nil, "", apierr.NotFound("customer")
 	}
 	t, err := cache.Get(ctx, customerID)
 	if err != nil {
@@ -302,7 +303,7 @@ func (c *Client) customerClient(ctx context.Context, s Scope, customerID string)
 		WithHttpConfig(c.httpConfig()).
 		SafeBuild()
 	if err != nil {
-		return nil, "", &Error{Code: CodeInternal, Message: "internal error", Err: fmt.Errorf("customer BSS client: %w", err)}
+		return nil, "", &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("customer BSS client: %w", err)}
 	}
 	cl := bss.NewBssClient(hc)
 	c.custClients.Put(k, tokenClient{token: tok, cl: cl}, t.ExpiresAt, c.cfg.Now())
@@ -322,14 +323,14 @@ func (c *Client) dropToken(s Scope, customerID, tok string) {
 
 // tokenError sorts a failed token fetch: IAM refusing the agency or the
 // domain (403) means the customer is not reachable by this partner.
-func tokenError(err error) *Error {
+func tokenError(err error) *apierr.Error {
 	const op = "KeystoneCreateAgencyToken"
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return unavailable(op, err)
 	}
 	var se *sdkerr.ServiceResponseError
 	if errors.As(err, &se) && se.StatusCode == 403 {
-		return &Error{Code: CodeNotFound, Message: "customer not found", UpstreamCode: se.ErrorCode, RequestID: se.RequestId, Op: op, Err: err}
+		return &apierr.Error{Code: apierr.CodeNotFound, Message: "customer not found", UpstreamCode: se.ErrorCode, RequestID: se.RequestId, Op: op, Err: err}
 	}
 	return upstreamError(op, err)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"partnergraph/apierr"
 	"partnergraph/gateway"
 	"partnergraph/sandbox"
 )
@@ -27,7 +28,7 @@ func TestCheckPayInput(t *testing.T) {
 	}
 	for name, tc := range tests {
 		err := gateway.CheckPayInput(tc.in)
-		if (err == nil) != tc.ok || (err != nil && gateway.ErrorCode(err) != gateway.CodeBadUserInput) {
+		if (err == nil) != tc.ok || (err != nil && apierr.ErrorCode(err) != apierr.CodeBadUserInput) {
 			t.Errorf("%s: err = %v", name, err)
 		}
 	}
@@ -68,11 +69,11 @@ func TestCustomerTokenRefused(t *testing.T) {
 		}
 	}
 	_, err = c.ResourcePackages(context.Background(), gateway.Scope{Account: provider.ID}, tier1Customer, gateway.Page{Limit: 10})
-	if gateway.ErrorCode(err) != gateway.CodeNotFound {
+	if apierr.ErrorCode(err) != apierr.CodeNotFound {
 		t.Fatalf("provider into tier-1's customer: %v, want NOT_FOUND", err)
 	}
 	_, err = c.ResourcePackages(context.Background(), gateway.Scope{Account: tier1.ID}, tier1Customer, gateway.Page{Limit: 10})
-	if gateway.ErrorCode(err) != gateway.CodeInternal {
+	if apierr.ErrorCode(err) != apierr.CodeInternal {
 		t.Fatalf("no agency: %v, want INTERNAL", err)
 	}
 	if n := sb.Stats()["ListFreeResourceInfos"]; n != 0 {

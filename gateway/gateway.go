@@ -1,7 +1,7 @@
 // Package gateway is partnergraph's access to the Huawei Cloud partner
 // (BSS v2) APIs: the only package that imports huaweicloud-sdk-go-v3. Every
 // method takes a context first, bounds the SDK call by it (the SDK takes no
-// context) and returns the gateway's own types and *Error values.
+// context) and returns the gateway's own types and *apierr.Error values.
 package gateway
 
 import (

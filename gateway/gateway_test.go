@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"partnergraph/apierr"
 	"partnergraph/gateway"
 )
 
@@ -58,19 +59,19 @@ func TestErrorMapping(t *testing.T) {
 	tests := map[string]struct {
 		status       int
 		body         string
-		code         gateway.Code
+		code         apierr.Code
 		upstreamCode string
 	}{
-		"BadRequest":  {400, `{"error_code":"CBC.0100","error_msg":"bad"}`, gateway.CodeUpstreamError, "CBC.0100"},
-		"NotYours":    {400, `{"error_code":"CBC.99000037","error_msg":"no permission"}`, gateway.CodeNotFound, "CBC.99000037"},
-		"Throttled":   {429, `{"error_code":"APIG.0308","error_msg":"slow down"}`, gateway.CodeUpstreamUnavailable, "APIG.0308"},
-		"ServerError": {500, `{"error_code":"CBC.0999","error_msg":"boom"}`, gateway.CodeUpstreamUnavailable, "CBC.0999"},
-		"Undecodable": {200, `{"account_balances":[{"amount":"12"}]}`, gateway.CodeUpstreamError, ""},
+		"BadRequest":  {400, `{"error_code":"CBC.0100","error_msg":"bad"}`, apierr.CodeUpstreamError, "CBC.0100"},
+		"NotYours":    {400, `{"error_code":"CBC.99000037","error_msg":"no permission"}`, apierr.CodeNotFound, "CBC.99000037"},
+		"Throttled":   {429, `{"error_code":"APIG.0308","error_msg":"slow down"}`, apierr.CodeUpstreamUnavailable, "APIG.0308"},
+		"ServerError": {500, `{"error_code":"CBC.0999","error_msg":"boom"}`, apierr.CodeUpstreamUnavailable, "CBC.0999"},
+		"Undecodable": {200, `{"account_balances":[{"amount":"12"}]}`, apierr.CodeUpstreamError, ""},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			_, err := MustClient(t, upstream(t, tt.status, tt.body, 0), time.Second).Funds(context.Background(), gateway.Scope{Account: "p1"})
-			var ge *gateway.Error
+			var ge *apierr.Error
 			if !errors.As(err, &ge) {
 				t.Fatalf("got %v", err)
 			}
@@ -97,7 +98,7 @@ func TestCallBoundedByContext(t *testing.T) {
 		if d := time.Since(start); d > time.Second {
 			t.Fatalf("waited %v after cancel", d)
 		}
-		if gateway.ErrorCode(err) != gateway.CodeUpstreamUnavailable {
+		if apierr.ErrorCode(err) != apierr.CodeUpstreamUnavailable {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -109,7 +110,7 @@ func TestCallBoundedByContext(t *testing.T) {
 		if d := time.Since(start); d > time.Second {
 			t.Fatalf("waited %v past the deadline", d)
 		}
-		if gateway.ErrorCode(err) != gateway.CodeUpstreamUnavailable {
+		if apierr.ErrorCode(err) != apierr.CodeUpstreamUnavailable {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -117,7 +118,7 @@ func TestCallBoundedByContext(t *testing.T) {
 		c := MustClient(t, upstream(t, 200, `{}`, 5*time.Second), 100*time.Millisecond)
 		start := time.Now()
 		_, err := c.Funds(context.Background(), gateway.Scope{Account: "p1"})
-		if d := time.Since(start); d > time.Second || gateway.ErrorCode(err) != gateway.CodeUpstreamUnavailable {
+		if d := time.Since(start); d > time.Second || apierr.ErrorCode(err) != apierr.CodeUpstreamUnavailable {
 			t.Fatalf("got %v after %v", err, d)
 		}
 	})

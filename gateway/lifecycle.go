@@ -13,6 +13,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"partnergraph/apierr"
 	"regexp"
 	"strings"
 
@@ -60,18 +61,18 @@ var lifecycleMessages = map[string]string{
 // operations are about the submitted data too; their upstream message is
 // passed on.
 func lifecycleError(err error) error {
-	var e *Error
+	var e *apierr.Error
 	if !errors.As(err, &e) || e.UpstreamCode == "" {
 		return err
 	}
 	if msg, ok := lifecycleMessages[e.UpstreamCode]; ok {
 		c := *e
-		c.Code, c.Message = CodeBadUserInput, msg
+		c.Code, c.Message = apierr.CodeBadUserInput, msg
 		return &c
 	}
-	if e.Code == CodeUpstreamError && (e.UpstreamCode == "CBC.0100" || e.UpstreamCode == "CBC.0101") {
+	if e.Code == apierr.CodeUpstreamError && (e.UpstreamCode == "CBC.0100" || e.UpstreamCode == "CBC.0101") {
 		c := *e
-		c.Code, c.Message = CodeBadUserInput, "the upstream refused the input"
+		c.Code, c.Message = apierr.CodeBadUserInput, "the upstream refused the input"
 		if m := upstreamMessage(e.Err); m != "" {
 			c.Message += ": " + m
 		}
@@ -202,7 +203,7 @@ func (c *Client) CreateCustomer(ctx context.Context, s Scope, n NewCustomer) (Cr
 		return CreatedCustomer{}, lifecycleError(err)
 	}
 	if str(resp.DomainId) == "" {
-		return CreatedCustomer{}, &Error{Code: CodeUpstreamError, Message: "the upstream did not return the new customer's id", Op: "CreateSubCustomer"}
+		return CreatedCustomer{}, &apierr.Error{Code: apierr.CodeUpstreamError, Message: "the upstream did not return the new customer's id", Op: "CreateSubCustomer"}
 	}
 	return CreatedCustomer{ID: str(resp.DomainId), AccountName: str(resp.DomainName)}, nil
 }
@@ -255,7 +256,7 @@ func (c *Client) CustomerAccountByID(ctx context.Context, s Scope, id string) (C
 			return a, nil
 		}
 	}
-	return CustomerAccount{}, NotFound("customer")
+	return CustomerAccount{}, apierr.NotFound("customer")
 }
 
 // FindCustomerByXAccount looks for the scope's customer registered with
@@ -292,7 +293,7 @@ func (c *Client) FindCustomerByXAccount(ctx context.Context, s Scope, xaccountTy
 			break
 		}
 	}
-	return CustomerAccount{}, NotFound("customer")
+	return CustomerAccount{}, apierr.NotFound("customer")
 }
 
 // PartnerXAccountType learns the scope's partner-platform id (xaccount_type)

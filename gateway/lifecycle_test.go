@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"partnergraph/apierr"
 	"testing"
 )
 
@@ -20,19 +21,19 @@ func TestNormalizeMobile(t *testing.T) {
 // Rule codes become BAD_USER_INPUT with the upstream code and request id
 // kept; other errors pass unchanged.
 func TestLifecycleError(t *testing.T) {
-	up := &Error{Code: CodeUpstreamError, Message: "the upstream refused the request", UpstreamCode: UpCodeCodeLocked, RequestID: "r1"}
-	var e *Error
-	if !errors.As(lifecycleError(up), &e) || e.Code != CodeBadUserInput || e.UpstreamCode != UpCodeCodeLocked || e.RequestID != "r1" || e.Message == up.Message {
+	up := &apierr.Error{Code: apierr.CodeUpstreamError, Message: "the upstream refused the request", UpstreamCode: UpCodeCodeLocked, RequestID: "r1"}
+	var e *apierr.Error
+	if !errors.As(lifecycleError(up), &e) || e.Code != apierr.CodeBadUserInput || e.UpstreamCode != UpCodeCodeLocked || e.RequestID != "r1" || e.Message == up.Message {
 		t.Fatalf("rule code: %+v", e)
 	}
-	if up.Code != CodeUpstreamError {
+	if up.Code != apierr.CodeUpstreamError {
 		t.Fatal("the original error was modified")
 	}
-	other := &Error{Code: CodeUpstreamError, UpstreamCode: "CBC.0999"}
+	other := &apierr.Error{Code: apierr.CodeUpstreamError, UpstreamCode: "CBC.0999"}
 	if lifecycleError(other) != other {
 		t.Fatal("an unrelated code was re-mapped")
 	}
-	nf := &Error{Code: CodeNotFound, UpstreamCode: "CBC.99000037"}
+	nf := &apierr.Error{Code: apierr.CodeNotFound, UpstreamCode: "CBC.99000037"}
 	if lifecycleError(nf) != nf {
 		t.Fatal("NOT_FOUND re-mapped")
 	}

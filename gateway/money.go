@@ -11,6 +11,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"partnergraph/apierr"
 	"time"
 
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
@@ -276,8 +277,8 @@ func (c *Client) ReclaimCoupons(ctx context.Context, s Scope, couponIDs []string
 			// unknown: the caller keeps the idempotency reservation.
 			return out, err
 		default:
-			var e *Error
-			it := ItemResult{ID: id, ErrorCode: string(ErrorCode(err)), ErrorMessage: "the upstream refused the reclaim"}
+			var e *apierr.Error
+			it := ItemResult{ID: id, ErrorCode: string(apierr.ErrorCode(err)), ErrorMessage: "the upstream refused the reclaim"}
 			if errors.As(err, &e) {
 				if e.UpstreamCode != "" {
 					it.ErrorCode = e.UpstreamCode

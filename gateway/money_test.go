@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"partnergraph/apierr"
 	"testing"
 	"time"
 
@@ -32,9 +33,9 @@ func (f *fakeRecords) find(_ context.Context, _ time.Time, exclude map[string]bo
 func TestMoveOnce(t *testing.T) {
 	c := &Client{cfg: Config{CallTimeout: time.Second}}
 	ctx := context.Background()
-	dropped := &Error{Code: CodeUpstreamUnavailable, Message: "x", Err: errors.New("connection reset")}
+	dropped := &apierr.Error{Code: apierr.CodeUpstreamUnavailable, Message: "x", Err: errors.New("connection reset")}
 	timedOut := unavailable("Op", context.DeadlineExceeded)
-	refused := &Error{Code: CodeUpstreamError, UpstreamCode: "CBC.99005003"}
+	refused := &apierr.Error{Code: apierr.CodeUpstreamError, UpstreamCode: "CBC.99005003"}
 
 	t.Run("Success", func(t *testing.T) {
 		f := &fakeRecords{}
@@ -63,7 +64,7 @@ func TestMoveOnce(t *testing.T) {
 	t.Run("DroppedNotAppliedIgnoresOlderIdenticalMove", func(t *testing.T) {
 		f := &fakeRecords{ids: []string{"OLD"}}
 		_, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) { return Transfer{}, dropped })
-		if !errors.Is(err, ErrNotApplied) || ErrorCode(err) != CodeUpstreamUnavailable {
+		if !errors.Is(err, ErrNotApplied) || apierr.ErrorCode(err) != apierr.CodeUpstreamUnavailable {
 			t.Fatalf("%v", err)
 		}
 	})

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"partnergraph/apierr"
 
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
@@ -451,5 +452,5 @@ func (c *Client) Ping(ctx context.Context) error {
 			return err
 		}
 	}
-	return Errorf(CodeInternal, "no account")
+	return apierr.Errorf(apierr.CodeInternal, "no account")
 }

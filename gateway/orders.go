@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"partnergraph/apierr"
 	"strconv"
 
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
@@ -223,7 +224,7 @@ func (c *Client) Orders(ctx context.Context, s Scope, q OrderQuery) (OrderList, 
 // Order reads one order of a customer, or NOT_FOUND.
 func (c *Client) Order(ctx context.Context, s Scope, customerID, orderID string) (Order, error) {
 	if orderID == "" {
-		return Order{}, NotFound("order")
+		return Order{}, apierr.NotFound("order")
 	}
 	l, err := c.Orders(ctx, s, OrderQuery{Page: Page{Limit: 1}, CustomerID: customerID, OrderID: orderID})
 	if err != nil {
@@ -234,13 +235,13 @@ func (c *Client) Order(ctx context.Context, s Scope, customerID, orderID string)
 			return o, nil
 		}
 	}
-	return Order{}, NotFound("order")
+	return Order{}, apierr.NotFound("order")
 }
 
 // orderNotFound maps the upstream's "order invalid" to NOT_FOUND.
 func orderNotFound(err error) error {
-	if e, ok := err.(*Error); ok && e.UpstreamCode == "CBC.30000010" {
-		e.Code, e.Message = CodeNotFound, "order not found"
+	if e, ok := err.(*apierr.Error); ok && e.UpstreamCode == "CBC.30000010" {
+		e.Code, e.Message = apierr.CodeNotFound, "order not found"
 	}
 	return err
 }
@@ -363,22 +364,22 @@ func (c *Client) OrderCoupons(ctx context.Context, s Scope, customerID, orderID 
 // with a discount (upstream CBC.99003116).
 func CheckPayInput(in PayInput) error {
 	if len(in.Coupons) > MaxPayCoupons {
-		return Errorf(CodeBadUserInput, "at most %d coupons can pay one order", MaxPayCoupons)
+		return apierr.Errorf(apierr.CodeBadUserInput, "at most %d coupons can pay one order", MaxPayCoupons)
 	}
 	seen := map[string]bool{}
 	for _, cp := range in.Coupons {
 		if cp.ID == "" {
-			return Errorf(CodeBadUserInput, "a coupon id is empty")
+			return apierr.Errorf(apierr.CodeBadUserInput, "a coupon id is empty")
 		}
 		if seen[cp.ID] {
-			return Errorf(CodeBadUserInput, "coupon %s is given twice", cp.ID)
+			return apierr.Errorf(apierr.CodeBadUserInput, "coupon %s is given twice", cp.ID)
 		}
 		seen[cp.ID] = true
 		if cp.Type != PayCouponVoucher && cp.Type != PayCouponCash {
-			return Errorf(CodeBadUserInput, "coupon %s has an unsupported type", cp.ID)
+			return apierr.Errorf(apierr.CodeBadUserInput, "coupon %s has an unsupported type", cp.ID)
 		}
 		if cp.Type == PayCouponCash && in.DiscountID != "" {
-			return Errorf(CodeBadUserInput, "a cash coupon cannot be combined with a discount")
+			return apierr.Errorf(apierr.CodeBadUserInput, "a cash coupon cannot be combined with a discount")
 		}
 	}
 	return nil
@@ -410,7 +411,7 @@ func (c *Client) PayOrder(ctx context.Context, s Scope, customerID string, in Pa
 // payError gives the payment refusals a client can act on their own
 // message; they stay UPSTREAM_ERROR with the upstream code.
 func payError(err error) error {
-	e, ok := err.(*Error)
+	e, ok := err.(*apierr.Error)
 	if !ok {
 		return err
 	}
@@ -458,7 +459,7 @@ func (c *Client) RefundLines(ctx context.Context, s Scope, customerID, orderID s
 			amt = r.Amount.Abs() // upstream sends refunds negative
 		}
 		if r.MeasureId != "" && r.MeasureId != "1" {
-			return nil, &Error{Code: CodeUpstreamError, Message: "the upstream sent an unreadable answer", Op: "ShowRefundOrderDetails", Err: fmt.Errorf("unexpected measure_id %q", r.MeasureId)}
+			return nil, &apierr.Error{Code: apierr.CodeUpstreamError, Message: "the upstream sent an unreadable answer", Op: "ShowRefundOrderDetails", Err: fmt.Errorf("unexpected measure_id %q", r.MeasureId)}
 		}
 		out = append(out, RefundLine{ID: r.Id, Amount: Money{Amount: amt, Currency: defaultCurrency},
 			ServiceTypeCode: r.ServiceTypeCode, ServiceTypeName: str(r.ServiceTypeName), ResourceTypeCode: r.ResourceTypeCode,

@@ -36,6 +36,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"partnergraph/apierr"
 	"time"
 
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
@@ -88,7 +89,7 @@ func moveOnce[T any](ctx context.Context, c *Client, o MoveOpts, find finder[T],
 		seen[id] = true
 	}
 	v, err := do(ctx)
-	if err == nil || ErrorCode(err) != CodeUpstreamUnavailable {
+	if err == nil || apierr.ErrorCode(err) != apierr.CodeUpstreamUnavailable {
 		return v, err
 	}
 	rctx, cancel := reconcileCtx(ctx, c)
@@ -104,17 +105,17 @@ func moveOnce[T any](ctx context.Context, c *Client, o MoveOpts, find finder[T],
 		// proves nothing.
 		return zero, outcomeUnknown(opOf(err), err)
 	}
-	return zero, &Error{Code: CodeUpstreamUnavailable, Op: opOf(err), Err: errors.Join(ErrNotApplied, err),
+	return zero, &apierr.Error{Code: apierr.CodeUpstreamUnavailable, Op: opOf(err), Err: errors.Join(ErrNotApplied, err),
 		Message: "the upstream did not answer, and its records show the operation was not applied; it is safe to retry", RequestID: reqOf(err)}
 }
 
-func outcomeUnknown(op string, err error) *Error {
-	return &Error{Code: CodeUpstreamUnavailable, Op: op, Err: errors.Join(ErrOutcomeUnknown, err),
+func outcomeUnknown(op string, err error) *apierr.Error {
+	return &apierr.Error{Code: apierr.CodeUpstreamUnavailable, Op: op, Err: errors.Join(ErrOutcomeUnknown, err),
 		Message: "the upstream did not answer and the outcome could not be established yet; retry with the same idempotency key in a few minutes: the gateway checks the upstream's records before calling again"}
 }
 
 func opOf(err error) string {
-	var e *Error
+	var e *apierr.Error
 	if errors.As(err, &e) {
 		return e.Op
 	}
@@ -122,7 +123,7 @@ func opOf(err error) string {
 }
 
 func reqOf(err error) string {
-	var e *Error
+	var e *apierr.Error
 	if errors.As(err, &e) {
 		return e.RequestID
 	}

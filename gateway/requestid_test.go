@@ -13,6 +13,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"partnergraph/apierr"
 	"partnergraph/sandbox"
 )
 
@@ -169,7 +170,7 @@ func TestRequestIDsPartnerCalls(t *testing.T) {
 		rec.reset()
 		ctx, ids := TrackRequestIDs(context.Background())
 		_, err := c.AllocateCustomerFunds(ctx, s, customer, decimal.RequireFromString("99999999"), MoveOpts{})
-		var ge *Error
+		var ge *apierr.Error
 		if !errors.As(err, &ge) || ge.RequestID == "" {
 			t.Fatalf("err = %v, want an upstream refusal with a request id", err)
 		}
@@ -262,7 +263,7 @@ func TestRequestIDsTimeoutLeavesNothing(t *testing.T) {
 	}
 	ctx, ids := TrackRequestIDs(context.Background())
 	_, err = c.AdjustRecords(ctx, Scope{Account: "p1"}, "cust", Page{Limit: 1})
-	if ErrorCode(err) != CodeUpstreamUnavailable {
+	if apierr.ErrorCode(err) != apierr.CodeUpstreamUnavailable {
 		t.Fatalf("err = %v, want UPSTREAM_UNAVAILABLE", err)
 	}
 	if n := c.ids.inFlight(); n != 0 {

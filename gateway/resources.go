@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"partnergraph/apierr"
 	"strings"
 
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
@@ -149,7 +150,7 @@ func resourceFrom(r model.OrderInstanceV2) Resource {
 // keys for its own customers, a customer token for a reseller's.
 func (c *Client) Resources(ctx context.Context, s Scope, customerID string, q ResourceQuery) (ResourceList, error) {
 	if len(q.ResourceIDs) > MaxResourceIDs {
-		return ResourceList{}, Errorf(CodeBadUserInput, "at most %d resource ids per read", MaxResourceIDs)
+		return ResourceList{}, apierr.Errorf(apierr.CodeBadUserInput, "at most %d resource ids per read", MaxResourceIDs)
 	}
 	lim := q.Limit
 	if lim <= 0 || lim > MaxResourcePage {
@@ -236,14 +237,14 @@ func CheckPeriod(periodType, periodNum int) error {
 	case periodType == 2 && periodNum >= 1 && periodNum <= 11, periodType == 3 && periodNum >= 1 && periodNum <= 3:
 		return nil
 	}
-	return Errorf(CodeBadUserInput, "the period must be 1-11 months or 1-3 years")
+	return apierr.Errorf(apierr.CodeBadUserInput, "the period must be 1-11 months or 1-3 years")
 }
 
 // RenewalQuote quotes renewing up to 10 main resources with their children
 // (customer token).
 func (c *Client) RenewalQuote(ctx context.Context, s Scope, customerID string, ids []string, periodType, periodNum int) (RenewalQuote, error) {
 	if len(ids) == 0 || len(ids) > MaxRenewBatch {
-		return RenewalQuote{}, Errorf(CodeBadUserInput, "a renewal quote takes 1-%d resources", MaxRenewBatch)
+		return RenewalQuote{}, apierr.Errorf(apierr.CodeBadUserInput, "a renewal quote takes 1-%d resources", MaxRenewBatch)
 	}
 	if err := CheckPeriod(periodType, periodNum); err != nil {
 		return RenewalQuote{}, err
@@ -285,7 +286,7 @@ func (c *Client) RenewalQuote(ctx context.Context, s Scope, customerID string, i
 // pending payment). Per-resource failures come back in the result.
 func (c *Client) Renew(ctx context.Context, s Scope, customerID string, ids []string, periodType, periodNum int, autoPay bool) (OrderResult, error) {
 	if len(ids) == 0 || len(ids) > MaxRenewBatch {
-		return OrderResult{}, Errorf(CodeBadUserInput, "a renewal takes 1-%d resources", MaxRenewBatch)
+		return OrderResult{}, apierr.Errorf(apierr.CodeBadUserInput, "a renewal takes 1-%d resources", MaxRenewBatch)
 	}
 	if err := CheckPeriod(periodType, periodNum); err != nil {
 		return OrderResult{}, err
@@ -317,7 +318,7 @@ func (c *Client) SetAutoRenew(ctx context.Context, s Scope, customerID, resource
 		return resourceNotFound(err)
 	}
 	if times < 0 || times > 99 {
-		return Errorf(CodeBadUserInput, "auto-renew times must be 0-99 (0 = until turned off)")
+		return apierr.Errorf(apierr.CodeBadUserInput, "auto-renew times must be 0-99 (0 = until turned off)")
 	}
 	period := model.GetAutoRenewalResourcesReqPeriodTypeEnum().MONTH
 	if yearly {
@@ -331,12 +332,12 @@ func (c *Client) SetAutoRenew(ctx context.Context, s Scope, customerID, resource
 }
 
 func resourceNotFound(err error) error {
-	if e, ok := err.(*Error); ok {
+	if e, ok := err.(*apierr.Error); ok {
 		switch e.UpstreamCode {
 		case "CBC.30050009":
-			e.Code, e.Message = CodeNotFound, "resource not found"
+			e.Code, e.Message = apierr.CodeNotFound, "resource not found"
 		case "CBC.30050007":
-			e.Code, e.Message = CodeBadUserInput, "the resource is not a main resource"
+			e.Code, e.Message = apierr.CodeBadUserInput, "the resource is not a main resource"
 		}
 	}
 	return err
@@ -346,15 +347,15 @@ func resourceNotFound(err error) error {
 // resource; 2: only the last renewal period); each gets a refund order.
 func (c *Client) Unsubscribe(ctx context.Context, s Scope, customerID string, ids []string, unsubscribeType int, reasonType int, reason string) (OrderResult, error) {
 	if len(ids) == 0 || len(ids) > MaxRenewBatch {
-		return OrderResult{}, Errorf(CodeBadUserInput, "an unsubscription takes 1-%d resources", MaxRenewBatch)
+		return OrderResult{}, apierr.Errorf(apierr.CodeBadUserInput, "an unsubscription takes 1-%d resources", MaxRenewBatch)
 	}
 	if unsubscribeType != 1 && unsubscribeType != 2 {
-		return OrderResult{}, Errorf(CodeBadUserInput, "unknown unsubscribe type")
+		return OrderResult{}, apierr.Errorf(apierr.CodeBadUserInput, "unknown unsubscribe type")
 	}
 	body := &model.UnsubscribeResourcesReq{ResourceIds: ids, UnsubscribeType: int32(unsubscribeType), UnsubscribeReason: optStr(strings.TrimSpace(reason))}
 	if reasonType != 0 {
 		if reasonType < 1 || reasonType > 5 {
-			return OrderResult{}, Errorf(CodeBadUserInput, "the unsubscribe reason type must be 1-5")
+			return OrderResult{}, apierr.Errorf(apierr.CodeBadUserInput, "the unsubscribe reason type must be 1-5")
 		}
 		body.UnsubscribeReasonType = ptr(int32(reasonType))
 	}
@@ -375,7 +376,7 @@ func (c *Client) Unsubscribe(ctx context.Context, s Scope, customerID string, id
 // resources to on-demand at expiry; per-resource failures come back.
 func (c *Client) SwitchToOnDemand(ctx context.Context, s Scope, customerID string, ids []string, on bool) ([]ItemFailure, error) {
 	if len(ids) == 0 || len(ids) > MaxOnDemandSwitch {
-		return nil, Errorf(CodeBadUserInput, "the switch takes 1-%d resources", MaxOnDemandSwitch)
+		return nil, apierr.Errorf(apierr.CodeBadUserInput, "the switch takes 1-%d resources", MaxOnDemandSwitch)
 	}
 	op := "CANCEL"
 	if on {

@@ -8,8 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"partnergraph/gateway/scalar"
 	"partnergraph/graph/model"
+	"partnergraph/scalar"
 	"strconv"
 	"sync/atomic"
 

@@ -3,8 +3,9 @@ package resolvers
 import (
 	"context"
 
+	"partnergraph/apierr"
 	"partnergraph/gateway"
-	"partnergraph/gateway/auth"
+	"partnergraph/identity"
 )
 
 // Who sees what:
@@ -17,18 +18,18 @@ import (
 // FORBIDDEN is kept for whole root fields a role may not use.
 
 func forbidden(what string) error {
-	return gateway.Errorf(gateway.CodeForbidden, "%s is not available to your role", what)
+	return apierr.Errorf(apierr.CodeForbidden, "%s is not available to your role", what)
 }
 
 // principal returns the verified caller or UNAUTHENTICATED.
-func principal(ctx context.Context) (*auth.Principal, error) { return auth.For(ctx) }
+func principal(ctx context.Context) (*identity.Principal, error) { return identity.For(ctx) }
 
 // partnerAccount returns the account of a partner principal; the gateway
 // must hold its keys.
-func (r *Resolver) partnerAccount(p *auth.Principal) (gateway.Account, error) {
+func (r *Resolver) partnerAccount(p *identity.Principal) (gateway.Account, error) {
 	a, ok := r.Up.Account(p.PartnerID)
 	if !ok || !r.Up.HasKeys(a.ID) || (a.Kind != gateway.KindTier1 && a.Kind != gateway.KindProvider) {
-		return gateway.Account{}, gateway.Errorf(gateway.CodeForbidden, "this gateway does not serve partner %s", p.PartnerID)
+		return gateway.Account{}, apierr.Errorf(apierr.CodeForbidden, "this gateway does not serve partner %s", p.PartnerID)
 	}
 	return a, nil
 }
@@ -38,17 +39,17 @@ func (r *Resolver) partnerAccount(p *auth.Principal) (gateway.Account, error) {
 // tier-1 whose keys we hold).
 func (r *Resolver) resellerScope(ctx context.Context, id, tier1 string) (gateway.Scope, error) {
 	if id == "" {
-		return gateway.Scope{}, gateway.NotFound("reseller")
+		return gateway.Scope{}, apierr.NotFound("reseller")
 	}
 	if a, ok := r.Up.Account(id); ok && a.Kind == gateway.KindTier2 && a.ParentID != "" && r.Up.HasKeys(a.ParentID) {
 		if tier1 != "" && tier1 != a.ParentID {
-			return gateway.Scope{}, gateway.NotFound("reseller")
+			return gateway.Scope{}, apierr.NotFound("reseller")
 		}
 		return gateway.Scope{Account: a.ParentID, Indirect: id}, nil
 	}
 	if v, ok := r.resellerParent.Load(id); ok {
 		if tier1 != "" && tier1 != v.(string) {
-			return gateway.Scope{}, gateway.NotFound("reseller")
+			return gateway.Scope{}, apierr.NotFound("reseller")
 		}
 		return gateway.Scope{Account: v.(string), Indirect: id}, nil
 	}
@@ -58,7 +59,7 @@ func (r *Resolver) resellerScope(ctx context.Context, id, tier1 string) (gateway
 		}
 		l, err := r.Up.ListResellers(ctx, gateway.Scope{Account: a.ID}, gateway.Page{Limit: 1}, "", id)
 		if err != nil {
-			if gateway.ErrorCode(err) == gateway.CodeNotFound {
+			if apierr.ErrorCode(err) == apierr.CodeNotFound {
 				continue
 			}
 			return gateway.Scope{}, err
@@ -70,48 +71,48 @@ func (r *Resolver) resellerScope(ctx context.Context, id, tier1 string) (gateway
 			}
 		}
 	}
-	return gateway.Scope{}, gateway.NotFound("reseller")
+	return gateway.Scope{}, apierr.NotFound("reseller")
 }
 
 // homeScope is the scope of the caller's own partner account: a partner's
 // own keys, a reseller's tier-1 keys + its id, and for a customer the scope
 // of the partner (or reseller) it belongs to.
-func (r *Resolver) homeScope(ctx context.Context, p *auth.Principal) (gateway.Scope, error) {
+func (r *Resolver) homeScope(ctx context.Context, p *identity.Principal) (gateway.Scope, error) {
 	switch p.Role {
-	case auth.RolePartner:
+	case identity.RolePartner:
 		a, err := r.partnerAccount(p)
 		if err != nil {
 			return gateway.Scope{}, err
 		}
 		return gateway.Scope{Account: a.ID}, nil
-	case auth.RoleReseller:
+	case identity.RoleReseller:
 		s, err := r.resellerScope(ctx, p.PartnerID, "")
 		if err != nil {
-			return gateway.Scope{}, gateway.Errorf(gateway.CodeForbidden, "this gateway does not serve reseller %s", p.PartnerID)
+			return gateway.Scope{}, apierr.Errorf(apierr.CodeForbidden, "this gateway does not serve reseller %s", p.PartnerID)
 		}
 		return s, nil
-	case auth.RoleCustomer:
+	case identity.RoleCustomer:
 		if a, ok := r.Up.Account(p.PartnerID); ok && r.Up.HasKeys(a.ID) && a.Kind != gateway.KindTier2 {
 			return gateway.Scope{Account: a.ID}, nil
 		}
 		s, err := r.resellerScope(ctx, p.PartnerID, "")
 		if err != nil {
-			return gateway.Scope{}, gateway.Errorf(gateway.CodeForbidden, "this gateway does not serve partner %s", p.PartnerID)
+			return gateway.Scope{}, apierr.Errorf(apierr.CodeForbidden, "this gateway does not serve partner %s", p.PartnerID)
 		}
 		return s, nil
 	}
-	return gateway.Scope{}, gateway.Errorf(gateway.CodeUnauthenticated, "unknown role")
+	return gateway.Scope{}, apierr.Errorf(apierr.CodeUnauthenticated, "unknown role")
 }
 
 // canUse reports whether p may read objects under scope s (and, for a
 // customer principal, only its own customer object: customerID).
-func (r *Resolver) canUse(ctx context.Context, p *auth.Principal, s gateway.Scope, customerID string) bool {
+func (r *Resolver) canUse(ctx context.Context, p *identity.Principal, s gateway.Scope, customerID string) bool {
 	home, err := r.homeScope(ctx, p)
 	if err != nil {
 		return false
 	}
 	switch p.Role {
-	case auth.RolePartner:
+	case identity.RolePartner:
 		if s == home {
 			return true
 		}
@@ -125,17 +126,17 @@ func (r *Resolver) canUse(ctx context.Context, p *auth.Principal, s gateway.Scop
 		}
 		_, err := r.resellerScope(ctx, s.Indirect, home.Account)
 		return err == nil
-	case auth.RoleReseller:
+	case identity.RoleReseller:
 		return s == home
-	case auth.RoleCustomer:
+	case identity.RoleCustomer:
 		return s == home && customerID == p.CustomerID
 	}
 	return false
 }
 
 // isTier1 says whether p is a tier-1 partner.
-func (r *Resolver) isTier1(p *auth.Principal) bool {
-	if p.Role != auth.RolePartner {
+func (r *Resolver) isTier1(p *identity.Principal) bool {
+	if p.Role != identity.RolePartner {
 		return false
 	}
 	a, err := r.partnerAccount(p)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"partnergraph/gateway/auth"
+	"partnergraph/identity"
 )
 
 // rootQueries is one query per root field of the schema.
@@ -29,10 +29,10 @@ func TestEveryRoleEveryRootField(t *testing.T) {
 	tokens := map[string]string{
 		"none":     "",
 		"bad":      "not-a-token",
-		"tier1":    MustToken(t, auth.Principal{Subject: "a", Role: auth.RolePartner, PartnerID: e.tier1.ID}),
-		"reseller": MustToken(t, auth.Principal{Subject: "b", Role: auth.RoleReseller, PartnerID: e.reseller.ID}),
-		"provider": MustToken(t, auth.Principal{Subject: "c", Role: auth.RolePartner, PartnerID: e.provider.ID}),
-		"customer": MustToken(t, auth.Principal{Subject: "d", Role: auth.RoleCustomer, PartnerID: e.tier1.ID, CustomerID: self}),
+		"tier1":    MustToken(t, identity.Principal{Subject: "a", Role: identity.RolePartner, PartnerID: e.tier1.ID}),
+		"reseller": MustToken(t, identity.Principal{Subject: "b", Role: identity.RoleReseller, PartnerID: e.reseller.ID}),
+		"provider": MustToken(t, identity.Principal{Subject: "c", Role: identity.RolePartner, PartnerID: e.provider.ID}),
+		"customer": MustToken(t, identity.Principal{Subject: "d", Role: identity.RoleCustomer, PartnerID: e.tier1.ID, CustomerID: self}),
 	}
 
 	// global IDs as each partner sees its customers

@@ -6,7 +6,7 @@ import (
 	"maps"
 	"testing"
 
-	"partnergraph/gateway/auth"
+	"partnergraph/identity"
 	"partnergraph/sandbox"
 )
 
@@ -19,7 +19,7 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // balance calls + ceil(N/200) tag calls, whatever N.
 func TestBatchingCustomers(t *testing.T) {
 	e := newEnv(t, envConfig{Sandbox: sandbox.Options{Customers: 600}})
-	tok := MustToken(t, auth.Principal{Subject: "t", Role: auth.RolePartner, PartnerID: e.tier1.ID})
+	tok := MustToken(t, identity.Principal{Subject: "t", Role: identity.RolePartner, PartnerID: e.tier1.ID})
 	for _, n := range []int{10, 100} {
 		t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
 			e.resetStats(t)
@@ -64,7 +64,7 @@ func TestBatchingCustomers(t *testing.T) {
 // ListPartnerBalances takes a single indirect_partner_id (no batch form).
 func TestBatchingResellers(t *testing.T) {
 	e := newEnv(t, envConfig{})
-	tok := MustToken(t, auth.Principal{Subject: "t", Role: auth.RolePartner, PartnerID: e.tier1.ID})
+	tok := MustToken(t, identity.Principal{Subject: "t", Role: identity.RolePartner, PartnerID: e.tier1.ID})
 	e.resetStats(t)
 	r := e.query(t, tok, `{ resellers(first: 50) { totalCount edges { node { resellerId
 		funds { accountType amount { amount currency } } couponQuotas { quotaId balance { amount } } } } } }`, nil)

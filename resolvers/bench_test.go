@@ -3,7 +3,7 @@ package resolvers_test
 import (
 	"testing"
 
-	"partnergraph/gateway/auth"
+	"partnergraph/identity"
 	"partnergraph/sandbox"
 )
 
@@ -12,7 +12,7 @@ import (
 // sandbox; it reports upstream calls per query next to ns/op.
 func BenchmarkCustomersPage(b *testing.B) {
 	e := newEnv(b, envConfig{Sandbox: sandbox.Options{Customers: 600}})
-	tok := MustToken(b, auth.Principal{Subject: "b", Role: auth.RolePartner, PartnerID: e.tier1.ID})
+	tok := MustToken(b, identity.Principal{Subject: "b", Role: identity.RolePartner, PartnerID: e.tier1.ID})
 	vars := map[string]any{"n": 100}
 	e.resetStats(b)
 	b.ReportAllocs()

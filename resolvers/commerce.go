@@ -7,10 +7,11 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"partnergraph/apierr"
 	"partnergraph/gateway"
-	"partnergraph/gateway/auth"
-	"partnergraph/gateway/loader"
 	"partnergraph/graph/model"
+	"partnergraph/identity"
+	"partnergraph/loader"
 )
 
 // CommerceUpstream reads and changes customers' orders and resources, acting
@@ -152,15 +153,15 @@ func optInt(n int) *int {
 // duplicates.
 func checkIDs(field string, ids []string, max int) error {
 	if len(ids) == 0 || len(ids) > max {
-		return gateway.Errorf(gateway.CodeBadUserInput, "%s must hold 1-%d resource ids", field, max)
+		return apierr.Errorf(apierr.CodeBadUserInput, "%s must hold 1-%d resource ids", field, max)
 	}
 	seen := map[string]bool{}
 	for _, id := range ids {
 		if strings.TrimSpace(id) == "" {
-			return gateway.Errorf(gateway.CodeBadUserInput, "%s holds an empty id", field)
+			return apierr.Errorf(apierr.CodeBadUserInput, "%s holds an empty id", field)
 		}
 		if seen[id] {
-			return gateway.Errorf(gateway.CodeBadUserInput, "%s holds %s twice", field, id)
+			return apierr.Errorf(apierr.CodeBadUserInput, "%s holds %s twice", field, id)
 		}
 		seen[id] = true
 	}
@@ -186,10 +187,10 @@ func (r *Resolver) customerOrders(ctx context.Context, c *model.Customer, first 
 			from, _ := time.Parse(time.DateOnly, *f.CreatedFrom)
 			to, _ := time.Parse(time.DateOnly, *f.CreatedTo)
 			if to.Before(from) {
-				return nil, gateway.Errorf(gateway.CodeBadUserInput, "filter.createdFrom is after filter.createdTo")
+				return nil, apierr.Errorf(apierr.CodeBadUserInput, "filter.createdFrom is after filter.createdTo")
 			}
 			if to.After(from.AddDate(1, 0, 0).Add(-24 * time.Hour)) {
-				return nil, gateway.Errorf(gateway.CodeBadUserInput, "the creation time range must not exceed one year")
+				return nil, apierr.Errorf(apierr.CodeBadUserInput, "the creation time range must not exceed one year")
 			}
 		}
 		if f.Status != nil {
@@ -256,7 +257,7 @@ func (r *Resolver) customerResources(ctx context.Context, c *model.Customer, fir
 // order (unknown ids left out), 50 per upstream call.
 func (r *Resolver) resourcesByID(ctx context.Context, c *model.Customer, ids []string, q gateway.ResourceQuery) (*model.ResourceConnection, error) {
 	if len(ids) > maxResourceIDFilter {
-		return nil, gateway.Errorf(gateway.CodeBadUserInput, "filter.resourceIds holds at most %d ids", maxResourceIDFilter)
+		return nil, apierr.Errorf(apierr.CodeBadUserInput, "filter.resourceIds holds at most %d ids", maxResourceIDFilter)
 	}
 	uniq := make([]string, 0, len(ids))
 	seen := map[string]bool{}
@@ -628,17 +629,17 @@ func (r *Resolver) orderRefunds(ctx context.Context, o *model.Order) ([]*model.R
 }
 
 // commerceNode resolves Order and Resource global IDs ("customer:id").
-func (r *Resolver) commerceNode(ctx context.Context, p *auth.Principal, typ string, s gateway.Scope, id string) (model.Node, error) {
+func (r *Resolver) commerceNode(ctx context.Context, p *identity.Principal, typ string, s gateway.Scope, id string) (model.Node, error) {
 	customerID, objID, ok := strings.Cut(id, ":")
 	if !ok || customerID == "" || objID == "" || !r.canUse(ctx, p, s, customerID) {
-		return nil, gateway.NotFound("node")
+		return nil, apierr.NotFound("node")
 	}
 	switch typ {
 	case "Order":
 		o, err := r.Up.Order(ctx, s, customerID, objID)
 		if err != nil {
-			if gateway.ErrorCode(err) == gateway.CodeNotFound {
-				return nil, gateway.NotFound("node")
+			if apierr.ErrorCode(err) == apierr.CodeNotFound {
+				return nil, apierr.NotFound("node")
 			}
 			return nil, err
 		}
@@ -646,15 +647,15 @@ func (r *Resolver) commerceNode(ctx context.Context, p *auth.Principal, typ stri
 	case "Resource":
 		x, err := r.loaders(ctx).Resource(ctx, s, customerID, objID)
 		if err != nil {
-			if gateway.ErrorCode(err) == gateway.CodeNotFound {
-				return nil, gateway.NotFound("node")
+			if apierr.ErrorCode(err) == apierr.CodeNotFound {
+				return nil, apierr.NotFound("node")
 			}
 			return nil, err
 		}
 		if x == nil {
-			return nil, gateway.NotFound("node")
+			return nil, apierr.NotFound("node")
 		}
 		return resourceModel(s, customerID, *x, nil), nil
 	}
-	return nil, gateway.NotFound("node")
+	return nil, apierr.NotFound("node")
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/base64"
 	"testing"
 
-	"partnergraph/gateway/auth"
+	"partnergraph/identity"
 	"partnergraph/sandbox"
 )
 
@@ -22,7 +22,7 @@ func (e *env) showcase(tb testing.TB, partnerID string) sandbox.ManifestCustomer
 }
 
 func (e *env) customerToken(tb testing.TB, cu sandbox.ManifestCustomer) string {
-	return MustToken(tb, auth.Principal{Subject: "cust-" + cu.ID[:6], Role: auth.RoleCustomer, PartnerID: cu.PartnerID, CustomerID: cu.ID})
+	return MustToken(tb, identity.Principal{Subject: "cust-" + cu.ID[:6], Role: identity.RoleCustomer, PartnerID: cu.PartnerID, CustomerID: cu.ID})
 }
 
 // customerGID is a customer's global id under a scope (ids.go format).

@@ -4,9 +4,10 @@ import (
 	"context"
 	"strings"
 
+	"partnergraph/apierr"
 	"partnergraph/gateway"
-	"partnergraph/gateway/auth"
 	"partnergraph/graph/model"
+	"partnergraph/identity"
 )
 
 // Commerce writes (issue 5). Every write names its customer
@@ -49,7 +50,7 @@ func (r *Resolver) commerceTarget(ctx context.Context, t *model.CommerceTarget) 
 		return target{}, err
 	}
 	if t == nil || strings.TrimSpace(t.CustomerID) == "" {
-		return target{}, gateway.Errorf(gateway.CodeBadUserInput, "customer.customerId is required")
+		return target{}, apierr.Errorf(apierr.CodeBadUserInput, "customer.customerId is required")
 	}
 	reseller := ""
 	if t.ResellerID != nil {
@@ -61,34 +62,34 @@ func (r *Resolver) commerceTarget(ctx context.Context, t *model.CommerceTarget) 
 	}
 	s := home
 	switch p.Role {
-	case auth.RoleCustomer:
+	case identity.RoleCustomer:
 		if t.CustomerID != p.CustomerID || reseller != "" {
-			return target{}, gateway.NotFound("customer")
+			return target{}, apierr.NotFound("customer")
 		}
 		return target{scope: s, customer: t.CustomerID}, nil
-	case auth.RoleReseller:
+	case identity.RoleReseller:
 		if reseller != "" && reseller != home.Indirect {
-			return target{}, gateway.NotFound("customer")
+			return target{}, apierr.NotFound("customer")
 		}
-	case auth.RolePartner:
+	case identity.RolePartner:
 		if reseller != "" {
 			if !r.isTier1(p) {
-				return target{}, gateway.NotFound("customer")
+				return target{}, apierr.NotFound("customer")
 			}
 			if s, err = r.resellerScope(ctx, reseller, home.Account); err != nil {
-				return target{}, gateway.NotFound("customer")
+				return target{}, apierr.NotFound("customer")
 			}
 		}
 	}
 	if !r.canUse(ctx, p, s, t.CustomerID) {
-		return target{}, gateway.NotFound("customer")
+		return target{}, apierr.NotFound("customer")
 	}
 	c, err := r.fetchCustomer(ctx, s, t.CustomerID)
 	if err != nil {
 		return target{}, err
 	}
 	if c.AssociationType == nil || *c.AssociationType != model.AssociationTypeResale {
-		return target{}, gateway.Errorf(gateway.CodeBadUserInput, "a partner acts only for resale customers; a consultant-sale customer manages its own orders and resources")
+		return target{}, apierr.Errorf(apierr.CodeBadUserInput, "a partner acts only for resale customers; a consultant-sale customer manages its own orders and resources")
 	}
 	return target{scope: s, customer: t.CustomerID}, nil
 }
@@ -103,14 +104,14 @@ func snapshot(s gateway.Scope, o gateway.Order) *model.OrderSnapshot {
 // pendingOrder reads the order and requires it to be pending payment.
 func (r *Resolver) pendingOrder(ctx context.Context, t target, orderID, verb string) (gateway.Order, error) {
 	if strings.TrimSpace(orderID) == "" {
-		return gateway.Order{}, gateway.Errorf(gateway.CodeBadUserInput, "orderId is required")
+		return gateway.Order{}, apierr.Errorf(apierr.CodeBadUserInput, "orderId is required")
 	}
 	o, err := r.Up.Order(ctx, t.scope, t.customer, orderID)
 	if err != nil {
 		return o, err
 	}
 	if o.Status != gateway.OrderPendingPayment {
-		return o, gateway.Errorf(gateway.CodeBadUserInput, "only an order pending payment can be %s; this one is %s", verb, strings.ToLower(statusName(o.Status)))
+		return o, apierr.Errorf(apierr.CodeBadUserInput, "only an order pending payment can be %s; this one is %s", verb, strings.ToLower(statusName(o.Status)))
 	}
 	return o, nil
 }
@@ -153,12 +154,12 @@ func (r *Resolver) payOrder(ctx context.Context, in model.PayOrderInput, _ strin
 		for i, pc := range pay.Coupons {
 			c, ok := byID[pc.ID]
 			if !ok || c.PayCouponType() == 0 {
-				return nil, gateway.Errorf(gateway.CodeBadUserInput, "coupon %s cannot be used for this order (see Order.availableCoupons)", pc.ID)
+				return nil, apierr.Errorf(apierr.CodeBadUserInput, "coupon %s cannot be used for this order (see Order.availableCoupons)", pc.ID)
 			}
 			pay.Coupons[i].Type = c.PayCouponType()
 			perType[c.CouponType]++
 			if max, ok := oc.MaxUse[c.CouponType]; ok && perType[c.CouponType] > max {
-				return nil, gateway.Errorf(gateway.CodeBadUserInput, "at most %d coupons of this type can pay one order", max)
+				return nil, apierr.Errorf(apierr.CodeBadUserInput, "at most %d coupons of this type can pay one order", max)
 			}
 		}
 	}
@@ -174,7 +175,7 @@ func (r *Resolver) payOrder(ctx context.Context, in model.PayOrderInput, _ strin
 			}
 		}
 		if !found {
-			return nil, gateway.Errorf(gateway.CodeBadUserInput, "discount %s is not offered for this order (see Order.availableDiscounts)", pay.DiscountID)
+			return nil, apierr.Errorf(apierr.CodeBadUserInput, "discount %s is not offered for this order (see Order.availableDiscounts)", pay.DiscountID)
 		}
 	}
 	if err := gateway.CheckPayInput(pay); err != nil { // cash coupon + discount
@@ -217,7 +218,7 @@ func (r *Resolver) mainResources(ctx context.Context, t target, ids []string) er
 	}
 	for _, id := range ids {
 		if x, ok := m[id]; ok && !x.IsMain {
-			return gateway.Errorf(gateway.CodeBadUserInput, "resource %s is a child resource: act on its main resource %s", id, x.ParentID)
+			return apierr.Errorf(apierr.CodeBadUserInput, "resource %s is a child resource: act on its main resource %s", id, x.ParentID)
 		}
 	}
 	return nil
@@ -267,12 +268,12 @@ func (r *Resolver) createRenewalOrder(ctx context.Context, in model.RenewResourc
 
 func (r *Resolver) setAutoRenew(ctx context.Context, in model.SetAutoRenewInput) (*model.ResourcesPayload, error) {
 	if strings.TrimSpace(in.ResourceID) == "" {
-		return nil, gateway.Errorf(gateway.CodeBadUserInput, "resourceId is required")
+		return nil, apierr.Errorf(apierr.CodeBadUserInput, "resourceId is required")
 	}
 	times := 0
 	if in.Times != nil {
 		if *in.Times < 1 || *in.Times > 99 {
-			return nil, gateway.Errorf(gateway.CodeBadUserInput, "times must be 1-99 (null = until turned off)")
+			return nil, apierr.Errorf(apierr.CodeBadUserInput, "times must be 1-99 (null = until turned off)")
 		}
 		times = *in.Times
 	}
@@ -286,10 +287,10 @@ func (r *Resolver) setAutoRenew(ctx context.Context, in model.SetAutoRenewInput)
 	}
 	x, ok := m[in.ResourceID]
 	if !ok {
-		return nil, gateway.NotFound("resource")
+		return nil, apierr.NotFound("resource")
 	}
 	if !x.IsMain {
-		return nil, gateway.Errorf(gateway.CodeBadUserInput, "resource %s is a child resource: act on its main resource %s", x.ResourceID, x.ParentID)
+		return nil, apierr.Errorf(apierr.CodeBadUserInput, "resource %s is a child resource: act on its main resource %s", x.ResourceID, x.ParentID)
 	}
 	yearly := in.PeriodType != nil && *in.PeriodType == model.PeriodTypeYear
 	if err := r.Up.SetAutoRenew(ctx, t.scope, t.customer, in.ResourceID, in.Enabled, times, yearly); err != nil {
@@ -322,7 +323,7 @@ func (r *Resolver) unsubscribeResources(ctx context.Context, in model.Unsubscrib
 	}
 	if in.ReasonType != nil {
 		if *in.ReasonType < 1 || *in.ReasonType > 5 {
-			return nil, gateway.Errorf(gateway.CodeBadUserInput, "reasonType must be 1-5")
+			return nil, apierr.Errorf(apierr.CodeBadUserInput, "reasonType must be 1-5")
 		}
 		reasonType = *in.ReasonType
 	}

@@ -2,8 +2,8 @@ package resolvers
 
 import (
 	"partnergraph/gateway"
-	"partnergraph/gateway/loader"
 	"partnergraph/graph/model"
+	"partnergraph/loader"
 )
 
 func opt(s string) *string {

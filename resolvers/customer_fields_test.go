@@ -6,7 +6,7 @@ import (
 	"maps"
 	"testing"
 
-	"partnergraph/gateway/auth"
+	"partnergraph/identity"
 	"partnergraph/sandbox"
 )
 
@@ -15,7 +15,7 @@ import (
 // calls and the per-row errors are what the resolvers gave.
 func TestCustomerFieldsWithoutResolvers(t *testing.T) {
 	e := newEnv(t, envConfig{Sandbox: sandbox.Options{Customers: 60}})
-	tok := MustToken(t, auth.Principal{Subject: "t", Role: auth.RolePartner, PartnerID: e.tier1.ID})
+	tok := MustToken(t, identity.Principal{Subject: "t", Role: identity.RolePartner, PartnerID: e.tier1.ID})
 	type node struct {
 		ID      string
 		Balance *struct {

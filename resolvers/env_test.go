@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"partnergraph/edge"
 	"partnergraph/gateway"
-	"partnergraph/gateway/audit"
-	"partnergraph/gateway/auth"
-	"partnergraph/gateway/idempotency"
-	"partnergraph/gateway/notify"
-	"partnergraph/gateway/verify"
-	"partnergraph/gateway/web"
+	"partnergraph/guard/audit"
+	"partnergraph/guard/idempotency"
+	"partnergraph/guard/notify"
+	"partnergraph/guard/verify"
+	"partnergraph/identity"
 	"partnergraph/resolvers"
 	"partnergraph/sandbox"
 )
@@ -63,7 +63,7 @@ type envConfig struct {
 	Idem        idempotency.Store
 
 	// Web adjusts the handler's options last.
-	Web func(*web.Options)
+	Web func(*edge.Options)
 }
 
 // env is a gateway aimed at a sandbox, both on 127.0.0.1 random ports.
@@ -155,11 +155,11 @@ func newEnv(tb testing.TB, cfg envConfig) *env {
 		now = e.tokClock.Now
 	}
 	e.client = e.newClient(tb, now)
-	v, err := auth.NewVerifier(auth.Config{Issuer: testIssuer, Audience: testAudience, HS256Secret: testSecret})
+	v, err := identity.NewVerifier(identity.Config{Issuer: testIssuer, Audience: testAudience, HS256Secret: testSecret})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	o := web.Options{Verifier: v, Source: e.client, Ready: e.client.Ping, Log: io.Discard}
+	o := edge.Options{Verifier: v, Source: e.client, Ready: e.client.Ping, Log: io.Discard}
 	var opts []resolvers.Option
 	if cfg.Safety != noSafety {
 		e.idem = cfg.Idem
@@ -178,7 +178,7 @@ func newEnv(tb testing.TB, cfg envConfig) *env {
 	if cfg.Web != nil {
 		cfg.Web(&o)
 	}
-	e.gw = httptest.NewServer(web.NewHandler(o))
+	e.gw = httptest.NewServer(edge.NewHandler(o))
 	tb.Cleanup(e.gw.Close)
 	return e
 }
@@ -247,21 +247,21 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-func MustToken(tb testing.TB, p auth.Principal) string {
+func MustToken(tb testing.TB, p identity.Principal) string {
 	tb.Helper()
-	t, err := auth.Mint(testSecret, testIssuer, testAudience, p, time.Hour)
+	t, err := identity.Mint(testSecret, testIssuer, testAudience, p, time.Hour)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return t
 }
 
-func principalWith(partnerID, subject string) auth.Principal {
-	return auth.Principal{Subject: subject, Role: auth.RolePartner, PartnerID: partnerID, Email: subject + "@example.com"}
+func principalWith(partnerID, subject string) identity.Principal {
+	return identity.Principal{Subject: subject, Role: identity.RolePartner, PartnerID: partnerID, Email: subject + "@example.com"}
 }
 
-func customerPrincipal(partnerID, customerID string) auth.Principal {
-	return auth.Principal{Subject: "cust-" + customerID, Role: auth.RoleCustomer, PartnerID: partnerID, CustomerID: customerID}
+func customerPrincipal(partnerID, customerID string) identity.Principal {
+	return identity.Principal{Subject: "cust-" + customerID, Role: identity.RoleCustomer, PartnerID: partnerID, CustomerID: customerID}
 }
 
 // customersOf returns the manifest's sample customers of a partner.

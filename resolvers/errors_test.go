@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"partnergraph/gateway/auth"
-	"partnergraph/gateway/web"
+	"partnergraph/edge"
+	"partnergraph/identity"
 )
 
 func TestErrors(t *testing.T) {
 	var log bytes.Buffer
-	e := newEnv(t, envConfig{Web: func(o *web.Options) { o.RequestTimeout = 500 * time.Millisecond; o.Log = &syncWriter{w: &log} }})
-	tok := MustToken(t, auth.Principal{Subject: "t", Role: auth.RolePartner, PartnerID: e.tier1.ID})
+	e := newEnv(t, envConfig{Web: func(o *edge.Options) { o.RequestTimeout = 500 * time.Millisecond; o.Log = &syncWriter{w: &log} }})
+	tok := MustToken(t, identity.Principal{Subject: "t", Role: identity.RolePartner, PartnerID: e.tier1.ID})
 
 	t.Run("BadUserInput", func(t *testing.T) {
 		for name, q := range map[string]string{
@@ -72,7 +72,7 @@ func TestErrors(t *testing.T) {
 
 func TestGraphQLOverHTTP(t *testing.T) {
 	e := newEnv(t, envConfig{})
-	tok := MustToken(t, auth.Principal{Subject: "t", Role: auth.RolePartner, PartnerID: e.tier1.ID})
+	tok := MustToken(t, identity.Principal{Subject: "t", Role: identity.RolePartner, PartnerID: e.tier1.ID})
 	do := func(method, path, ct, accept, body string) (*http.Response, string) {
 		t.Helper()
 		return httpDo(t, method, e.gw.URL+path, ct, accept, tok, body)

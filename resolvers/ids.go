@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"partnergraph/apierr"
 	"partnergraph/gateway"
 )
 
@@ -51,7 +52,7 @@ func window(first *int, after *string) (gateway.Page, error) {
 	p := gateway.Page{Limit: defaultFirst}
 	if first != nil {
 		if *first < 1 || *first > maxFirst {
-			return p, gateway.Errorf(gateway.CodeBadUserInput, "first must be between 1 and %d", maxFirst)
+			return p, apierr.Errorf(apierr.CodeBadUserInput, "first must be between 1 and %d", maxFirst)
 		}
 		p.Limit = *first
 	}
@@ -60,7 +61,7 @@ func window(first *int, after *string) (gateway.Page, error) {
 		s, found := strings.CutPrefix(string(b), "o:")
 		n, err2 := strconv.Atoi(s)
 		if err != nil || !found || err2 != nil || n < 0 {
-			return p, gateway.Errorf(gateway.CodeBadUserInput, "after is not a cursor from this API")
+			return p, apierr.Errorf(apierr.CodeBadUserInput, "after is not a cursor from this API")
 		}
 		p.Offset = n + 1
 	}

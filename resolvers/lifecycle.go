@@ -34,12 +34,13 @@ import (
 	"sync"
 	"time"
 
+	"partnergraph/apierr"
 	"partnergraph/gateway"
-	"partnergraph/gateway/auth"
-	"partnergraph/gateway/idempotency"
-	pendingstore "partnergraph/gateway/pending" // commerce.go has a func pending
-	"partnergraph/gateway/verify"
 	"partnergraph/graph/model"
+	"partnergraph/guard/idempotency"
+	"partnergraph/guard/verify"
+	"partnergraph/identity"
+	pendingstore "partnergraph/pending" // commerce.go has a func pending
 )
 
 // LifecycleUpstream registers customers and submits real-name
@@ -170,12 +171,12 @@ func (r *Resolver) submissionOf(ctx context.Context, id string) (submission, boo
 func (r *Resolver) pendingCustomer(ctx context.Context, s gateway.Scope, id string) (*model.Customer, error) {
 	ps, err := r.pendingIn(ctx, s, id)
 	if err != nil {
-		return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: err}
+		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
 	}
 	if len(ps) > 0 {
 		return ps[0].model(r.customerFields(ctx)), nil
 	}
-	return nil, gateway.NotFound("customer")
+	return nil, apierr.NotFound("customer")
 }
 
 // withPendingEdges adds the scope's pending customers to the first page of
@@ -227,22 +228,22 @@ func (r *Resolver) lifecycleScope(ctx context.Context, what string, resellerID *
 		rid = strings.TrimSpace(*resellerID)
 	}
 	switch p.Role {
-	case auth.RolePartner:
+	case identity.RolePartner:
 		home, err := r.homeScope(ctx, p)
 		if err != nil || rid == "" {
 			return home, err
 		}
 		if !r.isTier1(p) {
-			return gateway.Scope{}, gateway.NotFound("reseller")
+			return gateway.Scope{}, apierr.NotFound("reseller")
 		}
 		return r.resellerScope(ctx, rid, home.Account)
-	case auth.RoleReseller:
+	case identity.RoleReseller:
 		home, err := r.homeScope(ctx, p)
 		if err != nil {
 			return home, err
 		}
 		if rid != "" && rid != p.PartnerID {
-			return gateway.Scope{}, gateway.NotFound("reseller")
+			return gateway.Scope{}, apierr.NotFound("reseller")
 		}
 		return home, nil
 	}
@@ -257,14 +258,14 @@ func partnerSide(ctx context.Context, what string) error {
 	if err != nil {
 		return err
 	}
-	if p.Role != auth.RolePartner && p.Role != auth.RoleReseller {
+	if p.Role != identity.RolePartner && p.Role != identity.RoleReseller {
 		return forbidden(what)
 	}
 	return nil
 }
 
 func badInput(format string, args ...any) error {
-	return gateway.Errorf(gateway.CodeBadUserInput, format, args...)
+	return apierr.Errorf(apierr.CodeBadUserInput, format, args...)
 }
 
 func maskMobile(m string) string {
@@ -390,15 +391,15 @@ func (r *Resolver) createCustomer(ctx context.Context, in model.CreateCustomerIn
 	out, fresh, err := store.Begin(ctx, scope, key, digest)
 	switch {
 	case errors.Is(err, idempotency.ErrConflict):
-		return nil, gateway.Errorf(gateway.CodeIdempotencyConflict, "xaccountId %q was already used to register a customer with other arguments", n.XAccountID)
+		return nil, apierr.Errorf(apierr.CodeIdempotencyConflict, "xaccountId %q was already used to register a customer with other arguments", n.XAccountID)
 	case errors.Is(err, idempotency.ErrInProgress):
-		return nil, gateway.Errorf(gateway.CodeUpstreamUnavailable, "a registration with this xaccountId is still in progress; retry shortly")
+		return nil, apierr.Errorf(apierr.CodeUpstreamUnavailable, "a registration with this xaccountId is still in progress; retry shortly")
 	case err != nil:
-		return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: err}
+		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
 	case !fresh:
 		var p pendingCustomer
 		if err := json.Unmarshal(out.Data, &p); err != nil {
-			return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: err}
+			return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
 		}
 		return r.registered(ctx, p, false)
 	}
@@ -418,18 +419,18 @@ func (r *Resolver) createCustomer(ctx context.Context, in model.CreateCustomerIn
 	}
 	created, err := r.Up.CreateCustomer(ctx, s, n)
 	if err != nil {
-		var ge *gateway.Error
+		var ge *apierr.Error
 		if errors.As(err, &ge) && ge.UpstreamCode == gateway.UpCodeDuplicateXAcct {
 			a, ferr := r.Up.FindCustomerByXAccount(ctx, s, n.XAccountType, n.XAccountID, n.LoginName, reconcilePages)
 			if ferr == nil {
 				return r.existing(ctx, s, n, a, done, release)
 			}
 			release()
-			if gateway.ErrorCode(ferr) != gateway.CodeNotFound {
+			if apierr.ErrorCode(ferr) != apierr.CodeNotFound {
 				return nil, ferr
 			}
-			return nil, &gateway.Error{
-				Code: gateway.CodeUpstreamError, UpstreamCode: ge.UpstreamCode, RequestID: ge.RequestID, Op: ge.Op, Err: err,
+			return nil, &apierr.Error{
+				Code: apierr.CodeUpstreamError, UpstreamCode: ge.UpstreamCode, RequestID: ge.RequestID, Op: ge.Op, Err: err,
 				Message: "a customer with this xaccountId already exists but is not listed yet (its association may still be pending); retry in a few seconds",
 			}
 		}
@@ -450,7 +451,7 @@ func (r *Resolver) createCustomer(ctx context.Context, in model.CreateCustomerIn
 func (r *Resolver) existing(ctx context.Context, s gateway.Scope, n gateway.NewCustomer, a gateway.CustomerAccount, done func(pendingCustomer), release func()) (*model.CreateCustomerPayload, error) {
 	if n.LoginName != "" && !strings.EqualFold(a.AccountName, n.LoginName) {
 		release()
-		return nil, gateway.Errorf(gateway.CodeIdempotencyConflict, "xaccountId %q already belongs to customer %s with another login name", n.XAccountID, a.AccountName)
+		return nil, apierr.Errorf(apierr.CodeIdempotencyConflict, "xaccountId %q already belongs to customer %s with another login name", n.XAccountID, a.AccountName)
 	}
 	done(pendingCustomer{Account: s.Account, Indirect: s.Indirect, ID: a.ID, AccountName: a.AccountName, Created: time.Now().UTC()})
 	return &model.CreateCustomerPayload{Customer: customer(r.customerFields(ctx), s, a.Customer, nil), Created: false}, nil
@@ -492,7 +493,7 @@ func (r *Resolver) realNameTarget(ctx context.Context, what, customerID string, 
 		return s, gateway.CustomerAccount{}, badInput("customerId is required")
 	}
 	a, err := r.Up.CustomerAccountByID(ctx, s, customerID)
-	if gateway.ErrorCode(err) == gateway.CodeNotFound {
+	if apierr.ErrorCode(err) == apierr.CodeNotFound {
 		if ps, _ := r.pendingIn(ctx, s, customerID); len(ps) > 0 {
 			return s, a, badInput("the customer's association with you is still pending; retry in a few seconds")
 		}

@@ -8,18 +8,18 @@ import (
 	"testing"
 	"time"
 
-	"partnergraph/gateway/auth"
+	"partnergraph/identity"
 	"partnergraph/sandbox"
 )
 
 // Helpers of the lifecycle tests, on newLifecycleEnv.
 
 func (e *env) partnerToken(tb testing.TB, p sandbox.ManifestPartner) string {
-	role := auth.RolePartner
+	role := identity.RolePartner
 	if p.Kind == "tier2" {
-		role = auth.RoleReseller
+		role = identity.RoleReseller
 	}
-	return MustToken(tb, auth.Principal{Subject: "ops@" + p.Name, Role: role, PartnerID: p.ID})
+	return MustToken(tb, identity.Principal{Subject: "ops@" + p.Name, Role: role, PartnerID: p.ID})
 }
 
 // smsCode returns the latest registration code the sandbox "sent" to

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"partnergraph/gateway/auth"
+	"partnergraph/identity"
 )
 
 const (
@@ -115,7 +115,7 @@ func TestLifecycleRealNamePersonalApprovedThenChange(t *testing.T) {
 	}}), "BAD_USER_INPUT", "CBC.0100")
 
 	// The customer itself reads its status and review.
-	ctok := MustToken(t, auth.Principal{Subject: "cust", Role: auth.RoleCustomer, PartnerID: e.provider.ID, CustomerID: c.CustomerID})
+	ctok := MustToken(t, identity.Principal{Subject: "cust", Role: identity.RoleCustomer, PartnerID: e.provider.ID, CustomerID: c.CustomerID})
 	var v struct {
 		Customer struct {
 			RealNameStatus string      `json:"realNameStatus"`

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"partnergraph/gateway/auth"
+	"partnergraph/identity"
 )
 
 const (
@@ -332,7 +332,7 @@ func TestLifecycleRegisterLostResponse(t *testing.T) {
 func TestLifecycleRegisterAuthorization(t *testing.T) {
 	e := newLifecycleEnv(t)
 	cust := e.customersOf(e.provider.ID)[0]
-	ctok := MustToken(t, auth.Principal{Subject: "c", Role: auth.RoleCustomer, PartnerID: e.provider.ID, CustomerID: cust.ID})
+	ctok := MustToken(t, identity.Principal{Subject: "c", Role: identity.RoleCustomer, PartnerID: e.provider.ID, CustomerID: cust.ID})
 	wantError(t, e.query(t, ctok, lcCheck, map[string]any{"k": "LOGIN_NAME", "v": "someone-1"}), "FORBIDDEN", "")
 	wantError(t, e.query(t, ctok, lcSend, map[string]any{"m": freshMobile()}), "FORBIDDEN", "")
 	wantError(t, e.query(t, ctok, lcCreate, map[string]any{"in": map[string]any{"xaccountId": "c-1"}}), "FORBIDDEN", "")

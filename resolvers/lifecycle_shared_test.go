@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"partnergraph/gateway/auth"
-	"partnergraph/gateway/idempotency"
-	"partnergraph/gateway/pending"
-	"partnergraph/gateway/web"
+	"partnergraph/edge"
+	"partnergraph/guard/idempotency"
+	"partnergraph/identity"
 	"partnergraph/internal/testredis"
+	"partnergraph/pending"
 	"partnergraph/resolvers"
 )
 
@@ -20,11 +20,11 @@ import (
 func (e *env) instance(tb testing.TB, s resolvers.Safety) string {
 	tb.Helper()
 	client := e.newClient(tb, nil)
-	v, err := auth.NewVerifier(auth.Config{Issuer: testIssuer, Audience: testAudience, HS256Secret: testSecret})
+	v, err := identity.NewVerifier(identity.Config{Issuer: testIssuer, Audience: testAudience, HS256Secret: testSecret})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	gw := httptest.NewServer(web.NewHandler(web.Options{
+	gw := httptest.NewServer(edge.NewHandler(edge.Options{
 		Verifier: v, Source: client, Ready: client.Ping, Log: io.Discard,
 		Schema: resolvers.NewSchema(client, resolvers.WithSafety(s)),
 	}))

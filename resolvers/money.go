@@ -15,9 +15,10 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"partnergraph/apierr"
 	"partnergraph/gateway"
-	"partnergraph/gateway/auth"
 	"partnergraph/graph/model"
+	"partnergraph/identity"
 )
 
 // MoneyUpstream moves funds, coupon quotas and coupons (issue 4).
@@ -36,7 +37,7 @@ type MoneyUpstream interface {
 const maxBatch = 100
 
 func moneyBadInput(format string, args ...any) error {
-	return gateway.Errorf(gateway.CodeBadUserInput, format, args...)
+	return apierr.Errorf(apierr.CodeBadUserInput, format, args...)
 }
 
 // validAmount: greater than 0, at most 2 decimals.
@@ -108,19 +109,19 @@ func validateSensitive(in any) error {
 
 // moneyPrincipal admits partners and resellers (customers do not move
 // partner money).
-func moneyPrincipal(ctx context.Context) (*auth.Principal, error) {
+func moneyPrincipal(ctx context.Context) (*identity.Principal, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if p.Role == auth.RoleCustomer {
+	if p.Role == identity.RoleCustomer {
 		return nil, forbidden("moving funds, quotas and coupons")
 	}
 	return p, nil
 }
 
 // tier1Principal admits tier-1 partners only.
-func (r *Resolver) tier1Principal(ctx context.Context) (*auth.Principal, error) {
+func (r *Resolver) tier1Principal(ctx context.Context) (*identity.Principal, error) {
 	p, err := moneyPrincipal(ctx)
 	if err != nil {
 		return nil, err
@@ -146,7 +147,7 @@ func (r *Resolver) ownResaleCustomer(ctx context.Context, s gateway.Scope, id st
 			return nil
 		}
 	}
-	return gateway.NotFound("customer")
+	return apierr.NotFound("customer")
 }
 
 func (r *Resolver) moveCustomerFunds(ctx context.Context, allocate bool, in model.CustomerFundsInput) (*model.CustomerFundsPayload, error) {
@@ -349,7 +350,7 @@ func (r *Resolver) reclaimCoupons(ctx context.Context, in model.ReclaimCouponsIn
 // A tier-1 looking at its reseller's coupons, and customers, get null.
 func (r *Resolver) couponRemark(ctx context.Context, obj *model.Coupon) (*string, error) {
 	p, err := principal(ctx)
-	if err != nil || obj.Memo == "" || p.Role == auth.RoleCustomer || p.PartnerID != obj.IssuerPartnerID {
+	if err != nil || obj.Memo == "" || p.Role == identity.RoleCustomer || p.PartnerID != obj.IssuerPartnerID {
 		return nil, nil
 	}
 	return &obj.Memo, nil

@@ -3,7 +3,7 @@ package resolvers_test
 import (
 	"testing"
 
-	"partnergraph/gateway/verify"
+	"partnergraph/guard/verify"
 )
 
 // BenchmarkMoneyAllocateVerified is one full guarded allocation through

@@ -11,22 +11,22 @@ import (
 	"testing"
 	"time"
 
-	"partnergraph/gateway/auth"
+	"partnergraph/identity"
 )
 
 // Helpers of the money tests (and of the commerce tests' guarded
 // mutations), on an env with fullSafety (newMoneyEnv, newCommerceEnv).
 
 func (e *env) tier1Token(tb testing.TB) string {
-	return MustToken(tb, auth.Principal{Subject: "alice", Role: auth.RolePartner, PartnerID: e.tier1.ID, Email: "alice@tier1.example", Phone: "+8613800001111"})
+	return MustToken(tb, identity.Principal{Subject: "alice", Role: identity.RolePartner, PartnerID: e.tier1.ID, Email: "alice@tier1.example", Phone: "+8613800001111"})
 }
 
 func (e *env) resellerToken(tb testing.TB) string {
-	return MustToken(tb, auth.Principal{Subject: "rita", Role: auth.RoleReseller, PartnerID: e.reseller.ID, Email: "rita@reseller.example"})
+	return MustToken(tb, identity.Principal{Subject: "rita", Role: identity.RoleReseller, PartnerID: e.reseller.ID, Email: "rita@reseller.example"})
 }
 
 func (e *env) providerToken(tb testing.TB) string {
-	return MustToken(tb, auth.Principal{Subject: "paul", Role: auth.RolePartner, PartnerID: e.provider.ID, Email: "paul@provider.example"})
+	return MustToken(tb, identity.Principal{Subject: "paul", Role: identity.RolePartner, PartnerID: e.provider.ID, Email: "paul@provider.example"})
 }
 
 var codeRE = regexp.MustCompile(`verification code is ([0-9]+)`)

@@ -41,12 +41,13 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"partnergraph/apierr"
 	"partnergraph/gateway"
-	"partnergraph/gateway/audit"
-	"partnergraph/gateway/auth"
-	"partnergraph/gateway/idempotency"
-	"partnergraph/gateway/verify"
 	"partnergraph/graph/model"
+	"partnergraph/guard/audit"
+	"partnergraph/guard/idempotency"
+	"partnergraph/guard/verify"
+	"partnergraph/identity"
 )
 
 type takeoverKey struct{}
@@ -58,12 +59,12 @@ func moveOpts(ctx context.Context) gateway.MoveOpts {
 	return gateway.MoveOpts{CheckFirst: t}
 }
 
-func verifyPrincipal(p *auth.Principal) verify.Principal {
+func verifyPrincipal(p *identity.Principal) verify.Principal {
 	return verify.Principal{Subject: p.Subject, PartnerID: p.PartnerID, Role: string(p.Role)}
 }
 
 // idemScope keeps principals' idempotency keys apart.
-func idemScope(p *auth.Principal) string { return p.PartnerID + "/" + p.Subject }
+func idemScope(p *identity.Principal) string { return p.PartnerID + "/" + p.Subject }
 
 // storedOutcome is what an idempotency key remembers: the payload of the
 // first successful execution (failures are never stored: see step 5).
@@ -79,7 +80,7 @@ func (r *Resolver) verified(ctx context.Context, _ any, next graphql.Resolver, o
 	}
 	s := r.Safety
 	if s.Verify == nil || s.Audit == nil {
-		return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: errors.New("@verified: verification engine or audit log not configured")}
+		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: errors.New("@verified: verification engine or audit log not configured")}
 	}
 	input := fc.Args["input"]
 	// Role rules and static checks first: nothing is reserved, asked for
@@ -89,7 +90,7 @@ func (r *Resolver) verified(ctx context.Context, _ any, next graphql.Resolver, o
 	}
 	digest := verify.Digest(string(op), input)
 	if digest == "" {
-		return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: fmt.Errorf("@verified: cannot digest the input of %s", op)}
+		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("@verified: cannot digest the input of %s", op)}
 	}
 	ent := audit.Entry{PrincipalSubject: p.Subject, PartnerID: p.PartnerID, Role: string(p.Role), Operation: string(op), ArgsDigest: digest}
 	// upstream collects the X-Request-Id of every upstream call the
@@ -101,7 +102,7 @@ func (r *Resolver) verified(ctx context.Context, _ any, next graphql.Resolver, o
 		// The failing call's id when an error names one, else the ids of
 		// the upstream's answers (the writes, or the record reads that
 		// established the outcome): see RequestIDs.Summary.
-		var ge *gateway.Error
+		var ge *apierr.Error
 		if errors.As(err, &ge) {
 			e.UpstreamRequestID = ge.RequestID
 		}
@@ -115,21 +116,21 @@ func (r *Resolver) verified(ctx context.Context, _ any, next graphql.Resolver, o
 	var owner, scope string
 	if keyed {
 		if s.Idem == nil {
-			return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: errors.New("@verified: idempotency store not configured")}
+			return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: errors.New("@verified: idempotency store not configured")}
 		}
 		if !idempotency.ValidKey(key) {
-			return nil, gateway.Errorf(gateway.CodeBadUserInput, "idempotencyKey must be 1-%d printable ASCII characters without spaces", idempotency.MaxKeyLen)
+			return nil, apierr.Errorf(apierr.CodeBadUserInput, "idempotencyKey must be 1-%d printable ASCII characters without spaces", idempotency.MaxKeyLen)
 		}
 		ent.IdempotencyKey, scope = key, idemScope(p)
 		out, fresh, err := s.Idem.Begin(ctx, scope, key, digest)
 		switch {
 		case errors.Is(err, idempotency.ErrConflict):
-			_ = record(audit.EventMutationConflict, string(gateway.CodeIdempotencyConflict), nil)
-			return nil, gateway.Errorf(gateway.CodeIdempotencyConflict, "this idempotencyKey was used with other arguments")
+			_ = record(audit.EventMutationConflict, string(apierr.CodeIdempotencyConflict), nil)
+			return nil, apierr.Errorf(apierr.CodeIdempotencyConflict, "this idempotencyKey was used with other arguments")
 		case errors.Is(err, idempotency.ErrInProgress):
-			return nil, gateway.Errorf(gateway.CodeIdempotencyInProgress, "a request with this idempotencyKey is still running; retry later with the same key")
+			return nil, apierr.Errorf(apierr.CodeIdempotencyInProgress, "a request with this idempotencyKey is still running; retry later with the same key")
 		case err != nil:
-			return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: fmt.Errorf("idempotency: %w", err)}
+			return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("idempotency: %w", err)}
 		case !fresh:
 			v, err := replay(op, out.Data)
 			if err != nil {
@@ -150,7 +151,7 @@ func (r *Resolver) verified(ctx context.Context, _ any, next graphql.Resolver, o
 		}
 	}
 
-	if p.Role != auth.RoleCustomer {
+	if p.Role != identity.RoleCustomer {
 		var challengeID, code string
 		if v, ok := fc.Args["verification"].(*model.VerificationInput); ok && v != nil {
 			challengeID, code = v.ChallengeID, v.Code
@@ -195,7 +196,7 @@ func (r *Resolver) verified(ctx context.Context, _ any, next graphql.Resolver, o
 		return nil, err
 	default:
 		release()
-		_ = record(audit.EventMutationFailed, string(gateway.ErrorCode(err)), err)
+		_ = record(audit.EventMutationFailed, string(apierr.ErrorCode(err)), err)
 		return nil, err
 	}
 }
@@ -219,31 +220,31 @@ func replay(op model.SensitiveOperation, data []byte) (any, error) {
 	mk, ok := payloadTypes[op]
 	var so storedOutcome
 	if !ok || json.Unmarshal(data, &so) != nil {
-		return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: fmt.Errorf("cannot replay the stored outcome of %s", op)}
+		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("cannot replay the stored outcome of %s", op)}
 	}
 	v := mk()
 	if err := json.Unmarshal(so.Data, v); err != nil {
-		return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: fmt.Errorf("replay %s: %w", op, err)}
+		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("replay %s: %w", op, err)}
 	}
 	return v, nil
 }
 
 // verifyError maps the verify engine's errors to gateway errors.
-func verifyError(err error) *gateway.Error {
+func verifyError(err error) *apierr.Error {
 	var rl *verify.RateLimitedError
 	switch {
 	case errors.Is(err, verify.ErrVerificationRequired):
-		return gateway.Errorf(gateway.CodeVerificationRequired, "this operation needs a verification code: call requestVerificationCode and pass verification { challengeId, code }")
+		return apierr.Errorf(apierr.CodeVerificationRequired, "this operation needs a verification code: call requestVerificationCode and pass verification { challengeId, code }")
 	case errors.Is(err, verify.ErrVerificationFailed):
-		return gateway.Errorf(gateway.CodeVerificationFailed, "verification failed")
+		return apierr.Errorf(apierr.CodeVerificationFailed, "verification failed")
 	case errors.As(err, &rl):
-		e := gateway.Errorf(gateway.CodeRateLimited, "too many verification codes requested; retry later")
+		e := apierr.Errorf(apierr.CodeRateLimited, "too many verification codes requested; retry later")
 		e.RetryAfter = rl.RetryAfterSeconds()
 		return e
 	case errors.Is(err, verify.ErrInvalidRequest):
-		return &gateway.Error{Code: gateway.CodeBadUserInput, Message: "invalid verification request", Err: err}
+		return &apierr.Error{Code: apierr.CodeBadUserInput, Message: "invalid verification request", Err: err}
 	case errors.Is(err, verify.ErrDeliveryFailed):
-		return &gateway.Error{Code: gateway.CodeUpstreamUnavailable, Message: "the verification code could not be delivered; try again or use the other channel", Err: err}
+		return &apierr.Error{Code: apierr.CodeUpstreamUnavailable, Message: "the verification code could not be delivered; try again or use the other channel", Err: err}
 	}
-	return &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: err}
+	return &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/shopspring/decimal"
 
 	"partnergraph/gateway"
-	"partnergraph/gateway/idempotency"
-	"partnergraph/gateway/verify"
+	"partnergraph/guard/idempotency"
+	"partnergraph/guard/verify"
 	"partnergraph/internal/testredis"
 )
 

@@ -3,8 +3,8 @@ package resolvers
 import (
 	"reflect"
 
-	"partnergraph/gateway/auth"
 	"partnergraph/graph/model"
+	"partnergraph/identity"
 )
 
 // tier1Only are the sensitive operations only a tier-1 distributor may
@@ -22,14 +22,14 @@ var tier1Only = map[model.SensitiveOperation]bool{
 // never spend a code, a send or an attempt on something it can never do.
 // Ownership of the targets stays the mutation's own check (it needs the
 // upstream, and answers NOT_FOUND either way).
-func (r *Resolver) authorizeSensitive(p *auth.Principal, op model.SensitiveOperation, in any) error {
-	if p.Role == auth.RoleCustomer {
+func (r *Resolver) authorizeSensitive(p *identity.Principal, op model.SensitiveOperation, in any) error {
+	if p.Role == identity.RoleCustomer {
 		return nil // customers are never challenged; the mutation decides
 	}
 	if tier1Only[op] && !r.isTier1(p) {
 		return forbidden("this tier-1 operation")
 	}
-	if id := resellerIDOf(in); id != "" && !r.isTier1(p) && !(p.Role == auth.RoleReseller && id == p.PartnerID) {
+	if id := resellerIDOf(in); id != "" && !r.isTier1(p) && !(p.Role == identity.RoleReseller && id == p.PartnerID) {
 		return forbidden("acting for a reseller (resellerId)")
 	}
 	return validateSensitive(in)

@@ -15,15 +15,15 @@ import (
 	"strings"
 	"time"
 
-	"partnergraph/gateway"
-	"partnergraph/gateway/auth"
-	"partnergraph/gateway/notify"
-	"partnergraph/gateway/verify"
+	"partnergraph/apierr"
 	"partnergraph/graph/model"
+	"partnergraph/guard/notify"
+	"partnergraph/guard/verify"
+	"partnergraph/identity"
 )
 
 // destination is where p's codes go over ch.
-func (r *Resolver) destination(p *auth.Principal, ch notify.Channel) string {
+func (r *Resolver) destination(p *identity.Principal, ch notify.Channel) string {
 	c := r.Safety.Contacts[p.PartnerID]
 	if ch == notify.Email {
 		if p.Email != "" {
@@ -42,11 +42,11 @@ func (r *Resolver) requestVerificationCode(ctx context.Context, ch model.Verific
 	if err != nil {
 		return nil, err
 	}
-	if p.Role == auth.RoleCustomer {
+	if p.Role == identity.RoleCustomer {
 		return nil, forbidden("requestVerificationCode (customers are not challenged; codes go to the partner)")
 	}
 	if r.Safety.Verify == nil {
-		return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: fmt.Errorf("verification engine not configured")}
+		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("verification engine not configured")}
 	}
 	member, ok := sensitiveMember(op, &in)
 	if !ok {
@@ -112,7 +112,7 @@ func (r *Resolver) setVerificationEnabled(ctx context.Context, in model.SetVerif
 		return nil, err
 	}
 	if err := r.Safety.Verify.SetEnabled(ctx, verifyPrincipal(p), in.Enabled); err != nil {
-		return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: err}
+		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
 	}
 	return &model.VerificationSettings{Enabled: in.Enabled}, nil
 }
@@ -120,12 +120,12 @@ func (r *Resolver) setVerificationEnabled(ctx context.Context, in model.SetVerif
 // verificationSettings is visible to the partner itself only.
 func (r *Resolver) verificationSettings(ctx context.Context, obj *model.Partner) (*model.VerificationSettings, error) {
 	p, err := principal(ctx)
-	if err != nil || p.Role == auth.RoleCustomer || p.PartnerID != obj.PartnerID || r.Safety.Verify == nil {
+	if err != nil || p.Role == identity.RoleCustomer || p.PartnerID != obj.PartnerID || r.Safety.Verify == nil {
 		return nil, nil
 	}
 	on, err := r.Safety.Verify.Enabled(ctx, obj.PartnerID)
 	if err != nil {
-		return nil, &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: err}
+		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
 	}
 	return &model.VerificationSettings{Enabled: on}, nil
 }
@@ -134,7 +134,7 @@ func (r *Resolver) verificationSettings(ctx context.Context, obj *model.Partner)
 // partner itself sees them (anyone else: null).
 func (r *Resolver) auditLog(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.AuditEntryConnection, error) {
 	p, err := principal(ctx)
-	if err != nil || p.Role != auth.RolePartner || p.PartnerID != obj.PartnerID {
+	if err != nil || p.Role != identity.RolePartner || p.PartnerID != obj.PartnerID {
 		return nil, nil
 	}
 	return r.readAudit(obj.PartnerID, first, after)
@@ -144,7 +144,7 @@ func (r *Resolver) auditLog(ctx context.Context, obj *model.Partner, first *int,
 // tier-1 does not see them here).
 func (r *Resolver) resellerAuditLog(ctx context.Context, obj *model.Reseller, first *int, after *string) (*model.AuditEntryConnection, error) {
 	p, err := principal(ctx)
-	if err != nil || p.Role != auth.RoleReseller || p.PartnerID != obj.ResellerID {
+	if err != nil || p.Role != identity.RoleReseller || p.PartnerID != obj.ResellerID {
 		return nil, nil
 	}
 	return r.readAudit(obj.ResellerID, first, after)

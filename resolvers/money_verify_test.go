@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"partnergraph/gateway/verify"
+	"partnergraph/guard/verify"
 )
 
 func fundsVars(cust, amount, key, id, code string) map[string]any {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"partnergraph/gateway/auth"
+	"partnergraph/identity"
 	"partnergraph/sandbox"
 )
 
@@ -27,7 +27,7 @@ const resellersQuery = `{ resellers(first: 50) { totalCount edges { node { id re
 // in-process sandbox, which is the same for every gateway change.
 func BenchmarkListPages(b *testing.B) {
 	e := newEnv(b, envConfig{Sandbox: sandbox.Options{Customers: 600}})
-	tok := MustToken(b, auth.Principal{Subject: "b", Role: auth.RolePartner, PartnerID: e.tier1.ID})
+	tok := MustToken(b, identity.Principal{Subject: "b", Role: identity.RolePartner, PartnerID: e.tier1.ID})
 	for _, bc := range []struct {
 		name, query string
 		vars        map[string]any

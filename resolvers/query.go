@@ -7,10 +7,11 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"partnergraph/apierr"
 	"partnergraph/gateway"
-	"partnergraph/gateway/auth"
-	"partnergraph/gateway/loader"
 	"partnergraph/graph/model"
+	"partnergraph/identity"
+	"partnergraph/loader"
 )
 
 // upstreamDate turns a YYYY-MM-DD filter into the upstream's UTC time form.
@@ -20,7 +21,7 @@ func upstreamDate(field string, v *string, endOfDay bool) (string, error) {
 	}
 	d, err := time.Parse(time.DateOnly, *v)
 	if err != nil {
-		return "", gateway.Errorf(gateway.CodeBadUserInput, "%s must be a date like 2026-01-31", field)
+		return "", apierr.Errorf(apierr.CodeBadUserInput, "%s must be a date like 2026-01-31", field)
 	}
 	if endOfDay {
 		d = d.Add(24*time.Hour - time.Second)
@@ -41,7 +42,7 @@ func customerQuery(p gateway.Page, f *model.CustomerFilter, only string) (gatewa
 		return q, err
 	}
 	if q.AssociatedFrom != "" && q.AssociatedTo != "" && q.AssociatedFrom > q.AssociatedTo {
-		return q, gateway.Errorf(gateway.CodeBadUserInput, "filter.associatedFrom is after filter.associatedTo")
+		return q, apierr.Errorf(apierr.CodeBadUserInput, "filter.associatedFrom is after filter.associatedTo")
 	}
 	if f.Name != nil {
 		q.Name = *f.Name
@@ -103,7 +104,7 @@ func (r *Resolver) listResellers(ctx context.Context, first *int, after *string,
 	if err != nil {
 		return nil, err
 	}
-	if pr.Role != auth.RolePartner {
+	if pr.Role != identity.RolePartner {
 		return nil, forbidden("resellers")
 	}
 	a, err := r.partnerAccount(pr)
@@ -150,7 +151,7 @@ func (r *Resolver) fetchReseller(ctx context.Context, s gateway.Scope) (*model.R
 			return reseller(gateway.Scope{Account: s.Account}, rs, nil), nil
 		}
 	}
-	return nil, gateway.NotFound("reseller")
+	return nil, apierr.NotFound("reseller")
 }
 
 // node resolves a global ID after checking the caller may use its scope.
@@ -161,46 +162,46 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 	}
 	typ, s, id, ok := parseGlobalID(gid)
 	if !ok {
-		return nil, gateway.NotFound("node")
+		return nil, apierr.NotFound("node")
 	}
 	switch typ {
 	case "Customer":
 		if !r.canUse(ctx, p, s, id) {
-			return nil, gateway.NotFound("node")
+			return nil, apierr.NotFound("node")
 		}
 		c, err := r.fetchCustomer(ctx, s, id)
-		if err != nil && gateway.ErrorCode(err) == gateway.CodeNotFound {
-			return nil, gateway.NotFound("node")
+		if err != nil && apierr.ErrorCode(err) == apierr.CodeNotFound {
+			return nil, apierr.NotFound("node")
 		}
 		return c, err
 	case "Reseller":
-		if s.Indirect != id || p.Role == auth.RoleCustomer || !r.canUse(ctx, p, s, "") {
-			return nil, gateway.NotFound("node")
+		if s.Indirect != id || p.Role == identity.RoleCustomer || !r.canUse(ctx, p, s, "") {
+			return nil, apierr.NotFound("node")
 		}
 		rs, err := r.fetchReseller(ctx, s)
-		if err != nil && gateway.ErrorCode(err) == gateway.CodeNotFound {
-			return nil, gateway.NotFound("node")
+		if err != nil && apierr.ErrorCode(err) == apierr.CodeNotFound {
+			return nil, apierr.NotFound("node")
 		}
 		return rs, err
 	case "Partner":
-		if p.Role != auth.RolePartner || s.Indirect != "" || s.Account != id || id != p.PartnerID {
-			return nil, gateway.NotFound("node")
+		if p.Role != identity.RolePartner || s.Indirect != "" || s.Account != id || id != p.PartnerID {
+			return nil, apierr.NotFound("node")
 		}
 		a, err := r.partnerAccount(p)
 		if err != nil {
-			return nil, gateway.NotFound("node")
+			return nil, apierr.NotFound("node")
 		}
 		return partner(a), nil
 	case "Order", "Resource": // issue 5 (commerce.go)
 		return r.commerceNode(ctx, p, typ, s, id)
 	case "CouponQuota":
-		if p.Role == auth.RoleCustomer || !r.canUse(ctx, p, s, "") {
-			return nil, gateway.NotFound("node")
+		if p.Role == identity.RoleCustomer || !r.canUse(ctx, p, s, "") {
+			return nil, apierr.NotFound("node")
 		}
 		l, err := r.Up.CouponQuotas(ctx, s, []string{id}, gateway.Page{Limit: 1})
 		if err != nil {
-			if gateway.ErrorCode(err) == gateway.CodeNotFound {
-				return nil, gateway.NotFound("node")
+			if apierr.ErrorCode(err) == apierr.CodeNotFound {
+				return nil, apierr.NotFound("node")
 			}
 			return nil, err
 		}
@@ -210,7 +211,7 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 			}
 		}
 	}
-	return nil, gateway.NotFound("node")
+	return nil, apierr.NotFound("node")
 }
 
 func newCustomerTag(t *gateway.NewCustomerTag) *model.NewCustomerTag {

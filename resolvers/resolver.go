@@ -10,12 +10,12 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"partnergraph/gateway"
-	"partnergraph/gateway/audit"
-	"partnergraph/gateway/idempotency"
-	"partnergraph/gateway/loader"
-	pendingstore "partnergraph/gateway/pending" // commerce.go has a func pending
-	"partnergraph/gateway/verify"
 	"partnergraph/graph"
+	"partnergraph/guard/audit"
+	"partnergraph/guard/idempotency"
+	"partnergraph/guard/verify"
+	"partnergraph/loader"
+	pendingstore "partnergraph/pending" // commerce.go has a func pending
 )
 
 // Upstream is what the resolvers need from the partner APIs; *gateway.Client

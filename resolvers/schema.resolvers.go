@@ -8,9 +8,9 @@ package resolvers
 import (
 	"context"
 	"partnergraph/gateway"
-	"partnergraph/gateway/auth"
 	"partnergraph/graph"
 	"partnergraph/graph/model"
+	"partnergraph/identity"
 )
 
 // ServiceTypes is the resolver for the serviceTypes field.
@@ -263,7 +263,7 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	roles := map[auth.Role]model.Role{auth.RolePartner: model.RolePartner, auth.RoleReseller: model.RoleReseller, auth.RoleCustomer: model.RoleCustomer}
+	roles := map[identity.Role]model.Role{identity.RolePartner: model.RolePartner, identity.RoleReseller: model.RoleReseller, identity.RoleCustomer: model.RoleCustomer}
 	return &model.Viewer{Role: roles[p.Role], Subject: p.Subject, Principal: p}, nil
 }
 
@@ -278,7 +278,7 @@ func (r *queryResolver) Customers(ctx context.Context, first *int, after *string
 		return nil, err
 	}
 	only := ""
-	if p.Role == auth.RoleCustomer {
+	if p.Role == identity.RoleCustomer {
 		only = p.CustomerID
 	}
 	return r.listCustomers(ctx, s, first, after, filter, only)
@@ -347,7 +347,7 @@ func (r *resourceResolver) RenewalQuote(ctx context.Context, obj *model.Resource
 
 // Partner is the resolver for the partner field.
 func (r *viewerResolver) Partner(ctx context.Context, obj *model.Viewer) (*model.Partner, error) {
-	if obj.Principal.Role != auth.RolePartner {
+	if obj.Principal.Role != identity.RolePartner {
 		return nil, nil
 	}
 	a, err := r.partnerAccount(obj.Principal)
@@ -359,7 +359,7 @@ func (r *viewerResolver) Partner(ctx context.Context, obj *model.Viewer) (*model
 
 // Reseller is the resolver for the reseller field.
 func (r *viewerResolver) Reseller(ctx context.Context, obj *model.Viewer) (*model.Reseller, error) {
-	if obj.Principal.Role != auth.RoleReseller {
+	if obj.Principal.Role != identity.RoleReseller {
 		return nil, nil
 	}
 	s, err := r.homeScope(ctx, obj.Principal)
@@ -371,7 +371,7 @@ func (r *viewerResolver) Reseller(ctx context.Context, obj *model.Viewer) (*mode
 
 // Customer is the resolver for the customer field.
 func (r *viewerResolver) Customer(ctx context.Context, obj *model.Viewer) (*model.Customer, error) {
-	if obj.Principal.Role != auth.RoleCustomer {
+	if obj.Principal.Role != identity.RoleCustomer {
 		return nil, nil
 	}
 	s, err := r.homeScope(ctx, obj.Principal)

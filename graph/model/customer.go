@@ -10,7 +10,7 @@ package model
 
 import (
 	"partnergraph/gateway"
-	"partnergraph/gateway/loader"
+	"partnergraph/loader"
 )
 
 // A customer account of a partner or reseller.

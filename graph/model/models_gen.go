@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"partnergraph/gateway"
-	"partnergraph/gateway/auth"
-	"partnergraph/gateway/loader"
+	"partnergraph/identity"
+	"partnergraph/loader"
 	"strconv"
 
 	"github.com/shopspring/decimal"
@@ -1382,7 +1382,7 @@ type Viewer struct {
 	// The subject of the token.
 	Subject string `json:"subject"`
 	// The verified caller.
-	Principal *auth.Principal `json:"-"`
+	Principal *identity.Principal `json:"-"`
 }
 
 // The type of a partner fund account.

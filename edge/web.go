@@ -1,7 +1,7 @@
 // Package web assembles partnergraph's HTTP surface: GraphQL over HTTP at
 // /graphql, GraphiQL at /, /healthz, /readyz and (sandbox mode only)
 // /dev/tokens. It wires the per-request identity and loaders.
-package web
+package edge
 
 import (
 	"context"
@@ -22,14 +22,14 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
-	"partnergraph/gateway/auth"
-	"partnergraph/gateway/loader"
+	"partnergraph/identity"
+	"partnergraph/loader"
 )
 
 // Options are the parts the HTTP surface is built from.
 type Options struct {
 	Schema   graphql.ExecutableSchema
-	Verifier *auth.Verifier
+	Verifier *identity.Verifier
 	Source   loader.Source
 	// Ready reports whether the upstream answers (for /readyz).
 	Ready func(ctx context.Context) error

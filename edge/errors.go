@@ -1,17 +1,16 @@
-package web
+package edge
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"partnergraph/apierr"
 	"runtime/debug"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"partnergraph/gateway"
 )
 
 // Presenter is the one place errors become GraphQL errors: it sets a stable
@@ -28,7 +27,7 @@ func Presenter(log io.Writer) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		out := graphql.DefaultErrorPresenter(ctx, err)
 		ext := map[string]any{}
-		var ge *gateway.Error
+		var ge *apierr.Error
 		var qe *gqlerror.Error
 		switch {
 		case errors.As(err, &ge):
@@ -40,26 +39,26 @@ func Presenter(log io.Writer) graphql.ErrorPresenterFunc {
 			if ge.RequestID != "" {
 				ext["requestId"] = ge.RequestID
 			}
-			if ge.Code == gateway.CodeRateLimited && ge.RetryAfter > 0 {
+			if ge.Code == apierr.CodeRateLimited && ge.RetryAfter > 0 {
 				ext["retryAfter"] = ge.RetryAfter
 			}
-			if ge.Code == gateway.CodeInternal || ge.Code == gateway.CodeUpstreamUnavailable || (ge.Code == gateway.CodeUpstreamError && ge.UpstreamCode == "") {
+			if ge.Code == apierr.CodeInternal || ge.Code == apierr.CodeUpstreamUnavailable || (ge.Code == apierr.CodeUpstreamError && ge.UpstreamCode == "") {
 				logf("graphql: %s %v: %v\n", ge.Op, out.Path, ge)
 			}
 		case errors.As(err, &qe) && qe.Unwrap() == nil:
 			// produced by gqlgen itself: parse, validation or argument
 			// coercion errors; the message is about the client's input.
-			ext["code"] = string(gateway.CodeBadUserInput)
+			ext["code"] = string(apierr.CodeBadUserInput)
 			if c, ok := qe.Extensions["code"]; ok && c != "" {
 				ext["graphqlCode"] = c
 			}
 		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 			out.Message = "the request was cancelled or ran out of time"
-			ext["code"] = string(gateway.CodeUpstreamUnavailable)
+			ext["code"] = string(apierr.CodeUpstreamUnavailable)
 		default:
 			logf("graphql: internal error at %v: %v\n", out.Path, err)
 			out.Message = "internal error"
-			ext["code"] = string(gateway.CodeInternal)
+			ext["code"] = string(apierr.CodeInternal)
 		}
 		out.Extensions = ext
 		return out
@@ -70,6 +69,6 @@ func Presenter(log io.Writer) graphql.ErrorPresenterFunc {
 func Recover(log io.Writer) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
 		fmt.Fprintf(log, "graphql: panic: %v\n%s\n", p, debug.Stack())
-		return &gateway.Error{Code: gateway.CodeInternal, Message: "internal error", Err: fmt.Errorf("panic: %v", p)}
+		return &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("panic: %v", p)}
 	}
 }

@@ -6,8 +6,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"partnergraph/gateway"
-	"partnergraph/gateway/scalar"
+	"partnergraph/apierr"
+	"partnergraph/scalar"
 )
 
 func TestDecimal(t *testing.T) {
@@ -23,7 +23,7 @@ func TestDecimal(t *testing.T) {
 		}
 	}
 	for _, in := range []any{"abc", 1.5, true, nil} {
-		if _, err := scalar.UnmarshalDecimal(in); gateway.ErrorCode(err) != gateway.CodeBadUserInput {
+		if _, err := scalar.UnmarshalDecimal(in); apierr.ErrorCode(err) != apierr.CodeBadUserInput {
 			t.Errorf("unmarshal %v: got %v, want BAD_USER_INPUT", in, err)
 		}
 	}

@@ -20,8 +20,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"partnergraph/gateway/audit"
-	"partnergraph/gateway/notify"
+	"partnergraph/guard/audit"
+	"partnergraph/guard/notify"
 	"partnergraph/internal/testredis"
 )
 

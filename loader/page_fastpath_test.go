@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"partnergraph/gateway"
-	"partnergraph/gateway/loader"
+	"partnergraph/loader"
 )
 
 // A row of a page reads what the page's prefetch fetched without a

@@ -10,7 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"partnergraph/gateway"
-	"partnergraph/gateway/loader"
+	"partnergraph/loader"
 )
 
 // fakeSource counts calls and the ids asked for.

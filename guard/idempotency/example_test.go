@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"regexp"
 
-	"partnergraph/gateway/idempotency"
-	"partnergraph/gateway/notify"
-	"partnergraph/gateway/verify"
+	"partnergraph/guard/idempotency"
+	"partnergraph/guard/notify"
+	"partnergraph/guard/verify"
 )
 
 // Example shows the order a guarded money mutation should follow: reserve

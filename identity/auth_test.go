@@ -1,4 +1,4 @@
-package auth_test
+package identity_test
 
 import (
 	"context"
@@ -21,20 +21,20 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"partnergraph/gateway"
-	"partnergraph/gateway/auth"
+	"partnergraph/apierr"
+	"partnergraph/identity"
 )
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
 
-func claims(mod func(*auth.Claims)) auth.Claims {
+func claims(mod func(*identity.Claims)) identity.Claims {
 	now := time.Now()
-	c := auth.Claims{
+	c := identity.Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: "iss-1", Audience: jwt.ClaimStrings{"aud-1"}, Subject: "u1",
 			ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)), NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)),
 		},
-		Role: auth.RolePartner, PartnerID: "p1",
+		Role: identity.RolePartner, PartnerID: "p1",
 	}
 	if mod != nil {
 		mod(&c)
@@ -42,67 +42,67 @@ func claims(mod func(*auth.Claims)) auth.Claims {
 	return c
 }
 
-func MustVerifier(tb testing.TB, cfg auth.Config) *auth.Verifier {
+func MustVerifier(tb testing.TB, cfg identity.Config) *identity.Verifier {
 	tb.Helper()
 	if cfg.Issuer == "" {
 		cfg.Issuer, cfg.Audience = "iss-1", "aud-1"
 	}
-	v, err := auth.NewVerifier(cfg)
+	v, err := identity.NewVerifier(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return v
 }
 
-func MustSign(tb testing.TB, m jwt.SigningMethod, key any, kid string, c auth.Claims) string {
+func MustSign(tb testing.TB, m jwt.SigningMethod, key any, kid string, c identity.Claims) string {
 	tb.Helper()
-	s, err := auth.MintWith(m, key, kid, c)
+	s, err := identity.MintWith(m, key, kid, c)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return s
 }
 
-func wantCode(t *testing.T, err error, code gateway.Code) {
+func wantCode(t *testing.T, err error, code apierr.Code) {
 	t.Helper()
-	var ge *gateway.Error
+	var ge *apierr.Error
 	if !errors.As(err, &ge) || ge.Code != code {
 		t.Fatalf("got %v, want code %s", err, code)
 	}
 }
 
 func TestVerifyHS256(t *testing.T) {
-	v := MustVerifier(t, auth.Config{HS256Secret: secret})
+	v := MustVerifier(t, identity.Config{HS256Secret: secret})
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	tests := map[string]struct {
 		token string
 		ok    bool
 	}{
 		"OK":                    {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(nil)), true},
-		"OKWithinLeeway":        {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *auth.Claims) { c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(-10 * time.Second)) })), true},
-		"ErrExpired":            {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *auth.Claims) { c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(-time.Hour)) })), false},
-		"ErrNoExp":              {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *auth.Claims) { c.ExpiresAt = nil })), false},
-		"ErrNotYetValid":        {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *auth.Claims) { c.NotBefore = jwt.NewNumericDate(time.Now().Add(time.Hour)) })), false},
-		"ErrIssuer":             {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *auth.Claims) { c.Issuer = "evil" })), false},
-		"ErrAudience":           {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *auth.Claims) { c.Audience = jwt.ClaimStrings{"other"} })), false},
+		"OKWithinLeeway":        {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *identity.Claims) { c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(-10 * time.Second)) })), true},
+		"ErrExpired":            {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *identity.Claims) { c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(-time.Hour)) })), false},
+		"ErrNoExp":              {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *identity.Claims) { c.ExpiresAt = nil })), false},
+		"ErrNotYetValid":        {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *identity.Claims) { c.NotBefore = jwt.NewNumericDate(time.Now().Add(time.Hour)) })), false},
+		"ErrIssuer":             {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *identity.Claims) { c.Issuer = "evil" })), false},
+		"ErrAudience":           {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *identity.Claims) { c.Audience = jwt.ClaimStrings{"other"} })), false},
 		"ErrSecret":             {MustSign(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-xx"), "", claims(nil)), false},
 		"ErrAlgNotAllowed":      {MustSign(t, jwt.SigningMethodRS256, rsaKey, "", claims(nil)), false},
 		"ErrAlgNone":            {MustSign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "", claims(nil)), false},
-		"ErrNoRole":             {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *auth.Claims) { c.Role = "" })), false},
-		"ErrCustomerNoID":       {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *auth.Claims) { c.Role = auth.RoleCustomer })), false},
+		"ErrNoRole":             {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *identity.Claims) { c.Role = "" })), false},
+		"ErrCustomerNoID":       {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *identity.Claims) { c.Role = identity.RoleCustomer })), false},
 		"ErrGarbage":            {"not.a.jwt", false},
-		"ErrPartnerNoPartnerID": {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *auth.Claims) { c.PartnerID = "" })), false},
+		"ErrPartnerNoPartnerID": {MustSign(t, jwt.SigningMethodHS256, secret, "", claims(func(c *identity.Claims) { c.PartnerID = "" })), false},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			p, err := v.Verify(context.Background(), tt.token)
 			if tt.ok {
-				if err != nil || p.PartnerID != "p1" || p.Role != auth.RolePartner {
+				if err != nil || p.PartnerID != "p1" || p.Role != identity.RolePartner {
 					t.Fatalf("got %+v, %v; want principal p1", p, err)
 				}
 				return
 			}
-			wantCode(t, err, gateway.CodeUnauthenticated)
+			wantCode(t, err, apierr.CodeUnauthenticated)
 		})
 	}
 }
@@ -118,30 +118,30 @@ func TestVerifyPEM(t *testing.T) {
 		return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 	}
 	t.Run("RS256", func(t *testing.T) {
-		v := MustVerifier(t, auth.Config{PublicKeyPEM: pemOf(&rsaKey.PublicKey)})
+		v := MustVerifier(t, identity.Config{PublicKeyPEM: pemOf(&rsaKey.PublicKey)})
 		if _, err := v.Verify(context.Background(), MustSign(t, jwt.SigningMethodRS256, rsaKey, "", claims(nil))); err != nil {
 			t.Fatal(err)
 		}
 		// HS256 signed with the public key bytes: the classic confusion attack.
 		forged := MustSign(t, jwt.SigningMethodHS256, pemOf(&rsaKey.PublicKey), "", claims(nil))
 		_, err := v.Verify(context.Background(), forged)
-		wantCode(t, err, gateway.CodeUnauthenticated)
+		wantCode(t, err, apierr.CodeUnauthenticated)
 	})
 	t.Run("ES256", func(t *testing.T) {
-		v := MustVerifier(t, auth.Config{PublicKeyPEM: pemOf(&ecKey.PublicKey)})
+		v := MustVerifier(t, identity.Config{PublicKeyPEM: pemOf(&ecKey.PublicKey)})
 		if _, err := v.Verify(context.Background(), MustSign(t, jwt.SigningMethodES256, ecKey, "", claims(nil))); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("ErrBadConfig", func(t *testing.T) {
-		for name, cfg := range map[string]auth.Config{
+		for name, cfg := range map[string]identity.Config{
 			"NoKey":       {Issuer: "i", Audience: "a"},
 			"ShortSecret": {Issuer: "i", Audience: "a", HS256Secret: []byte("short")},
 			"TwoKeys":     {Issuer: "i", Audience: "a", HS256Secret: secret, JWKSURL: "https://x"},
 			"BadPEM":      {Issuer: "i", Audience: "a", PublicKeyPEM: []byte("nope")},
 			"NoIssuer":    {Audience: "a", HS256Secret: secret},
 		} {
-			if _, err := auth.NewVerifier(cfg); err == nil {
+			if _, err := identity.NewVerifier(cfg); err == nil {
 				t.Errorf("%s: got nil error", name)
 			}
 		}
@@ -172,7 +172,7 @@ func TestVerifyJWKS(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"keys": keys})
 	}))
 	defer srv.Close()
-	v := MustVerifier(t, auth.Config{JWKSURL: srv.URL})
+	v := MustVerifier(t, identity.Config{JWKSURL: srv.URL})
 	ctx := context.Background()
 
 	if _, err := v.Verify(ctx, MustSign(t, jwt.SigningMethodRS256, rsaKey, "r1", claims(nil))); err != nil {
@@ -189,7 +189,7 @@ func TestVerifyJWKS(t *testing.T) {
 	mu.Lock()
 	keys = append(keys, jwkOf("e1", &ecKey.PublicKey))
 	mu.Unlock()
-	auth.SetJWKSMinRefresh(v, 0)
+	identity.SetJWKSMinRefresh(v, 0)
 	if _, err := v.Verify(ctx, MustSign(t, jwt.SigningMethodES256, ecKey, "e1", claims(nil))); err != nil {
 		t.Fatal(err)
 	}
@@ -197,18 +197,18 @@ func TestVerifyJWKS(t *testing.T) {
 		t.Fatalf("got %d JWKS fetches, want 2 (refreshed on unknown kid)", got)
 	}
 	_, err := v.Verify(ctx, MustSign(t, jwt.SigningMethodES256, ecKey, "zzz", claims(nil)))
-	wantCode(t, err, gateway.CodeUnauthenticated)
+	wantCode(t, err, apierr.CodeUnauthenticated)
 	// alg/key mismatch: RS256 header with an EC kid
 	_, err = v.Verify(ctx, MustSign(t, jwt.SigningMethodRS256, rsaKey, "e1", claims(nil)))
-	wantCode(t, err, gateway.CodeUnauthenticated)
+	wantCode(t, err, apierr.CodeUnauthenticated)
 }
 
 func TestMiddleware(t *testing.T) {
-	v := MustVerifier(t, auth.Config{HS256Secret: secret})
-	var got *auth.Principal
+	v := MustVerifier(t, identity.Config{HS256Secret: secret})
+	var got *identity.Principal
 	var gotErr error
 	h := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, gotErr = auth.For(r.Context())
+		got, gotErr = identity.For(r.Context())
 	}))
 	for name, tt := range map[string]struct {
 		header string
@@ -229,7 +229,7 @@ func TestMiddleware(t *testing.T) {
 				t.Fatalf("got %v, %v", got, gotErr)
 			}
 			if !tt.ok {
-				wantCode(t, gotErr, gateway.CodeUnauthenticated)
+				wantCode(t, gotErr, apierr.CodeUnauthenticated)
 			}
 		})
 	}

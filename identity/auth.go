@@ -1,6 +1,6 @@
 // Package auth verifies the bearer tokens (JWT) callers present and carries
 // the resulting Principal in the request context.
-package auth
+package identity
 
 import (
 	"context"
@@ -10,12 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"partnergraph/apierr"
 	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"partnergraph/gateway"
 )
 
 // Role is what a principal is to the partner platform.
@@ -121,8 +120,8 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 }
 
 // errUnauthenticated is what every failure looks like to a client.
-func unauthenticated(reason string, err error) *gateway.Error {
-	return &gateway.Error{Code: gateway.CodeUnauthenticated, Message: reason, Err: err}
+func unauthenticated(reason string, err error) *apierr.Error {
+	return &apierr.Error{Code: apierr.CodeUnauthenticated, Message: reason, Err: err}
 }
 
 // Verify checks a raw token and returns its principal.

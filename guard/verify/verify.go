@@ -32,8 +32,8 @@ import (
 	"strings"
 	"time"
 
-	"partnergraph/gateway/audit"
-	"partnergraph/gateway/notify"
+	"partnergraph/guard/audit"
+	"partnergraph/guard/notify"
 )
 
 // Errors returned by Engine. Map them to the GraphQL error codes of the same

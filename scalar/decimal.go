@@ -3,12 +3,11 @@ package scalar
 
 import (
 	"io"
+	"partnergraph/apierr"
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/shopspring/decimal"
-
-	"partnergraph/gateway"
 )
 
 // MarshalDecimal writes a decimal as a JSON string so clients never parse
@@ -26,7 +25,7 @@ func UnmarshalDecimal(v any) (decimal.Decimal, error) {
 	case string:
 		d, err := decimal.NewFromString(v)
 		if err != nil {
-			return decimal.Decimal{}, gateway.Errorf(gateway.CodeBadUserInput, "%q is not a decimal number", v)
+			return decimal.Decimal{}, apierr.Errorf(apierr.CodeBadUserInput, "%q is not a decimal number", v)
 		}
 		return d, nil
 	case int:
@@ -34,5 +33,5 @@ func UnmarshalDecimal(v any) (decimal.Decimal, error) {
 	case int64:
 		return decimal.NewFromInt(v), nil
 	}
-	return decimal.Decimal{}, gateway.Errorf(gateway.CodeBadUserInput, "a Decimal must be sent as a string, e.g. \"12.50\"")
+	return decimal.Decimal{}, apierr.Errorf(apierr.CodeBadUserInput, "a Decimal must be sent as a string, e.g. \"12.50\"")
 }

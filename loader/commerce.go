@@ -6,6 +6,7 @@ import (
 
 	"github.com/graph-gophers/dataloader/v7"
 
+	"partnergraph/apierr"
 	"partnergraph/gateway"
 )
 
@@ -142,7 +143,7 @@ func newCommerce(src Source) *commerceLoaders {
 	return c
 }
 
-var errNoCommerce = gateway.Errorf(gateway.CodeInternal, "the upstream has no commerce operations")
+var errNoCommerce = apierr.Errorf(apierr.CodeInternal, "the upstream has no commerce operations")
 
 // groupByCustomer splits keys by (scope, customer), keeping indexes.
 func groupByCustomer[K any](keys []K, id func(K) CustKey) map[CustKey][]int {
