@@ -729,9 +729,10 @@ type CouponQuotaResolver interface {
 }
 type CustomerResolver interface {
 	IssuedCoupons(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CouponConnection, error)
+
+	Orders(ctx context.Context, obj *model.Customer, first *int, after *string, filter *model.OrderFilter) (*model.OrderConnection, error)
 	AssociationStatus(ctx context.Context, obj *model.Customer) (model.AssociationStatus, error)
 	RealNameReview(ctx context.Context, obj *model.Customer) (*model.RealNameReview, error)
-	Orders(ctx context.Context, obj *model.Customer, first *int, after *string, filter *model.OrderFilter) (*model.OrderConnection, error)
 	Resources(ctx context.Context, obj *model.Customer, first *int, after *string, filter *model.ResourceFilter) (*model.ResourceConnection, error)
 	OnDemandResources(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.OnDemandResourceConnection, error)
 	ResourcePackages(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.ResourcePackageConnection, error)
@@ -742,28 +743,28 @@ type FreeResourceItemResolver interface {
 	Usage(ctx context.Context, obj *model.FreeResourceItem) (*model.FreeResourceUsage, error)
 }
 type MutationResolver interface {
-	RequestVerificationCode(ctx context.Context, channel model.VerificationChannel, operation model.SensitiveOperation, input model.SensitiveInput) (*model.VerificationChallenge, error)
-	AllocateCustomerFunds(ctx context.Context, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CustomerFundsPayload, error)
-	ReclaimCustomerFunds(ctx context.Context, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CustomerFundsPayload, error)
-	AllocateResellerFunds(ctx context.Context, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResellerFundsPayload, error)
-	ReclaimResellerFunds(ctx context.Context, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResellerFundsPayload, error)
 	IssueCouponQuotas(ctx context.Context, input model.IssueCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponQuotasPayload, error)
 	ReclaimCouponQuotas(ctx context.Context, input model.ReclaimCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponQuotasPayload, error)
 	IssueCoupons(ctx context.Context, input model.IssueCouponsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponsPayload, error)
 	ReclaimCoupons(ctx context.Context, input model.ReclaimCouponsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponsPayload, error)
-	SetVerificationEnabled(ctx context.Context, input model.SetVerificationEnabledInput, verification *model.VerificationInput) (*model.VerificationSettings, error)
+	AllocateCustomerFunds(ctx context.Context, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CustomerFundsPayload, error)
+	ReclaimCustomerFunds(ctx context.Context, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CustomerFundsPayload, error)
+	AllocateResellerFunds(ctx context.Context, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResellerFundsPayload, error)
+	ReclaimResellerFunds(ctx context.Context, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResellerFundsPayload, error)
+	PayOrder(ctx context.Context, input model.PayOrderInput, idempotencyKey string, verification *model.VerificationInput) (*model.PayOrderPayload, error)
+	CancelOrder(ctx context.Context, input model.CancelOrderInput) (*model.CancelOrderPayload, error)
 	SendRegistrationCode(ctx context.Context, mobile string) (*model.RegistrationCodePayload, error)
 	CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*model.CreateCustomerPayload, error)
 	SubmitPersonalRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.PersonalRealNameAuthInput) (*model.RealNameAuthPayload, error)
 	SubmitEnterpriseRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) (*model.RealNameAuthPayload, error)
 	ChangeEnterpriseRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) (*model.RealNameAuthPayload, error)
-	PayOrder(ctx context.Context, input model.PayOrderInput, idempotencyKey string, verification *model.VerificationInput) (*model.PayOrderPayload, error)
-	CancelOrder(ctx context.Context, input model.CancelOrderInput) (*model.CancelOrderPayload, error)
 	RenewResources(ctx context.Context, input model.RenewResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error)
 	CreateRenewalOrder(ctx context.Context, input model.RenewResourcesInput) (*model.ResourceOrdersPayload, error)
 	SetAutoRenew(ctx context.Context, input model.SetAutoRenewInput) (*model.ResourcesPayload, error)
 	UnsubscribeResources(ctx context.Context, input model.UnsubscribeResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error)
 	SwitchToOnDemandAtExpiry(ctx context.Context, input model.SwitchToOnDemandInput) (*model.ResourcesPayload, error)
+	RequestVerificationCode(ctx context.Context, channel model.VerificationChannel, operation model.SensitiveOperation, input model.SensitiveInput) (*model.VerificationChallenge, error)
+	SetVerificationEnabled(ctx context.Context, input model.SetVerificationEnabledInput, verification *model.VerificationInput) (*model.VerificationSettings, error)
 }
 type OrderResolver interface {
 	PaymentDeadline(ctx context.Context, obj *model.Order) (*string, error)
@@ -774,25 +775,25 @@ type OrderResolver interface {
 	Refunds(ctx context.Context, obj *model.Order) ([]*model.RefundLine, error)
 }
 type PartnerResolver interface {
+	CouponQuotas(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.CouponQuotaConnection, error)
 	Funds(ctx context.Context, obj *model.Partner) ([]*model.Fund, error)
 	AccountChangeRecords(ctx context.Context, obj *model.Partner, balanceType *model.BalanceType, first *int, after *string) (*model.AccountChangeRecordConnection, error)
 	AdjustRecords(ctx context.Context, obj *model.Partner, customerID *string, first *int, after *string) (*model.AdjustRecordConnection, error)
-	CouponQuotas(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.CouponQuotaConnection, error)
 	AuditLog(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.AuditEntryConnection, error)
 	Verification(ctx context.Context, obj *model.Partner) (*model.VerificationSettings, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
-	Customers(ctx context.Context, first *int, after *string, filter *model.CustomerFilter) (*model.CustomerConnection, error)
-	Resellers(ctx context.Context, first *int, after *string, accountName *string) (*model.ResellerConnection, error)
 	Catalogue(ctx context.Context) (*model.Catalogue, error)
+	Customers(ctx context.Context, first *int, after *string, filter *model.CustomerFilter) (*model.CustomerConnection, error)
 	CheckCustomerIdentity(ctx context.Context, kind model.CustomerIdentityKind, value string) (*model.CustomerIdentityCheck, error)
+	Resellers(ctx context.Context, first *int, after *string, accountName *string) (*model.ResellerConnection, error)
 }
 type ResellerResolver interface {
-	Funds(ctx context.Context, obj *model.Reseller) ([]*model.Fund, error)
-	CouponQuotas(ctx context.Context, obj *model.Reseller) ([]*model.CouponQuota, error)
 	Customers(ctx context.Context, obj *model.Reseller, first *int, after *string, filter *model.CustomerFilter) (*model.CustomerConnection, error)
+	CouponQuotas(ctx context.Context, obj *model.Reseller) ([]*model.CouponQuota, error)
+	Funds(ctx context.Context, obj *model.Reseller) ([]*model.Fund, error)
 	AuditLog(ctx context.Context, obj *model.Reseller, first *int, after *string) (*model.AuditEntryConnection, error)
 }
 type ResourceResolver interface {
@@ -3762,7 +3763,26 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema.graphqls", Input: `"""
+	{Name: "../schema.graphqls", Input: `# The shared part of the API: scalars, directives, Node, the Query and
+# Mutation roots and the viewer. Each domain (customers, resellers, funds,
+# coupons, …) lives in schema/<domain>.graphqls and extends the roots there;
+# its resolvers are resolvers/<domain>.resolvers.go.
+
+"""
+Marks a sensitive mutation: one that moves money, coupon quota or coupons, or
+changes the verification setting itself. When the partner has verification
+turned on (the default), the mutation needs a code obtained with
+` + "`" + `requestVerificationCode` + "`" + ` for exactly this operation and these arguments, and
+money mutations apply at most once per ` + "`" + `idempotencyKey` + "`" + `. Only one such field
+may appear in an operation. A test fails when a mutation that moves money or
+quota lacks this directive.
+"""
+directive @verified(
+  "The operation the verification code must have been requested for."
+  operation: SensitiveOperation!
+) on FIELD_DEFINITION
+
+"""
 A decimal number sent as a string ("1024.50") so no precision is lost.
 Amounts are in the currency given next to them; never a float.
 """
@@ -3786,33 +3806,13 @@ type Query {
   node("The opaque global ID returned by another field." id: ID!): Node
   "Who the caller is, and the account it acts as."
   viewer: Viewer!
-  """
-  Customers of the caller's partner account (for a reseller: its own customers;
-  for a customer: only itself). Pages are cursor based over the upstream's offset/limit.
-  """
-  customers(
-    "Number of customers to return (1-100, default 20)."
-    first: Int
-    "Cursor of the last customer of the previous page."
-    after: String
-    "Filters applied by the upstream."
-    filter: CustomerFilter
-  ): CustomerConnection
-  """
-  Tier-2 resellers of the caller (tier-1 distributors only; empty for a solution
-  provider; FORBIDDEN for resellers and customers).
-  """
-  resellers(
-    "Number of resellers to return (1-100, default 20)."
-    first: Int
-    "Cursor of the last reseller of the previous page."
-    after: String
-    "Filter by the reseller's account name."
-    accountName: String
-  ): ResellerConnection
-  "The product catalogue: service types, resource types and measure units."
-  catalogue: Catalogue
 }
+
+"""
+The changes a caller can make. Sensitive ones (money, quota, coupons, paying
+for a customer) carry ` + "`" + `@verified` + "`" + ` and an ` + "`" + `idempotencyKey` + "`" + `.
+"""
+type Mutation
 
 "The role carried by the caller's token."
 enum Role {
@@ -3838,16 +3838,6 @@ type Viewer {
   customer: Customer
 }
 
-"What kind of partner account this is."
-enum PartnerKind {
-  "A solution provider: sells to customers, has no resellers."
-  SOLUTION_PROVIDER
-  "A tier-1 distributor: has tier-2 resellers and customers."
-  TIER1_DISTRIBUTOR
-  "A tier-2 reseller under a tier-1 distributor."
-  TIER2_RESELLER
-}
-
 "An amount of money and its currency."
 type Money {
   "The amount, as a decimal string."
@@ -3856,16 +3846,489 @@ type Money {
   currency: String!
 }
 
-"A partner account (the caller's own)."
-type Partner implements Node {
+"Relay page information."
+type PageInfo {
+  "Whether a page follows."
+  hasNextPage: Boolean!
+  "Whether a page precedes."
+  hasPreviousPage: Boolean!
+  "Cursor of the first edge."
+  startCursor: String
+  "Cursor of the last edge."
+  endCursor: String
+}
+`, BuiltIn: false},
+	{Name: "../schema/catalogue.graphqls", Input: `extend type Query {
+  "The product catalogue: service types, resource types and measure units."
+  catalogue: Catalogue
+}
+
+"The product catalogue."
+type Catalogue {
+  "Cloud service types."
+  serviceTypes: [ServiceType!]
+  "Resource types."
+  resourceTypes: [ResourceType!]
+  "Measure units (measure id 1 is yuan)."
+  measureUnits: [MeasureUnit!]
+}
+
+"A cloud service type."
+type ServiceType {
+  "The code, e.g. hws.service.type.ebs."
+  code: String!
+  "The name."
+  name: String
+  "The abbreviation, e.g. EVS."
+  abbreviation: String
+}
+
+"A resource type."
+type ResourceType {
+  "The code, e.g. hws.resource.type.vm."
+  code: String!
+  "The name."
+  name: String
+  "A description."
+  description: String
+  "The service type it belongs to."
+  serviceTypeCode: String
+}
+
+"A unit of measure."
+type MeasureUnit {
+  "The measure id."
+  id: Int!
+  "The name."
+  name: String
+  "The abbreviation."
+  abbreviation: String
+  "1 currency, 2 duration, 3 data size, ..."
+  measureType: Int
+}
+`, BuiltIn: false},
+	{Name: "../schema/coupons.graphqls", Input: `extend type Partner {
+  "Coupon quotas granted to this partner by Huawei."
+  couponQuotas(
+    "Number of quotas to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last quota of the previous page."
+    after: String
+  ): CouponQuotaConnection
+}
+
+extend type Customer {
+  "Coupons issued to this customer by its partner."
+  issuedCoupons(
+    "Number of coupons to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last coupon of the previous page."
+    after: String
+  ): CouponConnection
+}
+
+"A page of coupons."
+type CouponConnection {
+  "The coupons with their cursors."
+  edges: [CouponEdge!]!
+  "Where this page sits."
+  pageInfo: PageInfo!
+  "Total number of coupons matching."
+  totalCount: Int!
+}
+
+"A coupon and its cursor."
+type CouponEdge {
+  "The cursor of this coupon."
+  cursor: String!
+  "The coupon."
+  node: Coupon!
+}
+
+"A coupon issued by a partner to a customer."
+type Coupon {
+  "The coupon id."
+  couponId: String!
+  "The customer it was issued to."
+  customerId: String
+  "1 voucher, 4 cash coupon."
+  couponType: Int
+  "2 usable, 3 used, 4 expired, 5 reclaimed."
+  status: Int
+  "The face value."
+  faceValue: Money
+  "What is left."
+  balance: Money
+  "Start of validity."
+  effectiveTime: String
+  "End of validity."
+  expireTime: String
+  "When it was issued."
+  createTime: String
+}
+
+extend type Reseller {
+  "Coupon quotas the tier-1 issued to this reseller."
+  couponQuotas: [CouponQuota!]
+}
+
+"0 voucher quota, 1 cash-coupon quota."
+enum QuotaType {
+  "A voucher (代金券) quota."
+  VOUCHER
+  "A cash-coupon (现金券) quota."
+  CASH
+}
+
+"A page of coupon quotas."
+type CouponQuotaConnection {
+  "The quotas with their cursors."
+  edges: [CouponQuotaEdge!]!
+  "Where this page sits."
+  pageInfo: PageInfo!
+  "Total number of quotas matching."
+  totalCount: Int!
+}
+
+"A coupon quota and its cursor."
+type CouponQuotaEdge {
+  "The cursor of this quota."
+  cursor: String!
+  "The quota."
+  node: CouponQuota!
+}
+
+"A coupon quota: an amount a partner may issue as coupons."
+type CouponQuota implements Node {
   "The opaque global ID."
   id: ID!
-  "The partner's account (domain) id at the upstream."
-  partnerId: String!
-  "The display name of the partner, when known."
+  "The upstream quota id."
+  quotaId: String!
+  "Voucher or cash."
+  quotaType: QuotaType
+  "The quota's initial value."
+  value: Money
+  "What is left to issue."
+  balance: Money
+  "0 normal, 3 invalid, 4 adjusting, 5 frozen."
+  status: Int
+  "Start of validity."
+  effectiveTime: String
+  "End of validity."
+  expireTime: String
+  "When it was created."
+  createTime: String
+  "For a child quota: the tier-1 quota it was cut from."
+  parentQuotaId: String
+  "For a child quota: the reseller holding it."
+  resellerId: String
+  "Child quotas issued from this quota to resellers (tier-1 only; empty otherwise)."
+  childQuotas: [CouponQuota!]
+  "Issue and reclaim records of this quota (tier-1 only; empty otherwise)."
+  records(
+    "Number of records to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last record of the previous page."
+    after: String
+  ): QuotaRecordConnection
+}
+
+"A page of quota records."
+type QuotaRecordConnection {
+  "The records with their cursors."
+  edges: [QuotaRecordEdge!]!
+  "Where this page sits."
+  pageInfo: PageInfo!
+  "Total number of records matching."
+  totalCount: Int!
+}
+
+"A quota record and its cursor."
+type QuotaRecordEdge {
+  "The cursor of this record."
+  cursor: String!
+  "The record."
+  node: QuotaRecord!
+}
+
+"An issue (10) or reclaim (11) of a child quota."
+type QuotaRecord {
+  "The record id."
+  id: String!
+  "10 issue, 11 reclaim."
+  operationType: String
+  "The quota id."
+  quotaId: String
+  "The parent quota id."
+  parentQuotaId: String
+  "The amount."
+  amount: Money
+  "When it happened."
+  operationTime: String
+  "0 success, -1 failure."
+  result: String
+  "The reseller involved."
+  resellerId: String
+  "Who did it."
+  operator: String
+  "Free text."
+  remark: String
+}
+
+"Issue child coupon quotas to tier-2 resellers from one of the tier-1's quotas."
+input IssueCouponQuotasInput {
+  "The tier-1's quota to cut from."
+  quotaId: String!
+  "The resellers that each receive a child quota (1-100)."
+  resellerIds: [String!]!
+  "The amount of each child quota: greater than 0, at most 2 decimals."
+  amount: Decimal!
+}
+
+"Reclaim child coupon quotas from tier-2 resellers."
+input ReclaimCouponQuotasInput {
+  "The child quota ids (1-100)."
+  quotaIds: [String!]!
+  "Free text kept with the reclaim records."
+  remark: String
+}
+
+"Issue one coupon to each of several customers from a quota."
+input IssueCouponsInput {
+  "The quota to issue from."
+  quotaId: String!
+  "The customers (1-100), one coupon each."
+  customerIds: [String!]!
+  "The face value of each coupon: greater than 0, at most 2 decimals."
+  faceValue: Decimal!
+  "Start of validity (RFC 3339); default: the quota's."
+  validFrom: String
+  "End of validity (RFC 3339); default: the quota's."
+  expireTime: String
+  "A remark, visible to the issuing partner only."
+  remark: String
+}
+
+"Reclaim issued coupons."
+input ReclaimCouponsInput {
+  "The coupon ids (1-100)."
+  couponIds: [String!]!
+}
+
+"The outcome for one item of a batch mutation."
+type ItemResult {
+  "The item: a customer, reseller, quota or coupon id."
+  id: String!
+  "Whether the upstream applied it."
+  ok: Boolean!
+  "The id created for the item (new child quota id, coupon id), when ok."
+  createdId: String
+  "The upstream's error code, when not ok."
+  errorCode: String
+  "The upstream's message, when not ok."
+  errorMessage: String
+}
+
+"The result of issuing or reclaiming coupon quotas."
+type CouponQuotasPayload {
+  "One result per reseller (issue) or child quota (reclaim)."
+  results: [ItemResult!]!
+  "The tier-1 quota's remaining balance afterwards (issue only)."
+  quotaBalance: Money
+  "True when the answer was established from the upstream's records after the call itself failed."
+  reconciled: Boolean!
+}
+
+"The result of issuing or reclaiming coupons."
+type CouponsPayload {
+  "One result per customer (issue) or coupon (reclaim); createdId is the new coupon id."
+  results: [ItemResult!]!
+  "The ids of the coupons issued (issue only)."
+  issuedCouponIds: [String!]!
+  "The quota's remaining balance afterwards (issue only)."
+  quotaBalance: Money
+  "True when the answer was established from the upstream's records after the call itself failed."
+  reconciled: Boolean!
+}
+
+extend type Mutation {
+  "Issues child coupon quotas to tier-2 resellers (tier-1 only)."
+  issueCouponQuotas(
+    "What to issue."
+    input: IssueCouponQuotasInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): CouponQuotasPayload! @verified(operation: ISSUE_COUPON_QUOTAS)
+
+  "Reclaims child coupon quotas from tier-2 resellers (tier-1 only)."
+  reclaimCouponQuotas(
+    "What to reclaim."
+    input: ReclaimCouponQuotasInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): CouponQuotasPayload! @verified(operation: RECLAIM_COUPON_QUOTAS)
+
+  "Issues one coupon to each customer from a quota."
+  issueCoupons(
+    "What to issue."
+    input: IssueCouponsInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): CouponsPayload! @verified(operation: ISSUE_COUPONS)
+
+  "Reclaims issued coupons."
+  reclaimCoupons(
+    "What to reclaim."
+    input: ReclaimCouponsInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): CouponsPayload! @verified(operation: RECLAIM_COUPONS)
+
+}
+
+extend type Coupon {
+  "The issuer's remark; null unless the viewer is the issuing partner."
+  remark: String
+}
+`, BuiltIn: false},
+	{Name: "../schema/customers.graphqls", Input: `extend type Query {
+  """
+  Customers of the caller's partner account (for a reseller: its own customers;
+  for a customer: only itself). Pages are cursor based over the upstream's offset/limit.
+  """
+  customers(
+    "Number of customers to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last customer of the previous page."
+    after: String
+    "Filters applied by the upstream."
+    filter: CustomerFilter
+  ): CustomerConnection
+}
+
+"Filters for the customers list (all optional, combined with AND)."
+input CustomerFilter {
+  "Account name contains this text (the upstream's fuzzy match)."
   name: String
-  "The kind of partner."
-  kind: PartnerKind!
+  "How the customer is associated with the partner."
+  associationType: AssociationType
+  "The customer's label at the partner."
+  label: String
+  "Associated on or after this date (YYYY-MM-DD)."
+  associatedFrom: String
+  "Associated on or before this date (YYYY-MM-DD)."
+  associatedTo: String
+}
+
+"How a customer is associated with its partner."
+enum AssociationType {
+  "Consultant sale (the partner advises; funds APIs do not apply)."
+  CONSULTANT
+  "Resale (the partner funds the customer)."
+  RESALE
+}
+
+"Real-name verification status of a customer."
+enum RealNameStatus {
+  "Not verified."
+  UNVERIFIED
+  "Verification in review."
+  IN_REVIEW
+  "Verification failed."
+  FAILED
+  "Verified."
+  VERIFIED
+  "Unknown to this gateway."
+  UNKNOWN
+}
+
+"A page of customers."
+type CustomerConnection {
+  "The customers with their cursors."
+  edges: [CustomerEdge!]!
+  "Where this page sits."
+  pageInfo: PageInfo!
+  "Total number of customers matching."
+  totalCount: Int!
+}
+
+"A customer and its cursor."
+type CustomerEdge {
+  "The cursor of this customer."
+  cursor: String!
+  "The customer."
+  node: Customer!
+}
+
+"How to reach a customer."
+type Contact {
+  "Phone number (masked by the upstream)."
+  telephone: String
+  "E-mail address (masked by the upstream)."
+  email: String
+  "Country code."
+  countryCode: String
+}
+
+"A customer account of a partner or reseller."
+type Customer implements Node {
+  "The opaque global ID."
+  id: ID!
+  "The customer's account (domain) id at the upstream."
+  customerId: String!
+  "The account name."
+  accountName: String!
+  "The real name of the customer, when known."
+  name: String
+  "How the customer is associated with its partner."
+  associationType: AssociationType
+  "When the association started."
+  associatedOn: String
+  "The partner's label for the customer."
+  label: String
+  "Customer level V0-V5."
+  level: String
+  "Contact details."
+  contact: Contact!
+  "Whether the account is frozen."
+  frozen: Boolean!
+  "Real-name verification status."
+  realNameStatus: RealNameStatus!
+  "The new-customer (SMB) tag."
+  newCustomerTag: NewCustomerTag
+}
+
+"Whether a customer counts as a new customer."
+enum NewCustomerTagValue {
+  "A new customer."
+  YES
+  "Not a new customer."
+  NO
+  "Not yet determined."
+  UNDETERMINED
+}
+
+"The new-customer tag of a customer."
+type NewCustomerTag {
+  "The tag."
+  value: NewCustomerTagValue!
+  "The tag type (e.g. SMB)."
+  tagType: String
+  "First month the tag applies (YYYY-MM)."
+  effectiveTime: String
+  "Last month the tag applies (YYYY-MM)."
+  expireTime: String
+}
+`, BuiltIn: false},
+	{Name: "../schema/funds.graphqls", Input: `extend type Partner {
   "The partner's funds, one entry per account type."
   funds: [Fund!]
   "Changes to the partner's account, newest first."
@@ -3886,13 +4349,6 @@ type Partner implements Node {
     "Cursor of the last record of the previous page."
     after: String
   ): AdjustRecordConnection
-  "Coupon quotas granted to this partner by Huawei."
-  couponQuotas(
-    "Number of quotas to return (1-100, default 20)."
-    first: Int
-    "Cursor of the last quota of the previous page."
-    after: String
-  ): CouponQuotaConnection
 }
 
 "The type of a partner fund account."
@@ -4009,117 +4465,9 @@ type AdjustRecord {
   memo: String
 }
 
-"Filters for the customers list (all optional, combined with AND)."
-input CustomerFilter {
-  "Account name contains this text (the upstream's fuzzy match)."
-  name: String
-  "How the customer is associated with the partner."
-  associationType: AssociationType
-  "The customer's label at the partner."
-  label: String
-  "Associated on or after this date (YYYY-MM-DD)."
-  associatedFrom: String
-  "Associated on or before this date (YYYY-MM-DD)."
-  associatedTo: String
-}
-
-"How a customer is associated with its partner."
-enum AssociationType {
-  "Consultant sale (the partner advises; funds APIs do not apply)."
-  CONSULTANT
-  "Resale (the partner funds the customer)."
-  RESALE
-}
-
-"Real-name verification status of a customer."
-enum RealNameStatus {
-  "Not verified."
-  UNVERIFIED
-  "Verification in review."
-  IN_REVIEW
-  "Verification failed."
-  FAILED
-  "Verified."
-  VERIFIED
-  "Unknown to this gateway."
-  UNKNOWN
-}
-
-"Relay page information."
-type PageInfo {
-  "Whether a page follows."
-  hasNextPage: Boolean!
-  "Whether a page precedes."
-  hasPreviousPage: Boolean!
-  "Cursor of the first edge."
-  startCursor: String
-  "Cursor of the last edge."
-  endCursor: String
-}
-
-"A page of customers."
-type CustomerConnection {
-  "The customers with their cursors."
-  edges: [CustomerEdge!]!
-  "Where this page sits."
-  pageInfo: PageInfo!
-  "Total number of customers matching."
-  totalCount: Int!
-}
-
-"A customer and its cursor."
-type CustomerEdge {
-  "The cursor of this customer."
-  cursor: String!
-  "The customer."
-  node: Customer!
-}
-
-"How to reach a customer."
-type Contact {
-  "Phone number (masked by the upstream)."
-  telephone: String
-  "E-mail address (masked by the upstream)."
-  email: String
-  "Country code."
-  countryCode: String
-}
-
-"A customer account of a partner or reseller."
-type Customer implements Node {
-  "The opaque global ID."
-  id: ID!
-  "The customer's account (domain) id at the upstream."
-  customerId: String!
-  "The account name."
-  accountName: String!
-  "The real name of the customer, when known."
-  name: String
-  "How the customer is associated with its partner."
-  associationType: AssociationType
-  "When the association started."
-  associatedOn: String
-  "The partner's label for the customer."
-  label: String
-  "Customer level V0-V5."
-  level: String
-  "Contact details."
-  contact: Contact!
-  "Whether the account is frozen."
-  frozen: Boolean!
-  "Real-name verification status."
-  realNameStatus: RealNameStatus!
+extend type Customer {
   "Available balance and debt (resale customers)."
   balance: CustomerBalance
-  "The new-customer (SMB) tag."
-  newCustomerTag: NewCustomerTag
-  "Coupons issued to this customer by its partner."
-  issuedCoupons(
-    "Number of coupons to return (1-100, default 20)."
-    first: Int
-    "Cursor of the last coupon of the previous page."
-    after: String
-  ): CouponConnection
 }
 
 "A customer's balance."
@@ -4130,370 +4478,9 @@ type CustomerBalance {
   debt: Money!
 }
 
-"Whether a customer counts as a new customer."
-enum NewCustomerTagValue {
-  "A new customer."
-  YES
-  "Not a new customer."
-  NO
-  "Not yet determined."
-  UNDETERMINED
-}
-
-"The new-customer tag of a customer."
-type NewCustomerTag {
-  "The tag."
-  value: NewCustomerTagValue!
-  "The tag type (e.g. SMB)."
-  tagType: String
-  "First month the tag applies (YYYY-MM)."
-  effectiveTime: String
-  "Last month the tag applies (YYYY-MM)."
-  expireTime: String
-}
-
-"A page of coupons."
-type CouponConnection {
-  "The coupons with their cursors."
-  edges: [CouponEdge!]!
-  "Where this page sits."
-  pageInfo: PageInfo!
-  "Total number of coupons matching."
-  totalCount: Int!
-}
-
-"A coupon and its cursor."
-type CouponEdge {
-  "The cursor of this coupon."
-  cursor: String!
-  "The coupon."
-  node: Coupon!
-}
-
-"A coupon issued by a partner to a customer."
-type Coupon {
-  "The coupon id."
-  couponId: String!
-  "The customer it was issued to."
-  customerId: String
-  "1 voucher, 4 cash coupon."
-  couponType: Int
-  "2 usable, 3 used, 4 expired, 5 reclaimed."
-  status: Int
-  "The face value."
-  faceValue: Money
-  "What is left."
-  balance: Money
-  "Start of validity."
-  effectiveTime: String
-  "End of validity."
-  expireTime: String
-  "When it was issued."
-  createTime: String
-}
-
-"A page of tier-2 resellers."
-type ResellerConnection {
-  "The resellers with their cursors."
-  edges: [ResellerEdge!]!
-  "Where this page sits."
-  pageInfo: PageInfo!
-  "Total number of resellers matching."
-  totalCount: Int!
-}
-
-"A reseller and its cursor."
-type ResellerEdge {
-  "The cursor of this reseller."
-  cursor: String!
-  "The reseller."
-  node: Reseller!
-}
-
-"A tier-2 reseller under a tier-1 distributor."
-type Reseller implements Node {
-  "The opaque global ID."
-  id: ID!
-  "The reseller's partner id (indirect_partner_id at the upstream)."
-  resellerId: String!
-  "The account name."
-  accountName: String
-  "The display name."
-  name: String
-  "E-mail (masked)."
-  email: String
-  "Mobile phone (masked)."
-  mobilePhone: String
-  "When the reseller was associated."
-  associatedOn: String
-  "The tier-1's account manager for the reseller."
-  accountManagerName: String
+extend type Reseller {
   "The reseller's funds."
   funds: [Fund!]
-  "Coupon quotas the tier-1 issued to this reseller."
-  couponQuotas: [CouponQuota!]
-  "The reseller's own customers."
-  customers(
-    "Number of customers to return (1-100, default 20)."
-    first: Int
-    "Cursor of the last customer of the previous page."
-    after: String
-    "Filters applied by the upstream."
-    filter: CustomerFilter
-  ): CustomerConnection
-}
-
-"0 voucher quota, 1 cash-coupon quota."
-enum QuotaType {
-  "A voucher (代金券) quota."
-  VOUCHER
-  "A cash-coupon (现金券) quota."
-  CASH
-}
-
-"A page of coupon quotas."
-type CouponQuotaConnection {
-  "The quotas with their cursors."
-  edges: [CouponQuotaEdge!]!
-  "Where this page sits."
-  pageInfo: PageInfo!
-  "Total number of quotas matching."
-  totalCount: Int!
-}
-
-"A coupon quota and its cursor."
-type CouponQuotaEdge {
-  "The cursor of this quota."
-  cursor: String!
-  "The quota."
-  node: CouponQuota!
-}
-
-"A coupon quota: an amount a partner may issue as coupons."
-type CouponQuota implements Node {
-  "The opaque global ID."
-  id: ID!
-  "The upstream quota id."
-  quotaId: String!
-  "Voucher or cash."
-  quotaType: QuotaType
-  "The quota's initial value."
-  value: Money
-  "What is left to issue."
-  balance: Money
-  "0 normal, 3 invalid, 4 adjusting, 5 frozen."
-  status: Int
-  "Start of validity."
-  effectiveTime: String
-  "End of validity."
-  expireTime: String
-  "When it was created."
-  createTime: String
-  "For a child quota: the tier-1 quota it was cut from."
-  parentQuotaId: String
-  "For a child quota: the reseller holding it."
-  resellerId: String
-  "Child quotas issued from this quota to resellers (tier-1 only; empty otherwise)."
-  childQuotas: [CouponQuota!]
-  "Issue and reclaim records of this quota (tier-1 only; empty otherwise)."
-  records(
-    "Number of records to return (1-100, default 20)."
-    first: Int
-    "Cursor of the last record of the previous page."
-    after: String
-  ): QuotaRecordConnection
-}
-
-"A page of quota records."
-type QuotaRecordConnection {
-  "The records with their cursors."
-  edges: [QuotaRecordEdge!]!
-  "Where this page sits."
-  pageInfo: PageInfo!
-  "Total number of records matching."
-  totalCount: Int!
-}
-
-"A quota record and its cursor."
-type QuotaRecordEdge {
-  "The cursor of this record."
-  cursor: String!
-  "The record."
-  node: QuotaRecord!
-}
-
-"An issue (10) or reclaim (11) of a child quota."
-type QuotaRecord {
-  "The record id."
-  id: String!
-  "10 issue, 11 reclaim."
-  operationType: String
-  "The quota id."
-  quotaId: String
-  "The parent quota id."
-  parentQuotaId: String
-  "The amount."
-  amount: Money
-  "When it happened."
-  operationTime: String
-  "0 success, -1 failure."
-  result: String
-  "The reseller involved."
-  resellerId: String
-  "Who did it."
-  operator: String
-  "Free text."
-  remark: String
-}
-
-"The product catalogue."
-type Catalogue {
-  "Cloud service types."
-  serviceTypes: [ServiceType!]
-  "Resource types."
-  resourceTypes: [ResourceType!]
-  "Measure units (measure id 1 is yuan)."
-  measureUnits: [MeasureUnit!]
-}
-
-"A cloud service type."
-type ServiceType {
-  "The code, e.g. hws.service.type.ebs."
-  code: String!
-  "The name."
-  name: String
-  "The abbreviation, e.g. EVS."
-  abbreviation: String
-}
-
-"A resource type."
-type ResourceType {
-  "The code, e.g. hws.resource.type.vm."
-  code: String!
-  "The name."
-  name: String
-  "A description."
-  description: String
-  "The service type it belongs to."
-  serviceTypeCode: String
-}
-
-"A unit of measure."
-type MeasureUnit {
-  "The measure id."
-  id: Int!
-  "The name."
-  name: String
-  "The abbreviation."
-  abbreviation: String
-  "1 currency, 2 duration, 3 data size, ..."
-  measureType: Int
-}
-
-# ---- Money and vouchers (issue 4) ----
-
-"""
-Marks a sensitive mutation: one that moves money, coupon quota or coupons, or
-changes the verification setting itself. When the partner has verification
-turned on (the default), the mutation needs a code obtained with
-` + "`" + `requestVerificationCode` + "`" + ` for exactly this operation and these arguments, and
-money mutations apply at most once per ` + "`" + `idempotencyKey` + "`" + `. Only one such field
-may appear in an operation. A test fails when a mutation that moves money or
-quota lacks this directive.
-"""
-directive @verified(
-  "The operation the verification code must have been requested for."
-  operation: SensitiveOperation!
-) on FIELD_DEFINITION
-
-"Every operation guarded by ` + "`" + `@verified` + "`" + `; a code approves exactly one of them."
-enum SensitiveOperation {
-  "Allocate funds to a resale customer."
-  ALLOCATE_CUSTOMER_FUNDS
-  "Reclaim funds from a resale customer."
-  RECLAIM_CUSTOMER_FUNDS
-  "Allocate funds to a tier-2 reseller (tier-1 only)."
-  ALLOCATE_RESELLER_FUNDS
-  "Reclaim funds from a tier-2 reseller (tier-1 only)."
-  RECLAIM_RESELLER_FUNDS
-  "Issue coupon quota to tier-2 resellers (tier-1 only)."
-  ISSUE_COUPON_QUOTAS
-  "Reclaim coupon quotas from tier-2 resellers (tier-1 only)."
-  RECLAIM_COUPON_QUOTAS
-  "Issue coupons to customers from a quota."
-  ISSUE_COUPONS
-  "Reclaim issued coupons."
-  RECLAIM_COUPONS
-  "Pay a customer's order (issue 5)."
-  PAY_ORDER
-  "Renew resources, when the renewal pays (issue 5)."
-  RENEW_RESOURCES
-  "Unsubscribe resources (issue 5)."
-  UNSUBSCRIBE_RESOURCES
-  "Turn verification on or off for the partner."
-  SET_VERIFICATION_ENABLED
-}
-
-"Where a verification code is sent."
-enum VerificationChannel {
-  "A text message to the partner's phone number."
-  SMS
-  "An e-mail to the partner's address."
-  EMAIL
-}
-
-"The code that approves one sensitive mutation."
-input VerificationInput {
-  "The id returned by ` + "`" + `requestVerificationCode` + "`" + `."
-  challengeId: ID!
-  "The code the partner received."
-  code: String!
-}
-
-"""
-The arguments of the sensitive operation a code is requested for: set exactly
-the member named like the mutation, with exactly the input the mutation will
-receive (the code is bound to a digest of it).
-"""
-input SensitiveInput @oneOf {
-  "For ` + "`" + `allocateCustomerFunds` + "`" + `."
-  allocateCustomerFunds: CustomerFundsInput
-  "For ` + "`" + `reclaimCustomerFunds` + "`" + `."
-  reclaimCustomerFunds: CustomerFundsInput
-  "For ` + "`" + `allocateResellerFunds` + "`" + `."
-  allocateResellerFunds: ResellerFundsInput
-  "For ` + "`" + `reclaimResellerFunds` + "`" + `."
-  reclaimResellerFunds: ResellerFundsInput
-  "For ` + "`" + `issueCouponQuotas` + "`" + `."
-  issueCouponQuotas: IssueCouponQuotasInput
-  "For ` + "`" + `reclaimCouponQuotas` + "`" + `."
-  reclaimCouponQuotas: ReclaimCouponQuotasInput
-  "For ` + "`" + `issueCoupons` + "`" + `."
-  issueCoupons: IssueCouponsInput
-  "For ` + "`" + `reclaimCoupons` + "`" + `."
-  reclaimCoupons: ReclaimCouponsInput
-  "For ` + "`" + `setVerificationEnabled` + "`" + `."
-  setVerificationEnabled: SetVerificationEnabledInput
-  "For ` + "`" + `payOrder` + "`" + ` (issue 5)."
-  payOrder: PayOrderInput
-  "For ` + "`" + `renewResources` + "`" + ` (issue 5)."
-  renewResources: RenewResourcesInput
-  "For ` + "`" + `unsubscribeResources` + "`" + ` (issue 5)."
-  unsubscribeResources: UnsubscribeResourcesInput
-}
-
-"A verification code was sent; pass ` + "`" + `id` + "`" + ` and the code to the guarded mutation."
-type VerificationChallenge {
-  "The challenge id (the mutation's ` + "`" + `verification.challengeId` + "`" + `)."
-  id: ID!
-  "The channel the code went through."
-  channel: VerificationChannel!
-  "Where the code went, masked (e.g. a***@example.com)."
-  maskedDestination: String!
-  "When the code expires (RFC 3339)."
-  expiresAt: String!
-  "When a new code for the same operation may be requested (RFC 3339)."
-  resendAfter: String!
 }
 
 "Move funds between the partner and a resale customer."
@@ -4512,52 +4499,6 @@ input ResellerFundsInput {
   resellerId: String!
   "The amount in yuan: greater than 0, at most 2 decimals."
   amount: Decimal!
-}
-
-"Issue child coupon quotas to tier-2 resellers from one of the tier-1's quotas."
-input IssueCouponQuotasInput {
-  "The tier-1's quota to cut from."
-  quotaId: String!
-  "The resellers that each receive a child quota (1-100)."
-  resellerIds: [String!]!
-  "The amount of each child quota: greater than 0, at most 2 decimals."
-  amount: Decimal!
-}
-
-"Reclaim child coupon quotas from tier-2 resellers."
-input ReclaimCouponQuotasInput {
-  "The child quota ids (1-100)."
-  quotaIds: [String!]!
-  "Free text kept with the reclaim records."
-  remark: String
-}
-
-"Issue one coupon to each of several customers from a quota."
-input IssueCouponsInput {
-  "The quota to issue from."
-  quotaId: String!
-  "The customers (1-100), one coupon each."
-  customerIds: [String!]!
-  "The face value of each coupon: greater than 0, at most 2 decimals."
-  faceValue: Decimal!
-  "Start of validity (RFC 3339); default: the quota's."
-  validFrom: String
-  "End of validity (RFC 3339); default: the quota's."
-  expireTime: String
-  "A remark, visible to the issuing partner only."
-  remark: String
-}
-
-"Reclaim issued coupons."
-input ReclaimCouponsInput {
-  "The coupon ids (1-100)."
-  couponIds: [String!]!
-}
-
-"Turn verification of sensitive mutations on or off."
-input SetVerificationEnabledInput {
-  "The new setting."
-  enabled: Boolean!
 }
 
 "The result of moving funds to or from a customer."
@@ -4592,134 +4533,7 @@ type ResellerFundsPayload {
   reconciled: Boolean!
 }
 
-"The outcome for one item of a batch mutation."
-type ItemResult {
-  "The item: a customer, reseller, quota or coupon id."
-  id: String!
-  "Whether the upstream applied it."
-  ok: Boolean!
-  "The id created for the item (new child quota id, coupon id), when ok."
-  createdId: String
-  "The upstream's error code, when not ok."
-  errorCode: String
-  "The upstream's message, when not ok."
-  errorMessage: String
-}
-
-"The result of issuing or reclaiming coupon quotas."
-type CouponQuotasPayload {
-  "One result per reseller (issue) or child quota (reclaim)."
-  results: [ItemResult!]!
-  "The tier-1 quota's remaining balance afterwards (issue only)."
-  quotaBalance: Money
-  "True when the answer was established from the upstream's records after the call itself failed."
-  reconciled: Boolean!
-}
-
-"The result of issuing or reclaiming coupons."
-type CouponsPayload {
-  "One result per customer (issue) or coupon (reclaim); createdId is the new coupon id."
-  results: [ItemResult!]!
-  "The ids of the coupons issued (issue only)."
-  issuedCouponIds: [String!]!
-  "The quota's remaining balance afterwards (issue only)."
-  quotaBalance: Money
-  "True when the answer was established from the upstream's records after the call itself failed."
-  reconciled: Boolean!
-}
-
-"The partner's verification setting."
-type VerificationSettings {
-  "Whether sensitive mutations need a verification code."
-  enabled: Boolean!
-}
-
-"One entry of the partner's audit log (challenge events and sensitive mutations)."
-type AuditEntry {
-  "When it happened (RFC 3339)."
-  time: String!
-  "Who acted (token subject)."
-  principal: String!
-  "The role of the actor."
-  role: String
-  "The sensitive operation."
-  operation: String!
-  "The event, e.g. challenge.requested, mutation.applied."
-  event: String!
-  "A short outcome word, e.g. ok or VERIFICATION_FAILED."
-  outcome: String
-  "The SHA-256 digest of the operation's canonical arguments."
-  argsDigest: String
-  "The upstream request id, when the upstream answered."
-  upstreamRequestId: String
-  "The challenge involved, if any."
-  challengeId: String
-  "The idempotency key involved, if any."
-  idempotencyKey: String
-}
-
-"A page of audit entries, newest first."
-type AuditEntryConnection {
-  "The entries with their cursors."
-  edges: [AuditEntryEdge!]!
-  "Where this page sits."
-  pageInfo: PageInfo!
-}
-
-"An audit entry and its cursor."
-type AuditEntryEdge {
-  "The cursor of this entry."
-  cursor: String!
-  "The entry."
-  node: AuditEntry!
-}
-
-extend type Partner {
-  "The partner's own audit log, newest first (sensitive operations only)."
-  auditLog(
-    "Number of entries to return (1-100, default 20)."
-    first: Int
-    "Cursor of the last entry of the previous page."
-    after: String
-  ): AuditEntryConnection
-  "The partner's verification setting."
-  verification: VerificationSettings
-}
-
-extend type Coupon {
-  "The issuer's remark; null unless the viewer is the issuing partner."
-  remark: String
-}
-
-extend type Reseller {
-  "The reseller's own audit log, newest first; null unless the viewer is this reseller."
-  auditLog(
-    "Number of entries to return (1-100, default 20)."
-    first: Int
-    "Cursor of the last entry of the previous page."
-    after: String
-  ): AuditEntryConnection
-}
-
-"""
-The mutation root. Sensitive fields carry ` + "`" + `@verified` + "`" + `; other domains add theirs
-with ` + "`" + `extend type Mutation` + "`" + `.
-"""
-type Mutation {
-  """
-  Sends a verification code for one sensitive operation with exactly the given
-  input, to the partner's own contact (never an address from the request).
-  A new code for the same operation cancels the older one.
-  """
-  requestVerificationCode(
-    "SMS or EMAIL."
-    channel: VerificationChannel!
-    "The operation the code will approve."
-    operation: SensitiveOperation!
-    "The operation's input, exactly as the mutation will receive it."
-    input: SensitiveInput!
-  ): VerificationChallenge!
-
+extend type Mutation {
   "Allocates funds to a resale customer."
   allocateCustomerFunds(
     "What to move."
@@ -4760,58 +4574,317 @@ type Mutation {
     verification: VerificationInput
   ): ResellerFundsPayload! @verified(operation: RECLAIM_RESELLER_FUNDS)
 
-  "Issues child coupon quotas to tier-2 resellers (tier-1 only)."
-  issueCouponQuotas(
-    "What to issue."
-    input: IssueCouponQuotasInput!
-    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
-    idempotencyKey: String!
-    "The code, when verification is on."
-    verification: VerificationInput
-  ): CouponQuotasPayload! @verified(operation: ISSUE_COUPON_QUOTAS)
-
-  "Reclaims child coupon quotas from tier-2 resellers (tier-1 only)."
-  reclaimCouponQuotas(
-    "What to reclaim."
-    input: ReclaimCouponQuotasInput!
-    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
-    idempotencyKey: String!
-    "The code, when verification is on."
-    verification: VerificationInput
-  ): CouponQuotasPayload! @verified(operation: RECLAIM_COUPON_QUOTAS)
-
-  "Issues one coupon to each customer from a quota."
-  issueCoupons(
-    "What to issue."
-    input: IssueCouponsInput!
-    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
-    idempotencyKey: String!
-    "The code, when verification is on."
-    verification: VerificationInput
-  ): CouponsPayload! @verified(operation: ISSUE_COUPONS)
-
-  "Reclaims issued coupons."
-  reclaimCoupons(
-    "What to reclaim."
-    input: ReclaimCouponsInput!
-    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
-    idempotencyKey: String!
-    "The code, when verification is on."
-    verification: VerificationInput
-  ): CouponsPayload! @verified(operation: RECLAIM_COUPONS)
-
-  "Turns verification of sensitive mutations on or off (itself verified with the current setting)."
-  setVerificationEnabled(
-    "The new setting."
-    input: SetVerificationEnabledInput!
-    "The code, when verification is on."
-    verification: VerificationInput
-  ): VerificationSettings! @verified(operation: SET_VERIFICATION_ENABLED)
+}
+`, BuiltIn: false},
+	{Name: "../schema/orders.graphqls", Input: `"The status of an order."
+enum OrderStatus {
+  "Waiting for approval (upstream 1)."
+  PENDING_APPROVAL
+  "Being processed (3)."
+  PROCESSING
+  "Cancelled (4)."
+  CANCELLED
+  "Completed (5)."
+  COMPLETED
+  "Waiting for payment (6): the only status that can be paid or cancelled."
+  PENDING_PAYMENT
+  "Waiting for confirmation (9)."
+  TO_BE_CONFIRMED
 }
 
-# ---- Customer lifecycle (issue 6) ----
+"The kind of an order."
+enum OrderType {
+  "A new purchase (upstream 1)."
+  NEW
+  "A renewal (2)."
+  RENEWAL
+  "A change of specification (3)."
+  CHANGE
+  "An unsubscription; its refunds are in ` + "`" + `Order.refunds` + "`" + ` (4)."
+  UNSUBSCRIBE
+  "Yearly/monthly to on-demand (10)."
+  TO_ON_DEMAND
+  "On-demand to yearly/monthly (11)."
+  TO_YEARLY_MONTHLY
+}
 
-"What ` + "`" + `checkCustomerIdentity` + "`" + ` checks."
+"Filters of ` + "`" + `Customer.orders` + "`" + `."
+input OrderFilter {
+  "Only orders with this status."
+  status: OrderStatus
+  "Only orders of this kind."
+  type: OrderType
+  "Created on or after this date (YYYY-MM-DD, UTC)."
+  createdFrom: String
+  "Created on or before this date (YYYY-MM-DD, UTC); the range is at most one year."
+  createdTo: String
+  "Only orders of this cloud service type code (e.g. hws.service.type.ebs)."
+  serviceTypeCode: String
+}
+
+"A page of orders."
+type OrderConnection {
+  "The orders of this page."
+  edges: [OrderEdge!]!
+  "Paging information."
+  pageInfo: PageInfo!
+  "Number of orders matching the filter."
+  totalCount: Int!
+}
+
+"An order and its cursor."
+type OrderEdge {
+  "Cursor of this order."
+  cursor: String!
+  "The order."
+  node: Order!
+}
+
+"A yearly/monthly order of a customer."
+type Order implements Node {
+  "The opaque global ID."
+  id: ID!
+  "The upstream order id."
+  orderId: String!
+  "The customer the order belongs to."
+  customerId: String!
+  "Cloud service type code."
+  serviceTypeCode: String
+  "Cloud service type name."
+  serviceTypeName: String
+  "The status; null for a status this API does not know."
+  status: OrderStatus
+  "The kind; null for a kind this API does not know."
+  type: OrderType
+  "The list price."
+  officialAmount: Money!
+  "The price after discounts."
+  amountAfterDiscount: Money!
+  "The amount paid with coupons."
+  couponAmount: Money!
+  "The amount taken off by discounts."
+  discountAmount: Money!
+  "When the order was created."
+  createdAt: String
+  "When the order was paid."
+  paidAt: String
+  "Pending orders: when the payment deadline passes (one extra upstream read)."
+  paymentDeadline: String
+  "The products of the order (up to 500)."
+  lineItems: [OrderLineItem!]!
+  "The resources the order produced or acts on."
+  resources: [Resource!]!
+  "Pending orders: the customer's coupons usable for it (empty otherwise)."
+  availableCoupons: [OrderCoupon!]!
+  "Pending orders: the discounts it may use (empty otherwise)."
+  availableDiscounts: [OrderDiscount!]!
+  "Unsubscribe orders: the refund lines (empty otherwise)."
+  refunds: [RefundLine!]!
+}
+
+"One product of an order."
+type OrderLineItem {
+  "The line item id."
+  id: String!
+  "Cloud service type code."
+  serviceTypeCode: String
+  "Cloud service type name."
+  serviceTypeName: String
+  "Resource type code."
+  resourceTypeCode: String
+  "The product id."
+  productId: String
+  "The product specification."
+  productSpec: String
+  "The period unit; null for one-off items."
+  periodType: PeriodType
+  "The number of periods."
+  periodCount: Int
+  "How many were bought."
+  quantity: Int
+  "When the item takes effect."
+  effectiveAt: String
+  "When the item expires."
+  expiresAt: String
+  "The list price."
+  officialAmount: Money!
+  "The price after discounts."
+  amountAfterDiscount: Money!
+}
+
+"A coupon of the customer usable for a pending order."
+type OrderCoupon {
+  "The coupon id (pass it in ` + "`" + `PayOrderInput.couponIds` + "`" + `)."
+  couponId: String!
+  "True for a cash coupon (cannot be combined with a discount), false for a voucher."
+  cash: Boolean!
+  "The face value."
+  faceValue: Money!
+  "The remaining balance."
+  balance: Money!
+  "When the coupon becomes usable."
+  effectiveAt: String
+  "When the coupon expires."
+  expiresAt: String
+  "The cloud service types it is limited to (empty: any)."
+  serviceTypes: [String!]!
+}
+
+"A discount a pending order may use (at most one per payment)."
+type OrderDiscount {
+  "The discount id (pass it in ` + "`" + `PayOrderInput.discountId` + "`" + `)."
+  discountId: String!
+  "Upstream discount type: 0 promotion, 2 commercial, 3 partner-granted."
+  discountType: Int!
+  "The price multiplier, e.g. 0.85 = pay 85%."
+  ratio: Decimal
+  "What it takes off this order."
+  amount: Money
+}
+
+"One refund of an unsubscribe order."
+type RefundLine {
+  "The refund line id."
+  id: String!
+  "The amount refunded to the customer's balance (positive)."
+  amount: Money!
+  "Cloud service type code."
+  serviceTypeCode: String
+  "Cloud service type name."
+  serviceTypeName: String
+  "Resource type code."
+  resourceTypeCode: String
+  "Resource type name."
+  resourceTypeName: String
+  "Region code."
+  regionCode: String
+  "The order the refunded period was bought with."
+  baseOrderId: String
+}
+
+"Which customer a commerce mutation acts for."
+input CommerceTarget {
+  "The customer's account id (a customer may only name itself)."
+  customerId: String!
+  "Tier-1 only: the tier-2 reseller whose customer this is."
+  resellerId: String
+}
+
+"Pay a pending order."
+input PayOrderInput {
+  "The customer."
+  customer: CommerceTarget!
+  "The pending order."
+  orderId: String!
+  "Coupons to use, in order (at most 3; from ` + "`" + `Order.availableCoupons` + "`" + `)."
+  couponIds: [String!]
+  "A discount to use (from ` + "`" + `Order.availableDiscounts` + "`" + `); not combinable with a cash coupon."
+  discountId: String
+}
+
+"""
+An order as it stood right after a mutation: a plain snapshot, so a replayed
+idempotency key answers exactly the first result. Fetch the order by ` + "`" + `id` + "`" + `
+with ` + "`" + `node` + "`" + ` for its line items and resources.
+"""
+type OrderSnapshot {
+  "The order's opaque global ID (for ` + "`" + `node` + "`" + `)."
+  id: ID!
+  "The upstream order id."
+  orderId: String!
+  "The customer the order belongs to."
+  customerId: String!
+  "The status; null for a status this API does not know."
+  status: OrderStatus
+  "The kind; null for a kind this API does not know."
+  type: OrderType
+  "The list price (negative for a refund order)."
+  officialAmount: Money!
+  "The price after discounts."
+  amountAfterDiscount: Money!
+  "The amount paid with coupons."
+  couponAmount: Money!
+  "The amount taken off by discounts."
+  discountAmount: Money!
+  "When the order was created."
+  createdAt: String
+  "When the order was paid."
+  paidAt: String
+}
+
+"The result of paying an order."
+type PayOrderPayload {
+  "The order, read again after the payment."
+  order: OrderSnapshot!
+}
+
+"Cancel a pending order."
+input CancelOrderInput {
+  "The customer."
+  customer: CommerceTarget!
+  "The pending order."
+  orderId: String!
+}
+
+"The result of cancelling an order."
+type CancelOrderPayload {
+  "The order, read again after the cancellation."
+  order: OrderSnapshot!
+}
+
+extend type Customer {
+  "The customer's yearly/monthly orders, newest first."
+  orders(
+    "Number of orders to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last order of the previous page."
+    after: String
+    "Filters applied by the upstream."
+    filter: OrderFilter
+  ): OrderConnection!
+}
+
+extend type Mutation {
+  """
+  Pays a pending order from the customer's balance with the chosen coupons and
+  discount. A customer pays its own orders without a code; a partner paying
+  for a resale customer needs one.
+  """
+  payOrder(
+    "What to pay."
+    input: PayOrderInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): PayOrderPayload! @verified(operation: PAY_ORDER)
+  "Cancels a pending order."
+  cancelOrder("What to cancel." input: CancelOrderInput!): CancelOrderPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/partners.graphqls", Input: `"What kind of partner account this is."
+enum PartnerKind {
+  "A solution provider: sells to customers, has no resellers."
+  SOLUTION_PROVIDER
+  "A tier-1 distributor: has tier-2 resellers and customers."
+  TIER1_DISTRIBUTOR
+  "A tier-2 reseller under a tier-1 distributor."
+  TIER2_RESELLER
+}
+
+"A partner account (the caller's own)."
+type Partner implements Node {
+  "The opaque global ID."
+  id: ID!
+  "The partner's account (domain) id at the upstream."
+  partnerId: String!
+  "The display name of the partner, when known."
+  name: String
+  "The kind of partner."
+  kind: PartnerKind!
+}
+`, BuiltIn: false},
+	{Name: "../schema/registration.graphqls", Input: `"What ` + "`" + `checkCustomerIdentity` + "`" + ` checks."
 enum CustomerIdentityKind {
   "A login (account) name: 5-32 letters, digits, _ or -."
   LOGIN_NAME
@@ -5076,173 +5149,70 @@ extend type Customer {
   "The customer's latest real-name review (readable by its partner and by the customer itself)."
   realNameReview: RealNameReview
 }
-
-# ---- Orders and resources (issue 5) ----
-
-extend type Customer {
-  "The customer's yearly/monthly orders, newest first."
-  orders(
-    "Number of orders to return (1-100, default 20)."
+`, BuiltIn: false},
+	{Name: "../schema/resellers.graphqls", Input: `extend type Query {
+  """
+  Tier-2 resellers of the caller (tier-1 distributors only; empty for a solution
+  provider; FORBIDDEN for resellers and customers).
+  """
+  resellers(
+    "Number of resellers to return (1-100, default 20)."
     first: Int
-    "Cursor of the last order of the previous page."
+    "Cursor of the last reseller of the previous page."
     after: String
-    "Filters applied by the upstream."
-    filter: OrderFilter
-  ): OrderConnection!
-  """
-  The customer's yearly/monthly resources (main and child). With
-  ` + "`" + `filter.resourceIds` + "`" + ` (at most 100, read 50 per upstream call) the page holds
-  those resources in the given order and ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + ` are ignored.
-  """
-  resources(
-    "Number of resources to return (1-100, default 20)."
-    first: Int
-    "Cursor of the last resource of the previous page."
-    after: String
-    "Filters applied by the upstream."
-    filter: ResourceFilter
-  ): ResourceConnection!
-  "The customer's pay-per-use (on-demand) resources."
-  onDemandResources(
-    "Number of resources to return (1-100, default 20)."
-    first: Int
-    "Cursor of the last resource of the previous page."
-    after: String
-  ): OnDemandResourceConnection!
-  "The customer's resource packages with their free-resource items."
-  resourcePackages(
-    "Number of packages to return (1-100, default 20)."
-    first: Int
-    "Cursor of the last package of the previous page."
-    after: String
-  ): ResourcePackageConnection!
-  """
-  Quotes renewing up to 10 main resources (children included) for one period,
-  with the discounts the upstream offers. Quote before ` + "`" + `renewResources` + "`" + `.
-  """
-  renewalQuote(
-    "The main resources (1-10)."
-    resourceIds: [String!]!
-    "The renewal period."
-    period: PeriodInput!
-  ): RenewalQuote!
-  """
-  Estimates the refund of unsubscribing up to 10 main resources, before
-  ` + "`" + `unsubscribeResources` + "`" + `. See ` + "`" + `RefundPreview` + "`" + ` for the computation.
-  """
-  refundPreview(
-    "The main resources (1-10)."
-    resourceIds: [String!]!
-  ): RefundPreview!
+    "Filter by the reseller's account name."
+    accountName: String
+  ): ResellerConnection
 }
 
-"The status of an order."
-enum OrderStatus {
-  "Waiting for approval (upstream 1)."
-  PENDING_APPROVAL
-  "Being processed (3)."
-  PROCESSING
-  "Cancelled (4)."
-  CANCELLED
-  "Completed (5)."
-  COMPLETED
-  "Waiting for payment (6): the only status that can be paid or cancelled."
-  PENDING_PAYMENT
-  "Waiting for confirmation (9)."
-  TO_BE_CONFIRMED
-}
-
-"The kind of an order."
-enum OrderType {
-  "A new purchase (upstream 1)."
-  NEW
-  "A renewal (2)."
-  RENEWAL
-  "A change of specification (3)."
-  CHANGE
-  "An unsubscription; its refunds are in ` + "`" + `Order.refunds` + "`" + ` (4)."
-  UNSUBSCRIBE
-  "Yearly/monthly to on-demand (10)."
-  TO_ON_DEMAND
-  "On-demand to yearly/monthly (11)."
-  TO_YEARLY_MONTHLY
-}
-
-"Filters of ` + "`" + `Customer.orders` + "`" + `."
-input OrderFilter {
-  "Only orders with this status."
-  status: OrderStatus
-  "Only orders of this kind."
-  type: OrderType
-  "Created on or after this date (YYYY-MM-DD, UTC)."
-  createdFrom: String
-  "Created on or before this date (YYYY-MM-DD, UTC); the range is at most one year."
-  createdTo: String
-  "Only orders of this cloud service type code (e.g. hws.service.type.ebs)."
-  serviceTypeCode: String
-}
-
-"A page of orders."
-type OrderConnection {
-  "The orders of this page."
-  edges: [OrderEdge!]!
-  "Paging information."
+"A page of tier-2 resellers."
+type ResellerConnection {
+  "The resellers with their cursors."
+  edges: [ResellerEdge!]!
+  "Where this page sits."
   pageInfo: PageInfo!
-  "Number of orders matching the filter."
+  "Total number of resellers matching."
   totalCount: Int!
 }
 
-"An order and its cursor."
-type OrderEdge {
-  "Cursor of this order."
+"A reseller and its cursor."
+type ResellerEdge {
+  "The cursor of this reseller."
   cursor: String!
-  "The order."
-  node: Order!
+  "The reseller."
+  node: Reseller!
 }
 
-"A yearly/monthly order of a customer."
-type Order implements Node {
+"A tier-2 reseller under a tier-1 distributor."
+type Reseller implements Node {
   "The opaque global ID."
   id: ID!
-  "The upstream order id."
-  orderId: String!
-  "The customer the order belongs to."
-  customerId: String!
-  "Cloud service type code."
-  serviceTypeCode: String
-  "Cloud service type name."
-  serviceTypeName: String
-  "The status; null for a status this API does not know."
-  status: OrderStatus
-  "The kind; null for a kind this API does not know."
-  type: OrderType
-  "The list price."
-  officialAmount: Money!
-  "The price after discounts."
-  amountAfterDiscount: Money!
-  "The amount paid with coupons."
-  couponAmount: Money!
-  "The amount taken off by discounts."
-  discountAmount: Money!
-  "When the order was created."
-  createdAt: String
-  "When the order was paid."
-  paidAt: String
-  "Pending orders: when the payment deadline passes (one extra upstream read)."
-  paymentDeadline: String
-  "The products of the order (up to 500)."
-  lineItems: [OrderLineItem!]!
-  "The resources the order produced or acts on."
-  resources: [Resource!]!
-  "Pending orders: the customer's coupons usable for it (empty otherwise)."
-  availableCoupons: [OrderCoupon!]!
-  "Pending orders: the discounts it may use (empty otherwise)."
-  availableDiscounts: [OrderDiscount!]!
-  "Unsubscribe orders: the refund lines (empty otherwise)."
-  refunds: [RefundLine!]!
+  "The reseller's partner id (indirect_partner_id at the upstream)."
+  resellerId: String!
+  "The account name."
+  accountName: String
+  "The display name."
+  name: String
+  "E-mail (masked)."
+  email: String
+  "Mobile phone (masked)."
+  mobilePhone: String
+  "When the reseller was associated."
+  associatedOn: String
+  "The tier-1's account manager for the reseller."
+  accountManagerName: String
+  "The reseller's own customers."
+  customers(
+    "Number of customers to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last customer of the previous page."
+    after: String
+    "Filters applied by the upstream."
+    filter: CustomerFilter
+  ): CustomerConnection
 }
-
-"A period unit."
+`, BuiltIn: false},
+	{Name: "../schema/resources.graphqls", Input: `"A period unit."
 enum PeriodType {
   "Months (1-11 per renewal)."
   MONTH
@@ -5256,86 +5226,6 @@ input PeriodInput {
   type: PeriodType!
   "How many (1-11 months or 1-3 years)."
   count: Int!
-}
-
-"One product of an order."
-type OrderLineItem {
-  "The line item id."
-  id: String!
-  "Cloud service type code."
-  serviceTypeCode: String
-  "Cloud service type name."
-  serviceTypeName: String
-  "Resource type code."
-  resourceTypeCode: String
-  "The product id."
-  productId: String
-  "The product specification."
-  productSpec: String
-  "The period unit; null for one-off items."
-  periodType: PeriodType
-  "The number of periods."
-  periodCount: Int
-  "How many were bought."
-  quantity: Int
-  "When the item takes effect."
-  effectiveAt: String
-  "When the item expires."
-  expiresAt: String
-  "The list price."
-  officialAmount: Money!
-  "The price after discounts."
-  amountAfterDiscount: Money!
-}
-
-"A coupon of the customer usable for a pending order."
-type OrderCoupon {
-  "The coupon id (pass it in ` + "`" + `PayOrderInput.couponIds` + "`" + `)."
-  couponId: String!
-  "True for a cash coupon (cannot be combined with a discount), false for a voucher."
-  cash: Boolean!
-  "The face value."
-  faceValue: Money!
-  "The remaining balance."
-  balance: Money!
-  "When the coupon becomes usable."
-  effectiveAt: String
-  "When the coupon expires."
-  expiresAt: String
-  "The cloud service types it is limited to (empty: any)."
-  serviceTypes: [String!]!
-}
-
-"A discount a pending order may use (at most one per payment)."
-type OrderDiscount {
-  "The discount id (pass it in ` + "`" + `PayOrderInput.discountId` + "`" + `)."
-  discountId: String!
-  "Upstream discount type: 0 promotion, 2 commercial, 3 partner-granted."
-  discountType: Int!
-  "The price multiplier, e.g. 0.85 = pay 85%."
-  ratio: Decimal
-  "What it takes off this order."
-  amount: Money
-}
-
-"One refund of an unsubscribe order."
-type RefundLine {
-  "The refund line id."
-  id: String!
-  "The amount refunded to the customer's balance (positive)."
-  amount: Money!
-  "Cloud service type code."
-  serviceTypeCode: String
-  "Cloud service type name."
-  serviceTypeName: String
-  "Resource type code."
-  resourceTypeCode: String
-  "Resource type name."
-  resourceTypeName: String
-  "Region code."
-  regionCode: String
-  "The order the refunded period was bought with."
-  baseOrderId: String
 }
 
 "The status of a yearly/monthly resource."
@@ -5658,76 +5548,6 @@ type FreeResourceUsage {
   measureId: Int
 }
 
-"Which customer a commerce mutation acts for."
-input CommerceTarget {
-  "The customer's account id (a customer may only name itself)."
-  customerId: String!
-  "Tier-1 only: the tier-2 reseller whose customer this is."
-  resellerId: String
-}
-
-"Pay a pending order."
-input PayOrderInput {
-  "The customer."
-  customer: CommerceTarget!
-  "The pending order."
-  orderId: String!
-  "Coupons to use, in order (at most 3; from ` + "`" + `Order.availableCoupons` + "`" + `)."
-  couponIds: [String!]
-  "A discount to use (from ` + "`" + `Order.availableDiscounts` + "`" + `); not combinable with a cash coupon."
-  discountId: String
-}
-
-"""
-An order as it stood right after a mutation: a plain snapshot, so a replayed
-idempotency key answers exactly the first result. Fetch the order by ` + "`" + `id` + "`" + `
-with ` + "`" + `node` + "`" + ` for its line items and resources.
-"""
-type OrderSnapshot {
-  "The order's opaque global ID (for ` + "`" + `node` + "`" + `)."
-  id: ID!
-  "The upstream order id."
-  orderId: String!
-  "The customer the order belongs to."
-  customerId: String!
-  "The status; null for a status this API does not know."
-  status: OrderStatus
-  "The kind; null for a kind this API does not know."
-  type: OrderType
-  "The list price (negative for a refund order)."
-  officialAmount: Money!
-  "The price after discounts."
-  amountAfterDiscount: Money!
-  "The amount paid with coupons."
-  couponAmount: Money!
-  "The amount taken off by discounts."
-  discountAmount: Money!
-  "When the order was created."
-  createdAt: String
-  "When the order was paid."
-  paidAt: String
-}
-
-"The result of paying an order."
-type PayOrderPayload {
-  "The order, read again after the payment."
-  order: OrderSnapshot!
-}
-
-"Cancel a pending order."
-input CancelOrderInput {
-  "The customer."
-  customer: CommerceTarget!
-  "The pending order."
-  orderId: String!
-}
-
-"The result of cancelling an order."
-type CancelOrderPayload {
-  "The order, read again after the cancellation."
-  order: OrderSnapshot!
-}
-
 "Renew main resources."
 input RenewResourcesInput {
   "The customer."
@@ -5792,22 +5612,55 @@ type ResourcesPayload {
   failures: [ResourceFailure!]!
 }
 
+extend type Customer {
+  """
+  The customer's yearly/monthly resources (main and child). With
+  ` + "`" + `filter.resourceIds` + "`" + ` (at most 100, read 50 per upstream call) the page holds
+  those resources in the given order and ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + ` are ignored.
+  """
+  resources(
+    "Number of resources to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last resource of the previous page."
+    after: String
+    "Filters applied by the upstream."
+    filter: ResourceFilter
+  ): ResourceConnection!
+  "The customer's pay-per-use (on-demand) resources."
+  onDemandResources(
+    "Number of resources to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last resource of the previous page."
+    after: String
+  ): OnDemandResourceConnection!
+  "The customer's resource packages with their free-resource items."
+  resourcePackages(
+    "Number of packages to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last package of the previous page."
+    after: String
+  ): ResourcePackageConnection!
+  """
+  Quotes renewing up to 10 main resources (children included) for one period,
+  with the discounts the upstream offers. Quote before ` + "`" + `renewResources` + "`" + `.
+  """
+  renewalQuote(
+    "The main resources (1-10)."
+    resourceIds: [String!]!
+    "The renewal period."
+    period: PeriodInput!
+  ): RenewalQuote!
+  """
+  Estimates the refund of unsubscribing up to 10 main resources, before
+  ` + "`" + `unsubscribeResources` + "`" + `. See ` + "`" + `RefundPreview` + "`" + ` for the computation.
+  """
+  refundPreview(
+    "The main resources (1-10)."
+    resourceIds: [String!]!
+  ): RefundPreview!
+}
+
 extend type Mutation {
-  """
-  Pays a pending order from the customer's balance with the chosen coupons and
-  discount. A customer pays its own orders without a code; a partner paying
-  for a resale customer needs one.
-  """
-  payOrder(
-    "What to pay."
-    input: PayOrderInput!
-    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
-    idempotencyKey: String!
-    "The code, when verification is on."
-    verification: VerificationInput
-  ): PayOrderPayload! @verified(operation: PAY_ORDER)
-  "Cancels a pending order."
-  cancelOrder("What to cancel." input: CancelOrderInput!): CancelOrderPayload!
   """
   Renews main resources in one renewal order paid at once from the customer's
   balance (quote first with ` + "`" + `Customer.renewalQuote` + "`" + `). When the balance is short
@@ -5839,6 +5692,194 @@ extend type Mutation {
   ): ResourceOrdersPayload! @verified(operation: UNSUBSCRIBE_RESOURCES)
   "Sets or cancels the switch of main resources to on-demand at their expiry."
   switchToOnDemandAtExpiry("What to change." input: SwitchToOnDemandInput!): ResourcesPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/verification.graphqls", Input: `"Every operation guarded by ` + "`" + `@verified` + "`" + `; a code approves exactly one of them."
+enum SensitiveOperation {
+  "Allocate funds to a resale customer."
+  ALLOCATE_CUSTOMER_FUNDS
+  "Reclaim funds from a resale customer."
+  RECLAIM_CUSTOMER_FUNDS
+  "Allocate funds to a tier-2 reseller (tier-1 only)."
+  ALLOCATE_RESELLER_FUNDS
+  "Reclaim funds from a tier-2 reseller (tier-1 only)."
+  RECLAIM_RESELLER_FUNDS
+  "Issue coupon quota to tier-2 resellers (tier-1 only)."
+  ISSUE_COUPON_QUOTAS
+  "Reclaim coupon quotas from tier-2 resellers (tier-1 only)."
+  RECLAIM_COUPON_QUOTAS
+  "Issue coupons to customers from a quota."
+  ISSUE_COUPONS
+  "Reclaim issued coupons."
+  RECLAIM_COUPONS
+  "Pay a customer's order (issue 5)."
+  PAY_ORDER
+  "Renew resources, when the renewal pays (issue 5)."
+  RENEW_RESOURCES
+  "Unsubscribe resources (issue 5)."
+  UNSUBSCRIBE_RESOURCES
+  "Turn verification on or off for the partner."
+  SET_VERIFICATION_ENABLED
+}
+
+"Where a verification code is sent."
+enum VerificationChannel {
+  "A text message to the partner's phone number."
+  SMS
+  "An e-mail to the partner's address."
+  EMAIL
+}
+
+"The code that approves one sensitive mutation."
+input VerificationInput {
+  "The id returned by ` + "`" + `requestVerificationCode` + "`" + `."
+  challengeId: ID!
+  "The code the partner received."
+  code: String!
+}
+
+"""
+The arguments of the sensitive operation a code is requested for: set exactly
+the member named like the mutation, with exactly the input the mutation will
+receive (the code is bound to a digest of it).
+"""
+input SensitiveInput @oneOf {
+  "For ` + "`" + `allocateCustomerFunds` + "`" + `."
+  allocateCustomerFunds: CustomerFundsInput
+  "For ` + "`" + `reclaimCustomerFunds` + "`" + `."
+  reclaimCustomerFunds: CustomerFundsInput
+  "For ` + "`" + `allocateResellerFunds` + "`" + `."
+  allocateResellerFunds: ResellerFundsInput
+  "For ` + "`" + `reclaimResellerFunds` + "`" + `."
+  reclaimResellerFunds: ResellerFundsInput
+  "For ` + "`" + `issueCouponQuotas` + "`" + `."
+  issueCouponQuotas: IssueCouponQuotasInput
+  "For ` + "`" + `reclaimCouponQuotas` + "`" + `."
+  reclaimCouponQuotas: ReclaimCouponQuotasInput
+  "For ` + "`" + `issueCoupons` + "`" + `."
+  issueCoupons: IssueCouponsInput
+  "For ` + "`" + `reclaimCoupons` + "`" + `."
+  reclaimCoupons: ReclaimCouponsInput
+  "For ` + "`" + `setVerificationEnabled` + "`" + `."
+  setVerificationEnabled: SetVerificationEnabledInput
+  "For ` + "`" + `payOrder` + "`" + ` (issue 5)."
+  payOrder: PayOrderInput
+  "For ` + "`" + `renewResources` + "`" + ` (issue 5)."
+  renewResources: RenewResourcesInput
+  "For ` + "`" + `unsubscribeResources` + "`" + ` (issue 5)."
+  unsubscribeResources: UnsubscribeResourcesInput
+}
+
+"A verification code was sent; pass ` + "`" + `id` + "`" + ` and the code to the guarded mutation."
+type VerificationChallenge {
+  "The challenge id (the mutation's ` + "`" + `verification.challengeId` + "`" + `)."
+  id: ID!
+  "The channel the code went through."
+  channel: VerificationChannel!
+  "Where the code went, masked (e.g. a***@example.com)."
+  maskedDestination: String!
+  "When the code expires (RFC 3339)."
+  expiresAt: String!
+  "When a new code for the same operation may be requested (RFC 3339)."
+  resendAfter: String!
+}
+
+"Turn verification of sensitive mutations on or off."
+input SetVerificationEnabledInput {
+  "The new setting."
+  enabled: Boolean!
+}
+
+"The partner's verification setting."
+type VerificationSettings {
+  "Whether sensitive mutations need a verification code."
+  enabled: Boolean!
+}
+
+"One entry of the partner's audit log (challenge events and sensitive mutations)."
+type AuditEntry {
+  "When it happened (RFC 3339)."
+  time: String!
+  "Who acted (token subject)."
+  principal: String!
+  "The role of the actor."
+  role: String
+  "The sensitive operation."
+  operation: String!
+  "The event, e.g. challenge.requested, mutation.applied."
+  event: String!
+  "A short outcome word, e.g. ok or VERIFICATION_FAILED."
+  outcome: String
+  "The SHA-256 digest of the operation's canonical arguments."
+  argsDigest: String
+  "The upstream request id, when the upstream answered."
+  upstreamRequestId: String
+  "The challenge involved, if any."
+  challengeId: String
+  "The idempotency key involved, if any."
+  idempotencyKey: String
+}
+
+"A page of audit entries, newest first."
+type AuditEntryConnection {
+  "The entries with their cursors."
+  edges: [AuditEntryEdge!]!
+  "Where this page sits."
+  pageInfo: PageInfo!
+}
+
+"An audit entry and its cursor."
+type AuditEntryEdge {
+  "The cursor of this entry."
+  cursor: String!
+  "The entry."
+  node: AuditEntry!
+}
+
+extend type Mutation {
+  """
+  Sends a verification code for one sensitive operation with exactly the given
+  input, to the partner's own contact (never an address from the request).
+  A new code for the same operation cancels the older one.
+  """
+  requestVerificationCode(
+    "SMS or EMAIL."
+    channel: VerificationChannel!
+    "The operation the code will approve."
+    operation: SensitiveOperation!
+    "The operation's input, exactly as the mutation will receive it."
+    input: SensitiveInput!
+  ): VerificationChallenge!
+
+  "Turns verification of sensitive mutations on or off (itself verified with the current setting)."
+  setVerificationEnabled(
+    "The new setting."
+    input: SetVerificationEnabledInput!
+    "The code, when verification is on."
+    verification: VerificationInput
+  ): VerificationSettings! @verified(operation: SET_VERIFICATION_ENABLED)
+}
+
+extend type Partner {
+  "The partner's own audit log, newest first (sensitive operations only)."
+  auditLog(
+    "Number of entries to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last entry of the previous page."
+    after: String
+  ): AuditEntryConnection
+  "The partner's verification setting."
+  verification: VerificationSettings
+}
+
+extend type Reseller {
+  "The reseller's own audit log, newest first; null unless the viewer is this reseller."
+  auditLog(
+    "Number of entries to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last entry of the previous page."
+    after: String
+  ): AuditEntryConnection
 }
 `, BuiltIn: false},
 }
@@ -6174,18 +6215,18 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_frozen(ctx, field)
 	case "realNameStatus":
 		return ec.fieldContext_Customer_realNameStatus(ctx, field)
-	case "balance":
-		return ec.fieldContext_Customer_balance(ctx, field)
 	case "newCustomerTag":
 		return ec.fieldContext_Customer_newCustomerTag(ctx, field)
 	case "issuedCoupons":
 		return ec.fieldContext_Customer_issuedCoupons(ctx, field)
+	case "balance":
+		return ec.fieldContext_Customer_balance(ctx, field)
+	case "orders":
+		return ec.fieldContext_Customer_orders(ctx, field)
 	case "associationStatus":
 		return ec.fieldContext_Customer_associationStatus(ctx, field)
 	case "realNameReview":
 		return ec.fieldContext_Customer_realNameReview(ctx, field)
-	case "orders":
-		return ec.fieldContext_Customer_orders(ctx, field)
 	case "resources":
 		return ec.fieldContext_Customer_resources(ctx, field)
 	case "onDemandResources":
@@ -6616,14 +6657,14 @@ func (ec *executionContext) childFields_Partner(ctx context.Context, field graph
 		return ec.fieldContext_Partner_name(ctx, field)
 	case "kind":
 		return ec.fieldContext_Partner_kind(ctx, field)
+	case "couponQuotas":
+		return ec.fieldContext_Partner_couponQuotas(ctx, field)
 	case "funds":
 		return ec.fieldContext_Partner_funds(ctx, field)
 	case "accountChangeRecords":
 		return ec.fieldContext_Partner_accountChangeRecords(ctx, field)
 	case "adjustRecords":
 		return ec.fieldContext_Partner_adjustRecords(ctx, field)
-	case "couponQuotas":
-		return ec.fieldContext_Partner_couponQuotas(ctx, field)
 	case "auditLog":
 		return ec.fieldContext_Partner_auditLog(ctx, field)
 	case "verification":
@@ -6828,12 +6869,12 @@ func (ec *executionContext) childFields_Reseller(ctx context.Context, field grap
 		return ec.fieldContext_Reseller_associatedOn(ctx, field)
 	case "accountManagerName":
 		return ec.fieldContext_Reseller_accountManagerName(ctx, field)
-	case "funds":
-		return ec.fieldContext_Reseller_funds(ctx, field)
-	case "couponQuotas":
-		return ec.fieldContext_Reseller_couponQuotas(ctx, field)
 	case "customers":
 		return ec.fieldContext_Reseller_customers(ctx, field)
+	case "couponQuotas":
+		return ec.fieldContext_Reseller_couponQuotas(ctx, field)
+	case "funds":
+		return ec.fieldContext_Reseller_funds(ctx, field)
 	case "auditLog":
 		return ec.fieldContext_Reseller_auditLog(ctx, field)
 	}
@@ -10919,38 +10960,6 @@ func (ec *executionContext) fieldContext_Customer_realNameStatus(_ context.Conte
 	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type RealNameStatus does not have child fields"))
 }
 
-func (ec *executionContext) _Customer_balance(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Customer_balance(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Balance()
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerBalance) graphql.Marshaler {
-			return ec.marshalOCustomerBalance2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerBalance(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Customer_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Customer",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: false,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CustomerBalance(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Customer_newCustomerTag(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11027,6 +11036,82 @@ func (ec *executionContext) fieldContext_Customer_issuedCoupons(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_balance(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balance()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerBalance) graphql.Marshaler {
+			return ec.marshalOCustomerBalance2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerBalance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerBalance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_orders(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Orders(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.OrderFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderConnection) graphql.Marshaler {
+			return ec.marshalNOrderConnection2ᚖpartnergraphᚋgraphᚋmodelᚐOrderConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_orders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_orders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Customer_associationStatus(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11078,50 +11163,6 @@ func (ec *executionContext) fieldContext_Customer_realNameReview(_ context.Conte
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RealNameReview(ctx, field)
 		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Customer_orders(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Customer_orders(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Customer().Orders(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.OrderFilter))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderConnection) graphql.Marshaler {
-			return ec.marshalNOrderConnection2ᚖpartnergraphᚋgraphᚋmodelᚐOrderConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Customer_orders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Customer",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_OrderConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Customer_orders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
 	}
 	return fc, nil
 }
@@ -12558,34 +12599,52 @@ func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field
 	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Mutation_requestVerificationCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_issueCouponQuotas(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_requestVerificationCode(ctx, field)
+			return ec.fieldContext_Mutation_issueCouponQuotas(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RequestVerificationCode(ctx, fc.Args["channel"].(model.VerificationChannel), fc.Args["operation"].(model.SensitiveOperation), fc.Args["input"].(model.SensitiveInput))
+			return ec.Resolvers.Mutation().IssueCouponQuotas(ctx, fc.Args["input"].(model.IssueCouponQuotasInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
 		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.VerificationChallenge) graphql.Marshaler {
-			return ec.marshalNVerificationChallenge2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationChallenge(ctx, selections, v)
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "ISSUE_COUPON_QUOTAS")
+				if err != nil {
+					var zeroVal *model.CouponQuotasPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.CouponQuotasPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponQuotasPayload) graphql.Marshaler {
+			return ec.marshalNCouponQuotasPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCouponQuotasPayload(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_requestVerificationCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_issueCouponQuotas(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_VerificationChallenge(ctx, field)
+			return ec.childFields_CouponQuotasPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -12595,7 +12654,193 @@ func (ec *executionContext) fieldContext_Mutation_requestVerificationCode(ctx co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_requestVerificationCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_issueCouponQuotas_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reclaimCouponQuotas(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reclaimCouponQuotas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReclaimCouponQuotas(ctx, fc.Args["input"].(model.ReclaimCouponQuotasInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "RECLAIM_COUPON_QUOTAS")
+				if err != nil {
+					var zeroVal *model.CouponQuotasPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.CouponQuotasPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponQuotasPayload) graphql.Marshaler {
+			return ec.marshalNCouponQuotasPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCouponQuotasPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reclaimCouponQuotas(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponQuotasPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reclaimCouponQuotas_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_issueCoupons(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_issueCoupons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().IssueCoupons(ctx, fc.Args["input"].(model.IssueCouponsInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "ISSUE_COUPONS")
+				if err != nil {
+					var zeroVal *model.CouponsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.CouponsPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponsPayload) graphql.Marshaler {
+			return ec.marshalNCouponsPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCouponsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_issueCoupons(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_issueCoupons_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reclaimCoupons(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reclaimCoupons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReclaimCoupons(ctx, fc.Args["input"].(model.ReclaimCouponsInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "RECLAIM_COUPONS")
+				if err != nil {
+					var zeroVal *model.CouponsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.CouponsPayload
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponsPayload) graphql.Marshaler {
+			return ec.marshalNCouponsPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCouponsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reclaimCoupons(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reclaimCoupons_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12850,29 +13095,29 @@ func (ec *executionContext) fieldContext_Mutation_reclaimResellerFunds(ctx conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_issueCouponQuotas(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_payOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_issueCouponQuotas(ctx, field)
+			return ec.fieldContext_Mutation_payOrder(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().IssueCouponQuotas(ctx, fc.Args["input"].(model.IssueCouponQuotasInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+			return ec.Resolvers.Mutation().PayOrder(ctx, fc.Args["input"].(model.PayOrderInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "ISSUE_COUPON_QUOTAS")
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "PAY_ORDER")
 				if err != nil {
-					var zeroVal *model.CouponQuotasPayload
+					var zeroVal *model.PayOrderPayload
 					return zeroVal, err
 				}
 				if ec.Directives.Verified == nil {
-					var zeroVal *model.CouponQuotasPayload
+					var zeroVal *model.PayOrderPayload
 					return zeroVal, errors.New("directive verified is not implemented")
 				}
 				return ec.Directives.Verified(ctx, nil, directive0, operation)
@@ -12881,21 +13126,21 @@ func (ec *executionContext) _Mutation_issueCouponQuotas(ctx context.Context, fie
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponQuotasPayload) graphql.Marshaler {
-			return ec.marshalNCouponQuotasPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCouponQuotasPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PayOrderPayload) graphql.Marshaler {
+			return ec.marshalNPayOrderPayload2ᚖpartnergraphᚋgraphᚋmodelᚐPayOrderPayload(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_issueCouponQuotas(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_payOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CouponQuotasPayload(ctx, field)
+			return ec.childFields_PayOrderPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -12905,59 +13150,41 @@ func (ec *executionContext) fieldContext_Mutation_issueCouponQuotas(ctx context.
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_issueCouponQuotas_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_payOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_reclaimCouponQuotas(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_cancelOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_reclaimCouponQuotas(ctx, field)
+			return ec.fieldContext_Mutation_cancelOrder(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ReclaimCouponQuotas(ctx, fc.Args["input"].(model.ReclaimCouponQuotasInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
+			return ec.Resolvers.Mutation().CancelOrder(ctx, fc.Args["input"].(model.CancelOrderInput))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "RECLAIM_COUPON_QUOTAS")
-				if err != nil {
-					var zeroVal *model.CouponQuotasPayload
-					return zeroVal, err
-				}
-				if ec.Directives.Verified == nil {
-					var zeroVal *model.CouponQuotasPayload
-					return zeroVal, errors.New("directive verified is not implemented")
-				}
-				return ec.Directives.Verified(ctx, nil, directive0, operation)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponQuotasPayload) graphql.Marshaler {
-			return ec.marshalNCouponQuotasPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCouponQuotasPayload(ctx, selections, v)
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CancelOrderPayload) graphql.Marshaler {
+			return ec.marshalNCancelOrderPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCancelOrderPayload(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_reclaimCouponQuotas(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_cancelOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CouponQuotasPayload(ctx, field)
+			return ec.childFields_CancelOrderPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -12967,193 +13194,7 @@ func (ec *executionContext) fieldContext_Mutation_reclaimCouponQuotas(ctx contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_reclaimCouponQuotas_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_issueCoupons(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_issueCoupons(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().IssueCoupons(ctx, fc.Args["input"].(model.IssueCouponsInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "ISSUE_COUPONS")
-				if err != nil {
-					var zeroVal *model.CouponsPayload
-					return zeroVal, err
-				}
-				if ec.Directives.Verified == nil {
-					var zeroVal *model.CouponsPayload
-					return zeroVal, errors.New("directive verified is not implemented")
-				}
-				return ec.Directives.Verified(ctx, nil, directive0, operation)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponsPayload) graphql.Marshaler {
-			return ec.marshalNCouponsPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCouponsPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_issueCoupons(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CouponsPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_issueCoupons_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_reclaimCoupons(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_reclaimCoupons(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ReclaimCoupons(ctx, fc.Args["input"].(model.ReclaimCouponsInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "RECLAIM_COUPONS")
-				if err != nil {
-					var zeroVal *model.CouponsPayload
-					return zeroVal, err
-				}
-				if ec.Directives.Verified == nil {
-					var zeroVal *model.CouponsPayload
-					return zeroVal, errors.New("directive verified is not implemented")
-				}
-				return ec.Directives.Verified(ctx, nil, directive0, operation)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponsPayload) graphql.Marshaler {
-			return ec.marshalNCouponsPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCouponsPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_reclaimCoupons(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CouponsPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_reclaimCoupons_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_setVerificationEnabled(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_setVerificationEnabled(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetVerificationEnabled(ctx, fc.Args["input"].(model.SetVerificationEnabledInput), fc.Args["verification"].(*model.VerificationInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "SET_VERIFICATION_ENABLED")
-				if err != nil {
-					var zeroVal *model.VerificationSettings
-					return zeroVal, err
-				}
-				if ec.Directives.Verified == nil {
-					var zeroVal *model.VerificationSettings
-					return zeroVal, errors.New("directive verified is not implemented")
-				}
-				return ec.Directives.Verified(ctx, nil, directive0, operation)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.VerificationSettings) graphql.Marshaler {
-			return ec.marshalNVerificationSettings2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationSettings(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_setVerificationEnabled(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_VerificationSettings(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_setVerificationEnabled_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_cancelOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13374,112 +13415,6 @@ func (ec *executionContext) fieldContext_Mutation_changeEnterpriseRealNameAuth(c
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_changeEnterpriseRealNameAuth_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_payOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_payOrder(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().PayOrder(ctx, fc.Args["input"].(model.PayOrderInput), fc.Args["idempotencyKey"].(string), fc.Args["verification"].(*model.VerificationInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "PAY_ORDER")
-				if err != nil {
-					var zeroVal *model.PayOrderPayload
-					return zeroVal, err
-				}
-				if ec.Directives.Verified == nil {
-					var zeroVal *model.PayOrderPayload
-					return zeroVal, errors.New("directive verified is not implemented")
-				}
-				return ec.Directives.Verified(ctx, nil, directive0, operation)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PayOrderPayload) graphql.Marshaler {
-			return ec.marshalNPayOrderPayload2ᚖpartnergraphᚋgraphᚋmodelᚐPayOrderPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_payOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_PayOrderPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_payOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_cancelOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_cancelOrder(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CancelOrder(ctx, fc.Args["input"].(model.CancelOrderInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CancelOrderPayload) graphql.Marshaler {
-			return ec.marshalNCancelOrderPayload2ᚖpartnergraphᚋgraphᚋmodelᚐCancelOrderPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_cancelOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CancelOrderPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_cancelOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13736,6 +13671,112 @@ func (ec *executionContext) fieldContext_Mutation_switchToOnDemandAtExpiry(ctx c
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_switchToOnDemandAtExpiry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestVerificationCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestVerificationCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestVerificationCode(ctx, fc.Args["channel"].(model.VerificationChannel), fc.Args["operation"].(model.SensitiveOperation), fc.Args["input"].(model.SensitiveInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VerificationChallenge) graphql.Marshaler {
+			return ec.marshalNVerificationChallenge2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationChallenge(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestVerificationCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VerificationChallenge(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestVerificationCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setVerificationEnabled(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setVerificationEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetVerificationEnabled(ctx, fc.Args["input"].(model.SetVerificationEnabledInput), fc.Args["verification"].(*model.VerificationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				operation, err := ec.unmarshalNSensitiveOperation2partnergraphᚋgraphᚋmodelᚐSensitiveOperation(ctx, "SET_VERIFICATION_ENABLED")
+				if err != nil {
+					var zeroVal *model.VerificationSettings
+					return zeroVal, err
+				}
+				if ec.Directives.Verified == nil {
+					var zeroVal *model.VerificationSettings
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0, operation)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VerificationSettings) graphql.Marshaler {
+			return ec.marshalNVerificationSettings2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setVerificationEnabled(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VerificationSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setVerificationEnabled_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16028,6 +16069,50 @@ func (ec *executionContext) fieldContext_Partner_kind(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Partner", field, false, false, errors.New("field of type PartnerKind does not have child fields"))
 }
 
+func (ec *executionContext) _Partner_couponQuotas(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_couponQuotas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Partner().CouponQuotas(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponQuotaConnection) graphql.Marshaler {
+			return ec.marshalOCouponQuotaConnection2ᚖpartnergraphᚋgraphᚋmodelᚐCouponQuotaConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_couponQuotas(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partner",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponQuotaConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Partner_couponQuotas_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Partner_funds(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16142,50 +16227,6 @@ func (ec *executionContext) fieldContext_Partner_adjustRecords(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Partner_adjustRecords_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Partner_couponQuotas(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Partner_couponQuotas(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Partner().CouponQuotas(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponQuotaConnection) graphql.Marshaler {
-			return ec.marshalOCouponQuotaConnection2ᚖpartnergraphᚋgraphᚋmodelᚐCouponQuotaConnection(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Partner_couponQuotas(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Partner",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CouponQuotaConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Partner_couponQuotas_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16376,6 +16417,38 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_catalogue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_catalogue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Catalogue(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Catalogue) graphql.Marshaler {
+			return ec.marshalOCatalogue2ᚖpartnergraphᚋgraphᚋmodelᚐCatalogue(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_catalogue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Catalogue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_customers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16420,82 +16493,6 @@ func (ec *executionContext) fieldContext_Query_customers(ctx context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Query_resellers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_resellers(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Resellers(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["accountName"].(*string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ResellerConnection) graphql.Marshaler {
-			return ec.marshalOResellerConnection2ᚖpartnergraphᚋgraphᚋmodelᚐResellerConnection(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Query_resellers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ResellerConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_resellers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_catalogue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_catalogue(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().Catalogue(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Catalogue) graphql.Marshaler {
-			return ec.marshalOCatalogue2ᚖpartnergraphᚋgraphᚋmodelᚐCatalogue(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Query_catalogue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Catalogue(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Query_checkCustomerIdentity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16534,6 +16531,50 @@ func (ec *executionContext) fieldContext_Query_checkCustomerIdentity(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_checkCustomerIdentity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_resellers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_resellers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Resellers(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["accountName"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResellerConnection) graphql.Marshaler {
+			return ec.marshalOResellerConnection2ᚖpartnergraphᚋgraphᚋmodelᚐResellerConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_resellers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResellerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_resellers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18089,70 +18130,6 @@ func (ec *executionContext) fieldContext_Reseller_accountManagerName(_ context.C
 	return graphql.NewScalarFieldContext("Reseller", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Reseller_funds(ctx context.Context, field graphql.CollectedField, obj *model.Reseller) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Reseller_funds(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Reseller().Funds(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Fund) graphql.Marshaler {
-			return ec.marshalOFund2ᚕᚖpartnergraphᚋgraphᚋmodelᚐFundᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Reseller_funds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Reseller",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Fund(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Reseller_couponQuotas(ctx context.Context, field graphql.CollectedField, obj *model.Reseller) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Reseller_couponQuotas(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Reseller().CouponQuotas(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.CouponQuota) graphql.Marshaler {
-			return ec.marshalOCouponQuota2ᚕᚖpartnergraphᚋgraphᚋmodelᚐCouponQuotaᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Reseller_couponQuotas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Reseller",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CouponQuota(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Reseller_customers(ctx context.Context, field graphql.CollectedField, obj *model.Reseller) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18193,6 +18170,70 @@ func (ec *executionContext) fieldContext_Reseller_customers(ctx context.Context,
 	if fc.Args, err = ec.field_Reseller_customers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Reseller_couponQuotas(ctx context.Context, field graphql.CollectedField, obj *model.Reseller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reseller_couponQuotas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Reseller().CouponQuotas(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CouponQuota) graphql.Marshaler {
+			return ec.marshalOCouponQuota2ᚕᚖpartnergraphᚋgraphᚋmodelᚐCouponQuotaᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Reseller_couponQuotas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reseller",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponQuota(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Reseller_funds(ctx context.Context, field graphql.CollectedField, obj *model.Reseller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reseller_funds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Reseller().Funds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Fund) graphql.Marshaler {
+			return ec.marshalOFund2ᚕᚖpartnergraphᚋgraphᚋmodelᚐFundᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Reseller_funds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reseller",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Fund(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -23915,8 +23956,6 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "balance":
-			out.Values[i] = ec._Customer_balance(ctx, field, obj)
 		case "newCustomerTag":
 			out.Values[i] = ec._Customer_newCustomerTag(ctx, field, obj)
 		case "issuedCoupons":
@@ -23929,6 +23968,44 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 					}
 				}()
 				res = ec._Customer_issuedCoupons(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "balance":
+			out.Values[i] = ec._Customer_balance(ctx, field, obj)
+		case "orders":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_orders(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
 				return res
 			}
 
@@ -23998,42 +24075,6 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 					}
 				}()
 				res = ec._Customer_realNameReview(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-		case "orders":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_orders(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
 				return res
 			}
 
@@ -24861,9 +24902,30 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
-		case "requestVerificationCode":
+		case "issueCouponQuotas":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_requestVerificationCode(ctx, field)
+				return ec._Mutation_issueCouponQuotas(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reclaimCouponQuotas":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reclaimCouponQuotas(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "issueCoupons":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_issueCoupons(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reclaimCoupons":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reclaimCoupons(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -24896,37 +24958,16 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "issueCouponQuotas":
+		case "payOrder":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_issueCouponQuotas(ctx, field)
+				return ec._Mutation_payOrder(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "reclaimCouponQuotas":
+		case "cancelOrder":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_reclaimCouponQuotas(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "issueCoupons":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_issueCoupons(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "reclaimCoupons":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_reclaimCoupons(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "setVerificationEnabled":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_setVerificationEnabled(ctx, field)
+				return ec._Mutation_cancelOrder(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -24966,20 +25007,6 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "payOrder":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_payOrder(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "cancelOrder":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_cancelOrder(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
 		case "renewResources":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_renewResources(ctx, field)
@@ -25011,6 +25038,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "switchToOnDemandAtExpiry":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_switchToOnDemandAtExpiry(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestVerificationCode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestVerificationCode(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setVerificationEnabled":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setVerificationEnabled(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -25961,6 +26002,39 @@ func (ec *executionContext) _Partner(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "couponQuotas":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Partner_couponQuotas(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "funds":
 			field := field
 
@@ -26037,39 +26111,6 @@ func (ec *executionContext) _Partner(ctx context.Context, sel ast.SelectionSet, 
 					}
 				}()
 				res = ec._Partner_adjustRecords(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-		case "couponQuotas":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Partner_couponQuotas(ctx, field, obj)
 				return res
 			}
 
@@ -26281,44 +26322,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
-		case "customers":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_customers(ctx, field)
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
-		case "resellers":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_resellers(ctx, field)
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "catalogue":
 			field := field
 
@@ -26329,6 +26332,25 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_catalogue(ctx, field)
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "customers":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_customers(ctx, field)
 				return res
 			}
 
@@ -26351,6 +26373,25 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "resellers":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_resellers(ctx, field)
 				return res
 			}
 
@@ -27020,7 +27061,7 @@ func (ec *executionContext) _Reseller(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = ec._Reseller_associatedOn(ctx, field, obj)
 		case "accountManagerName":
 			out.Values[i] = ec._Reseller_accountManagerName(ctx, field, obj)
-		case "funds":
+		case "customers":
 			field := field
 
 			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
@@ -27029,7 +27070,7 @@ func (ec *executionContext) _Reseller(ctx context.Context, sel ast.SelectionSet,
 						ec.Error(ctx, ec.Recover(ctx, r))
 					}
 				}()
-				res = ec._Reseller_funds(ctx, field, obj)
+				res = ec._Reseller_customers(ctx, field, obj)
 				return res
 			}
 
@@ -27086,7 +27127,7 @@ func (ec *executionContext) _Reseller(ctx context.Context, sel ast.SelectionSet,
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-		case "customers":
+		case "funds":
 			field := field
 
 			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
@@ -27095,7 +27136,7 @@ func (ec *executionContext) _Reseller(ctx context.Context, sel ast.SelectionSet,
 						ec.Error(ctx, ec.Recover(ctx, r))
 					}
 				}()
-				res = ec._Reseller_customers(ctx, field, obj)
+				res = ec._Reseller_funds(ctx, field, obj)
 				return res
 			}
 

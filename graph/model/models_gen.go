@@ -543,8 +543,8 @@ type Money struct {
 	Currency string `json:"currency"`
 }
 
-// The mutation root. Sensitive fields carry `@verified`; other domains add theirs
-// with `extend type Mutation`.
+// The changes a caller can make. Sensitive ones (money, quota, coupons, paying
+// for a customer) carry `@verified` and an `idempotencyKey`.
 type Mutation struct {
 }
 
