@@ -10,33 +10,131 @@ import (
 	"partnergraph/gateway"
 	"partnergraph/graph"
 	"partnergraph/graph/model"
+	"partnergraph/identity"
 )
 
+// Remark shows the issuer's remark to the issuing partner only: the
+// partner itself (no reseller scope) or the reseller whose scope issued it.
+// A tier-1 looking at its reseller's coupons, and customers, get null.
 func (r *couponResolver) Remark(ctx context.Context, obj *model.Coupon) (*string, error) {
-	return r.couponRemark(ctx, obj)
+	p, err := principal(ctx)
+	if err != nil || obj.Memo == "" || p.Role == identity.RoleCustomer || p.PartnerID != obj.IssuerPartnerID {
+		return nil, nil
+	}
+	return &obj.Memo, nil
 }
 
 // ChildQuotas is the resolver for the childQuotas field.
 func (r *couponQuotaResolver) ChildQuotas(ctx context.Context, obj *model.CouponQuota) ([]*model.CouponQuota, error) {
-	return r.childQuotas(ctx, obj)
+	if obj.Scope.Indirect != "" {
+		return []*model.CouponQuota{}, nil
+	}
+	if a, ok := r.Up.Account(obj.Scope.Account); !ok || a.Kind != gateway.KindTier1 {
+		return []*model.CouponQuota{}, nil
+	}
+	l, err := r.Up.IssuedQuotas(ctx, obj.Scope, gateway.IssuedQuotaQuery{Page: gateway.Page{Limit: gateway.MaxPageSize}, ParentQuotaID: obj.QuotaID})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.CouponQuota, 0, len(l.Quotas))
+	for _, c := range l.Quotas {
+		out = append(out, quota(gateway.Scope{Account: obj.Scope.Account, Indirect: c.ResellerID}, c))
+	}
+	return out, nil
 }
 
 // Records is the resolver for the records field.
 func (r *couponQuotaResolver) Records(ctx context.Context, obj *model.CouponQuota, first *int, after *string) (*model.QuotaRecordConnection, error) {
-	return r.quotaRecords(ctx, obj, first, after)
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	empty := &model.QuotaRecordConnection{Edges: []*model.QuotaRecordEdge{}, PageInfo: pageInfo(p, 0, 0)}
+	a, ok := r.Up.Account(obj.Scope.Account)
+	if !ok || a.Kind != gateway.KindTier1 {
+		return empty, nil
+	}
+	quotaID, parentID := "", obj.QuotaID // a tier-1 quota: records of its children
+	if obj.Scope.Indirect != "" {
+		quotaID, parentID = obj.QuotaID, "" // a child quota: its own records
+	}
+	l, err := r.Up.QuotaRecords(ctx, gateway.Scope{Account: obj.Scope.Account}, quotaID, parentID, p)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.QuotaRecordConnection{Edges: make([]*model.QuotaRecordEdge, len(l.Records)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Records), l.Total)}
+	for i, rec := range l.Records {
+		conn.Edges[i] = &model.QuotaRecordEdge{Cursor: cursor(p.Offset + i), Node: &model.QuotaRecord{
+			ID: rec.ID, OperationType: opt(rec.OperationType), QuotaID: opt(rec.QuotaID), ParentQuotaID: opt(rec.ParentQuotaID),
+			Amount: optMoney(rec.Amount), OperationTime: opt(rec.OperationTime), Result: opt(rec.Result),
+			ResellerID: opt(rec.ResellerID), Operator: opt(rec.Operator), Remark: opt(rec.Remark),
+		}}
+	}
+	return conn, nil
 }
 
 // IssuedCoupons is the resolver for the issuedCoupons field.
 func (r *customerResolver) IssuedCoupons(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.CouponConnection, error) {
-	return r.issuedCoupons(ctx, obj, first, after)
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.Up.IssuedCoupons(ctx, obj.Scope, obj.CustomerID, p)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.CouponConnection{Edges: make([]*model.CouponEdge, len(l.Coupons)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Coupons), l.Total)}
+	for i, cp := range l.Coupons {
+		conn.Edges[i] = &model.CouponEdge{Cursor: cursor(p.Offset + i), Node: &model.Coupon{
+			CouponID: cp.ID, CustomerID: opt(cp.CustomerID), CouponType: cp.Type, Status: cp.Status,
+			FaceValue: optMoney(cp.FaceValue), Balance: optMoney(cp.Balance),
+			EffectiveTime: opt(cp.EffectiveTime), ExpireTime: opt(cp.ExpireTime), CreateTime: opt(cp.CreateTime),
+			Memo: cp.Memo, IssuerPartnerID: obj.Scope.PartnerID(), // remark: money.go (issue 4)
+		}}
+	}
+	return conn, nil
 }
 
 func (r *mutationResolver) IssueCouponQuotas(ctx context.Context, input model.IssueCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponQuotasPayload, error) {
-	return r.issueCouponQuotas(ctx, input)
+	p, err := r.tier1Principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateSensitive(&input); err != nil {
+		return nil, err
+	}
+	for _, id := range input.ResellerIds {
+		if _, err := r.resellerScope(ctx, id, p.PartnerID); err != nil {
+			return nil, err
+		}
+	}
+	s := gateway.Scope{Account: p.PartnerID}
+	b, err := r.Up.IssueCouponQuotas(ctx, s, input.QuotaID, input.ResellerIds, input.Amount, moveOpts(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &model.CouponQuotasPayload{Results: items(b), QuotaBalance: r.quotaBalance(ctx, s, input.QuotaID), Reconciled: b.Reconciled}, nil
 }
 
 func (r *mutationResolver) ReclaimCouponQuotas(ctx context.Context, input model.ReclaimCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponQuotasPayload, error) {
-	return r.reclaimCouponQuotas(ctx, input)
+	p, err := r.tier1Principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateSensitive(&input); err != nil {
+		return nil, err
+	}
+	remark := ""
+	if input.Remark != nil {
+		remark = *input.Remark
+	}
+	// Ownership of each child quota is the upstream's per-item check
+	// (CBC.99000012 in error_details → a failed item).
+	b, err := r.Up.ReclaimCouponQuotas(ctx, gateway.Scope{Account: p.PartnerID}, input.QuotaIds, remark, moveOpts(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &model.CouponQuotasPayload{Results: items(b), Reconciled: b.Reconciled}, nil
 }
 
 func (r *mutationResolver) IssueCoupons(ctx context.Context, input model.IssueCouponsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponsPayload, error) {
@@ -44,12 +142,39 @@ func (r *mutationResolver) IssueCoupons(ctx context.Context, input model.IssueCo
 }
 
 func (r *mutationResolver) ReclaimCoupons(ctx context.Context, input model.ReclaimCouponsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponsPayload, error) {
-	return r.reclaimCoupons(ctx, input)
+	p, err := moneyPrincipal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateSensitive(&input); err != nil {
+		return nil, err
+	}
+	s, err := r.homeScope(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	b, err := r.Up.ReclaimCoupons(ctx, s, input.CouponIds, moveOpts(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &model.CouponsPayload{Results: items(b), IssuedCouponIds: []string{}, Reconciled: b.Reconciled}, nil
 }
 
 // CouponQuotas is the resolver for the couponQuotas field.
 func (r *partnerResolver) CouponQuotas(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.CouponQuotaConnection, error) {
-	return r.couponQuotas(ctx, obj, first, after)
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.Up.CouponQuotas(ctx, obj.Scope, nil, p)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.CouponQuotaConnection{Edges: make([]*model.CouponQuotaEdge, len(l.Quotas)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Quotas), l.Total)}
+	for i, q := range l.Quotas {
+		conn.Edges[i] = &model.CouponQuotaEdge{Cursor: cursor(p.Offset + i), Node: quota(obj.Scope, q)}
+	}
+	return conn, nil
 }
 
 // CouponQuotas is the resolver for the couponQuotas field.

@@ -42,7 +42,26 @@ func (r *partnerResolver) AccountChangeRecords(ctx context.Context, obj *model.P
 
 // AdjustRecords is the resolver for the adjustRecords field.
 func (r *partnerResolver) AdjustRecords(ctx context.Context, obj *model.Partner, customerID *string, first *int, after *string) (*model.AdjustRecordConnection, error) {
-	return r.adjustRecords(ctx, obj, customerID, first, after)
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	cid := ""
+	if customerID != nil {
+		cid = *customerID
+	}
+	l, err := r.Up.AdjustRecords(ctx, obj.Scope, cid, p)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.AdjustRecordConnection{Edges: make([]*model.AdjustRecordEdge, len(l.Records)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Records), l.Total)}
+	for i, rec := range l.Records {
+		conn.Edges[i] = &model.AdjustRecordEdge{Cursor: cursor(p.Offset + i), Node: &model.AdjustRecord{
+			TransID: opt(rec.TransID), CustomerID: opt(rec.CustomerID), CustomerName: opt(rec.CustomerName), OperationType: opt(rec.OperationType),
+			Amount: optMoney(rec.Amount), OperationTime: opt(rec.OperationTime), Memo: opt(rec.Memo),
+		}}
+	}
+	return conn, nil
 }
 
 // Funds is the resolver for the funds field.

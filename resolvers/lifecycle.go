@@ -26,10 +26,6 @@ package resolvers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -38,7 +34,6 @@ import (
 	"partnergraph/gateway"
 	"partnergraph/graph/model"
 	"partnergraph/guard/idempotency"
-	"partnergraph/guard/verify"
 	"partnergraph/identity"
 	pendingstore "partnergraph/pending" // commerce.go has a func pending
 )
@@ -288,48 +283,6 @@ var identityKinds = map[model.CustomerIdentityKind]gateway.IdentityKind{
 	model.CustomerIdentityKindEmail:     gateway.IdentityEmail,
 }
 
-func (r *Resolver) checkCustomerIdentity(ctx context.Context, kind model.CustomerIdentityKind, value string) (*model.CustomerIdentityCheck, error) {
-	s, err := r.lifecycleScope(ctx, "checkCustomerIdentity", nil)
-	if err != nil {
-		return nil, err
-	}
-	k, ok := identityKinds[kind]
-	value = strings.TrimSpace(value)
-	switch {
-	case !ok:
-		return nil, badInput("unknown kind")
-	case value == "" || len(value) > 64:
-		return nil, badInput("value must be 1-64 characters")
-	case k == gateway.IdentityMobile:
-		if value = gateway.NormalizeMobile(value); value == "" {
-			return nil, badInput("value is not a mainland China mobile number")
-		}
-	case k == gateway.IdentityEmail && !strings.Contains(value, "@"):
-		return nil, badInput("value is not an e-mail address")
-	}
-	c, err := r.Up.CheckCustomerIdentity(ctx, s, k, value)
-	if err != nil {
-		return nil, err
-	}
-	return &model.CustomerIdentityCheck{Kind: kind, Available: c.Available, MobileRemainingAccounts: c.MobileRemaining}, nil
-}
-
-func (r *Resolver) sendRegistrationCode(ctx context.Context, mobile string) (*model.RegistrationCodePayload, error) {
-	s, err := r.lifecycleScope(ctx, "sendRegistrationCode", nil)
-	if err != nil {
-		return nil, err
-	}
-	m := gateway.NormalizeMobile(mobile)
-	if m == "" {
-		return nil, badInput("mobile is not a mainland China mobile number")
-	}
-	if err := r.Up.SendRegistrationCode(ctx, s, m); err != nil {
-		return nil, err
-	}
-	exp := time.Now().UTC().Add(gateway.RegistrationCodeTTL * time.Minute).Format(time.RFC3339)
-	return &model.RegistrationCodePayload{MaskedMobile: maskMobile(m), ExpiresAt: exp}, nil
-}
-
 // xaccountType is the partner-platform id for scope s: given, else learnt
 // from the scope's (then the signing partner's) customers.
 func (r *Resolver) xaccountType(ctx context.Context, s gateway.Scope, given string) (string, error) {
@@ -353,97 +306,6 @@ func (r *Resolver) xaccountType(ctx context.Context, s gateway.Scope, given stri
 		}
 	}
 	return "", badInput("xaccountType is required: the gateway could not learn your partner platform id from your customers")
-}
-
-func (r *Resolver) createCustomer(ctx context.Context, in model.CreateCustomerInput) (*model.CreateCustomerPayload, error) {
-	s, err := r.lifecycleScope(ctx, "createCustomer", in.ResellerID)
-	if err != nil {
-		return nil, err
-	}
-	n := gateway.NewCustomer{
-		XAccountID: strings.TrimSpace(in.XaccountID), XAccountType: trimmed(in.XaccountType), LoginName: trimmed(in.LoginName),
-		VerificationCode: trimmed(in.VerificationCode),
-	}
-	if in.Password != nil {
-		n.Password = *in.Password
-	}
-	switch {
-	case n.XAccountID == "" || len(n.XAccountID) > 128:
-		return nil, badInput("xaccountId must be 1-128 characters")
-	case trimmed(in.Mobile) != "":
-		if n.Mobile = gateway.NormalizeMobile(*in.Mobile); n.Mobile == "" {
-			return nil, badInput("mobile is not a mainland China mobile number")
-		}
-		if n.VerificationCode == "" {
-			return nil, badInput("verificationCode is required with mobile (see sendRegistrationCode)")
-		}
-	case n.VerificationCode != "":
-		return nil, badInput("verificationCode needs mobile")
-	}
-	// The digest covers what defines the account; the SMS code (single
-	// use) and the password (a secret) are left out.
-	digest := verify.Digest("createCustomer", map[string]any{
-		"xaccountType": n.XAccountType, "loginName": n.LoginName, "mobile": n.Mobile, "reseller": s.Indirect,
-	})
-	sum := sha256.Sum256([]byte(n.XAccountID))
-	scope, key := "lifecycle:createCustomer:"+s.Account+"/"+s.Indirect, hex.EncodeToString(sum[:])
-	store := r.life.store(r)
-	out, fresh, err := store.Begin(ctx, scope, key, digest)
-	switch {
-	case errors.Is(err, idempotency.ErrConflict):
-		return nil, apierr.Errorf(apierr.CodeIdempotencyConflict, "xaccountId %q was already used to register a customer with other arguments", n.XAccountID)
-	case errors.Is(err, idempotency.ErrInProgress):
-		return nil, apierr.Errorf(apierr.CodeUpstreamUnavailable, "a registration with this xaccountId is still in progress; retry shortly")
-	case err != nil:
-		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
-	case !fresh:
-		var p pendingCustomer
-		if err := json.Unmarshal(out.Data, &p); err != nil {
-			return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
-		}
-		return r.registered(ctx, p, false)
-	}
-	done := func(p pendingCustomer) {
-		b, _ := json.Marshal(p)
-		_ = store.Complete(context.WithoutCancel(ctx), scope, key, out.Owner, b)
-	}
-	release := func() { _ = store.Release(context.WithoutCancel(ctx), scope, key, out.Owner) }
-	if n.XAccountType, err = r.xaccountType(ctx, s, n.XAccountType); err != nil {
-		release()
-		return nil, err
-	}
-	if out.TakenOver { // an earlier attempt may have reached the upstream
-		if a, err := r.Up.FindCustomerByXAccount(ctx, s, n.XAccountType, n.XAccountID, n.LoginName, reconcilePages); err == nil {
-			return r.existing(ctx, s, n, a, done, release)
-		}
-	}
-	created, err := r.Up.CreateCustomer(ctx, s, n)
-	if err != nil {
-		var ge *apierr.Error
-		if errors.As(err, &ge) && ge.UpstreamCode == gateway.UpCodeDuplicateXAcct {
-			a, ferr := r.Up.FindCustomerByXAccount(ctx, s, n.XAccountType, n.XAccountID, n.LoginName, reconcilePages)
-			if ferr == nil {
-				return r.existing(ctx, s, n, a, done, release)
-			}
-			release()
-			if apierr.ErrorCode(ferr) != apierr.CodeNotFound {
-				return nil, ferr
-			}
-			return nil, &apierr.Error{
-				Code: apierr.CodeUpstreamError, UpstreamCode: ge.UpstreamCode, RequestID: ge.RequestID, Op: ge.Op, Err: err,
-				Message: "a customer with this xaccountId already exists but is not listed yet (its association may still be pending); retry in a few seconds",
-			}
-		}
-		release() // nothing was created, or we cannot tell: a retry reconciles through CBC.99000039
-		return nil, err
-	}
-	p := pendingCustomer{Account: s.Account, Indirect: s.Indirect, ID: created.ID, AccountName: created.AccountName, Created: time.Now().UTC()}
-	if n.Mobile != "" {
-		p.Mobile = maskMobile(n.Mobile)
-	}
-	r.addPending(ctx, p)
-	done(p)
-	return &model.CreateCustomerPayload{Customer: p.model(r.customerFields(ctx)), Created: true}, nil
 }
 
 // existing answers a registration whose xaccountId the upstream already
@@ -473,13 +335,6 @@ func (r *Resolver) registered(ctx context.Context, p pendingCustomer, created bo
 	}
 	r.addPending(ctx, p) // no-op once the store's TTL has passed
 	return &model.CreateCustomerPayload{Customer: p.model(r.customerFields(ctx)), Created: created}, nil
-}
-
-func (r *Resolver) associationStatus(_ context.Context, obj *model.Customer) (model.AssociationStatus, error) {
-	if obj.Pending {
-		return model.AssociationStatusPending, nil
-	}
-	return model.AssociationStatusAssociated, nil
 }
 
 // realNameTarget resolves the customer a real-name submission is for.
@@ -535,37 +390,6 @@ func checkAttachments(files []string) ([]string, error) {
 		out[i] = f
 	}
 	return out, nil
-}
-
-func (r *Resolver) submitPersonalRealNameAuth(ctx context.Context, customerID string, resellerID *string, in model.PersonalRealNameAuthInput) (*model.RealNameAuthPayload, error) {
-	if err := partnerSide(ctx, "submitPersonalRealNameAuth"); err != nil {
-		return nil, err
-	}
-	dt, ok := documentTypes[in.DocumentType]
-	name, number := strings.TrimSpace(in.Name), strings.TrimSpace(in.Number)
-	switch {
-	case !ok:
-		return nil, badInput("unknown documentType")
-	case name == "" || number == "":
-		return nil, badInput("name and number are required")
-	}
-	files, err := checkAttachments(in.Attachments)
-	if err != nil {
-		return nil, err
-	}
-	s, a, err := r.realNameTarget(ctx, "submitPersonalRealNameAuth", customerID, resellerID)
-	if err != nil {
-		return nil, err
-	}
-	xt, err := r.xaccountType(ctx, s, firstNonEmpty(trimmed(in.XaccountType), a.XAccountType))
-	if err != nil {
-		return nil, err
-	}
-	manual, err := r.Up.SubmitPersonalRealName(ctx, s, a.ID, gateway.PersonalRealName{DocumentType: dt, Name: name, Number: number, Attachments: files, XAccountType: xt})
-	if err != nil {
-		return nil, err
-	}
-	return r.submittedPayload(ctx, s, a, model.RealNameAuthKindPersonal, manual)
 }
 
 func (r *Resolver) submitEnterpriseRealNameAuth(ctx context.Context, customerID string, resellerID *string, in model.EnterpriseRealNameAuthInput, change bool) (*model.RealNameAuthPayload, error) {
@@ -656,22 +480,4 @@ func review(g gateway.RealNameReview) *model.RealNameReview {
 		rv.Status = model.RealNameReviewStatusInReview
 	}
 	return rv
-}
-
-// realNameReview reads the review of a customer the caller already
-// reached (its partner, reseller, or the customer itself).
-func (r *Resolver) realNameReview(ctx context.Context, obj *model.Customer) (*model.RealNameReview, error) {
-	if obj.Pending {
-		return &model.RealNameReview{Status: model.RealNameReviewStatusNotSubmitted}, nil
-	}
-	g, err := r.Up.RealNameReviewResult(ctx, obj.Scope, obj.CustomerID)
-	if err != nil {
-		return nil, err
-	}
-	rv := review(g)
-	if sub, ok := r.submissionOf(ctx, obj.CustomerID); ok && g.Submitted {
-		k, at := sub.kind, sub.at.Format(time.RFC3339)
-		rv.Kind, rv.SubmittedAt = &k, &at
-	}
-	return rv, nil
 }

@@ -247,48 +247,6 @@ func (r *Resolver) quotaBalance(ctx context.Context, s gateway.Scope, quotaID st
 	return nil
 }
 
-func (r *Resolver) issueCouponQuotas(ctx context.Context, in model.IssueCouponQuotasInput) (*model.CouponQuotasPayload, error) {
-	p, err := r.tier1Principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := validateSensitive(&in); err != nil {
-		return nil, err
-	}
-	for _, id := range in.ResellerIds {
-		if _, err := r.resellerScope(ctx, id, p.PartnerID); err != nil {
-			return nil, err
-		}
-	}
-	s := gateway.Scope{Account: p.PartnerID}
-	b, err := r.Up.IssueCouponQuotas(ctx, s, in.QuotaID, in.ResellerIds, in.Amount, moveOpts(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return &model.CouponQuotasPayload{Results: items(b), QuotaBalance: r.quotaBalance(ctx, s, in.QuotaID), Reconciled: b.Reconciled}, nil
-}
-
-func (r *Resolver) reclaimCouponQuotas(ctx context.Context, in model.ReclaimCouponQuotasInput) (*model.CouponQuotasPayload, error) {
-	p, err := r.tier1Principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := validateSensitive(&in); err != nil {
-		return nil, err
-	}
-	remark := ""
-	if in.Remark != nil {
-		remark = *in.Remark
-	}
-	// Ownership of each child quota is the upstream's per-item check
-	// (CBC.99000012 in error_details → a failed item).
-	b, err := r.Up.ReclaimCouponQuotas(ctx, gateway.Scope{Account: p.PartnerID}, in.QuotaIds, remark, moveOpts(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return &model.CouponQuotasPayload{Results: items(b), Reconciled: b.Reconciled}, nil
-}
-
 func (r *Resolver) issueCoupons(ctx context.Context, in model.IssueCouponsInput) (*model.CouponsPayload, error) {
 	p, err := moneyPrincipal(ctx)
 	if err != nil {
@@ -324,34 +282,4 @@ func (r *Resolver) issueCoupons(ctx context.Context, in model.IssueCouponsInput)
 		}
 	}
 	return out, nil
-}
-
-func (r *Resolver) reclaimCoupons(ctx context.Context, in model.ReclaimCouponsInput) (*model.CouponsPayload, error) {
-	p, err := moneyPrincipal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := validateSensitive(&in); err != nil {
-		return nil, err
-	}
-	s, err := r.homeScope(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	b, err := r.Up.ReclaimCoupons(ctx, s, in.CouponIds, moveOpts(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return &model.CouponsPayload{Results: items(b), IssuedCouponIds: []string{}, Reconciled: b.Reconciled}, nil
-}
-
-// couponRemark shows the issuer's remark to the issuing partner only: the
-// partner itself (no reseller scope) or the reseller whose scope issued it.
-// A tier-1 looking at its reseller's coupons, and customers, get null.
-func (r *Resolver) couponRemark(ctx context.Context, obj *model.Coupon) (*string, error) {
-	p, err := principal(ctx)
-	if err != nil || obj.Memo == "" || p.Role == identity.RoleCustomer || p.PartnerID != obj.IssuerPartnerID {
-		return nil, nil
-	}
-	return &obj.Memo, nil
 }

@@ -8,14 +8,10 @@ package resolvers
 // the chosen channel gets BAD_USER_INPUT naming the other channel.
 
 import (
-	"context"
-	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
-	"partnergraph/apierr"
 	"partnergraph/graph/model"
 	"partnergraph/guard/notify"
 	"partnergraph/guard/verify"
@@ -35,42 +31,6 @@ func (r *Resolver) destination(p *identity.Principal, ch notify.Channel) string 
 		return p.Phone
 	}
 	return c.Phone
-}
-
-func (r *Resolver) requestVerificationCode(ctx context.Context, ch model.VerificationChannel, op model.SensitiveOperation, in model.SensitiveInput) (*model.VerificationChallenge, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if p.Role == identity.RoleCustomer {
-		return nil, forbidden("requestVerificationCode (customers are not challenged; codes go to the partner)")
-	}
-	if r.Safety.Verify == nil {
-		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("verification engine not configured")}
-	}
-	member, ok := sensitiveMember(op, &in)
-	if !ok {
-		return nil, moneyBadInput("set exactly one member of input, %q, for operation %s", memberName(op), op)
-	}
-	if err := r.authorizeSensitive(p, op, member); err != nil {
-		return nil, err
-	}
-	nch := notify.Channel(ch)
-	dest := r.destination(p, nch)
-	if dest == "" {
-		return nil, moneyBadInput("no verified %s contact is known for your account; use the other channel", strings.ToLower(string(ch)))
-	}
-	// The mutation digests its `input` argument, a struct value; digest the
-	// same value here.
-	args := reflect.Indirect(reflect.ValueOf(member)).Interface()
-	c, err := r.Safety.Verify.Request(ctx, verifyPrincipal(p), string(op), verify.Digest(string(op), args), nch, dest, describeInput(op, member))
-	if err != nil {
-		return nil, verifyError(err)
-	}
-	return &model.VerificationChallenge{
-		ID: c.ID, Channel: model.VerificationChannel(c.Channel), MaskedDestination: c.MaskedDestination,
-		ExpiresAt: c.ExpiresAt.UTC().Format(time.RFC3339), ResendAfter: c.ResendAfter.UTC().Format(time.RFC3339),
-	}, nil
 }
 
 // describeInput says what a code approves, for the message: operation,
@@ -104,50 +64,6 @@ func describeInput(op model.SensitiveOperation, in any) verify.Details {
 		d.Target = map[bool]string{true: "turn verification ON", false: "turn verification OFF"}[v.Enabled]
 	}
 	return d
-}
-
-func (r *Resolver) setVerificationEnabled(ctx context.Context, in model.SetVerificationEnabledInput) (*model.VerificationSettings, error) {
-	p, err := moneyPrincipal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.Safety.Verify.SetEnabled(ctx, verifyPrincipal(p), in.Enabled); err != nil {
-		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
-	}
-	return &model.VerificationSettings{Enabled: in.Enabled}, nil
-}
-
-// verificationSettings is visible to the partner itself only.
-func (r *Resolver) verificationSettings(ctx context.Context, obj *model.Partner) (*model.VerificationSettings, error) {
-	p, err := principal(ctx)
-	if err != nil || p.Role == identity.RoleCustomer || p.PartnerID != obj.PartnerID || r.Safety.Verify == nil {
-		return nil, nil
-	}
-	on, err := r.Safety.Verify.Enabled(ctx, obj.PartnerID)
-	if err != nil {
-		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
-	}
-	return &model.VerificationSettings{Enabled: on}, nil
-}
-
-// auditLog pages the partner's own audit entries, newest first; only the
-// partner itself sees them (anyone else: null).
-func (r *Resolver) auditLog(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.AuditEntryConnection, error) {
-	p, err := principal(ctx)
-	if err != nil || p.Role != identity.RolePartner || p.PartnerID != obj.PartnerID {
-		return nil, nil
-	}
-	return r.readAudit(obj.PartnerID, first, after)
-}
-
-// resellerAuditLog is the same for a reseller reading its own entries (its
-// tier-1 does not see them here).
-func (r *Resolver) resellerAuditLog(ctx context.Context, obj *model.Reseller, first *int, after *string) (*model.AuditEntryConnection, error) {
-	p, err := principal(ctx)
-	if err != nil || p.Role != identity.RoleReseller || p.PartnerID != obj.ResellerID {
-		return nil, nil
-	}
-	return r.readAudit(obj.ResellerID, first, after)
 }
 
 func (r *Resolver) readAudit(partnerID string, first *int, after *string) (*model.AuditEntryConnection, error) {

@@ -7,44 +7,236 @@ package resolvers
 
 import (
 	"context"
+	"partnergraph/apierr"
+	"partnergraph/gateway"
 	"partnergraph/graph"
 	"partnergraph/graph/model"
+	"time"
 )
 
 func (r *customerResolver) Orders(ctx context.Context, obj *model.Customer, first *int, after *string, filter *model.OrderFilter) (*model.OrderConnection, error) {
-	return r.customerOrders(ctx, obj, first, after, filter)
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	q := gateway.OrderQuery{Page: p, CustomerID: obj.CustomerID}
+	if filter != nil {
+		if q.CreatedFrom, err = upstreamDate("filter.createdFrom", filter.CreatedFrom, false); err != nil {
+			return nil, err
+		}
+		if q.CreatedTo, err = upstreamDate("filter.createdTo", filter.CreatedTo, true); err != nil {
+			return nil, err
+		}
+		if q.CreatedFrom != "" && q.CreatedTo != "" {
+			from, _ := time.Parse(time.DateOnly, *filter.CreatedFrom)
+			to, _ := time.Parse(time.DateOnly, *filter.CreatedTo)
+			if to.Before(from) {
+				return nil, apierr.Errorf(apierr.CodeBadUserInput, "filter.createdFrom is after filter.createdTo")
+			}
+			if to.After(from.AddDate(1, 0, 0).Add(-24 * time.Hour)) {
+				return nil, apierr.Errorf(apierr.CodeBadUserInput, "the creation time range must not exceed one year")
+			}
+		}
+		if filter.Status != nil {
+			q.Status, _ = keyOf(orderStatuses, *filter.Status)
+		}
+		if filter.Type != nil {
+			q.OrderType, _ = keyOf(orderTypes, *filter.Type)
+		}
+		if filter.ServiceTypeCode != nil {
+			q.ServiceType = *filter.ServiceTypeCode
+		}
+	}
+	l, err := r.Up.Orders(ctx, obj.Scope, q)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.OrderConnection{Edges: make([]*model.OrderEdge, 0, len(l.Orders)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Orders), l.Total)}
+	for i, o := range l.Orders {
+		if o.CustomerID != obj.CustomerID { // never trust a filter to be applied upstream
+			continue
+		}
+		conn.Edges = append(conn.Edges, &model.OrderEdge{Cursor: cursor(p.Offset + i), Node: orderModel(obj.Scope, o)})
+	}
+	return conn, nil
 }
 
 func (r *mutationResolver) PayOrder(ctx context.Context, input model.PayOrderInput, idempotencyKey string, verification *model.VerificationInput) (*model.PayOrderPayload, error) {
-	return r.payOrder(ctx, input, idempotencyKey, verification)
+	pay := gateway.PayInput{OrderID: input.OrderID}
+	for _, id := range input.CouponIds {
+		pay.Coupons = append(pay.Coupons, gateway.PayCoupon{ID: id, Type: gateway.PayCouponVoucher}) // types resolved below
+	}
+	if input.DiscountID != nil && *input.DiscountID != "" {
+		pay.DiscountID = *input.DiscountID
+	}
+	if err := gateway.CheckPayInput(pay); err != nil { // count and duplicates: before any call
+		return nil, err
+	}
+	t, err := r.commerceTarget(ctx, input.Customer)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.pendingOrder(ctx, t, input.OrderID, "paid"); err != nil {
+		return nil, err
+	}
+	if len(pay.Coupons) > 0 {
+		oc, err := r.Up.OrderCoupons(ctx, t.scope, t.customer, input.OrderID)
+		if err != nil {
+			return nil, err
+		}
+		byID := map[string]gateway.OrderCoupon{}
+		for _, c := range oc.Coupons {
+			byID[c.ID] = c
+		}
+		perType := map[int]int{}
+		for i, pc := range pay.Coupons {
+			c, ok := byID[pc.ID]
+			if !ok || c.PayCouponType() == 0 {
+				return nil, apierr.Errorf(apierr.CodeBadUserInput, "coupon %s cannot be used for this order (see Order.availableCoupons)", pc.ID)
+			}
+			pay.Coupons[i].Type = c.PayCouponType()
+			perType[c.CouponType]++
+			if max, ok := oc.MaxUse[c.CouponType]; ok && perType[c.CouponType] > max {
+				return nil, apierr.Errorf(apierr.CodeBadUserInput, "at most %d coupons of this type can pay one order", max)
+			}
+		}
+	}
+	if pay.DiscountID != "" {
+		ds, err := r.Up.OrderDiscounts(ctx, t.scope, t.customer, input.OrderID)
+		if err != nil {
+			return nil, err
+		}
+		found := false
+		for _, d := range ds {
+			if d.ID == pay.DiscountID {
+				pay.DiscountType, found = d.Type, true
+			}
+		}
+		if !found {
+			return nil, apierr.Errorf(apierr.CodeBadUserInput, "discount %s is not offered for this order (see Order.availableDiscounts)", pay.DiscountID)
+		}
+	}
+	if err := gateway.CheckPayInput(pay); err != nil { // cash coupon + discount
+		return nil, err
+	}
+	if err := r.Up.PayOrder(ctx, t.scope, t.customer, pay); err != nil {
+		return nil, err
+	}
+	o, err := r.Up.Order(ctx, t.scope, t.customer, input.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.PayOrderPayload{Order: snapshot(t.scope, o)}, nil
 }
 
 func (r *mutationResolver) CancelOrder(ctx context.Context, input model.CancelOrderInput) (*model.CancelOrderPayload, error) {
-	return r.cancelOrder(ctx, input)
+	t, err := r.commerceTarget(ctx, input.Customer)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.pendingOrder(ctx, t, input.OrderID, "cancelled"); err != nil {
+		return nil, err
+	}
+	if err := r.Up.CancelOrder(ctx, t.scope, t.customer, input.OrderID); err != nil {
+		return nil, err
+	}
+	o, err := r.Up.Order(ctx, t.scope, t.customer, input.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CancelOrderPayload{Order: snapshot(t.scope, o)}, nil
 }
 
 func (r *orderResolver) PaymentDeadline(ctx context.Context, obj *model.Order) (*string, error) {
-	return r.orderPaymentDeadline(ctx, obj)
+	if obj.Status == nil || *obj.Status != model.OrderStatusPendingPayment {
+		return nil, nil
+	}
+	d, err := r.Up.OrderDetail(ctx, obj.Scope, obj.OrderID, gateway.Page{Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	return opt(d.Order.PaymentDeadline), nil
 }
 
 func (r *orderResolver) LineItems(ctx context.Context, obj *model.Order) ([]*model.OrderLineItem, error) {
-	return r.orderLineItems(ctx, obj)
+	out := []*model.OrderLineItem{}
+	for i := 0; i < maxLineItemPages; i++ {
+		d, err := r.Up.OrderDetail(ctx, obj.Scope, obj.OrderID, gateway.Page{Offset: i * gateway.MaxPageSize, Limit: gateway.MaxPageSize})
+		if err != nil {
+			return nil, err
+		}
+		for _, li := range d.LineItems {
+			out = append(out, &model.OrderLineItem{
+				ID: li.ID, ServiceTypeCode: opt(li.ServiceTypeCode), ServiceTypeName: opt(li.ServiceTypeName), ResourceTypeCode: opt(li.ResourceTypeCode),
+				ProductID: opt(li.ProductID), ProductSpec: opt(li.ProductSpecDesc), PeriodType: periodModel(li.PeriodType), PeriodCount: optInt(li.PeriodNum),
+				Quantity: optInt(li.SubscriptionNum), EffectiveAt: opt(li.EffectiveTime), ExpiresAt: opt(li.ExpireTime),
+				OfficialAmount: money(li.Official), AmountAfterDiscount: money(li.AfterDiscount),
+			})
+		}
+		if len(d.LineItems) < gateway.MaxPageSize || len(out) >= d.TotalItems {
+			break
+		}
+	}
+	return out, nil
 }
 
 func (r *orderResolver) Resources(ctx context.Context, obj *model.Order) ([]*model.Resource, error) {
-	return r.orderResources(ctx, obj)
+	l, err := r.Up.Resources(ctx, obj.Scope, obj.CustomerID, gateway.ResourceQuery{Page: gateway.Page{Limit: gateway.MaxResourcePage}, OrderID: obj.OrderID})
+	if err != nil {
+		return nil, err
+	}
+	return resourceModels(obj.Scope, obj.CustomerID, l.Resources), nil
 }
 
 func (r *orderResolver) AvailableCoupons(ctx context.Context, obj *model.Order) ([]*model.OrderCoupon, error) {
-	return r.orderCoupons(ctx, obj)
+	if !pending(obj) {
+		return []*model.OrderCoupon{}, nil
+	}
+	cs, err := r.Up.OrderCoupons(ctx, obj.Scope, obj.CustomerID, obj.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.OrderCoupon, len(cs.Coupons))
+	for i, c := range cs.Coupons {
+		st := c.ServiceTypes
+		if st == nil {
+			st = []string{}
+		}
+		out[i] = &model.OrderCoupon{CouponID: c.ID, Cash: c.PayCouponType() == gateway.PayCouponCash, FaceValue: money(c.FaceValue), Balance: money(c.Balance),
+			EffectiveAt: opt(c.EffectiveTime), ExpiresAt: opt(c.ExpireTime), ServiceTypes: st}
+	}
+	return out, nil
 }
 
 func (r *orderResolver) AvailableDiscounts(ctx context.Context, obj *model.Order) ([]*model.OrderDiscount, error) {
-	return r.orderDiscounts(ctx, obj)
+	if !pending(obj) {
+		return []*model.OrderDiscount{}, nil
+	}
+	ds, err := r.Up.OrderDiscounts(ctx, obj.Scope, obj.CustomerID, obj.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.OrderDiscount, len(ds))
+	for i, d := range ds {
+		out[i] = &model.OrderDiscount{DiscountID: d.ID, DiscountType: d.Type, Ratio: d.Ratio, Amount: optMoney(d.Amount)}
+	}
+	return out, nil
 }
 
 func (r *orderResolver) Refunds(ctx context.Context, obj *model.Order) ([]*model.RefundLine, error) {
-	return r.orderRefunds(ctx, obj)
+	if obj.Type == nil || *obj.Type != model.OrderTypeUnsubscribe {
+		return []*model.RefundLine{}, nil
+	}
+	ls, err := r.Up.RefundLines(ctx, obj.Scope, obj.CustomerID, obj.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.RefundLine, len(ls))
+	for i, l := range ls {
+		out[i] = &model.RefundLine{ID: l.ID, Amount: money(l.Amount), ServiceTypeCode: opt(l.ServiceTypeCode), ServiceTypeName: opt(l.ServiceTypeName),
+			ResourceTypeCode: opt(l.ResourceTypeCode), ResourceTypeName: opt(l.ResourceTypeName), RegionCode: opt(l.RegionCode), BaseOrderID: opt(l.BaseOrderID)}
+	}
+	return out, nil
 }
 
 func (r *Resolver) Order() graph.OrderResolver { return &orderResolver{r} }

@@ -99,47 +99,6 @@ func (r *Resolver) fetchCustomer(ctx context.Context, s gateway.Scope, id string
 	return r.pendingCustomer(ctx, s, id) // lifecycle.go: created, association still pending, else NOT_FOUND
 }
 
-func (r *Resolver) listResellers(ctx context.Context, first *int, after *string, accountName *string) (*model.ResellerConnection, error) {
-	pr, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if pr.Role != identity.RolePartner {
-		return nil, forbidden("resellers")
-	}
-	a, err := r.partnerAccount(pr)
-	if err != nil {
-		return nil, err
-	}
-	p, err := window(first, after)
-	if err != nil {
-		return nil, err
-	}
-	if a.Kind != gateway.KindTier1 { // a solution provider has no resellers
-		return &model.ResellerConnection{Edges: []*model.ResellerEdge{}, PageInfo: pageInfo(p, 0, 0)}, nil
-	}
-	name := ""
-	if accountName != nil {
-		name = *accountName
-	}
-	s := gateway.Scope{Account: a.ID}
-	l, err := r.Up.ListResellers(ctx, s, p, name, "")
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(l.Resellers))
-	for i, rs := range l.Resellers {
-		ids[i] = rs.ID
-		r.resellerParent.Store(rs.ID, a.ID)
-	}
-	pg := loader.NewPage(s, ids)
-	conn := &model.ResellerConnection{Edges: make([]*model.ResellerEdge, len(l.Resellers)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Resellers), l.Total)}
-	for i, rs := range l.Resellers {
-		conn.Edges[i] = &model.ResellerEdge{Cursor: cursor(p.Offset + i), Node: reseller(s, rs, pg)}
-	}
-	return conn, nil
-}
-
 // fetchReseller reads the reseller addressed by s (tier-1 keys + id).
 func (r *Resolver) fetchReseller(ctx context.Context, s gateway.Scope) (*model.Reseller, error) {
 	l, err := r.Up.ListResellers(ctx, gateway.Scope{Account: s.Account}, gateway.Page{Limit: 1}, "", s.Indirect)
@@ -230,91 +189,6 @@ func newCustomerTag(t *gateway.NewCustomerTag) *model.NewCustomerTag {
 	return &b.m
 }
 
-func (r *Resolver) issuedCoupons(ctx context.Context, c *model.Customer, first *int, after *string) (*model.CouponConnection, error) {
-	p, err := window(first, after)
-	if err != nil {
-		return nil, err
-	}
-	l, err := r.Up.IssuedCoupons(ctx, c.Scope, c.CustomerID, p)
-	if err != nil {
-		return nil, err
-	}
-	conn := &model.CouponConnection{Edges: make([]*model.CouponEdge, len(l.Coupons)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Coupons), l.Total)}
-	for i, cp := range l.Coupons {
-		conn.Edges[i] = &model.CouponEdge{Cursor: cursor(p.Offset + i), Node: &model.Coupon{
-			CouponID: cp.ID, CustomerID: opt(cp.CustomerID), CouponType: cp.Type, Status: cp.Status,
-			FaceValue: optMoney(cp.FaceValue), Balance: optMoney(cp.Balance),
-			EffectiveTime: opt(cp.EffectiveTime), ExpireTime: opt(cp.ExpireTime), CreateTime: opt(cp.CreateTime),
-			Memo: cp.Memo, IssuerPartnerID: c.Scope.PartnerID(), // remark: money.go (issue 4)
-		}}
-	}
-	return conn, nil
-}
-
-func (r *Resolver) couponQuotas(ctx context.Context, pt *model.Partner, first *int, after *string) (*model.CouponQuotaConnection, error) {
-	p, err := window(first, after)
-	if err != nil {
-		return nil, err
-	}
-	l, err := r.Up.CouponQuotas(ctx, pt.Scope, nil, p)
-	if err != nil {
-		return nil, err
-	}
-	conn := &model.CouponQuotaConnection{Edges: make([]*model.CouponQuotaEdge, len(l.Quotas)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Quotas), l.Total)}
-	for i, q := range l.Quotas {
-		conn.Edges[i] = &model.CouponQuotaEdge{Cursor: cursor(p.Offset + i), Node: quota(pt.Scope, q)}
-	}
-	return conn, nil
-}
-
-// childQuotas lists quotas a tier-1 issued from q; empty for anyone else.
-func (r *Resolver) childQuotas(ctx context.Context, q *model.CouponQuota) ([]*model.CouponQuota, error) {
-	if q.Scope.Indirect != "" {
-		return []*model.CouponQuota{}, nil
-	}
-	if a, ok := r.Up.Account(q.Scope.Account); !ok || a.Kind != gateway.KindTier1 {
-		return []*model.CouponQuota{}, nil
-	}
-	l, err := r.Up.IssuedQuotas(ctx, q.Scope, gateway.IssuedQuotaQuery{Page: gateway.Page{Limit: gateway.MaxPageSize}, ParentQuotaID: q.QuotaID})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.CouponQuota, 0, len(l.Quotas))
-	for _, c := range l.Quotas {
-		out = append(out, quota(gateway.Scope{Account: q.Scope.Account, Indirect: c.ResellerID}, c))
-	}
-	return out, nil
-}
-
-func (r *Resolver) quotaRecords(ctx context.Context, q *model.CouponQuota, first *int, after *string) (*model.QuotaRecordConnection, error) {
-	p, err := window(first, after)
-	if err != nil {
-		return nil, err
-	}
-	empty := &model.QuotaRecordConnection{Edges: []*model.QuotaRecordEdge{}, PageInfo: pageInfo(p, 0, 0)}
-	a, ok := r.Up.Account(q.Scope.Account)
-	if !ok || a.Kind != gateway.KindTier1 {
-		return empty, nil
-	}
-	quotaID, parentID := "", q.QuotaID // a tier-1 quota: records of its children
-	if q.Scope.Indirect != "" {
-		quotaID, parentID = q.QuotaID, "" // a child quota: its own records
-	}
-	l, err := r.Up.QuotaRecords(ctx, gateway.Scope{Account: q.Scope.Account}, quotaID, parentID, p)
-	if err != nil {
-		return nil, err
-	}
-	conn := &model.QuotaRecordConnection{Edges: make([]*model.QuotaRecordEdge, len(l.Records)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Records), l.Total)}
-	for i, rec := range l.Records {
-		conn.Edges[i] = &model.QuotaRecordEdge{Cursor: cursor(p.Offset + i), Node: &model.QuotaRecord{
-			ID: rec.ID, OperationType: opt(rec.OperationType), QuotaID: opt(rec.QuotaID), ParentQuotaID: opt(rec.ParentQuotaID),
-			Amount: optMoney(rec.Amount), OperationTime: opt(rec.OperationTime), Result: opt(rec.Result),
-			ResellerID: opt(rec.ResellerID), Operator: opt(rec.Operator), Remark: opt(rec.Remark),
-		}}
-	}
-	return conn, nil
-}
-
 func (r *Resolver) accountChangeRecords(ctx context.Context, pt *model.Partner, bt *model.BalanceType, first *int, after *string) (*model.AccountChangeRecordConnection, error) {
 	p, err := window(first, after)
 	if err != nil {
@@ -333,29 +207,6 @@ func (r *Resolver) accountChangeRecords(ctx context.Context, pt *model.Partner, 
 		conn.Edges[i] = &model.AccountChangeRecordEdge{Cursor: cursor(p.Offset + i), Node: &model.AccountChangeRecord{
 			ID: rec.ID, TradeType: opt(rec.TradeType), TradeTime: opt(rec.TradeTime), TradeID: opt(rec.TradeID),
 			Change: optMoney(rec.Change), BalanceAfter: optMoney(rec.BalanceAfter), CustomerID: opt(rec.CustomerID), AccountName: opt(rec.AccountName),
-		}}
-	}
-	return conn, nil
-}
-
-func (r *Resolver) adjustRecords(ctx context.Context, pt *model.Partner, customerID *string, first *int, after *string) (*model.AdjustRecordConnection, error) {
-	p, err := window(first, after)
-	if err != nil {
-		return nil, err
-	}
-	cid := ""
-	if customerID != nil {
-		cid = *customerID
-	}
-	l, err := r.Up.AdjustRecords(ctx, pt.Scope, cid, p)
-	if err != nil {
-		return nil, err
-	}
-	conn := &model.AdjustRecordConnection{Edges: make([]*model.AdjustRecordEdge, len(l.Records)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Records), l.Total)}
-	for i, rec := range l.Records {
-		conn.Edges[i] = &model.AdjustRecordEdge{Cursor: cursor(p.Offset + i), Node: &model.AdjustRecord{
-			TransID: opt(rec.TransID), CustomerID: opt(rec.CustomerID), CustomerName: opt(rec.CustomerName), OperationType: opt(rec.OperationType),
-			Amount: optMoney(rec.Amount), OperationTime: opt(rec.OperationTime), Memo: opt(rec.Memo),
 		}}
 	}
 	return conn, nil

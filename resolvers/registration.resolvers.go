@@ -7,27 +7,180 @@ package resolvers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"partnergraph/apierr"
+	"partnergraph/gateway"
 	"partnergraph/graph/model"
+	"partnergraph/guard/idempotency"
+	"partnergraph/guard/verify"
+	"strings"
+	"time"
 )
 
 func (r *customerResolver) AssociationStatus(ctx context.Context, obj *model.Customer) (model.AssociationStatus, error) {
-	return r.associationStatus(ctx, obj)
+	if obj.Pending {
+		return model.AssociationStatusPending, nil
+	}
+	return model.AssociationStatusAssociated, nil
 }
 
+// RealNameReview reads the review of a customer the caller already
+// reached (its partner, reseller, or the customer itself).
 func (r *customerResolver) RealNameReview(ctx context.Context, obj *model.Customer) (*model.RealNameReview, error) {
-	return r.realNameReview(ctx, obj)
+	if obj.Pending {
+		return &model.RealNameReview{Status: model.RealNameReviewStatusNotSubmitted}, nil
+	}
+	g, err := r.Up.RealNameReviewResult(ctx, obj.Scope, obj.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	rv := review(g)
+	if sub, ok := r.submissionOf(ctx, obj.CustomerID); ok && g.Submitted {
+		k, at := sub.kind, sub.at.Format(time.RFC3339)
+		rv.Kind, rv.SubmittedAt = &k, &at
+	}
+	return rv, nil
 }
 
 func (r *mutationResolver) SendRegistrationCode(ctx context.Context, mobile string) (*model.RegistrationCodePayload, error) {
-	return r.sendRegistrationCode(ctx, mobile)
+	s, err := r.lifecycleScope(ctx, "sendRegistrationCode", nil)
+	if err != nil {
+		return nil, err
+	}
+	m := gateway.NormalizeMobile(mobile)
+	if m == "" {
+		return nil, badInput("mobile is not a mainland China mobile number")
+	}
+	if err := r.Up.SendRegistrationCode(ctx, s, m); err != nil {
+		return nil, err
+	}
+	exp := time.Now().UTC().Add(gateway.RegistrationCodeTTL * time.Minute).Format(time.RFC3339)
+	return &model.RegistrationCodePayload{MaskedMobile: maskMobile(m), ExpiresAt: exp}, nil
 }
 
 func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*model.CreateCustomerPayload, error) {
-	return r.createCustomer(ctx, input)
+	s, err := r.lifecycleScope(ctx, "createCustomer", input.ResellerID)
+	if err != nil {
+		return nil, err
+	}
+	n := gateway.NewCustomer{
+		XAccountID: strings.TrimSpace(input.XaccountID), XAccountType: trimmed(input.XaccountType), LoginName: trimmed(input.LoginName),
+		VerificationCode: trimmed(input.VerificationCode),
+	}
+	if input.Password != nil {
+		n.Password = *input.Password
+	}
+	switch {
+	case n.XAccountID == "" || len(n.XAccountID) > 128:
+		return nil, badInput("xaccountId must be 1-128 characters")
+	case trimmed(input.Mobile) != "":
+		if n.Mobile = gateway.NormalizeMobile(*input.Mobile); n.Mobile == "" {
+			return nil, badInput("mobile is not a mainland China mobile number")
+		}
+		if n.VerificationCode == "" {
+			return nil, badInput("verificationCode is required with mobile (see sendRegistrationCode)")
+		}
+	case n.VerificationCode != "":
+		return nil, badInput("verificationCode needs mobile")
+	}
+	// The digest covers what defines the account; the SMS code (single
+	// use) and the password (a secret) are left out.
+	digest := verify.Digest("createCustomer", map[string]any{
+		"xaccountType": n.XAccountType, "loginName": n.LoginName, "mobile": n.Mobile, "reseller": s.Indirect,
+	})
+	sum := sha256.Sum256([]byte(n.XAccountID))
+	scope, key := "lifecycle:createCustomer:"+s.Account+"/"+s.Indirect, hex.EncodeToString(sum[:])
+	store := r.life.store(r.Resolver)
+	out, fresh, err := store.Begin(ctx, scope, key, digest)
+	switch {
+	case errors.Is(err, idempotency.ErrConflict):
+		return nil, apierr.Errorf(apierr.CodeIdempotencyConflict, "xaccountId %q was already used to register a customer with other arguments", n.XAccountID)
+	case errors.Is(err, idempotency.ErrInProgress):
+		return nil, apierr.Errorf(apierr.CodeUpstreamUnavailable, "a registration with this xaccountId is still in progress; retry shortly")
+	case err != nil:
+		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
+	case !fresh:
+		var p pendingCustomer
+		if err := json.Unmarshal(out.Data, &p); err != nil {
+			return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
+		}
+		return r.registered(ctx, p, false)
+	}
+	done := func(p pendingCustomer) {
+		b, _ := json.Marshal(p)
+		_ = store.Complete(context.WithoutCancel(ctx), scope, key, out.Owner, b)
+	}
+	release := func() { _ = store.Release(context.WithoutCancel(ctx), scope, key, out.Owner) }
+	if n.XAccountType, err = r.xaccountType(ctx, s, n.XAccountType); err != nil {
+		release()
+		return nil, err
+	}
+	if out.TakenOver { // an earlier attempt may have reached the upstream
+		if a, err := r.Up.FindCustomerByXAccount(ctx, s, n.XAccountType, n.XAccountID, n.LoginName, reconcilePages); err == nil {
+			return r.existing(ctx, s, n, a, done, release)
+		}
+	}
+	created, err := r.Up.CreateCustomer(ctx, s, n)
+	if err != nil {
+		var ge *apierr.Error
+		if errors.As(err, &ge) && ge.UpstreamCode == gateway.UpCodeDuplicateXAcct {
+			a, ferr := r.Up.FindCustomerByXAccount(ctx, s, n.XAccountType, n.XAccountID, n.LoginName, reconcilePages)
+			if ferr == nil {
+				return r.existing(ctx, s, n, a, done, release)
+			}
+			release()
+			if apierr.ErrorCode(ferr) != apierr.CodeNotFound {
+				return nil, ferr
+			}
+			return nil, &apierr.Error{
+				Code: apierr.CodeUpstreamError, UpstreamCode: ge.UpstreamCode, RequestID: ge.RequestID, Op: ge.Op, Err: err,
+				Message: "a customer with this xaccountId already exists but is not listed yet (its association may still be pending); retry in a few seconds",
+			}
+		}
+		release() // nothing was created, or we cannot tell: a retry reconciles through CBC.99000039
+		return nil, err
+	}
+	p := pendingCustomer{Account: s.Account, Indirect: s.Indirect, ID: created.ID, AccountName: created.AccountName, Created: time.Now().UTC()}
+	if n.Mobile != "" {
+		p.Mobile = maskMobile(n.Mobile)
+	}
+	r.addPending(ctx, p)
+	done(p)
+	return &model.CreateCustomerPayload{Customer: p.model(r.customerFields(ctx)), Created: true}, nil
 }
 
 func (r *mutationResolver) SubmitPersonalRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.PersonalRealNameAuthInput) (*model.RealNameAuthPayload, error) {
-	return r.submitPersonalRealNameAuth(ctx, customerID, resellerID, input)
+	if err := partnerSide(ctx, "submitPersonalRealNameAuth"); err != nil {
+		return nil, err
+	}
+	dt, ok := documentTypes[input.DocumentType]
+	name, number := strings.TrimSpace(input.Name), strings.TrimSpace(input.Number)
+	switch {
+	case !ok:
+		return nil, badInput("unknown documentType")
+	case name == "" || number == "":
+		return nil, badInput("name and number are required")
+	}
+	files, err := checkAttachments(input.Attachments)
+	if err != nil {
+		return nil, err
+	}
+	s, a, err := r.realNameTarget(ctx, "submitPersonalRealNameAuth", customerID, resellerID)
+	if err != nil {
+		return nil, err
+	}
+	xt, err := r.xaccountType(ctx, s, firstNonEmpty(trimmed(input.XaccountType), a.XAccountType))
+	if err != nil {
+		return nil, err
+	}
+	manual, err := r.Up.SubmitPersonalRealName(ctx, s, a.ID, gateway.PersonalRealName{DocumentType: dt, Name: name, Number: number, Attachments: files, XAccountType: xt})
+	if err != nil {
+		return nil, err
+	}
+	return r.submittedPayload(ctx, s, a, model.RealNameAuthKindPersonal, manual)
 }
 
 func (r *mutationResolver) SubmitEnterpriseRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) (*model.RealNameAuthPayload, error) {
@@ -39,5 +192,27 @@ func (r *mutationResolver) ChangeEnterpriseRealNameAuth(ctx context.Context, cus
 }
 
 func (r *queryResolver) CheckCustomerIdentity(ctx context.Context, kind model.CustomerIdentityKind, value string) (*model.CustomerIdentityCheck, error) {
-	return r.checkCustomerIdentity(ctx, kind, value)
+	s, err := r.lifecycleScope(ctx, "checkCustomerIdentity", nil)
+	if err != nil {
+		return nil, err
+	}
+	k, ok := identityKinds[kind]
+	value = strings.TrimSpace(value)
+	switch {
+	case !ok:
+		return nil, badInput("unknown kind")
+	case value == "" || len(value) > 64:
+		return nil, badInput("value must be 1-64 characters")
+	case k == gateway.IdentityMobile:
+		if value = gateway.NormalizeMobile(value); value == "" {
+			return nil, badInput("value is not a mainland China mobile number")
+		}
+	case k == gateway.IdentityEmail && !strings.Contains(value, "@"):
+		return nil, badInput("value is not an e-mail address")
+	}
+	c, err := r.Up.CheckCustomerIdentity(ctx, s, k, value)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CustomerIdentityCheck{Kind: kind, Available: c.Available, MobileRemainingAccounts: c.MobileRemaining}, nil
 }

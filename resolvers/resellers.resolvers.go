@@ -7,13 +7,53 @@ package resolvers
 
 import (
 	"context"
+	"partnergraph/gateway"
 	"partnergraph/graph"
 	"partnergraph/graph/model"
+	"partnergraph/identity"
+	"partnergraph/loader"
 )
 
 // Resellers is the resolver for the resellers field.
 func (r *queryResolver) Resellers(ctx context.Context, first *int, after *string, accountName *string) (*model.ResellerConnection, error) {
-	return r.listResellers(ctx, first, after, accountName)
+	pr, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if pr.Role != identity.RolePartner {
+		return nil, forbidden("resellers")
+	}
+	a, err := r.partnerAccount(pr)
+	if err != nil {
+		return nil, err
+	}
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != gateway.KindTier1 { // a solution provider has no resellers
+		return &model.ResellerConnection{Edges: []*model.ResellerEdge{}, PageInfo: pageInfo(p, 0, 0)}, nil
+	}
+	name := ""
+	if accountName != nil {
+		name = *accountName
+	}
+	s := gateway.Scope{Account: a.ID}
+	l, err := r.Up.ListResellers(ctx, s, p, name, "")
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(l.Resellers))
+	for i, rs := range l.Resellers {
+		ids[i] = rs.ID
+		r.resellerParent.Store(rs.ID, a.ID)
+	}
+	pg := loader.NewPage(s, ids)
+	conn := &model.ResellerConnection{Edges: make([]*model.ResellerEdge, len(l.Resellers)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Resellers), l.Total)}
+	for i, rs := range l.Resellers {
+		conn.Edges[i] = &model.ResellerEdge{Cursor: cursor(p.Offset + i), Node: reseller(s, rs, pg)}
+	}
+	return conn, nil
 }
 
 // Customers is the resolver for the customers field.

@@ -7,60 +7,311 @@ package resolvers
 
 import (
 	"context"
+	"partnergraph/apierr"
+	"partnergraph/gateway"
 	"partnergraph/graph"
 	"partnergraph/graph/model"
+	"partnergraph/loader"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 func (r *customerResolver) Resources(ctx context.Context, obj *model.Customer, first *int, after *string, filter *model.ResourceFilter) (*model.ResourceConnection, error) {
-	return r.customerResources(ctx, obj, first, after, filter)
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	q := gateway.ResourceQuery{Page: p}
+	if filter != nil {
+		if filter.OnlyMain != nil {
+			q.OnlyMain = *filter.OnlyMain
+		}
+		if filter.ServiceTypeCode != nil {
+			q.ServiceType = *filter.ServiceTypeCode
+		}
+		for _, st := range filter.Statuses {
+			n, _ := keyOf(resourceStatuses, st)
+			q.Statuses = append(q.Statuses, n)
+		}
+		if filter.ResourceIds != nil {
+			return r.resourcesByID(ctx, obj, filter.ResourceIds, q)
+		}
+	}
+	l, err := r.Up.Resources(ctx, obj.Scope, obj.CustomerID, q)
+	if err != nil {
+		return nil, err
+	}
+	nodes := resourceModels(obj.Scope, obj.CustomerID, l.Resources)
+	conn := &model.ResourceConnection{Edges: make([]*model.ResourceEdge, len(nodes)), TotalCount: l.Total, PageInfo: pageInfo(p, len(nodes), l.Total)}
+	for i, n := range nodes {
+		conn.Edges[i] = &model.ResourceEdge{Cursor: cursor(p.Offset + i), Node: n}
+	}
+	return conn, nil
 }
 
 func (r *customerResolver) OnDemandResources(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.OnDemandResourceConnection, error) {
-	return r.customerOnDemandResources(ctx, obj, first, after)
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.loaders(ctx).OnDemandResources(ctx, obj.Scope, obj.CustomerID, p, obj.Page)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.OnDemandResourceConnection{Edges: make([]*model.OnDemandResourceEdge, len(l.Resources)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Resources), l.Total)}
+	for i, x := range l.Resources {
+		conn.Edges[i] = &model.OnDemandResourceEdge{Cursor: cursor(p.Offset + i), Node: &model.OnDemandResource{
+			ResourceID: x.ResourceID, Name: opt(x.Name), RegionCode: opt(x.RegionCode), AvailabilityZone: opt(x.AZCode),
+			ServiceTypeCode: opt(x.ServiceTypeCode), ServiceTypeName: opt(x.ServiceTypeName),
+			ResourceTypeCode: opt(x.ResourceTypeCode), ResourceTypeName: opt(x.ResourceTypeName),
+			SpecCode: opt(x.SpecCode), SpecDescription: opt(x.SpecDesc), Info: opt(x.Info), Status: optInt(x.Status),
+			EffectiveAt: opt(x.EffectiveTime), ExpiresAt: opt(x.ExpireTime),
+		}}
+	}
+	return conn, nil
 }
 
 func (r *customerResolver) ResourcePackages(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.ResourcePackageConnection, error) {
-	return r.customerResourcePackages(ctx, obj, first, after)
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.Up.ResourcePackages(ctx, obj.Scope, obj.CustomerID, p)
+	if err != nil {
+		return nil, err
+	}
+	var itemIDs []string
+	for _, pk := range l.Packages {
+		for _, it := range pk.Items {
+			itemIDs = append(itemIDs, it.ID)
+		}
+	}
+	pg := loader.NewCustomerPage(obj.Scope, obj.CustomerID, itemIDs)
+	conn := &model.ResourcePackageConnection{Edges: make([]*model.ResourcePackageEdge, len(l.Packages)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Packages), l.Total)}
+	for i, pk := range l.Packages {
+		items := make([]*model.FreeResourceItem, len(pk.Items))
+		for j, it := range pk.Items {
+			items[j] = &model.FreeResourceItem{FreeResourceID: it.ID, UsageTypeName: opt(it.UsageTypeName), Remaining: it.Remaining, Original: it.Original,
+				MeasureID: optInt(it.MeasureID), Scope: obj.Scope, CustomerID: obj.CustomerID, Page: pg}
+		}
+		conn.Edges[i] = &model.ResourcePackageEdge{Cursor: cursor(p.Offset + i), Node: &model.ResourcePackage{
+			InstanceID: pk.InstanceID, OrderID: opt(pk.OrderID), ProductID: opt(pk.ProductID), ProductName: opt(pk.ProductName),
+			ServiceTypeCode: opt(pk.ServiceTypeCode), ServiceTypeName: opt(pk.ServiceTypeName), RegionCode: opt(pk.RegionCode),
+			Status: &pk.Status, EffectiveAt: opt(pk.EffectiveTime), ExpiresAt: opt(pk.ExpireTime), Items: items,
+		}}
+	}
+	return conn, nil
 }
 
 func (r *customerResolver) RenewalQuote(ctx context.Context, obj *model.Customer, resourceIds []string, period model.PeriodInput) (*model.RenewalQuote, error) {
-	return r.customerRenewalQuote(ctx, obj, resourceIds, period)
+	if err := checkIDs("resourceIds", resourceIds, gateway.MaxRenewBatch); err != nil {
+		return nil, err
+	}
+	pt, pn, err := periodArgs(period)
+	if err != nil {
+		return nil, err
+	}
+	q, err := r.Up.RenewalQuote(ctx, obj.Scope, obj.CustomerID, resourceIds, pt, pn)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.RenewalQuote{Items: []*model.RenewalQuoteItem{}, OfficialAmount: money(q.Official), Discounts: []*model.RenewalDiscount{}, Failures: failureModels(q.Failures)}
+	for _, id := range resourceIds {
+		if m, ok := q.Amounts[id]; ok {
+			out.Items = append(out.Items, &model.RenewalQuoteItem{ResourceID: id, Amount: money(m)})
+		}
+	}
+	for _, d := range q.Discounts {
+		out.Discounts = append(out.Discounts, &model.RenewalDiscount{DiscountID: d.ID, Name: opt(d.Name), Amount: money(d.Amount), DiscountAmount: money(d.DiscountAmount), Best: d.Best})
+	}
+	return out, nil
 }
 
+// RefundPreview estimates unsubscribing main resources (see the
+// RefundPreview type's description for the computation).
 func (r *customerResolver) RefundPreview(ctx context.Context, obj *model.Customer, resourceIds []string) (*model.RefundPreview, error) {
-	return r.customerRefundPreview(ctx, obj, resourceIds)
+	if err := checkIDs("resourceIds", resourceIds, gateway.MaxRenewBatch); err != nil {
+		return nil, err
+	}
+	m, err := r.Up.ResourcesByID(ctx, obj.Scope, obj.CustomerID, resourceIds)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.RefundPreview{Items: []*model.RefundPreviewItem{}, Failures: []*model.ResourceFailure{}}
+	var ok []gateway.Resource
+	for _, id := range resourceIds {
+		x, found := m[id]
+		switch {
+		case !found || x.Status == 3:
+			out.Failures = append(out.Failures, &model.ResourceFailure{ResourceID: id, Code: "CBC.30050009", Message: opt("the resource does not exist or has been deleted")})
+		case !x.IsMain:
+			out.Failures = append(out.Failures, &model.ResourceFailure{ResourceID: id, Code: "CBC.30050007", Message: opt("the resource is not a main resource")})
+		default:
+			ok = append(ok, x)
+		}
+	}
+	total := gateway.Money{Amount: decimal.Zero, Currency: "CNY"}
+	if len(ok) > 0 {
+		okIDs := make([]string, len(ok))
+		for i, x := range ok {
+			okIDs[i] = x.ResourceID
+		}
+		q, err := r.Up.RenewalQuote(ctx, obj.Scope, obj.CustomerID, okIDs, 2, 1) // the monthly list price, children included
+		if err != nil {
+			return nil, err
+		}
+		out.Failures = append(out.Failures, failureModels(q.Failures)...)
+		now := time.Now()
+		for _, x := range ok {
+			monthly, found := q.Amounts[x.ResourceID]
+			if !found {
+				continue
+			}
+			days, amt := refundEstimate(monthly.Amount, x.EffectiveTime, x.ExpireTime, now)
+			total.Currency = monthly.Currency
+			total.Amount = total.Amount.Add(amt)
+			out.Items = append(out.Items, &model.RefundPreviewItem{ResourceID: x.ResourceID, RemainingDays: days, Amount: money(gateway.Money{Amount: amt, Currency: monthly.Currency})})
+		}
+	}
+	out.Total = money(total)
+	return out, nil
 }
 
 func (r *freeResourceItemResolver) Usage(ctx context.Context, obj *model.FreeResourceItem) (*model.FreeResourceUsage, error) {
-	return r.freeResourceUsage(ctx, obj)
+	u, err := r.loaders(ctx).FreeResourceUsage(ctx, obj.Scope, obj.CustomerID, obj.FreeResourceID, obj.Page)
+	if err != nil || u == nil {
+		return nil, err
+	}
+	return &model.FreeResourceUsage{TypeName: opt(u.TypeName), Remaining: u.Remaining, Original: u.Original, Used: u.Original.Sub(u.Remaining),
+		StartAt: opt(u.StartTime), EndAt: opt(u.EndTime), ReuseCycle: optInt(u.ReuseCycle), ReuseCycleType: optInt(u.ReuseCycleType), MeasureID: optInt(u.MeasureID)}, nil
 }
 
 func (r *mutationResolver) RenewResources(ctx context.Context, input model.RenewResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error) {
-	return r.renewResources(ctx, input, idempotencyKey, verification)
+	return r.renew(ctx, input, true)
 }
 
 func (r *mutationResolver) CreateRenewalOrder(ctx context.Context, input model.RenewResourcesInput) (*model.ResourceOrdersPayload, error) {
-	return r.createRenewalOrder(ctx, input)
+	return r.renew(ctx, input, false)
 }
 
 func (r *mutationResolver) SetAutoRenew(ctx context.Context, input model.SetAutoRenewInput) (*model.ResourcesPayload, error) {
-	return r.setAutoRenew(ctx, input)
+	if strings.TrimSpace(input.ResourceID) == "" {
+		return nil, apierr.Errorf(apierr.CodeBadUserInput, "resourceId is required")
+	}
+	times := 0
+	if input.Times != nil {
+		if *input.Times < 1 || *input.Times > 99 {
+			return nil, apierr.Errorf(apierr.CodeBadUserInput, "times must be 1-99 (null = until turned off)")
+		}
+		times = *input.Times
+	}
+	t, err := r.commerceTarget(ctx, input.Customer)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Up.ResourcesByID(ctx, t.scope, t.customer, []string{input.ResourceID})
+	if err != nil {
+		return nil, err
+	}
+	x, ok := m[input.ResourceID]
+	if !ok {
+		return nil, apierr.NotFound("resource")
+	}
+	if !x.IsMain {
+		return nil, apierr.Errorf(apierr.CodeBadUserInput, "resource %s is a child resource: act on its main resource %s", x.ResourceID, x.ParentID)
+	}
+	yearly := input.PeriodType != nil && *input.PeriodType == model.PeriodTypeYear
+	if err := r.Up.SetAutoRenew(ctx, t.scope, t.customer, input.ResourceID, input.Enabled, times, yearly); err != nil {
+		return nil, err
+	}
+	return r.resourcesPayload(ctx, t, []string{input.ResourceID}, nil)
 }
 
 func (r *mutationResolver) UnsubscribeResources(ctx context.Context, input model.UnsubscribeResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error) {
-	return r.unsubscribeResources(ctx, input, idempotencyKey, verification)
+	if err := checkIDs("resourceIds", input.ResourceIds, gateway.MaxRenewBatch); err != nil {
+		return nil, err
+	}
+	typ, reasonType, reason := 1, 0, ""
+	if input.LastRenewalOnly != nil && *input.LastRenewalOnly {
+		typ = 2
+	}
+	if input.ReasonType != nil {
+		if *input.ReasonType < 1 || *input.ReasonType > 5 {
+			return nil, apierr.Errorf(apierr.CodeBadUserInput, "reasonType must be 1-5")
+		}
+		reasonType = *input.ReasonType
+	}
+	if input.Reason != nil {
+		reason = *input.Reason
+	}
+	t, err := r.commerceTarget(ctx, input.Customer)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.mainResources(ctx, t, input.ResourceIds); err != nil {
+		return nil, err
+	}
+	res, err := r.Up.Unsubscribe(ctx, t.scope, t.customer, input.ResourceIds, typ, reasonType, reason)
+	if err != nil {
+		return nil, err
+	}
+	return r.ordersPayload(ctx, t, res)
 }
 
 func (r *mutationResolver) SwitchToOnDemandAtExpiry(ctx context.Context, input model.SwitchToOnDemandInput) (*model.ResourcesPayload, error) {
-	return r.switchToOnDemandAtExpiry(ctx, input)
+	if err := checkIDs("resourceIds", input.ResourceIds, gateway.MaxOnDemandSwitch); err != nil {
+		return nil, err
+	}
+	t, err := r.commerceTarget(ctx, input.Customer)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.mainResources(ctx, t, input.ResourceIds); err != nil {
+		return nil, err
+	}
+	fails, err := r.Up.SwitchToOnDemand(ctx, t.scope, t.customer, input.ResourceIds, input.Enabled)
+	if err != nil {
+		return nil, err
+	}
+	return r.resourcesPayload(ctx, t, input.ResourceIds, fails)
 }
 
 func (r *resourceResolver) Children(ctx context.Context, obj *model.Resource) ([]*model.Resource, error) {
-	return r.resourceChildren(ctx, obj)
+	if !obj.IsMain {
+		return []*model.Resource{}, nil
+	}
+	all, err := r.allResources(ctx, obj.Scope, obj.CustomerID, obj.Page)
+	if err != nil {
+		return nil, err
+	}
+	var kids []gateway.Resource
+	for _, c := range all {
+		if c.ParentID == obj.ResourceID && !c.IsMain {
+			kids = append(kids, c)
+		}
+	}
+	return resourceModels(obj.Scope, obj.CustomerID, kids), nil
 }
 
 func (r *resourceResolver) RenewalQuote(ctx context.Context, obj *model.Resource, period model.PeriodInput) (*model.ResourceRenewalQuote, error) {
-	return r.resourceRenewalQuote(ctx, obj, period)
+	if !obj.IsMain {
+		return nil, nil
+	}
+	pt, pn, err := periodArgs(period)
+	if err != nil {
+		return nil, err
+	}
+	q, err := r.loaders(ctx).RenewalQuote(ctx, obj.Scope, obj.CustomerID, obj.ResourceID, pt, pn, obj.Page)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.ResourceRenewalQuote{Amount: optMoney(q.Amount)}
+	if q.Failure != nil {
+		out.Failure = failureModels([]gateway.ItemFailure{*q.Failure})[0]
+	}
+	return out, nil
 }
 
 func (r *Resolver) FreeResourceItem() graph.FreeResourceItemResolver {

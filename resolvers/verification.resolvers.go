@@ -7,25 +7,93 @@ package resolvers
 
 import (
 	"context"
+	"fmt"
+	"partnergraph/apierr"
 	"partnergraph/graph/model"
+	"partnergraph/guard/notify"
+	"partnergraph/guard/verify"
+	"partnergraph/identity"
+	"reflect"
+	"strings"
+	"time"
 )
 
 func (r *mutationResolver) RequestVerificationCode(ctx context.Context, channel model.VerificationChannel, operation model.SensitiveOperation, input model.SensitiveInput) (*model.VerificationChallenge, error) {
-	return r.requestVerificationCode(ctx, channel, operation, input)
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.Role == identity.RoleCustomer {
+		return nil, forbidden("requestVerificationCode (customers are not challenged; codes go to the partner)")
+	}
+	if r.Safety.Verify == nil {
+		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("verification engine not configured")}
+	}
+	member, ok := sensitiveMember(operation, &input)
+	if !ok {
+		return nil, moneyBadInput("set exactly one member of input, %q, for operation %s", memberName(operation), operation)
+	}
+	if err := r.authorizeSensitive(p, operation, member); err != nil {
+		return nil, err
+	}
+	nch := notify.Channel(channel)
+	dest := r.destination(p, nch)
+	if dest == "" {
+		return nil, moneyBadInput("no verified %s contact is known for your account; use the other channel", strings.ToLower(string(channel)))
+	}
+	// The mutation digests its `input` argument, a struct value; digest the
+	// same value here.
+	args := reflect.Indirect(reflect.ValueOf(member)).Interface()
+	c, err := r.Safety.Verify.Request(ctx, verifyPrincipal(p), string(operation), verify.Digest(string(operation), args), nch, dest, describeInput(operation, member))
+	if err != nil {
+		return nil, verifyError(err)
+	}
+	return &model.VerificationChallenge{
+		ID: c.ID, Channel: model.VerificationChannel(c.Channel), MaskedDestination: c.MaskedDestination,
+		ExpiresAt: c.ExpiresAt.UTC().Format(time.RFC3339), ResendAfter: c.ResendAfter.UTC().Format(time.RFC3339),
+	}, nil
 }
 
 func (r *mutationResolver) SetVerificationEnabled(ctx context.Context, input model.SetVerificationEnabledInput, verification *model.VerificationInput) (*model.VerificationSettings, error) {
-	return r.setVerificationEnabled(ctx, input)
+	p, err := moneyPrincipal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Safety.Verify.SetEnabled(ctx, verifyPrincipal(p), input.Enabled); err != nil {
+		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
+	}
+	return &model.VerificationSettings{Enabled: input.Enabled}, nil
 }
 
+// AuditLog pages the partner's own audit entries, newest first; only the
+// partner itself sees them (anyone else: null).
 func (r *partnerResolver) AuditLog(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.AuditEntryConnection, error) {
-	return r.auditLog(ctx, obj, first, after)
+	p, err := principal(ctx)
+	if err != nil || p.Role != identity.RolePartner || p.PartnerID != obj.PartnerID {
+		return nil, nil
+	}
+	return r.readAudit(obj.PartnerID, first, after)
 }
 
+// Verification is visible to the partner itself only.
 func (r *partnerResolver) Verification(ctx context.Context, obj *model.Partner) (*model.VerificationSettings, error) {
-	return r.verificationSettings(ctx, obj)
+	p, err := principal(ctx)
+	if err != nil || p.Role == identity.RoleCustomer || p.PartnerID != obj.PartnerID || r.Safety.Verify == nil {
+		return nil, nil
+	}
+	on, err := r.Safety.Verify.Enabled(ctx, obj.PartnerID)
+	if err != nil {
+		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
+	}
+	return &model.VerificationSettings{Enabled: on}, nil
 }
 
+// AuditLog is the same for a reseller reading its own entries (its
+// tier-1 does not see them here).
 func (r *resellerResolver) AuditLog(ctx context.Context, obj *model.Reseller, first *int, after *string) (*model.AuditEntryConnection, error) {
-	return r.resellerAuditLog(ctx, obj, first, after)
+	p, err := principal(ctx)
+	if err != nil || p.Role != identity.RoleReseller || p.PartnerID != obj.ResellerID {
+		return nil, nil
+	}
+	return r.readAudit(obj.ResellerID, first, after)
 }
