@@ -108,7 +108,7 @@ func (c *safetyConfig) validate(mode string, bad func(name, msg string) error) e
 
 // buildSafety assembles the verify engine, the idempotency and pending
 // stores and the audit log. outbox is set in sandbox mode only.
-func buildSafety(c *config) (resolvers.Safety, *notify.Outbox, func(), error) {
+func buildSafety(c *config) (resolvers.Deps, *notify.Outbox, func(), error) {
 	sc := c.safety
 	var closers []func()
 	closeAll := func() {
@@ -116,9 +116,9 @@ func buildSafety(c *config) (resolvers.Safety, *notify.Outbox, func(), error) {
 			closers[i]()
 		}
 	}
-	fail := func(err error) (resolvers.Safety, *notify.Outbox, func(), error) {
+	fail := func(err error) (resolvers.Deps, *notify.Outbox, func(), error) {
 		closeAll()
-		return resolvers.Safety{}, nil, func() {}, err
+		return resolvers.Deps{}, nil, func() {}, err
 	}
 
 	al, err := audit.New(audit.Config{Disabled: strings.EqualFold(sc.auditLog, "off"), Path: sc.auditLog})
@@ -183,5 +183,5 @@ func buildSafety(c *config) (resolvers.Safety, *notify.Outbox, func(), error) {
 	if err != nil {
 		return fail(errors.New("verification: " + err.Error()))
 	}
-	return resolvers.Safety{Verify: eng, Idem: idem, Pending: pend, Audit: al}, outbox, closeAll, nil
+	return resolvers.Deps{Verify: eng, Idempotency: idem, Pending: pend, Audit: al}, outbox, closeAll, nil
 }

@@ -297,13 +297,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return &settingError{"bss-endpoint", envName("bss-endpoint"), "(upstream settings): " + err.Error()}
 	}
-	safety, outbox, closeSafety, err := buildSafety(c)
+	deps, outbox, closeSafety, err := buildSafety(c)
 	if err != nil {
 		return err
 	}
 	defer closeSafety()
 	if c.mode == "live" && c.partnerID != "" && (c.safety.contactEmail != "" || c.safety.contactPhone != "") {
-		safety.Contacts = map[string]resolvers.Contact{c.partnerID: {Email: c.safety.contactEmail, Phone: c.safety.contactPhone}}
+		deps.Contacts = map[string]resolvers.Contact{c.partnerID: {Email: c.safety.contactEmail, Phone: c.safety.contactPhone}}
+	}
+	deps.Upstream = client
+	schema, err := resolvers.NewSchema(deps)
+	if err != nil {
+		return err
 	}
 	var devOutbox http.Handler
 	if outbox != nil {
@@ -311,9 +316,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	handler := edge.NewHandler(edge.Options{
 		DevOutbox:      devOutbox,
-		Schema:         resolvers.NewSchema(client, resolvers.WithSafety(safety)),
+		Schema:         schema,
 		Verifier:       verifier,
-		Source:         client,
 		Ready:          client.Ping,
 		DevTokens:      tokens,
 		GraphiQLToken:  prefill,

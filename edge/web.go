@@ -1,6 +1,8 @@
-// Package web assembles partnergraph's HTTP surface: GraphQL over HTTP at
+// Package edge is partnergraph's HTTP surface: GraphQL over HTTP at
 // /graphql, GraphiQL at /, /healthz, /readyz and (sandbox mode only)
-// /dev/tokens. It wires the per-request identity and loaders.
+// /dev/tokens and /dev/outbox. It verifies the caller's identity and turns
+// errors into GraphQL errors with stable codes; the schema it serves comes
+// from partnergraph/resolvers.
 package edge
 
 import (
@@ -23,14 +25,12 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"partnergraph/identity"
-	"partnergraph/loader"
 )
 
 // Options are the parts the HTTP surface is built from.
 type Options struct {
 	Schema   graphql.ExecutableSchema
 	Verifier *identity.Verifier
-	Source   loader.Source
 	// Ready reports whether the upstream answers (for /readyz).
 	Ready func(ctx context.Context) error
 	// DevTokens, when non-nil, is served at GET /dev/tokens (sandbox mode).
@@ -45,7 +45,7 @@ type Options struct {
 	Log             io.Writer
 	// DevOutbox, when set (sandbox mode only), is served at GET /dev/outbox:
 	// the verification codes "sent", so GraphiQL users and tests can finish
-	// the verification flow (issue 4).
+	// the verification flow.
 	DevOutbox http.Handler
 }
 
@@ -64,7 +64,7 @@ func NewGraphQL(o Options) *handler.Server {
 		limit = 2000
 	}
 	srv.Use(extension.FixedComplexityLimit(limit))
-	srv.Use(SensitiveFieldLimit{}) // one @verified root field per operation (issue 4)
+	srv.Use(SensitiveFieldLimit{}) // one @verified root field per operation
 	srv.SetErrorPresenter(Presenter(o.Log))
 	srv.SetRecoverFunc(Recover(o.Log))
 	return srv
@@ -80,7 +80,7 @@ func NewHandler(o Options) http.Handler {
 	}
 	gql := NewGraphQL(o)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", graphqlOverHTTP(timeout(o.RequestTimeout, o.Verifier.Middleware(loader.Middleware(o.Source, gql)))))
+	mux.Handle("/graphql", graphqlOverHTTP(timeout(o.RequestTimeout, o.Verifier.Middleware(gql))))
 	mux.HandleFunc("GET /{$}", graphiql(o.GraphiQLToken))
 	mux.HandleFunc("GET /graphiql/{file}", assets)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -35,7 +35,7 @@ type Principal struct {
 	CustomerID string // customers only
 	// Email and Phone are the verified contact claims ("email",
 	// "phone_number"), where verification codes for sensitive mutations
-	// are sent (issue 4); optional.
+	// are sent; optional.
 	Email, Phone string
 }
 

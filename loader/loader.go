@@ -1,31 +1,37 @@
-// Package loader holds the per-request loaders: they batch and deduplicate
-// upstream reads within one GraphQL request. They are built per request by
-// Middleware, so nothing is cached across requests or callers.
+// Package loader holds the per-operation loaders: they batch and deduplicate
+// upstream reads within one GraphQL operation. The resolvers' schema builds
+// them for every operation (With), so nothing is cached across requests or
+// callers.
 //
-// The dataloader wait window is not relied on for lists: when a list
-// resolver already holds a page of ids it wraps them in a Page, and the
-// first field that needs e.g. a balance fetches the whole page in
-// ceil(N/100) calls and primes the loader. Single objects (node(id:))
-// go through the loaders with a 1ms window.
+// The dataloader wait window is not relied on for lists: a list resolver
+// that holds a page of ids reads a per-row field for the whole page at once
+// (ceil(N/100) balance calls for N customers) and the rows read the result.
+// Single objects (node(id:)) go through the loaders with a 1ms window, so
+// aliased nodes share a call.
 package loader
 
 import (
 	"context"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
+	"golang.org/x/sync/errgroup"
 
 	"partnergraph/gateway"
 )
 
-// Source is the upstream reads the loaders batch; *gateway.Client meets it.
+// Source is the upstream reads the loaders batch; *gateway.Client meets it,
+// and the package's tests pass a fake.
 type Source interface {
 	CustomerBalances(ctx context.Context, s gateway.Scope, ids []string) (map[string]gateway.CustomerBalance, error)
 	NewCustomerTags(ctx context.Context, s gateway.Scope, ids []string) (map[string]gateway.NewCustomerTag, error)
 	Funds(ctx context.Context, s gateway.Scope) ([]gateway.Fund, error)
 	IssuedQuotas(ctx context.Context, s gateway.Scope, q gateway.IssuedQuotaQuery) (gateway.QuotaList, error)
+	ResourcesByID(ctx context.Context, s gateway.Scope, customerID string, ids []string) (map[string]gateway.Resource, error)
+	RenewalQuote(ctx context.Context, s gateway.Scope, customerID string, ids []string, periodType, periodNum int) (gateway.RenewalQuote, error)
+	FreeResourceUsages(ctx context.Context, s gateway.Scope, customerID string, ids []string) (map[string]gateway.FreeResourceUsage, error)
+	OnDemandResources(ctx context.Context, s gateway.Scope, customerID string, p gateway.Page) (gateway.OnDemandList, error)
 }
 
 var _ Source = (*gateway.Client)(nil)
@@ -36,22 +42,30 @@ type Key struct {
 	ID    string
 }
 
-// Page is a page of ids listed together under one scope. Fields of the
-// page's objects fetch for the whole page at once.
+// Page is a page of ids listed together under one scope (customers, or a
+// tier-1's resellers). Fields of the page's objects that cost one upstream
+// call per object (reseller funds, customers' on-demand resources) read for
+// the whole page on first use.
 type Page struct {
 	Scope gateway.Scope
 	IDs   []string
 
-	balance, tag, funds, quotas onceErr
+	funds, quotas onceErr
 
-	// balances, tags and quotaLists hold what the page's own prefetch
-	// fetched (nil values included), written inside the once and read after
-	// it: a row's field then costs a map read instead of a dataloader Load.
-	// Keys an earlier page had already cached are not here; they go through
-	// Load.
-	balances   map[string]*gateway.CustomerBalance
-	tags       map[string]*gateway.NewCustomerTag
+	// quotaLists holds what the page's quota read fetched (nil values
+	// included), written inside the once and read after it.
 	quotaLists map[string][]gateway.Quota
+}
+
+// NewPage returns a page for ids read under s.
+func NewPage(s gateway.Scope, ids []string) *Page { return &Page{Scope: s, IDs: ids} }
+
+func (p *Page) keys() []Key {
+	ks := make([]Key, len(p.IDs))
+	for i, id := range p.IDs {
+		ks[i] = Key{Scope: p.Scope, ID: id}
+	}
+	return ks
 }
 
 type onceErr struct {
@@ -64,48 +78,32 @@ func (o *onceErr) do(f func() error) error {
 	return o.err
 }
 
-// NewPage returns a page for ids read under s.
-func NewPage(s gateway.Scope, ids []string) *Page { return &Page{Scope: s, IDs: ids} }
-
-// Loaders are one request's loaders.
+// Loaders are one operation's loaders.
 type Loaders struct {
 	src Source
 
-	// prefetch serialises page prefetches so two pages listed side by side
-	// in one request never fetch the same key twice.
+	// prefetch serialises page reads so two pages listed side by side in
+	// one operation never fetch the same key twice.
 	prefetch sync.Mutex
-	// balancePrefetch and tagPrefetch do the same for customer balances and
-	// tags; they are separate so a page's balance and tag calls can overlap
-	// (PrefetchCustomerPage).
-	balancePrefetch, tagPrefetch sync.Mutex
 
-	balanceCache *dataloader.InMemoryCache[Key, *gateway.CustomerBalance]
-	balance      *dataloader.Loader[Key, *gateway.CustomerBalance]
-	tagCache     *dataloader.InMemoryCache[Key, *gateway.NewCustomerTag]
-	tag          *dataloader.Loader[Key, *gateway.NewCustomerTag]
-	fundsCache   *dataloader.InMemoryCache[gateway.Scope, []gateway.Fund]
-	funds        *dataloader.Loader[gateway.Scope, []gateway.Fund]
-	quotasCache  *dataloader.InMemoryCache[Key, []gateway.Quota]
-	quotas       *dataloader.Loader[Key, []gateway.Quota] // child quotas by reseller; Key.Scope is the tier-1's
+	balances *perCustomer[gateway.CustomerBalance]
+	tags     *perCustomer[gateway.NewCustomerTag]
 
-	commerce *commerceLoaders // commerce.go; nil when src has no commerce reads
+	fundsCache  *dataloader.InMemoryCache[gateway.Scope, []gateway.Fund]
+	funds       *dataloader.Loader[gateway.Scope, []gateway.Fund]
+	quotasCache *dataloader.InMemoryCache[Key, []gateway.Quota]
+	quotas      *dataloader.Loader[Key, []gateway.Quota] // child quotas by reseller; Key.Scope is the tier-1's
+
+	commerce *commerceLoaders // resources.go
 }
 
 const wait = time.Millisecond
 
-// New builds a request's loaders.
+// New builds an operation's loaders.
 func New(src Source) *Loaders {
 	l := &Loaders{src: src, commerce: newCommerce(src)}
-	l.balanceCache = dataloader.NewCache[Key, *gateway.CustomerBalance]()
-	l.balance = dataloader.NewBatchedLoader(l.batchBalances,
-		dataloader.WithCache[Key, *gateway.CustomerBalance](l.balanceCache),
-		dataloader.WithWait[Key, *gateway.CustomerBalance](wait),
-		dataloader.WithBatchCapacity[Key, *gateway.CustomerBalance](gateway.MaxBalanceBatch))
-	l.tagCache = dataloader.NewCache[Key, *gateway.NewCustomerTag]()
-	l.tag = dataloader.NewBatchedLoader(l.batchTags,
-		dataloader.WithCache[Key, *gateway.NewCustomerTag](l.tagCache),
-		dataloader.WithWait[Key, *gateway.NewCustomerTag](wait),
-		dataloader.WithBatchCapacity[Key, *gateway.NewCustomerTag](gateway.MaxTagBatch))
+	l.balances = newPerCustomer(src.CustomerBalances, gateway.MaxBalanceBatch)
+	l.tags = newPerCustomer(src.NewCustomerTags, gateway.MaxTagBatch)
 	l.fundsCache = dataloader.NewCache[gateway.Scope, []gateway.Fund]()
 	l.funds = dataloader.NewBatchedLoader(l.batchFunds,
 		dataloader.WithCache[gateway.Scope, []gateway.Fund](l.fundsCache),
@@ -124,17 +122,100 @@ func With(ctx context.Context, src Source) context.Context {
 	return context.WithValue(ctx, ctxKey{}, New(src))
 }
 
-// For returns the request's loaders, or nil outside a request.
+// For returns the operation's loaders (nil outside an operation).
 func For(ctx context.Context) *Loaders {
 	l, _ := ctx.Value(ctxKey{}).(*Loaders)
 	return l
 }
 
-// Middleware gives every request its own loaders.
-func Middleware(src Source, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(With(r.Context(), src)))
-	})
+// perCustomer reads one per-customer value (a balance, a new-customer
+// tag) for many customers per upstream call. A page asks for all its ids
+// at once and they are read at once, without a wait window; a single id
+// goes through a dataloader window so aliased single objects share a call.
+// Every value read is remembered for the rest of the operation.
+type perCustomer[V any] struct {
+	read func(ctx context.Context, s gateway.Scope, ids []string) (map[string]V, error)
+
+	mu    sync.Mutex // held across a page read: no id is read twice
+	known map[Key]*V // nil: the upstream has none for that customer
+
+	single *dataloader.Loader[Key, *V]
+}
+
+func newPerCustomer[V any](read func(context.Context, gateway.Scope, []string) (map[string]V, error), capacity int) *perCustomer[V] {
+	p := &perCustomer[V]{read: read, known: map[Key]*V{}}
+	p.single = dataloader.NewBatchedLoader(p.batch,
+		dataloader.WithWait[Key, *V](wait),
+		dataloader.WithBatchCapacity[Key, *V](capacity),
+		dataloader.WithCache[Key, *V](&dataloader.NoCache[Key, *V]{}))
+	return p
+}
+
+// store remembers what read answered for ids (absent: nil). Callers hold mu.
+func (p *perCustomer[V]) store(s gateway.Scope, ids []string, m map[string]V) {
+	for _, id := range ids {
+		var v *V
+		if got, ok := m[id]; ok {
+			v = &got
+		}
+		p.known[Key{s, id}] = v
+	}
+}
+
+func (p *perCustomer[V]) batch(ctx context.Context, keys []Key) []*dataloader.Result[*V] {
+	out := make([]*dataloader.Result[*V], len(keys))
+	for s, idx := range groupByScope(keys) {
+		ids := make([]string, len(idx))
+		for j, i := range idx {
+			ids[j] = keys[i].ID
+		}
+		m, err := p.read(ctx, s, ids)
+		p.mu.Lock()
+		if err == nil {
+			p.store(s, ids, m)
+		}
+		for _, i := range idx {
+			out[i] = &dataloader.Result[*V]{Data: p.known[keys[i]], Error: err}
+		}
+		p.mu.Unlock()
+	}
+	return out
+}
+
+// load returns the values of ids under s, in the order of ids.
+func (p *perCustomer[V]) load(ctx context.Context, s gateway.Scope, ids []string) ([]*V, error) {
+	if len(ids) == 1 {
+		p.mu.Lock()
+		v, ok := p.known[Key{s, ids[0]}]
+		p.mu.Unlock()
+		if !ok {
+			var err error
+			if v, err = p.single.Load(ctx, Key{s, ids[0]})(); err != nil {
+				return nil, err
+			}
+		}
+		return []*V{v}, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var missing []string
+	for _, id := range ids {
+		if _, ok := p.known[Key{s, id}]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		m, err := p.read(ctx, s, missing)
+		if err != nil {
+			return nil, err
+		}
+		p.store(s, missing, m)
+	}
+	out := make([]*V, len(ids))
+	for i, id := range ids {
+		out[i] = p.known[Key{s, id}]
+	}
+	return out, nil
 }
 
 // groupByScope splits keys by scope, keeping each key's index.
@@ -146,100 +227,15 @@ func groupByScope(keys []Key) map[gateway.Scope][]int {
 	return g
 }
 
-func (l *Loaders) batchBalances(ctx context.Context, keys []Key) []*dataloader.Result[*gateway.CustomerBalance] {
-	out := make([]*dataloader.Result[*gateway.CustomerBalance], len(keys))
-	for s, idx := range groupByScope(keys) {
-		ids := make([]string, len(idx))
-		for j, i := range idx {
-			ids[j] = keys[i].ID
-		}
-		m, err := l.src.CustomerBalances(ctx, s, ids)
-		for _, i := range idx {
-			r := &dataloader.Result[*gateway.CustomerBalance]{Error: err}
-			if b, ok := m[keys[i].ID]; ok && err == nil {
-				r.Data = &b
-			}
-			out[i] = r
-		}
-	}
-	return out
-}
-
-func (l *Loaders) batchTags(ctx context.Context, keys []Key) []*dataloader.Result[*gateway.NewCustomerTag] {
-	out := make([]*dataloader.Result[*gateway.NewCustomerTag], len(keys))
-	for s, idx := range groupByScope(keys) {
-		ids := make([]string, len(idx))
-		for j, i := range idx {
-			ids[j] = keys[i].ID
-		}
-		m, err := l.src.NewCustomerTags(ctx, s, ids)
-		for _, i := range idx {
-			r := &dataloader.Result[*gateway.NewCustomerTag]{Error: err}
-			if t, ok := m[keys[i].ID]; ok && err == nil {
-				r.Data = &t
-			}
-			out[i] = r
-		}
-	}
-	return out
-}
-
-// parallel runs f for 0..n-1 with at most 4 at a time.
+// parallel runs f for 0..n-1, at most 4 at a time: for upstream reads that
+// have no batch form.
 func parallel(n int, f func(i int)) {
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			f(i)
-		}()
+	var g errgroup.Group
+	g.SetLimit(4)
+	for i := range n {
+		g.Go(func() error { f(i); return nil })
 	}
-	wg.Wait()
-}
-
-// batchFunds reads each partner's funds: the upstream has no batch form,
-// so the batch deduplicates and runs the calls side by side.
-func (l *Loaders) batchFunds(ctx context.Context, keys []gateway.Scope) []*dataloader.Result[[]gateway.Fund] {
-	out := make([]*dataloader.Result[[]gateway.Fund], len(keys))
-	parallel(len(keys), func(i int) {
-		f, err := l.src.Funds(ctx, keys[i])
-		out[i] = &dataloader.Result[[]gateway.Fund]{Data: f, Error: err}
-	})
-	return out
-}
-
-func (l *Loaders) batchQuotas(ctx context.Context, keys []Key) []*dataloader.Result[[]gateway.Quota] {
-	out := make([]*dataloader.Result[[]gateway.Quota], len(keys))
-	parallel(len(keys), func(i int) {
-		q, err := l.allIssuedQuotas(ctx, keys[i].Scope, keys[i].ID)
-		out[i] = &dataloader.Result[[]gateway.Quota]{Error: err}
-		if err == nil {
-			out[i].Data = q
-		}
-	})
-	return out
-}
-
-// maxQuotaPages bounds how many pages of issued quotas one read walks.
-const maxQuotaPages = 20
-
-// allIssuedQuotas walks ListIssuedCouponQuotas (100 per call) for one
-// reseller, or for all resellers when resellerID is empty.
-func (l *Loaders) allIssuedQuotas(ctx context.Context, s gateway.Scope, resellerID string) ([]gateway.Quota, error) {
-	var all []gateway.Quota
-	for p := 0; p < maxQuotaPages; p++ {
-		res, err := l.src.IssuedQuotas(ctx, s, gateway.IssuedQuotaQuery{Page: gateway.Page{Offset: p * gateway.MaxPageSize, Limit: gateway.MaxPageSize}, ResellerID: resellerID})
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, res.Quotas...)
-		if len(res.Quotas) < gateway.MaxPageSize || len(all) >= res.Total {
-			break
-		}
-	}
-	return all, nil
+	_ = g.Wait()
 }
 
 func missing[K comparable, V any](ctx context.Context, c *dataloader.InMemoryCache[K, V], keys []K) []K {
@@ -250,184 +246,4 @@ func missing[K comparable, V any](ctx context.Context, c *dataloader.InMemoryCac
 		}
 	}
 	return out
-}
-
-func (p *Page) keys() []Key {
-	ks := make([]Key, len(p.IDs))
-	for i, id := range p.IDs {
-		ks[i] = Key{Scope: p.Scope, ID: id}
-	}
-	return ks
-}
-
-func ids(ks []Key) []string {
-	out := make([]string, len(ks))
-	for i, k := range ks {
-		out[i] = k.ID
-	}
-	return out
-}
-
-// CustomerBalance returns a customer's balance (nil when the upstream has
-// none). With a page, the first call fetches the whole page.
-func (l *Loaders) CustomerBalance(ctx context.Context, s gateway.Scope, id string, p *Page) (*gateway.CustomerBalance, error) {
-	if p != nil {
-		if err := l.pageBalances(ctx, p); err != nil {
-			return nil, err
-		}
-		if v, ok := p.balances[id]; ok && s == p.Scope {
-			return v, nil
-		}
-	}
-	return l.balance.Load(ctx, Key{Scope: s, ID: id})()
-}
-
-// pageBalances fetches the balances of the page's ids not cached yet, once.
-func (l *Loaders) pageBalances(ctx context.Context, p *Page) error {
-	return p.balance.do(func() error {
-		l.balancePrefetch.Lock()
-		defer l.balancePrefetch.Unlock()
-		ks := missing(ctx, l.balanceCache, p.keys())
-		if len(ks) == 0 {
-			return nil
-		}
-		m, err := l.src.CustomerBalances(ctx, p.Scope, ids(ks))
-		if err != nil {
-			return err
-		}
-		p.balances = make(map[string]*gateway.CustomerBalance, len(ks))
-		for _, k := range ks {
-			var v *gateway.CustomerBalance
-			if b, ok := m[k.ID]; ok {
-				v = &b
-			}
-			l.balance.Prime(ctx, k, v)
-			p.balances[k.ID] = v
-		}
-		return nil
-	})
-}
-
-// NewCustomerTag returns a customer's new-customer tag (nil when none).
-func (l *Loaders) NewCustomerTag(ctx context.Context, s gateway.Scope, id string, p *Page) (*gateway.NewCustomerTag, error) {
-	if p != nil {
-		if err := l.pageTags(ctx, p); err != nil {
-			return nil, err
-		}
-		if v, ok := p.tags[id]; ok && s == p.Scope {
-			return v, nil
-		}
-	}
-	return l.tag.Load(ctx, Key{Scope: s, ID: id})()
-}
-
-// pageTags fetches the tags of the page's ids not cached yet, once.
-func (l *Loaders) pageTags(ctx context.Context, p *Page) error {
-	return p.tag.do(func() error {
-		l.tagPrefetch.Lock()
-		defer l.tagPrefetch.Unlock()
-		ks := missing(ctx, l.tagCache, p.keys())
-		if len(ks) == 0 {
-			return nil
-		}
-		m, err := l.src.NewCustomerTags(ctx, p.Scope, ids(ks))
-		if err != nil {
-			return err
-		}
-		p.tags = make(map[string]*gateway.NewCustomerTag, len(ks))
-		for _, k := range ks {
-			var v *gateway.NewCustomerTag
-			if t, ok := m[k.ID]; ok {
-				v = &t
-			}
-			l.tag.Prime(ctx, k, v)
-			p.tags[k.ID] = v
-		}
-		return nil
-	})
-}
-
-// PrefetchCustomerPage runs the page's balance and tag fetches side by side
-// when both are wanted. gqlgen resolves a row's balance and newCustomerTag
-// one after the other, on the row's goroutine (graph/model/customer.go), so
-// without this the page's two calls would run one after the other. Errors
-// stay with the page: each row's field reports them as before.
-func (l *Loaders) PrefetchCustomerPage(ctx context.Context, p *Page, balance, tag bool) {
-	if p == nil || len(p.IDs) == 0 || !balance || !tag {
-		return
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = l.pageBalances(ctx, p)
-	}()
-	_ = l.pageTags(ctx, p)
-	<-done
-}
-
-// QueueCustomer queues a customer's balance and tag reads without waiting
-// for them, so both join the current batch windows; later
-// CustomerBalance/NewCustomerTag calls (without a page) get the same
-// results from the loaders' caches.
-func (l *Loaders) QueueCustomer(ctx context.Context, s gateway.Scope, id string) {
-	k := Key{Scope: s, ID: id}
-	l.balance.Load(ctx, k)
-	l.tag.Load(ctx, k)
-}
-
-// Funds returns the funds of the scope's partner. With a page of resellers
-// (scope = the tier-1, ids = reseller ids), the page's funds are read side
-// by side on first use.
-func (l *Loaders) Funds(ctx context.Context, s gateway.Scope, p *Page) ([]gateway.Fund, error) {
-	if p != nil {
-		_ = p.funds.do(func() error {
-			l.prefetch.Lock()
-			defer l.prefetch.Unlock()
-			scopes := make([]gateway.Scope, len(p.IDs))
-			for i, id := range p.IDs {
-				scopes[i] = gateway.Scope{Account: p.Scope.Account, Indirect: id}
-			}
-			scopes = missing(ctx, l.fundsCache, scopes)
-			l.funds.LoadMany(ctx, scopes) // one batch for the page, capacity is unbounded
-			return nil
-		})
-	}
-	return l.funds.Load(ctx, s)()
-}
-
-// ResellerQuotas returns the child quotas a tier-1 (scope) issued to a
-// reseller. With a page of resellers, all issued quotas are read once
-// (100 per call) and grouped by reseller.
-func (l *Loaders) ResellerQuotas(ctx context.Context, tier1 gateway.Scope, resellerID string, p *Page) ([]gateway.Quota, error) {
-	if p != nil {
-		err := p.quotas.do(func() error {
-			l.prefetch.Lock()
-			defer l.prefetch.Unlock()
-			ks := missing(ctx, l.quotasCache, p.keys())
-			if len(ks) == 0 {
-				return nil
-			}
-			all, err := l.allIssuedQuotas(ctx, p.Scope, "")
-			if err != nil {
-				return err
-			}
-			by := map[string][]gateway.Quota{}
-			for _, q := range all {
-				by[q.ResellerID] = append(by[q.ResellerID], q)
-			}
-			p.quotaLists = make(map[string][]gateway.Quota, len(ks))
-			for _, k := range ks {
-				l.quotas.Prime(ctx, k, by[k.ID])
-				p.quotaLists[k.ID] = by[k.ID]
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		if v, ok := p.quotaLists[resellerID]; ok && tier1 == p.Scope {
-			return v, nil
-		}
-	}
-	return l.quotas.Load(ctx, Key{Scope: tier1, ID: resellerID})()
 }

@@ -2,6 +2,7 @@ package loader_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -18,12 +19,16 @@ type fakeSource struct {
 	balanceCalls, tagCalls, fundsCalls, quotaCalls atomic.Int32
 	mu                                             sync.Mutex
 	balanceIDs                                     []string
+	// failBalances is how many balance reads fail before they succeed.
+	failBalances int32
 }
 
 var _ loader.Source = (*fakeSource)(nil)
 
 func (f *fakeSource) CustomerBalances(ctx context.Context, s gateway.Scope, ids []string) (map[string]gateway.CustomerBalance, error) {
-	f.balanceCalls.Add(1)
+	if f.balanceCalls.Add(1) <= f.failBalances {
+		return nil, errors.New("upstream down")
+	}
 	f.mu.Lock()
 	f.balanceIDs = append(f.balanceIDs, ids...)
 	f.mu.Unlock()
@@ -59,57 +64,84 @@ func ids(n int) []string {
 	return out
 }
 
-func TestPagePrefetch(t *testing.T) {
+func (f *fakeSource) ResourcesByID(ctx context.Context, s gateway.Scope, customerID string, ids []string) (map[string]gateway.Resource, error) {
+	return nil, errors.New("not used")
+}
+
+func (f *fakeSource) RenewalQuote(ctx context.Context, s gateway.Scope, customerID string, ids []string, periodType, periodNum int) (gateway.RenewalQuote, error) {
+	return gateway.RenewalQuote{}, errors.New("not used")
+}
+
+func (f *fakeSource) FreeResourceUsages(ctx context.Context, s gateway.Scope, customerID string, ids []string) (map[string]gateway.FreeResourceUsage, error) {
+	return nil, errors.New("not used")
+}
+
+func (f *fakeSource) OnDemandResources(ctx context.Context, s gateway.Scope, customerID string, p gateway.Page) (gateway.OnDemandList, error) {
+	return gateway.OnDemandList{}, errors.New("not used")
+}
+
+// A page reads all its ids in one call, whatever its length, and answers
+// in the order of the ids (nil for a customer without a balance).
+func TestPageReadsOnce(t *testing.T) {
 	ctx := context.Background()
 	s := gateway.Scope{Account: "p1"}
-	for _, n := range []int{1, 10, 100, 150} {
+	for _, n := range []int{2, 10, 100, 150} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			src := &fakeSource{}
 			l := loader.New(src)
-			page := loader.NewPage(s, ids(n))
-			var wg sync.WaitGroup
-			for _, id := range page.IDs {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					b, err := l.CustomerBalance(ctx, s, id, page)
-					if err != nil || b == nil || b.CustomerID != id {
-						t.Errorf("%s: got %+v, %v", id, b, err)
-					}
-					if _, err := l.NewCustomerTag(ctx, s, id, page); err != nil {
-						t.Error(err)
-					}
-				}()
+			page := append(ids(n-1), "nobalance")
+			bs, err := l.CustomerBalances(ctx, s, page)
+			if err != nil || len(bs) != n {
+				t.Fatalf("got %d balances, %v", len(bs), err)
 			}
-			wg.Wait()
+			for i, id := range page[:n-1] {
+				if bs[i] == nil || bs[i].CustomerID != id {
+					t.Fatalf("%d: got %+v, want %s", i, bs[i], id)
+				}
+			}
+			if bs[n-1] != nil {
+				t.Fatalf("nobalance: got %+v, want nil", bs[n-1])
+			}
+			if _, err := l.NewCustomerTags(ctx, s, page); err != nil {
+				t.Fatal(err)
+			}
 			// the fake is not limited to 100 ids; the page makes one call
-			if got := src.balanceCalls.Load(); got != 1 {
-				t.Errorf("balance calls: got %d, want 1", got)
-			}
-			if got := src.tagCalls.Load(); got != 1 {
-				t.Errorf("tag calls: got %d, want 1", got)
+			if b, tg := src.balanceCalls.Load(), src.tagCalls.Load(); b != 1 || tg != 1 {
+				t.Errorf("calls: %d balance, %d tag; want 1 each", b, tg)
 			}
 		})
 	}
 }
 
+// Single ids asked side by side (aliased node fields) share one call;
+// pages and singles never read an id twice; a new operation's loaders
+// share nothing with the last one's.
 func TestDedupAcrossPagesAndSingles(t *testing.T) {
 	ctx := context.Background()
 	s := gateway.Scope{Account: "p1"}
 	src := &fakeSource{}
 	l := loader.New(src)
-	// a single load first, then two pages sharing ids
-	if _, err := l.CustomerBalance(ctx, s, "c000", nil); err != nil {
-		t.Fatal(err)
-	}
-	p1, p2 := loader.NewPage(s, ids(10)), loader.NewPage(s, ids(10))
-	for _, p := range []*loader.Page{p1, p2} {
-		for _, id := range p.IDs {
-			if _, err := l.CustomerBalance(ctx, s, id, p); err != nil {
-				t.Fatal(err)
+	var wg sync.WaitGroup
+	for _, id := range []string{"c000", "c001"} {
+		wg.Go(func() {
+			if bs, err := l.CustomerBalances(ctx, s, []string{id}); err != nil || bs[0] == nil || bs[0].CustomerID != id {
+				t.Errorf("%s: %+v, %v", id, bs, err)
 			}
-		}
+		})
 	}
+	wg.Wait()
+	if got := src.balanceCalls.Load(); got != 1 {
+		t.Fatalf("two singles: %d calls, want 1", got)
+	}
+	var pages sync.WaitGroup
+	for range 2 {
+		pages.Go(func() {
+			if _, err := l.CustomerBalances(ctx, s, ids(10)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	pages.Wait()
 	seen := map[string]int{}
 	for _, id := range src.balanceIDs {
 		seen[id]++
@@ -118,20 +150,34 @@ func TestDedupAcrossPagesAndSingles(t *testing.T) {
 		}
 	}
 	if got := src.balanceCalls.Load(); got != 2 {
-		t.Errorf("balance calls: got %d, want 2 (the single, then the page minus it)", got)
+		t.Errorf("balance calls: got %d, want 2 (the singles, then the page minus them)", got)
 	}
-	// no balance upstream -> nil, not an error
-	if b, err := l.CustomerBalance(ctx, s, "nobalance", nil); b != nil || err != nil {
-		t.Errorf("got %+v, %v", b, err)
+	if bs, err := l.CustomerBalances(ctx, s, []string{"nobalance"}); bs[0] != nil || err != nil {
+		t.Errorf("no balance upstream: got %+v, %v; want nil, nil", bs, err)
 	}
-	// a new request's loaders share nothing
 	l2 := loader.New(src)
 	before := src.balanceCalls.Load()
-	if _, err := l2.CustomerBalance(ctx, s, "c000", nil); err != nil {
+	if _, err := l2.CustomerBalances(ctx, s, []string{"c000"}); err != nil {
 		t.Fatal(err)
 	}
 	if src.balanceCalls.Load() != before+1 {
-		t.Error("loaders shared a cache across requests")
+		t.Error("loaders shared a cache across operations")
+	}
+}
+
+// A failed page read fails the page and is not remembered: the next read
+// asks again.
+func TestPageErrorNotRemembered(t *testing.T) {
+	ctx := context.Background()
+	s := gateway.Scope{Account: "p1"}
+	src := &fakeSource{failBalances: 1}
+	l := loader.New(src)
+	if _, err := l.CustomerBalances(ctx, s, ids(3)); err == nil {
+		t.Fatal("want the upstream's error")
+	}
+	bs, err := l.CustomerBalances(ctx, s, ids(3))
+	if err != nil || bs[2] == nil {
+		t.Fatalf("second read: %+v, %v", bs, err)
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package pending remembers what the gateway itself did in the customer
-// lifecycle (issue 6) that the upstream does not show yet, so that every
+// registration that the upstream does not show yet, so that every
 // gateway instance answers the same:
 //
 //   - registrations: the upstream answers CreateSubCustomer before the new

@@ -27,8 +27,8 @@ func principal(ctx context.Context) (*identity.Principal, error) { return identi
 // partnerAccount returns the account of a partner principal; the gateway
 // must hold its keys.
 func (r *Resolver) partnerAccount(p *identity.Principal) (gateway.Account, error) {
-	a, ok := r.Up.Account(p.PartnerID)
-	if !ok || !r.Up.HasKeys(a.ID) || (a.Kind != gateway.KindTier1 && a.Kind != gateway.KindProvider) {
+	a, ok := r.upstream.Account(p.PartnerID)
+	if !ok || !r.upstream.HasKeys(a.ID) || (a.Kind != gateway.KindTier1 && a.Kind != gateway.KindProvider) {
 		return gateway.Account{}, apierr.Errorf(apierr.CodeForbidden, "this gateway does not serve partner %s", p.PartnerID)
 	}
 	return a, nil
@@ -41,7 +41,7 @@ func (r *Resolver) resellerScope(ctx context.Context, id, tier1 string) (gateway
 	if id == "" {
 		return gateway.Scope{}, apierr.NotFound("reseller")
 	}
-	if a, ok := r.Up.Account(id); ok && a.Kind == gateway.KindTier2 && a.ParentID != "" && r.Up.HasKeys(a.ParentID) {
+	if a, ok := r.upstream.Account(id); ok && a.Kind == gateway.KindTier2 && a.ParentID != "" && r.upstream.HasKeys(a.ParentID) {
 		if tier1 != "" && tier1 != a.ParentID {
 			return gateway.Scope{}, apierr.NotFound("reseller")
 		}
@@ -53,11 +53,11 @@ func (r *Resolver) resellerScope(ctx context.Context, id, tier1 string) (gateway
 		}
 		return gateway.Scope{Account: v.(string), Indirect: id}, nil
 	}
-	for _, a := range r.Up.Accounts() {
-		if a.Kind != gateway.KindTier1 || !r.Up.HasKeys(a.ID) || (tier1 != "" && a.ID != tier1) {
+	for _, a := range r.upstream.Accounts() {
+		if a.Kind != gateway.KindTier1 || !r.upstream.HasKeys(a.ID) || (tier1 != "" && a.ID != tier1) {
 			continue
 		}
-		l, err := r.Up.ListResellers(ctx, gateway.Scope{Account: a.ID}, gateway.Page{Limit: 1}, "", id)
+		l, err := r.upstream.ListResellers(ctx, gateway.Scope{Account: a.ID}, gateway.Page{Limit: 1}, "", id)
 		if err != nil {
 			if apierr.ErrorCode(err) == apierr.CodeNotFound {
 				continue
@@ -92,7 +92,7 @@ func (r *Resolver) homeScope(ctx context.Context, p *identity.Principal) (gatewa
 		}
 		return s, nil
 	case identity.RoleCustomer:
-		if a, ok := r.Up.Account(p.PartnerID); ok && r.Up.HasKeys(a.ID) && a.Kind != gateway.KindTier2 {
+		if a, ok := r.upstream.Account(p.PartnerID); ok && r.upstream.HasKeys(a.ID) && a.Kind != gateway.KindTier2 {
 			return gateway.Scope{Account: a.ID}, nil
 		}
 		s, err := r.resellerScope(ctx, p.PartnerID, "")
@@ -120,7 +120,7 @@ func (r *Resolver) canUse(ctx context.Context, p *identity.Principal, s gateway.
 		if s.Account != home.Account || s.Indirect == "" {
 			return false
 		}
-		a, _ := r.Up.Account(home.Account)
+		a, _ := r.upstream.Account(home.Account)
 		if a.Kind != gateway.KindTier1 {
 			return false
 		}

@@ -14,7 +14,7 @@ import (
 
 // ServiceTypes is the resolver for the serviceTypes field.
 func (r *catalogueResolver) ServiceTypes(ctx context.Context, obj *model.Catalogue) ([]*model.ServiceType, error) {
-	ts, err := r.Up.ServiceTypes(ctx, obj.Scope)
+	ts, err := r.upstream.ServiceTypes(ctx, obj.Scope)
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +27,7 @@ func (r *catalogueResolver) ServiceTypes(ctx context.Context, obj *model.Catalog
 
 // ResourceTypes is the resolver for the resourceTypes field.
 func (r *catalogueResolver) ResourceTypes(ctx context.Context, obj *model.Catalogue) ([]*model.ResourceType, error) {
-	ts, err := r.Up.ResourceTypes(ctx, obj.Scope)
+	ts, err := r.upstream.ResourceTypes(ctx, obj.Scope)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +40,7 @@ func (r *catalogueResolver) ResourceTypes(ctx context.Context, obj *model.Catalo
 
 // MeasureUnits is the resolver for the measureUnits field.
 func (r *catalogueResolver) MeasureUnits(ctx context.Context, obj *model.Catalogue) ([]*model.MeasureUnit, error) {
-	us, err := r.Up.MeasureUnits(ctx, obj.Scope)
+	us, err := r.upstream.MeasureUnits(ctx, obj.Scope)
 	if err != nil {
 		return nil, err
 	}

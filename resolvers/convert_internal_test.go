@@ -31,7 +31,7 @@ func TestConvertFormsUnchanged(t *testing.T) {
 	}
 
 	s := gateway.Scope{Account: "a1"}
-	m := customer(nil, s, gateway.Customer{ID: "c1", AccountName: "acc", Name: "n", Telephone: "t", CountryCode: "86", Label: "l", AssociationType: "2", VerifiedStatus: "2"}, nil)
+	m := customerModel(s, gateway.Customer{ID: "c1", AccountName: "acc", Name: "n", Telephone: "t", CountryCode: "86", Label: "l", AssociationType: "2", VerifiedStatus: "2"}, nil)
 	str := func(p *string) string {
 		if p == nil {
 			return "<nil>"
@@ -44,7 +44,7 @@ func TestConvertFormsUnchanged(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("customer:\n got %v\nwant %v", got, want)
 	}
-	if m2 := customer(nil, s, gateway.Customer{ID: "c2"}, nil); m2.AssociationType != nil || m2.RealNameStatus != model.RealNameStatusUnknown || m2.Contact == nil {
+	if m2 := customerModel(s, gateway.Customer{ID: "c2"}, nil); m2.AssociationType != nil || m2.RealNameStatus != model.RealNameStatusUnknown || m2.Contact == nil {
 		t.Errorf("empty customer: %+v", m2)
 	}
 

@@ -11,6 +11,7 @@ import (
 	"partnergraph/graph"
 	"partnergraph/graph/model"
 	"partnergraph/identity"
+	"partnergraph/loader"
 )
 
 // Remark shows the issuer's remark to the issuing partner only: the
@@ -29,10 +30,10 @@ func (r *couponQuotaResolver) ChildQuotas(ctx context.Context, obj *model.Coupon
 	if obj.Scope.Indirect != "" {
 		return []*model.CouponQuota{}, nil
 	}
-	if a, ok := r.Up.Account(obj.Scope.Account); !ok || a.Kind != gateway.KindTier1 {
+	if a, ok := r.upstream.Account(obj.Scope.Account); !ok || a.Kind != gateway.KindTier1 {
 		return []*model.CouponQuota{}, nil
 	}
-	l, err := r.Up.IssuedQuotas(ctx, obj.Scope, gateway.IssuedQuotaQuery{Page: gateway.Page{Limit: gateway.MaxPageSize}, ParentQuotaID: obj.QuotaID})
+	l, err := r.upstream.IssuedQuotas(ctx, obj.Scope, gateway.IssuedQuotaQuery{Page: gateway.Page{Limit: gateway.MaxPageSize}, ParentQuotaID: obj.QuotaID})
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +51,7 @@ func (r *couponQuotaResolver) Records(ctx context.Context, obj *model.CouponQuot
 		return nil, err
 	}
 	empty := &model.QuotaRecordConnection{Edges: []*model.QuotaRecordEdge{}, PageInfo: pageInfo(p, 0, 0)}
-	a, ok := r.Up.Account(obj.Scope.Account)
+	a, ok := r.upstream.Account(obj.Scope.Account)
 	if !ok || a.Kind != gateway.KindTier1 {
 		return empty, nil
 	}
@@ -58,7 +59,7 @@ func (r *couponQuotaResolver) Records(ctx context.Context, obj *model.CouponQuot
 	if obj.Scope.Indirect != "" {
 		quotaID, parentID = obj.QuotaID, "" // a child quota: its own records
 	}
-	l, err := r.Up.QuotaRecords(ctx, gateway.Scope{Account: obj.Scope.Account}, quotaID, parentID, p)
+	l, err := r.upstream.QuotaRecords(ctx, gateway.Scope{Account: obj.Scope.Account}, quotaID, parentID, p)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +80,7 @@ func (r *customerResolver) IssuedCoupons(ctx context.Context, obj *model.Custome
 	if err != nil {
 		return nil, err
 	}
-	l, err := r.Up.IssuedCoupons(ctx, obj.Scope, obj.CustomerID, p)
+	l, err := r.upstream.IssuedCoupons(ctx, obj.Scope, obj.CustomerID, p)
 	if err != nil {
 		return nil, err
 	}
@@ -96,68 +97,97 @@ func (r *customerResolver) IssuedCoupons(ctx context.Context, obj *model.Custome
 }
 
 func (r *mutationResolver) IssueCouponQuotas(ctx context.Context, input model.IssueCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponQuotasPayload, error) {
-	p, err := r.tier1Principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := validateSensitive(&input); err != nil {
-		return nil, err
-	}
-	for _, id := range input.ResellerIds {
-		if _, err := r.resellerScope(ctx, id, p.PartnerID); err != nil {
+	return guarded(ctx, r.Resolver, issueCouponQuotas, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.CouponQuotasPayload, error) {
+		p, err := r.tier1Principal(ctx)
+		if err != nil {
 			return nil, err
 		}
-	}
-	s := gateway.Scope{Account: p.PartnerID}
-	b, err := r.Up.IssueCouponQuotas(ctx, s, input.QuotaID, input.ResellerIds, input.Amount, moveOpts(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return &model.CouponQuotasPayload{Results: items(b), QuotaBalance: r.quotaBalance(ctx, s, input.QuotaID), Reconciled: b.Reconciled}, nil
+		for _, id := range input.ResellerIds {
+			if _, err := r.resellerScope(ctx, id, p.PartnerID); err != nil {
+				return nil, err
+			}
+		}
+		s := gateway.Scope{Account: p.PartnerID}
+		b, err := r.upstream.IssueCouponQuotas(ctx, s, input.QuotaID, input.ResellerIds, input.Amount, o)
+		if err != nil {
+			return nil, err
+		}
+		return &model.CouponQuotasPayload{Results: items(b), QuotaBalance: r.quotaBalance(ctx, s, input.QuotaID), Reconciled: b.Reconciled}, nil
+	})
 }
 
 func (r *mutationResolver) ReclaimCouponQuotas(ctx context.Context, input model.ReclaimCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponQuotasPayload, error) {
-	p, err := r.tier1Principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := validateSensitive(&input); err != nil {
-		return nil, err
-	}
-	remark := ""
-	if input.Remark != nil {
-		remark = *input.Remark
-	}
-	// Ownership of each child quota is the upstream's per-item check
-	// (CBC.99000012 in error_details → a failed item).
-	b, err := r.Up.ReclaimCouponQuotas(ctx, gateway.Scope{Account: p.PartnerID}, input.QuotaIds, remark, moveOpts(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return &model.CouponQuotasPayload{Results: items(b), Reconciled: b.Reconciled}, nil
+	return guarded(ctx, r.Resolver, reclaimCouponQuotas, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.CouponQuotasPayload, error) {
+		p, err := r.tier1Principal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		remark := ""
+		if input.Remark != nil {
+			remark = *input.Remark
+		}
+		// Ownership of each child quota is the upstream's per-item check
+		// (CBC.99000012 in error_details → a failed item).
+		b, err := r.upstream.ReclaimCouponQuotas(ctx, gateway.Scope{Account: p.PartnerID}, input.QuotaIds, remark, o)
+		if err != nil {
+			return nil, err
+		}
+		return &model.CouponQuotasPayload{Results: items(b), Reconciled: b.Reconciled}, nil
+	})
 }
 
 func (r *mutationResolver) IssueCoupons(ctx context.Context, input model.IssueCouponsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponsPayload, error) {
-	return r.issueCoupons(ctx, input)
+	return guarded(ctx, r.Resolver, issueCoupons, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.CouponsPayload, error) {
+		p, err := moneyPrincipal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s, err := r.homeScope(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		ci := gateway.CouponIssue{QuotaID: input.QuotaID, CustomerIDs: input.CustomerIds, FaceValue: input.FaceValue}
+		if input.ValidFrom != nil {
+			ci.ValidFrom = *input.ValidFrom
+		}
+		if input.ExpireTime != nil {
+			ci.ExpireTime = *input.ExpireTime
+		}
+		if input.Remark != nil {
+			ci.Memo = *input.Remark
+		}
+		// Customers that are not the caller's come back as failed items
+		// (CBC.99000035 inside the 200 body), never as a silent success.
+		b, err := r.upstream.IssueCoupons(ctx, s, ci, o)
+		if err != nil {
+			return nil, err
+		}
+		out := &model.CouponsPayload{Results: items(b), IssuedCouponIds: []string{}, QuotaBalance: r.quotaBalance(ctx, s, input.QuotaID), Reconciled: b.Reconciled}
+		for _, it := range b.Items {
+			if it.OK && it.CreatedID != "" {
+				out.IssuedCouponIds = append(out.IssuedCouponIds, it.CreatedID)
+			}
+		}
+		return out, nil
+	})
 }
 
 func (r *mutationResolver) ReclaimCoupons(ctx context.Context, input model.ReclaimCouponsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponsPayload, error) {
-	p, err := moneyPrincipal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := validateSensitive(&input); err != nil {
-		return nil, err
-	}
-	s, err := r.homeScope(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	b, err := r.Up.ReclaimCoupons(ctx, s, input.CouponIds, moveOpts(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return &model.CouponsPayload{Results: items(b), IssuedCouponIds: []string{}, Reconciled: b.Reconciled}, nil
+	return guarded(ctx, r.Resolver, reclaimCoupons, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.CouponsPayload, error) {
+		p, err := moneyPrincipal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s, err := r.homeScope(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		b, err := r.upstream.ReclaimCoupons(ctx, s, input.CouponIds, o)
+		if err != nil {
+			return nil, err
+		}
+		return &model.CouponsPayload{Results: items(b), IssuedCouponIds: []string{}, Reconciled: b.Reconciled}, nil
+	})
 }
 
 // CouponQuotas is the resolver for the couponQuotas field.
@@ -166,7 +196,7 @@ func (r *partnerResolver) CouponQuotas(ctx context.Context, obj *model.Partner, 
 	if err != nil {
 		return nil, err
 	}
-	l, err := r.Up.CouponQuotas(ctx, obj.Scope, nil, p)
+	l, err := r.upstream.CouponQuotas(ctx, obj.Scope, nil, p)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +209,7 @@ func (r *partnerResolver) CouponQuotas(ctx context.Context, obj *model.Partner, 
 
 // CouponQuotas is the resolver for the couponQuotas field.
 func (r *resellerResolver) CouponQuotas(ctx context.Context, obj *model.Reseller) ([]*model.CouponQuota, error) {
-	qs, err := r.loaders(ctx).ResellerQuotas(ctx, gateway.Scope{Account: obj.Scope.Account}, obj.ResellerID, obj.Page)
+	qs, err := loader.For(ctx).ResellerQuotas(ctx, gateway.Scope{Account: obj.Scope.Account}, obj.ResellerID, obj.Page)
 	if err != nil {
 		return nil, err
 	}

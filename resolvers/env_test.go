@@ -19,6 +19,7 @@ import (
 	"partnergraph/guard/notify"
 	"partnergraph/guard/verify"
 	"partnergraph/identity"
+	"partnergraph/pending"
 	"partnergraph/resolvers"
 	"partnergraph/sandbox"
 )
@@ -30,21 +31,10 @@ const (
 	testAudience = "partnergraph-test"
 )
 
-// safetyLevel is how much of resolvers.Safety a test env wires in.
-type safetyLevel int
-
-const (
-	noSafety safetyLevel = iota
-	// idemOnly is an idempotency store and nothing else.
-	idemOnly
-	// fullSafety is the issue-4 machinery: a verify engine on env.verifyClock,
-	// an idempotency store, an audit log in a temp dir and an outbox served
-	// at /dev/outbox.
-	fullSafety
-)
-
 // envConfig says how newEnv builds the sandbox and the gateway. The zero
-// value is a plain gateway (no safety) over a seed-7 sandbox of 60 customers.
+// value is a gateway with memory stores, a verify engine on env.verifyClock,
+// an audit log in a temp dir and an outbox served at /dev/outbox, over a
+// seed-7 sandbox of 60 customers.
 type envConfig struct {
 	// Sandbox is the emulator's options; Seed defaults to 7 (Customers to
 	// the sandbox's own default, 60).
@@ -54,9 +44,7 @@ type envConfig struct {
 	// TokenClock runs the gateway's customer-token cache on env.tokClock.
 	TokenClock bool
 
-	Safety safetyLevel
-	// Verify adjusts the verify engine's config after the test defaults
-	// (fullSafety).
+	// Verify adjusts the verify engine's config after the test defaults.
 	Verify func(*verify.Config)
 	// VerifyStore and Idem replace the memory stores.
 	VerifyStore verify.Store
@@ -78,8 +66,7 @@ type env struct {
 	sbClock  *clock // envConfig.SandboxClock
 	tokClock *clock // envConfig.TokenClock
 
-	idem idempotency.Store // idemOnly and fullSafety
-	// fullSafety only:
+	idem        resolvers.KeyStore
 	verifyClock *clock // the verify engine's (code expiry)
 	engine      *verify.Engine
 	outbox      *notify.Outbox
@@ -88,11 +75,10 @@ type env struct {
 
 // The domain harnesses are presets of envConfig.
 
-// newMoneyEnv is the money tests' env: full safety, and enough sends per
+// newMoneyEnv is the money tests' env: enough sends per
 // principal for a test's challenges.
 func newMoneyEnv(tb testing.TB, cfg envConfig) *env {
 	tb.Helper()
-	cfg.Safety = fullSafety
 	adjust := cfg.Verify
 	cfg.Verify = func(c *verify.Config) {
 		c.PerPrincipalSendsPerHour = 1000
@@ -103,22 +89,22 @@ func newMoneyEnv(tb testing.TB, cfg envConfig) *env {
 	return newEnv(tb, cfg)
 }
 
-// newCommerceEnv is the commerce tests' env: full safety and a movable
+// newCommerceEnv is the commerce tests' env: a movable
 // clock for the gateway's customer-token cache; sb sets the showcase
 // resources.
 func newCommerceEnv(tb testing.TB, sb sandbox.Options) *env {
 	tb.Helper()
-	return newEnv(tb, envConfig{Sandbox: sb, TokenClock: true, Safety: fullSafety})
+	return newEnv(tb, envConfig{Sandbox: sb, TokenClock: true})
 }
 
 const lcReviewDelay = 30 * time.Second
 
 // newLifecycleEnv is the lifecycle tests' env: a movable sandbox clock
 // (association after 3 s, SMS expiry and real-name reviews follow it) and
-// an idempotency store the gateway really uses.
+// the gateway's own stores.
 func newLifecycleEnv(tb testing.TB) *env {
 	tb.Helper()
-	return newEnv(tb, envConfig{Sandbox: sandbox.Options{ReviewDelay: lcReviewDelay}, SandboxClock: true, Safety: idemOnly})
+	return newEnv(tb, envConfig{Sandbox: sandbox.Options{ReviewDelay: lcReviewDelay}, SandboxClock: true})
 }
 
 func newEnv(tb testing.TB, cfg envConfig) *env {
@@ -159,22 +145,18 @@ func newEnv(tb testing.TB, cfg envConfig) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	o := edge.Options{Verifier: v, Source: e.client, Ready: e.client.Ping, Log: io.Discard}
-	var opts []resolvers.Option
-	if cfg.Safety != noSafety {
-		e.idem = cfg.Idem
-		if e.idem == nil {
-			e.idem = idempotency.NewMemoryStore(idempotency.Options{})
-		}
+	o := edge.Options{Verifier: v, Ready: e.client.Ping, Log: io.Discard}
+	e.idem = cfg.Idem
+	if e.idem == nil {
+		e.idem = idempotency.NewMemoryStore(idempotency.Options{})
 	}
-	switch cfg.Safety {
-	case idemOnly:
-		opts = append(opts, resolvers.WithSafety(resolvers.Safety{Idem: e.idem}))
-	case fullSafety:
-		opts = append(opts, resolvers.WithSafety(e.safety(tb, cfg)))
-		o.DevOutbox = e.outbox.Handler()
+	deps := e.deps(tb, cfg)
+	deps.Upstream = e.client
+	schema, err := resolvers.NewSchema(deps)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	o.Schema = resolvers.NewSchema(e.client, opts...)
+	o.Schema, o.DevOutbox = schema, e.outbox.Handler()
 	if cfg.Web != nil {
 		cfg.Web(&o)
 	}
@@ -183,8 +165,8 @@ func newEnv(tb testing.TB, cfg envConfig) *env {
 	return e
 }
 
-// safety builds the verify engine, outbox and audit log of fullSafety.
-func (e *env) safety(tb testing.TB, cfg envConfig) resolvers.Safety {
+// deps builds the verify engine, outbox, audit log and pending store.
+func (e *env) deps(tb testing.TB, cfg envConfig) resolvers.Deps {
 	tb.Helper()
 	e.verifyClock = &clock{t: time.Now()}
 	e.outbox = notify.NewOutbox(0)
@@ -212,7 +194,7 @@ func (e *env) safety(tb testing.TB, cfg envConfig) resolvers.Safety {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return resolvers.Safety{Verify: e.engine, Idem: e.idem, Audit: al, Contacts: map[string]resolvers.Contact{}}
+	return resolvers.Deps{Verify: e.engine, Idempotency: e.idem, Audit: al, Pending: pending.NewMemoryStore(pending.Options{}), Contacts: map[string]resolvers.Contact{}}
 }
 
 // newClient is an SDK client on the sandbox with every partner's keys; now

@@ -7,28 +7,38 @@ package resolvers
 
 import (
 	"context"
+	"partnergraph/gateway"
 	"partnergraph/graph/model"
+	"partnergraph/loader"
 )
 
 func (r *mutationResolver) AllocateCustomerFunds(ctx context.Context, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CustomerFundsPayload, error) {
-	return r.moveCustomerFunds(ctx, true, input)
+	return guarded(ctx, r.Resolver, allocateCustomerFunds, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.CustomerFundsPayload, error) {
+		return r.moveCustomerFunds(ctx, input, r.upstream.AllocateCustomerFunds, o)
+	})
 }
 
 func (r *mutationResolver) ReclaimCustomerFunds(ctx context.Context, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CustomerFundsPayload, error) {
-	return r.moveCustomerFunds(ctx, false, input)
+	return guarded(ctx, r.Resolver, reclaimCustomerFunds, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.CustomerFundsPayload, error) {
+		return r.moveCustomerFunds(ctx, input, r.upstream.ReclaimCustomerFunds, o)
+	})
 }
 
 func (r *mutationResolver) AllocateResellerFunds(ctx context.Context, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResellerFundsPayload, error) {
-	return r.moveResellerFunds(ctx, true, input)
+	return guarded(ctx, r.Resolver, allocateResellerFunds, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.ResellerFundsPayload, error) {
+		return r.moveResellerFunds(ctx, input, r.upstream.AllocateResellerFunds, o)
+	})
 }
 
 func (r *mutationResolver) ReclaimResellerFunds(ctx context.Context, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResellerFundsPayload, error) {
-	return r.moveResellerFunds(ctx, false, input)
+	return guarded(ctx, r.Resolver, reclaimResellerFunds, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.ResellerFundsPayload, error) {
+		return r.moveResellerFunds(ctx, input, r.upstream.ReclaimResellerFunds, o)
+	})
 }
 
 // Funds is the resolver for the funds field.
 func (r *partnerResolver) Funds(ctx context.Context, obj *model.Partner) ([]*model.Fund, error) {
-	fs, err := r.loaders(ctx).Funds(ctx, obj.Scope, nil)
+	fs, err := loader.For(ctx).Funds(ctx, obj.Scope, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +47,26 @@ func (r *partnerResolver) Funds(ctx context.Context, obj *model.Partner) ([]*mod
 
 // AccountChangeRecords is the resolver for the accountChangeRecords field.
 func (r *partnerResolver) AccountChangeRecords(ctx context.Context, obj *model.Partner, balanceType *model.BalanceType, first *int, after *string) (*model.AccountChangeRecordConnection, error) {
-	return r.accountChangeRecords(ctx, obj, balanceType, first, after)
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	upstreamType := "BALANCE_TYPE_DEBIT"
+	if balanceType != nil && *balanceType == model.BalanceTypeCredit {
+		upstreamType = "BALANCE_TYPE_CREDIT"
+	}
+	l, err := r.upstream.AccountChangeRecords(ctx, obj.Scope, upstreamType, p)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.AccountChangeRecordConnection{Edges: make([]*model.AccountChangeRecordEdge, len(l.Records)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Records), l.Total)}
+	for i, rec := range l.Records {
+		conn.Edges[i] = &model.AccountChangeRecordEdge{Cursor: cursor(p.Offset + i), Node: &model.AccountChangeRecord{
+			ID: rec.ID, TradeType: opt(rec.TradeType), TradeTime: opt(rec.TradeTime), TradeID: opt(rec.TradeID),
+			Change: optMoney(rec.Change), BalanceAfter: optMoney(rec.BalanceAfter), CustomerID: opt(rec.CustomerID), AccountName: opt(rec.AccountName),
+		}}
+	}
+	return conn, nil
 }
 
 // AdjustRecords is the resolver for the adjustRecords field.
@@ -50,7 +79,7 @@ func (r *partnerResolver) AdjustRecords(ctx context.Context, obj *model.Partner,
 	if customerID != nil {
 		cid = *customerID
 	}
-	l, err := r.Up.AdjustRecords(ctx, obj.Scope, cid, p)
+	l, err := r.upstream.AdjustRecords(ctx, obj.Scope, cid, p)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +95,7 @@ func (r *partnerResolver) AdjustRecords(ctx context.Context, obj *model.Partner,
 
 // Funds is the resolver for the funds field.
 func (r *resellerResolver) Funds(ctx context.Context, obj *model.Reseller) ([]*model.Fund, error) {
-	fs, err := r.loaders(ctx).Funds(ctx, obj.Scope, obj.Page)
+	fs, err := loader.For(ctx).Funds(ctx, obj.Scope, obj.Page)
 	if err != nil {
 		return nil, err
 	}

@@ -15,19 +15,23 @@ import (
 )
 
 // instance starts one more gateway (its own SDK client, resolver, schema
-// and handler) on e's sandbox with safety s, as a second replica behind a
-// load balancer would be, and returns its URL.
-func (e *env) instance(tb testing.TB, s resolvers.Safety) string {
+// and handler) on e's sandbox with the idempotency and pending stores of
+// d, as a second replica behind a load balancer would be, and returns its
+// URL.
+func (e *env) instance(tb testing.TB, d resolvers.Deps) string {
 	tb.Helper()
 	client := e.newClient(tb, nil)
 	v, err := identity.NewVerifier(identity.Config{Issuer: testIssuer, Audience: testAudience, HS256Secret: testSecret})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	gw := httptest.NewServer(edge.NewHandler(edge.Options{
-		Verifier: v, Source: client, Ready: client.Ping, Log: io.Discard,
-		Schema: resolvers.NewSchema(client, resolvers.WithSafety(s)),
-	}))
+	own := e.deps(tb, envConfig{})
+	d.Upstream, d.Verify, d.Audit = client, own.Verify, own.Audit
+	schema, err := resolvers.NewSchema(d)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	gw := httptest.NewServer(edge.NewHandler(edge.Options{Verifier: v, Ready: client.Ping, Log: io.Discard, Schema: schema}))
 	tb.Cleanup(gw.Close)
 	return gw.URL
 }
@@ -39,12 +43,12 @@ func (e *env) instance(tb testing.TB, s resolvers.Safety) string {
 func TestLifecycleTwoInstancesShareRedis(t *testing.T) {
 	e := newLifecycleEnv(t)
 	rc := testredis.Start(t)
-	shared := resolvers.Safety{
-		Idem:    idempotency.NewRedisStore(rc, idempotency.Options{}),
-		Pending: pending.NewRedisStore(rc, pending.Options{}),
+	shared := resolvers.Deps{
+		Idempotency: idempotency.NewRedisStore(rc, idempotency.Options{}),
+		Pending:     pending.NewRedisStore(rc, pending.Options{}),
 	}
 	a, b := e.instance(t, shared), e.instance(t, shared)
-	alone := e.instance(t, resolvers.Safety{Idem: idempotency.NewMemoryStore(idempotency.Options{})})
+	alone := e.instance(t, resolvers.Deps{Idempotency: idempotency.NewMemoryStore(idempotency.Options{}), Pending: pending.NewMemoryStore(pending.Options{})})
 	tok := e.partnerToken(t, e.provider)
 
 	var out lcCreated

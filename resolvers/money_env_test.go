@@ -15,7 +15,7 @@ import (
 )
 
 // Helpers of the money tests (and of the commerce tests' guarded
-// mutations), on an env with fullSafety (newMoneyEnv, newCommerceEnv).
+// mutations), (newMoneyEnv, newCommerceEnv).
 
 func (e *env) tier1Token(tb testing.TB) string {
 	return MustToken(tb, identity.Principal{Subject: "alice", Role: identity.RolePartner, PartnerID: e.tier1.ID, Email: "alice@tier1.example", Phone: "+8613800001111"})

@@ -47,7 +47,7 @@ func (r *customerResolver) Orders(ctx context.Context, obj *model.Customer, firs
 			q.ServiceType = *filter.ServiceTypeCode
 		}
 	}
-	l, err := r.Up.Orders(ctx, obj.Scope, q)
+	l, err := r.upstream.Orders(ctx, obj.Scope, q)
 	if err != nil {
 		return nil, err
 	}
@@ -62,71 +62,73 @@ func (r *customerResolver) Orders(ctx context.Context, obj *model.Customer, firs
 }
 
 func (r *mutationResolver) PayOrder(ctx context.Context, input model.PayOrderInput, idempotencyKey string, verification *model.VerificationInput) (*model.PayOrderPayload, error) {
-	pay := gateway.PayInput{OrderID: input.OrderID}
-	for _, id := range input.CouponIds {
-		pay.Coupons = append(pay.Coupons, gateway.PayCoupon{ID: id, Type: gateway.PayCouponVoucher}) // types resolved below
-	}
-	if input.DiscountID != nil && *input.DiscountID != "" {
-		pay.DiscountID = *input.DiscountID
-	}
-	if err := gateway.CheckPayInput(pay); err != nil { // count and duplicates: before any call
-		return nil, err
-	}
-	t, err := r.commerceTarget(ctx, input.Customer)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := r.pendingOrder(ctx, t, input.OrderID, "paid"); err != nil {
-		return nil, err
-	}
-	if len(pay.Coupons) > 0 {
-		oc, err := r.Up.OrderCoupons(ctx, t.scope, t.customer, input.OrderID)
+	return guarded(ctx, r.Resolver, payOrder, &input, &idempotencyKey, verification, func(ctx context.Context, _ gateway.MoveOpts) (*model.PayOrderPayload, error) {
+		pay := gateway.PayInput{OrderID: input.OrderID}
+		for _, id := range input.CouponIds {
+			pay.Coupons = append(pay.Coupons, gateway.PayCoupon{ID: id, Type: gateway.PayCouponVoucher}) // types resolved below
+		}
+		if input.DiscountID != nil && *input.DiscountID != "" {
+			pay.DiscountID = *input.DiscountID
+		}
+		if err := gateway.CheckPayInput(pay); err != nil { // count and duplicates: before any call
+			return nil, err
+		}
+		t, err := r.commerceTarget(ctx, input.Customer)
 		if err != nil {
 			return nil, err
 		}
-		byID := map[string]gateway.OrderCoupon{}
-		for _, c := range oc.Coupons {
-			byID[c.ID] = c
+		if _, err := r.pendingOrder(ctx, t, input.OrderID, "paid"); err != nil {
+			return nil, err
 		}
-		perType := map[int]int{}
-		for i, pc := range pay.Coupons {
-			c, ok := byID[pc.ID]
-			if !ok || c.PayCouponType() == 0 {
-				return nil, apierr.Errorf(apierr.CodeBadUserInput, "coupon %s cannot be used for this order (see Order.availableCoupons)", pc.ID)
+		if len(pay.Coupons) > 0 {
+			oc, err := r.upstream.OrderCoupons(ctx, t.scope, t.customer, input.OrderID)
+			if err != nil {
+				return nil, err
 			}
-			pay.Coupons[i].Type = c.PayCouponType()
-			perType[c.CouponType]++
-			if max, ok := oc.MaxUse[c.CouponType]; ok && perType[c.CouponType] > max {
-				return nil, apierr.Errorf(apierr.CodeBadUserInput, "at most %d coupons of this type can pay one order", max)
+			byID := map[string]gateway.OrderCoupon{}
+			for _, c := range oc.Coupons {
+				byID[c.ID] = c
+			}
+			perType := map[int]int{}
+			for i, pc := range pay.Coupons {
+				c, ok := byID[pc.ID]
+				if !ok || c.PayCouponType() == 0 {
+					return nil, apierr.Errorf(apierr.CodeBadUserInput, "coupon %s cannot be used for this order (see Order.availableCoupons)", pc.ID)
+				}
+				pay.Coupons[i].Type = c.PayCouponType()
+				perType[c.CouponType]++
+				if max, ok := oc.MaxUse[c.CouponType]; ok && perType[c.CouponType] > max {
+					return nil, apierr.Errorf(apierr.CodeBadUserInput, "at most %d coupons of this type can pay one order", max)
+				}
 			}
 		}
-	}
-	if pay.DiscountID != "" {
-		ds, err := r.Up.OrderDiscounts(ctx, t.scope, t.customer, input.OrderID)
+		if pay.DiscountID != "" {
+			ds, err := r.upstream.OrderDiscounts(ctx, t.scope, t.customer, input.OrderID)
+			if err != nil {
+				return nil, err
+			}
+			found := false
+			for _, d := range ds {
+				if d.ID == pay.DiscountID {
+					pay.DiscountType, found = d.Type, true
+				}
+			}
+			if !found {
+				return nil, apierr.Errorf(apierr.CodeBadUserInput, "discount %s is not offered for this order (see Order.availableDiscounts)", pay.DiscountID)
+			}
+		}
+		if err := gateway.CheckPayInput(pay); err != nil { // cash coupon + discount
+			return nil, err
+		}
+		if err := r.upstream.PayOrder(ctx, t.scope, t.customer, pay); err != nil {
+			return nil, err
+		}
+		o, err := r.upstream.Order(ctx, t.scope, t.customer, input.OrderID)
 		if err != nil {
 			return nil, err
 		}
-		found := false
-		for _, d := range ds {
-			if d.ID == pay.DiscountID {
-				pay.DiscountType, found = d.Type, true
-			}
-		}
-		if !found {
-			return nil, apierr.Errorf(apierr.CodeBadUserInput, "discount %s is not offered for this order (see Order.availableDiscounts)", pay.DiscountID)
-		}
-	}
-	if err := gateway.CheckPayInput(pay); err != nil { // cash coupon + discount
-		return nil, err
-	}
-	if err := r.Up.PayOrder(ctx, t.scope, t.customer, pay); err != nil {
-		return nil, err
-	}
-	o, err := r.Up.Order(ctx, t.scope, t.customer, input.OrderID)
-	if err != nil {
-		return nil, err
-	}
-	return &model.PayOrderPayload{Order: snapshot(t.scope, o)}, nil
+		return &model.PayOrderPayload{Order: snapshot(t.scope, o)}, nil
+	})
 }
 
 func (r *mutationResolver) CancelOrder(ctx context.Context, input model.CancelOrderInput) (*model.CancelOrderPayload, error) {
@@ -137,10 +139,10 @@ func (r *mutationResolver) CancelOrder(ctx context.Context, input model.CancelOr
 	if _, err := r.pendingOrder(ctx, t, input.OrderID, "cancelled"); err != nil {
 		return nil, err
 	}
-	if err := r.Up.CancelOrder(ctx, t.scope, t.customer, input.OrderID); err != nil {
+	if err := r.upstream.CancelOrder(ctx, t.scope, t.customer, input.OrderID); err != nil {
 		return nil, err
 	}
-	o, err := r.Up.Order(ctx, t.scope, t.customer, input.OrderID)
+	o, err := r.upstream.Order(ctx, t.scope, t.customer, input.OrderID)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +153,7 @@ func (r *orderResolver) PaymentDeadline(ctx context.Context, obj *model.Order) (
 	if obj.Status == nil || *obj.Status != model.OrderStatusPendingPayment {
 		return nil, nil
 	}
-	d, err := r.Up.OrderDetail(ctx, obj.Scope, obj.OrderID, gateway.Page{Limit: 1})
+	d, err := r.upstream.OrderDetail(ctx, obj.Scope, obj.OrderID, gateway.Page{Limit: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +163,7 @@ func (r *orderResolver) PaymentDeadline(ctx context.Context, obj *model.Order) (
 func (r *orderResolver) LineItems(ctx context.Context, obj *model.Order) ([]*model.OrderLineItem, error) {
 	out := []*model.OrderLineItem{}
 	for i := 0; i < maxLineItemPages; i++ {
-		d, err := r.Up.OrderDetail(ctx, obj.Scope, obj.OrderID, gateway.Page{Offset: i * gateway.MaxPageSize, Limit: gateway.MaxPageSize})
+		d, err := r.upstream.OrderDetail(ctx, obj.Scope, obj.OrderID, gateway.Page{Offset: i * gateway.MaxPageSize, Limit: gateway.MaxPageSize})
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +183,7 @@ func (r *orderResolver) LineItems(ctx context.Context, obj *model.Order) ([]*mod
 }
 
 func (r *orderResolver) Resources(ctx context.Context, obj *model.Order) ([]*model.Resource, error) {
-	l, err := r.Up.Resources(ctx, obj.Scope, obj.CustomerID, gateway.ResourceQuery{Page: gateway.Page{Limit: gateway.MaxResourcePage}, OrderID: obj.OrderID})
+	l, err := r.upstream.Resources(ctx, obj.Scope, obj.CustomerID, gateway.ResourceQuery{Page: gateway.Page{Limit: gateway.MaxResourcePage}, OrderID: obj.OrderID})
 	if err != nil {
 		return nil, err
 	}
@@ -189,10 +191,10 @@ func (r *orderResolver) Resources(ctx context.Context, obj *model.Order) ([]*mod
 }
 
 func (r *orderResolver) AvailableCoupons(ctx context.Context, obj *model.Order) ([]*model.OrderCoupon, error) {
-	if !pending(obj) {
+	if !awaitingPayment(obj) {
 		return []*model.OrderCoupon{}, nil
 	}
-	cs, err := r.Up.OrderCoupons(ctx, obj.Scope, obj.CustomerID, obj.OrderID)
+	cs, err := r.upstream.OrderCoupons(ctx, obj.Scope, obj.CustomerID, obj.OrderID)
 	if err != nil {
 		return nil, err
 	}
@@ -209,10 +211,10 @@ func (r *orderResolver) AvailableCoupons(ctx context.Context, obj *model.Order) 
 }
 
 func (r *orderResolver) AvailableDiscounts(ctx context.Context, obj *model.Order) ([]*model.OrderDiscount, error) {
-	if !pending(obj) {
+	if !awaitingPayment(obj) {
 		return []*model.OrderDiscount{}, nil
 	}
-	ds, err := r.Up.OrderDiscounts(ctx, obj.Scope, obj.CustomerID, obj.OrderID)
+	ds, err := r.upstream.OrderDiscounts(ctx, obj.Scope, obj.CustomerID, obj.OrderID)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +229,7 @@ func (r *orderResolver) Refunds(ctx context.Context, obj *model.Order) ([]*model
 	if obj.Type == nil || *obj.Type != model.OrderTypeUnsubscribe {
 		return []*model.RefundLine{}, nil
 	}
-	ls, err := r.Up.RefundLines(ctx, obj.Scope, obj.CustomerID, obj.OrderID)
+	ls, err := r.upstream.RefundLines(ctx, obj.Scope, obj.CustomerID, obj.OrderID)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"partnergraph/graph/model"
 	"partnergraph/guard/idempotency"
 	"partnergraph/guard/verify"
+	"partnergraph/pending"
 	"strings"
 	"time"
 )
@@ -33,7 +34,7 @@ func (r *customerResolver) RealNameReview(ctx context.Context, obj *model.Custom
 	if obj.Pending {
 		return &model.RealNameReview{Status: model.RealNameReviewStatusNotSubmitted}, nil
 	}
-	g, err := r.Up.RealNameReviewResult(ctx, obj.Scope, obj.CustomerID)
+	g, err := r.upstream.RealNameReviewResult(ctx, obj.Scope, obj.CustomerID)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +55,7 @@ func (r *mutationResolver) SendRegistrationCode(ctx context.Context, mobile stri
 	if m == "" {
 		return nil, badInput("mobile is not a mainland China mobile number")
 	}
-	if err := r.Up.SendRegistrationCode(ctx, s, m); err != nil {
+	if err := r.upstream.SendRegistrationCode(ctx, s, m); err != nil {
 		return nil, err
 	}
 	exp := time.Now().UTC().Add(gateway.RegistrationCodeTTL * time.Minute).Format(time.RFC3339)
@@ -93,7 +94,7 @@ func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.Creat
 	})
 	sum := sha256.Sum256([]byte(n.XAccountID))
 	scope, key := "lifecycle:createCustomer:"+s.Account+"/"+s.Indirect, hex.EncodeToString(sum[:])
-	store := r.life.store(r.Resolver)
+	store := r.idempotency
 	out, fresh, err := store.Begin(ctx, scope, key, digest)
 	switch {
 	case errors.Is(err, idempotency.ErrConflict):
@@ -103,13 +104,13 @@ func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.Creat
 	case err != nil:
 		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
 	case !fresh:
-		var p pendingCustomer
+		var p pending.Customer
 		if err := json.Unmarshal(out.Data, &p); err != nil {
 			return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
 		}
 		return r.registered(ctx, p, false)
 	}
-	done := func(p pendingCustomer) {
+	done := func(p pending.Customer) {
 		b, _ := json.Marshal(p)
 		_ = store.Complete(context.WithoutCancel(ctx), scope, key, out.Owner, b)
 	}
@@ -119,15 +120,15 @@ func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.Creat
 		return nil, err
 	}
 	if out.TakenOver { // an earlier attempt may have reached the upstream
-		if a, err := r.Up.FindCustomerByXAccount(ctx, s, n.XAccountType, n.XAccountID, n.LoginName, reconcilePages); err == nil {
+		if a, err := r.upstream.FindCustomerByXAccount(ctx, s, n.XAccountType, n.XAccountID, n.LoginName, reconcilePages); err == nil {
 			return r.existing(ctx, s, n, a, done, release)
 		}
 	}
-	created, err := r.Up.CreateCustomer(ctx, s, n)
+	created, err := r.upstream.CreateCustomer(ctx, s, n)
 	if err != nil {
 		var ge *apierr.Error
 		if errors.As(err, &ge) && ge.UpstreamCode == gateway.UpCodeDuplicateXAcct {
-			a, ferr := r.Up.FindCustomerByXAccount(ctx, s, n.XAccountType, n.XAccountID, n.LoginName, reconcilePages)
+			a, ferr := r.upstream.FindCustomerByXAccount(ctx, s, n.XAccountType, n.XAccountID, n.LoginName, reconcilePages)
 			if ferr == nil {
 				return r.existing(ctx, s, n, a, done, release)
 			}
@@ -143,13 +144,15 @@ func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.Creat
 		release() // nothing was created, or we cannot tell: a retry reconciles through CBC.99000039
 		return nil, err
 	}
-	p := pendingCustomer{Account: s.Account, Indirect: s.Indirect, ID: created.ID, AccountName: created.AccountName, Created: time.Now().UTC()}
+	p := pending.Customer{Account: s.Account, Indirect: s.Indirect, ID: created.ID, AccountName: created.AccountName, Created: r.now().UTC()}
 	if n.Mobile != "" {
 		p.Mobile = maskMobile(n.Mobile)
 	}
 	r.addPending(ctx, p)
 	done(p)
-	return &model.CreateCustomerPayload{Customer: p.model(r.customerFields(ctx)), Created: true}, nil
+	m := pendingModel(p)
+	r.readCustomerFields(ctx, s, []*model.Customer{m})
+	return &model.CreateCustomerPayload{Customer: m, Created: true}, nil
 }
 
 func (r *mutationResolver) SubmitPersonalRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.PersonalRealNameAuthInput) (*model.RealNameAuthPayload, error) {
@@ -176,7 +179,7 @@ func (r *mutationResolver) SubmitPersonalRealNameAuth(ctx context.Context, custo
 	if err != nil {
 		return nil, err
 	}
-	manual, err := r.Up.SubmitPersonalRealName(ctx, s, a.ID, gateway.PersonalRealName{DocumentType: dt, Name: name, Number: number, Attachments: files, XAccountType: xt})
+	manual, err := r.upstream.SubmitPersonalRealName(ctx, s, a.ID, gateway.PersonalRealName{DocumentType: dt, Name: name, Number: number, Attachments: files, XAccountType: xt})
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +213,7 @@ func (r *queryResolver) CheckCustomerIdentity(ctx context.Context, kind model.Cu
 	case k == gateway.IdentityEmail && !strings.Contains(value, "@"):
 		return nil, badInput("value is not an e-mail address")
 	}
-	c, err := r.Up.CheckCustomerIdentity(ctx, s, k, value)
+	c, err := r.upstream.CheckCustomerIdentity(ctx, s, k, value)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ func (r *queryResolver) Resellers(ctx context.Context, first *int, after *string
 		name = *accountName
 	}
 	s := gateway.Scope{Account: a.ID}
-	l, err := r.Up.ListResellers(ctx, s, p, name, "")
+	l, err := r.upstream.ListResellers(ctx, s, p, name, "")
 	if err != nil {
 		return nil, err
 	}

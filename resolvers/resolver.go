@@ -1,11 +1,16 @@
-// Package resolvers answers the GraphQL schema: thin resolvers over the
-// gateway's upstream client and per-request loaders, with authorization
-// decided from the caller's principal (access.go).
+// Package resolvers answers the GraphQL schema. Each domain's resolvers are
+// in <domain>.resolvers.go (gqlgen's follow-schema layout of
+// schema/<domain>.graphqls), its helpers in <domain>.go; authorization is
+// decided from the caller's principal (access.go). Resolvers read through
+// the request's loaders (partnergraph/loader) and the Huawei adapter
+// (partnergraph/gateway); nothing below them calls back up.
 package resolvers
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -15,106 +20,118 @@ import (
 	"partnergraph/guard/idempotency"
 	"partnergraph/guard/verify"
 	"partnergraph/loader"
-	pendingstore "partnergraph/pending" // commerce.go has a func pending
+	"partnergraph/pending"
 )
 
-// Upstream is what the resolvers need from the partner APIs; *gateway.Client
-// meets it, tests may pass a fake. Each domain declares its part next to its
-// resolvers.
-type Upstream interface {
-	CoreUpstream
-	MoneyUpstream     // money.go: funds, quotas and vouchers moves (issue 4)
-	CommerceUpstream  // commerce.go: orders and resources (issue 5)
-	LifecycleUpstream // lifecycle.go: registration and real-name (issue 6)
-}
-
-// CoreUpstream is the read side of partners, customers and resellers.
-type CoreUpstream interface {
-	loader.Source
-	Account(id string) (gateway.Account, bool)
-	Accounts() []gateway.Account
-	HasKeys(id string) bool
-	ListCustomers(ctx context.Context, s gateway.Scope, q gateway.CustomerQuery) (gateway.CustomerList, error)
-	ListResellers(ctx context.Context, s gateway.Scope, p gateway.Page, accountName, resellerID string) (gateway.ResellerList, error)
-	CouponQuotas(ctx context.Context, s gateway.Scope, quotaIDs []string, p gateway.Page) (gateway.QuotaList, error)
-	QuotaRecords(ctx context.Context, s gateway.Scope, quotaID, parentQuotaID string, p gateway.Page) (gateway.QuotaRecordList, error)
-	IssuedCoupons(ctx context.Context, s gateway.Scope, customerID string, p gateway.Page) (gateway.CouponList, error)
-	AccountChangeRecords(ctx context.Context, s gateway.Scope, balanceType string, p gateway.Page) (gateway.AccountChangeRecordList, error)
-	AdjustRecords(ctx context.Context, s gateway.Scope, customerID string, p gateway.Page) (gateway.AdjustRecordList, error)
-	ServiceTypes(ctx context.Context, s gateway.Scope) ([]gateway.ServiceType, error)
-	ResourceTypes(ctx context.Context, s gateway.Scope) ([]gateway.ResourceType, error)
-	MeasureUnits(ctx context.Context, s gateway.Scope) ([]gateway.MeasureUnit, error)
-}
-
-var _ Upstream = (*gateway.Client)(nil)
-
-// Resolver is the root resolver; its fields are the dependencies.
-type Resolver struct {
-	Up Upstream
-
-	// Safety guards sensitive mutations: verification codes, idempotency
-	// keys and the audit log (issue 4). Set with WithSafety.
-	Safety Safety
-
-	// resellerParent caches reseller id -> tier-1 id once the upstream has
-	// confirmed the relation (live mode, where resellers are not configured).
-	resellerParent sync.Map
-
-	// life holds the lifecycle's fallback stores and learnt xaccount types
-	// (lifecycle.go, issue 6).
-	life lifecycleState
-}
-
-// Safety is what sensitive and idempotent mutations need.
-type Safety struct {
+// Deps are the resolvers' dependencies. Every one is required: NewSchema
+// refuses to build a schema without it, so a missing store is a start-up
+// error and never an INTERNAL answer at request time.
+type Deps struct {
+	// Upstream is the Huawei adapter.
+	Upstream *gateway.Client
+	// Verify checks the verification codes of sensitive mutations.
 	Verify *verify.Engine
-	Idem   idempotency.Store
-	Audit  audit.Store
+	// Idempotency remembers the outcome of sensitive mutations and
+	// registrations per idempotency key (Redis when shared by instances).
+	Idempotency KeyStore
+	// Audit records sensitive mutations; partners read their own entries.
+	Audit AuditLog
 	// Pending keeps the customers createCustomer made that the upstream
-	// does not list yet, and real-name submissions' kind and time
-	// (lifecycle.go, issue 6). Share one Redis-backed store between
-	// instances so they all show a new customer as PENDING; nil means a
-	// memory store of this resolver.
-	Pending pendingstore.Store
+	// does not list yet, and real-name submissions' kind and time.
+	Pending PendingStore
 	// Contacts is where codes go when the caller's token carries no
-	// verified "email" / "phone_number" claim: partner id → contact
-	// (money_verify.go). Never taken from client input.
+	// verified "email" / "phone_number" claim: partner id → contact.
+	// Never taken from client input. May be empty.
 	Contacts map[string]Contact
+	// Now is the clock of submissions and refund estimates (default
+	// time.Now).
+	Now func() time.Time
+}
+
+// KeyStore is the idempotency store the resolvers use: memory in one
+// process, Redis across instances (partnergraph/guard/idempotency).
+type KeyStore interface {
+	Begin(ctx context.Context, scope, key, digest string) (idempotency.Outcome, bool, error)
+	Complete(ctx context.Context, scope, key, owner string, outcome []byte) error
+	Release(ctx context.Context, scope, key, owner string) error
+}
+
+// AuditLog is the audit log: appended by sensitive mutations, read by
+// Partner.auditLog and Reseller.auditLog.
+type AuditLog interface {
+	audit.Sink
+	audit.Reader
+}
+
+// PendingStore keeps pending customers and real-name submissions: memory
+// in one process, Redis across instances (partnergraph/pending).
+type PendingStore interface {
+	Add(ctx context.Context, c pending.Customer) error
+	List(ctx context.Context, account, indirect, id string) ([]pending.Customer, error)
+	Settle(ctx context.Context, account, indirect string, ids ...string) error
+	Submit(ctx context.Context, customerID string, s pending.Submission) error
+	Submission(ctx context.Context, customerID string) (pending.Submission, bool, error)
 }
 
 // Contact is a partner's verified e-mail address and phone number.
 type Contact struct{ Email, Phone string }
 
-// Option configures the root resolver.
-type Option func(*Resolver)
+// Resolver is the root resolver; its fields are the dependencies.
+type Resolver struct {
+	upstream    *gateway.Client
+	verify      *verify.Engine
+	idempotency KeyStore
+	audit       AuditLog
+	pending     PendingStore
+	contacts    map[string]Contact
+	now         func() time.Time
 
-// WithSafety sets the verification engine, idempotency store and audit log.
-func WithSafety(s Safety) Option { return func(r *Resolver) { r.Safety = s } }
-
-// New returns a root resolver over up.
-func New(up Upstream, opts ...Option) *Resolver {
-	r := &Resolver{Up: up}
-	for _, o := range opts {
-		o(r)
-	}
-	return r
-}
-
-// loaders returns the request's loaders (fresh ones outside a request).
-func (r *Resolver) loaders(ctx context.Context) *loader.Loaders {
-	if l := loader.For(ctx); l != nil {
-		return l
-	}
-	return loader.New(r.Up)
-}
-
-// NewSchema builds the executable schema; server.go and the tests use it.
-func NewSchema(up Upstream, opts ...Option) graphql.ExecutableSchema {
-	r := New(up, opts...)
-	return graph.NewExecutableSchema(graph.Config{
-		Resolvers:  r,
-		Directives: graph.DirectiveRoot{Verified: r.verified}, // money_guard.go (issue 4)
-	})
+	// resellerParent caches reseller id -> tier-1 id once the upstream has
+	// confirmed the relation (live mode, where resellers are not configured).
+	resellerParent sync.Map
+	// xaccountTypes caches a scope's xaccount type once learnt from the
+	// upstream (registration.go).
+	xaccountTypes sync.Map
 }
 
 var _ graph.ResolverRoot = (*Resolver)(nil)
+
+// NewSchema builds the executable schema from d; server.go and the tests
+// use it. Every operation runs with its own loaders.
+func NewSchema(d Deps) (graphql.ExecutableSchema, error) {
+	switch {
+	case d.Upstream == nil:
+		return nil, errors.New("resolvers: no upstream client")
+	case d.Verify == nil:
+		return nil, errors.New("resolvers: no verification engine")
+	case d.Idempotency == nil:
+		return nil, errors.New("resolvers: no idempotency store")
+	case d.Audit == nil:
+		return nil, errors.New("resolvers: no audit log")
+	case d.Pending == nil:
+		return nil, errors.New("resolvers: no pending-registration store")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	r := &Resolver{upstream: d.Upstream, verify: d.Verify, idempotency: d.Idempotency, audit: d.Audit,
+		pending: d.Pending, contacts: d.Contacts, now: d.Now}
+	s := graph.NewExecutableSchema(graph.Config{
+		Resolvers:  r,
+		Directives: graph.DirectiveRoot{Verified: verifiedDirective},
+	})
+	return withLoaders{s, d.Upstream}, nil
+}
+
+// withLoaders gives every response its own loaders (a query or mutation
+// has one response, a subscription one per event): nothing is cached across
+// operations or callers.
+type withLoaders struct {
+	graphql.ExecutableSchema
+	src *gateway.Client
+}
+
+func (s withLoaders) Exec(ctx context.Context) graphql.ResponseHandler {
+	next := s.ExecutableSchema.Exec(ctx)
+	return func(ctx context.Context) *graphql.Response { return next(loader.With(ctx, s.src)) }
+}

@@ -39,7 +39,7 @@ func (r *customerResolver) Resources(ctx context.Context, obj *model.Customer, f
 			return r.resourcesByID(ctx, obj, filter.ResourceIds, q)
 		}
 	}
-	l, err := r.Up.Resources(ctx, obj.Scope, obj.CustomerID, q)
+	l, err := r.upstream.Resources(ctx, obj.Scope, obj.CustomerID, q)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func (r *customerResolver) OnDemandResources(ctx context.Context, obj *model.Cus
 	if err != nil {
 		return nil, err
 	}
-	l, err := r.loaders(ctx).OnDemandResources(ctx, obj.Scope, obj.CustomerID, p, obj.Page)
+	l, err := loader.For(ctx).OnDemandResources(ctx, obj.Scope, obj.CustomerID, p, obj.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (r *customerResolver) ResourcePackages(ctx context.Context, obj *model.Cust
 	if err != nil {
 		return nil, err
 	}
-	l, err := r.Up.ResourcePackages(ctx, obj.Scope, obj.CustomerID, p)
+	l, err := r.upstream.ResourcePackages(ctx, obj.Scope, obj.CustomerID, p)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func (r *customerResolver) RenewalQuote(ctx context.Context, obj *model.Customer
 	if err != nil {
 		return nil, err
 	}
-	q, err := r.Up.RenewalQuote(ctx, obj.Scope, obj.CustomerID, resourceIds, pt, pn)
+	q, err := r.upstream.RenewalQuote(ctx, obj.Scope, obj.CustomerID, resourceIds, pt, pn)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (r *customerResolver) RefundPreview(ctx context.Context, obj *model.Custome
 	if err := checkIDs("resourceIds", resourceIds, gateway.MaxRenewBatch); err != nil {
 		return nil, err
 	}
-	m, err := r.Up.ResourcesByID(ctx, obj.Scope, obj.CustomerID, resourceIds)
+	m, err := r.upstream.ResourcesByID(ctx, obj.Scope, obj.CustomerID, resourceIds)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +158,7 @@ func (r *customerResolver) RefundPreview(ctx context.Context, obj *model.Custome
 		for i, x := range ok {
 			okIDs[i] = x.ResourceID
 		}
-		q, err := r.Up.RenewalQuote(ctx, obj.Scope, obj.CustomerID, okIDs, 2, 1) // the monthly list price, children included
+		q, err := r.upstream.RenewalQuote(ctx, obj.Scope, obj.CustomerID, okIDs, 2, 1) // the monthly list price, children included
 		if err != nil {
 			return nil, err
 		}
@@ -180,7 +180,7 @@ func (r *customerResolver) RefundPreview(ctx context.Context, obj *model.Custome
 }
 
 func (r *freeResourceItemResolver) Usage(ctx context.Context, obj *model.FreeResourceItem) (*model.FreeResourceUsage, error) {
-	u, err := r.loaders(ctx).FreeResourceUsage(ctx, obj.Scope, obj.CustomerID, obj.FreeResourceID, obj.Page)
+	u, err := loader.For(ctx).FreeResourceUsage(ctx, obj.Scope, obj.CustomerID, obj.FreeResourceID, obj.Page)
 	if err != nil || u == nil {
 		return nil, err
 	}
@@ -189,7 +189,9 @@ func (r *freeResourceItemResolver) Usage(ctx context.Context, obj *model.FreeRes
 }
 
 func (r *mutationResolver) RenewResources(ctx context.Context, input model.RenewResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error) {
-	return r.renew(ctx, input, true)
+	return guarded(ctx, r.Resolver, renewResources, &input, &idempotencyKey, verification, func(ctx context.Context, _ gateway.MoveOpts) (*model.ResourceOrdersPayload, error) {
+		return r.renew(ctx, input, true)
+	})
 }
 
 func (r *mutationResolver) CreateRenewalOrder(ctx context.Context, input model.RenewResourcesInput) (*model.ResourceOrdersPayload, error) {
@@ -211,7 +213,7 @@ func (r *mutationResolver) SetAutoRenew(ctx context.Context, input model.SetAuto
 	if err != nil {
 		return nil, err
 	}
-	m, err := r.Up.ResourcesByID(ctx, t.scope, t.customer, []string{input.ResourceID})
+	m, err := r.upstream.ResourcesByID(ctx, t.scope, t.customer, []string{input.ResourceID})
 	if err != nil {
 		return nil, err
 	}
@@ -223,41 +225,43 @@ func (r *mutationResolver) SetAutoRenew(ctx context.Context, input model.SetAuto
 		return nil, apierr.Errorf(apierr.CodeBadUserInput, "resource %s is a child resource: act on its main resource %s", x.ResourceID, x.ParentID)
 	}
 	yearly := input.PeriodType != nil && *input.PeriodType == model.PeriodTypeYear
-	if err := r.Up.SetAutoRenew(ctx, t.scope, t.customer, input.ResourceID, input.Enabled, times, yearly); err != nil {
+	if err := r.upstream.SetAutoRenew(ctx, t.scope, t.customer, input.ResourceID, input.Enabled, times, yearly); err != nil {
 		return nil, err
 	}
 	return r.resourcesPayload(ctx, t, []string{input.ResourceID}, nil)
 }
 
 func (r *mutationResolver) UnsubscribeResources(ctx context.Context, input model.UnsubscribeResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error) {
-	if err := checkIDs("resourceIds", input.ResourceIds, gateway.MaxRenewBatch); err != nil {
-		return nil, err
-	}
-	typ, reasonType, reason := 1, 0, ""
-	if input.LastRenewalOnly != nil && *input.LastRenewalOnly {
-		typ = 2
-	}
-	if input.ReasonType != nil {
-		if *input.ReasonType < 1 || *input.ReasonType > 5 {
-			return nil, apierr.Errorf(apierr.CodeBadUserInput, "reasonType must be 1-5")
+	return guarded(ctx, r.Resolver, unsubscribeResources, &input, &idempotencyKey, verification, func(ctx context.Context, _ gateway.MoveOpts) (*model.ResourceOrdersPayload, error) {
+		if err := checkIDs("resourceIds", input.ResourceIds, gateway.MaxRenewBatch); err != nil {
+			return nil, err
 		}
-		reasonType = *input.ReasonType
-	}
-	if input.Reason != nil {
-		reason = *input.Reason
-	}
-	t, err := r.commerceTarget(ctx, input.Customer)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.mainResources(ctx, t, input.ResourceIds); err != nil {
-		return nil, err
-	}
-	res, err := r.Up.Unsubscribe(ctx, t.scope, t.customer, input.ResourceIds, typ, reasonType, reason)
-	if err != nil {
-		return nil, err
-	}
-	return r.ordersPayload(ctx, t, res)
+		typ, reasonType, reason := 1, 0, ""
+		if input.LastRenewalOnly != nil && *input.LastRenewalOnly {
+			typ = 2
+		}
+		if input.ReasonType != nil {
+			if *input.ReasonType < 1 || *input.ReasonType > 5 {
+				return nil, apierr.Errorf(apierr.CodeBadUserInput, "reasonType must be 1-5")
+			}
+			reasonType = *input.ReasonType
+		}
+		if input.Reason != nil {
+			reason = *input.Reason
+		}
+		t, err := r.commerceTarget(ctx, input.Customer)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.mainResources(ctx, t, input.ResourceIds); err != nil {
+			return nil, err
+		}
+		res, err := r.upstream.Unsubscribe(ctx, t.scope, t.customer, input.ResourceIds, typ, reasonType, reason)
+		if err != nil {
+			return nil, err
+		}
+		return r.ordersPayload(ctx, t, res)
+	})
 }
 
 func (r *mutationResolver) SwitchToOnDemandAtExpiry(ctx context.Context, input model.SwitchToOnDemandInput) (*model.ResourcesPayload, error) {
@@ -271,7 +275,7 @@ func (r *mutationResolver) SwitchToOnDemandAtExpiry(ctx context.Context, input m
 	if err := r.mainResources(ctx, t, input.ResourceIds); err != nil {
 		return nil, err
 	}
-	fails, err := r.Up.SwitchToOnDemand(ctx, t.scope, t.customer, input.ResourceIds, input.Enabled)
+	fails, err := r.upstream.SwitchToOnDemand(ctx, t.scope, t.customer, input.ResourceIds, input.Enabled)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +307,7 @@ func (r *resourceResolver) RenewalQuote(ctx context.Context, obj *model.Resource
 	if err != nil {
 		return nil, err
 	}
-	q, err := r.loaders(ctx).RenewalQuote(ctx, obj.Scope, obj.CustomerID, obj.ResourceID, pt, pn, obj.Page)
+	q, err := loader.For(ctx).RenewalQuote(ctx, obj.Scope, obj.CustomerID, obj.ResourceID, pt, pn, obj.Page)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,8 @@ package resolvers
 
 import (
 	"context"
+	"partnergraph/apierr"
+	"partnergraph/gateway"
 	"partnergraph/graph"
 	"partnergraph/graph/model"
 	"partnergraph/identity"
@@ -14,7 +16,62 @@ import (
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	return r.node(ctx, id)
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	typ, s, objID, ok := parseGlobalID(id)
+	if !ok {
+		return nil, apierr.NotFound("node")
+	}
+	switch typ {
+	case "Customer":
+		if !r.canUse(ctx, p, s, objID) {
+			return nil, apierr.NotFound("node")
+		}
+		c, err := r.fetchCustomer(ctx, s, objID)
+		if err != nil && apierr.ErrorCode(err) == apierr.CodeNotFound {
+			return nil, apierr.NotFound("node")
+		}
+		return c, err
+	case "Reseller":
+		if s.Indirect != objID || p.Role == identity.RoleCustomer || !r.canUse(ctx, p, s, "") {
+			return nil, apierr.NotFound("node")
+		}
+		rs, err := r.fetchReseller(ctx, s)
+		if err != nil && apierr.ErrorCode(err) == apierr.CodeNotFound {
+			return nil, apierr.NotFound("node")
+		}
+		return rs, err
+	case "Partner":
+		if p.Role != identity.RolePartner || s.Indirect != "" || s.Account != objID || objID != p.PartnerID {
+			return nil, apierr.NotFound("node")
+		}
+		a, err := r.partnerAccount(p)
+		if err != nil {
+			return nil, apierr.NotFound("node")
+		}
+		return partner(a), nil
+	case "Order", "Resource":
+		return r.commerceNode(ctx, p, typ, s, objID)
+	case "CouponQuota":
+		if p.Role == identity.RoleCustomer || !r.canUse(ctx, p, s, "") {
+			return nil, apierr.NotFound("node")
+		}
+		l, err := r.upstream.CouponQuotas(ctx, s, []string{objID}, gateway.Page{Limit: 1})
+		if err != nil {
+			if apierr.ErrorCode(err) == apierr.CodeNotFound {
+				return nil, apierr.NotFound("node")
+			}
+			return nil, err
+		}
+		for _, q := range l.Quotas {
+			if q.ID == objID {
+				return quota(s, q), nil
+			}
+		}
+	}
+	return nil, apierr.NotFound("node")
 }
 
 // Viewer is the resolver for the viewer field.

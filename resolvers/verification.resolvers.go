@@ -7,13 +7,10 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
-	"partnergraph/apierr"
+	"partnergraph/gateway"
 	"partnergraph/graph/model"
 	"partnergraph/guard/notify"
-	"partnergraph/guard/verify"
 	"partnergraph/identity"
-	"reflect"
 	"strings"
 	"time"
 )
@@ -26,25 +23,19 @@ func (r *mutationResolver) RequestVerificationCode(ctx context.Context, channel 
 	if p.Role == identity.RoleCustomer {
 		return nil, forbidden("requestVerificationCode (customers are not challenged; codes go to the partner)")
 	}
-	if r.Safety.Verify == nil {
-		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("verification engine not configured")}
-	}
-	member, ok := sensitiveMember(operation, &input)
-	if !ok {
-		return nil, moneyBadInput("set exactly one member of input, %q, for operation %s", memberName(operation), operation)
-	}
-	if err := r.authorizeSensitive(p, operation, member); err != nil {
+	req, err := codeRequestFor(operation, &input)
+	if err != nil {
 		return nil, err
 	}
-	nch := notify.Channel(channel)
-	dest := r.destination(p, nch)
-	if dest == "" {
-		return nil, moneyBadInput("no verified %s contact is known for your account; use the other channel", strings.ToLower(string(channel)))
+	if err := req.authorize(r.Resolver, p); err != nil {
+		return nil, err
 	}
-	// The mutation digests its `input` argument, a struct value; digest the
-	// same value here.
-	args := reflect.Indirect(reflect.ValueOf(member)).Interface()
-	c, err := r.Safety.Verify.Request(ctx, verifyPrincipal(p), string(operation), verify.Digest(string(operation), args), nch, dest, describeInput(operation, member))
+	ch := notify.Channel(channel)
+	dest := r.destination(p, ch)
+	if dest == "" {
+		return nil, badInput("no verified %s contact is known for your account; use the other channel", strings.ToLower(string(channel)))
+	}
+	c, err := r.verify.Request(ctx, verifyPrincipal(p), string(operation), req.digest, ch, dest, req.details)
 	if err != nil {
 		return nil, verifyError(err)
 	}
@@ -55,14 +46,16 @@ func (r *mutationResolver) RequestVerificationCode(ctx context.Context, channel 
 }
 
 func (r *mutationResolver) SetVerificationEnabled(ctx context.Context, input model.SetVerificationEnabledInput, verification *model.VerificationInput) (*model.VerificationSettings, error) {
-	p, err := moneyPrincipal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.Safety.Verify.SetEnabled(ctx, verifyPrincipal(p), input.Enabled); err != nil {
-		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
-	}
-	return &model.VerificationSettings{Enabled: input.Enabled}, nil
+	return guarded(ctx, r.Resolver, setVerificationEnabled, &input, nil, verification, func(ctx context.Context, _ gateway.MoveOpts) (*model.VerificationSettings, error) {
+		p, err := moneyPrincipal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.verify.SetEnabled(ctx, verifyPrincipal(p), input.Enabled); err != nil {
+			return nil, internal(err)
+		}
+		return &model.VerificationSettings{Enabled: input.Enabled}, nil
+	})
 }
 
 // AuditLog pages the partner's own audit entries, newest first; only the
@@ -78,12 +71,12 @@ func (r *partnerResolver) AuditLog(ctx context.Context, obj *model.Partner, firs
 // Verification is visible to the partner itself only.
 func (r *partnerResolver) Verification(ctx context.Context, obj *model.Partner) (*model.VerificationSettings, error) {
 	p, err := principal(ctx)
-	if err != nil || p.Role == identity.RoleCustomer || p.PartnerID != obj.PartnerID || r.Safety.Verify == nil {
+	if err != nil || p.Role == identity.RoleCustomer || p.PartnerID != obj.PartnerID {
 		return nil, nil
 	}
-	on, err := r.Safety.Verify.Enabled(ctx, obj.PartnerID)
+	on, err := r.verify.Enabled(ctx, obj.PartnerID)
 	if err != nil {
-		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
+		return nil, internal(err)
 	}
 	return &model.VerificationSettings{Enabled: on}, nil
 }

@@ -2,13 +2,15 @@ package model
 
 // This file is written by hand; the rest of graph/ is gqlgen's output.
 // gqlgen.yml binds the Customer type here instead of generating it, so that
-// balance and newCustomerTag can be methods without a context: gqlgen runs
-// such fields on the row's own goroutine, where a resolver field would cost
-// a goroutine per listed customer (about a fifth of the gateway's CPU on a
-// page of 100 under load, see resolvers/perf_bench_test.go). The fields'
-// reads still go through the request's loaders, by way of Fields.
+// balance and newCustomerTag are plain methods: gqlgen resolves them on the
+// row's own goroutine, where a resolver field would cost a goroutine per
+// listed customer. Whoever makes a Customer reads those two fields for all
+// the customers it makes at once (one upstream call per page) and records
+// the results with SetBalance and SetNewCustomerTag.
 
 import (
+	"errors"
+
 	"partnergraph/gateway"
 	"partnergraph/loader"
 )
@@ -37,28 +39,52 @@ type Customer struct {
 	Frozen bool `json:"frozen"`
 	// Real-name verification status.
 	RealNameStatus RealNameStatus `json:"realNameStatus"`
-	// The page the customer was listed in, for one batch call per page.
+	// The page the customer was listed in, for fields read for the whole
+	// page at once (on-demand resources).
 	Page *loader.Page `json:"-"`
-	// Created by createCustomer and not yet listed by the upstream (association in progress; issue 6).
+	// Created by createCustomer and not yet listed by the upstream.
 	Pending bool `json:"-"`
 	// The partner scope the customer belongs to.
 	Scope gateway.Scope `json:"-"`
-	// Fields reads balance and newCustomerTag within the request that made
-	// the customer (its loaders and deadline).
-	Fields CustomerFields `json:"-"`
+
+	balance result[*CustomerBalance]
+	tag     result[*NewCustomerTag]
 }
 
-// CustomerFields reads the customer fields that cost upstream calls.
-type CustomerFields interface {
-	CustomerBalance(c *Customer) (*CustomerBalance, error)
-	CustomerNewTag(c *Customer) (*NewCustomerTag, error)
+// result is a field's value as its maker read it.
+type result[T any] struct {
+	set bool
+	v   T
+	err error
+}
+
+// errNotRead is the answer of a field its maker did not read: a bug of the
+// maker, reported as an internal error rather than as a silent null.
+var errNotRead = errors.New("customer field requested but not read by the resolver that made the customer")
+
+func (r result[T]) get() (T, error) {
+	if !r.set {
+		var zero T
+		return zero, errNotRead
+	}
+	return r.v, r.err
+}
+
+// SetBalance records the customer's balance (nil: none) or why it could not
+// be read.
+func (c *Customer) SetBalance(b *CustomerBalance, err error) { c.balance = result[*CustomerBalance]{true, b, err} }
+
+// SetNewCustomerTag records the customer's new-customer tag (nil: none) or
+// why it could not be read.
+func (c *Customer) SetNewCustomerTag(t *NewCustomerTag, err error) {
+	c.tag = result[*NewCustomerTag]{true, t, err}
 }
 
 // Balance answers Customer.balance.
-func (c *Customer) Balance() (*CustomerBalance, error) { return c.Fields.CustomerBalance(c) }
+func (c *Customer) Balance() (*CustomerBalance, error) { return c.balance.get() }
 
 // NewCustomerTag answers Customer.newCustomerTag.
-func (c *Customer) NewCustomerTag() (*NewCustomerTag, error) { return c.Fields.CustomerNewTag(c) }
+func (c *Customer) NewCustomerTag() (*NewCustomerTag, error) { return c.tag.get() }
 
 func (Customer) IsNode() {}
 

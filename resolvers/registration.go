@@ -1,6 +1,6 @@
 package resolvers
 
-// Customer lifecycle (issue 6): identity checks, Huawei's registration SMS
+// Customer registration: identity checks, Huawei's registration SMS
 // code, customer creation and real-name authentication.
 //
 // Registration is idempotent on the partner's own customer key
@@ -27,62 +27,27 @@ package resolvers
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 
 	"partnergraph/apierr"
 	"partnergraph/gateway"
 	"partnergraph/graph/model"
-	"partnergraph/guard/idempotency"
 	"partnergraph/identity"
-	pendingstore "partnergraph/pending" // commerce.go has a func pending
+	"partnergraph/pending"
+	// commerce.go has a func pending
 )
 
-// LifecycleUpstream registers customers and submits real-name
-// authentication (issue 6).
-type LifecycleUpstream interface {
-	CheckCustomerIdentity(ctx context.Context, s gateway.Scope, kind gateway.IdentityKind, value string) (gateway.IdentityCheck, error)
-	SendRegistrationCode(ctx context.Context, s gateway.Scope, mobile string) error
-	CreateCustomer(ctx context.Context, s gateway.Scope, n gateway.NewCustomer) (gateway.CreatedCustomer, error)
-	CustomerAccountByID(ctx context.Context, s gateway.Scope, id string) (gateway.CustomerAccount, error)
-	FindCustomerByXAccount(ctx context.Context, s gateway.Scope, xaccountType, xaccountID, loginName string, maxPages int) (gateway.CustomerAccount, error)
-	PartnerXAccountType(ctx context.Context, s gateway.Scope) (string, error)
-	SubmitPersonalRealName(ctx context.Context, s gateway.Scope, id string, p gateway.PersonalRealName) (bool, error)
-	SubmitEnterpriseRealName(ctx context.Context, s gateway.Scope, id string, e gateway.EnterpriseRealName, change bool) (bool, error)
-	RealNameReviewResult(ctx context.Context, s gateway.Scope, id string) (gateway.RealNameReview, error)
-}
+// reconcilePages bounds the scan for an existing xaccountId (pages of 100).
+const reconcilePages = 20
 
-const (
-	// reconcilePages bounds the scan for an existing xaccountId (pages of 100).
-	reconcilePages = 20
-)
-
-// lifecycleState is the root resolver's lifecycle memory (zero value ready).
-type lifecycleState struct {
-	mu     sync.Mutex
-	idem   idempotency.Store  // fallback when Safety.Idem is nil
-	pend   pendingstore.Store // fallback when Safety.Pending is nil
-	xtypes sync.Map           // gateway.Scope -> learnt xaccount type
-}
-
-// pendingCustomer is a customer createCustomer made that the upstream may
-// not list yet. Its fields are pending.Customer's (the store's form; the
-// types convert), and its JSON is also createCustomer's idempotent outcome.
-type pendingCustomer struct {
-	Account     string    `json:"account"`
-	Indirect    string    `json:"indirect,omitempty"`
-	ID          string    `json:"id"`
-	AccountName string    `json:"accountName"`
-	Mobile      string    `json:"mobile,omitempty"` // masked
-	Created     time.Time `json:"created"`
-}
-
-func (p pendingCustomer) scope() gateway.Scope {
+// pendingScope is the scope a pending customer was created in.
+func pendingScope(p pending.Customer) gateway.Scope {
 	return gateway.Scope{Account: p.Account, Indirect: p.Indirect}
 }
 
-func (p pendingCustomer) model(f model.CustomerFields) *model.Customer {
-	c := customer(f, p.scope(), gateway.Customer{
+// pendingModel is the model of a customer the upstream does not list yet.
+func pendingModel(p pending.Customer) *model.Customer {
+	c := customerModel(pendingScope(p), gateway.Customer{
 		ID: p.ID, AccountName: p.AccountName, AssociationType: "2", VerifiedStatus: "-1", Telephone: p.Mobile,
 	}, nil)
 	c.Pending = true
@@ -94,67 +59,29 @@ type submission struct {
 	at   time.Time
 }
 
-// pendingStore is where pending customers and submissions are kept:
-// Safety.Pending (Redis when --redis-url is set, shared by every instance),
-// else a memory store of this resolver.
-func (l *lifecycleState) pendingStore(r *Resolver) pendingstore.Store {
-	if r.Safety.Pending != nil {
-		return r.Safety.Pending
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.pend == nil {
-		l.pend = pendingstore.NewMemoryStore(pendingstore.Options{})
-	}
-	return l.pend
-}
-
-func (l *lifecycleState) store(r *Resolver) idempotency.Store {
-	if r.Safety.Idem != nil {
-		return r.Safety.Idem
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.idem == nil {
-		l.idem = idempotency.NewMemoryStore(idempotency.Options{})
-	}
-	return l.idem
-}
-
 // The pending overlay is best effort: the upstream stays the source of
 // truth, so a store error never fails a read or a registration that
 // succeeded upstream; it only hides the PENDING customer (or a
 // submission's kind and time) until the store answers again.
 
 // addPending remembers p until p.Created + the store's TTL (10 minutes).
-func (r *Resolver) addPending(ctx context.Context, p pendingCustomer) {
-	_ = r.life.pendingStore(r).Add(context.WithoutCancel(ctx), pendingstore.Customer(p))
-}
-
-// pendingIn returns the live pending customers of s (only id when set),
-// oldest first.
-func (r *Resolver) pendingIn(ctx context.Context, s gateway.Scope, id string) ([]pendingCustomer, error) {
-	cs, err := r.life.pendingStore(r).List(ctx, s.Account, s.Indirect, id)
-	out := make([]pendingCustomer, len(cs))
-	for i, c := range cs {
-		out[i] = pendingCustomer(c)
-	}
-	return out, err
+func (r *Resolver) addPending(ctx context.Context, p pending.Customer) {
+	_ = r.pending.Add(context.WithoutCancel(ctx), p)
 }
 
 // settle forgets customers of s that the upstream lists now.
 func (r *Resolver) settle(ctx context.Context, s gateway.Scope, ids ...string) {
-	_ = r.life.pendingStore(r).Settle(context.WithoutCancel(ctx), s.Account, s.Indirect, ids...)
+	_ = r.pending.Settle(context.WithoutCancel(ctx), s.Account, s.Indirect, ids...)
 }
 
 func (r *Resolver) submitted(ctx context.Context, id string, kind model.RealNameAuthKind) submission {
-	sub := submission{kind: kind, at: time.Now().UTC()}
-	_ = r.life.pendingStore(r).Submit(context.WithoutCancel(ctx), id, pendingstore.Submission{Kind: string(kind), At: sub.at})
+	sub := submission{kind: kind, at: r.now().UTC()}
+	_ = r.pending.Submit(context.WithoutCancel(ctx), id, pending.Submission{Kind: string(kind), At: sub.at})
 	return sub
 }
 
 func (r *Resolver) submissionOf(ctx context.Context, id string) (submission, bool) {
-	got, ok, err := r.life.pendingStore(r).Submission(ctx, id)
+	got, ok, err := r.pending.Submission(ctx, id)
 	if err != nil || !ok {
 		return submission{}, false
 	}
@@ -164,12 +91,14 @@ func (r *Resolver) submissionOf(ctx context.Context, id string) (submission, boo
 // pendingCustomer is fetchCustomer's fallback: the customer createCustomer
 // made in scope s that the upstream does not list yet, or NOT_FOUND.
 func (r *Resolver) pendingCustomer(ctx context.Context, s gateway.Scope, id string) (*model.Customer, error) {
-	ps, err := r.pendingIn(ctx, s, id)
+	ps, err := r.pending.List(ctx, s.Account, s.Indirect, id)
 	if err != nil {
-		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
+		return nil, internal(err)
 	}
 	if len(ps) > 0 {
-		return ps[0].model(r.customerFields(ctx)), nil
+		m := pendingModel(ps[0])
+		r.readCustomerFields(ctx, s, []*model.Customer{m})
+		return m, nil
 	}
 	return nil, apierr.NotFound("customer")
 }
@@ -182,7 +111,7 @@ func (r *Resolver) withPendingEdges(ctx context.Context, s gateway.Scope, q gate
 		(q.AssociationType != "" && q.AssociationType != "2") {
 		return conn
 	}
-	ps, err := r.pendingIn(ctx, s, q.CustomerID)
+	ps, err := r.pending.List(ctx, s.Account, s.Indirect, q.CustomerID)
 	if err != nil || len(ps) == 0 { // best effort (see addPending)
 		return conn
 	}
@@ -199,12 +128,12 @@ func (r *Resolver) withPendingEdges(ctx context.Context, s gateway.Scope, q gate
 			r.settle(ctx, s, p.ID)
 			continue
 		}
-		l, err := r.Up.ListCustomers(ctx, s, gateway.CustomerQuery{Page: gateway.Page{Limit: 1}, CustomerID: p.ID})
+		l, err := r.upstream.ListCustomers(ctx, s, gateway.CustomerQuery{Page: gateway.Page{Limit: 1}, CustomerID: p.ID})
 		if err == nil && len(l.Customers) > 0 && l.Customers[0].ID == p.ID {
 			r.settle(ctx, s, p.ID) // associated, on another page
 			continue
 		}
-		conn.Edges = append(conn.Edges, &model.CustomerEdge{Cursor: cur, Node: p.model(r.customerFields(ctx))})
+		conn.Edges = append(conn.Edges, &model.CustomerEdge{Cursor: cur, Node: pendingModel(p)})
 		conn.TotalCount++
 	}
 	return conn
@@ -259,10 +188,6 @@ func partnerSide(ctx context.Context, what string) error {
 	return nil
 }
 
-func badInput(format string, args ...any) error {
-	return apierr.Errorf(apierr.CodeBadUserInput, format, args...)
-}
-
 func maskMobile(m string) string {
 	if len(m) != 11 {
 		return "***"
@@ -290,15 +215,15 @@ func (r *Resolver) xaccountType(ctx context.Context, s gateway.Scope, given stri
 		return given, nil
 	}
 	for _, sc := range []gateway.Scope{s, {Account: s.Account}} {
-		if v, ok := r.life.xtypes.Load(sc); ok {
+		if v, ok := r.xaccountTypes.Load(sc); ok {
 			return v.(string), nil
 		}
-		t, err := r.Up.PartnerXAccountType(ctx, sc)
+		t, err := r.upstream.PartnerXAccountType(ctx, sc)
 		if err != nil {
 			return "", err
 		}
 		if t != "" {
-			r.life.xtypes.Store(sc, t)
+			r.xaccountTypes.Store(sc, t)
 			return t, nil
 		}
 		if sc.Indirect == "" {
@@ -310,31 +235,33 @@ func (r *Resolver) xaccountType(ctx context.Context, s gateway.Scope, given stri
 
 // existing answers a registration whose xaccountId the upstream already
 // holds: the same customer when the arguments agree.
-func (r *Resolver) existing(ctx context.Context, s gateway.Scope, n gateway.NewCustomer, a gateway.CustomerAccount, done func(pendingCustomer), release func()) (*model.CreateCustomerPayload, error) {
+func (r *Resolver) existing(ctx context.Context, s gateway.Scope, n gateway.NewCustomer, a gateway.CustomerAccount, done func(pending.Customer), release func()) (*model.CreateCustomerPayload, error) {
 	if n.LoginName != "" && !strings.EqualFold(a.AccountName, n.LoginName) {
 		release()
 		return nil, apierr.Errorf(apierr.CodeIdempotencyConflict, "xaccountId %q already belongs to customer %s with another login name", n.XAccountID, a.AccountName)
 	}
-	done(pendingCustomer{Account: s.Account, Indirect: s.Indirect, ID: a.ID, AccountName: a.AccountName, Created: time.Now().UTC()})
-	return &model.CreateCustomerPayload{Customer: customer(r.customerFields(ctx), s, a.Customer, nil), Created: false}, nil
+	done(pending.Customer{Account: s.Account, Indirect: s.Indirect, ID: a.ID, AccountName: a.AccountName, Created: r.now().UTC()})
+	return &model.CreateCustomerPayload{Customer: r.customerOf(ctx, s, a.Customer), Created: false}, nil
 }
 
 // registered answers a replayed registration: the customer as the
 // upstream lists it now, else still pending.
-func (r *Resolver) registered(ctx context.Context, p pendingCustomer, created bool) (*model.CreateCustomerPayload, error) {
-	s := p.scope()
-	l, err := r.Up.ListCustomers(ctx, s, gateway.CustomerQuery{Page: gateway.Page{Limit: 1}, CustomerID: p.ID})
+func (r *Resolver) registered(ctx context.Context, p pending.Customer, created bool) (*model.CreateCustomerPayload, error) {
+	s := pendingScope(p)
+	l, err := r.upstream.ListCustomers(ctx, s, gateway.CustomerQuery{Page: gateway.Page{Limit: 1}, CustomerID: p.ID})
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range l.Customers {
 		if c.ID == p.ID {
 			r.settle(ctx, s, p.ID)
-			return &model.CreateCustomerPayload{Customer: customer(r.customerFields(ctx), s, c, nil), Created: created}, nil
+			return &model.CreateCustomerPayload{Customer: r.customerOf(ctx, s, c), Created: created}, nil
 		}
 	}
 	r.addPending(ctx, p) // no-op once the store's TTL has passed
-	return &model.CreateCustomerPayload{Customer: p.model(r.customerFields(ctx)), Created: created}, nil
+	m := pendingModel(p)
+	r.readCustomerFields(ctx, s, []*model.Customer{m})
+	return &model.CreateCustomerPayload{Customer: m, Created: created}, nil
 }
 
 // realNameTarget resolves the customer a real-name submission is for.
@@ -347,9 +274,9 @@ func (r *Resolver) realNameTarget(ctx context.Context, what, customerID string, 
 	if customerID == "" {
 		return s, gateway.CustomerAccount{}, badInput("customerId is required")
 	}
-	a, err := r.Up.CustomerAccountByID(ctx, s, customerID)
+	a, err := r.upstream.CustomerAccountByID(ctx, s, customerID)
 	if apierr.ErrorCode(err) == apierr.CodeNotFound {
-		if ps, _ := r.pendingIn(ctx, s, customerID); len(ps) > 0 {
+		if ps, _ := r.pending.List(ctx, s.Account, s.Indirect, customerID); len(ps) > 0 {
 			return s, a, badInput("the customer's association with you is still pending; retry in a few seconds")
 		}
 	}
@@ -431,7 +358,7 @@ func (r *Resolver) submitEnterpriseRealNameAuth(ctx context.Context, customerID 
 	if e.XAccountType, err = r.xaccountType(ctx, s, firstNonEmpty(trimmed(in.XaccountType), a.XAccountType)); err != nil {
 		return nil, err
 	}
-	manual, err := r.Up.SubmitEnterpriseRealName(ctx, s, a.ID, e, change)
+	manual, err := r.upstream.SubmitEnterpriseRealName(ctx, s, a.ID, e, change)
 	if err != nil {
 		return nil, err
 	}
@@ -449,13 +376,13 @@ func firstNonEmpty(v ...string) string {
 
 func (r *Resolver) submittedPayload(ctx context.Context, s gateway.Scope, a gateway.CustomerAccount, kind model.RealNameAuthKind, manual bool) (*model.RealNameAuthPayload, error) {
 	sub := r.submitted(ctx, a.ID, kind)
-	c := customer(r.customerFields(ctx), s, a.Customer, nil)
+	c := r.customerOf(ctx, s, a.Customer)
 	var rv *model.RealNameReview
 	if manual {
 		c.RealNameStatus = model.RealNameStatusInReview
 		rv = &model.RealNameReview{Status: model.RealNameReviewStatusInReview}
 	} else {
-		got, err := r.Up.RealNameReviewResult(ctx, s, a.ID)
+		got, err := r.upstream.RealNameReviewResult(ctx, s, a.ID)
 		if err != nil {
 			return nil, err
 		}

@@ -6,11 +6,10 @@ import (
 
 	"github.com/graph-gophers/dataloader/v7"
 
-	"partnergraph/apierr"
 	"partnergraph/gateway"
 )
 
-// Commerce loaders (issue 5): resources by id (≤ 50 per upstream call),
+// Resource loaders: resources by id (≤ 50 per upstream call),
 // renewal quotes (≤ 10 per call), free-resource usages (≤ 100 per call)
 // and on-demand resources for a page of customers (one call per customer,
 // as the upstream takes one customer per call, deduplicated and side by
@@ -20,17 +19,6 @@ import (
 // of resources or packages is wrapped in a CustomerPage, and the first
 // field of the page that needs a quote or a usage fetches for the whole
 // page and primes the loader.
-
-// CommerceSource is the upstream reads the commerce loaders batch;
-// *gateway.Client meets it.
-type CommerceSource interface {
-	ResourcesByID(ctx context.Context, s gateway.Scope, customerID string, ids []string) (map[string]gateway.Resource, error)
-	RenewalQuote(ctx context.Context, s gateway.Scope, customerID string, ids []string, periodType, periodNum int) (gateway.RenewalQuote, error)
-	FreeResourceUsages(ctx context.Context, s gateway.Scope, customerID string, ids []string) (map[string]gateway.FreeResourceUsage, error)
-	OnDemandResources(ctx context.Context, s gateway.Scope, customerID string, p gateway.Page) (gateway.OnDemandList, error)
-}
-
-var _ CommerceSource = (*gateway.Client)(nil)
 
 // CustKey is an object of one customer, read under a scope.
 type CustKey struct {
@@ -108,7 +96,7 @@ func (p *CustomerPage) keys() []CustKey {
 }
 
 type commerceLoaders struct {
-	src CommerceSource
+	src Source
 
 	resource    *dataloader.Loader[CustKey, *gateway.Resource]
 	quoteCache  *dataloader.InMemoryCache[QuoteKey, *ResourceQuote]
@@ -121,11 +109,7 @@ type commerceLoaders struct {
 }
 
 func newCommerce(src Source) *commerceLoaders {
-	cs, ok := src.(CommerceSource)
-	if !ok {
-		return nil
-	}
-	c := &commerceLoaders{src: cs}
+	c := &commerceLoaders{src: src}
 	c.resource = dataloader.NewBatchedLoader(c.batchResources,
 		dataloader.WithWait[CustKey, *gateway.Resource](wait))
 	c.quoteCache = dataloader.NewCache[QuoteKey, *ResourceQuote]()
@@ -142,8 +126,6 @@ func newCommerce(src Source) *commerceLoaders {
 		dataloader.WithWait[OnDemandKey, gateway.OnDemandList](wait))
 	return c
 }
-
-var errNoCommerce = apierr.Errorf(apierr.CodeInternal, "the upstream has no commerce operations")
 
 // groupByCustomer splits keys by (scope, customer), keeping indexes.
 func groupByCustomer[K any](keys []K, id func(K) CustKey) map[CustKey][]int {
@@ -253,29 +235,16 @@ func (c *commerceLoaders) batchOnDemand(ctx context.Context, keys []OnDemandKey)
 	return out
 }
 
-func (l *Loaders) com() (*commerceLoaders, error) {
-	if l.commerce == nil {
-		return nil, errNoCommerce
-	}
-	return l.commerce, nil
-}
-
 // Resource returns a customer's resource by id (nil when there is none).
 func (l *Loaders) Resource(ctx context.Context, s gateway.Scope, customer, id string) (*gateway.Resource, error) {
-	c, err := l.com()
-	if err != nil {
-		return nil, err
-	}
+	c := l.commerce
 	return c.resource.Load(ctx, CustKey{Scope: s, Customer: customer, ID: id})()
 }
 
 // RenewalQuote returns one resource's renewal quote for a period. With a
 // page, the first call quotes the whole page, 10 resources per call.
 func (l *Loaders) RenewalQuote(ctx context.Context, s gateway.Scope, customer, id string, periodType, periodNum int, p *CustomerPage) (*ResourceQuote, error) {
-	c, err := l.com()
-	if err != nil {
-		return nil, err
-	}
+	c := l.commerce
 	if err := gateway.CheckPeriod(periodType, periodNum); err != nil {
 		return nil, err
 	}
@@ -318,10 +287,7 @@ func (l *Loaders) RenewalQuote(ctx context.Context, s gateway.Scope, customer, i
 // upstream has none). With a page of items, the first call reads the
 // whole page, 100 items per call.
 func (l *Loaders) FreeResourceUsage(ctx context.Context, s gateway.Scope, customer, id string, p *CustomerPage) (*gateway.FreeResourceUsage, error) {
-	c, err := l.com()
-	if err != nil {
-		return nil, err
-	}
+	c := l.commerce
 	if p != nil {
 		err := p.usages.do(func() error {
 			l.prefetch.Lock()
@@ -350,10 +316,7 @@ func (l *Loaders) FreeResourceUsage(ctx context.Context, s gateway.Scope, custom
 // With the page of customers the customer was listed in, the first call
 // reads the same window for every customer of the page, side by side.
 func (l *Loaders) OnDemandResources(ctx context.Context, s gateway.Scope, customer string, w gateway.Page, p *Page) (gateway.OnDemandList, error) {
-	c, err := l.com()
-	if err != nil {
-		return gateway.OnDemandList{}, err
-	}
+	c := l.commerce
 	if p != nil {
 		v, _ := c.onDemandPgs.LoadOrStore(onDemandPage{p, w}, &onceErr{})
 		_ = v.(*onceErr).do(func() error {

@@ -2,50 +2,16 @@ package resolvers
 
 import (
 	"context"
+	"partnergraph/apierr"
+	"partnergraph/gateway"
+	"partnergraph/graph/model"
+	"partnergraph/guard/verify"
+	"partnergraph/loader"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
-
-	"partnergraph/apierr"
-	"partnergraph/gateway"
-	"partnergraph/graph/model"
-	"partnergraph/identity"
-	"partnergraph/loader"
 )
-
-// CommerceUpstream reads and changes customers' orders and resources, acting
-// for a customer through a customer token where upstream requires it (issue 5).
-type CommerceUpstream interface {
-	loader.CommerceSource
-	Orders(ctx context.Context, s gateway.Scope, q gateway.OrderQuery) (gateway.OrderList, error)
-	Order(ctx context.Context, s gateway.Scope, customerID, orderID string) (gateway.Order, error)
-	OrderDetail(ctx context.Context, s gateway.Scope, orderID string, p gateway.Page) (gateway.OrderDetail, error)
-	OrderDiscounts(ctx context.Context, s gateway.Scope, customerID, orderID string) ([]gateway.OrderDiscount, error)
-	OrderCoupons(ctx context.Context, s gateway.Scope, customerID, orderID string) (gateway.OrderCoupons, error)
-	PayOrder(ctx context.Context, s gateway.Scope, customerID string, in gateway.PayInput) error
-	CancelOrder(ctx context.Context, s gateway.Scope, customerID, orderID string) error
-	RefundLines(ctx context.Context, s gateway.Scope, customerID, orderID string) ([]gateway.RefundLine, error)
-	Resources(ctx context.Context, s gateway.Scope, customerID string, q gateway.ResourceQuery) (gateway.ResourceList, error)
-	Renew(ctx context.Context, s gateway.Scope, customerID string, ids []string, periodType, periodNum int, autoPay bool) (gateway.OrderResult, error)
-	SetAutoRenew(ctx context.Context, s gateway.Scope, customerID, resourceID string, on bool, times int, yearly bool) error
-	Unsubscribe(ctx context.Context, s gateway.Scope, customerID string, ids []string, unsubscribeType, reasonType int, reason string) (gateway.OrderResult, error)
-	SwitchToOnDemand(ctx context.Context, s gateway.Scope, customerID string, ids []string, on bool) ([]gateway.ItemFailure, error)
-	ResourcePackages(ctx context.Context, s gateway.Scope, customerID string, p gateway.Page) (gateway.PackageList, error)
-}
-
-// ---- conversions ----
-
-var orderStatuses = map[int]model.OrderStatus{
-	gateway.OrderPendingApproval: model.OrderStatusPendingApproval, gateway.OrderProcessing: model.OrderStatusProcessing,
-	gateway.OrderCancelled: model.OrderStatusCancelled, gateway.OrderCompleted: model.OrderStatusCompleted,
-	gateway.OrderPendingPayment: model.OrderStatusPendingPayment, gateway.OrderToBeConfirmed: model.OrderStatusToBeConfirmed,
-}
-
-var orderTypes = map[string]model.OrderType{
-	"1": model.OrderTypeNew, "2": model.OrderTypeRenewal, "3": model.OrderTypeChange, "4": model.OrderTypeUnsubscribe,
-	"10": model.OrderTypeToOnDemand, "11": model.OrderTypeToYearlyMonthly,
-}
 
 var resourceStatuses = map[int]model.ResourceStatus{
 	2: model.ResourceStatusInUse, 3: model.ResourceStatusClosed, 4: model.ResourceStatusFrozen, 5: model.ResourceStatusExpired,
@@ -54,34 +20,6 @@ var resourceStatuses = map[int]model.ResourceStatus{
 var expirePolicies = map[int]model.ExpirePolicy{
 	0: model.ExpirePolicyGracePeriod, 1: model.ExpirePolicyToOnDemand, 2: model.ExpirePolicyDelete,
 	3: model.ExpirePolicyAutoRenew, 4: model.ExpirePolicyFreeze, 5: model.ExpirePolicyDelete,
-}
-
-func keyOf[K comparable, V comparable](m map[K]V, v V) (K, bool) {
-	for k, x := range m {
-		if x == v {
-			return k, true
-		}
-	}
-	var zero K
-	return zero, false
-}
-
-func lookup[K comparable, V any](m map[K]V, k K) *V {
-	if v, ok := m[k]; ok {
-		return &v
-	}
-	return nil
-}
-
-func orderModel(s gateway.Scope, o gateway.Order) *model.Order {
-	return &model.Order{
-		ID: globalID("Order", s, o.CustomerID+":"+o.ID), OrderID: o.ID, CustomerID: o.CustomerID,
-		ServiceTypeCode: opt(o.ServiceTypeCode), ServiceTypeName: opt(o.ServiceTypeName),
-		Status: lookup(orderStatuses, o.Status), Type: lookup(orderTypes, o.Type),
-		OfficialAmount: money(o.Official), AmountAfterDiscount: money(o.AfterDiscount),
-		CouponAmount: money(o.CouponAmount), DiscountAmount: money(o.DiscountAmount),
-		CreatedAt: opt(o.CreateTime), PaidAt: opt(o.PaymentTime), Scope: s,
-	}
 }
 
 func resourceModel(s gateway.Scope, customerID string, r gateway.Resource, p *loader.CustomerPage) *model.Resource {
@@ -142,13 +80,6 @@ func periodModel(t int) *model.PeriodType {
 	return nil
 }
 
-func optInt(n int) *int {
-	if n == 0 {
-		return nil
-	}
-	return &n
-}
-
 // checkIDs validates a list of resource ids: 1..max, none empty, no
 // duplicates.
 func checkIDs(field string, ids []string, max int) error {
@@ -168,8 +99,6 @@ func checkIDs(field string, ids []string, max int) error {
 	return nil
 }
 
-// ---- reads ----
-
 // maxResourceIDFilter bounds filter.resourceIds (two upstream calls).
 const maxResourceIDFilter = 100
 
@@ -187,7 +116,7 @@ func (r *Resolver) resourcesByID(ctx context.Context, c *model.Customer, ids []s
 			uniq = append(uniq, id)
 		}
 	}
-	m, err := r.Up.ResourcesByID(ctx, c.Scope, c.CustomerID, uniq)
+	m, err := r.upstream.ResourcesByID(ctx, c.Scope, c.CustomerID, uniq)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +180,7 @@ func (r *Resolver) allResources(ctx context.Context, s gateway.Scope, customerID
 	walk := func() (any, error) {
 		var all []gateway.Resource
 		for i := 0; i < maxChildPages; i++ {
-			l, err := r.Up.Resources(ctx, s, customerID, gateway.ResourceQuery{Page: gateway.Page{Offset: i * gateway.MaxResourcePage, Limit: gateway.MaxResourcePage}})
+			l, err := r.upstream.Resources(ctx, s, customerID, gateway.ResourceQuery{Page: gateway.Page{Offset: i * gateway.MaxResourcePage, Limit: gateway.MaxResourcePage}})
 			if err != nil {
 				return nil, err
 			}
@@ -276,41 +205,84 @@ func (r *Resolver) allResources(ctx context.Context, s gateway.Scope, customerID
 	return v.([]gateway.Resource), nil
 }
 
-// maxLineItemPages bounds the line items read for one order (100 per call).
-const maxLineItemPages = 5
-
-func pending(o *model.Order) bool {
-	return o.Status != nil && *o.Status == model.OrderStatusPendingPayment
+// mainResources checks that ids are main resources of the customer
+// (unknown ids are left to the upstream, which reports them per item).
+func (r *Resolver) mainResources(ctx context.Context, t target, ids []string) error {
+	m, err := r.upstream.ResourcesByID(ctx, t.scope, t.customer, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if x, ok := m[id]; ok && !x.IsMain {
+			return apierr.Errorf(apierr.CodeBadUserInput, "resource %s is a child resource: act on its main resource %s", id, x.ParentID)
+		}
+	}
+	return nil
 }
 
-// commerceNode resolves Order and Resource global IDs ("customer:id").
-func (r *Resolver) commerceNode(ctx context.Context, p *identity.Principal, typ string, s gateway.Scope, id string) (model.Node, error) {
-	customerID, objID, ok := strings.Cut(id, ":")
-	if !ok || customerID == "" || objID == "" || !r.canUse(ctx, p, s, customerID) {
-		return nil, apierr.NotFound("node")
+func (r *Resolver) renew(ctx context.Context, in model.RenewResourcesInput, autoPay bool) (*model.ResourceOrdersPayload, error) {
+	if err := checkIDs("resourceIds", in.ResourceIds, gateway.MaxRenewBatch); err != nil {
+		return nil, err
 	}
-	switch typ {
-	case "Order":
-		o, err := r.Up.Order(ctx, s, customerID, objID)
-		if err != nil {
-			if apierr.ErrorCode(err) == apierr.CodeNotFound {
-				return nil, apierr.NotFound("node")
-			}
-			return nil, err
-		}
-		return orderModel(s, o), nil
-	case "Resource":
-		x, err := r.loaders(ctx).Resource(ctx, s, customerID, objID)
-		if err != nil {
-			if apierr.ErrorCode(err) == apierr.CodeNotFound {
-				return nil, apierr.NotFound("node")
-			}
-			return nil, err
-		}
-		if x == nil {
-			return nil, apierr.NotFound("node")
-		}
-		return resourceModel(s, customerID, *x, nil), nil
+	pt, pn, err := periodArgs(*in.Period)
+	if err != nil {
+		return nil, err
 	}
-	return nil, apierr.NotFound("node")
+	t, err := r.commerceTarget(ctx, in.Customer)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.mainResources(ctx, t, in.ResourceIds); err != nil {
+		return nil, err
+	}
+	res, err := r.upstream.Renew(ctx, t.scope, t.customer, in.ResourceIds, pt, pn, autoPay)
+	if err != nil {
+		return nil, err
+	}
+	return r.ordersPayload(ctx, t, res)
 }
+
+func (r *Resolver) ordersPayload(ctx context.Context, t target, res gateway.OrderResult) (*model.ResourceOrdersPayload, error) {
+	out := &model.ResourceOrdersPayload{Orders: []*model.OrderSnapshot{}, Failures: failureModels(res.Failures)}
+	for _, id := range res.OrderIDs {
+		o, err := r.upstream.Order(ctx, t.scope, t.customer, id)
+		if err != nil {
+			return nil, err
+		}
+		out.Orders = append(out.Orders, snapshot(t.scope, o))
+	}
+	return out, nil
+}
+
+func (r *Resolver) resourcesPayload(ctx context.Context, t target, ids []string, fails []gateway.ItemFailure) (*model.ResourcesPayload, error) {
+	m, err := r.upstream.ResourcesByID(ctx, t.scope, t.customer, ids)
+	if err != nil {
+		return nil, err
+	}
+	var rs []gateway.Resource
+	for _, id := range ids {
+		if x, ok := m[id]; ok {
+			rs = append(rs, x)
+		}
+	}
+	return &model.ResourcesPayload{Resources: resourceModels(t.scope, t.customer, rs), Failures: failureModels(fails)}, nil
+}
+
+// renewResources (which pays at once) and unsubscribeResources are
+// sensitive operations for partners.
+var (
+	renewResources = sensitive[model.RenewResourcesInput, model.ResourceOrdersPayload]{
+		op:       model.SensitiveOperationRenewResources,
+		reseller: func(in *model.RenewResourcesInput) string { return commerceReseller(in.Customer) },
+		describe: func(in *model.RenewResourcesInput) verify.Details {
+			return verify.Details{Target: listed("resource", in.ResourceIds)}
+		},
+	}
+	unsubscribeResources = sensitive[model.UnsubscribeResourcesInput, model.ResourceOrdersPayload]{
+		op:       model.SensitiveOperationUnsubscribeResources,
+		reseller: func(in *model.UnsubscribeResourcesInput) string { return commerceReseller(in.Customer) },
+		describe: func(in *model.UnsubscribeResourcesInput) verify.Details {
+			return verify.Details{Target: listed("resource", in.ResourceIds)}
+		},
+	}
+)

@@ -2,15 +2,16 @@ package resolvers
 
 import (
 	"context"
-	"strings"
-
 	"partnergraph/apierr"
 	"partnergraph/gateway"
 	"partnergraph/graph/model"
+	"partnergraph/guard/verify"
 	"partnergraph/identity"
+	"partnergraph/loader"
+	"strings"
 )
 
-// Commerce writes (issue 5). Every write names its customer
+// Orders and resources: every write names its customer
 // (CommerceTarget) and is checked before any upstream write:
 //
 //   - a customer acts only for itself; a partner for its own customers, a
@@ -31,10 +32,33 @@ import (
 // does not, and a replayed idempotency key answers the stored payload
 // (plain snapshots, see OrderSnapshot).
 
-func init() {
-	payloadTypes[model.SensitiveOperationPayOrder] = func() any { return new(model.PayOrderPayload) }
-	payloadTypes[model.SensitiveOperationRenewResources] = func() any { return new(model.ResourceOrdersPayload) }
-	payloadTypes[model.SensitiveOperationUnsubscribeResources] = func() any { return new(model.ResourceOrdersPayload) }
+var orderStatuses = map[int]model.OrderStatus{
+	gateway.OrderPendingApproval: model.OrderStatusPendingApproval, gateway.OrderProcessing: model.OrderStatusProcessing,
+	gateway.OrderCancelled: model.OrderStatusCancelled, gateway.OrderCompleted: model.OrderStatusCompleted,
+	gateway.OrderPendingPayment: model.OrderStatusPendingPayment, gateway.OrderToBeConfirmed: model.OrderStatusToBeConfirmed,
+}
+
+var orderTypes = map[string]model.OrderType{
+	"1": model.OrderTypeNew, "2": model.OrderTypeRenewal, "3": model.OrderTypeChange, "4": model.OrderTypeUnsubscribe,
+	"10": model.OrderTypeToOnDemand, "11": model.OrderTypeToYearlyMonthly,
+}
+
+func orderModel(s gateway.Scope, o gateway.Order) *model.Order {
+	return &model.Order{
+		ID: globalID("Order", s, o.CustomerID+":"+o.ID), OrderID: o.ID, CustomerID: o.CustomerID,
+		ServiceTypeCode: opt(o.ServiceTypeCode), ServiceTypeName: opt(o.ServiceTypeName),
+		Status: lookup(orderStatuses, o.Status), Type: lookup(orderTypes, o.Type),
+		OfficialAmount: money(o.Official), AmountAfterDiscount: money(o.AfterDiscount),
+		CouponAmount: money(o.CouponAmount), DiscountAmount: money(o.DiscountAmount),
+		CreatedAt: opt(o.CreateTime), PaidAt: opt(o.PaymentTime), Scope: s,
+	}
+}
+
+// maxLineItemPages bounds the line items read for one order (100 per call).
+const maxLineItemPages = 5
+
+func awaitingPayment(o *model.Order) bool {
+	return o.Status != nil && *o.Status == model.OrderStatusPendingPayment
 }
 
 // target is the customer a write acts for.
@@ -106,7 +130,7 @@ func (r *Resolver) pendingOrder(ctx context.Context, t target, orderID, verb str
 	if strings.TrimSpace(orderID) == "" {
 		return gateway.Order{}, apierr.Errorf(apierr.CodeBadUserInput, "orderId is required")
 	}
-	o, err := r.Up.Order(ctx, t.scope, t.customer, orderID)
+	o, err := r.upstream.Order(ctx, t.scope, t.customer, orderID)
 	if err != nil {
 		return o, err
 	}
@@ -123,65 +147,49 @@ func statusName(n int) string {
 	return "in an unknown status"
 }
 
-// mainResources checks that ids are main resources of the customer
-// (unknown ids are left to the upstream, which reports them per item).
-func (r *Resolver) mainResources(ctx context.Context, t target, ids []string) error {
-	m, err := r.Up.ResourcesByID(ctx, t.scope, t.customer, ids)
-	if err != nil {
-		return err
+// commerceNode resolves Order and Resource global IDs ("customer:id").
+func (r *Resolver) commerceNode(ctx context.Context, p *identity.Principal, typ string, s gateway.Scope, id string) (model.Node, error) {
+	customerID, objID, ok := strings.Cut(id, ":")
+	if !ok || customerID == "" || objID == "" || !r.canUse(ctx, p, s, customerID) {
+		return nil, apierr.NotFound("node")
 	}
-	for _, id := range ids {
-		if x, ok := m[id]; ok && !x.IsMain {
-			return apierr.Errorf(apierr.CodeBadUserInput, "resource %s is a child resource: act on its main resource %s", id, x.ParentID)
-		}
-	}
-	return nil
-}
-
-func (r *Resolver) renew(ctx context.Context, in model.RenewResourcesInput, autoPay bool) (*model.ResourceOrdersPayload, error) {
-	if err := checkIDs("resourceIds", in.ResourceIds, gateway.MaxRenewBatch); err != nil {
-		return nil, err
-	}
-	pt, pn, err := periodArgs(*in.Period)
-	if err != nil {
-		return nil, err
-	}
-	t, err := r.commerceTarget(ctx, in.Customer)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.mainResources(ctx, t, in.ResourceIds); err != nil {
-		return nil, err
-	}
-	res, err := r.Up.Renew(ctx, t.scope, t.customer, in.ResourceIds, pt, pn, autoPay)
-	if err != nil {
-		return nil, err
-	}
-	return r.ordersPayload(ctx, t, res)
-}
-
-func (r *Resolver) ordersPayload(ctx context.Context, t target, res gateway.OrderResult) (*model.ResourceOrdersPayload, error) {
-	out := &model.ResourceOrdersPayload{Orders: []*model.OrderSnapshot{}, Failures: failureModels(res.Failures)}
-	for _, id := range res.OrderIDs {
-		o, err := r.Up.Order(ctx, t.scope, t.customer, id)
+	switch typ {
+	case "Order":
+		o, err := r.upstream.Order(ctx, s, customerID, objID)
 		if err != nil {
+			if apierr.ErrorCode(err) == apierr.CodeNotFound {
+				return nil, apierr.NotFound("node")
+			}
 			return nil, err
 		}
-		out.Orders = append(out.Orders, snapshot(t.scope, o))
+		return orderModel(s, o), nil
+	case "Resource":
+		x, err := loader.For(ctx).Resource(ctx, s, customerID, objID)
+		if err != nil {
+			if apierr.ErrorCode(err) == apierr.CodeNotFound {
+				return nil, apierr.NotFound("node")
+			}
+			return nil, err
+		}
+		if x == nil {
+			return nil, apierr.NotFound("node")
+		}
+		return resourceModel(s, customerID, *x, nil), nil
 	}
-	return out, nil
+	return nil, apierr.NotFound("node")
 }
 
-func (r *Resolver) resourcesPayload(ctx context.Context, t target, ids []string, fails []gateway.ItemFailure) (*model.ResourcesPayload, error) {
-	m, err := r.Up.ResourcesByID(ctx, t.scope, t.customer, ids)
-	if err != nil {
-		return nil, err
+// commerceReseller is the reseller a commerce write acts for.
+func commerceReseller(t *model.CommerceTarget) string {
+	if t == nil {
+		return ""
 	}
-	var rs []gateway.Resource
-	for _, id := range ids {
-		if x, ok := m[id]; ok {
-			rs = append(rs, x)
-		}
-	}
-	return &model.ResourcesPayload{Resources: resourceModels(t.scope, t.customer, rs), Failures: failureModels(fails)}, nil
+	return deref(t.ResellerID)
+}
+
+// payOrder pays a pending order: a sensitive operation for partners.
+var payOrder = sensitive[model.PayOrderInput, model.PayOrderPayload]{
+	op:       model.SensitiveOperationPayOrder,
+	reseller: func(in *model.PayOrderInput) string { return commerceReseller(in.Customer) },
+	describe: func(in *model.PayOrderInput) verify.Details { return verify.Details{Target: "order " + in.OrderID} },
 }

@@ -1,0 +1,78 @@
+package loader
+
+import (
+	"context"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"partnergraph/gateway"
+)
+
+func (l *Loaders) batchQuotas(ctx context.Context, keys []Key) []*dataloader.Result[[]gateway.Quota] {
+	out := make([]*dataloader.Result[[]gateway.Quota], len(keys))
+	parallel(len(keys), func(i int) {
+		q, err := l.allIssuedQuotas(ctx, keys[i].Scope, keys[i].ID)
+		out[i] = &dataloader.Result[[]gateway.Quota]{Error: err}
+		if err == nil {
+			out[i].Data = q
+		}
+	})
+	return out
+}
+
+// maxQuotaPages bounds how many pages of issued quotas one read walks.
+const maxQuotaPages = 20
+
+// allIssuedQuotas walks ListIssuedCouponQuotas (100 per call) for one
+// reseller, or for all resellers when resellerID is empty.
+func (l *Loaders) allIssuedQuotas(ctx context.Context, s gateway.Scope, resellerID string) ([]gateway.Quota, error) {
+	var all []gateway.Quota
+	for p := 0; p < maxQuotaPages; p++ {
+		res, err := l.src.IssuedQuotas(ctx, s, gateway.IssuedQuotaQuery{Page: gateway.Page{Offset: p * gateway.MaxPageSize, Limit: gateway.MaxPageSize}, ResellerID: resellerID})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, res.Quotas...)
+		if len(res.Quotas) < gateway.MaxPageSize || len(all) >= res.Total {
+			break
+		}
+	}
+	return all, nil
+}
+
+// ResellerQuotas returns the child quotas a tier-1 (scope) issued to a
+// reseller. With a page of resellers, all issued quotas are read once
+// (100 per call) and grouped by reseller.
+func (l *Loaders) ResellerQuotas(ctx context.Context, tier1 gateway.Scope, resellerID string, p *Page) ([]gateway.Quota, error) {
+	if p != nil {
+		err := p.quotas.do(func() error {
+			l.prefetch.Lock()
+			defer l.prefetch.Unlock()
+			ks := missing(ctx, l.quotasCache, p.keys())
+			if len(ks) == 0 {
+				return nil
+			}
+			all, err := l.allIssuedQuotas(ctx, p.Scope, "")
+			if err != nil {
+				return err
+			}
+			by := map[string][]gateway.Quota{}
+			for _, q := range all {
+				by[q.ResellerID] = append(by[q.ResellerID], q)
+			}
+			p.quotaLists = make(map[string][]gateway.Quota, len(ks))
+			for _, k := range ks {
+				l.quotas.Prime(ctx, k, by[k.ID])
+				p.quotaLists[k.ID] = by[k.ID]
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if v, ok := p.quotaLists[resellerID]; ok && tier1 == p.Scope {
+			return v, nil
+		}
+	}
+	return l.quotas.Load(ctx, Key{Scope: tier1, ID: resellerID})()
+}
