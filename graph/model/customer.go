@@ -72,7 +72,9 @@ func (r result[T]) get() (T, error) {
 
 // SetBalance records the customer's balance (nil: none) or why it could not
 // be read.
-func (c *Customer) SetBalance(b *CustomerBalance, err error) { c.balance = result[*CustomerBalance]{true, b, err} }
+func (c *Customer) SetBalance(b *CustomerBalance, err error) {
+	c.balance = result[*CustomerBalance]{true, b, err}
+}
 
 // SetNewCustomerTag records the customer's new-customer tag (nil: none) or
 // why it could not be read.
