@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
@@ -10,6 +11,16 @@ import (
 // conversions and a slice of the administrative regions of China. The codes
 // are the upstream's (hws.service.type.*, hws.resource.type.*, measure ids);
 // names are the Chinese site's, with English for X-Language: en_US.
+
+func (s *Sandbox) registerCatalogueRoutes() {
+	s.handle(http.MethodGet, "/v2/products/service-types", "ListServiceTypes", callerAny, s.listServiceTypes)
+	s.handle(http.MethodGet, "/v2/products/resource-types", "ListResourceTypes", callerAny, s.listResourceTypes)
+	s.handle(http.MethodGet, "/v2/bases/measurements", "ListMeasureUnits", callerAny, s.listMeasureUnits)
+	s.handle(http.MethodGet, "/v2/bases/conversions", "ListConversions", callerAny, s.listConversions)
+	s.handle(http.MethodGet, "/v2/systems/configs/provinces", "ListProvinces", callerPartner, s.listProvinces)
+	s.handle(http.MethodGet, "/v2/systems/configs/cities", "ListCities", callerPartner, s.listCities)
+	s.handle(http.MethodGet, "/v2/systems/configs/counties", "ListCounties", callerPartner, s.listCounties)
+}
 
 type serviceType struct{ code, name, nameEN, abbr string }
 

@@ -26,8 +26,6 @@ import (
 // balance: 400 CBC.99005003. Every movement appends an adjust record and
 // account change records on both sides.
 
-const currencyCNY = "CNY"
-
 func (s *Sandbox) registerFundsRoutes() {
 	s.handle(http.MethodGet, "/v2/accounts/partner-accounts/balances", "ListPartnerBalances", callerPartner, s.listPartnerBalances)
 	s.handle(http.MethodPost, "/v2/accounts/customer-accounts/balances/batch-query", "ListCustomersBalancesDetail", callerPartner, s.listCustomersBalancesDetail)
@@ -40,6 +38,8 @@ func (s *Sandbox) registerFundsRoutes() {
 	s.handle(http.MethodGet, "/v2/accounts/partner-accounts/account-change-records", "ListPartnerAccountChangeRecords", callerPartner, s.listPartnerAccountChangeRecords)
 	s.handle(http.MethodGet, "/v2/accounts/customer-accounts/account-change-records", "ListCustomerAccountChangeRecords", callerCustomer, s.listCustomerAccountChangeRecords)
 }
+
+const currencyCNY = "CNY"
 
 func decF64(d decimal.Decimal) float64 { return d.InexactFloat64() }
 

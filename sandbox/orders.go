@@ -16,6 +16,93 @@ import (
 // ListOrderCouponsByOrderId, PayOrders, CancelCustomerOrder,
 // ShowRefundOrderDetails.
 
+func (s *Sandbox) registerOrdersRoutes() {
+	s.handle(http.MethodGet, "/v2/orders/customer-orders", "ListCustomerOrders", callerAny, s.listCustomerOrders)
+	s.handle(http.MethodGet, "/v2/orders/customer-orders/details/{order_id}", "ShowCustomerOrderDetails", callerAny, s.showCustomerOrderDetails)
+	s.handle(http.MethodGet, "/v2/orders/customer-orders/order-discounts", "ListOrderDiscounts", callerCustomer, s.listOrderDiscounts)
+	s.handle(http.MethodGet, "/v2/orders/customer-orders/order-coupons", "ListOrderCouponsByOrderId", callerCustomer, s.listOrderCouponsByOrderID)
+	s.handle(http.MethodPost, "/v3/orders/customer-orders/pay", "PayOrders", callerCustomer, s.payOrders)
+	s.handle(http.MethodPut, "/v2/orders/customer-orders/cancel", "CancelCustomerOrder", callerCustomer, s.cancelCustomerOrder)
+	s.handle(http.MethodGet, "/v2/orders/customer-orders/refund-orders", "ShowRefundOrderDetails", callerAny, s.showRefundOrderDetails)
+}
+
+// Order is a yearly/monthly order.
+type Order struct {
+	ID                  string
+	CustomerID          string
+	ServiceTypeCode     string
+	ServiceTypeName     string
+	SourceType          int32  // 1 customer, 2 agent
+	Status              int32  // 1 pending approval, 3 processing, 4 cancelled, 5 completed, 6 pending payment, 9 to be confirmed
+	Type                string // "1" new, "2" renew, "3" change, "4" unsubscribe, "10"/"11" mode switch
+	OfficialAmount      decimal.Decimal
+	AmountAfterDiscount decimal.Decimal
+	CouponAmount        decimal.Decimal
+	CashAmount          decimal.Decimal // paid from balance
+	Created             time.Time
+	Paid                time.Time
+	PaymentDeadline     time.Time
+	Currency            string
+	LineItems           []*LineItem
+	ResourceIDs         []string // resources it produced or acts on
+	BaseOrderID         string   // for refund orders: the original order
+	Discounts           []*Discount
+	UsedCoupons         []string
+	DiscountAmount      decimal.Decimal // discount applied at payment
+	DiscountType        int32           // type of the applied discount
+	pendingRes          []*Resource     // resources a new-purchase order creates when paid
+	RenewPeriodType     int32           // renew orders: 2 month, 3 year
+	RenewPeriodNum      int32
+	Refunds             []*RefundLine // refund orders (type "4")
+}
+
+// LineItem is one product of an order.
+type LineItem struct {
+	ID                  string
+	ServiceTypeCode     string
+	ServiceTypeName     string
+	ResourceTypeCode    string
+	RegionCode          string
+	ResourceID          string // the main resource it buys or renews
+	ProductID           string
+	ProductSpecDesc     string
+	PeriodType          int32 // 2 month, 3 year
+	PeriodNum           int32
+	Effective           time.Time
+	Expire              time.Time
+	SubscriptionNum     int32
+	OfficialAmount      decimal.Decimal
+	AmountAfterDiscount decimal.Decimal
+}
+
+// RefundLine is one resource's refund in an unsubscribe order; Amount is
+// positive here and negated on the wire (ShowRefundOrderDetails).
+type RefundLine struct {
+	ID               string
+	ResourceID       string
+	ServiceTypeCode  string
+	ServiceTypeName  string
+	ResourceTypeCode string
+	ResourceTypeName string
+	RegionCode       string
+	Amount           decimal.Decimal
+	BaseOrderID      string
+}
+
+// Discount is a discount a pending order may use.
+type Discount struct {
+	ID    string
+	Type  int32 // 0 promotion, 2 commercial, 3 partner-granted
+	Value decimal.Decimal
+	Ratio decimal.Decimal // 0..1 of the amount
+}
+
+// addOrder indexes an order. Callers hold st.mu.
+func (st *State) addOrder(o *Order) {
+	st.orders[o.ID] = o
+	st.ordersByCustomer[o.CustomerID] = append(st.ordersByCustomer[o.CustomerID], o)
+}
+
 // errUnknownOrder is the upstream's answer for an order that does not exist
 // or is not the caller's.
 func errUnknownOrder(id string) error {

@@ -18,11 +18,118 @@ import (
 // CBC.30050013 nothing to unsubscribe (unsubscribe_type 2 without a
 // renewal period).
 
+func (s *Sandbox) registerResourcesRoutes() {
+	s.handle(http.MethodPost, "/v2/orders/suscriptions/resources/query", "ListPayPerUseCustomerResources", callerAny, s.listPayPerUseCustomerResources)
+	s.handle(http.MethodPost, "/v2/orders/subscriptions/resources/renew", "RenewalResources", callerCustomer, s.renewalResources)
+	s.handle(http.MethodPost, "/v2/orders/subscriptions/resources/autorenew/{resource_id}", "AutoRenewalResources", callerCustomer, s.autoRenewalResources)
+	s.handle(http.MethodDelete, "/v2/orders/subscriptions/resources/autorenew/{resource_id}", "CancelAutoRenewalResources", callerCustomer, s.cancelAutoRenewalResources)
+	s.handle(http.MethodPost, "/v2/orders/subscriptions/resources/unsubscribe", "CancelResourcesSubscription", callerCustomer, s.cancelResourcesSubscription)
+	s.handle(http.MethodPost, "/v2/orders/subscriptions/resources/to-on-demand", "UpdatePeriodToOnDemand", callerCustomer, s.updatePeriodToOnDemand)
+	s.handle(http.MethodPost, "/v2/bills/ratings/period-resources/renew-rate", "ListRenewRateOnPeriod", callerCustomer, s.listRenewRateOnPeriod)
+	s.handle(http.MethodPost, "/v2/partners/sub-customers/on-demand-resources/query", "ListCustomerOnDemandResources", callerPartner, s.listCustomerOnDemandResources)
+	s.handle(http.MethodPost, "/v3/payments/free-resources/query", "ListFreeResourceInfos", callerCustomer, s.listFreeResourceInfos)
+	s.handle(http.MethodPost, "/v2/payments/free-resources/usages/details/query", "ListFreeResourceUsages", callerCustomer, s.listFreeResourceUsages)
+}
+
 const (
 	maxResourceIDs   = 50  // ListPayPerUseCustomerResources, ListCustomerOnDemandResources
 	maxBatchRenew    = 10  // renew, unsubscribe, renew-rate
 	maxBatchOnDemand = 100 // to-on-demand
 )
+
+// Resource is a yearly/monthly resource (main or child).
+type Resource struct {
+	InstanceID       string
+	ResourceID       string
+	Name             string
+	CustomerID       string
+	RegionCode       string
+	ServiceTypeCode  string
+	ServiceTypeName  string
+	ResourceTypeCode string
+	ResourceTypeName string
+	SpecCode         string
+	SpecDesc         string
+	SpecSize         float64
+	ProjectID        string
+	ProductID        string
+	ParentID         string // parent resource_id for child resources
+	IsMain           bool
+	Status           int32 // 2 in use, 3 closed, 4 frozen, 5 expired
+	Effective        time.Time
+	Expire           time.Time
+	ExpirePolicy     int32 // 0 grace, 1 to on-demand, 2/5 delete, 3 auto-renew, 4 freeze
+	AutoRenewTimes   int32
+	AutoRenewPeriod  string
+	OrderID          string
+	MonthlyPrice     decimal.Decimal
+	Updated          time.Time
+	PrevExpire       time.Time // expiry before the last paid renewal (unsubscribe_type 2)
+	RenewOrderID     string    // the last paid renewal order
+	Children         []*Resource
+}
+
+// OnDemandResource is a pay-per-use resource.
+type OnDemandResource struct {
+	CustomerID       string
+	RegionCode       string
+	AZCode           string
+	ServiceTypeCode  string
+	ServiceTypeName  string
+	ResourceTypeCode string
+	ResourceTypeName string
+	ResourceID       string
+	Name             string
+	Effective        time.Time
+	Expire           time.Time
+	Status           int32 // 1 normal .. 6 closed
+	SpecCode         string
+	Info             string
+	SpecDesc         string
+}
+
+// ResourcePackage is a resource package with free-resource items.
+type ResourcePackage struct {
+	OrderInstanceID string
+	CustomerID      string
+	OrderID         string
+	ProductID       string
+	ProductName     string
+	Effective       time.Time
+	Expire          time.Time
+	Status          int32 // 0 pending .. 4 unsubscribed
+	ServiceTypeCode string
+	RegionCode      string
+	SourceType      int32
+	BundleType      string
+	QuotaReuseMode  int32
+	Items           []*FreeResource
+}
+
+// FreeResource is one free-resource item of a package.
+type FreeResource struct {
+	ID                  string
+	PackageID           string
+	CustomerID          string
+	TypeName            string
+	UsageTypeName       string
+	Amount              decimal.Decimal // remaining
+	OriginalAmount      decimal.Decimal
+	MeasureID           int32
+	QuotaReuseCycle     int32
+	QuotaReuseCycleType int32
+	Start, End          time.Time
+}
+
+// addResource indexes a main resource and its children. Callers hold st.mu.
+func (st *State) addResource(r *Resource) {
+	st.resources[r.ResourceID] = r
+	st.resByCustomer[r.CustomerID] = append(st.resByCustomer[r.CustomerID], r)
+	for _, ch := range r.Children {
+		st.resources[ch.ResourceID] = ch
+		st.resByCustomer[ch.CustomerID] = append(st.resByCustomer[ch.CustomerID], ch)
+	}
+}
 
 func resErr(code, msg, id string) model.FailResourceInfo {
 	return model.FailResourceInfo{ErrorCode: ptr(code), ErrorMsg: ptr(msg), ResourceId: ptr(id)}
@@ -218,6 +325,41 @@ func checkPeriod(pt, pn int32) error {
 		return badParam("period_type must be 2 (month) or 3 (year)")
 	}
 	return nil
+}
+
+// addPeriod adds periodNum months (periodType 2) or years (3).
+func addPeriod(t time.Time, periodType, periodNum int32) time.Time {
+	if periodType == 3 {
+		return t.AddDate(int(periodNum), 0, 0)
+	}
+	return t.AddDate(0, int(periodNum), 0)
+}
+
+// periodMonths is the number of months a period stands for.
+func periodMonths(periodType, periodNum int32) int64 {
+	if periodType == 3 {
+		return int64(periodNum) * 12
+	}
+	return int64(periodNum)
+}
+
+// periodPrice prices a renewal: monthly price × months, a year costing 10
+// months (the official site's yearly discount, about 83%).
+func periodPrice(monthly decimal.Decimal, periodType, periodNum int32) decimal.Decimal {
+	months := int64(periodNum)
+	if periodType == 3 {
+		months = int64(periodNum) * 10
+	}
+	return monthly.Mul(decimal.NewFromInt(months)).Round(2)
+}
+
+// resourceMonthly is the monthly price of a main resource and its children.
+func resourceMonthly(r *Resource) decimal.Decimal {
+	m := r.MonthlyPrice
+	for _, ch := range r.Children {
+		m = m.Add(ch.MonthlyPrice)
+	}
+	return m
 }
 
 func checkIDs(ids []string, max int) error {

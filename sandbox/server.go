@@ -383,10 +383,16 @@ func checkCaller(want caller, who principal) *apiError {
 	return nil
 }
 
-// registerRoutes registers every emulated operation. Partner-side domains
-// (IAM, customers, funds, vouchers) and commerce domains (orders, resources,
-// catalogue, real-name) register their own.
+// registerRoutes registers every emulated operation: each domain's
+// register<Domain>Routes is at the top of its <domain>.go.
 func (s *Sandbox) registerRoutes() {
-	s.registerPartnerRoutes()
-	s.registerCommerceRoutes()
+	s.registerIAMRoutes()
+	s.registerCustomersRoutes()
+	s.registerResellersRoutes()
+	s.registerRegistrationRoutes()
+	s.registerFundsRoutes()
+	s.registerCouponsRoutes()
+	s.registerCatalogueRoutes()
+	s.registerOrdersRoutes()
+	s.registerResourcesRoutes()
 }

@@ -77,14 +77,15 @@ var packageProducts = []packageProduct{
 		[]packageItem{{"CDN下行流量", "下行流量", 1024, 10}}},
 }
 
-// seedCommerce gives a seeded customer its orders, resources, on-demand
-// resources and resource packages, deterministically from rng and
-// st.epoch. showcase customers (each partner's first) get the full set:
-// yearly/monthly main resources in use with children, their completed
-// orders, two pending new-purchase orders with two discounts each, several
-// on-demand resources and a resource package with used free resources.
-// Other customers get a random, cheaper subset.
-func (st *State) seedCommerce(rng *rand.Rand, c *Customer, showcase bool) {
+// seedOrders gives a seeded customer its orders and what they bought:
+// yearly/monthly resources, on-demand resources and resource packages,
+// deterministically from rng and st.epoch. showcase customers (each
+// partner's first) get the full set: yearly/monthly main resources in use
+// with children, their completed orders, two pending new-purchase orders
+// with two discounts each, several on-demand resources and a resource
+// package with used free resources. Other customers get a random, cheaper
+// subset.
+func (st *State) seedOrders(rng *rand.Rand, c *Customer, showcase bool) {
 	if showcase {
 		n := max(3, st.opts.ShowcaseResources)
 		for i := 0; i < n; i++ {
@@ -168,15 +169,6 @@ func newResource(rng *rand.Rand, c *Customer, p *product, region, orderID string
 		})
 	}
 	return r
-}
-
-// resourceMonthly is the monthly price of a main resource and its children.
-func resourceMonthly(r *Resource) decimal.Decimal {
-	m := r.MonthlyPrice
-	for _, ch := range r.Children {
-		m = m.Add(ch.MonthlyPrice)
-	}
-	return m
 }
 
 // seedCompleted adds a paid new-purchase order and the in-use resource it

@@ -8,7 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Vouchers and coupon quotas: ListQuotaCoupons, ListIssuedCouponQuotas,
+// Coupons and coupon quotas: ListQuotaCoupons, ListIssuedCouponQuotas,
 // UpdateCouponQuotas, ReclaimCouponQuotas, ListCouponQuotasRecords,
 // CreatePartnerCoupons, ListIssuedPartnerCoupons, ReclaimPartnerCoupons,
 // ListPartnerCouponsRecord, ListSubCustomerCoupons (customer).
@@ -24,7 +24,7 @@ import (
 // not yours. Request-level problems (the quota itself missing, expired, the
 // face value out of the quota's range) are 400s.
 
-func (s *Sandbox) registerVoucherRoutes() {
+func (s *Sandbox) registerCouponsRoutes() {
 	s.handle(http.MethodPost, "/v2/partners/coupon-quotas/query", "ListQuotaCoupons", callerPartner, s.listQuotaCoupons)
 	s.handle(http.MethodGet, "/v2/partners/issued-coupon-quotas", "ListIssuedCouponQuotas", callerTier1, s.listIssuedCouponQuotas)
 	s.handle(http.MethodPost, "/v2/partners/coupon-quotas/indirect-partner-adjust", "UpdateCouponQuotas", callerTier1, s.updateCouponQuotas)
