@@ -66,7 +66,6 @@ func TestConservationUnderConcurrency(t *testing.T) {
 	}
 	const rounds = 40
 	for pi, p := range m.Partners {
-		p := p
 		c := bssClient(t, srv.URL, p.AK, p.SK)
 		custs := resale[p.ID]
 		// Allocations and reclaims (two workers per partner).

@@ -51,8 +51,8 @@ func quotaLimits(q *Quota) *[]model.QuotaLimitInfo {
 func quotaV2(q *Quota) model.CouponQuotaV2 {
 	return model.CouponQuotaV2{
 		QuotaId: ptr(q.ID), QuotaType: ptr(q.Type), CreateTime: ptr(fmtTime(q.Created)),
-		LastUpdateTime: ptr(fmtTime(q.Updated)), QuotaValue: decPtr(q.Value), QuotaStatus: ptr(q.Status),
-		Balance: decPtr(q.Balance), MeasureId: ptr(int32(1)), Currency: ptr(currencyCNY),
+		LastUpdateTime: ptr(fmtTime(q.Updated)), QuotaValue: ptr(q.Value), QuotaStatus: ptr(q.Status),
+		Balance: ptr(q.Balance), MeasureId: ptr(int32(1)), Currency: ptr(currencyCNY),
 		EffectiveTime: ptr(fmtTime(q.Effective)), ExpireTime: ptr(fmtTime(q.Expire)), LimitInfos: quotaLimits(q),
 	}
 }
@@ -70,7 +70,7 @@ func (s *Sandbox) listQuotaCoupons(c *call) (any, error) {
 	}
 	var times [6]time.Time
 	for i, v := range []*string{req.CreateTimeBegin, req.CreateTimeEnd, req.EffectiveTimeBegin, req.EffectiveTimeEnd, req.ExpireTimeBegin, req.ExpireTimeEnd} {
-		if times[i], err = parseUTCParam("time filter", v); err != nil {
+		if times[i], err = parseTimeParam("time filter", v); err != nil {
 			return nil, err
 		}
 	}
@@ -133,8 +133,8 @@ func (s *Sandbox) listIssuedCouponQuotas(c *call) (any, error) {
 		r := st.partnerByID[q.OwnerID]
 		out = append(out, model.IssuedCouponQuota{
 			QuotaId: ptr(q.ID), QuotaType: ptr(q.Type), CreateTime: ptr(fmtTime(q.Created)),
-			LastUpdateTime: ptr(fmtTime(q.Updated)), QuotaValue: decPtr(q.Value), QuotaStatus: ptr(q.Status),
-			Balance: decPtr(q.Balance), MeasureId: ptr(int32(1)), Currency: ptr(currencyCNY),
+			LastUpdateTime: ptr(fmtTime(q.Updated)), QuotaValue: ptr(q.Value), QuotaStatus: ptr(q.Status),
+			Balance: ptr(q.Balance), MeasureId: ptr(int32(1)), Currency: ptr(currencyCNY),
 			EffectiveTime: ptr(fmtTime(q.Effective)), ExpireTime: ptr(fmtTime(q.Expire)), LimitInfos: quotaLimits(q),
 			IndirectPartnerId: ptr(r.ID), IndirectPartnerAccountName: ptr(r.AccountName), IndirectPartnerName: ptr(r.Name),
 			ParentQuotaId: ptr(q.ParentQuotaID),
@@ -236,7 +236,7 @@ func (s *Sandbox) reclaimCouponQuotas(c *call) (any, error) {
 			rec.Remark = *req.Remark
 		}
 		st.quotaRecords = append(st.quotaRecords, rec)
-		infos = append(infos, model.QuotaReclaim{QuotaId: ptr(q.ID), QuotaBalance: decPtr(amount)})
+		infos = append(infos, model.QuotaReclaim{QuotaId: ptr(q.ID), QuotaBalance: ptr(amount)})
 	}
 	return model.ReclaimCouponQuotasResponse{ErrorDetails: &details, SimpleQuotaInfos: &infos}, nil
 }
@@ -246,11 +246,11 @@ func (s *Sandbox) listCouponQuotasRecords(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	begin, err := parseUTCParam("operation_time_begin", qOpt(c, "operation_time_begin"))
+	begin, err := parseTimeParam("operation_time_begin", qOpt(c, "operation_time_begin"))
 	if err != nil {
 		return nil, err
 	}
-	end, err := parseUTCParam("operation_time_end", qOpt(c, "operation_time_end"))
+	end, err := parseTimeParam("operation_time_end", qOpt(c, "operation_time_end"))
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +268,7 @@ func (s *Sandbox) listCouponQuotasRecords(c *call) (any, error) {
 		rp := st.partnerByID[r.IndirectPartnerID]
 		rec := model.QuotaRecord{
 			Id: ptr(r.ID), Operator: ptr(r.Operator), OperationType: ptr(r.OperationType), QuotaId: ptr(r.QuotaID),
-			ParentQuotaId: ptr(r.ParentQuotaID), Amount: decPtr(r.Amount), OperationTime: ptr(fmtTime(r.Time)),
+			ParentQuotaId: ptr(r.ParentQuotaID), Amount: ptr(r.Amount), OperationTime: ptr(fmtTime(r.Time)),
 			Result: ptr(r.Result), IndirectPartnerId: ptr(r.IndirectPartnerID), Remark: ptr(r.Remark),
 		}
 		if rp != nil {
@@ -305,11 +305,11 @@ func (s *Sandbox) createPartnerCoupons(c *call) (any, error) {
 	if len(services) > 10 || len(products) > 10 {
 		return nil, badParam("cloud_service_types and product_ids may hold at most 10 values")
 	}
-	validFrom, err := parseUTCParam("valid_time", req.ValidTime)
+	validFrom, err := parseTimeParam("valid_time", req.ValidTime)
 	if err != nil {
 		return nil, err
 	}
-	expire, err := parseUTCParam("expire_time", req.ExpireTime)
+	expire, err := parseTimeParam("expire_time", req.ExpireTime)
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +431,7 @@ func (s *Sandbox) listIssuedPartnerCoupons(c *call) (any, error) {
 	}
 	var times [6]time.Time
 	for i, n := range []string{"create_time_begin", "create_time_end", "effective_time_begin", "effective_time_end", "expire_time_begin", "expire_time_end"} {
-		if times[i], err = parseUTCParam(n, qOpt(c, n)); err != nil {
+		if times[i], err = parseTimeParam(n, qOpt(c, n)); err != nil {
 			return nil, err
 		}
 	}
@@ -453,11 +453,11 @@ func (s *Sandbox) listIssuedPartnerCoupons(c *call) (any, error) {
 	for _, cp := range list {
 		out = append(out, model.IQueryUserPartnerCouponsResultV2{
 			CouponId: ptr(cp.ID), Status: ptr(cp.Status), CustomerId: ptr(cp.CustomerID), CouponType: ptr(cp.Type),
-			MeasureId: ptr(int32(1)), FaceValue: decPtr(cp.FaceValue), EffectiveTime: ptr(fmtTime(cp.Effective)),
+			MeasureId: ptr(int32(1)), FaceValue: ptr(cp.FaceValue), EffectiveTime: ptr(fmtTime(cp.Effective)),
 			ExpireTime: ptr(fmtTime(cp.Expire)), OrderId: strOpt(cp.OrderID), PromotionPlanName: strOpt(cp.Memo),
 			MediaType: ptr(int32(1)), FetchMethod: ptr(int32(3)), UseLimits: couponLimits(cp),
 			ActiveTime: ptr(fmtTime(cp.Created)), LastUsedTime: optTime(cp.LastUsed), CreateTime: ptr(fmtTime(cp.Created)),
-			Balance: decPtr(cp.Balance), LockOrderId: strOpt(cp.LockOrder), IsFrozen: ptr("0"),
+			Balance: ptr(cp.Balance), LockOrderId: strOpt(cp.LockOrder), IsFrozen: ptr("0"),
 		})
 	}
 	return model.ListIssuedPartnerCouponsResponse{TotalCount: ptr(int32(total)), UserCoupons: &out}, nil
@@ -509,11 +509,11 @@ func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	begin, err := parseUTCParam("operation_time_begin", qOpt(c, "operation_time_begin"))
+	begin, err := parseTimeParam("operation_time_begin", qOpt(c, "operation_time_begin"))
 	if err != nil {
 		return nil, err
 	}
-	end, err := parseUTCParam("operation_time_end", qOpt(c, "operation_time_end"))
+	end, err := parseTimeParam("operation_time_end", qOpt(c, "operation_time_end"))
 	if err != nil {
 		return nil, err
 	}
@@ -541,7 +541,7 @@ func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
 	for _, r := range recs {
 		out = append(out, model.CouponRecordV2{
 			Id: ptr(r.ID), OperationType: ptr(r.OperationType), QuotaId: ptr(r.QuotaID), QuotaType: ptr(r.QuotaType),
-			CouponId: ptr(r.CouponID), CustomerId: ptr(r.CustomerID), OperationAmount: decPtr(r.Amount),
+			CouponId: ptr(r.CouponID), CustomerId: ptr(r.CustomerID), OperationAmount: ptr(r.Amount),
 			OperationTime: ptr(fmtTime(r.Time)), Result: ptr(r.Result), Remark: ptr(r.Remark),
 		})
 	}
@@ -574,11 +574,11 @@ func (s *Sandbox) listSubCustomerCoupons(c *call) (any, error) {
 	for _, cp := range list {
 		out = append(out, model.IQueryUserCouponsResultV2{
 			CouponId: ptr(cp.ID), Status: ptr(cp.Status), CustomerId: ptr(cp.CustomerID), CouponType: ptr(cp.Type),
-			MeasureId: ptr(int32(1)), FaceValue: ptr(decF64(cp.FaceValue)), ValidTime: ptr(fmtTime(cp.Effective)),
+			MeasureId: ptr(int32(1)), FaceValue: ptr(cp.FaceValue.InexactFloat64()), ValidTime: ptr(fmtTime(cp.Effective)),
 			ExpireTime: ptr(fmtTime(cp.Expire)), OrderId: strOpt(cp.OrderID), PlanName: strOpt(cp.Memo),
 			MediaType: ptr(int32(1)), FetchMethod: ptr(int32(3)), UseLimits: couponLimits(cp),
 			ActiveTime: ptr(fmtTime(cp.Created)), CreateTime: ptr(fmtTime(cp.Created)), CouponVersion: ptr(int32(2)),
-			Balance: ptr(decF64(cp.Balance)), LockOrderId: strOpt(cp.LockOrder), IsFrozen: ptr("0"),
+			Balance: ptr(cp.Balance.InexactFloat64()), LockOrderId: strOpt(cp.LockOrder), IsFrozen: ptr("0"),
 			Currency: ptr(currencyCNY), SourceId: ptr(cp.IssuerID),
 		})
 	}

@@ -41,10 +41,6 @@ func (s *Sandbox) registerFundsRoutes() {
 
 const currencyCNY = "CNY"
 
-func decF64(d decimal.Decimal) float64 { return d.InexactFloat64() }
-
-func decPtr(d decimal.Decimal) *decimal.Decimal { return &d }
-
 func qOpt(c *call, name string) *string {
 	if v := c.q(name); v != "" {
 		return &v
@@ -62,10 +58,10 @@ func (s *Sandbox) listPartnerBalances(c *call) (any, error) {
 	}
 	p := st.partnerByID[ownerID]
 	bal := []model.AccountBalanceV2{
-		{AccountId: p.BalanceAccountID, AccountType: 1, Amount: decF64(p.Balance), Currency: currencyCNY,
-			DesignatedAmount: ptr(decF64(p.Designated)), CreditAmount: ptr(0.0), MeasureId: 1},
-		{AccountId: p.CreditAccountID, AccountType: 2, Amount: decF64(p.Credit), Currency: currencyCNY,
-			DesignatedAmount: ptr(0.0), CreditAmount: ptr(decF64(p.Credit)), MeasureId: 1},
+		{AccountId: p.BalanceAccountID, AccountType: 1, Amount: p.Balance.InexactFloat64(), Currency: currencyCNY,
+			DesignatedAmount: ptr(p.Designated.InexactFloat64()), CreditAmount: ptr(0.0), MeasureId: 1},
+		{AccountId: p.CreditAccountID, AccountType: 2, Amount: p.Credit.InexactFloat64(), Currency: currencyCNY,
+			DesignatedAmount: ptr(0.0), CreditAmount: ptr(p.Credit.InexactFloat64()), MeasureId: 1},
 	}
 	return model.ListPartnerBalancesResponse{AccountBalances: &bal}, nil
 }
@@ -92,7 +88,7 @@ func (s *Sandbox) listCustomersBalancesDetail(c *call) (any, error) {
 			continue
 		}
 		out = append(out, model.CustomerBalancesV2{
-			CustomerId: cu.ID, Amount: decPtr(cu.Balance), DebtAmount: decPtr(cu.Debt),
+			CustomerId: cu.ID, Amount: ptr(cu.Balance), DebtAmount: ptr(cu.Debt),
 			Currency: ptr(currencyCNY), MeasureId: ptr(int32(1)),
 		})
 	}
@@ -105,11 +101,11 @@ func (s *Sandbox) showCustomerAccountBalances(c *call) (any, error) {
 	defer st.mu.Unlock()
 	cu := c.who.Customer
 	bal := []model.AccountBalanceV3{{
-		AccountId: cu.BalanceAccountID, AccountType: 1, Amount: decPtr(cu.Balance), Currency: currencyCNY,
-		DesignatedAmount: decPtr(decimal.Zero), CreditAmount: decPtr(decimal.Zero), MeasureId: 1,
+		AccountId: cu.BalanceAccountID, AccountType: 1, Amount: ptr(cu.Balance), Currency: currencyCNY,
+		DesignatedAmount: ptr(decimal.Zero), CreditAmount: ptr(decimal.Zero), MeasureId: 1,
 	}}
 	return model.ShowCustomerAccountBalancesResponse{
-		AccountBalances: &bal, DebtAmount: decPtr(cu.Debt), MeasureId: ptr(int32(1)), Currency: ptr(currencyCNY),
+		AccountBalances: &bal, DebtAmount: ptr(cu.Debt), MeasureId: ptr(int32(1)), Currency: ptr(currencyCNY),
 	}, nil
 }
 
@@ -300,11 +296,11 @@ func (s *Sandbox) listPartnerAdjustRecords(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	begin, err := parseUTCParam("operation_time_begin", qOpt(c, "operation_time_begin"))
+	begin, err := parseTimeParam("operation_time_begin", qOpt(c, "operation_time_begin"))
 	if err != nil {
 		return nil, err
 	}
-	end, err := parseUTCParam("operation_time_end", qOpt(c, "operation_time_end"))
+	end, err := parseTimeParam("operation_time_end", qOpt(c, "operation_time_end"))
 	if err != nil {
 		return nil, err
 	}

@@ -23,11 +23,11 @@ func (s *Sandbox) listIndirectPartners(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	begin, err := parseUTCParam("associated_on_begin", req.AssociatedOnBegin)
+	begin, err := parseTimeParam("associated_on_begin", req.AssociatedOnBegin)
 	if err != nil {
 		return nil, err
 	}
-	end, err := parseUTCParam("associated_on_end", req.AssociatedOnEnd)
+	end, err := parseTimeParam("associated_on_end", req.AssociatedOnEnd)
 	if err != nil {
 		return nil, err
 	}

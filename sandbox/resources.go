@@ -335,14 +335,6 @@ func addPeriod(t time.Time, periodType, periodNum int32) time.Time {
 	return t.AddDate(0, int(periodNum), 0)
 }
 
-// periodMonths is the number of months a period stands for.
-func periodMonths(periodType, periodNum int32) int64 {
-	if periodType == 3 {
-		return int64(periodNum) * 12
-	}
-	return int64(periodNum)
-}
-
 // periodPrice prices a renewal: monthly price × months, a year costing 10
 // months (the official site's yearly discount, about 83%).
 func periodPrice(monthly decimal.Decimal, periodType, periodNum int32) decimal.Decimal {

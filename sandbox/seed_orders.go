@@ -60,8 +60,8 @@ var onDemandProducts = []onDemandProduct{
 }
 
 type packageProduct struct {
-	service, resType, id, name string
-	items                      []packageItem
+	service, id, name string
+	items             []packageItem
 }
 
 type packageItem struct {
@@ -71,9 +71,9 @@ type packageItem struct {
 }
 
 var packageProducts = []packageProduct{
-	{"hws.service.type.obs", "hws.resource.type.obs.package", "OFFI817405394286100481", "对象存储标准存储包 500GB 1年",
+	{"hws.service.type.obs", "OFFI817405394286100481", "对象存储标准存储包 500GB 1年",
 		[]packageItem{{"标准存储容量", "存储容量", 500, 10}, {"公网流出流量", "下行流量", 100, 10}}},
-	{"hws.service.type.cdn", "hws.resource.type.cdn.package", "OFFI736302498219962368", "CDN流量包 1TB",
+	{"hws.service.type.cdn", "OFFI736302498219962368", "CDN流量包 1TB",
 		[]packageItem{{"CDN下行流量", "下行流量", 1024, 10}}},
 }
 

@@ -24,7 +24,6 @@ type State struct {
 	mu    sync.Mutex
 	opts  Options
 	rng   *rand.Rand // runtime id generation; guarded by mu
-	seq   int64      // monotonically increasing record counter; guarded by mu
 	epoch time.Time
 
 	partners      []*Partner
@@ -344,9 +343,6 @@ func (st *State) partnerChange(p *Partner, amount decimal.Decimal, tradeType, tr
 // hex32 returns a new 32-hex id (domain ids, partner ids).
 func (st *State) hex32() string { return randHex(st.rng, 16) }
 
-// nextSeq returns the next record sequence number.
-func (st *State) nextSeq() int64 { st.seq++; return st.seq }
-
 // newID returns an opaque id: prefix + time + sequence, e.g.
 // "RE2611220833010000eb"-like transfer ids.
 func (st *State) newID(prefix string) string {
@@ -447,9 +443,6 @@ func parseTimeParam(name string, v *string) (time.Time, error) {
 	}
 	return t, nil
 }
-
-// parseUTC parses an optional yyyy-MM-dd'T'HH:mm:ss'Z' filter.
-func parseUTCParam(name string, v *string) (time.Time, error) { return parseTimeParam(name, v) }
 
 func timeIn(t, begin, end time.Time) bool {
 	if !begin.IsZero() && t.Before(begin) {
