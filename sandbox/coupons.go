@@ -111,7 +111,7 @@ func (s *Sandbox) listQuotaCoupons(c *call) (any, error) {
 }
 
 func (s *Sandbox) listIssuedCouponQuotas(c *call) (any, error) {
-	off, lim, err := qPage(c)
+	off, lim, err := c.pageQuery(10, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -242,15 +242,11 @@ func (s *Sandbox) reclaimCouponQuotas(c *call) (any, error) {
 }
 
 func (s *Sandbox) listCouponQuotasRecords(c *call) (any, error) {
-	off, lim, err := qPage(c)
+	off, lim, err := c.pageQuery(10, 100)
 	if err != nil {
 		return nil, err
 	}
-	begin, err := parseTimeParam("operation_time_begin", qOpt(c, "operation_time_begin"))
-	if err != nil {
-		return nil, err
-	}
-	end, err := parseTimeParam("operation_time_end", qOpt(c, "operation_time_end"))
+	begin, end, err := c.qTimeRange("operation_time")
 	if err != nil {
 		return nil, err
 	}
@@ -416,39 +412,59 @@ func strOpt(v string) *string {
 	return &v
 }
 
-func (s *Sandbox) listIssuedPartnerCoupons(c *call) (any, error) {
-	off, lim, err := qPage(c)
+// couponQuery is the paging and the filters both coupon lists take.
+type couponQuery struct {
+	off, lim           int
+	couponType, status *int32
+	couponID, orderID  string
+}
+
+func readCouponQuery(c *call) (couponQuery, error) {
+	off, lim, err := c.pageQuery(10, 100)
 	if err != nil {
-		return nil, err
+		return couponQuery{}, err
 	}
 	ctype, err := c.qInt("coupon_type")
 	if err != nil {
-		return nil, err
+		return couponQuery{}, err
 	}
 	status, err := c.qInt("status")
+	if err != nil {
+		return couponQuery{}, err
+	}
+	return couponQuery{off: off, lim: lim, couponType: ctype, status: status, couponID: c.q("coupon_id"), orderID: c.q("order_id")}, nil
+}
+
+// match reports whether cp passes the coupon_id, order_id, coupon_type and
+// status filters.
+func (q couponQuery) match(cp *Coupon) bool {
+	return (q.couponID == "" || cp.ID == q.couponID) && (q.orderID == "" || cp.OrderID == q.orderID) &&
+		(q.couponType == nil || *q.couponType == cp.Type) && (q.status == nil || *q.status == cp.Status)
+}
+
+func (s *Sandbox) listIssuedPartnerCoupons(c *call) (any, error) {
+	q, err := readCouponQuery(c)
 	if err != nil {
 		return nil, err
 	}
 	var times [6]time.Time
 	for i, n := range []string{"create_time_begin", "create_time_end", "effective_time_begin", "effective_time_end", "expire_time_begin", "expire_time_end"} {
-		if times[i], err = parseTimeParam(n, qOpt(c, n)); err != nil {
+		if times[i], err = parseTimeParam(n, c.qOpt(n)); err != nil {
 			return nil, err
 		}
 	}
-	cid, custID, orderID := c.q("coupon_id"), c.q("customer_id"), c.q("order_id")
+	custID := c.q("customer_id")
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, qOpt(c, "indirect_partner_id"))
+	ownerID, err := st.visibleOwner(c.who.Partner, c.qOpt("indirect_partner_id"))
 	if err != nil {
 		return nil, err
 	}
 	total, list := newestFirst(st.coupons, func(cp *Coupon) bool {
-		return cp.IssuerID == ownerID && (cid == "" || cp.ID == cid) && (custID == "" || cp.CustomerID == custID) &&
-			(orderID == "" || cp.OrderID == orderID) && (ctype == nil || *ctype == cp.Type) &&
-			(status == nil || *status == cp.Status) && timeIn(cp.Created, times[0], times[1]) &&
-			timeIn(cp.Effective, times[2], times[3]) && timeIn(cp.Expire, times[4], times[5])
-	}, off, lim)
+		return cp.IssuerID == ownerID && q.match(cp) && (custID == "" || cp.CustomerID == custID) &&
+			timeIn(cp.Created, times[0], times[1]) && timeIn(cp.Effective, times[2], times[3]) && timeIn(cp.Expire, times[4], times[5])
+	}, q.off, q.lim)
 	out := make([]model.IQueryUserPartnerCouponsResultV2, 0, len(list))
 	for _, cp := range list {
 		out = append(out, model.IQueryUserPartnerCouponsResultV2{
@@ -501,7 +517,7 @@ func (s *Sandbox) reclaimPartnerCoupons(c *call) (any, error) {
 }
 
 func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
-	off, lim, err := qPage(c)
+	off, lim, err := c.pageQuery(10, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -509,11 +525,7 @@ func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	begin, err := parseTimeParam("operation_time_begin", qOpt(c, "operation_time_begin"))
-	if err != nil {
-		return nil, err
-	}
-	end, err := parseTimeParam("operation_time_end", qOpt(c, "operation_time_end"))
+	begin, end, err := c.qTimeRange("operation_time")
 	if err != nil {
 		return nil, err
 	}
@@ -528,7 +540,7 @@ func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, qOpt(c, "indirect_partner_id"))
+	ownerID, err := st.visibleOwner(c.who.Partner, c.qOpt("indirect_partner_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -549,27 +561,18 @@ func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
 }
 
 func (s *Sandbox) listSubCustomerCoupons(c *call) (any, error) {
-	off, lim, err := qPage(c)
+	q, err := readCouponQuery(c)
 	if err != nil {
 		return nil, err
 	}
-	ctype, err := c.qInt("coupon_type")
-	if err != nil {
-		return nil, err
-	}
-	status, err := c.qInt("status")
-	if err != nil {
-		return nil, err
-	}
-	cid, orderID, source := c.q("coupon_id"), c.q("order_id"), c.q("source_id")
+	source := c.q("source_id")
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	cu := c.who.Customer
 	total, list := newestFirst(st.coupons, func(cp *Coupon) bool {
-		return cp.CustomerID == cu.ID && (cid == "" || cp.ID == cid) && (orderID == "" || cp.OrderID == orderID) &&
-			(ctype == nil || *ctype == cp.Type) && (status == nil || *status == cp.Status) && (source == "" || cp.IssuerID == source)
-	}, off, lim)
+		return cp.CustomerID == cu.ID && q.match(cp) && (source == "" || cp.IssuerID == source)
+	}, q.off, q.lim)
 	out := make([]model.IQueryUserCouponsResultV2, 0, len(list))
 	for _, cp := range list {
 		out = append(out, model.IQueryUserCouponsResultV2{

@@ -62,11 +62,7 @@ func (s *Sandbox) listSubCustomers(c *call) (any, error) {
 	if req.AssociationType != nil && *req.AssociationType != "" && *req.AssociationType != "1" && *req.AssociationType != "2" {
 		return nil, badParam("association_type must be 1 or 2")
 	}
-	begin, err := parseTimeParam("associated_on_begin", req.AssociatedOnBegin)
-	if err != nil {
-		return nil, err
-	}
-	end, err := parseTimeParam("associated_on_end", req.AssociatedOnEnd)
+	begin, end, err := parseTimeRange("associated_on", req.AssociatedOnBegin, req.AssociatedOnEnd)
 	if err != nil {
 		return nil, err
 	}

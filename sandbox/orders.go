@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"cmp"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -74,6 +75,29 @@ type LineItem struct {
 	OfficialAmount      decimal.Decimal
 	AmountAfterDiscount decimal.Decimal
 }
+
+// newLineItem is line n (from 1) of order orderID: pt/pn periods (2 month,
+// 3 year) of main resource r for amount.
+func newLineItem(orderID string, n int, r *Resource, pt, pn int32, amount decimal.Decimal) *LineItem {
+	return &LineItem{
+		ID:                  lineID(orderID, n),
+		ServiceTypeCode:     r.ServiceTypeCode,
+		ServiceTypeName:     r.ServiceTypeName,
+		ResourceTypeCode:    r.ResourceTypeCode,
+		RegionCode:          r.RegionCode,
+		ResourceID:          r.ResourceID,
+		ProductID:           r.ProductID,
+		ProductSpecDesc:     r.SpecDesc,
+		PeriodType:          pt,
+		PeriodNum:           pn,
+		SubscriptionNum:     1,
+		OfficialAmount:      amount,
+		AmountAfterDiscount: amount,
+	}
+}
+
+// lineID is the id of line n (from 1) of an order: "<order id>-000001".
+func lineID(orderID string, n int) string { return fmt.Sprintf("%s-%06d", orderID, n) }
 
 // RefundLine is one resource's refund in an unsubscribe order; Amount is
 // positive here and negated on the wire (ShowRefundOrderDetails).
@@ -195,11 +219,7 @@ func (s *Sandbox) listCustomerOrders(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cb, err := parseTimeParam("create_time_begin", req.CreateTimeBegin)
-	if err != nil {
-		return nil, err
-	}
-	ce, err := parseTimeParam("create_time_end", req.CreateTimeEnd)
+	cb, ce, err := parseTimeRange("create_time", req.CreateTimeBegin, req.CreateTimeEnd)
 	if err != nil {
 		return nil, err
 	}
@@ -211,11 +231,7 @@ func (s *Sandbox) listCustomerOrders(c *call) (any, error) {
 			return nil, badParam("the create time range must not exceed one year")
 		}
 	}
-	pb, err := parseTimeParam("payment_time_begin", req.PaymentTimeBegin)
-	if err != nil {
-		return nil, err
-	}
-	pe, err := parseTimeParam("payment_time_end", req.PaymentTimeEnd)
+	pb, pe, err := parseTimeRange("payment_time", req.PaymentTimeBegin, req.PaymentTimeEnd)
 	if err != nil {
 		return nil, err
 	}
@@ -357,14 +373,10 @@ func (s *Sandbox) showCustomerOrderDetails(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var indirect *string
-	if v := c.q("indirect_partner_id"); v != "" {
-		indirect = &v
-	}
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	o, cu, err := st.visibleOrder(c.who, c.params["order_id"], indirect)
+	o, cu, err := st.visibleOrder(c.who, c.params["order_id"], c.qOpt("indirect_partner_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -821,17 +833,13 @@ func (s *Sandbox) showRefundOrderDetails(c *call) (any, error) {
 		return nil, badParam("order_id is required")
 	}
 	cid := c.q("customer_id")
-	var indirect *string
-	if v := c.q("indirect_partner_id"); v != "" {
-		indirect = &v
-	}
 	if c.who.Partner != nil && cid == "" {
 		return nil, badParam("customer_id is required")
 	}
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	o, _, err := st.visibleOrder(c.who, id, indirect)
+	o, _, err := st.visibleOrder(c.who, id, c.qOpt("indirect_partner_id"))
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -213,7 +214,7 @@ func (f *fixture) showcaseCoupon(t testing.TB, face int64) *Coupon {
 	var cp *Coupon
 	f.locked(func(st *State) {
 		cp = &Coupon{
-			ID: "CPTEST" + itoa(len(st.coupons)), CustomerID: f.cust.ID, IssuerID: f.partner.ID, Type: 1,
+			ID: "CPTEST" + strconv.Itoa(len(st.coupons)), CustomerID: f.cust.ID, IssuerID: f.partner.ID, Type: 1,
 			FaceValue: decimal.NewFromInt(face), Balance: decimal.NewFromInt(face), Status: 2,
 			Effective: st.now().Add(-time.Hour), Expire: st.now().AddDate(0, 1, 0), Created: st.now().Add(-time.Hour),
 		}

@@ -475,22 +475,25 @@ func allDigitsOrSymbols(s string) bool {
 	return true
 }
 
-// submitReview records a review and puts the customer in review. Callers
-// hold st.mu.
-func (st *State) submitReview(c *Customer, kind, name, number string, approve bool, opinion string, custType int32) {
-	now := st.now()
-	st.reviews[c.ID] = &RealnameReview{
-		CustomerID:   c.ID,
-		Kind:         kind,
-		Name:         name,
-		Number:       number,
-		Submitted:    now,
-		CompletesAt:  now.Add(st.opts.ReviewDelay),
-		Approve:      approve,
-		Opinion:      opinion,
-		CustomerType: custType,
+// submitRealname puts the partner's customer customerID in review with
+// submission rv (kind, name, number and the decided outcome), once
+// checkSubmittable allows it.
+func (s *Sandbox) submitRealname(p *Partner, customerID string, rv RealnameReview) error {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	cu, err := st.realnameCustomer(p, customerID)
+	if err != nil {
+		return err
 	}
-	c.VerifiedStatus = 0
+	if err := st.checkSubmittable(cu, rv.Kind == "change"); err != nil {
+		return err
+	}
+	now := st.now()
+	rv.CustomerID, rv.Submitted, rv.CompletesAt = cu.ID, now, now.Add(st.opts.ReviewDelay)
+	st.reviews[cu.ID] = &rv
+	cu.VerifiedStatus = 0
+	return nil
 }
 
 // checkSubmittable refuses a submission while a review is in progress or
@@ -555,17 +558,11 @@ func (s *Sandbox) createPersonalRealnameAuth(c *call) (any, error) {
 	if nameRejected(req.Name) {
 		approve, opinion = false, "提交的名称与证件不一致"
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	cu, err := st.realnameCustomer(c.who.Partner, req.CustomerId)
-	if err != nil {
+	if err := s.submitRealname(c.who.Partner, req.CustomerId, RealnameReview{
+		Kind: "personal", Name: req.Name, Number: req.VerifiedNumber, Approve: approve, Opinion: opinion, CustomerType: 0,
+	}); err != nil {
 		return nil, err
 	}
-	if err := st.checkSubmittable(cu, false); err != nil {
-		return nil, err
-	}
-	st.submitReview(cu, "personal", req.Name, req.VerifiedNumber, approve, opinion, 0)
 	return &model.CreatePersonalRealnameAuthResponse{IsReview: ptr(int32(1))}, nil
 }
 
@@ -620,17 +617,11 @@ func (s *Sandbox) createEnterpriseRealnameAuthentication(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	cu, err := st.realnameCustomer(c.who.Partner, req.CustomerId)
-	if err != nil {
+	if err := s.submitRealname(c.who.Partner, req.CustomerId, RealnameReview{
+		Kind: "enterprise", Name: req.CorpName, Number: req.VerifiedNumber, Approve: approve, Opinion: opinion, CustomerType: 1,
+	}); err != nil {
 		return nil, err
 	}
-	if err := st.checkSubmittable(cu, false); err != nil {
-		return nil, err
-	}
-	st.submitReview(cu, "enterprise", req.CorpName, req.VerifiedNumber, approve, opinion, 1)
 	return &model.CreateEnterpriseRealnameAuthenticationResponse{IsReview: ptr(int32(1))}, nil
 }
 
@@ -651,17 +642,11 @@ func (s *Sandbox) changeEnterpriseRealnameAuthentication(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	cu, err := st.realnameCustomer(c.who.Partner, req.CustomerId)
-	if err != nil {
+	if err := s.submitRealname(c.who.Partner, req.CustomerId, RealnameReview{
+		Kind: "change", Name: req.CorpName, Number: req.VerifiedNumber, Approve: approve, Opinion: opinion, CustomerType: 1,
+	}); err != nil {
 		return nil, err
 	}
-	if err := st.checkSubmittable(cu, true); err != nil {
-		return nil, err
-	}
-	st.submitReview(cu, "change", req.CorpName, req.VerifiedNumber, approve, opinion, 1)
 	return &model.ChangeEnterpriseRealnameAuthenticationResponse{IsReview: ptr(int32(1))}, nil
 }
 

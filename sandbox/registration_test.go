@@ -225,6 +225,19 @@ func (f *fixture) review(t *testing.T) (int32, string) {
 	return deref(resp.ReviewResult), deref(resp.Opinion)
 }
 
+// wantApproved lets the review complete and checks that it approved the
+// submission and made the customer a verified one of customerType.
+func (f *fixture) wantApproved(t *testing.T, customerType int32) {
+	t.Helper()
+	f.clock.Advance(2 * time.Minute)
+	if r, op := f.review(t); r != 2 || op != "" {
+		t.Fatalf("review_result %d %q, want 2", r, op)
+	}
+	if v, ct := f.verified(); v != 2 || ct != customerType {
+		t.Fatalf("customer verified %d type %d, want 2 / %d", v, ct, customerType)
+	}
+}
+
 func personalReq(customerID, name, number string) *model.ApplyIndividualRealnameAuthsReq {
 	return &model.ApplyIndividualRealnameAuthsReq{
 		CustomerId: customerID, IdentifyType: 0, VerifiedType: ptr(int32(9)), Name: name, VerifiedNumber: number,
@@ -255,13 +268,7 @@ func TestCreatePersonalRealnameAuth(t *testing.T) {
 		}
 		_, err = f.pc.CreatePersonalRealnameAuth(&model.CreatePersonalRealnameAuthRequest{Body: personalReq(f.cust.ID, "王小明", "810000199001011230")})
 		wantErr(t, err, http.StatusBadRequest, "CBC.0100")
-		f.clock.Advance(2 * time.Minute)
-		if r, op := f.review(t); r != 2 || op != "" {
-			t.Fatalf("review_result %d %q, want 2", r, op)
-		}
-		if v, ct := f.verified(); v != 2 || ct != 0 {
-			t.Fatalf("customer verified %d type %d, want 2 / 0", v, ct)
-		}
+		f.wantApproved(t, 0)
 		_, err = f.pc.CreatePersonalRealnameAuth(&model.CreatePersonalRealnameAuthRequest{Body: personalReq(f.cust.ID, "王小明", "810000199001011230")})
 		wantErr(t, err, http.StatusBadRequest, "CBC.0100")
 	})
@@ -309,13 +316,7 @@ func TestEnterpriseRealnameAuthentication(t *testing.T) {
 		if err != nil || deref(resp.IsReview) != 1 {
 			t.Fatalf("submit: %v %v", resp, err)
 		}
-		f.clock.Advance(2 * time.Minute)
-		if r, _ := f.review(t); r != 2 {
-			t.Fatalf("review_result %d, want 2", r)
-		}
-		if v, ct := f.verified(); v != 2 || ct != 1 {
-			t.Fatalf("customer verified %d type %d, want 2 / 1", v, ct)
-		}
+		f.wantApproved(t, 1)
 	})
 	t.Run("CreateRejectedCreditCode", func(t *testing.T) {
 		f := realnameFixture(t)
@@ -348,13 +349,7 @@ func TestEnterpriseRealnameAuthentication(t *testing.T) {
 		if v, _ := f.verified(); v != 0 {
 			t.Fatalf("verified_status %d during the change review, want 0", v)
 		}
-		f.clock.Advance(2 * time.Minute)
-		if r, _ := f.review(t); r != 2 {
-			t.Fatalf("review_result %d, want 2", r)
-		}
-		if v, ct := f.verified(); v != 2 || ct != 1 {
-			t.Fatalf("customer verified %d type %d, want 2 / 1", v, ct)
-		}
+		f.wantApproved(t, 1)
 	})
 	t.Run("NoReviewYet", func(t *testing.T) {
 		f := realnameFixture(t)

@@ -23,11 +23,7 @@ func (s *Sandbox) listIndirectPartners(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	begin, err := parseTimeParam("associated_on_begin", req.AssociatedOnBegin)
-	if err != nil {
-		return nil, err
-	}
-	end, err := parseTimeParam("associated_on_end", req.AssociatedOnEnd)
+	begin, end, err := parseTimeRange("associated_on", req.AssociatedOnBegin, req.AssociatedOnEnd)
 	if err != nil {
 		return nil, err
 	}

@@ -221,11 +221,7 @@ func (s *Sandbox) listPayPerUseCustomerResources(c *call) (any, error) {
 	if req.OnlyMainResource != nil && *req.OnlyMainResource != 0 && *req.OnlyMainResource != 1 {
 		return nil, badParam("only_main_resource must be 0 or 1")
 	}
-	eb, err := parseTimeParam("expire_time_begin", req.ExpireTimeBegin)
-	if err != nil {
-		return nil, err
-	}
-	ee, err := parseTimeParam("expire_time_end", req.ExpireTimeEnd)
+	eb, ee, err := parseTimeRange("expire_time", req.ExpireTimeBegin, req.ExpireTimeEnd)
 	if err != nil {
 		return nil, err
 	}
@@ -354,6 +350,15 @@ func resourceMonthly(r *Resource) decimal.Decimal {
 	return m
 }
 
+// checkRenewal validates the resources (at most maxBatchRenew) and the
+// period of a renewal or a renewal quote.
+func checkRenewal(ids []string, pt, pn int32) error {
+	if err := checkIDs(ids, maxBatchRenew); err != nil {
+		return err
+	}
+	return checkPeriod(pt, pn)
+}
+
 func checkIDs(ids []string, max int) error {
 	if len(ids) == 0 {
 		return badParam("resource_ids is required")
@@ -396,6 +401,33 @@ func (st *State) inUnpaidOrder(cu *Customer, id string) bool {
 	return false
 }
 
+// changeableResource resolves one id of a renewal or unsubscription: the
+// customer's live main resource when it is in no unpaid order, else nil
+// and the failure to report for id.
+func (st *State) changeableResource(cu *Customer, id string) (*Resource, model.FailResourceInfo) {
+	r, code, msg := st.mainResource(cu, id)
+	if r == nil {
+		return nil, resErr(code, msg, id)
+	}
+	if st.inUnpaidOrder(cu, id) {
+		return nil, resErr("CBC.30050010", "the resource is in an unpaid order", id)
+	}
+	return r, model.FailResourceInfo{}
+}
+
+// distinct returns ids without repeats, in first-seen order.
+func distinct(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // RenewalResources: POST /v2/orders/subscriptions/resources/renew (customer).
 // Up to 10 main resources; the renewable ones go into one renew order
 // (order_type "2", status 6, payable for 7 days). With is_auto_pay=1 the
@@ -407,10 +439,7 @@ func (s *Sandbox) renewalResources(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if err := checkIDs(req.ResourceIds, maxBatchRenew); err != nil {
-		return nil, err
-	}
-	if err := checkPeriod(req.PeriodType, req.PeriodNum); err != nil {
+	if err := checkRenewal(req.ResourceIds, req.PeriodType, req.PeriodNum); err != nil {
 		return nil, err
 	}
 	if req.IsAutoPay != nil && *req.IsAutoPay != 0 && *req.IsAutoPay != 1 {
@@ -423,19 +452,10 @@ func (s *Sandbox) renewalResources(c *call) (any, error) {
 	now := st.now()
 	fails := []model.FailResourceInfo{}
 	var ok []*Resource
-	seen := map[string]bool{}
-	for _, id := range req.ResourceIds {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		r, code, msg := st.mainResource(cu, id)
+	for _, id := range distinct(req.ResourceIds) {
+		r, fail := st.changeableResource(cu, id)
 		if r == nil {
-			fails = append(fails, resErr(code, msg, id))
-			continue
-		}
-		if st.inUnpaidOrder(cu, id) {
-			fails = append(fails, resErr("CBC.30050010", "the resource is in an unpaid order", id))
+			fails = append(fails, fail)
 			continue
 		}
 		ok = append(ok, r)
@@ -460,21 +480,7 @@ func (s *Sandbox) renewalResources(c *call) (any, error) {
 			amt := periodPrice(resourceMonthly(r), req.PeriodType, req.PeriodNum)
 			o.OfficialAmount = o.OfficialAmount.Add(amt)
 			o.ResourceIDs = append(o.ResourceIDs, r.ResourceID)
-			o.LineItems = append(o.LineItems, &LineItem{
-				ID:                  o.ID + "-" + leftPad(i+1),
-				ServiceTypeCode:     r.ServiceTypeCode,
-				ServiceTypeName:     r.ServiceTypeName,
-				ResourceTypeCode:    r.ResourceTypeCode,
-				RegionCode:          r.RegionCode,
-				ResourceID:          r.ResourceID,
-				ProductID:           r.ProductID,
-				ProductSpecDesc:     r.SpecDesc,
-				PeriodType:          req.PeriodType,
-				PeriodNum:           req.PeriodNum,
-				SubscriptionNum:     1,
-				OfficialAmount:      amt,
-				AmountAfterDiscount: amt,
-			})
+			o.LineItems = append(o.LineItems, newLineItem(o.ID, i+1, r, req.PeriodType, req.PeriodNum, amt))
 		}
 		o.AmountAfterDiscount = o.OfficialAmount
 		st.addOrder(o)
@@ -486,33 +492,22 @@ func (s *Sandbox) renewalResources(c *call) (any, error) {
 	return &model.RenewalResourcesResponse{OrderIds: &ids, FailResourceInfos: &fails}, nil
 }
 
-func leftPad(n int) string {
-	s := "000000" + itoa(n)
-	return s[len(s)-6:]
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
-}
-
-// autoRenewTarget resolves the resource of an auto-renew call: unknown or
-// not the caller's → 400 CBC.30050009, a child → 400 CBC.30050007.
-func (st *State) autoRenewTarget(cu *Customer, id string) (*Resource, error) {
-	r, code, msg := st.mainResource(cu, id)
+// setAutoRenew applies set to the main resource {resource_id} of the
+// customer caller and to its children: unknown or not the caller's → 400
+// CBC.30050009, a child → 400 CBC.30050007.
+func (s *Sandbox) setAutoRenew(c *call, set func(x *Resource, now time.Time)) (any, error) {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	r, code, msg := st.mainResource(c.who.Customer, c.params["resource_id"])
 	if r == nil {
 		return nil, errf(http.StatusBadRequest, code, "%s", msg)
 	}
-	return r, nil
+	now := st.now()
+	for _, x := range append([]*Resource{r}, r.Children...) {
+		set(x, now)
+	}
+	return nil, nil
 }
 
 // AutoRenewalResources: POST /v2/orders/subscriptions/resources/autorenew/{resource_id}
@@ -540,38 +535,20 @@ func (s *Sandbox) autoRenewalResources(c *call) (any, error) {
 			return nil, badParam("period_type must be MONTH or YEAR")
 		}
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	r, err := st.autoRenewTarget(c.who.Customer, c.params["resource_id"])
-	if err != nil {
-		return nil, err
-	}
-	now := st.now()
-	for _, x := range append([]*Resource{r}, r.Children...) {
+	return s.setAutoRenew(c, func(x *Resource, now time.Time) {
 		x.ExpirePolicy, x.AutoRenewTimes, x.AutoRenewPeriod, x.Updated = 3, times, period, now
-	}
-	return nil, nil
+	})
 }
 
 // CancelAutoRenewalResources: DELETE /v2/orders/subscriptions/resources/autorenew/{resource_id}
 // (customer): back to expire policy 0 (grace period).
 func (s *Sandbox) cancelAutoRenewalResources(c *call) (any, error) {
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	r, err := st.autoRenewTarget(c.who.Customer, c.params["resource_id"])
-	if err != nil {
-		return nil, err
-	}
-	now := st.now()
-	for _, x := range append([]*Resource{r}, r.Children...) {
+	return s.setAutoRenew(c, func(x *Resource, now time.Time) {
 		if x.ExpirePolicy == 3 {
 			x.ExpirePolicy = 0
 		}
 		x.AutoRenewTimes, x.AutoRenewPeriod, x.Updated = 0, "", now
-	}
-	return nil, nil
+	})
 }
 
 // remainingValue is the unused value of r's paid term from now on, pro rata
@@ -617,19 +594,10 @@ func (s *Sandbox) cancelResourcesSubscription(c *call) (any, error) {
 	now := st.now()
 	fails := []model.FailResourceInfo{}
 	ids := []string{}
-	seen := map[string]bool{}
-	for _, id := range req.ResourceIds {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		r, code, msg := st.mainResource(cu, id)
+	for _, id := range distinct(req.ResourceIds) {
+		r, fail := st.changeableResource(cu, id)
 		if r == nil {
-			fails = append(fails, resErr(code, msg, id))
-			continue
-		}
-		if st.inUnpaidOrder(cu, id) {
-			fails = append(fails, resErr("CBC.30050010", "the resource is in an unpaid order", id))
+			fails = append(fails, fail)
 			continue
 		}
 		from, to := now, r.Expire
@@ -666,7 +634,7 @@ func (s *Sandbox) cancelResourcesSubscription(c *call) (any, error) {
 				base = r.RenewOrderID
 			}
 			o.Refunds = append(o.Refunds, &RefundLine{
-				ID:               o.ID + "-" + leftPad(i+1),
+				ID:               lineID(o.ID, i+1),
 				ResourceID:       x.ResourceID,
 				ServiceTypeCode:  x.ServiceTypeCode,
 				ServiceTypeName:  x.ServiceTypeName,
@@ -748,10 +716,7 @@ func (s *Sandbox) listRenewRateOnPeriod(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if err := checkIDs(req.ResourceIds, maxBatchRenew); err != nil {
-		return nil, err
-	}
-	if err := checkPeriod(req.PeriodType, req.PeriodNum); err != nil {
+	if err := checkRenewal(req.ResourceIds, req.PeriodType, req.PeriodNum); err != nil {
 		return nil, err
 	}
 	withChildren := req.IncludeRelativeResources != nil && *req.IncludeRelativeResources
@@ -818,11 +783,7 @@ func (s *Sandbox) listCustomerOnDemandResources(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	eb, err := parseTimeParam("effective_time_begin", req.EffectiveTimeBegin)
-	if err != nil {
-		return nil, err
-	}
-	ee, err := parseTimeParam("effective_time_end", req.EffectiveTimeEnd)
+	eb, ee, err := parseTimeRange("effective_time", req.EffectiveTimeBegin, req.EffectiveTimeEnd)
 	if err != nil {
 		return nil, err
 	}

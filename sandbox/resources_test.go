@@ -3,6 +3,7 @@ package sandbox
 import (
 	"math/rand"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -63,7 +64,7 @@ func TestListPayPerUseCustomerResources(t *testing.T) {
 	t.Run("ErrTooManyIDs", func(t *testing.T) {
 		ids := make([]string, 51)
 		for i := range ids {
-			ids[i] = itoa(i)
+			ids[i] = strconv.Itoa(i)
 		}
 		_, err := f.cc.ListPayPerUseCustomerResources(&model.ListPayPerUseCustomerResourcesRequest{Body: &model.QueryResourcesReq{ResourceIds: &ids}})
 		wantErr(t, err, http.StatusBadRequest, "CBC.0100")
@@ -180,7 +181,7 @@ func TestRenewalResources(t *testing.T) {
 	t.Run("ErrTooMany", func(t *testing.T) {
 		ids := make([]string, 11)
 		for i := range ids {
-			ids[i] = itoa(i)
+			ids[i] = strconv.Itoa(i)
 		}
 		_, err := f.cc.RenewalResources(&model.RenewalResourcesRequest{Body: &model.RenewalResourcesReq{ResourceIds: ids, PeriodType: 2, PeriodNum: 1}})
 		wantErr(t, err, http.StatusBadRequest, "CBC.0100")

@@ -306,16 +306,7 @@ func (st *State) customerVisible(who principal, ownerID, id string) *Customer {
 // negative; callers check first.
 func (st *State) customerChange(c *Customer, amount decimal.Decimal, tradeType, tradeID string) {
 	c.Balance = c.Balance.Add(amount)
-	st.customerChanges = append(st.customerChanges, &AccountChange{
-		ID:           st.newID("AC"),
-		OwnerID:      c.ID,
-		BalanceType:  "BALANCE_TYPE_DEBIT",
-		TradeType:    tradeType,
-		TradeID:      tradeID,
-		Time:         st.now(),
-		Amount:       amount,
-		BalanceAfter: c.Balance,
-	})
+	st.customerChanges = append(st.customerChanges, st.accountChange(c.ID, amount, c.Balance, tradeType, tradeID))
 }
 
 // partnerChange records a movement on a partner's cash account and applies
@@ -323,18 +314,24 @@ func (st *State) customerChange(c *Customer, amount decimal.Decimal, tradeType, 
 // reseller) on the other side, if any.
 func (st *State) partnerChange(p *Partner, amount decimal.Decimal, tradeType, tradeID, counterpartID, counterpartName string) {
 	p.Balance = p.Balance.Add(amount)
-	st.partnerChanges = append(st.partnerChanges, &AccountChange{
+	ch := st.accountChange(p.ID, amount, p.Balance, tradeType, tradeID)
+	ch.CustomerID, ch.AccountName = counterpartID, counterpartName
+	st.partnerChanges = append(st.partnerChanges, ch)
+}
+
+// accountChange is a record of amount moving on ownerID's cash account,
+// which then holds after.
+func (st *State) accountChange(ownerID string, amount, after decimal.Decimal, tradeType, tradeID string) *AccountChange {
+	return &AccountChange{
 		ID:           st.newID("AC"),
-		OwnerID:      p.ID,
+		OwnerID:      ownerID,
 		BalanceType:  "BALANCE_TYPE_DEBIT",
 		TradeType:    tradeType,
 		TradeID:      tradeID,
 		Time:         st.now(),
 		Amount:       amount,
-		BalanceAfter: p.Balance,
-		CustomerID:   counterpartID,
-		AccountName:  counterpartName,
-	})
+		BalanceAfter: after,
+	}
 }
 
 // Ids. Seeding draws them from its own rng; runtime ids come from st.rng
@@ -442,6 +439,20 @@ func parseTimeParam(name string, v *string) (time.Time, error) {
 		return time.Time{}, badParam("%s must be yyyy-MM-dd'T'HH:mm:ss'Z'", name)
 	}
 	return t, nil
+}
+
+// parseTimeRange parses the optional UTC time filters prefix_begin and
+// prefix_end (zero when absent).
+func parseTimeRange(prefix string, begin, end *string) (time.Time, time.Time, error) {
+	b, err := parseTimeParam(prefix+"_begin", begin)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	e, err := parseTimeParam(prefix+"_end", end)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return b, e, nil
 }
 
 func timeIn(t, begin, end time.Time) bool {
