@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
@@ -10,6 +11,16 @@ import (
 // conversions and a slice of the administrative regions of China. The codes
 // are the upstream's (hws.service.type.*, hws.resource.type.*, measure ids);
 // names are the Chinese site's, with English for X-Language: en_US.
+
+func (s *Sandbox) registerCatalogueRoutes() {
+	s.handle(http.MethodGet, "/v2/products/service-types", "ListServiceTypes", callerAny, s.listServiceTypes)
+	s.handle(http.MethodGet, "/v2/products/resource-types", "ListResourceTypes", callerAny, s.listResourceTypes)
+	s.handle(http.MethodGet, "/v2/bases/measurements", "ListMeasureUnits", callerAny, s.listMeasureUnits)
+	s.handle(http.MethodGet, "/v2/bases/conversions", "ListConversions", callerAny, s.listConversions)
+	s.handle(http.MethodGet, "/v2/systems/configs/provinces", "ListProvinces", callerPartner, s.listProvinces)
+	s.handle(http.MethodGet, "/v2/systems/configs/cities", "ListCities", callerPartner, s.listCities)
+	s.handle(http.MethodGet, "/v2/systems/configs/counties", "ListCounties", callerPartner, s.listCounties)
+}
 
 type serviceType struct{ code, name, nameEN, abbr string }
 
@@ -232,11 +243,19 @@ func (s *Sandbox) listConversions(c *call) (any, error) {
 }
 
 // regionPage answers the provinces family: offset/limit (default 10, at
-// most 1000) over the regions under parent ("" = every one), with `count`.
-func regionPage(c *call, list []region, parent string) ([]region, int32, error) {
+// most 1000) over the regions under the parent given by query parameter
+// parentParam (required; "" for the provinces, which have no parent), as
+// rows made by row, with the count of all of them.
+func regionPage[T any](c *call, list []region, parentParam string, row func(code, name string) T) (*[]T, *int32, error) {
+	parent := ""
+	if parentParam != "" {
+		if parent = c.q(parentParam); parent == "" {
+			return nil, nil, badParam("%s is required", parentParam)
+		}
+	}
 	off, lim, err := c.pageQuery(10, 1000)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	var all []region
 	for _, r := range list {
@@ -245,62 +264,33 @@ func regionPage(c *call, list []region, parent string) ([]region, int32, error) 
 		}
 	}
 	lo, hi := window(len(all), off, lim)
-	return all[lo:hi], int32(len(all)), nil
+	out := make([]T, 0, hi-lo)
+	for _, r := range all[lo:hi] {
+		out = append(out, row(r.code, r.name))
+	}
+	return &out, ptr(int32(len(all))), nil
 }
 
 func (s *Sandbox) listProvinces(c *call) (any, error) {
-	rs, n, err := regionPage(c, provinces, "")
+	out, n, err := regionPage(c, provinces, "", func(code, name string) model.Province { return model.Province{Code: code, Name: name} })
 	if err != nil {
 		return nil, err
 	}
-	out := make([]model.Province, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, model.Province{Code: r.code, Name: r.name})
-	}
-	return &model.ListProvincesResponse{Count: ptr(n), Provinces: &out}, nil
+	return &model.ListProvincesResponse{Count: n, Provinces: out}, nil
 }
 
 func (s *Sandbox) listCities(c *call) (any, error) {
-	pc := c.q("province_code")
-	if pc == "" {
-		return nil, badParam("province_code is required")
-	}
-	rs, n, err := regionPage(c, cities, pc)
+	out, n, err := regionPage(c, cities, "province_code", func(code, name string) model.City { return model.City{Code: code, Name: name} })
 	if err != nil {
 		return nil, err
 	}
-	out := make([]model.City, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, model.City{Code: r.code, Name: r.name})
-	}
-	return &model.ListCitiesResponse{Count: ptr(n), Cities: &out}, nil
+	return &model.ListCitiesResponse{Count: n, Cities: out}, nil
 }
 
 func (s *Sandbox) listCounties(c *call) (any, error) {
-	cc := c.q("city_code")
-	if cc == "" {
-		return nil, badParam("city_code is required")
-	}
-	rs, n, err := regionPage(c, counties, cc)
+	out, n, err := regionPage(c, counties, "city_code", func(code, name string) model.County { return model.County{Code: code, Name: name} })
 	if err != nil {
 		return nil, err
 	}
-	out := make([]model.County, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, model.County{Code: r.code, Name: r.name})
-	}
-	return &model.ListCountiesResponse{Count: ptr(n), Counties: &out}, nil
-}
-
-// pageQuery reads offset/limit from the query string.
-func (c *call) pageQuery(defLimit, maxLimit int32) (int, int, error) {
-	off, err := c.qInt("offset")
-	if err != nil {
-		return 0, 0, err
-	}
-	lim, err := c.qInt("limit")
-	if err != nil {
-		return 0, 0, err
-	}
-	return page(off, lim, defLimit, maxLimit)
+	return &model.ListCountiesResponse{Count: n, Counties: out}, nil
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestCatalogue(t *testing.T) {
-	f := newCommerceFixture(t, KindTier1)
+	f := newFixture(t, KindTier1)
 
 	t.Run("ListServiceTypes", func(t *testing.T) {
 		resp, err := f.pc.ListServiceTypes(&model.ListServiceTypesRequest{Limit: ptr(int32(5))})

@@ -66,7 +66,6 @@ func TestConservationUnderConcurrency(t *testing.T) {
 	}
 	const rounds = 40
 	for pi, p := range m.Partners {
-		p := p
 		c := bssClient(t, srv.URL, p.AK, p.SK)
 		custs := resale[p.ID]
 		// Allocations and reclaims (two workers per partner).
@@ -257,4 +256,55 @@ func TestOverAllocationRace(t *testing.T) {
 	if bal := sb.partnerBalance(p.ID); bal.LessThan(decimal.NewFromInt(10000)) {
 		t.Fatalf("designated amount was allocated: %s", bal)
 	}
+}
+
+// TestPaymentsAndRefundsUnderConcurrency pays, renews (auto-pay) and unsubscribes
+// concurrently for one customer and checks that its balance moved by
+// exactly refunds − cash payments, and never went negative.
+func TestPaymentsAndRefundsUnderConcurrency(t *testing.T) {
+	f := newFixture(t, KindTier1)
+	var bal0, spent0, refunded0 decimal.Decimal
+	f.locked(func(st *State) {
+		bal0, spent0, refunded0 = st.customerByID[f.cust.ID].Balance, st.spentCash, st.refundedCash
+	})
+	mains := f.resources(t, true)
+	six := int32(6)
+	pending := f.orders(t, &six, nil)
+	done := make(chan struct{})
+	for i := 0; i < 4; i++ {
+		go func(i int) {
+			defer func() { done <- struct{}{} }()
+			for k, r := range mains {
+				id := *r.ResourceId
+				switch (i + k) % 3 {
+				case 0:
+					_, _ = f.cc.RenewalResources(&model.RenewalResourcesRequest{Body: &model.RenewalResourcesReq{ResourceIds: []string{id}, PeriodType: 2, PeriodNum: 1, IsAutoPay: ptr(int32(1))}})
+				case 1:
+					_, _ = f.cc.CancelResourcesSubscription(&model.CancelResourcesSubscriptionRequest{Body: &model.UnsubscribeResourcesReq{ResourceIds: []string{id}, UnsubscribeType: 1}})
+				case 2:
+					for _, o := range pending {
+						_, _ = f.cc.PayOrders(&model.PayOrdersRequest{Body: &model.PayCustomerOrderV3Req{OrderId: *o.OrderId, UseCoupon: "NO", UseDiscount: "NO"}})
+					}
+				}
+			}
+		}(i)
+	}
+	for i := 0; i < 4; i++ {
+		<-done
+	}
+	f.locked(func(st *State) {
+		bal := st.customerByID[f.cust.ID].Balance
+		want := bal0.Sub(st.spentCash.Sub(spent0)).Add(st.refundedCash.Sub(refunded0))
+		if !bal.Equal(want) || bal.IsNegative() {
+			t.Fatalf("balance %s, want %s (spent %s, refunded %s)", bal, want, st.spentCash.Sub(spent0), st.refundedCash.Sub(refunded0))
+		}
+		if st.refundedCash.Equal(refunded0) || st.spentCash.Equal(spent0) {
+			t.Fatalf("nothing happened: spent %s refunded %s", st.spentCash.Sub(spent0), st.refundedCash.Sub(refunded0))
+		}
+		for _, o := range pending {
+			if st.orders[*o.OrderId].Status != 5 {
+				t.Errorf("order %s status %d", *o.OrderId, st.orders[*o.OrderId].Status)
+			}
+		}
+	})
 }

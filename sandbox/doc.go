@@ -75,28 +75,48 @@
 //
 // # Operations
 //
-// IAM: KeystoneCreateUserTokenByPassword, KeystoneCreateAgencyToken,
-// KeystoneListAuthDomains.
+// One domain, one file: <domain>.go holds the domain's handlers and, at its
+// top, register<Domain>Routes, the domain's routes with the callers each
+// accepts; server.go's registerRoutes lists the domains.
 //
-// Customers and resellers (partner): CheckUserIdentity,
-// SendVerificationMessageCode, CreateSubCustomer, ListSubCustomers (limit ≤
-// 100), ListSubCustomerNewTag (≤ 200 ids, limit ≤ 200), ListIndirectPartners
-// (tier-1).
+//   - iam.go: KeystoneCreateUserTokenByPassword, KeystoneCreateAgencyToken,
+//     KeystoneListAuthDomains.
+//   - customers.go (partner): ListSubCustomers (limit ≤ 100),
+//     ListSubCustomerNewTag (≤ 200 ids, limit ≤ 200).
+//   - resellers.go (tier-1): ListIndirectPartners.
+//   - registration.go (partner): CheckUserIdentity,
+//     SendVerificationMessageCode, CreateSubCustomer; real-name
+//     authentication: CreatePersonalRealnameAuth,
+//     CreateEnterpriseRealnameAuthentication,
+//     ChangeEnterpriseRealnameAuthentication,
+//     ShowRealnameAuthenticationReviewResult.
+//   - funds.go: ListPartnerBalances, ListCustomersBalancesDetail (1–100 ids),
+//     UpdateCustomerAccountAmount, ReclaimToPartnerAccount,
+//     UpdateIndirectPartnerAccount and ReclaimIndirectPartnerAccount
+//     (tier-1), ListPartnerAdjustRecords, ListPartnerAccountChangeRecords;
+//     customer: ShowCustomerAccountBalances, ListCustomerAccountChangeRecords.
+//   - coupons.go: ListQuotaCoupons, CreatePartnerCoupons (≤ 100 customers),
+//     ListIssuedPartnerCoupons, ReclaimPartnerCoupons,
+//     ListPartnerCouponsRecord; tier-1: ListIssuedCouponQuotas,
+//     UpdateCouponQuotas, ReclaimCouponQuotas, ListCouponQuotasRecords;
+//     customer: ListSubCustomerCoupons.
+//   - catalogue.go: ListServiceTypes, ListResourceTypes, ListMeasureUnits,
+//     ListConversions (partner or customer); ListProvinces, ListCities,
+//     ListCounties (partner).
+//   - orders.go: ListCustomerOrders, ShowCustomerOrderDetails,
+//     ShowRefundOrderDetails (partner or customer); customer:
+//     ListOrderDiscounts, ListOrderCouponsByOrderId, PayOrders,
+//     CancelCustomerOrder.
+//   - resources.go: ListPayPerUseCustomerResources (partner or customer),
+//     ListCustomerOnDemandResources (partner); customer: RenewalResources,
+//     AutoRenewalResources, CancelAutoRenewalResources,
+//     CancelResourcesSubscription, UpdatePeriodToOnDemand,
+//     ListRenewRateOnPeriod, ListFreeResourceInfos, ListFreeResourceUsages.
 //
-// Funds: ListPartnerBalances, ListCustomersBalancesDetail (1–100 ids),
-// UpdateCustomerAccountAmount, ReclaimToPartnerAccount,
-// UpdateIndirectPartnerAccount and ReclaimIndirectPartnerAccount (tier-1),
-// ListPartnerAdjustRecords, ListPartnerAccountChangeRecords; customer:
-// ShowCustomerAccountBalances, ListCustomerAccountChangeRecords.
-//
-// Vouchers: ListQuotaCoupons, CreatePartnerCoupons (≤ 100 customers),
-// ListIssuedPartnerCoupons, ReclaimPartnerCoupons, ListPartnerCouponsRecord;
-// tier-1: ListIssuedCouponQuotas, UpdateCouponQuotas, ReclaimCouponQuotas,
-// ListCouponQuotasRecords; customer: ListSubCustomerCoupons.
-//
-// Orders, resources, catalogue and real-name authentication: see
-// commerce_routes.go (ListCustomerOrders, ShowCustomerOrderDetails,
-// PayOrders, CancelCustomerOrder, RenewalResources, …).
+// The other files are the machinery: sandbox.go (Options, New, Manifest),
+// server.go (routing, caller rules, errors, paging), auth.go (signatures and
+// tokens), state.go (the state, its ids and wire times), seed.go and
+// seed_orders.go (the dataset), testapi.go (the /_sandbox/ endpoints).
 //
 // List operations page with offset/limit (default 10); limit above the
 // maximum (100 unless stated) or below 1 → 400 CBC.0100. Totals are named as

@@ -26,8 +26,6 @@ import (
 // balance: 400 CBC.99005003. Every movement appends an adjust record and
 // account change records on both sides.
 
-const currencyCNY = "CNY"
-
 func (s *Sandbox) registerFundsRoutes() {
 	s.handle(http.MethodGet, "/v2/accounts/partner-accounts/balances", "ListPartnerBalances", callerPartner, s.listPartnerBalances)
 	s.handle(http.MethodPost, "/v2/accounts/customer-accounts/balances/batch-query", "ListCustomersBalancesDetail", callerPartner, s.listCustomersBalancesDetail)
@@ -41,31 +39,22 @@ func (s *Sandbox) registerFundsRoutes() {
 	s.handle(http.MethodGet, "/v2/accounts/customer-accounts/account-change-records", "ListCustomerAccountChangeRecords", callerCustomer, s.listCustomerAccountChangeRecords)
 }
 
-func decF64(d decimal.Decimal) float64 { return d.InexactFloat64() }
-
-func decPtr(d decimal.Decimal) *decimal.Decimal { return &d }
-
-func qOpt(c *call, name string) *string {
-	if v := c.q(name); v != "" {
-		return &v
-	}
-	return nil
-}
+const currencyCNY = "CNY"
 
 func (s *Sandbox) listPartnerBalances(c *call) (any, error) {
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, qOpt(c, "indirect_partner_id"))
+	ownerID, err := st.visibleOwner(c.who.Partner, c.qOpt("indirect_partner_id"))
 	if err != nil {
 		return nil, err
 	}
 	p := st.partnerByID[ownerID]
 	bal := []model.AccountBalanceV2{
-		{AccountId: p.BalanceAccountID, AccountType: 1, Amount: decF64(p.Balance), Currency: currencyCNY,
-			DesignatedAmount: ptr(decF64(p.Designated)), CreditAmount: ptr(0.0), MeasureId: 1},
-		{AccountId: p.CreditAccountID, AccountType: 2, Amount: decF64(p.Credit), Currency: currencyCNY,
-			DesignatedAmount: ptr(0.0), CreditAmount: ptr(decF64(p.Credit)), MeasureId: 1},
+		{AccountId: p.BalanceAccountID, AccountType: 1, Amount: p.Balance.InexactFloat64(), Currency: currencyCNY,
+			DesignatedAmount: ptr(p.Designated.InexactFloat64()), CreditAmount: ptr(0.0), MeasureId: 1},
+		{AccountId: p.CreditAccountID, AccountType: 2, Amount: p.Credit.InexactFloat64(), Currency: currencyCNY,
+			DesignatedAmount: ptr(0.0), CreditAmount: ptr(p.Credit.InexactFloat64()), MeasureId: 1},
 	}
 	return model.ListPartnerBalancesResponse{AccountBalances: &bal}, nil
 }
@@ -92,7 +81,7 @@ func (s *Sandbox) listCustomersBalancesDetail(c *call) (any, error) {
 			continue
 		}
 		out = append(out, model.CustomerBalancesV2{
-			CustomerId: cu.ID, Amount: decPtr(cu.Balance), DebtAmount: decPtr(cu.Debt),
+			CustomerId: cu.ID, Amount: ptr(cu.Balance), DebtAmount: ptr(cu.Debt),
 			Currency: ptr(currencyCNY), MeasureId: ptr(int32(1)),
 		})
 	}
@@ -105,11 +94,11 @@ func (s *Sandbox) showCustomerAccountBalances(c *call) (any, error) {
 	defer st.mu.Unlock()
 	cu := c.who.Customer
 	bal := []model.AccountBalanceV3{{
-		AccountId: cu.BalanceAccountID, AccountType: 1, Amount: decPtr(cu.Balance), Currency: currencyCNY,
-		DesignatedAmount: decPtr(decimal.Zero), CreditAmount: decPtr(decimal.Zero), MeasureId: 1,
+		AccountId: cu.BalanceAccountID, AccountType: 1, Amount: ptr(cu.Balance), Currency: currencyCNY,
+		DesignatedAmount: ptr(decimal.Zero), CreditAmount: ptr(decimal.Zero), MeasureId: 1,
 	}}
 	return model.ShowCustomerAccountBalancesResponse{
-		AccountBalances: &bal, DebtAmount: decPtr(cu.Debt), MeasureId: ptr(int32(1)), Currency: ptr(currencyCNY),
+		AccountBalances: &bal, DebtAmount: ptr(cu.Debt), MeasureId: ptr(int32(1)), Currency: ptr(currencyCNY),
 	}, nil
 }
 
@@ -162,21 +151,11 @@ func (s *Sandbox) updateCustomerAccountAmount(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	amount, err := money("amount", req.Amount)
+	tid, err := s.fundCustomer(c, req.IndirectPartnerId, req.CustomerId, req.Amount, false)
 	if err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	p, cu, err := st.fundTarget(c.who.Partner, req.IndirectPartnerId, req.CustomerId)
-	if err != nil {
-		return nil, err
-	}
-	if amount.GreaterThan(allocatable(p)) {
-		return nil, insufficient()
-	}
-	return model.UpdateCustomerAccountAmountResponse{TransferId: ptr(st.allocate(p, cu, amount))}, nil
+	return model.UpdateCustomerAccountAmountResponse{TransferId: &tid}, nil
 }
 
 func (s *Sandbox) reclaimToPartnerAccount(c *call) (any, error) {
@@ -184,21 +163,39 @@ func (s *Sandbox) reclaimToPartnerAccount(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	amount, err := money("amount", req.Amount)
+	tid, err := s.fundCustomer(c, req.IndirectPartnerId, req.CustomerId, req.Amount, true)
 	if err != nil {
 		return nil, err
+	}
+	return model.ReclaimToPartnerAccountResponse{TransId: &tid}, nil
+}
+
+// fundCustomer moves amt from the funding partner (see fundTarget) to its
+// resale customer, at most the partner's allocatable amount, or with
+// reclaim back from the customer, at most its balance. It returns the
+// transfer id.
+func (s *Sandbox) fundCustomer(c *call, indirect *string, customerID string, amt *decimal.Decimal, reclaim bool) (string, error) {
+	amount, err := money("amount", amt)
+	if err != nil {
+		return "", err
 	}
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	p, cu, err := st.fundTarget(c.who.Partner, req.IndirectPartnerId, req.CustomerId)
+	p, cu, err := st.fundTarget(c.who.Partner, indirect, customerID)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	if amount.GreaterThan(cu.Balance) {
-		return nil, insufficient()
+	if reclaim {
+		if amount.GreaterThan(cu.Balance) {
+			return "", insufficient()
+		}
+		return st.allocate(p, cu, amount.Neg()), nil
 	}
-	return model.ReclaimToPartnerAccountResponse{TransId: ptr(st.allocate(p, cu, amount.Neg()))}, nil
+	if amount.GreaterThan(allocatable(p)) {
+		return "", insufficient()
+	}
+	return st.allocate(p, cu, amount), nil
 }
 
 // reseller resolves a tier-1's own tier-2. Callers hold st.mu.
@@ -218,24 +215,10 @@ func (s *Sandbox) updateIndirectPartnerAccount(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	amount, err := money("amount", req.Amount)
+	tid, err := s.fundReseller(c, req.IndirectPartnerId, req.Amount, false)
 	if err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	t1 := c.who.Partner
-	t2, err := st.reseller(t1, req.IndirectPartnerId)
-	if err != nil {
-		return nil, err
-	}
-	if amount.GreaterThan(allocatable(t1)) {
-		return nil, insufficient()
-	}
-	tid := st.newID("RE")
-	st.partnerChange(t1, amount.Neg(), "ADJUST", tid, t2.ID, t2.AccountName)
-	st.partnerChange(t2, amount, "BEADJUST", tid, "", "")
 	return model.UpdateIndirectPartnerAccountResponse{TransferId: &tid}, nil
 }
 
@@ -244,67 +227,54 @@ func (s *Sandbox) reclaimIndirectPartnerAccount(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	amount, err := money("amount", req.Amount)
+	tid, err := s.fundReseller(c, req.IndirectPartnerId, req.Amount, true)
 	if err != nil {
 		return nil, err
+	}
+	return model.ReclaimIndirectPartnerAccountResponse{TransId: &tid}, nil
+}
+
+// fundReseller moves amt from the tier-1 caller to its reseller
+// resellerID, or with reclaim back from the reseller, at most the payer's
+// allocatable amount, and records it on both sides (the payer's first). It
+// returns the transfer id.
+func (s *Sandbox) fundReseller(c *call, resellerID string, amt *decimal.Decimal, reclaim bool) (string, error) {
+	amount, err := money("amount", amt)
+	if err != nil {
+		return "", err
 	}
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	t1 := c.who.Partner
-	t2, err := st.reseller(t1, req.IndirectPartnerId)
+	t2, err := st.reseller(t1, resellerID)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	if amount.GreaterThan(allocatable(t2)) {
-		return nil, insufficient()
+	payer := t1
+	if reclaim {
+		payer = t2
+	}
+	if amount.GreaterThan(allocatable(payer)) {
+		return "", insufficient()
 	}
 	tid := st.newID("RE")
-	st.partnerChange(t2, amount.Neg(), "BERETRIEVE", tid, "", "")
-	st.partnerChange(t1, amount, "RETRIEVE", tid, t2.ID, t2.AccountName)
-	return model.ReclaimIndirectPartnerAccountResponse{TransId: &tid}, nil
-}
-
-// pageQ resolves offset/limit query parameters (default 10, max 100).
-func qPage(c *call) (int, int, error) {
-	o, err := c.qInt("offset")
-	if err != nil {
-		return 0, 0, err
+	if reclaim {
+		st.partnerChange(t2, amount.Neg(), "BERETRIEVE", tid, "", "")
+		st.partnerChange(t1, amount, "RETRIEVE", tid, t2.ID, t2.AccountName)
+	} else {
+		st.partnerChange(t1, amount.Neg(), "ADJUST", tid, t2.ID, t2.AccountName)
+		st.partnerChange(t2, amount, "BEADJUST", tid, "", "")
 	}
-	l, err := c.qInt("limit")
-	if err != nil {
-		return 0, 0, err
-	}
-	return page(o, l, 10, 100)
-}
-
-// newestFirst walks idx from the newest record, keeping matches, and
-// returns the total and the requested window.
-func newestFirst[T any](rs []T, keep func(T) bool, off, lim int) (int, []T) {
-	total := 0
-	var out []T
-	for i := len(rs) - 1; i >= 0; i-- {
-		if !keep(rs[i]) {
-			continue
-		}
-		if total >= off && len(out) < lim {
-			out = append(out, rs[i])
-		}
-		total++
-	}
-	return total, out
+	return tid, nil
 }
 
 func (s *Sandbox) listPartnerAdjustRecords(c *call) (any, error) {
-	off, lim, err := qPage(c)
+	off, lim, err := c.pageQuery(10, 100)
 	if err != nil {
 		return nil, err
 	}
-	begin, err := parseUTCParam("operation_time_begin", qOpt(c, "operation_time_begin"))
-	if err != nil {
-		return nil, err
-	}
-	end, err := parseUTCParam("operation_time_end", qOpt(c, "operation_time_end"))
+	begin, end, err := c.qTimeRange("operation_time")
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +288,7 @@ func (s *Sandbox) listPartnerAdjustRecords(c *call) (any, error) {
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, qOpt(c, "indirect_partner_id"))
+	ownerID, err := st.visibleOwner(c.who.Partner, c.qOpt("indirect_partner_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -378,30 +348,49 @@ func inOut(d decimal.Decimal) string {
 	return "1"
 }
 
-func (s *Sandbox) listPartnerAccountChangeRecords(c *call) (any, error) {
+// changeQuery is the paging and the filters both account change record
+// lists take.
+type changeQuery struct {
+	off, lim               int
+	balanceType, tradeType string
+	begin, end             time.Time
+}
+
+func readChangeQuery(c *call) (changeQuery, error) {
 	if err := balanceType(c); err != nil {
-		return nil, err
+		return changeQuery{}, err
 	}
-	off, lim, err := qPage(c)
+	off, lim, err := c.pageQuery(10, 100)
 	if err != nil {
-		return nil, err
+		return changeQuery{}, err
 	}
 	begin, end, err := dayRange(c, "trade_time_begin", "trade_time_end")
 	if err != nil {
-		return nil, err
+		return changeQuery{}, err
 	}
-	bt, tradeType := c.q("balance_type"), c.q("trade_type")
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, qOpt(c, "indirect_partner_id"))
+	return changeQuery{off: off, lim: lim, balanceType: c.q("balance_type"), tradeType: c.q("trade_type"), begin: begin, end: end}, nil
+}
+
+// match reports whether r is ownerID's and passes the balance_type,
+// trade_type and trade time filters.
+func (q changeQuery) match(r *AccountChange, ownerID string) bool {
+	return r.OwnerID == ownerID && r.BalanceType == q.balanceType && (q.tradeType == "" || r.TradeType == q.tradeType) &&
+		timeIn(r.Time, q.begin, q.end)
+}
+
+func (s *Sandbox) listPartnerAccountChangeRecords(c *call) (any, error) {
+	q, err := readChangeQuery(c)
 	if err != nil {
 		return nil, err
 	}
-	total, recs := newestFirst(st.partnerChanges, func(r *AccountChange) bool {
-		return r.OwnerID == ownerID && r.BalanceType == bt && (tradeType == "" || r.TradeType == tradeType) &&
-			timeIn(r.Time, begin, end)
-	}, off, lim)
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ownerID, err := st.visibleOwner(c.who.Partner, c.qOpt("indirect_partner_id"))
+	if err != nil {
+		return nil, err
+	}
+	total, recs := newestFirst(st.partnerChanges, func(r *AccountChange) bool { return q.match(r, ownerID) }, q.off, q.lim)
 	out := make([]model.AccountChangeRecord, 0, len(recs))
 	for _, r := range recs {
 		rec := model.AccountChangeRecord{
@@ -419,26 +408,18 @@ func (s *Sandbox) listPartnerAccountChangeRecords(c *call) (any, error) {
 }
 
 func (s *Sandbox) listCustomerAccountChangeRecords(c *call) (any, error) {
-	if err := balanceType(c); err != nil {
-		return nil, err
-	}
-	off, lim, err := qPage(c)
+	q, err := readChangeQuery(c)
 	if err != nil {
 		return nil, err
 	}
-	begin, end, err := dayRange(c, "trade_time_begin", "trade_time_end")
-	if err != nil {
-		return nil, err
-	}
-	bt, tradeType, tradeID, rev := c.q("balance_type"), c.q("trade_type"), c.q("trade_id"), c.q("revenue_expense_type")
+	tradeID, rev := c.q("trade_id"), c.q("revenue_expense_type")
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	cu := c.who.Customer
 	total, recs := newestFirst(st.customerChanges, func(r *AccountChange) bool {
-		return r.OwnerID == cu.ID && r.BalanceType == bt && (tradeType == "" || r.TradeType == tradeType) &&
-			(tradeID == "" || r.TradeID == tradeID) && (rev == "" || inOut(r.Amount) == rev) && timeIn(r.Time, begin, end)
-	}, off, lim)
+		return q.match(r, cu.ID) && (tradeID == "" || r.TradeID == tradeID) && (rev == "" || inOut(r.Amount) == rev)
+	}, q.off, q.lim)
 	out := make([]model.CustomerAccountChangeRecord, 0, len(recs))
 	for _, r := range recs {
 		out = append(out, model.CustomerAccountChangeRecord{

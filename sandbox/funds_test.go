@@ -193,3 +193,34 @@ func TestFundsResellers(t *testing.T) {
 		t.Fatalf("tier-2 change records: %v %v", cr, err)
 	}
 }
+
+func BenchmarkListCustomersBalancesDetail100(b *testing.B) {
+	srv, p, ids := benchSetup(b)
+	c := bssClient(b, srv, p.AK, p.SK)
+	infos := make([]model.CustomerInfoV2, 100)
+	for i := range infos {
+		infos[i].CustomerId = ids[i]
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		resp, err := c.ListCustomersBalancesDetail(&model.ListCustomersBalancesDetailRequest{Body: &model.QueryCustomersBalancesReq{CustomerInfos: infos}})
+		if err != nil || len(*resp.CustomerBalances) != 100 {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkUpdateCustomerAccountAmount(b *testing.B) {
+	_, srv, m := newTestSandboxOpts(b, Options{Seed: 1, Customers: 10000})
+	p := partnerOf(m, KindTier1)
+	cust := showcaseOf(m, p.ID)
+	c := bssClient(b, srv.URL, p.AK, p.SK)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.UpdateCustomerAccountAmount(&model.UpdateCustomerAccountAmountRequest{Body: &model.AdjustAccountReq{CustomerId: cust.ID, Amount: dec("0.01")}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

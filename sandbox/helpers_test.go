@@ -1,6 +1,7 @@
 package sandbox
 
-// Shared test helpers for every sandbox test file (core and commerce).
+// Shared test helpers for every sandbox test file (fixture_test.go adds a
+// fixture around one showcase customer).
 //
 //	sb, srv, m := newTestSandbox(t)            // 60 customers, seed 1, real clock
 //	sb, srv, m := newTestSandboxOpts(t, Options{Seed: 7, Customers: 200, Now: clk.Now})
@@ -213,9 +214,9 @@ func wantErr(t testing.TB, err error, status int, code string) {
 	}
 }
 
-// testClock is a settable clock (Options.Now) for core tests. Keep it
-// within 15 minutes of the real time when SDK clients sign requests (the SDK
-// stamps X-Sdk-Date with the real clock).
+// testClock is a settable clock (Options.Now). Keep it within 15 minutes of
+// the real time when SDK clients sign requests (the SDK stamps X-Sdk-Date
+// with the real clock).
 type testClock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -226,3 +227,19 @@ func newTestClock() *testClock { return &testClock{t: time.Now().UTC()} }
 func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// benchSetup starts a 10 000-customer sandbox for the benchmarks of the
+// hottest list and batch operations, which go through the real SDK
+// (signing, HTTP over loopback, JSON both ways) as the tier-1 distributor.
+// It returns the server URL, the tier-1 and 200 of its customer ids.
+func benchSetup(b *testing.B) (string, ManifestPartner, []string) {
+	sb, srv, m := newTestSandboxOpts(b, Options{Seed: 1, Customers: 10000})
+	p := partnerOf(m, KindTier1)
+	sb.state.mu.Lock()
+	var ids []string
+	for _, c := range sb.state.customersByPartner[p.ID][:200] {
+		ids = append(ids, c.ID)
+	}
+	sb.state.mu.Unlock()
+	return srv.URL, p, ids
+}

@@ -31,6 +31,11 @@ import (
 // not allowed (sandbox conventions; gateway-level 401 APIG.0301 for bad
 // signatures and tokens).
 
+func (s *Sandbox) registerIAMRoutes() {
+	s.handleNamed(http.MethodPost, "/v3/auth/tokens", tokenOpName, callerNone, s.createToken)
+	s.handle(http.MethodGet, "/v3/auth/domains", "KeystoneListAuthDomains", callerAny, s.listAuthDomains)
+}
+
 const (
 	tokenValidity = 24 * time.Hour
 	iamTimeLayout = "2006-01-02T15:04:05.000000Z"
@@ -69,11 +74,6 @@ func tokenOpName(body []byte) string {
 		return "KeystoneCreateAgencyToken"
 	}
 	return "KeystoneCreateUserTokenByPassword"
-}
-
-func (s *Sandbox) registerIAMRoutes() {
-	s.handleNamed(http.MethodPost, "/v3/auth/tokens", tokenOpName, callerNone, s.createToken)
-	s.handle(http.MethodGet, "/v3/auth/domains", "KeystoneListAuthDomains", callerAny, s.listAuthDomains)
 }
 
 func newTokenValue() string {

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"cmp"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -15,6 +16,116 @@ import (
 // Orders: ListCustomerOrders, ShowCustomerOrderDetails, ListOrderDiscounts,
 // ListOrderCouponsByOrderId, PayOrders, CancelCustomerOrder,
 // ShowRefundOrderDetails.
+
+func (s *Sandbox) registerOrdersRoutes() {
+	s.handle(http.MethodGet, "/v2/orders/customer-orders", "ListCustomerOrders", callerAny, s.listCustomerOrders)
+	s.handle(http.MethodGet, "/v2/orders/customer-orders/details/{order_id}", "ShowCustomerOrderDetails", callerAny, s.showCustomerOrderDetails)
+	s.handle(http.MethodGet, "/v2/orders/customer-orders/order-discounts", "ListOrderDiscounts", callerCustomer, s.listOrderDiscounts)
+	s.handle(http.MethodGet, "/v2/orders/customer-orders/order-coupons", "ListOrderCouponsByOrderId", callerCustomer, s.listOrderCouponsByOrderID)
+	s.handle(http.MethodPost, "/v3/orders/customer-orders/pay", "PayOrders", callerCustomer, s.payOrders)
+	s.handle(http.MethodPut, "/v2/orders/customer-orders/cancel", "CancelCustomerOrder", callerCustomer, s.cancelCustomerOrder)
+	s.handle(http.MethodGet, "/v2/orders/customer-orders/refund-orders", "ShowRefundOrderDetails", callerAny, s.showRefundOrderDetails)
+}
+
+// Order is a yearly/monthly order.
+type Order struct {
+	ID                  string
+	CustomerID          string
+	ServiceTypeCode     string
+	ServiceTypeName     string
+	SourceType          int32  // 1 customer, 2 agent
+	Status              int32  // 1 pending approval, 3 processing, 4 cancelled, 5 completed, 6 pending payment, 9 to be confirmed
+	Type                string // "1" new, "2" renew, "3" change, "4" unsubscribe, "10"/"11" mode switch
+	OfficialAmount      decimal.Decimal
+	AmountAfterDiscount decimal.Decimal
+	CouponAmount        decimal.Decimal
+	CashAmount          decimal.Decimal // paid from balance
+	Created             time.Time
+	Paid                time.Time
+	PaymentDeadline     time.Time
+	Currency            string
+	LineItems           []*LineItem
+	ResourceIDs         []string // resources it produced or acts on
+	BaseOrderID         string   // for refund orders: the original order
+	Discounts           []*Discount
+	UsedCoupons         []string
+	DiscountAmount      decimal.Decimal // discount applied at payment
+	DiscountType        int32           // type of the applied discount
+	pendingRes          []*Resource     // resources a new-purchase order creates when paid
+	RenewPeriodType     int32           // renew orders: 2 month, 3 year
+	RenewPeriodNum      int32
+	Refunds             []*RefundLine // refund orders (type "4")
+}
+
+// LineItem is one product of an order.
+type LineItem struct {
+	ID                  string
+	ServiceTypeCode     string
+	ServiceTypeName     string
+	ResourceTypeCode    string
+	RegionCode          string
+	ResourceID          string // the main resource it buys or renews
+	ProductID           string
+	ProductSpecDesc     string
+	PeriodType          int32 // 2 month, 3 year
+	PeriodNum           int32
+	Effective           time.Time
+	Expire              time.Time
+	SubscriptionNum     int32
+	OfficialAmount      decimal.Decimal
+	AmountAfterDiscount decimal.Decimal
+}
+
+// newLineItem is line n (from 1) of order orderID: pt/pn periods (2 month,
+// 3 year) of main resource r for amount.
+func newLineItem(orderID string, n int, r *Resource, pt, pn int32, amount decimal.Decimal) *LineItem {
+	return &LineItem{
+		ID:                  lineID(orderID, n),
+		ServiceTypeCode:     r.ServiceTypeCode,
+		ServiceTypeName:     r.ServiceTypeName,
+		ResourceTypeCode:    r.ResourceTypeCode,
+		RegionCode:          r.RegionCode,
+		ResourceID:          r.ResourceID,
+		ProductID:           r.ProductID,
+		ProductSpecDesc:     r.SpecDesc,
+		PeriodType:          pt,
+		PeriodNum:           pn,
+		SubscriptionNum:     1,
+		OfficialAmount:      amount,
+		AmountAfterDiscount: amount,
+	}
+}
+
+// lineID is the id of line n (from 1) of an order: "<order id>-000001".
+func lineID(orderID string, n int) string { return fmt.Sprintf("%s-%06d", orderID, n) }
+
+// RefundLine is one resource's refund in an unsubscribe order; Amount is
+// positive here and negated on the wire (ShowRefundOrderDetails).
+type RefundLine struct {
+	ID               string
+	ResourceID       string
+	ServiceTypeCode  string
+	ServiceTypeName  string
+	ResourceTypeCode string
+	ResourceTypeName string
+	RegionCode       string
+	Amount           decimal.Decimal
+	BaseOrderID      string
+}
+
+// Discount is a discount a pending order may use.
+type Discount struct {
+	ID    string
+	Type  int32 // 0 promotion, 2 commercial, 3 partner-granted
+	Value decimal.Decimal
+	Ratio decimal.Decimal // 0..1 of the amount
+}
+
+// addOrder indexes an order. Callers hold st.mu.
+func (st *State) addOrder(o *Order) {
+	st.orders[o.ID] = o
+	st.ordersByCustomer[o.CustomerID] = append(st.ordersByCustomer[o.CustomerID], o)
+}
 
 // errUnknownOrder is the upstream's answer for an order that does not exist
 // or is not the caller's.
@@ -108,11 +219,7 @@ func (s *Sandbox) listCustomerOrders(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cb, err := parseTimeParam("create_time_begin", req.CreateTimeBegin)
-	if err != nil {
-		return nil, err
-	}
-	ce, err := parseTimeParam("create_time_end", req.CreateTimeEnd)
+	cb, ce, err := parseTimeRange("create_time", req.CreateTimeBegin, req.CreateTimeEnd)
 	if err != nil {
 		return nil, err
 	}
@@ -124,11 +231,7 @@ func (s *Sandbox) listCustomerOrders(c *call) (any, error) {
 			return nil, badParam("the create time range must not exceed one year")
 		}
 	}
-	pb, err := parseTimeParam("payment_time_begin", req.PaymentTimeBegin)
-	if err != nil {
-		return nil, err
-	}
-	pe, err := parseTimeParam("payment_time_end", req.PaymentTimeEnd)
+	pb, pe, err := parseTimeRange("payment_time", req.PaymentTimeBegin, req.PaymentTimeEnd)
 	if err != nil {
 		return nil, err
 	}
@@ -270,14 +373,10 @@ func (s *Sandbox) showCustomerOrderDetails(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var indirect *string
-	if v := c.q("indirect_partner_id"); v != "" {
-		indirect = &v
-	}
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	o, cu, err := st.visibleOrder(c.who, c.params["order_id"], indirect)
+	o, cu, err := st.visibleOrder(c.who, c.params["order_id"], c.qOpt("indirect_partner_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -734,17 +833,13 @@ func (s *Sandbox) showRefundOrderDetails(c *call) (any, error) {
 		return nil, badParam("order_id is required")
 	}
 	cid := c.q("customer_id")
-	var indirect *string
-	if v := c.q("indirect_partner_id"); v != "" {
-		indirect = &v
-	}
 	if c.who.Partner != nil && cid == "" {
 		return nil, badParam("customer_id is required")
 	}
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	o, _, err := st.visibleOrder(c.who, id, indirect)
+	o, _, err := st.visibleOrder(c.who, id, c.qOpt("indirect_partner_id"))
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -10,7 +11,7 @@ import (
 )
 
 func TestListCustomerOrders(t *testing.T) {
-	f := newCommerceFixture(t, KindTier1)
+	f := newFixture(t, KindTier1)
 
 	t.Run("PartnerSeesShowcaseOrders", func(t *testing.T) {
 		all := f.orders(t, nil, nil)
@@ -128,7 +129,7 @@ func TestListCustomerOrders(t *testing.T) {
 
 // pendingOrder returns a pending order of the showcase customer that has
 // discounts.
-func (f *commerceFixture) pendingOrder(t testing.TB, skip int) string {
+func (f *fixture) pendingOrder(t testing.TB, skip int) string {
 	t.Helper()
 	six := int32(6)
 	list := f.orders(t, &six, ptr("1"))
@@ -139,7 +140,7 @@ func (f *commerceFixture) pendingOrder(t testing.TB, skip int) string {
 }
 
 func TestShowCustomerOrderDetails(t *testing.T) {
-	f := newCommerceFixture(t, KindProvider)
+	f := newFixture(t, KindProvider)
 	id := f.pendingOrder(t, 0)
 	for name, c := range map[string]interface {
 		ShowCustomerOrderDetails(*model.ShowCustomerOrderDetailsRequest) (*model.ShowCustomerOrderDetailsResponse, error)
@@ -180,7 +181,7 @@ func TestShowCustomerOrderDetails(t *testing.T) {
 }
 
 func TestListOrderDiscounts(t *testing.T) {
-	f := newCommerceFixture(t, KindTier1)
+	f := newFixture(t, KindTier1)
 	id := f.pendingOrder(t, 0)
 	resp, err := f.cc.ListOrderDiscounts(&model.ListOrderDiscountsRequest{OrderId: id})
 	if err != nil {
@@ -208,12 +209,12 @@ func TestListOrderDiscounts(t *testing.T) {
 
 // showcaseCoupon returns a usable coupon of the showcase customer, adding
 // a voucher when the seed gave none.
-func (f *commerceFixture) showcaseCoupon(t testing.TB, face int64) *Coupon {
+func (f *fixture) showcaseCoupon(t testing.TB, face int64) *Coupon {
 	t.Helper()
 	var cp *Coupon
 	f.locked(func(st *State) {
 		cp = &Coupon{
-			ID: "CPTEST" + itoa(len(st.coupons)), CustomerID: f.cust.ID, IssuerID: f.partner.ID, Type: 1,
+			ID: "CPTEST" + strconv.Itoa(len(st.coupons)), CustomerID: f.cust.ID, IssuerID: f.partner.ID, Type: 1,
 			FaceValue: decimal.NewFromInt(face), Balance: decimal.NewFromInt(face), Status: 2,
 			Effective: st.now().Add(-time.Hour), Expire: st.now().AddDate(0, 1, 0), Created: st.now().Add(-time.Hour),
 		}
@@ -224,7 +225,7 @@ func (f *commerceFixture) showcaseCoupon(t testing.TB, face int64) *Coupon {
 }
 
 func TestListOrderCouponsByOrderId(t *testing.T) {
-	f := newCommerceFixture(t, KindTier1)
+	f := newFixture(t, KindTier1)
 	cp := f.showcaseCoupon(t, 50)
 	id := f.pendingOrder(t, 0)
 	resp, err := f.cc.ListOrderCouponsByOrderId(&model.ListOrderCouponsByOrderIdRequest{OrderId: id})
@@ -247,7 +248,7 @@ func TestListOrderCouponsByOrderId(t *testing.T) {
 }
 
 func TestPayOrders(t *testing.T) {
-	f := newCommerceFixture(t, KindTier1)
+	f := newFixture(t, KindTier1)
 
 	t.Run("DiscountCouponAndBalance", func(t *testing.T) {
 		id := f.pendingOrder(t, 0)
@@ -383,7 +384,7 @@ func TestPayOrders(t *testing.T) {
 }
 
 func TestCancelCustomerOrder(t *testing.T) {
-	f := newCommerceFixture(t, KindTier2)
+	f := newFixture(t, KindTier2)
 	id := f.pendingOrder(t, 0)
 	var cp *Coupon
 	f.locked(func(st *State) {
@@ -422,59 +423,18 @@ func TestCancelCustomerOrder(t *testing.T) {
 	})
 }
 
-// TestSeedCommerceDeterministic: the same seed and epoch give the same
-// orders and resources; every showcase customer has the full set.
-func TestSeedCommerceDeterministic(t *testing.T) {
-	epoch := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
-	digest := func() ([]string, *Sandbox) {
-		sb, err := New(Options{Seed: 5, Customers: 80, Epoch: epoch})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, c := range sb.state.customers {
-			for _, o := range sb.state.ordersByCustomer[c.ID] {
-				out = append(out, o.ID+o.OfficialAmount.String())
-			}
-			for _, r := range sb.state.resByCustomer[c.ID] {
-				out = append(out, r.ResourceID+r.Expire.String())
-			}
-		}
-		return out, sb
-	}
-	a, sb := digest()
-	b, _ := digest()
-	if len(a) == 0 || len(a) != len(b) {
-		t.Fatalf("digests differ in length: %d vs %d", len(a), len(b))
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatalf("seed not deterministic at %d: %s vs %s", i, a[i], b[i])
-		}
-	}
-	st := sb.state
-	for _, p := range st.partners {
-		c := st.customersByPartner[p.ID][0]
-		pending, done, mains, children := 0, 0, 0, 0
-		for _, o := range st.ordersByCustomer[c.ID] {
-			if o.Status == 6 && len(o.Discounts) >= 2 && len(o.LineItems) > 0 && o.PaymentDeadline.After(epoch) {
-				pending++
-			}
-			if o.Status == 5 {
-				done++
-			}
-		}
-		for _, r := range st.resByCustomer[c.ID] {
-			if r.IsMain && r.Status == 2 && r.Expire.After(epoch) {
-				mains++
-			}
-			if !r.IsMain {
-				children++
-			}
-		}
-		if pending < 2 || done < 1 || mains < 1 || children < 1 || len(st.onDemand[c.ID]) < 3 || len(st.packages[c.ID]) < 1 {
-			t.Errorf("showcase %s: pending %d done %d mains %d children %d on-demand %d packages %d",
-				c.ID, pending, done, mains, children, len(st.onDemand[c.ID]), len(st.packages[c.ID]))
+// BenchmarkListCustomerOrders100 lists a partner's newest 100 orders over
+// all its customers in a 10 000-customer sandbox.
+func BenchmarkListCustomerOrders100(b *testing.B) {
+	_, srv, m := newTestSandboxOpts(b, Options{Seed: 1, Customers: 10000})
+	p := partnerOf(m, KindTier1)
+	client := bssClient(b, srv.URL, p.AK, p.SK)
+	req := &model.ListCustomerOrdersRequest{Limit: ptr(int32(100))}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		resp, err := client.ListCustomerOrders(req)
+		if err != nil || len(*resp.OrderInfos) != 100 {
+			b.Fatalf("%v", err)
 		}
 	}
 }

@@ -18,11 +18,118 @@ import (
 // CBC.30050013 nothing to unsubscribe (unsubscribe_type 2 without a
 // renewal period).
 
+func (s *Sandbox) registerResourcesRoutes() {
+	s.handle(http.MethodPost, "/v2/orders/suscriptions/resources/query", "ListPayPerUseCustomerResources", callerAny, s.listPayPerUseCustomerResources)
+	s.handle(http.MethodPost, "/v2/orders/subscriptions/resources/renew", "RenewalResources", callerCustomer, s.renewalResources)
+	s.handle(http.MethodPost, "/v2/orders/subscriptions/resources/autorenew/{resource_id}", "AutoRenewalResources", callerCustomer, s.autoRenewalResources)
+	s.handle(http.MethodDelete, "/v2/orders/subscriptions/resources/autorenew/{resource_id}", "CancelAutoRenewalResources", callerCustomer, s.cancelAutoRenewalResources)
+	s.handle(http.MethodPost, "/v2/orders/subscriptions/resources/unsubscribe", "CancelResourcesSubscription", callerCustomer, s.cancelResourcesSubscription)
+	s.handle(http.MethodPost, "/v2/orders/subscriptions/resources/to-on-demand", "UpdatePeriodToOnDemand", callerCustomer, s.updatePeriodToOnDemand)
+	s.handle(http.MethodPost, "/v2/bills/ratings/period-resources/renew-rate", "ListRenewRateOnPeriod", callerCustomer, s.listRenewRateOnPeriod)
+	s.handle(http.MethodPost, "/v2/partners/sub-customers/on-demand-resources/query", "ListCustomerOnDemandResources", callerPartner, s.listCustomerOnDemandResources)
+	s.handle(http.MethodPost, "/v3/payments/free-resources/query", "ListFreeResourceInfos", callerCustomer, s.listFreeResourceInfos)
+	s.handle(http.MethodPost, "/v2/payments/free-resources/usages/details/query", "ListFreeResourceUsages", callerCustomer, s.listFreeResourceUsages)
+}
+
 const (
 	maxResourceIDs   = 50  // ListPayPerUseCustomerResources, ListCustomerOnDemandResources
 	maxBatchRenew    = 10  // renew, unsubscribe, renew-rate
 	maxBatchOnDemand = 100 // to-on-demand
 )
+
+// Resource is a yearly/monthly resource (main or child).
+type Resource struct {
+	InstanceID       string
+	ResourceID       string
+	Name             string
+	CustomerID       string
+	RegionCode       string
+	ServiceTypeCode  string
+	ServiceTypeName  string
+	ResourceTypeCode string
+	ResourceTypeName string
+	SpecCode         string
+	SpecDesc         string
+	SpecSize         float64
+	ProjectID        string
+	ProductID        string
+	ParentID         string // parent resource_id for child resources
+	IsMain           bool
+	Status           int32 // 2 in use, 3 closed, 4 frozen, 5 expired
+	Effective        time.Time
+	Expire           time.Time
+	ExpirePolicy     int32 // 0 grace, 1 to on-demand, 2/5 delete, 3 auto-renew, 4 freeze
+	AutoRenewTimes   int32
+	AutoRenewPeriod  string
+	OrderID          string
+	MonthlyPrice     decimal.Decimal
+	Updated          time.Time
+	PrevExpire       time.Time // expiry before the last paid renewal (unsubscribe_type 2)
+	RenewOrderID     string    // the last paid renewal order
+	Children         []*Resource
+}
+
+// OnDemandResource is a pay-per-use resource.
+type OnDemandResource struct {
+	CustomerID       string
+	RegionCode       string
+	AZCode           string
+	ServiceTypeCode  string
+	ServiceTypeName  string
+	ResourceTypeCode string
+	ResourceTypeName string
+	ResourceID       string
+	Name             string
+	Effective        time.Time
+	Expire           time.Time
+	Status           int32 // 1 normal .. 6 closed
+	SpecCode         string
+	Info             string
+	SpecDesc         string
+}
+
+// ResourcePackage is a resource package with free-resource items.
+type ResourcePackage struct {
+	OrderInstanceID string
+	CustomerID      string
+	OrderID         string
+	ProductID       string
+	ProductName     string
+	Effective       time.Time
+	Expire          time.Time
+	Status          int32 // 0 pending .. 4 unsubscribed
+	ServiceTypeCode string
+	RegionCode      string
+	SourceType      int32
+	BundleType      string
+	QuotaReuseMode  int32
+	Items           []*FreeResource
+}
+
+// FreeResource is one free-resource item of a package.
+type FreeResource struct {
+	ID                  string
+	PackageID           string
+	CustomerID          string
+	TypeName            string
+	UsageTypeName       string
+	Amount              decimal.Decimal // remaining
+	OriginalAmount      decimal.Decimal
+	MeasureID           int32
+	QuotaReuseCycle     int32
+	QuotaReuseCycleType int32
+	Start, End          time.Time
+}
+
+// addResource indexes a main resource and its children. Callers hold st.mu.
+func (st *State) addResource(r *Resource) {
+	st.resources[r.ResourceID] = r
+	st.resByCustomer[r.CustomerID] = append(st.resByCustomer[r.CustomerID], r)
+	for _, ch := range r.Children {
+		st.resources[ch.ResourceID] = ch
+		st.resByCustomer[ch.CustomerID] = append(st.resByCustomer[ch.CustomerID], ch)
+	}
+}
 
 func resErr(code, msg, id string) model.FailResourceInfo {
 	return model.FailResourceInfo{ErrorCode: ptr(code), ErrorMsg: ptr(msg), ResourceId: ptr(id)}
@@ -114,11 +221,7 @@ func (s *Sandbox) listPayPerUseCustomerResources(c *call) (any, error) {
 	if req.OnlyMainResource != nil && *req.OnlyMainResource != 0 && *req.OnlyMainResource != 1 {
 		return nil, badParam("only_main_resource must be 0 or 1")
 	}
-	eb, err := parseTimeParam("expire_time_begin", req.ExpireTimeBegin)
-	if err != nil {
-		return nil, err
-	}
-	ee, err := parseTimeParam("expire_time_end", req.ExpireTimeEnd)
+	eb, ee, err := parseTimeRange("expire_time", req.ExpireTimeBegin, req.ExpireTimeEnd)
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +323,42 @@ func checkPeriod(pt, pn int32) error {
 	return nil
 }
 
+// addPeriod adds periodNum months (periodType 2) or years (3).
+func addPeriod(t time.Time, periodType, periodNum int32) time.Time {
+	if periodType == 3 {
+		return t.AddDate(int(periodNum), 0, 0)
+	}
+	return t.AddDate(0, int(periodNum), 0)
+}
+
+// periodPrice prices a renewal: monthly price × months, a year costing 10
+// months (the official site's yearly discount, about 83%).
+func periodPrice(monthly decimal.Decimal, periodType, periodNum int32) decimal.Decimal {
+	months := int64(periodNum)
+	if periodType == 3 {
+		months = int64(periodNum) * 10
+	}
+	return monthly.Mul(decimal.NewFromInt(months)).Round(2)
+}
+
+// resourceMonthly is the monthly price of a main resource and its children.
+func resourceMonthly(r *Resource) decimal.Decimal {
+	m := r.MonthlyPrice
+	for _, ch := range r.Children {
+		m = m.Add(ch.MonthlyPrice)
+	}
+	return m
+}
+
+// checkRenewal validates the resources (at most maxBatchRenew) and the
+// period of a renewal or a renewal quote.
+func checkRenewal(ids []string, pt, pn int32) error {
+	if err := checkIDs(ids, maxBatchRenew); err != nil {
+		return err
+	}
+	return checkPeriod(pt, pn)
+}
+
 func checkIDs(ids []string, max int) error {
 	if len(ids) == 0 {
 		return badParam("resource_ids is required")
@@ -262,6 +401,33 @@ func (st *State) inUnpaidOrder(cu *Customer, id string) bool {
 	return false
 }
 
+// changeableResource resolves one id of a renewal or unsubscription: the
+// customer's live main resource when it is in no unpaid order, else nil
+// and the failure to report for id.
+func (st *State) changeableResource(cu *Customer, id string) (*Resource, model.FailResourceInfo) {
+	r, code, msg := st.mainResource(cu, id)
+	if r == nil {
+		return nil, resErr(code, msg, id)
+	}
+	if st.inUnpaidOrder(cu, id) {
+		return nil, resErr("CBC.30050010", "the resource is in an unpaid order", id)
+	}
+	return r, model.FailResourceInfo{}
+}
+
+// distinct returns ids without repeats, in first-seen order.
+func distinct(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // RenewalResources: POST /v2/orders/subscriptions/resources/renew (customer).
 // Up to 10 main resources; the renewable ones go into one renew order
 // (order_type "2", status 6, payable for 7 days). With is_auto_pay=1 the
@@ -273,10 +439,7 @@ func (s *Sandbox) renewalResources(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if err := checkIDs(req.ResourceIds, maxBatchRenew); err != nil {
-		return nil, err
-	}
-	if err := checkPeriod(req.PeriodType, req.PeriodNum); err != nil {
+	if err := checkRenewal(req.ResourceIds, req.PeriodType, req.PeriodNum); err != nil {
 		return nil, err
 	}
 	if req.IsAutoPay != nil && *req.IsAutoPay != 0 && *req.IsAutoPay != 1 {
@@ -289,19 +452,10 @@ func (s *Sandbox) renewalResources(c *call) (any, error) {
 	now := st.now()
 	fails := []model.FailResourceInfo{}
 	var ok []*Resource
-	seen := map[string]bool{}
-	for _, id := range req.ResourceIds {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		r, code, msg := st.mainResource(cu, id)
+	for _, id := range distinct(req.ResourceIds) {
+		r, fail := st.changeableResource(cu, id)
 		if r == nil {
-			fails = append(fails, resErr(code, msg, id))
-			continue
-		}
-		if st.inUnpaidOrder(cu, id) {
-			fails = append(fails, resErr("CBC.30050010", "the resource is in an unpaid order", id))
+			fails = append(fails, fail)
 			continue
 		}
 		ok = append(ok, r)
@@ -326,21 +480,7 @@ func (s *Sandbox) renewalResources(c *call) (any, error) {
 			amt := periodPrice(resourceMonthly(r), req.PeriodType, req.PeriodNum)
 			o.OfficialAmount = o.OfficialAmount.Add(amt)
 			o.ResourceIDs = append(o.ResourceIDs, r.ResourceID)
-			o.LineItems = append(o.LineItems, &LineItem{
-				ID:                  o.ID + "-" + leftPad(i+1),
-				ServiceTypeCode:     r.ServiceTypeCode,
-				ServiceTypeName:     r.ServiceTypeName,
-				ResourceTypeCode:    r.ResourceTypeCode,
-				RegionCode:          r.RegionCode,
-				ResourceID:          r.ResourceID,
-				ProductID:           r.ProductID,
-				ProductSpecDesc:     r.SpecDesc,
-				PeriodType:          req.PeriodType,
-				PeriodNum:           req.PeriodNum,
-				SubscriptionNum:     1,
-				OfficialAmount:      amt,
-				AmountAfterDiscount: amt,
-			})
+			o.LineItems = append(o.LineItems, newLineItem(o.ID, i+1, r, req.PeriodType, req.PeriodNum, amt))
 		}
 		o.AmountAfterDiscount = o.OfficialAmount
 		st.addOrder(o)
@@ -352,33 +492,22 @@ func (s *Sandbox) renewalResources(c *call) (any, error) {
 	return &model.RenewalResourcesResponse{OrderIds: &ids, FailResourceInfos: &fails}, nil
 }
 
-func leftPad(n int) string {
-	s := "000000" + itoa(n)
-	return s[len(s)-6:]
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
-}
-
-// autoRenewTarget resolves the resource of an auto-renew call: unknown or
-// not the caller's → 400 CBC.30050009, a child → 400 CBC.30050007.
-func (st *State) autoRenewTarget(cu *Customer, id string) (*Resource, error) {
-	r, code, msg := st.mainResource(cu, id)
+// setAutoRenew applies set to the main resource {resource_id} of the
+// customer caller and to its children: unknown or not the caller's → 400
+// CBC.30050009, a child → 400 CBC.30050007.
+func (s *Sandbox) setAutoRenew(c *call, set func(x *Resource, now time.Time)) (any, error) {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	r, code, msg := st.mainResource(c.who.Customer, c.params["resource_id"])
 	if r == nil {
 		return nil, errf(http.StatusBadRequest, code, "%s", msg)
 	}
-	return r, nil
+	now := st.now()
+	for _, x := range append([]*Resource{r}, r.Children...) {
+		set(x, now)
+	}
+	return nil, nil
 }
 
 // AutoRenewalResources: POST /v2/orders/subscriptions/resources/autorenew/{resource_id}
@@ -406,38 +535,20 @@ func (s *Sandbox) autoRenewalResources(c *call) (any, error) {
 			return nil, badParam("period_type must be MONTH or YEAR")
 		}
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	r, err := st.autoRenewTarget(c.who.Customer, c.params["resource_id"])
-	if err != nil {
-		return nil, err
-	}
-	now := st.now()
-	for _, x := range append([]*Resource{r}, r.Children...) {
+	return s.setAutoRenew(c, func(x *Resource, now time.Time) {
 		x.ExpirePolicy, x.AutoRenewTimes, x.AutoRenewPeriod, x.Updated = 3, times, period, now
-	}
-	return nil, nil
+	})
 }
 
 // CancelAutoRenewalResources: DELETE /v2/orders/subscriptions/resources/autorenew/{resource_id}
 // (customer): back to expire policy 0 (grace period).
 func (s *Sandbox) cancelAutoRenewalResources(c *call) (any, error) {
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	r, err := st.autoRenewTarget(c.who.Customer, c.params["resource_id"])
-	if err != nil {
-		return nil, err
-	}
-	now := st.now()
-	for _, x := range append([]*Resource{r}, r.Children...) {
+	return s.setAutoRenew(c, func(x *Resource, now time.Time) {
 		if x.ExpirePolicy == 3 {
 			x.ExpirePolicy = 0
 		}
 		x.AutoRenewTimes, x.AutoRenewPeriod, x.Updated = 0, "", now
-	}
-	return nil, nil
+	})
 }
 
 // remainingValue is the unused value of r's paid term from now on, pro rata
@@ -483,19 +594,10 @@ func (s *Sandbox) cancelResourcesSubscription(c *call) (any, error) {
 	now := st.now()
 	fails := []model.FailResourceInfo{}
 	ids := []string{}
-	seen := map[string]bool{}
-	for _, id := range req.ResourceIds {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		r, code, msg := st.mainResource(cu, id)
+	for _, id := range distinct(req.ResourceIds) {
+		r, fail := st.changeableResource(cu, id)
 		if r == nil {
-			fails = append(fails, resErr(code, msg, id))
-			continue
-		}
-		if st.inUnpaidOrder(cu, id) {
-			fails = append(fails, resErr("CBC.30050010", "the resource is in an unpaid order", id))
+			fails = append(fails, fail)
 			continue
 		}
 		from, to := now, r.Expire
@@ -532,7 +634,7 @@ func (s *Sandbox) cancelResourcesSubscription(c *call) (any, error) {
 				base = r.RenewOrderID
 			}
 			o.Refunds = append(o.Refunds, &RefundLine{
-				ID:               o.ID + "-" + leftPad(i+1),
+				ID:               lineID(o.ID, i+1),
 				ResourceID:       x.ResourceID,
 				ServiceTypeCode:  x.ServiceTypeCode,
 				ServiceTypeName:  x.ServiceTypeName,
@@ -614,10 +716,7 @@ func (s *Sandbox) listRenewRateOnPeriod(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if err := checkIDs(req.ResourceIds, maxBatchRenew); err != nil {
-		return nil, err
-	}
-	if err := checkPeriod(req.PeriodType, req.PeriodNum); err != nil {
+	if err := checkRenewal(req.ResourceIds, req.PeriodType, req.PeriodNum); err != nil {
 		return nil, err
 	}
 	withChildren := req.IncludeRelativeResources != nil && *req.IncludeRelativeResources
@@ -684,11 +783,7 @@ func (s *Sandbox) listCustomerOnDemandResources(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	eb, err := parseTimeParam("effective_time_begin", req.EffectiveTimeBegin)
-	if err != nil {
-		return nil, err
-	}
-	ee, err := parseTimeParam("effective_time_end", req.EffectiveTimeEnd)
+	eb, ee, err := parseTimeRange("effective_time", req.EffectiveTimeBegin, req.EffectiveTimeEnd)
 	if err != nil {
 		return nil, err
 	}

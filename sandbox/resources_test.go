@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"math/rand"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -10,7 +12,7 @@ import (
 )
 
 func TestListPayPerUseCustomerResources(t *testing.T) {
-	f := newCommerceFixture(t, KindTier1)
+	f := newFixture(t, KindTier1)
 	all := f.resources(t, false)
 	mains := f.resources(t, true)
 	if len(mains) < 2 || len(all) <= len(mains) {
@@ -62,7 +64,7 @@ func TestListPayPerUseCustomerResources(t *testing.T) {
 	t.Run("ErrTooManyIDs", func(t *testing.T) {
 		ids := make([]string, 51)
 		for i := range ids {
-			ids[i] = itoa(i)
+			ids[i] = strconv.Itoa(i)
 		}
 		_, err := f.cc.ListPayPerUseCustomerResources(&model.ListPayPerUseCustomerResourcesRequest{Body: &model.QueryResourcesReq{ResourceIds: &ids}})
 		wantErr(t, err, http.StatusBadRequest, "CBC.0100")
@@ -74,7 +76,7 @@ func TestListPayPerUseCustomerResources(t *testing.T) {
 }
 
 func TestRenewalResources(t *testing.T) {
-	f := newCommerceFixture(t, KindTier1)
+	f := newFixture(t, KindTier1)
 	mainID, childID := f.mainWithChild(t)
 
 	t.Run("ManualCreatesPendingRenewOrder", func(t *testing.T) {
@@ -179,7 +181,7 @@ func TestRenewalResources(t *testing.T) {
 	t.Run("ErrTooMany", func(t *testing.T) {
 		ids := make([]string, 11)
 		for i := range ids {
-			ids[i] = itoa(i)
+			ids[i] = strconv.Itoa(i)
 		}
 		_, err := f.cc.RenewalResources(&model.RenewalResourcesRequest{Body: &model.RenewalResourcesReq{ResourceIds: ids, PeriodType: 2, PeriodNum: 1}})
 		wantErr(t, err, http.StatusBadRequest, "CBC.0100")
@@ -191,7 +193,7 @@ func TestRenewalResources(t *testing.T) {
 }
 
 func TestAutoRenewalResources(t *testing.T) {
-	f := newCommerceFixture(t, KindProvider)
+	f := newFixture(t, KindProvider)
 	mainID, childID := f.mainWithChild(t)
 	period := model.GetAutoRenewalResourcesReqPeriodTypeEnum().YEAR
 	resp, err := f.cc.AutoRenewalResources(&model.AutoRenewalResourcesRequest{ResourceId: mainID, Body: &model.AutoRenewalResourcesReq{
@@ -234,7 +236,7 @@ func TestAutoRenewalResources(t *testing.T) {
 }
 
 func TestCancelResourcesSubscription(t *testing.T) {
-	f := newCommerceFixture(t, KindTier1)
+	f := newFixture(t, KindTier1)
 	mainID, childID := f.mainWithChild(t)
 	before := f.balance()
 	var refundedBefore decimal.Decimal
@@ -349,7 +351,7 @@ func TestCancelResourcesSubscription(t *testing.T) {
 }
 
 func TestUpdatePeriodToOnDemand(t *testing.T) {
-	f := newCommerceFixture(t, KindTier2)
+	f := newFixture(t, KindTier2)
 	mainID, childID := f.mainWithChild(t)
 	resp, err := f.cc.UpdatePeriodToOnDemand(&model.UpdatePeriodToOnDemandRequest{Body: &model.PeriodToOnDemandReq{
 		Operation: "SET_UP", ResourceIds: []string{mainID, childID, "missing"},
@@ -378,7 +380,7 @@ func TestUpdatePeriodToOnDemand(t *testing.T) {
 }
 
 func TestListRenewRateOnPeriod(t *testing.T) {
-	f := newCommerceFixture(t, KindTier1)
+	f := newFixture(t, KindTier1)
 	mainID, childID := f.mainWithChild(t)
 	quote := func(children bool) *model.ListRenewRateOnPeriodResponse {
 		resp, err := f.cc.ListRenewRateOnPeriod(&model.ListRenewRateOnPeriodRequest{Body: &model.ListRenewRateOnPeriodReq{
@@ -407,7 +409,7 @@ func TestListRenewRateOnPeriod(t *testing.T) {
 }
 
 func TestListCustomerOnDemandResources(t *testing.T) {
-	f := newCommerceFixture(t, KindTier1)
+	f := newFixture(t, KindTier1)
 	resp, err := f.pc.ListCustomerOnDemandResources(&model.ListCustomerOnDemandResourcesRequest{Body: &model.QueryCustomerOnDemandResourcesReq{
 		CustomerId: f.cust.ID, Limit: ptr(int32(100)),
 	}})
@@ -454,7 +456,7 @@ func TestListCustomerOnDemandResources(t *testing.T) {
 }
 
 func TestFreeResources(t *testing.T) {
-	f := newCommerceFixture(t, KindTier1)
+	f := newFixture(t, KindTier1)
 	resp, err := f.cc.ListFreeResourceInfos(&model.ListFreeResourceInfosRequest{Body: &model.ListFreeResourceInfosReq{}})
 	if err != nil {
 		t.Fatal(err)
@@ -507,53 +509,33 @@ func TestFreeResources(t *testing.T) {
 	})
 }
 
-// TestCommerceMoneyConcurrent pays, renews (auto-pay) and unsubscribes
-// concurrently for one customer and checks that its balance moved by
-// exactly refunds − cash payments, and never went negative.
-func TestCommerceMoneyConcurrent(t *testing.T) {
-	f := newCommerceFixture(t, KindTier1)
-	var bal0, spent0, refunded0 decimal.Decimal
-	f.locked(func(st *State) {
-		bal0, spent0, refunded0 = st.customerByID[f.cust.ID].Balance, st.spentCash, st.refundedCash
-	})
-	mains := f.resources(t, true)
-	six := int32(6)
-	pending := f.orders(t, &six, nil)
-	done := make(chan struct{})
-	for i := 0; i < 4; i++ {
-		go func(i int) {
-			defer func() { done <- struct{}{} }()
-			for k, r := range mains {
-				id := *r.ResourceId
-				switch (i + k) % 3 {
-				case 0:
-					_, _ = f.cc.RenewalResources(&model.RenewalResourcesRequest{Body: &model.RenewalResourcesReq{ResourceIds: []string{id}, PeriodType: 2, PeriodNum: 1, IsAutoPay: ptr(int32(1))}})
-				case 1:
-					_, _ = f.cc.CancelResourcesSubscription(&model.CancelResourcesSubscriptionRequest{Body: &model.UnsubscribeResourcesReq{ResourceIds: []string{id}, UnsubscribeType: 1}})
-				case 2:
-					for _, o := range pending {
-						_, _ = f.cc.PayOrders(&model.PayOrdersRequest{Body: &model.PayCustomerOrderV3Req{OrderId: *o.OrderId, UseCoupon: "NO", UseDiscount: "NO"}})
-					}
-				}
-			}
-		}(i)
+// BenchmarkListPayPerUseCustomerResources50 lists 50 resources by id for
+// one customer through the SDK (partner AK/SK, signature verified).
+func BenchmarkListPayPerUseCustomerResources50(b *testing.B) {
+	sb, srv, m := newTestSandboxOpts(b, Options{Seed: 1, Customers: 60})
+	p := partnerOf(m, KindTier1)
+	cu := showcaseOf(m, p.ID)
+	var ids []string
+	st := sb.state
+	st.mu.Lock()
+	rng := rand.New(rand.NewSource(9))
+	c := st.customerByID[cu.ID]
+	for len(st.resByCustomer[c.ID]) < 60 {
+		st.seedCompleted(rng, c, &products[rng.Intn(len(products))], 1)
 	}
-	for i := 0; i < 4; i++ {
-		<-done
+	for _, r := range st.resByCustomer[c.ID][:50] {
+		ids = append(ids, r.ResourceID)
 	}
-	f.locked(func(st *State) {
-		bal := st.customerByID[f.cust.ID].Balance
-		want := bal0.Sub(st.spentCash.Sub(spent0)).Add(st.refundedCash.Sub(refunded0))
-		if !bal.Equal(want) || bal.IsNegative() {
-			t.Fatalf("balance %s, want %s (spent %s, refunded %s)", bal, want, st.spentCash.Sub(spent0), st.refundedCash.Sub(refunded0))
+	st.mu.Unlock()
+	client := bssClient(b, srv.URL, p.AK, p.SK)
+	req := &model.ListPayPerUseCustomerResourcesRequest{Body: &model.QueryResourcesReq{
+		CustomerId: &cu.ID, ResourceIds: &ids, Limit: ptr(int32(50)),
+	}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		resp, err := client.ListPayPerUseCustomerResources(req)
+		if err != nil || len(*resp.Data) != 50 {
+			b.Fatalf("%v", err)
 		}
-		if st.refundedCash.Equal(refunded0) || st.spentCash.Equal(spent0) {
-			t.Fatalf("nothing happened: spent %s refunded %s", st.spentCash.Sub(spent0), st.refundedCash.Sub(refunded0))
-		}
-		for _, o := range pending {
-			if st.orders[*o.OrderId].Status != 5 {
-				t.Errorf("order %s status %d", *o.OrderId, st.orders[*o.OrderId].Status)
-			}
-		}
-	})
+	}
 }

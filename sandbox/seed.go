@@ -218,7 +218,7 @@ func (st *State) seed() error {
 					}
 				}
 			}
-			st.seedCommerce(rng, c, showcase)
+			st.seedOrders(rng, c, showcase)
 		}
 	}
 

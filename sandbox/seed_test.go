@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"math/rand"
 	"reflect"
 	"testing"
 	"time"
@@ -132,7 +133,7 @@ func TestSeedDeterministicAndManifest(t *testing.T) {
 }
 
 // TestNew10000 is a sanity bound (generous against shared CI cores); the
-// real number comes from BenchmarkNew10000 (commerce_bench_test.go).
+// real number comes from BenchmarkNew10000 below.
 func TestNew10000(t *testing.T) {
 	start := time.Now()
 	sb, err := New(Options{Seed: 1, Customers: 10000})
@@ -149,4 +150,111 @@ func TestNew10000(t *testing.T) {
 	}
 }
 
-// BenchmarkNew10000 lives in commerce_bench_test.go.
+// TestSeedOrdersDeterministic: the same seed and epoch give the same
+// orders and resources; every showcase customer has the full set.
+func TestSeedOrdersDeterministic(t *testing.T) {
+	epoch := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	digest := func() ([]string, *Sandbox) {
+		sb, err := New(Options{Seed: 5, Customers: 80, Epoch: epoch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range sb.state.customers {
+			for _, o := range sb.state.ordersByCustomer[c.ID] {
+				out = append(out, o.ID+o.OfficialAmount.String())
+			}
+			for _, r := range sb.state.resByCustomer[c.ID] {
+				out = append(out, r.ResourceID+r.Expire.String())
+			}
+		}
+		return out, sb
+	}
+	a, sb := digest()
+	b, _ := digest()
+	if len(a) == 0 || len(a) != len(b) {
+		t.Fatalf("digests differ in length: %d vs %d", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("seed not deterministic at %d: %s vs %s", i, a[i], b[i])
+		}
+	}
+	st := sb.state
+	for _, p := range st.partners {
+		c := st.customersByPartner[p.ID][0]
+		pending, done, mains, children := 0, 0, 0, 0
+		for _, o := range st.ordersByCustomer[c.ID] {
+			if o.Status == 6 && len(o.Discounts) >= 2 && len(o.LineItems) > 0 && o.PaymentDeadline.After(epoch) {
+				pending++
+			}
+			if o.Status == 5 {
+				done++
+			}
+		}
+		for _, r := range st.resByCustomer[c.ID] {
+			if r.IsMain && r.Status == 2 && r.Expire.After(epoch) {
+				mains++
+			}
+			if !r.IsMain {
+				children++
+			}
+		}
+		if pending < 2 || done < 1 || mains < 1 || children < 1 || len(st.onDemand[c.ID]) < 3 || len(st.packages[c.ID]) < 1 {
+			t.Errorf("showcase %s: pending %d done %d mains %d children %d on-demand %d packages %d",
+				c.ID, pending, done, mains, children, len(st.onDemand[c.ID]), len(st.packages[c.ID]))
+		}
+	}
+}
+
+// ShowcaseResources gives each showcase customer that many main resources
+// (for the gateway's batching tests); the default stays 3.
+func TestShowcaseResources(t *testing.T) {
+	for _, tc := range []struct{ opt, want int }{{0, 3}, {100, 100}} {
+		sb, err := New(Options{Seed: 7, Customers: 20, ShowcaseResources: tc.opt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := sb.Manifest("http://x")
+		st := sb.state
+		st.mu.Lock()
+		main := 0
+		for _, r := range st.resByCustomer[m.Customers[0].ID] {
+			if r.IsMain {
+				main++
+			}
+		}
+		st.mu.Unlock()
+		if main != tc.want {
+			t.Errorf("ShowcaseResources %d: %d main resources, want %d", tc.opt, main, tc.want)
+		}
+	}
+}
+
+// BenchmarkSeedOrders10000 seeds the orders and resources of 10 000 customers
+// (one showcase per 1 250) on fresh state.
+func BenchmarkSeedOrders10000(b *testing.B) {
+	custs := make([]*Customer, 10000)
+	for i := range custs {
+		custs[i] = &Customer{ID: randHex(rand.New(rand.NewSource(int64(i))), 16)}
+	}
+	epoch := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st := newState(Options{Seed: 1, Epoch: epoch, Now: time.Now})
+		rng := rand.New(rand.NewSource(1))
+		for k, c := range custs {
+			st.seedOrders(rng, c, k%1250 == 0)
+		}
+	}
+}
+
+// BenchmarkNew10000 builds a whole 10 000-customer sandbox.
+func BenchmarkNew10000(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if _, err := New(Options{Seed: 1, Customers: 10000}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

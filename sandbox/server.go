@@ -203,6 +203,33 @@ func (c *call) qInt(name string) (*int32, error) {
 	return &i, nil
 }
 
+// qOpt returns an optional query parameter (nil when absent or empty).
+func (c *call) qOpt(name string) *string {
+	if v := c.q(name); v != "" {
+		return &v
+	}
+	return nil
+}
+
+// pageQuery reads offset/limit from the query string (see page).
+func (c *call) pageQuery(defLimit, maxLimit int32) (int, int, error) {
+	off, err := c.qInt("offset")
+	if err != nil {
+		return 0, 0, err
+	}
+	lim, err := c.qInt("limit")
+	if err != nil {
+		return 0, 0, err
+	}
+	return page(off, lim, defLimit, maxLimit)
+}
+
+// qTimeRange parses the optional UTC time filters prefix_begin and
+// prefix_end of the query string.
+func (c *call) qTimeRange(prefix string) (time.Time, time.Time, error) {
+	return parseTimeRange(prefix, c.qOpt(prefix+"_begin"), c.qOpt(prefix+"_end"))
+}
+
 // page resolves offset/limit with upstream defaults (offset 0, limit
 // defLimit) and the documented maximum; out of range → 400 CBC.0100.
 func page(offset, limit *int32, defLimit, maxLimit int32) (int, int, error) {
@@ -232,6 +259,23 @@ func window(n, offset, limit int) (int, int) {
 		hi = n
 	}
 	return offset, hi
+}
+
+// newestFirst walks rs from the newest record, keeping matches, and
+// returns the total and the requested window.
+func newestFirst[T any](rs []T, keep func(T) bool, off, lim int) (int, []T) {
+	total := 0
+	var out []T
+	for i := len(rs) - 1; i >= 0; i-- {
+		if !keep(rs[i]) {
+			continue
+		}
+		if total >= off && len(out) < lim {
+			out = append(out, rs[i])
+		}
+		total++
+	}
+	return total, out
 }
 
 // money parses a request amount: > 0 with at most 2 decimal places.
@@ -383,10 +427,16 @@ func checkCaller(want caller, who principal) *apiError {
 	return nil
 }
 
-// registerRoutes registers every emulated operation. Partner-side domains
-// (IAM, customers, funds, vouchers) and commerce domains (orders, resources,
-// catalogue, real-name) register their own.
+// registerRoutes registers every emulated operation: each domain's
+// register<Domain>Routes is at the top of its <domain>.go.
 func (s *Sandbox) registerRoutes() {
-	s.registerPartnerRoutes()
-	s.registerCommerceRoutes()
+	s.registerIAMRoutes()
+	s.registerCustomersRoutes()
+	s.registerResellersRoutes()
+	s.registerRegistrationRoutes()
+	s.registerFundsRoutes()
+	s.registerCouponsRoutes()
+	s.registerCatalogueRoutes()
+	s.registerOrdersRoutes()
+	s.registerResourcesRoutes()
 }

@@ -24,7 +24,6 @@ type State struct {
 	mu    sync.Mutex
 	opts  Options
 	rng   *rand.Rand // runtime id generation; guarded by mu
-	seq   int64      // monotonically increasing record counter; guarded by mu
 	epoch time.Time
 
 	partners      []*Partner
@@ -58,7 +57,14 @@ type State struct {
 
 	seedAllocated map[string]decimal.Decimal // seeding only: net allocations per partner
 
-	commerce // orders, resources, packages, real-name reviews (commerce.go)
+	orders           map[string]*Order
+	ordersByCustomer map[string][]*Order  // creation order
+	resources        map[string]*Resource // by resource_id
+	resByCustomer    map[string][]*Resource
+	onDemand         map[string][]*OnDemandResource // by customer
+	packages         map[string][]*ResourcePackage  // by customer
+	freeResources    map[string]*FreeResource       // by free_resource_id
+	reviews          map[string]*RealnameReview     // by customer
 
 	// Conservation counters: money that left the system (paid for orders)
 	// or came back (refunds), and coupon value consumed by payments.
@@ -247,24 +253,52 @@ func newState(opts Options) *State {
 		quotaByID:          map[string]*Quota{},
 		couponByID:         map[string]*Coupon{},
 		tokens:             map[string]*Token{},
-		commerce:           newCommerce(),
+		orders:             map[string]*Order{},
+		ordersByCustomer:   map[string][]*Order{},
+		resources:          map[string]*Resource{},
+		resByCustomer:      map[string][]*Resource{},
+		onDemand:           map[string][]*OnDemandResource{},
+		packages:           map[string][]*ResourcePackage{},
+		freeResources:      map[string]*FreeResource{},
+		reviews:            map[string]*RealnameReview{},
 	}
 }
 
 func (st *State) now() time.Time { return st.opts.Now().UTC() }
 
-// The helpers below are shared by every domain. Callers hold st.mu.
+// The State methods below are shared by every domain. Callers hold st.mu.
 
-// hex32 returns a new 32-hex id (domain ids, partner ids).
-func (st *State) hex32() string { return randHex(st.rng, 16) }
+// visibleOwner resolves whose customers a partner caller sees: its own, or
+// with indirect_partner_id (tier-1 only) that reseller's. A reseller that
+// is not the caller's → 400 CBC.99000037.
+func (st *State) visibleOwner(p *Partner, indirect *string) (string, error) {
+	if indirect == nil || *indirect == "" {
+		return p.ID, nil
+	}
+	r := st.partnerByID[*indirect]
+	if p.Kind != KindTier1 || r == nil || r.Kind != KindTier2 || r.ParentID != p.ID {
+		return "", errf(400, "CBC.99000037", "no permission on this reseller")
+	}
+	return r.ID, nil
+}
 
-// nextSeq returns the next record sequence number.
-func (st *State) nextSeq() int64 { st.seq++; return st.seq }
-
-// newID returns an opaque id: prefix + time + sequence, e.g.
-// "RE2611220833010000eb"-like transfer ids.
-func (st *State) newID(prefix string) string {
-	return prefix + st.now().Format("060102150405") + randHexUpper(st.rng, 4)
+// customerVisible reports whether the caller may see customer id: a
+// customer itself, or a partner's (or its reseller's, via ownerID) customer.
+func (st *State) customerVisible(who principal, ownerID, id string) *Customer {
+	c := st.customerByID[id]
+	if c == nil {
+		return nil
+	}
+	if who.Customer != nil {
+		if who.Customer.ID == id {
+			return c
+		}
+		return nil
+	}
+	if c.PartnerID == ownerID {
+		return c
+	}
+	return nil
 }
 
 // customerChange records a movement on a customer's cash account and
@@ -272,16 +306,7 @@ func (st *State) newID(prefix string) string {
 // negative; callers check first.
 func (st *State) customerChange(c *Customer, amount decimal.Decimal, tradeType, tradeID string) {
 	c.Balance = c.Balance.Add(amount)
-	st.customerChanges = append(st.customerChanges, &AccountChange{
-		ID:           st.newID("AC"),
-		OwnerID:      c.ID,
-		BalanceType:  "BALANCE_TYPE_DEBIT",
-		TradeType:    tradeType,
-		TradeID:      tradeID,
-		Time:         st.now(),
-		Amount:       amount,
-		BalanceAfter: c.Balance,
-	})
+	st.customerChanges = append(st.customerChanges, st.accountChange(c.ID, amount, c.Balance, tradeType, tradeID))
 }
 
 // partnerChange records a movement on a partner's cash account and applies
@@ -289,18 +314,85 @@ func (st *State) customerChange(c *Customer, amount decimal.Decimal, tradeType, 
 // reseller) on the other side, if any.
 func (st *State) partnerChange(p *Partner, amount decimal.Decimal, tradeType, tradeID, counterpartID, counterpartName string) {
 	p.Balance = p.Balance.Add(amount)
-	st.partnerChanges = append(st.partnerChanges, &AccountChange{
+	ch := st.accountChange(p.ID, amount, p.Balance, tradeType, tradeID)
+	ch.CustomerID, ch.AccountName = counterpartID, counterpartName
+	st.partnerChanges = append(st.partnerChanges, ch)
+}
+
+// accountChange is a record of amount moving on ownerID's cash account,
+// which then holds after.
+func (st *State) accountChange(ownerID string, amount, after decimal.Decimal, tradeType, tradeID string) *AccountChange {
+	return &AccountChange{
 		ID:           st.newID("AC"),
-		OwnerID:      p.ID,
+		OwnerID:      ownerID,
 		BalanceType:  "BALANCE_TYPE_DEBIT",
 		TradeType:    tradeType,
 		TradeID:      tradeID,
 		Time:         st.now(),
 		Amount:       amount,
-		BalanceAfter: p.Balance,
-		CustomerID:   counterpartID,
-		AccountName:  counterpartName,
-	})
+		BalanceAfter: after,
+	}
+}
+
+// Ids. Seeding draws them from its own rng; runtime ids come from st.rng
+// (callers hold st.mu).
+
+// hex32 returns a new 32-hex id (domain ids, partner ids).
+func (st *State) hex32() string { return randHex(st.rng, 16) }
+
+// newID returns an opaque id: prefix + time + sequence, e.g.
+// "RE2611220833010000eb"-like transfer ids.
+func (st *State) newID(prefix string) string {
+	return prefix + st.now().Format("060102150405") + randHexUpper(st.rng, 4)
+}
+
+const (
+	idAlnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	hexDig  = "0123456789abcdef"
+)
+
+// newOrderID makes an order id: CS + yyMMddHHmm + 5 upper alnum.
+func newOrderID(rng *rand.Rand, t time.Time) string {
+	b := make([]byte, 0, 17)
+	b = append(b, "CS"...)
+	b = t.UTC().AppendFormat(b, "0601021504")
+	for i := 0; i < 5; i++ {
+		b = append(b, idAlnum[rng.Intn(len(idAlnum))])
+	}
+	return string(b)
+}
+
+// newUUID makes a UUID-like resource id from rng.
+func newUUID(rng *rand.Rand) string {
+	var b [36]byte
+	x, y := rng.Uint64(), rng.Uint64()
+	j := 0
+	for i := 0; i < 36; i++ {
+		switch i {
+		case 8, 13, 18, 23:
+			b[i] = '-'
+			continue
+		}
+		var v uint64
+		if j < 16 {
+			v = x >> (4 * j)
+		} else {
+			v = y >> (4 * (j - 16))
+		}
+		b[i] = hexDig[v&0xf]
+		j++
+	}
+	return string(b[:])
+}
+
+// newOpaqueID makes an opaque id: prefix + n upper alnum.
+func newOpaqueID(rng *rand.Rand, prefix string, n int) string {
+	b := make([]byte, 0, len(prefix)+n)
+	b = append(b, prefix...)
+	for i := 0; i < n; i++ {
+		b = append(b, idAlnum[rng.Intn(len(idAlnum))])
+	}
+	return string(b)
 }
 
 func randHex(r *rand.Rand, n int) string {
@@ -319,4 +411,56 @@ func randHexUpper(r *rand.Rand, n int) string {
 		b[i] = digits[r.Intn(len(digits))]
 	}
 	return string(b)
+}
+
+// Times on the wire: the upstream's UTC layout, and optional time filters.
+
+// timeLayout is the upstream's UTC time format for orders and resources.
+const timeLayout = "2006-01-02T15:04:05Z"
+
+func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// optTime formats t, or nil when t is zero.
+func optTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	return ptr(fmtTime(t))
+}
+
+// parseTimeParam parses an optional UTC time filter; a malformed value is a
+// CBC.0100.
+func parseTimeParam(name string, v *string) (time.Time, error) {
+	if v == nil || *v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(timeLayout, *v)
+	if err != nil {
+		return time.Time{}, badParam("%s must be yyyy-MM-dd'T'HH:mm:ss'Z'", name)
+	}
+	return t, nil
+}
+
+// parseTimeRange parses the optional UTC time filters prefix_begin and
+// prefix_end (zero when absent).
+func parseTimeRange(prefix string, begin, end *string) (time.Time, time.Time, error) {
+	b, err := parseTimeParam(prefix+"_begin", begin)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	e, err := parseTimeParam(prefix+"_end", end)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return b, e, nil
+}
+
+func timeIn(t, begin, end time.Time) bool {
+	if !begin.IsZero() && t.Before(begin) {
+		return false
+	}
+	if !end.IsZero() && t.After(end) {
+		return false
+	}
+	return true
 }

@@ -207,17 +207,6 @@ func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(int)             {}
 
-// SMSCode is a verification code "sent" by SendVerificationMessageCode.
-type SMSCode struct {
-	Mobile   string    `json:"mobile"`
-	Code     string    `json:"code"`
-	Scene    int32     `json:"scene"`
-	SentAt   time.Time `json:"sent_at"`
-	Expires  time.Time `json:"expires_at"`
-	Failures int       `json:"failures"`
-	Used     bool      `json:"used"`
-}
-
 func (s *Sandbox) registerTestEndpoints(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_sandbox/stats", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"calls": s.stats.snapshot()})

@@ -11,9 +11,9 @@ import (
 	iam "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/iam/v3"
 )
 
-// sdkDefs is every operation the sandbox must serve (issue 2's list), with
-// the SDK's own request definition: the method and path the real client
-// sends. The test below holds the sandbox's routes to them, typos included.
+// sdkDefs is every operation the sandbox must serve, with the SDK's own
+// request definition: the method and path the real client sends. The test
+// below holds the sandbox's routes to them, typos included.
 var sdkDefs = map[string]func() *def.HttpRequestDef{
 	"CheckUserIdentity":                      bss.GenReqDefForCheckUserIdentity,
 	"SendVerificationMessageCode":            bss.GenReqDefForSendVerificationMessageCode,

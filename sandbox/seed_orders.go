@@ -60,8 +60,8 @@ var onDemandProducts = []onDemandProduct{
 }
 
 type packageProduct struct {
-	service, resType, id, name string
-	items                      []packageItem
+	service, id, name string
+	items             []packageItem
 }
 
 type packageItem struct {
@@ -71,20 +71,21 @@ type packageItem struct {
 }
 
 var packageProducts = []packageProduct{
-	{"hws.service.type.obs", "hws.resource.type.obs.package", "OFFI817405394286100481", "对象存储标准存储包 500GB 1年",
+	{"hws.service.type.obs", "OFFI817405394286100481", "对象存储标准存储包 500GB 1年",
 		[]packageItem{{"标准存储容量", "存储容量", 500, 10}, {"公网流出流量", "下行流量", 100, 10}}},
-	{"hws.service.type.cdn", "hws.resource.type.cdn.package", "OFFI736302498219962368", "CDN流量包 1TB",
+	{"hws.service.type.cdn", "OFFI736302498219962368", "CDN流量包 1TB",
 		[]packageItem{{"CDN下行流量", "下行流量", 1024, 10}}},
 }
 
-// seedCommerce gives a seeded customer its orders, resources, on-demand
-// resources and resource packages, deterministically from rng and
-// st.epoch. showcase customers (each partner's first) get the full set:
-// yearly/monthly main resources in use with children, their completed
-// orders, two pending new-purchase orders with two discounts each, several
-// on-demand resources and a resource package with used free resources.
-// Other customers get a random, cheaper subset.
-func (st *State) seedCommerce(rng *rand.Rand, c *Customer, showcase bool) {
+// seedOrders gives a seeded customer its orders and what they bought:
+// yearly/monthly resources, on-demand resources and resource packages,
+// deterministically from rng and st.epoch. showcase customers (each
+// partner's first) get the full set: yearly/monthly main resources in use
+// with children, their completed orders, two pending new-purchase orders
+// with two discounts each, several on-demand resources and a resource
+// package with used free resources. Other customers get a random, cheaper
+// subset.
+func (st *State) seedOrders(rng *rand.Rand, c *Customer, showcase bool) {
 	if showcase {
 		n := max(3, st.opts.ShowcaseResources)
 		for i := 0; i < n; i++ {
@@ -170,13 +171,30 @@ func newResource(rng *rand.Rand, c *Customer, p *product, region, orderID string
 	return r
 }
 
-// resourceMonthly is the monthly price of a main resource and its children.
-func resourceMonthly(r *Resource) decimal.Decimal {
-	m := r.MonthlyPrice
-	for _, ch := range r.Children {
-		m = m.Add(ch.MonthlyPrice)
+// newPurchase builds a new-purchase order (type "1") of pt/pn periods of
+// product p in region, created at created, and the resource it buys, in
+// use from eff to exp (zero while the order is unpaid). Callers set the
+// order's status and payment.
+func newPurchase(rng *rand.Rand, c *Customer, p *product, region string, created time.Time, pt, pn int32, eff, exp time.Time) (*Order, *Resource) {
+	o := &Order{
+		ID:              newOrderID(rng, created),
+		CustomerID:      c.ID,
+		ServiceTypeCode: p.service,
+		ServiceTypeName: serviceTypeName(p.service),
+		SourceType:      1,
+		Type:            "1",
+		Created:         created,
+		Currency:        "CNY",
 	}
-	return m
+	r := newResource(rng, c, p, region, o.ID, eff, exp)
+	official := periodPrice(resourceMonthly(r), pt, pn)
+	o.OfficialAmount = official
+	o.AmountAfterDiscount = official
+	o.ResourceIDs = []string{r.ResourceID}
+	li := newLineItem(o.ID, 1, r, pt, pn, official)
+	li.Effective, li.Expire = eff, exp
+	o.LineItems = []*LineItem{li}
+	return o, r
 }
 
 // seedCompleted adds a paid new-purchase order and the in-use resource it
@@ -191,42 +209,8 @@ func (st *State) seedCompleted(rng *rand.Rand, c *Customer, p *product, n int) {
 	paid := created.Add(time.Duration(60+rng.Intn(3000)) * time.Second)
 	exp := addPeriod(paid, pt, pn)
 	region := regionCodes[rng.Intn(len(regionCodes))]
-	o := &Order{
-		ID:              newOrderID(rng, created),
-		CustomerID:      c.ID,
-		ServiceTypeCode: p.service,
-		ServiceTypeName: serviceTypeName(p.service),
-		SourceType:      1,
-		Status:          5,
-		Type:            "1",
-		Created:         created,
-		Paid:            paid,
-		PaymentDeadline: created.AddDate(0, 0, 7),
-		Currency:        "CNY",
-	}
-	r := newResource(rng, c, p, region, o.ID, paid, exp)
-	official := periodPrice(resourceMonthly(r), pt, pn)
-	o.OfficialAmount = official
-	o.AmountAfterDiscount = official
-	o.CashAmount = official
-	o.ResourceIDs = []string{r.ResourceID}
-	o.LineItems = []*LineItem{{
-		ID:                  o.ID + "-000001",
-		ServiceTypeCode:     p.service,
-		ServiceTypeName:     serviceTypeName(p.service),
-		ResourceTypeCode:    p.resType,
-		RegionCode:          region,
-		ResourceID:          r.ResourceID,
-		ProductID:           r.ProductID,
-		ProductSpecDesc:     p.spec,
-		PeriodType:          pt,
-		PeriodNum:           pn,
-		Effective:           paid,
-		Expire:              exp,
-		SubscriptionNum:     1,
-		OfficialAmount:      official,
-		AmountAfterDiscount: official,
-	}}
+	o, r := newPurchase(rng, c, p, region, created, pt, pn, paid, exp)
+	o.Status, o.Paid, o.PaymentDeadline, o.CashAmount = 5, paid, created.AddDate(0, 0, 7), o.OfficialAmount
 	st.addOrder(o)
 	st.addResource(r)
 }
@@ -241,39 +225,9 @@ func (st *State) seedPending(rng *rand.Rand, c *Customer, p *product, discounts 
 	}
 	created := st.epoch.Add(-time.Duration(1+rng.Intn(47)) * time.Hour)
 	region := regionCodes[rng.Intn(len(regionCodes))]
-	o := &Order{
-		ID:              newOrderID(rng, created),
-		CustomerID:      c.ID,
-		ServiceTypeCode: p.service,
-		ServiceTypeName: serviceTypeName(p.service),
-		SourceType:      1,
-		Status:          6,
-		Type:            "1",
-		Created:         created,
-		PaymentDeadline: st.epoch.AddDate(0, 0, 7),
-		Currency:        "CNY",
-	}
-	r := newResource(rng, c, p, region, o.ID, time.Time{}, time.Time{})
-	official := periodPrice(resourceMonthly(r), pt, pn)
-	o.OfficialAmount = official
-	o.AmountAfterDiscount = official
+	o, r := newPurchase(rng, c, p, region, created, pt, pn, time.Time{}, time.Time{})
+	o.Status, o.PaymentDeadline = 6, st.epoch.AddDate(0, 0, 7)
 	o.pendingRes = []*Resource{r}
-	o.ResourceIDs = []string{r.ResourceID}
-	o.LineItems = []*LineItem{{
-		ID:                  o.ID + "-000001",
-		ServiceTypeCode:     p.service,
-		ServiceTypeName:     serviceTypeName(p.service),
-		ResourceTypeCode:    p.resType,
-		RegionCode:          region,
-		ResourceID:          r.ResourceID,
-		ProductID:           r.ProductID,
-		ProductSpecDesc:     p.spec,
-		PeriodType:          pt,
-		PeriodNum:           pn,
-		SubscriptionNum:     1,
-		OfficialAmount:      official,
-		AmountAfterDiscount: official,
-	}}
 	if discounts {
 		o.Discounts = []*Discount{
 			{ID: newOpaqueID(rng, "DS", 14), Type: 3, Ratio: decimal.New(85, -2)}, // partner-granted 85%

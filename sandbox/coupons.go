@@ -8,7 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Vouchers and coupon quotas: ListQuotaCoupons, ListIssuedCouponQuotas,
+// Coupons and coupon quotas: ListQuotaCoupons, ListIssuedCouponQuotas,
 // UpdateCouponQuotas, ReclaimCouponQuotas, ListCouponQuotasRecords,
 // CreatePartnerCoupons, ListIssuedPartnerCoupons, ReclaimPartnerCoupons,
 // ListPartnerCouponsRecord, ListSubCustomerCoupons (customer).
@@ -24,7 +24,7 @@ import (
 // not yours. Request-level problems (the quota itself missing, expired, the
 // face value out of the quota's range) are 400s.
 
-func (s *Sandbox) registerVoucherRoutes() {
+func (s *Sandbox) registerCouponsRoutes() {
 	s.handle(http.MethodPost, "/v2/partners/coupon-quotas/query", "ListQuotaCoupons", callerPartner, s.listQuotaCoupons)
 	s.handle(http.MethodGet, "/v2/partners/issued-coupon-quotas", "ListIssuedCouponQuotas", callerTier1, s.listIssuedCouponQuotas)
 	s.handle(http.MethodPost, "/v2/partners/coupon-quotas/indirect-partner-adjust", "UpdateCouponQuotas", callerTier1, s.updateCouponQuotas)
@@ -51,8 +51,8 @@ func quotaLimits(q *Quota) *[]model.QuotaLimitInfo {
 func quotaV2(q *Quota) model.CouponQuotaV2 {
 	return model.CouponQuotaV2{
 		QuotaId: ptr(q.ID), QuotaType: ptr(q.Type), CreateTime: ptr(fmtTime(q.Created)),
-		LastUpdateTime: ptr(fmtTime(q.Updated)), QuotaValue: decPtr(q.Value), QuotaStatus: ptr(q.Status),
-		Balance: decPtr(q.Balance), MeasureId: ptr(int32(1)), Currency: ptr(currencyCNY),
+		LastUpdateTime: ptr(fmtTime(q.Updated)), QuotaValue: ptr(q.Value), QuotaStatus: ptr(q.Status),
+		Balance: ptr(q.Balance), MeasureId: ptr(int32(1)), Currency: ptr(currencyCNY),
 		EffectiveTime: ptr(fmtTime(q.Effective)), ExpireTime: ptr(fmtTime(q.Expire)), LimitInfos: quotaLimits(q),
 	}
 }
@@ -70,7 +70,7 @@ func (s *Sandbox) listQuotaCoupons(c *call) (any, error) {
 	}
 	var times [6]time.Time
 	for i, v := range []*string{req.CreateTimeBegin, req.CreateTimeEnd, req.EffectiveTimeBegin, req.EffectiveTimeEnd, req.ExpireTimeBegin, req.ExpireTimeEnd} {
-		if times[i], err = parseUTCParam("time filter", v); err != nil {
+		if times[i], err = parseTimeParam("time filter", v); err != nil {
 			return nil, err
 		}
 	}
@@ -111,7 +111,7 @@ func (s *Sandbox) listQuotaCoupons(c *call) (any, error) {
 }
 
 func (s *Sandbox) listIssuedCouponQuotas(c *call) (any, error) {
-	off, lim, err := qPage(c)
+	off, lim, err := c.pageQuery(10, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -133,8 +133,8 @@ func (s *Sandbox) listIssuedCouponQuotas(c *call) (any, error) {
 		r := st.partnerByID[q.OwnerID]
 		out = append(out, model.IssuedCouponQuota{
 			QuotaId: ptr(q.ID), QuotaType: ptr(q.Type), CreateTime: ptr(fmtTime(q.Created)),
-			LastUpdateTime: ptr(fmtTime(q.Updated)), QuotaValue: decPtr(q.Value), QuotaStatus: ptr(q.Status),
-			Balance: decPtr(q.Balance), MeasureId: ptr(int32(1)), Currency: ptr(currencyCNY),
+			LastUpdateTime: ptr(fmtTime(q.Updated)), QuotaValue: ptr(q.Value), QuotaStatus: ptr(q.Status),
+			Balance: ptr(q.Balance), MeasureId: ptr(int32(1)), Currency: ptr(currencyCNY),
 			EffectiveTime: ptr(fmtTime(q.Effective)), ExpireTime: ptr(fmtTime(q.Expire)), LimitInfos: quotaLimits(q),
 			IndirectPartnerId: ptr(r.ID), IndirectPartnerAccountName: ptr(r.AccountName), IndirectPartnerName: ptr(r.Name),
 			ParentQuotaId: ptr(q.ParentQuotaID),
@@ -236,21 +236,17 @@ func (s *Sandbox) reclaimCouponQuotas(c *call) (any, error) {
 			rec.Remark = *req.Remark
 		}
 		st.quotaRecords = append(st.quotaRecords, rec)
-		infos = append(infos, model.QuotaReclaim{QuotaId: ptr(q.ID), QuotaBalance: decPtr(amount)})
+		infos = append(infos, model.QuotaReclaim{QuotaId: ptr(q.ID), QuotaBalance: ptr(amount)})
 	}
 	return model.ReclaimCouponQuotasResponse{ErrorDetails: &details, SimpleQuotaInfos: &infos}, nil
 }
 
 func (s *Sandbox) listCouponQuotasRecords(c *call) (any, error) {
-	off, lim, err := qPage(c)
+	off, lim, err := c.pageQuery(10, 100)
 	if err != nil {
 		return nil, err
 	}
-	begin, err := parseUTCParam("operation_time_begin", qOpt(c, "operation_time_begin"))
-	if err != nil {
-		return nil, err
-	}
-	end, err := parseUTCParam("operation_time_end", qOpt(c, "operation_time_end"))
+	begin, end, err := c.qTimeRange("operation_time")
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +264,7 @@ func (s *Sandbox) listCouponQuotasRecords(c *call) (any, error) {
 		rp := st.partnerByID[r.IndirectPartnerID]
 		rec := model.QuotaRecord{
 			Id: ptr(r.ID), Operator: ptr(r.Operator), OperationType: ptr(r.OperationType), QuotaId: ptr(r.QuotaID),
-			ParentQuotaId: ptr(r.ParentQuotaID), Amount: decPtr(r.Amount), OperationTime: ptr(fmtTime(r.Time)),
+			ParentQuotaId: ptr(r.ParentQuotaID), Amount: ptr(r.Amount), OperationTime: ptr(fmtTime(r.Time)),
 			Result: ptr(r.Result), IndirectPartnerId: ptr(r.IndirectPartnerID), Remark: ptr(r.Remark),
 		}
 		if rp != nil {
@@ -305,11 +301,11 @@ func (s *Sandbox) createPartnerCoupons(c *call) (any, error) {
 	if len(services) > 10 || len(products) > 10 {
 		return nil, badParam("cloud_service_types and product_ids may hold at most 10 values")
 	}
-	validFrom, err := parseUTCParam("valid_time", req.ValidTime)
+	validFrom, err := parseTimeParam("valid_time", req.ValidTime)
 	if err != nil {
 		return nil, err
 	}
-	expire, err := parseUTCParam("expire_time", req.ExpireTime)
+	expire, err := parseTimeParam("expire_time", req.ExpireTime)
 	if err != nil {
 		return nil, err
 	}
@@ -416,48 +412,68 @@ func strOpt(v string) *string {
 	return &v
 }
 
-func (s *Sandbox) listIssuedPartnerCoupons(c *call) (any, error) {
-	off, lim, err := qPage(c)
+// couponQuery is the paging and the filters both coupon lists take.
+type couponQuery struct {
+	off, lim           int
+	couponType, status *int32
+	couponID, orderID  string
+}
+
+func readCouponQuery(c *call) (couponQuery, error) {
+	off, lim, err := c.pageQuery(10, 100)
 	if err != nil {
-		return nil, err
+		return couponQuery{}, err
 	}
 	ctype, err := c.qInt("coupon_type")
 	if err != nil {
-		return nil, err
+		return couponQuery{}, err
 	}
 	status, err := c.qInt("status")
+	if err != nil {
+		return couponQuery{}, err
+	}
+	return couponQuery{off: off, lim: lim, couponType: ctype, status: status, couponID: c.q("coupon_id"), orderID: c.q("order_id")}, nil
+}
+
+// match reports whether cp passes the coupon_id, order_id, coupon_type and
+// status filters.
+func (q couponQuery) match(cp *Coupon) bool {
+	return (q.couponID == "" || cp.ID == q.couponID) && (q.orderID == "" || cp.OrderID == q.orderID) &&
+		(q.couponType == nil || *q.couponType == cp.Type) && (q.status == nil || *q.status == cp.Status)
+}
+
+func (s *Sandbox) listIssuedPartnerCoupons(c *call) (any, error) {
+	q, err := readCouponQuery(c)
 	if err != nil {
 		return nil, err
 	}
 	var times [6]time.Time
 	for i, n := range []string{"create_time_begin", "create_time_end", "effective_time_begin", "effective_time_end", "expire_time_begin", "expire_time_end"} {
-		if times[i], err = parseUTCParam(n, qOpt(c, n)); err != nil {
+		if times[i], err = parseTimeParam(n, c.qOpt(n)); err != nil {
 			return nil, err
 		}
 	}
-	cid, custID, orderID := c.q("coupon_id"), c.q("customer_id"), c.q("order_id")
+	custID := c.q("customer_id")
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, qOpt(c, "indirect_partner_id"))
+	ownerID, err := st.visibleOwner(c.who.Partner, c.qOpt("indirect_partner_id"))
 	if err != nil {
 		return nil, err
 	}
 	total, list := newestFirst(st.coupons, func(cp *Coupon) bool {
-		return cp.IssuerID == ownerID && (cid == "" || cp.ID == cid) && (custID == "" || cp.CustomerID == custID) &&
-			(orderID == "" || cp.OrderID == orderID) && (ctype == nil || *ctype == cp.Type) &&
-			(status == nil || *status == cp.Status) && timeIn(cp.Created, times[0], times[1]) &&
-			timeIn(cp.Effective, times[2], times[3]) && timeIn(cp.Expire, times[4], times[5])
-	}, off, lim)
+		return cp.IssuerID == ownerID && q.match(cp) && (custID == "" || cp.CustomerID == custID) &&
+			timeIn(cp.Created, times[0], times[1]) && timeIn(cp.Effective, times[2], times[3]) && timeIn(cp.Expire, times[4], times[5])
+	}, q.off, q.lim)
 	out := make([]model.IQueryUserPartnerCouponsResultV2, 0, len(list))
 	for _, cp := range list {
 		out = append(out, model.IQueryUserPartnerCouponsResultV2{
 			CouponId: ptr(cp.ID), Status: ptr(cp.Status), CustomerId: ptr(cp.CustomerID), CouponType: ptr(cp.Type),
-			MeasureId: ptr(int32(1)), FaceValue: decPtr(cp.FaceValue), EffectiveTime: ptr(fmtTime(cp.Effective)),
+			MeasureId: ptr(int32(1)), FaceValue: ptr(cp.FaceValue), EffectiveTime: ptr(fmtTime(cp.Effective)),
 			ExpireTime: ptr(fmtTime(cp.Expire)), OrderId: strOpt(cp.OrderID), PromotionPlanName: strOpt(cp.Memo),
 			MediaType: ptr(int32(1)), FetchMethod: ptr(int32(3)), UseLimits: couponLimits(cp),
 			ActiveTime: ptr(fmtTime(cp.Created)), LastUsedTime: optTime(cp.LastUsed), CreateTime: ptr(fmtTime(cp.Created)),
-			Balance: decPtr(cp.Balance), LockOrderId: strOpt(cp.LockOrder), IsFrozen: ptr("0"),
+			Balance: ptr(cp.Balance), LockOrderId: strOpt(cp.LockOrder), IsFrozen: ptr("0"),
 		})
 	}
 	return model.ListIssuedPartnerCouponsResponse{TotalCount: ptr(int32(total)), UserCoupons: &out}, nil
@@ -501,7 +517,7 @@ func (s *Sandbox) reclaimPartnerCoupons(c *call) (any, error) {
 }
 
 func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
-	off, lim, err := qPage(c)
+	off, lim, err := c.pageQuery(10, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -509,11 +525,7 @@ func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	begin, err := parseUTCParam("operation_time_begin", qOpt(c, "operation_time_begin"))
-	if err != nil {
-		return nil, err
-	}
-	end, err := parseUTCParam("operation_time_end", qOpt(c, "operation_time_end"))
+	begin, end, err := c.qTimeRange("operation_time")
 	if err != nil {
 		return nil, err
 	}
@@ -528,7 +540,7 @@ func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, qOpt(c, "indirect_partner_id"))
+	ownerID, err := st.visibleOwner(c.who.Partner, c.qOpt("indirect_partner_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -541,7 +553,7 @@ func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
 	for _, r := range recs {
 		out = append(out, model.CouponRecordV2{
 			Id: ptr(r.ID), OperationType: ptr(r.OperationType), QuotaId: ptr(r.QuotaID), QuotaType: ptr(r.QuotaType),
-			CouponId: ptr(r.CouponID), CustomerId: ptr(r.CustomerID), OperationAmount: decPtr(r.Amount),
+			CouponId: ptr(r.CouponID), CustomerId: ptr(r.CustomerID), OperationAmount: ptr(r.Amount),
 			OperationTime: ptr(fmtTime(r.Time)), Result: ptr(r.Result), Remark: ptr(r.Remark),
 		})
 	}
@@ -549,36 +561,27 @@ func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
 }
 
 func (s *Sandbox) listSubCustomerCoupons(c *call) (any, error) {
-	off, lim, err := qPage(c)
+	q, err := readCouponQuery(c)
 	if err != nil {
 		return nil, err
 	}
-	ctype, err := c.qInt("coupon_type")
-	if err != nil {
-		return nil, err
-	}
-	status, err := c.qInt("status")
-	if err != nil {
-		return nil, err
-	}
-	cid, orderID, source := c.q("coupon_id"), c.q("order_id"), c.q("source_id")
+	source := c.q("source_id")
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	cu := c.who.Customer
 	total, list := newestFirst(st.coupons, func(cp *Coupon) bool {
-		return cp.CustomerID == cu.ID && (cid == "" || cp.ID == cid) && (orderID == "" || cp.OrderID == orderID) &&
-			(ctype == nil || *ctype == cp.Type) && (status == nil || *status == cp.Status) && (source == "" || cp.IssuerID == source)
-	}, off, lim)
+		return cp.CustomerID == cu.ID && q.match(cp) && (source == "" || cp.IssuerID == source)
+	}, q.off, q.lim)
 	out := make([]model.IQueryUserCouponsResultV2, 0, len(list))
 	for _, cp := range list {
 		out = append(out, model.IQueryUserCouponsResultV2{
 			CouponId: ptr(cp.ID), Status: ptr(cp.Status), CustomerId: ptr(cp.CustomerID), CouponType: ptr(cp.Type),
-			MeasureId: ptr(int32(1)), FaceValue: ptr(decF64(cp.FaceValue)), ValidTime: ptr(fmtTime(cp.Effective)),
+			MeasureId: ptr(int32(1)), FaceValue: ptr(cp.FaceValue.InexactFloat64()), ValidTime: ptr(fmtTime(cp.Effective)),
 			ExpireTime: ptr(fmtTime(cp.Expire)), OrderId: strOpt(cp.OrderID), PlanName: strOpt(cp.Memo),
 			MediaType: ptr(int32(1)), FetchMethod: ptr(int32(3)), UseLimits: couponLimits(cp),
 			ActiveTime: ptr(fmtTime(cp.Created)), CreateTime: ptr(fmtTime(cp.Created)), CouponVersion: ptr(int32(2)),
-			Balance: ptr(decF64(cp.Balance)), LockOrderId: strOpt(cp.LockOrder), IsFrozen: ptr("0"),
+			Balance: ptr(cp.Balance.InexactFloat64()), LockOrderId: strOpt(cp.LockOrder), IsFrozen: ptr("0"),
 			Currency: ptr(currencyCNY), SourceId: ptr(cp.IssuerID),
 		})
 	}

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,62 +10,52 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// commerceClock is a settable clock for commerce tests.
-type commerceClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *commerceClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *commerceClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-// commerceFixture is a seeded sandbox with the tier-1 partner's showcase
+// fixture is a seeded sandbox on a test clock with one partner's showcase
 // customer and clients for both sides.
-type commerceFixture struct {
+type fixture struct {
 	sb      *Sandbox
 	srv     *httptest.Server
 	m       Manifest
-	clock   *commerceClock
+	clock   *testClock
 	partner ManifestPartner
 	cust    ManifestCustomer
 	pc      *bss.BssClient // partner AK/SK
 	cc      *bss.BssClient // customer token
 }
 
-// newCommerceFixture starts a sandbox on a test clock (set to the real time:
+// newFixture starts a sandbox on a test clock (set to the real time:
 // signatures must stay within 15 minutes of it, so tests move it by
 // minutes only) and builds the clients of partnerKind's showcase customer.
-func newCommerceFixture(t testing.TB, partnerKind string) *commerceFixture {
+func newFixture(t testing.TB, partnerKind string) *fixture {
 	t.Helper()
-	clk := &commerceClock{t: time.Now().UTC()}
+	clk := newTestClock()
 	epoch := clk.t.Truncate(24 * time.Hour)
 	sb, srv, m := newTestSandboxOpts(t, Options{Seed: 1, Customers: 60, Epoch: epoch, Now: clk.Now, ReviewDelay: time.Minute})
 	p := partnerOf(m, partnerKind)
 	cu := showcaseOf(m, p.ID)
-	return &commerceFixture{
+	return &fixture{
 		sb: sb, srv: srv, m: m, clock: clk, partner: p, cust: cu,
 		pc: bssClient(t, srv.URL, p.AK, p.SK),
 		cc: bssTokenClient(t, srv.URL, customerToken(t, srv.URL, p, cu.ID)),
 	}
 }
 
-// locked runs f under the state lock.
-func (f *commerceFixture) locked(fn func(st *State)) {
+// locked runs fn under the state lock.
+func (f *fixture) locked(fn func(st *State)) {
 	st := f.sb.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	fn(st)
 }
 
-func (f *commerceFixture) balance() decimal.Decimal {
+func (f *fixture) balance() decimal.Decimal {
 	var b decimal.Decimal
 	f.locked(func(st *State) { b = st.customerByID[f.cust.ID].Balance })
 	return b
 }
 
 // orders lists the showcase customer's orders through the partner.
-func (f *commerceFixture) orders(t testing.TB, status *int32, orderType *string) []model.CustomerOrderV2 {
+func (f *fixture) orders(t testing.TB, status *int32, orderType *string) []model.CustomerOrderV2 {
 	t.Helper()
 	resp, err := f.pc.ListCustomerOrders(&model.ListCustomerOrdersRequest{
 		CustomerId: ptr(f.cust.ID), Status: status, OrderType: orderType, Limit: ptr(int32(100)),
@@ -79,7 +68,7 @@ func (f *commerceFixture) orders(t testing.TB, status *int32, orderType *string)
 
 // resources lists the showcase customer's yearly/monthly resources through
 // the customer token.
-func (f *commerceFixture) resources(t testing.TB, mainOnly bool) []model.OrderInstanceV2 {
+func (f *fixture) resources(t testing.TB, mainOnly bool) []model.OrderInstanceV2 {
 	t.Helper()
 	req := &model.QueryResourcesReq{Limit: ptr(int32(500))}
 	if mainOnly {
@@ -93,7 +82,7 @@ func (f *commerceFixture) resources(t testing.TB, mainOnly bool) []model.OrderIn
 }
 
 // resource returns one resource by id.
-func (f *commerceFixture) resource(t testing.TB, id string) model.OrderInstanceV2 {
+func (f *fixture) resource(t testing.TB, id string) model.OrderInstanceV2 {
 	t.Helper()
 	resp, err := f.cc.ListPayPerUseCustomerResources(&model.ListPayPerUseCustomerResourcesRequest{
 		Body: &model.QueryResourcesReq{ResourceIds: &[]string{id}},
@@ -109,7 +98,7 @@ func (f *commerceFixture) resource(t testing.TB, id string) model.OrderInstanceV
 
 // mainWithChild returns an in-use main resource that has children, and one
 // child id.
-func (f *commerceFixture) mainWithChild(t testing.TB) (string, string) {
+func (f *fixture) mainWithChild(t testing.TB) (string, string) {
 	t.Helper()
 	for _, r := range f.resources(t, false) {
 		if *r.IsMainResource == 0 && *r.Status == 2 {
