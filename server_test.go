@@ -141,7 +141,7 @@ func TestRunLive(t *testing.T) {
 		"PARTNERGRAPH_MODE": "live", "PARTNERGRAPH_BSS_ENDPOINT": up.URL, "PARTNERGRAPH_IAM_ENDPOINT": up.URL,
 		"PARTNERGRAPH_AK": tier1.AK, "PARTNERGRAPH_SK": tier1.SK, "PARTNERGRAPH_PARTNER_ID": tier1.ID,
 		"PARTNERGRAPH_JWT_HS256_SECRET": secret,
-		// issue 4: live mode needs shared stores, a code secret and a sender
+		// live mode needs shared stores, a code secret and a sender
 		"PARTNERGRAPH_REDIS_URL": testRedisURL(t), "PARTNERGRAPH_VERIFICATION_SECRET": strings.Repeat("v", 32),
 		"PARTNERGRAPH_SMS_WEBHOOK_URL": "http://127.0.0.1:9/sms", "PARTNERGRAPH_SMS_WEBHOOK_SECRET": strings.Repeat("w", 16),
 	}

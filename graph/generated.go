@@ -5712,11 +5712,11 @@ enum SensitiveOperation {
   ISSUE_COUPONS
   "Reclaim issued coupons."
   RECLAIM_COUPONS
-  "Pay a customer's order (issue 5)."
+  "Pay a customer's order."
   PAY_ORDER
-  "Renew resources, when the renewal pays (issue 5)."
+  "Renew resources, when the renewal pays."
   RENEW_RESOURCES
-  "Unsubscribe resources (issue 5)."
+  "Unsubscribe resources."
   UNSUBSCRIBE_RESOURCES
   "Turn verification on or off for the partner."
   SET_VERIFICATION_ENABLED
@@ -5762,11 +5762,11 @@ input SensitiveInput @oneOf {
   reclaimCoupons: ReclaimCouponsInput
   "For ` + "`" + `setVerificationEnabled` + "`" + `."
   setVerificationEnabled: SetVerificationEnabledInput
-  "For ` + "`" + `payOrder` + "`" + ` (issue 5)."
+  "For ` + "`" + `payOrder` + "`" + `."
   payOrder: PayOrderInput
-  "For ` + "`" + `renewResources` + "`" + ` (issue 5)."
+  "For ` + "`" + `renewResources` + "`" + `."
   renewResources: RenewResourcesInput
-  "For ` + "`" + `unsubscribeResources` + "`" + ` (issue 5)."
+  "For ` + "`" + `unsubscribeResources` + "`" + `."
   unsubscribeResources: UnsubscribeResourcesInput
 }
 

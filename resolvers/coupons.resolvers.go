@@ -90,7 +90,7 @@ func (r *customerResolver) IssuedCoupons(ctx context.Context, obj *model.Custome
 			CouponID: cp.ID, CustomerID: opt(cp.CustomerID), CouponType: cp.Type, Status: cp.Status,
 			FaceValue: optMoney(cp.FaceValue), Balance: optMoney(cp.Balance),
 			EffectiveTime: opt(cp.EffectiveTime), ExpireTime: opt(cp.ExpireTime), CreateTime: opt(cp.CreateTime),
-			Memo: cp.Memo, IssuerPartnerID: obj.Scope.PartnerID(), // remark: money.go (issue 4)
+			Memo: cp.Memo, IssuerPartnerID: obj.Scope.PartnerID(), // the remark resolver shows Memo to the issuer only
 		}}
 	}
 	return conn, nil

@@ -1285,11 +1285,11 @@ type SensitiveInput struct {
 	ReclaimCoupons *ReclaimCouponsInput `json:"reclaimCoupons,omitempty"`
 	// For `setVerificationEnabled`.
 	SetVerificationEnabled *SetVerificationEnabledInput `json:"setVerificationEnabled,omitempty"`
-	// For `payOrder` (issue 5).
+	// For `payOrder`.
 	PayOrder *PayOrderInput `json:"payOrder,omitempty"`
-	// For `renewResources` (issue 5).
+	// For `renewResources`.
 	RenewResources *RenewResourcesInput `json:"renewResources,omitempty"`
-	// For `unsubscribeResources` (issue 5).
+	// For `unsubscribeResources`.
 	UnsubscribeResources *UnsubscribeResourcesInput `json:"unsubscribeResources,omitempty"`
 }
 
@@ -2610,11 +2610,11 @@ const (
 	SensitiveOperationIssueCoupons SensitiveOperation = "ISSUE_COUPONS"
 	// Reclaim issued coupons.
 	SensitiveOperationReclaimCoupons SensitiveOperation = "RECLAIM_COUPONS"
-	// Pay a customer's order (issue 5).
+	// Pay a customer's order.
 	SensitiveOperationPayOrder SensitiveOperation = "PAY_ORDER"
-	// Renew resources, when the renewal pays (issue 5).
+	// Renew resources, when the renewal pays.
 	SensitiveOperationRenewResources SensitiveOperation = "RENEW_RESOURCES"
-	// Unsubscribe resources (issue 5).
+	// Unsubscribe resources.
 	SensitiveOperationUnsubscribeResources SensitiveOperation = "UNSUBSCRIBE_RESOURCES"
 	// Turn verification on or off for the partner.
 	SensitiveOperationSetVerificationEnabled SensitiveOperation = "SET_VERIFICATION_ENABLED"

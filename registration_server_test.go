@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// --sandbox-review-delay (issue 6) sets how long sandbox real-name reviews
+// --sandbox-review-delay sets how long sandbox real-name reviews
 // take; it must be a positive duration.
 func TestSandboxReviewDelayFlag(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
