@@ -7,10 +7,10 @@ import (
 	"partnergraph/pending"
 )
 
-// buildSafety picks the pending-registration store like the idempotency
+// buildGuards picks the pending-registration store like the idempotency
 // store: Redis when --redis-url is set (shared by every instance), memory
 // otherwise.
-func TestBuildSafetyPendingStore(t *testing.T) {
+func TestBuildGuardsPendingStore(t *testing.T) {
 	for _, withRedis := range []bool{false, true} {
 		args := []string{"--audit-log", "off"}
 		if withRedis {
@@ -20,7 +20,7 @@ func TestBuildSafetyPendingStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, _, closeAll, err := buildSafety(c)
+		s, _, closeAll, err := buildGuards(c)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"partnergraph/guard/audit"
+	"partnergraph/guard/idempotency"
+	"partnergraph/guard/notify"
+	"partnergraph/guard/verify"
+	"partnergraph/pending"
+	"partnergraph/resolvers"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// buildGuards assembles what sensitive mutations and registrations need:
+// the verify engine and its senders, the idempotency and pending stores
+// (Redis with --redis-url, memory otherwise) and the audit log. outbox is
+// set in sandbox mode only.
+func buildGuards(c *config) (resolvers.Deps, *notify.Outbox, func(), error) {
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	fail := func(err error) (resolvers.Deps, *notify.Outbox, func(), error) {
+		closeAll()
+		return resolvers.Deps{}, nil, func() {}, err
+	}
+
+	al, err := audit.New(audit.Config{Disabled: strings.EqualFold(c.auditLog, "off"), Path: c.auditLog})
+	if err != nil {
+		return fail(bad("audit-log", "cannot be opened: "+err.Error()))
+	}
+	closers = append(closers, func() { _ = al.Close() })
+
+	var senders []notify.Sender
+	var outbox *notify.Outbox
+	router := notify.Router{}
+	if c.smtpAddr != "" {
+		router.Email = &notify.SMTP{Addr: c.smtpAddr, From: c.smtpFrom, Username: c.smtpUser, Password: c.smtpPass}
+	}
+	if c.webhookURL != "" {
+		router.SMS = &notify.Webhook{URL: c.webhookURL, Secret: []byte(c.webhookSecret)}
+	}
+	if router.Email != nil || router.SMS != nil {
+		senders = append(senders, router)
+	}
+	if c.mode == "sandbox" {
+		outbox = notify.NewOutbox(0)
+		senders = append([]notify.Sender{outbox}, senders...)
+	}
+	var sender notify.Sender = notify.Multi(senders)
+	if len(senders) == 1 {
+		sender = senders[0]
+	}
+
+	secret := []byte(c.verificationSecret)
+	if len(secret) == 0 {
+		secret = verify.RandomSecret()
+	}
+	cfg := verify.DefaultConfig()
+	cfg.Secret, cfg.Sender, cfg.Audit = secret, sender, al
+
+	var vs verify.Store
+	var idem idempotency.Store
+	var pend pending.Store
+	if c.redisURL != "" {
+		opt, err := redis.ParseURL(c.redisURL)
+		if err != nil {
+			return fail(bad("redis-url", "is invalid"))
+		}
+		rc := redis.NewClient(opt)
+		closers = append(closers, func() { _ = rc.Close() })
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = rc.Ping(ctx).Err()
+		cancel()
+		if err != nil {
+			return fail(bad("redis-url", "does not answer: "+err.Error()))
+		}
+		vs = verify.NewRedisStore(rc, verify.DefaultRedisPrefix)
+		idem = idempotency.NewRedisStore(rc, idempotency.Options{})
+		pend = pending.NewRedisStore(rc, pending.Options{})
+	} else {
+		vs = verify.NewMemoryStore()
+		idem = idempotency.NewMemoryStore(idempotency.Options{})
+		pend = pending.NewMemoryStore(pending.Options{})
+	}
+	eng, err := verify.New(vs, cfg)
+	if err != nil {
+		return fail(errors.New("verification: " + err.Error()))
+	}
+	return resolvers.Deps{Verify: eng, Idempotency: idem, Pending: pend, Audit: al}, outbox, closeAll, nil
+}
