@@ -20,7 +20,7 @@ usage: bench/run.sh [-d 10s] [-c 32] [-l 1] [-w W1,W2,W3,W4,W5] [-q] [-o FILE]
                  W2 the showcase customer's order page      W3 the tier-1's resellers
                  W4 verified allocateCustomerFunds round trip (code through the SMS webhook)
                  W5 lean pages of 10, 50 and 100 customers on 10 000 and 100 000 customers
-  -q           quick smoke run: 2s rows, 10 000 customers only
+  -q           quick smoke run: 2s rows (overrides -d), 10 000 customers only
   -o FILE      the JSON summary (default ${TMPDIR:-/tmp}/partnergraph-bench-<time>.json)
   -h           this help
 Needs go and redis-server (apt-get install -y redis-server). The gateways also read
@@ -43,6 +43,14 @@ while getopts d:c:l:w:o:qh opt; do
 done
 shift $((OPTIND - 1))
 [ $# -eq 0 ] || { usage >&2; exit 2; }
+bad() { echo "run.sh: $1" >&2; exit 2; }
+[[ $duration =~ ^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$ ]] || bad "-d $duration: a duration like 10s or 1m30s"
+[[ $conns =~ ^[1-9][0-9]*$ ]] || bad "-c $conns: a positive number of connections"
+[[ $latency =~ ^[0-9]+$ ]] || bad "-l $latency: milliseconds, 0 or more"
+IFS=, read -ra list <<<"${workloads^^}"
+for w in "${list[@]}"; do
+  [[ $w =~ ^W[1-5]$ ]] || bad "-w $workloads: a comma-separated list of W1 to W5"
+done
 sizes=(10000)
 if ((quick)); then
   duration=2s

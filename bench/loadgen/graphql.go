@@ -21,12 +21,15 @@ const (
 	customersQuery = `query($n:Int,$a:String){customers(first:$n,after:$a){edges{node{id name balance{available{amount currency} debt{amount}}%s}}}}`
 	newCustomerTag = ` newCustomerTag{value}`
 
-	// W2: a customer's order page.
-	ordersQuery = `query($id:ID!){node(id:$id){... on Customer{orders(first:20){totalCount edges{node{` +
+	// W2: a customer's order page, read by its partner through node(id:)
+	// or by the customer itself through viewer.
+	ordersPage = `orders(first:20){totalCount edges{node{` +
 		`id orderId status type serviceTypeName createdAt officialAmount{amount currency} amountAfterDiscount{amount} ` +
 		`couponAmount{amount} discountAmount{amount} ` +
 		`lineItems{id productSpec periodType periodCount quantity officialAmount{amount}} ` +
-		`availableCoupons{couponId cash balance{amount}} availableDiscounts{discountId discountType ratio amount{amount}}}}}}}}`
+		`availableCoupons{couponId cash balance{amount}} availableDiscounts{discountId discountType ratio amount{amount}}}}}`
+	ordersQuery       = `query($id:ID!){node(id:$id){... on Customer{` + ordersPage + `}}}`
+	viewerOrdersQuery = `{viewer{customer{` + ordersPage + `}}}`
 
 	// W3: the tier-1's resellers with funds and coupon quotas.
 	resellersQuery = `{resellers{edges{node{id name funds{accountType amount{amount}} couponQuotas{quotaId balance{amount}}}}}}`

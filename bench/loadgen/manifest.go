@@ -68,15 +68,16 @@ func (m *manifest) showcase(tier1 string) (string, error) {
 
 // claims are the gateway's JWT claims (gateway/auth).
 type claims struct {
-	Issuer    string `json:"iss"`
-	Audience  string `json:"aud"`
-	Subject   string `json:"sub"`
-	IssuedAt  int64  `json:"iat"`
-	NotBefore int64  `json:"nbf"`
-	Expires   int64  `json:"exp"`
-	Role      string `json:"role"`
-	PartnerID string `json:"partner_id"`
-	Phone     string `json:"phone_number,omitempty"`
+	Issuer     string `json:"iss"`
+	Audience   string `json:"aud"`
+	Subject    string `json:"sub"`
+	IssuedAt   int64  `json:"iat"`
+	NotBefore  int64  `json:"nbf"`
+	Expires    int64  `json:"exp"`
+	Role       string `json:"role"`
+	PartnerID  string `json:"partner_id"`
+	CustomerID string `json:"customer_id,omitempty"`
+	Phone      string `json:"phone_number,omitempty"`
 }
 
 // mint signs an HS256 token valid for two hours.

@@ -67,27 +67,37 @@ func (b *bench) plan(ctx context.Context, s *stack, primary bool) ([]spec, error
 		)
 	}
 	if primary && b.workloads["W2"] {
-		gid, err := showcaseGID(ctx, w, s)
+		customer, err := s.manifest.showcase(s.tier1.ID)
 		if err != nil {
 			return nil, fmt.Errorf("W2: %w", err)
 		}
-		q := body(ordersQuery, map[string]any{"id": gid})
-		var d struct {
-			Node struct {
-				Orders struct {
-					Edges []struct {
-						Node struct{ LineItems []json.RawMessage }
-					}
-				}
-			}
-		}
-		if err := postGraphQL(ctx, w, s.graphql(), s.token, q, &d); err != nil {
+		gid, err := showcaseGID(ctx, w, s, customer)
+		if err != nil {
 			return nil, fmt.Errorf("W2: %w", err)
 		}
-		if len(d.Node.Orders.Edges) == 0 || len(d.Node.Orders.Edges[0].Node.LineItems) == 0 {
-			return nil, errors.New("W2: the showcase customer has no orders with line items")
+		byPartner := body(ordersQuery, map[string]any{"id": gid})
+		var d struct{ Node customerOrders }
+		if err := postGraphQL(ctx, w, s.graphql(), s.token, byPartner, &d); err != nil {
+			return nil, fmt.Errorf("W2: %w", err)
 		}
-		specs = append(specs, gw(fmt.Sprintf("W2 orders (%d)", len(d.Node.Orders.Edges)), "W2", b.conns, 0, postRotating(s.graphql(), s.token, [][]byte{q})))
+		if err := d.Node.check(); err != nil {
+			return nil, fmt.Errorf("W2: %w", err)
+		}
+		own := mint(b.jwtSecret, claims{Subject: "bench-customer", Role: "customer", PartnerID: s.tier1.ID, CustomerID: customer})
+		byCustomer := body(viewerOrdersQuery, nil)
+		var v struct {
+			Viewer struct{ Customer customerOrders }
+		}
+		if err := postGraphQL(ctx, w, s.graphql(), own, byCustomer, &v); err != nil {
+			return nil, fmt.Errorf("W2 (customer token): %w", err)
+		}
+		if err := v.Viewer.Customer.check(); err != nil {
+			return nil, fmt.Errorf("W2 (customer token): %w", err)
+		}
+		n := len(d.Node.Orders.Edges)
+		specs = append(specs,
+			gw(fmt.Sprintf("W2 orders (%d)", n), "W2", b.conns, 0, postRotating(s.graphql(), s.token, [][]byte{byPartner})),
+			gw(fmt.Sprintf("W2 orders (%d), customer", n), "W2", b.conns, 0, postRotating(s.graphql(), own, [][]byte{byCustomer})))
 	}
 	if primary && b.workloads["W3"] {
 		q := body(resellersQuery, nil)
@@ -141,13 +151,25 @@ func checkPage(ctx context.Context, w *worker, s *stack, b []byte, first int) er
 	return nil
 }
 
-// showcaseGID finds the global id of the tier-1's showcase customer by
-// listing its customers (at most pages pages of 100).
-func showcaseGID(ctx context.Context, w *worker, s *stack) (string, error) {
-	want, err := s.manifest.showcase(s.tier1.ID)
-	if err != nil {
-		return "", err
+// customerOrders is the part of a W2 answer the check reads.
+type customerOrders struct {
+	Orders struct {
+		Edges []struct {
+			Node struct{ LineItems []json.RawMessage }
+		}
 	}
+}
+
+func (c customerOrders) check() error {
+	if len(c.Orders.Edges) == 0 || len(c.Orders.Edges[0].Node.LineItems) == 0 {
+		return errors.New("the showcase customer has no orders with line items")
+	}
+	return nil
+}
+
+// showcaseGID finds the global id of the tier-1's customer want by listing
+// its customers (at most pages pages of 100).
+func showcaseGID(ctx context.Context, w *worker, s *stack, want string) (string, error) {
 	var after any
 	for range pages {
 		var d struct {
@@ -174,5 +196,5 @@ func showcaseGID(ctx context.Context, w *worker, s *stack) (string, error) {
 		}
 		after = d.Customers.PageInfo.EndCursor
 	}
-	return "", fmt.Errorf("showcase customer %s not among the tier-1's customers", want)
+	return "", fmt.Errorf("customer %s is not among the tier-1's customers", want)
 }
