@@ -19,9 +19,9 @@ const (
 	maxErrorsPerWorker = 100
 )
 
-// worker is one connection's client state: its HTTP client (the row's
-// transport, capped at one connection per worker), the last answer's body
-// and header.
+// worker is the client state of one closed loop: the row's HTTP client
+// (whose transport has a connection for each worker) and the last
+// answer's body and header.
 type worker struct {
 	client *http.Client
 	buf    bytes.Buffer

@@ -61,6 +61,10 @@ srv ms, sbx ms: CPU time (utime+stime from /proc/<pid>/stat) per request of the 
 		fmt.Println("  VmHWM could not be reset before a row: srv MB is the peak since the server started.")
 	}
 	for _, r := range b.rows {
+		if r.Workload == "upstream" && r.Conns == 1 {
+			fmt.Println("upstream path: the W1 full page's upstream calls sent straight to the sandbox, signed by hand, as the\n" +
+				"  gateway schedules them (ListSubCustomers, then the balance and tag batches side by side): W1's floor.")
+		}
 		if r.Workload == "W4" {
 			fmt.Printf("W4: a request is a round trip (requestVerificationCode, the code through the HMAC-signed SMS webhook,\n"+
 				"  allocateCustomerFunds of 0.01 with a new idempotency key), each by a new principal; the gateway sends at\n"+
