@@ -291,7 +291,7 @@ func (c *config) check() error {
 // given. A list page allocates ~1.7 MB of short-lived objects against a
 // live heap of a few MB, so the runtime's default of 100 collects every few
 // requests; 400 cut the gateway's CPU per customers page by ~20-25 % under
-// bench/load.sh, at the price of a heap up to ~5x the live one.
+// bench/run.sh, at the price of a heap up to ~5x the live one.
 const defaultGOGC = 400
 
 // parseGOGC reads --gogc; empty means defaultGOGC unless the GOGC

@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// The gateway's code sending limits (gateway/verify DefaultConfig): a 60 s
+// The gateway's code sending limits (guard/verify DefaultConfig): a 60 s
 // cooldown per principal and operation, 10 codes per principal per hour and
 // 100 codes per rolling minute for the whole deployment. W4 uses a new
 // principal (token subject and phone number) for every round trip, so only
@@ -29,11 +29,11 @@ const (
 	globalSendWindow = 61 * time.Second
 )
 
-// codePattern finds the code in the SMS text (gateway/verify Engine.Request).
+// codePattern finds the code in the SMS text (guard/verify Engine.Request).
 var codePattern = regexp.MustCompile(`verification code is ([0-9]+)`)
 
 // codeReceiver is the SMS webhook the gateway delivers codes to. It checks
-// each delivery's HMAC signature (gateway/notify/webhook.go) and hands the
+// each delivery's HMAC signature (guard/notify/webhook.go) and hands the
 // code to the round trip waiting for that phone number.
 type codeReceiver struct {
 	secret   []byte

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"partnergraph/gateway/notify"
-	"partnergraph/gateway/verify"
+	"partnergraph/guard/notify"
+	"partnergraph/guard/verify"
 	"partnergraph/sandbox"
 )
 

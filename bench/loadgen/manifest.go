@@ -66,7 +66,7 @@ func (m *manifest) showcase(tier1 string) (string, error) {
 	return "", errors.New("manifest: the tier-1 partner has no customer")
 }
 
-// claims are the gateway's JWT claims (gateway/auth).
+// claims are the gateway's JWT claims (identity).
 type claims struct {
 	Issuer     string `json:"iss"`
 	Audience   string `json:"aud"`
