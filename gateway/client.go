@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/global"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
@@ -17,7 +18,6 @@ import (
 
 	"partnergraph/apierr"
 	"partnergraph/gateway/custtoken"
-	"partnergraph/internal/expiring"
 )
 
 // Upstream batch limits, from the BSS documentation.
@@ -39,8 +39,8 @@ type Config struct {
 	// tests inject one to let tokens expire.
 	Now func() time.Time
 	// MaxCustomers caps the customer tokens cached per partner account and
-	// the customer SDK clients kept (default 10 000): beyond it the
-	// soonest-expiring are dropped and rebuilt on demand.
+	// the customer SDK clients kept (default custtoken.DefaultMaxEntries):
+	// beyond it the least recently used are dropped and rebuilt on demand.
 	MaxCustomers int
 }
 
@@ -58,9 +58,11 @@ type Client struct {
 	// Customer tokens (custtoken.go): one cache per account with keys and
 	// an agency name, and one SDK client per customer's current token,
 	// until that token expires (bounded, see customerClient).
-	tokens      map[string]*custtoken.Cache
+	tokens map[string]*custtoken.Cache
+	// custMu makes a look-up and the store of its rebuilt client, and
+	// dropToken's compare-and-remove, atomic: the LRU has neither.
 	custMu      sync.Mutex
-	custClients *expiring.Map[custKey, tokenClient]
+	custClients *expirable.LRU[custKey, tokenClient]
 }
 
 // New validates cfg and builds one SDK client per account we hold keys for.
@@ -79,10 +81,10 @@ func New(cfg Config) (*Client, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.MaxCustomers <= 0 {
-		cfg.MaxCustomers = expiring.DefaultMax
+		cfg.MaxCustomers = custtoken.DefaultMaxEntries
 	}
 	c := &Client{cfg: cfg, accounts: map[string]Account{}, bss: map[string]*bss.BssClient{}, ids: newIDTransport(),
-		tokens: map[string]*custtoken.Cache{}, custClients: expiring.New[custKey, tokenClient](cfg.MaxCustomers)}
+		tokens: map[string]*custtoken.Cache{}, custClients: expirable.NewLRU[custKey, tokenClient](cfg.MaxCustomers, nil, custtoken.MaxAge)}
 	for _, a := range cfg.Accounts {
 		if a.ID == "" {
 			return nil, errors.New("partner account with an empty id")
@@ -274,9 +276,10 @@ func (c *Client) addTokenCache(a Account, cred *global.Credentials) error {
 }
 
 // customerClient returns the SDK client of the customer's current token.
-// Clients are kept until their token expires: storing one drops the expired
-// ones and, beyond Config.MaxCustomers, the soonest-expiring (lazy sweep; no
-// goroutine). A customer seen again after that gets a new client.
+// A client serves only while its token is the one the token cache hands
+// out; beyond Config.MaxCustomers the least recently used clients are
+// dropped, and none is kept longer than a token lives (custtoken.MaxAge). A
+// customer seen again after that gets a new client.
 func (c *Client) customerClient(ctx context.Context, s Scope, customerID string) (*bss.BssClient, string, error) {
 	cache, ok := c.tokens[s.Account]
 	if !ok {
@@ -293,7 +296,7 @@ func (c *Client) customerClient(ctx context.Context, s Scope, customerID string)
 	k := custKey{s.Account, customerID}
 	c.custMu.Lock()
 	defer c.custMu.Unlock()
-	if tc, _, ok := c.custClients.Get(k); ok && tc.token == tok {
+	if tc, ok := c.custClients.Get(k); ok && tc.token == tok {
 		return tc.cl, tok, nil
 	}
 	hc, err := bss.BssClientBuilder().
@@ -306,7 +309,7 @@ func (c *Client) customerClient(ctx context.Context, s Scope, customerID string)
 		return nil, "", &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("customer BSS client: %w", err)}
 	}
 	cl := bss.NewBssClient(hc)
-	c.custClients.Put(k, tokenClient{token: tok, cl: cl}, t.ExpiresAt, c.cfg.Now())
+	c.custClients.Add(k, tokenClient{token: tok, cl: cl})
 	return cl, tok, nil
 }
 
@@ -315,8 +318,8 @@ func (c *Client) dropToken(s Scope, customerID, tok string) {
 	c.tokens[s.Account].Invalidate(customerID, tok)
 	k := custKey{s.Account, customerID}
 	c.custMu.Lock()
-	if tc, _, ok := c.custClients.Get(k); ok && tc.token == tok {
-		c.custClients.Delete(k)
+	if tc, ok := c.custClients.Peek(k); ok && tc.token == tok {
+		c.custClients.Remove(k)
 	}
 	c.custMu.Unlock()
 }
