@@ -20,13 +20,6 @@ import (
 	"partnergraph/gateway/custtoken"
 )
 
-// Upstream batch limits, from the BSS documentation.
-const (
-	MaxBalanceBatch = 100 // ListCustomersBalancesDetail customer_infos
-	MaxTagBatch     = 200 // ListSubCustomerNewTag customer_ids
-	MaxPageSize     = 100 // ListSubCustomers and most other lists
-)
-
 // Config says where the upstream is and which partner accounts we hold keys for.
 type Config struct {
 	Endpoint    string // BSS endpoint, e.g. https://bss.myhuaweicloud.com
@@ -361,4 +354,15 @@ func custCall[T any](ctx context.Context, c *Client, s Scope, customerID, op str
 		}
 		return v, err
 	}
+}
+
+// Ping checks the upstream answers a signed call, for /readyz.
+func (c *Client) Ping(ctx context.Context) error {
+	for _, a := range c.Accounts() {
+		if c.HasKeys(a.ID) {
+			_, err := c.MeasureUnits(ctx, Scope{Account: a.ID})
+			return err
+		}
+	}
+	return apierr.Errorf(apierr.CodeInternal, "no account")
 }

@@ -58,180 +58,96 @@ type Page struct {
 	Offset, Limit int
 }
 
-// Customer is a customer as ListSubCustomers describes it.
-type Customer struct {
-	ID              string
-	AccountName     string
-	Name            string
-	AssociatedOn    string
-	AssociationType string // "1" consultant, "2" resale
-	Label           string
-	Telephone       string
-	Email           string
-	CountryCode     string
-	VerifiedStatus  string // -1 unverified, 0 in review, 1 failed, 2 verified
-	Frozen          bool
-	Level           string
+// MaxPageSize is the largest page of ListSubCustomers and most other lists
+// (BSS documentation).
+const MaxPageSize = 100
+
+// yuan is the measure id of money amounts; currency defaults to CNY.
+const defaultCurrency = "CNY"
+
+func ptr[T any](v T) *T { return &v }
+
+func optStr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
-// CustomerQuery filters ListSubCustomers.
-type CustomerQuery struct {
-	Page
-	Name            string
-	AssociationType string
-	Label           string
-	AssociatedFrom  string
-	AssociatedTo    string
-	CustomerID      string
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
-// CustomerList is one page of customers and the total.
-type CustomerList struct {
-	Customers []Customer
-	Total     int
+func i32(p *int32) int {
+	if p == nil {
+		return 0
+	}
+	return int(*p)
 }
 
-// CustomerBalance is a customer's available amount and debt.
-type CustomerBalance struct {
-	CustomerID string
-	Available  Money
-	Debt       Money
+func optInt(p *int32) *int {
+	if p == nil {
+		return nil
+	}
+	v := int(*p)
+	return &v
 }
 
-// NewCustomerTag is a customer's new-customer tag.
-type NewCustomerTag struct {
-	CustomerID    string
-	Tag           string // Y, N, UNDETERMINED
-	TagType       string
-	EffectiveTime string
-	ExpireTime    string
+func currency(p *string) string {
+	if p == nil || *p == "" {
+		return defaultCurrency
+	}
+	return *p
 }
 
-// Reseller is a tier-2 reseller as ListIndirectPartners describes it.
-type Reseller struct {
-	ID                 string
-	AccountName        string
-	Name               string
-	Email              string
-	MobilePhone        string
-	AssociatedOn       string
-	AccountManagerName string
+func page(p Page) (offset, limit *int32) {
+	l := p.Limit
+	if l <= 0 || l > MaxPageSize {
+		l = MaxPageSize
+	}
+	return ptr(int32(p.Offset)), ptr(int32(l))
 }
 
-// ResellerList is one page of resellers and the total.
-type ResellerList struct {
-	Resellers []Reseller
-	Total     int
+// floatMoney converts the float64 amounts a few upstream models use. This is
+// the only place a float becomes money: rounded to 2 decimal places (分).
+func floatMoney(f float64, cur string) Money {
+	return Money{Amount: decimal.NewFromFloat(f).Round(2), Currency: cur}
 }
 
-// Fund is one account of ListPartnerBalances. The upstream sends float64
-// amounts; they are converted once, here, rounded to 2 decimal places.
-type Fund struct {
-	AccountID        string
-	AccountType      int
-	Amount           Money
-	DesignatedAmount *Money
-	CreditAmount     *Money
-	Memo             string
+func optFloatMoney(f *float64, cur string) Money {
+	if f == nil {
+		return Money{Amount: decimal.Zero, Currency: cur}
+	}
+	return floatMoney(*f, cur)
 }
 
-// Quota is a coupon quota (own, or a child quota issued to a reseller).
-type Quota struct {
-	ID             string
-	Type           int // 0 voucher, 1 cash
-	Value          *Money
-	Balance        *Money
-	Status         *int
-	EffectiveTime  string
-	ExpireTime     string
-	CreateTime     string
-	ParentQuotaID  string
-	ResellerID     string
-	ResellerName   string
-	ResellerAcctNm string
+func decMoney(d *decimal.Decimal, cur string) *Money {
+	if d == nil {
+		return nil
+	}
+	return &Money{Amount: *d, Currency: cur}
 }
 
-// QuotaList is one page of quotas and the total.
-type QuotaList struct {
-	Quotas []Quota
-	Total  int
+// strMoney parses the string amounts of the account records; a malformed
+// amount becomes null rather than a wrong number.
+func strMoney(s *string, cur string) *Money {
+	if s == nil || *s == "" {
+		return nil
+	}
+	d, err := decimal.NewFromString(*s)
+	if err != nil {
+		return nil
+	}
+	return &Money{Amount: d, Currency: cur}
 }
 
-// IssuedQuotaQuery filters ListIssuedCouponQuotas.
-type IssuedQuotaQuery struct {
-	Page
-	QuotaID       string
-	ResellerID    string
-	ParentQuotaID string
-}
-
-// QuotaRecord is an issue or reclaim of a child quota.
-type QuotaRecord struct {
-	ID, OperationType, QuotaID, ParentQuotaID string
-	Amount                                    *Money
-	OperationTime, Result, ResellerID         string
-	Operator, Remark                          string
-}
-
-// QuotaRecordList is one page of quota records and the total.
-type QuotaRecordList struct {
-	Records []QuotaRecord
-	Total   int
-}
-
-// Coupon is a coupon issued by a partner.
-type Coupon struct {
-	ID, CustomerID                        string
-	Type, Status                          *int
-	FaceValue, Balance                    *Money
-	EffectiveTime, ExpireTime, CreateTime string
-	// Memo is the issuer's remark (the upstream's promotion_plan_name);
-	// only the issuing partner may see it (issue 4).
-	Memo string
-}
-
-// CouponList is one page of coupons and the total.
-type CouponList struct {
-	Coupons []Coupon
-	Total   int
-}
-
-// AccountChangeRecord is one change of a partner account.
-type AccountChangeRecord struct {
-	ID, TradeType, TradeTime, TradeID string
-	Change, BalanceAfter              *Money
-	CustomerID, AccountName           string
-}
-
-// AccountChangeRecordList is one page of account change records.
-type AccountChangeRecordList struct {
-	Records []AccountChangeRecord
-	Total   int
-}
-
-// AdjustRecord is one allocation to or reclaim from a customer.
-type AdjustRecord struct {
-	TransID, CustomerID, CustomerName, OperationType string
-	Amount                                           *Money
-	OperationTime, Memo                              string
-}
-
-// AdjustRecordList is one page of adjust records.
-type AdjustRecordList struct {
-	Records []AdjustRecord
-	Total   int
-}
-
-// ServiceType, ResourceType and MeasureUnit make up the catalogue.
-type ServiceType struct{ Code, Name, Abbreviation string }
-
-// ResourceType is a resource type of the catalogue.
-type ResourceType struct{ Code, Name, Description, ServiceTypeCode string }
-
-// MeasureUnit is a unit of measure of the catalogue.
-type MeasureUnit struct {
-	ID           int
-	Name         string
-	Abbreviation string
-	MeasureType  int
+func decStr(s *string) (decimal.Decimal, bool) {
+	if s == nil || *s == "" {
+		return decimal.Zero, false
+	}
+	d, err := decimal.NewFromString(*s)
+	return d, err == nil
 }

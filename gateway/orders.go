@@ -3,8 +3,9 @@ package gateway
 import (
 	"context"
 	"fmt"
-	"partnergraph/apierr"
 	"strconv"
+
+	"partnergraph/apierr"
 
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
@@ -27,15 +28,9 @@ const (
 	OrderToBeConfirmed   = 9
 )
 
-// Per-call limits of the order and resource operations.
-const (
-	MaxPayCoupons      = 3   // PayOrders coupon_infos
-	MaxResourceIDs     = 50  // ListPayPerUseCustomerResources resource_ids
-	MaxRenewBatch      = 10  // RenewalResources, CancelResourcesSubscription, ListRenewRateOnPeriod
-	MaxOnDemandSwitch  = 100 // UpdatePeriodToOnDemand
-	MaxFreeResourceIDs = 100 // ListFreeResourceUsages
-	MaxResourcePage    = 500 // ListPayPerUseCustomerResources limit
-)
+// MaxPayCoupons is how many coupons one payment may use (PayOrders
+// coupon_infos).
+const MaxPayCoupons = 3
 
 // Pay-time coupon types (PayOrders coupon_infos[].type) and the coupon
 // types they address: 301 voucher (coupon type 1), 302 cash coupon (4).
@@ -169,13 +164,6 @@ func orderFrom(o model.CustomerOrderV2) Order {
 	out.AfterDiscount = optFloatMoney(o.AmountAfterDiscount, cur)
 	out.CouponAmount, out.DiscountAmount = amountInfo(o.AmountInfo, cur)
 	return out
-}
-
-func optFloatMoney(f *float64, cur string) Money {
-	if f == nil {
-		return Money{Amount: decimal.Zero, Currency: cur}
-	}
-	return floatMoney(*f, cur)
 }
 
 func amountInfo(ai *model.AmountInfomationV2, cur string) (coupon, discount Money) {

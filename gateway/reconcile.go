@@ -36,8 +36,9 @@ package gateway
 import (
 	"context"
 	"errors"
-	"partnergraph/apierr"
 	"time"
+
+	"partnergraph/apierr"
 
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
@@ -341,4 +342,28 @@ func (c *Client) findCouponReclaim(ctx context.Context, s Scope, couponID string
 		}
 	}
 	return out, out.ID != "", ids, nil
+}
+
+// ErrOutcomeUnknown is wrapped by the UPSTREAM_UNAVAILABLE error of a money
+// move whose call failed without an answer and whose effect could not be
+// established from the upstream's records either. The move may or may not
+// have been applied: callers must not release an idempotency reservation
+// for it (a retry after the lease reconciles again).
+var ErrOutcomeUnknown = errors.New("outcome of the money move is unknown")
+
+// ErrNotApplied is wrapped by the UPSTREAM_UNAVAILABLE error of a money move
+// whose call failed without an answer but whose effect is provably absent
+// from the upstream's records: a retry is safe.
+var ErrNotApplied = errors.New("the money move was not applied")
+
+// MoveOpts tune one money move.
+type MoveOpts struct {
+	// CheckFirst reconciles before calling: set it when an earlier attempt
+	// with the same idempotency key died mid-call (idempotency
+	// Outcome.TakenOver). When the records show the move, it is returned
+	// and the upstream is not called again.
+	CheckFirst bool
+	// Since is where the record search starts for CheckFirst (the earlier
+	// attempt's start at the latest); zero means ReconcileWindow ago.
+	Since time.Time
 }

@@ -2,8 +2,9 @@ package gateway
 
 import (
 	"context"
-	"partnergraph/apierr"
 	"strings"
+
+	"partnergraph/apierr"
 
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
@@ -19,6 +20,15 @@ import (
 // resellers' customers' resources with a customer token;
 // ListCustomerOnDemandResources is partner-only; everything else is
 // customer-only (custCall).
+
+// Per-call limits of the resource operations.
+const (
+	MaxResourceIDs     = 50  // ListPayPerUseCustomerResources resource_ids
+	MaxRenewBatch      = 10  // RenewalResources, CancelResourcesSubscription, ListRenewRateOnPeriod
+	MaxOnDemandSwitch  = 100 // UpdatePeriodToOnDemand
+	MaxFreeResourceIDs = 100 // ListFreeResourceUsages
+	MaxResourcePage    = 500 // ListPayPerUseCustomerResources limit
+)
 
 // Resource is a yearly/monthly resource (main or child).
 type Resource struct {
@@ -221,14 +231,6 @@ func failures(fs *[]model.FailResourceInfo) []ItemFailure {
 		out = append(out, ItemFailure{ID: str(f.ResourceId), Code: str(f.ErrorCode), Message: str(f.ErrorMsg)})
 	}
 	return out
-}
-
-func decStr(s *string) (decimal.Decimal, bool) {
-	if s == nil || *s == "" {
-		return decimal.Zero, false
-	}
-	d, err := decimal.NewFromString(*s)
-	return d, err == nil
 }
 
 // CheckPeriod validates a renewal period: 2 month (1-11) or 3 year (1-3).

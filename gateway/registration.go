@@ -13,9 +13,10 @@ package gateway
 import (
 	"context"
 	"errors"
-	"partnergraph/apierr"
 	"regexp"
 	"strings"
+
+	"partnergraph/apierr"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"

@@ -2,8 +2,9 @@ package gateway
 
 import (
 	"errors"
-	"partnergraph/apierr"
 	"testing"
+
+	"partnergraph/apierr"
 )
 
 func TestNormalizeMobile(t *testing.T) {

@@ -11,46 +11,14 @@ package gateway
 import (
 	"context"
 	"errors"
-	"partnergraph/apierr"
 	"time"
+
+	"partnergraph/apierr"
 
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 	"github.com/shopspring/decimal"
 )
-
-// ErrOutcomeUnknown is wrapped by the UPSTREAM_UNAVAILABLE error of a money
-// move whose call failed without an answer and whose effect could not be
-// established from the upstream's records either. The move may or may not
-// have been applied: callers must not release an idempotency reservation
-// for it (a retry after the lease reconciles again).
-var ErrOutcomeUnknown = errors.New("outcome of the money move is unknown")
-
-// ErrNotApplied is wrapped by the UPSTREAM_UNAVAILABLE error of a money move
-// whose call failed without an answer but whose effect is provably absent
-// from the upstream's records: a retry is safe.
-var ErrNotApplied = errors.New("the money move was not applied")
-
-// MoveOpts tune one money move.
-type MoveOpts struct {
-	// CheckFirst reconciles before calling: set it when an earlier attempt
-	// with the same idempotency key died mid-call (idempotency
-	// Outcome.TakenOver). When the records show the move, it is returned
-	// and the upstream is not called again.
-	CheckFirst bool
-	// Since is where the record search starts for CheckFirst (the earlier
-	// attempt's start at the latest); zero means ReconcileWindow ago.
-	Since time.Time
-}
-
-// Transfer is the outcome of a funds move.
-type Transfer struct {
-	// ID is the upstream's transfer_id (allocations) or trans_id (reclaims).
-	ID string
-	// Reconciled is set when ID comes from the upstream's records, after the
-	// call itself ended without an answer.
-	Reconciled bool
-}
 
 // ItemResult is the outcome of one item of a batch move. The upstream
 // reports per-item failures inside a 200 body (error_details).
@@ -77,86 +45,6 @@ type CouponIssue struct {
 	ValidFrom   string // RFC 3339 / yyyy-MM-ddTHH:mm:ssZ, optional
 	ExpireTime  string // optional
 	Memo        string
-}
-
-// AllocateCustomerFunds moves amount from the scope's partner (a tier-1
-// acting for a reseller: from the reseller) to a resale customer
-// (UpdateCustomerAccountAmount).
-func (c *Client) AllocateCustomerFunds(ctx context.Context, s Scope, customerID string, amount decimal.Decimal, o MoveOpts) (Transfer, error) {
-	return c.customerMove(ctx, s, customerID, amount, true, o)
-}
-
-// ReclaimCustomerFunds moves amount from a resale customer back to the
-// scope's partner (ReclaimToPartnerAccount).
-func (c *Client) ReclaimCustomerFunds(ctx context.Context, s Scope, customerID string, amount decimal.Decimal, o MoveOpts) (Transfer, error) {
-	return c.customerMove(ctx, s, customerID, amount, false, o)
-}
-
-func (c *Client) customerMove(ctx context.Context, s Scope, customerID string, amount decimal.Decimal, allocate bool, o MoveOpts) (Transfer, error) {
-	find := func(ctx context.Context, since time.Time, exclude map[string]bool) (Transfer, bool, []string, error) {
-		return c.findAdjust(ctx, s, customerID, amount, allocate, since, exclude)
-	}
-	do := func(ctx context.Context) (Transfer, error) {
-		if allocate {
-			req := &model.UpdateCustomerAccountAmountRequest{Body: &model.AdjustAccountReq{CustomerId: customerID, Amount: &amount, IndirectPartnerId: optStr(s.Indirect)}}
-			resp, err := call(ctx, c, s, "UpdateCustomerAccountAmount", func(cl *bss.BssClient) (*model.UpdateCustomerAccountAmountResponse, error) {
-				return cl.UpdateCustomerAccountAmount(req)
-			})
-			if err != nil {
-				return Transfer{}, err
-			}
-			return Transfer{ID: str(resp.TransferId)}, nil
-		}
-		req := &model.ReclaimToPartnerAccountRequest{Body: &model.ReclaimToPartnerAccountBalancesReq{CustomerId: customerID, Amount: &amount, IndirectPartnerId: optStr(s.Indirect)}}
-		resp, err := call(ctx, c, s, "ReclaimToPartnerAccount", func(cl *bss.BssClient) (*model.ReclaimToPartnerAccountResponse, error) {
-			return cl.ReclaimToPartnerAccount(req)
-		})
-		if err != nil {
-			return Transfer{}, err
-		}
-		return Transfer{ID: str(resp.TransId)}, nil
-	}
-	return moveOnce(ctx, c, o, find, do)
-}
-
-// AllocateResellerFunds moves amount from a tier-1 to its tier-2 reseller
-// (UpdateIndirectPartnerAccount); s is the tier-1's own scope.
-func (c *Client) AllocateResellerFunds(ctx context.Context, s Scope, resellerID string, amount decimal.Decimal, o MoveOpts) (Transfer, error) {
-	return c.resellerMove(ctx, s, resellerID, amount, true, o)
-}
-
-// ReclaimResellerFunds moves amount from a tier-2 reseller back to its
-// tier-1 (ReclaimIndirectPartnerAccount).
-func (c *Client) ReclaimResellerFunds(ctx context.Context, s Scope, resellerID string, amount decimal.Decimal, o MoveOpts) (Transfer, error) {
-	return c.resellerMove(ctx, s, resellerID, amount, false, o)
-}
-
-func (c *Client) resellerMove(ctx context.Context, s Scope, resellerID string, amount decimal.Decimal, allocate bool, o MoveOpts) (Transfer, error) {
-	s.Indirect = ""
-	find := func(ctx context.Context, since time.Time, exclude map[string]bool) (Transfer, bool, []string, error) {
-		return c.findResellerChange(ctx, s, resellerID, amount, allocate, since, exclude)
-	}
-	do := func(ctx context.Context) (Transfer, error) {
-		if allocate {
-			req := &model.UpdateIndirectPartnerAccountRequest{Body: &model.AdjustToIndirectPartnerReq{IndirectPartnerId: resellerID, Amount: &amount}}
-			resp, err := call(ctx, c, s, "UpdateIndirectPartnerAccount", func(cl *bss.BssClient) (*model.UpdateIndirectPartnerAccountResponse, error) {
-				return cl.UpdateIndirectPartnerAccount(req)
-			})
-			if err != nil {
-				return Transfer{}, err
-			}
-			return Transfer{ID: str(resp.TransferId)}, nil
-		}
-		req := &model.ReclaimIndirectPartnerAccountRequest{Body: &model.ReclaimIndirectPartnerAccountReq{IndirectPartnerId: resellerID, Amount: &amount}}
-		resp, err := call(ctx, c, s, "ReclaimIndirectPartnerAccount", func(cl *bss.BssClient) (*model.ReclaimIndirectPartnerAccountResponse, error) {
-			return cl.ReclaimIndirectPartnerAccount(req)
-		})
-		if err != nil {
-			return Transfer{}, err
-		}
-		return Transfer{ID: str(resp.TransId)}, nil
-	}
-	return moveOnce(ctx, c, o, find, do)
 }
 
 // IssueCouponQuotas cuts a child quota of amount for each reseller from the
@@ -314,4 +202,166 @@ func batch(ids []string, details *[]model.ErrorDetail, ok func(id string) (ItemR
 		out.Items = append(out.Items, it)
 	}
 	return out
+}
+
+// Quota is a coupon quota (own, or a child quota issued to a reseller).
+type Quota struct {
+	ID             string
+	Type           int // 0 voucher, 1 cash
+	Value          *Money
+	Balance        *Money
+	Status         *int
+	EffectiveTime  string
+	ExpireTime     string
+	CreateTime     string
+	ParentQuotaID  string
+	ResellerID     string
+	ResellerName   string
+	ResellerAcctNm string
+}
+
+// QuotaList is one page of quotas and the total.
+type QuotaList struct {
+	Quotas []Quota
+	Total  int
+}
+
+// IssuedQuotaQuery filters ListIssuedCouponQuotas.
+type IssuedQuotaQuery struct {
+	Page
+	QuotaID       string
+	ResellerID    string
+	ParentQuotaID string
+}
+
+// QuotaRecord is an issue or reclaim of a child quota.
+type QuotaRecord struct {
+	ID, OperationType, QuotaID, ParentQuotaID string
+	Amount                                    *Money
+	OperationTime, Result, ResellerID         string
+	Operator, Remark                          string
+}
+
+// QuotaRecordList is one page of quota records and the total.
+type QuotaRecordList struct {
+	Records []QuotaRecord
+	Total   int
+}
+
+// Coupon is a coupon issued by a partner.
+type Coupon struct {
+	ID, CustomerID                        string
+	Type, Status                          *int
+	FaceValue, Balance                    *Money
+	EffectiveTime, ExpireTime, CreateTime string
+	// Memo is the issuer's remark (the upstream's promotion_plan_name);
+	// only the issuing partner may see it (issue 4).
+	Memo string
+}
+
+// CouponList is one page of coupons and the total.
+type CouponList struct {
+	Coupons []Coupon
+	Total   int
+}
+
+// CouponQuotas lists the scope partner's own coupon quotas (ListQuotaCoupons).
+// quotaIDs, when set, narrows the list to those quotas.
+func (c *Client) CouponQuotas(ctx context.Context, s Scope, quotaIDs []string, p Page) (QuotaList, error) {
+	off, lim := page(p)
+	body := &model.QueryCouponQuotasReqExt{Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
+	if len(quotaIDs) > 0 {
+		body.QuotaIds = &quotaIDs
+	}
+	req := &model.ListQuotaCouponsRequest{Body: body}
+	resp, err := call(ctx, c, s, "ListQuotaCoupons", func(cl *bss.BssClient) (*model.ListQuotaCouponsResponse, error) {
+		return cl.ListQuotaCoupons(req)
+	})
+	if err != nil {
+		return QuotaList{}, err
+	}
+	out := QuotaList{Total: i32(resp.TotalCount)}
+	if resp.Quotas != nil {
+		for _, q := range *resp.Quotas {
+			cur := currency(q.Currency)
+			out.Quotas = append(out.Quotas, Quota{
+				ID: str(q.QuotaId), Type: i32(q.QuotaType), Value: decMoney(q.QuotaValue, cur), Balance: decMoney(q.Balance, cur),
+				Status: optInt(q.QuotaStatus), EffectiveTime: str(q.EffectiveTime), ExpireTime: str(q.ExpireTime), CreateTime: str(q.CreateTime),
+			})
+		}
+	}
+	return out, nil
+}
+
+// IssuedQuotas lists child quotas a tier-1 issued to its resellers
+// (ListIssuedCouponQuotas).
+func (c *Client) IssuedQuotas(ctx context.Context, s Scope, q IssuedQuotaQuery) (QuotaList, error) {
+	off, lim := page(q.Page)
+	req := &model.ListIssuedCouponQuotasRequest{QuotaId: optStr(q.QuotaID), IndirectPartnerId: optStr(q.ResellerID), ParentQuotaId: optStr(q.ParentQuotaID), Offset: off, Limit: lim}
+	resp, err := call(ctx, c, s, "ListIssuedCouponQuotas", func(cl *bss.BssClient) (*model.ListIssuedCouponQuotasResponse, error) {
+		return cl.ListIssuedCouponQuotas(req)
+	})
+	if err != nil {
+		return QuotaList{}, err
+	}
+	out := QuotaList{Total: i32(resp.TotalCount)}
+	if resp.Quotas != nil {
+		for _, q := range *resp.Quotas {
+			cur := currency(q.Currency)
+			out.Quotas = append(out.Quotas, Quota{
+				ID: str(q.QuotaId), Type: i32(q.QuotaType), Value: decMoney(q.QuotaValue, cur), Balance: decMoney(q.Balance, cur),
+				Status: optInt(q.QuotaStatus), EffectiveTime: str(q.EffectiveTime), ExpireTime: str(q.ExpireTime), CreateTime: str(q.CreateTime),
+				ParentQuotaID: str(q.ParentQuotaId), ResellerID: str(q.IndirectPartnerId), ResellerName: str(q.IndirectPartnerName), ResellerAcctNm: str(q.IndirectPartnerAccountName),
+			})
+		}
+	}
+	return out, nil
+}
+
+// QuotaRecords lists issue/reclaim records of child quotas (ListCouponQuotasRecords).
+func (c *Client) QuotaRecords(ctx context.Context, s Scope, quotaID, parentQuotaID string, p Page) (QuotaRecordList, error) {
+	off, lim := page(p)
+	req := &model.ListCouponQuotasRecordsRequest{QuotaId: optStr(quotaID), ParentQuotaId: optStr(parentQuotaID), Offset: off, Limit: lim}
+	resp, err := call(ctx, c, s, "ListCouponQuotasRecords", func(cl *bss.BssClient) (*model.ListCouponQuotasRecordsResponse, error) {
+		return cl.ListCouponQuotasRecords(req)
+	})
+	if err != nil {
+		return QuotaRecordList{}, err
+	}
+	out := QuotaRecordList{Total: i32(resp.TotalCount)}
+	if resp.Records != nil {
+		for _, r := range *resp.Records {
+			out.Records = append(out.Records, QuotaRecord{
+				ID: str(r.Id), OperationType: str(r.OperationType), QuotaID: str(r.QuotaId), ParentQuotaID: str(r.ParentQuotaId),
+				Amount: decMoney(r.Amount, defaultCurrency), OperationTime: str(r.OperationTime), Result: str(r.Result),
+				ResellerID: str(r.IndirectPartnerId), Operator: str(r.Operator), Remark: str(r.Remark),
+			})
+		}
+	}
+	return out, nil
+}
+
+// IssuedCoupons lists coupons the scope's partner issued to a customer
+// (ListIssuedPartnerCoupons).
+func (c *Client) IssuedCoupons(ctx context.Context, s Scope, customerID string, p Page) (CouponList, error) {
+	off, lim := page(p)
+	req := &model.ListIssuedPartnerCouponsRequest{CustomerId: optStr(customerID), Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
+	resp, err := call(ctx, c, s, "ListIssuedPartnerCoupons", func(cl *bss.BssClient) (*model.ListIssuedPartnerCouponsResponse, error) {
+		return cl.ListIssuedPartnerCoupons(req)
+	})
+	if err != nil {
+		return CouponList{}, err
+	}
+	out := CouponList{Total: i32(resp.TotalCount)}
+	if resp.UserCoupons != nil {
+		for _, u := range *resp.UserCoupons {
+			out.Coupons = append(out.Coupons, Coupon{
+				ID: str(u.CouponId), CustomerID: str(u.CustomerId), Type: optInt(u.CouponType), Status: optInt(u.Status),
+				FaceValue: decMoney(u.FaceValue, defaultCurrency), Balance: decMoney(u.Balance, defaultCurrency),
+				EffectiveTime: str(u.EffectiveTime), ExpireTime: str(u.ExpireTime), CreateTime: str(u.CreateTime),
+				Memo: str(u.PromotionPlanName),
+			})
+		}
+	}
+	return out, nil
 }
