@@ -1,5 +1,10 @@
 package gateway
 
+// The SDK clients and the one path every upstream call takes: call (a
+// partner's keys), custCall (a customer token) and callWith, which bounds
+// the call by the request, records its request id when asked
+// (requestid.go) and maps SDK errors to apierr codes.
+
 import (
 	"context"
 	"errors"
@@ -48,7 +53,7 @@ type Client struct {
 	// (requestid.go).
 	ids *idTransport
 
-	// Customer tokens (custtoken.go): one cache per account with keys and
+	// Customer tokens (custtoken/): one cache per account with keys and
 	// an agency name, and one SDK client per customer's current token,
 	// until that token expires (bounded, see customerClient).
 	tokens map[string]*custtoken.Cache
@@ -146,23 +151,30 @@ func (c *Client) client(s Scope) (*bss.BssClient, error) {
 	return cl, nil
 }
 
-// call runs one SDK call bounded by ctx and the per-call timeout: the SDK
-// takes no context, so the call runs in a goroutine and we stop waiting
-// when ctx ends (the SDK's own HTTP timeout reaps the goroutine).
-func call[T any](ctx context.Context, c *Client, s Scope, op string, fn func(*bss.BssClient) (T, error)) (T, error) {
+// sdkMethod is an SDK operation as a method expression, e.g.
+// (*bss.BssClient).ListSubCustomers: the calls below take it with its
+// request, so every operation shows the SDK method and request it uses.
+type sdkMethod[Req, Resp any] func(*bss.BssClient, Req) (Resp, error)
+
+// call runs one SDK call, signed with the scope's partner keys, bounded by
+// ctx and the per-call timeout: the SDK takes no context, so the call runs
+// in a goroutine and we stop waiting when ctx ends (the SDK's own HTTP
+// timeout reaps the goroutine). op names the operation in errors and
+// request ids.
+func call[Req, Resp any](ctx context.Context, c *Client, s Scope, op string, method sdkMethod[Req, Resp], req Req) (Resp, error) {
 	cl, err := c.client(s)
 	if err != nil {
-		var zero T
+		var zero Resp
 		return zero, err
 	}
-	return callWith(ctx, c, cl, op, fn)
+	return callWith(ctx, c, cl, op, method, req)
 }
 
 // callWith is call with a given SDK client (a partner's or a customer
 // token's). When ctx tracks request ids (TrackRequestIDs), the call carries
 // a correlation header and its X-Request-Id is recorded.
-func callWith[T any](ctx context.Context, c *Client, cl *bss.BssClient, op string, fn func(*bss.BssClient) (T, error)) (T, error) {
-	var zero T
+func callWith[Req, Resp any](ctx context.Context, c *Client, cl *bss.BssClient, op string, method sdkMethod[Req, Resp], req Req) (Resp, error) {
+	var zero Resp
 	if err := ctx.Err(); err != nil {
 		return zero, unavailable(op, err)
 	}
@@ -170,7 +182,7 @@ func callWith[T any](ctx context.Context, c *Client, cl *bss.BssClient, op strin
 	defer cancel()
 	cl, done := c.trackCall(ctx, cl, op)
 	type result struct {
-		v   T
+		v   Resp
 		err error
 	}
 	ch := make(chan result, 1)
@@ -180,7 +192,7 @@ func callWith[T any](ctx context.Context, c *Client, cl *bss.BssClient, op strin
 				ch <- result{err: fmt.Errorf("sdk panic: %v", p)}
 			}
 		}()
-		v, err := fn(cl)
+		v, err := method(cl, req)
 		ch <- result{v, err}
 	}()
 	select {
@@ -231,21 +243,21 @@ func upstreamError(op string, err error) *apierr.Error {
 	return &apierr.Error{Code: apierr.CodeUpstreamUnavailable, Message: "the upstream could not be reached", Op: op, Err: err}
 }
 
-// ---- Customer tokens (issue 5) ----
-//
-// Many operations accept only the customer's own identity. For those the
-// gateway swaps the partner's identity for a customer token (IAM
-// assume_role with the partner's agency, BSS-API.md §2.5): the token is
-// cached per customer by custtoken.Cache (one fetch however many requests
-// wait for it, dropped shortly before expiry), and the SDK client built on
-// it is cached per customer until the token changes or expires; both are
-// bounded (Config.MaxCustomers). The partner whose agency is used is the
-// scope's signing account: a tier-1 assumes into its resellers' customers
-// with its own agency, as IAM allows.
+// Customer tokens: many operations accept only the customer's own
+// identity. For those the gateway swaps the partner's identity for a
+// customer token (IAM assume_role with the partner's agency, BSS-API.md
+// §2.5): the token is cached per customer by custtoken.Cache (one fetch
+// however many requests wait for it, not handed out shortly before
+// expiry), and the SDK client built on it is cached per customer while
+// the token is current; both are bounded (Config.MaxCustomers). The
+// partner whose agency is used is the scope's signing account: a tier-1
+// assumes into its resellers' customers with its own agency, as IAM
+// allows.
 
 // custKey is a customer as seen from one signing account.
 type custKey struct{ account, customer string }
 
+// tokenClient is a customer's SDK client and the token it signs with.
 type tokenClient struct {
 	token string
 	cl    *bss.BssClient
@@ -340,14 +352,14 @@ func unauthorized(err error) bool {
 // custCall runs a customer-only operation with the customer's token. A 401
 // means the token was rejected and nothing was applied: the token is
 // dropped, a new one fetched and the call retried once.
-func custCall[T any](ctx context.Context, c *Client, s Scope, customerID, op string, fn func(*bss.BssClient) (T, error)) (T, error) {
+func custCall[Req, Resp any](ctx context.Context, c *Client, s Scope, customerID, op string, method sdkMethod[Req, Resp], req Req) (Resp, error) {
 	for attempt := 0; ; attempt++ {
 		cl, tok, err := c.customerClient(ctx, s, customerID)
 		if err != nil {
-			var zero T
+			var zero Resp
 			return zero, err
 		}
-		v, err := callWith(ctx, c, cl, op, fn)
+		v, err := callWith(ctx, c, cl, op, method, req)
 		if err != nil && attempt == 0 && unauthorized(err) {
 			c.dropToken(s, customerID, tok)
 			continue

@@ -1,208 +1,24 @@
 package gateway
 
-// ---- Money and vouchers (issue 4) ----
+// Coupons: coupon quotas (a partner's own, and the child quotas a tier-1
+// issues to its resellers) with their issue and reclaim records, the
+// coupons a partner issued to its customers, and the moves that issue and
+// reclaim quotas and coupons.
 //
-// The upstream's money and voucher moves. None of them is idempotent and
-// none takes an idempotency key, so each method here is "call once, and when
-// the call ends without an answer (timeout, dropped connection, 5xx),
-// reconcile against the upstream's records before answering" (reconcile.go).
-// The resolvers put verification and idempotency keys in front of them.
+// Like funds moves, quota and coupon moves are not idempotent upstream: each
+// is made at most once and, when its call ends without an answer,
+// established from the upstream's records (reconcile.go).
 
 import (
 	"context"
 	"errors"
-	"time"
-
-	"partnergraph/apierr"
 
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 	"github.com/shopspring/decimal"
+
+	"partnergraph/apierr"
 )
-
-// ItemResult is the outcome of one item of a batch move. The upstream
-// reports per-item failures inside a 200 body (error_details).
-type ItemResult struct {
-	ID           string // customer, reseller, quota or coupon id
-	OK           bool
-	CreatedID    string // new child quota id, new coupon id
-	Amount       *Money // reclaimed quota balance, when the upstream says
-	ErrorCode    string
-	ErrorMessage string
-}
-
-// BatchResult is the outcome of a batch move.
-type BatchResult struct {
-	Items      []ItemResult
-	Reconciled bool
-}
-
-// CouponIssue is what CreatePartnerCoupons needs.
-type CouponIssue struct {
-	QuotaID     string
-	CustomerIDs []string
-	FaceValue   decimal.Decimal
-	ValidFrom   string // RFC 3339 / yyyy-MM-ddTHH:mm:ssZ, optional
-	ExpireTime  string // optional
-	Memo        string
-}
-
-// IssueCouponQuotas cuts a child quota of amount for each reseller from the
-// tier-1's quota (UpdateCouponQuotas); per-reseller failures come back as
-// items.
-func (c *Client) IssueCouponQuotas(ctx context.Context, s Scope, quotaID string, resellerIDs []string, amount decimal.Decimal, o MoveOpts) (BatchResult, error) {
-	s.Indirect = ""
-	find := func(ctx context.Context, since time.Time, exclude map[string]bool) (BatchResult, bool, []string, error) {
-		return c.findQuotaIssue(ctx, s, quotaID, resellerIDs, amount, since, exclude)
-	}
-	do := func(ctx context.Context) (BatchResult, error) {
-		req := &model.UpdateCouponQuotasRequest{Body: &model.AdjustCouponQuotasReq{QuotaId: quotaID, IndirectPartnerIds: resellerIDs, QuotaAmount: &amount}}
-		resp, err := call(ctx, c, s, "UpdateCouponQuotas", func(cl *bss.BssClient) (*model.UpdateCouponQuotasResponse, error) {
-			return cl.UpdateCouponQuotas(req)
-		})
-		if err != nil {
-			return BatchResult{}, err
-		}
-		done := map[string]string{}
-		if resp.SimpleQuotaInfos != nil {
-			for _, q := range *resp.SimpleQuotaInfos {
-				done[q.Id] = q.QuotaId
-			}
-		}
-		return batch(resellerIDs, resp.ErrorDetails, func(id string) (ItemResult, bool) {
-			q, ok := done[id]
-			return ItemResult{ID: id, OK: true, CreatedID: q}, ok
-		}), nil
-	}
-	return moveOnce(ctx, c, o, find, do)
-}
-
-// ReclaimCouponQuotas takes child quotas back into their parents
-// (ReclaimCouponQuotas).
-func (c *Client) ReclaimCouponQuotas(ctx context.Context, s Scope, quotaIDs []string, remark string, o MoveOpts) (BatchResult, error) {
-	s.Indirect = ""
-	find := func(ctx context.Context, since time.Time, exclude map[string]bool) (BatchResult, bool, []string, error) {
-		return c.findQuotaReclaim(ctx, s, quotaIDs, since, exclude)
-	}
-	do := func(ctx context.Context) (BatchResult, error) {
-		req := &model.ReclaimCouponQuotasRequest{Body: &model.ReclaimCouponQuotasReq{QuotaIds: quotaIDs, Remark: optStr(remark)}}
-		resp, err := call(ctx, c, s, "ReclaimCouponQuotas", func(cl *bss.BssClient) (*model.ReclaimCouponQuotasResponse, error) {
-			return cl.ReclaimCouponQuotas(req)
-		})
-		if err != nil {
-			return BatchResult{}, err
-		}
-		done := map[string]*Money{}
-		if resp.SimpleQuotaInfos != nil {
-			for _, q := range *resp.SimpleQuotaInfos {
-				done[str(q.QuotaId)] = decMoney(q.QuotaBalance, defaultCurrency)
-			}
-		}
-		return batch(quotaIDs, resp.ErrorDetails, func(id string) (ItemResult, bool) {
-			m, ok := done[id]
-			return ItemResult{ID: id, OK: true, Amount: m}, ok
-		}), nil
-	}
-	return moveOnce(ctx, c, o, find, do)
-}
-
-// IssueCoupons issues one coupon per customer from a quota
-// (CreatePartnerCoupons, at most 100 customers); per-customer failures come
-// back as items.
-func (c *Client) IssueCoupons(ctx context.Context, s Scope, in CouponIssue, o MoveOpts) (BatchResult, error) {
-	find := func(ctx context.Context, since time.Time, exclude map[string]bool) (BatchResult, bool, []string, error) {
-		return c.findCouponIssue(ctx, s, in, since, exclude)
-	}
-	do := func(ctx context.Context) (BatchResult, error) {
-		fv := in.FaceValue
-		req := &model.CreatePartnerCouponsRequest{Body: &model.CreatePartnerCouponsReq{
-			QuotaId: in.QuotaID, CustomerIds: in.CustomerIDs, FaceValue: &fv, ValidTime: optStr(in.ValidFrom),
-			ExpireTime: optStr(in.ExpireTime), Memo: optStr(in.Memo), IndirectPartnerId: optStr(s.Indirect),
-		}}
-		resp, err := call(ctx, c, s, "CreatePartnerCoupons", func(cl *bss.BssClient) (*model.CreatePartnerCouponsResponse, error) {
-			return cl.CreatePartnerCoupons(req)
-		})
-		if err != nil {
-			return BatchResult{}, err
-		}
-		done := map[string]string{}
-		if resp.CouponInfos != nil {
-			for _, ci := range *resp.CouponInfos {
-				done[ci.Id] = ci.CouponId
-			}
-		}
-		return batch(in.CustomerIDs, resp.ErrorDetails, func(id string) (ItemResult, bool) {
-			cp, ok := done[id]
-			return ItemResult{ID: id, OK: true, CreatedID: cp}, ok
-		}), nil
-	}
-	return moveOnce(ctx, c, o, find, do)
-}
-
-// ReclaimCoupons reclaims coupons one by one (ReclaimPartnerCoupons takes
-// one coupon per call). A coupon the upstream refuses is a failed item; a
-// call that ends without an answer is reconciled for that coupon alone.
-func (c *Client) ReclaimCoupons(ctx context.Context, s Scope, couponIDs []string, o MoveOpts) (BatchResult, error) {
-	var out BatchResult
-	for _, id := range couponIDs {
-		find := func(ctx context.Context, since time.Time, exclude map[string]bool) (Transfer, bool, []string, error) {
-			return c.findCouponReclaim(ctx, s, id, since, exclude)
-		}
-		do := func(ctx context.Context) (Transfer, error) {
-			req := &model.ReclaimPartnerCouponsRequest{Body: &model.ReclaimPartnerCouponsReq{CouponId: id, IndirectPartnerId: optStr(s.Indirect)}}
-			_, err := call(ctx, c, s, "ReclaimPartnerCoupons", func(cl *bss.BssClient) (*model.ReclaimPartnerCouponsResponse, error) {
-				return cl.ReclaimPartnerCoupons(req)
-			})
-			return Transfer{ID: id}, err
-		}
-		t, err := moveOnce(ctx, c, o, find, do)
-		switch {
-		case err == nil:
-			out.Items = append(out.Items, ItemResult{ID: id, OK: true})
-			out.Reconciled = out.Reconciled || t.Reconciled
-		case errors.Is(err, ErrOutcomeUnknown):
-			// An unknown outcome for any coupon makes the whole answer
-			// unknown: the caller keeps the idempotency reservation.
-			return out, err
-		default:
-			var e *apierr.Error
-			it := ItemResult{ID: id, ErrorCode: string(apierr.ErrorCode(err)), ErrorMessage: "the upstream refused the reclaim"}
-			if errors.As(err, &e) {
-				if e.UpstreamCode != "" {
-					it.ErrorCode = e.UpstreamCode
-				}
-				it.ErrorMessage = e.Message
-			}
-			out.Items = append(out.Items, it)
-		}
-	}
-	return out, nil
-}
-
-// batch turns a 200 answer with successes and error_details into one item
-// per requested id, in request order. An id the upstream mentions in
-// neither list is reported as failed, never as a silent success.
-func batch(ids []string, details *[]model.ErrorDetail, ok func(id string) (ItemResult, bool)) BatchResult {
-	failed := map[string]model.ErrorDetail{}
-	if details != nil {
-		for _, d := range *details {
-			failed[str(d.Id)] = d
-		}
-	}
-	out := BatchResult{Items: make([]ItemResult, 0, len(ids))}
-	for _, id := range ids {
-		if it, good := ok(id); good {
-			out.Items = append(out.Items, it)
-			continue
-		}
-		it := ItemResult{ID: id, ErrorCode: "UNKNOWN", ErrorMessage: "the upstream did not report this item"}
-		if d, bad := failed[id]; bad {
-			it.ErrorCode, it.ErrorMessage = str(d.ErrorCode), str(d.ErrorMsg)
-		}
-		out.Items = append(out.Items, it)
-	}
-	return out
-}
 
 // Quota is a coupon quota (own, or a child quota issued to a reseller).
 type Quota struct {
@@ -255,7 +71,7 @@ type Coupon struct {
 	FaceValue, Balance                    *Money
 	EffectiveTime, ExpireTime, CreateTime string
 	// Memo is the issuer's remark (the upstream's promotion_plan_name);
-	// only the issuing partner may see it (issue 4).
+	// only the issuing partner may see it.
 	Memo string
 }
 
@@ -263,6 +79,69 @@ type Coupon struct {
 type CouponList struct {
 	Coupons []Coupon
 	Total   int
+}
+
+// CouponIssue is what CreatePartnerCoupons needs.
+type CouponIssue struct {
+	QuotaID     string
+	CustomerIDs []string
+	FaceValue   decimal.Decimal
+	ValidFrom   string // RFC 3339 / yyyy-MM-ddTHH:mm:ssZ, optional
+	ExpireTime  string // optional
+	Memo        string
+}
+
+// ItemResult is the outcome of one item of a batch move. The upstream
+// reports per-item failures inside a 200 body (error_details).
+type ItemResult struct {
+	ID           string // customer, reseller, quota or coupon id
+	OK           bool
+	CreatedID    string // new child quota id, new coupon id
+	Amount       *Money // reclaimed quota balance, when the upstream says
+	ErrorCode    string
+	ErrorMessage string
+}
+
+// BatchResult is the outcome of a batch move.
+type BatchResult struct {
+	Items      []ItemResult
+	Reconciled bool
+}
+
+func quotaFrom(q model.CouponQuotaV2) Quota {
+	cur := currency(q.Currency)
+	return Quota{
+		ID: str(q.QuotaId), Type: i32(q.QuotaType), Value: decMoney(q.QuotaValue, cur), Balance: decMoney(q.Balance, cur),
+		Status: optInt(q.QuotaStatus), EffectiveTime: str(q.EffectiveTime), ExpireTime: str(q.ExpireTime), CreateTime: str(q.CreateTime),
+	}
+}
+
+// issuedQuotaFrom is quotaFrom with the reseller and the parent quota.
+func issuedQuotaFrom(q model.IssuedCouponQuota) Quota {
+	out := quotaFrom(model.CouponQuotaV2{
+		QuotaId: q.QuotaId, QuotaType: q.QuotaType, QuotaValue: q.QuotaValue, Balance: q.Balance, Currency: q.Currency,
+		QuotaStatus: q.QuotaStatus, EffectiveTime: q.EffectiveTime, ExpireTime: q.ExpireTime, CreateTime: q.CreateTime,
+	})
+	out.ParentQuotaID, out.ResellerID = str(q.ParentQuotaId), str(q.IndirectPartnerId)
+	out.ResellerName, out.ResellerAcctNm = str(q.IndirectPartnerName), str(q.IndirectPartnerAccountName)
+	return out
+}
+
+func quotaRecordFrom(r model.QuotaRecord) QuotaRecord {
+	return QuotaRecord{
+		ID: str(r.Id), OperationType: str(r.OperationType), QuotaID: str(r.QuotaId), ParentQuotaID: str(r.ParentQuotaId),
+		Amount: decMoney(r.Amount, defaultCurrency), OperationTime: str(r.OperationTime), Result: str(r.Result),
+		ResellerID: str(r.IndirectPartnerId), Operator: str(r.Operator), Remark: str(r.Remark),
+	}
+}
+
+func couponFrom(u model.IQueryUserPartnerCouponsResultV2) Coupon {
+	return Coupon{
+		ID: str(u.CouponId), CustomerID: str(u.CustomerId), Type: optInt(u.CouponType), Status: optInt(u.Status),
+		FaceValue: decMoney(u.FaceValue, defaultCurrency), Balance: decMoney(u.Balance, defaultCurrency),
+		EffectiveTime: str(u.EffectiveTime), ExpireTime: str(u.ExpireTime), CreateTime: str(u.CreateTime),
+		Memo: str(u.PromotionPlanName),
+	}
 }
 
 // CouponQuotas lists the scope partner's own coupon quotas (ListQuotaCoupons).
@@ -273,24 +152,11 @@ func (c *Client) CouponQuotas(ctx context.Context, s Scope, quotaIDs []string, p
 	if len(quotaIDs) > 0 {
 		body.QuotaIds = &quotaIDs
 	}
-	req := &model.ListQuotaCouponsRequest{Body: body}
-	resp, err := call(ctx, c, s, "ListQuotaCoupons", func(cl *bss.BssClient) (*model.ListQuotaCouponsResponse, error) {
-		return cl.ListQuotaCoupons(req)
-	})
+	resp, err := call(ctx, c, s, "ListQuotaCoupons", (*bss.BssClient).ListQuotaCoupons, &model.ListQuotaCouponsRequest{Body: body})
 	if err != nil {
 		return QuotaList{}, err
 	}
-	out := QuotaList{Total: i32(resp.TotalCount)}
-	if resp.Quotas != nil {
-		for _, q := range *resp.Quotas {
-			cur := currency(q.Currency)
-			out.Quotas = append(out.Quotas, Quota{
-				ID: str(q.QuotaId), Type: i32(q.QuotaType), Value: decMoney(q.QuotaValue, cur), Balance: decMoney(q.Balance, cur),
-				Status: optInt(q.QuotaStatus), EffectiveTime: str(q.EffectiveTime), ExpireTime: str(q.ExpireTime), CreateTime: str(q.CreateTime),
-			})
-		}
-	}
-	return out, nil
+	return QuotaList{Quotas: convert(resp.Quotas, quotaFrom), Total: i32(resp.TotalCount)}, nil
 }
 
 // IssuedQuotas lists child quotas a tier-1 issued to its resellers
@@ -298,47 +164,28 @@ func (c *Client) CouponQuotas(ctx context.Context, s Scope, quotaIDs []string, p
 func (c *Client) IssuedQuotas(ctx context.Context, s Scope, q IssuedQuotaQuery) (QuotaList, error) {
 	off, lim := page(q.Page)
 	req := &model.ListIssuedCouponQuotasRequest{QuotaId: optStr(q.QuotaID), IndirectPartnerId: optStr(q.ResellerID), ParentQuotaId: optStr(q.ParentQuotaID), Offset: off, Limit: lim}
-	resp, err := call(ctx, c, s, "ListIssuedCouponQuotas", func(cl *bss.BssClient) (*model.ListIssuedCouponQuotasResponse, error) {
-		return cl.ListIssuedCouponQuotas(req)
-	})
+	resp, err := call(ctx, c, s, "ListIssuedCouponQuotas", (*bss.BssClient).ListIssuedCouponQuotas, req)
 	if err != nil {
 		return QuotaList{}, err
 	}
-	out := QuotaList{Total: i32(resp.TotalCount)}
-	if resp.Quotas != nil {
-		for _, q := range *resp.Quotas {
-			cur := currency(q.Currency)
-			out.Quotas = append(out.Quotas, Quota{
-				ID: str(q.QuotaId), Type: i32(q.QuotaType), Value: decMoney(q.QuotaValue, cur), Balance: decMoney(q.Balance, cur),
-				Status: optInt(q.QuotaStatus), EffectiveTime: str(q.EffectiveTime), ExpireTime: str(q.ExpireTime), CreateTime: str(q.CreateTime),
-				ParentQuotaID: str(q.ParentQuotaId), ResellerID: str(q.IndirectPartnerId), ResellerName: str(q.IndirectPartnerName), ResellerAcctNm: str(q.IndirectPartnerAccountName),
-			})
-		}
-	}
-	return out, nil
+	return QuotaList{Quotas: convert(resp.Quotas, issuedQuotaFrom), Total: i32(resp.TotalCount)}, nil
 }
 
 // QuotaRecords lists issue/reclaim records of child quotas (ListCouponQuotasRecords).
 func (c *Client) QuotaRecords(ctx context.Context, s Scope, quotaID, parentQuotaID string, p Page) (QuotaRecordList, error) {
 	off, lim := page(p)
 	req := &model.ListCouponQuotasRecordsRequest{QuotaId: optStr(quotaID), ParentQuotaId: optStr(parentQuotaID), Offset: off, Limit: lim}
-	resp, err := call(ctx, c, s, "ListCouponQuotasRecords", func(cl *bss.BssClient) (*model.ListCouponQuotasRecordsResponse, error) {
-		return cl.ListCouponQuotasRecords(req)
-	})
+	return c.quotaRecords(ctx, s, req)
+}
+
+// quotaRecords reads the quota records req asks for: a page of
+// QuotaRecords, or the records that reconcile a quota move.
+func (c *Client) quotaRecords(ctx context.Context, s Scope, req *model.ListCouponQuotasRecordsRequest) (QuotaRecordList, error) {
+	resp, err := call(ctx, c, s, "ListCouponQuotasRecords", (*bss.BssClient).ListCouponQuotasRecords, req)
 	if err != nil {
 		return QuotaRecordList{}, err
 	}
-	out := QuotaRecordList{Total: i32(resp.TotalCount)}
-	if resp.Records != nil {
-		for _, r := range *resp.Records {
-			out.Records = append(out.Records, QuotaRecord{
-				ID: str(r.Id), OperationType: str(r.OperationType), QuotaID: str(r.QuotaId), ParentQuotaID: str(r.ParentQuotaId),
-				Amount: decMoney(r.Amount, defaultCurrency), OperationTime: str(r.OperationTime), Result: str(r.Result),
-				ResellerID: str(r.IndirectPartnerId), Operator: str(r.Operator), Remark: str(r.Remark),
-			})
-		}
-	}
-	return out, nil
+	return QuotaRecordList{Records: convert(resp.Records, quotaRecordFrom), Total: i32(resp.TotalCount)}, nil
 }
 
 // IssuedCoupons lists coupons the scope's partner issued to a customer
@@ -346,22 +193,141 @@ func (c *Client) QuotaRecords(ctx context.Context, s Scope, quotaID, parentQuota
 func (c *Client) IssuedCoupons(ctx context.Context, s Scope, customerID string, p Page) (CouponList, error) {
 	off, lim := page(p)
 	req := &model.ListIssuedPartnerCouponsRequest{CustomerId: optStr(customerID), Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
-	resp, err := call(ctx, c, s, "ListIssuedPartnerCoupons", func(cl *bss.BssClient) (*model.ListIssuedPartnerCouponsResponse, error) {
-		return cl.ListIssuedPartnerCoupons(req)
-	})
+	resp, err := call(ctx, c, s, "ListIssuedPartnerCoupons", (*bss.BssClient).ListIssuedPartnerCoupons, req)
 	if err != nil {
 		return CouponList{}, err
 	}
-	out := CouponList{Total: i32(resp.TotalCount)}
-	if resp.UserCoupons != nil {
-		for _, u := range *resp.UserCoupons {
-			out.Coupons = append(out.Coupons, Coupon{
-				ID: str(u.CouponId), CustomerID: str(u.CustomerId), Type: optInt(u.CouponType), Status: optInt(u.Status),
-				FaceValue: decMoney(u.FaceValue, defaultCurrency), Balance: decMoney(u.Balance, defaultCurrency),
-				EffectiveTime: str(u.EffectiveTime), ExpireTime: str(u.ExpireTime), CreateTime: str(u.CreateTime),
-				Memo: str(u.PromotionPlanName),
-			})
+	return CouponList{Coupons: convert(resp.UserCoupons, couponFrom), Total: i32(resp.TotalCount)}, nil
+}
+
+// IssueCouponQuotas cuts a child quota of amount for each reseller from the
+// tier-1's quota (UpdateCouponQuotas); per-reseller failures come back as
+// items. The call is the tier-1's own, whatever reseller s acts for.
+func (c *Client) IssueCouponQuotas(ctx context.Context, s Scope, quotaID string, resellerIDs []string, amount decimal.Decimal, o MoveOpts) (BatchResult, error) {
+	s.Indirect = ""
+	req := &model.UpdateCouponQuotasRequest{Body: &model.AdjustCouponQuotasReq{QuotaId: quotaID, IndirectPartnerIds: resellerIDs, QuotaAmount: &amount}}
+	return move(ctx, c, s, o, c.findQuotaIssue(s, quotaID, resellerIDs, amount), "UpdateCouponQuotas", (*bss.BssClient).UpdateCouponQuotas, req,
+		func(r *model.UpdateCouponQuotasResponse) BatchResult {
+			newQuota := map[string]string{}
+			for _, q := range rows(r.SimpleQuotaInfos) {
+				newQuota[q.Id] = q.QuotaId
+			}
+			return batch(resellerIDs, r.ErrorDetails, created(newQuota))
+		})
+}
+
+// ReclaimCouponQuotas takes child quotas back into their parents
+// (ReclaimCouponQuotas); per-quota failures come back as items. The call
+// is the tier-1's own, whatever reseller s acts for.
+func (c *Client) ReclaimCouponQuotas(ctx context.Context, s Scope, quotaIDs []string, remark string, o MoveOpts) (BatchResult, error) {
+	s.Indirect = ""
+	req := &model.ReclaimCouponQuotasRequest{Body: &model.ReclaimCouponQuotasReq{QuotaIds: quotaIDs, Remark: optStr(remark)}}
+	return move(ctx, c, s, o, c.findQuotaReclaim(s, quotaIDs), "ReclaimCouponQuotas", (*bss.BssClient).ReclaimCouponQuotas, req,
+		func(r *model.ReclaimCouponQuotasResponse) BatchResult {
+			balance := map[string]*Money{}
+			for _, q := range rows(r.SimpleQuotaInfos) {
+				balance[str(q.QuotaId)] = decMoney(q.QuotaBalance, defaultCurrency)
+			}
+			return batch(quotaIDs, r.ErrorDetails, reclaimed(balance))
+		})
+}
+
+// IssueCoupons issues one coupon per customer from a quota
+// (CreatePartnerCoupons, at most 100 customers); per-customer failures come
+// back as items.
+func (c *Client) IssueCoupons(ctx context.Context, s Scope, in CouponIssue, o MoveOpts) (BatchResult, error) {
+	fv := in.FaceValue
+	req := &model.CreatePartnerCouponsRequest{Body: &model.CreatePartnerCouponsReq{
+		QuotaId: in.QuotaID, CustomerIds: in.CustomerIDs, FaceValue: &fv, ValidTime: optStr(in.ValidFrom),
+		ExpireTime: optStr(in.ExpireTime), Memo: optStr(in.Memo), IndirectPartnerId: optStr(s.Indirect),
+	}}
+	return move(ctx, c, s, o, c.findCouponIssue(s, in), "CreatePartnerCoupons", (*bss.BssClient).CreatePartnerCoupons, req,
+		func(r *model.CreatePartnerCouponsResponse) BatchResult {
+			newCoupon := map[string]string{}
+			for _, ci := range rows(r.CouponInfos) {
+				newCoupon[ci.Id] = ci.CouponId
+			}
+			return batch(in.CustomerIDs, r.ErrorDetails, created(newCoupon))
+		})
+}
+
+// ReclaimCoupons reclaims coupons one by one (ReclaimPartnerCoupons takes
+// one coupon per call). A coupon the upstream refuses is a failed item; a
+// call that ends without an answer is reconciled for that coupon alone.
+func (c *Client) ReclaimCoupons(ctx context.Context, s Scope, couponIDs []string, o MoveOpts) (BatchResult, error) {
+	var out BatchResult
+	for _, id := range couponIDs {
+		req := &model.ReclaimPartnerCouponsRequest{Body: &model.ReclaimPartnerCouponsReq{CouponId: id, IndirectPartnerId: optStr(s.Indirect)}}
+		t, err := move(ctx, c, s, o, c.findCouponReclaim(s, id), "ReclaimPartnerCoupons", (*bss.BssClient).ReclaimPartnerCoupons, req,
+			func(*model.ReclaimPartnerCouponsResponse) Transfer { return Transfer{ID: id} })
+		switch {
+		case err == nil:
+			out.Items = append(out.Items, ItemResult{ID: id, OK: true})
+			out.Reconciled = out.Reconciled || t.Reconciled
+		case errors.Is(err, ErrOutcomeUnknown):
+			// An unknown outcome for any coupon makes the whole answer
+			// unknown: the caller keeps the idempotency reservation.
+			return out, err
+		default:
+			var e *apierr.Error
+			it := ItemResult{ID: id, ErrorCode: string(apierr.ErrorCode(err)), ErrorMessage: "the upstream refused the reclaim"}
+			if errors.As(err, &e) {
+				if e.UpstreamCode != "" {
+					it.ErrorCode = e.UpstreamCode
+				}
+				it.ErrorMessage = e.Message
+			}
+			out.Items = append(out.Items, it)
 		}
 	}
 	return out, nil
+}
+
+// created is the item of an id whose move made a new child quota or
+// coupon, newIDs[id]; an id without one has no item.
+func created(newIDs map[string]string) func(id string) (ItemResult, bool) {
+	return func(id string) (ItemResult, bool) {
+		n, ok := newIDs[id]
+		return ItemResult{ID: id, OK: true, CreatedID: n}, ok
+	}
+}
+
+// reclaimed is the item of a reclaimed quota with the balance it returned,
+// balance[id]; a quota without one has no item.
+func reclaimed(balance map[string]*Money) func(id string) (ItemResult, bool) {
+	return func(id string) (ItemResult, bool) {
+		m, ok := balance[id]
+		return ItemResult{ID: id, OK: true, Amount: m}, ok
+	}
+}
+
+// items is one item per requested id, in request order: ok's where it has
+// one, else failed's.
+func items(ids []string, ok func(id string) (ItemResult, bool), failed func(id string) ItemResult) []ItemResult {
+	out := make([]ItemResult, 0, len(ids))
+	for _, id := range ids {
+		if it, good := ok(id); good {
+			out = append(out, it)
+		} else {
+			out = append(out, failed(id))
+		}
+	}
+	return out
+}
+
+// batch turns a 200 answer with successes and error_details into one item
+// per requested id, in request order. An id the upstream mentions in
+// neither list is reported as failed, never as a silent success.
+func batch(ids []string, details *[]model.ErrorDetail, ok func(id string) (ItemResult, bool)) BatchResult {
+	failed := map[string]model.ErrorDetail{}
+	for _, d := range rows(details) {
+		failed[str(d.Id)] = d
+	}
+	return BatchResult{Items: items(ids, ok, func(id string) ItemResult {
+		it := ItemResult{ID: id, ErrorCode: "UNKNOWN", ErrorMessage: "the upstream did not report this item"}
+		if d, bad := failed[id]; bad {
+			it.ErrorCode, it.ErrorMessage = str(d.ErrorCode), str(d.ErrorMsg)
+		}
+		return it
+	})}
 }

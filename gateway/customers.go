@@ -1,7 +1,12 @@
 package gateway
 
+// Customers: the partner's customers (ListSubCustomers) and their
+// new-customer tags. Their balances are funds (funds.go); registering a
+// customer is registration (registration.go).
+
 import (
 	"context"
+	"slices"
 
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
@@ -53,6 +58,28 @@ type NewCustomerTag struct {
 	ExpireTime    string
 }
 
+func customerFrom(ci model.CustomerInformation) Customer {
+	return Customer{
+		ID:              ci.CustomerId,
+		AccountName:     ci.AccountName,
+		Name:            str(ci.Customer),
+		AssociatedOn:    str(ci.AssociatedOn),
+		AssociationType: str(ci.AssociationType),
+		Label:           str(ci.Label),
+		Telephone:       str(ci.Telephone),
+		Email:           str(ci.Email),
+		CountryCode:     str(ci.CountryCode),
+		VerifiedStatus:  str(ci.VerifiedStatus),
+		Frozen:          i32(ci.IsFrozen) == 1,
+		Level:           str(ci.CustomerLevel),
+	}
+}
+
+func newCustomerTagFrom(t model.NewCustomerTagItem) NewCustomerTag {
+	return NewCustomerTag{CustomerID: str(t.CustomerId), Tag: str(t.NewCustomerTag), TagType: str(t.CustomerTagType),
+		EffectiveTime: str(t.EffectiveTime), ExpireTime: str(t.ExpireTime)}
+}
+
 // ListCustomers lists the customers of the scope's partner (ListSubCustomers).
 func (c *Client) ListCustomers(ctx context.Context, s Scope, q CustomerQuery) (CustomerList, error) {
 	off, lim := page(q.Page)
@@ -67,55 +94,28 @@ func (c *Client) ListCustomers(ctx context.Context, s Scope, q CustomerQuery) (C
 		CustomerId:        optStr(q.CustomerID),
 		IndirectPartnerId: optStr(s.Indirect),
 	}}
-	resp, err := call(ctx, c, s, "ListSubCustomers", func(cl *bss.BssClient) (*model.ListSubCustomersResponse, error) {
-		return cl.ListSubCustomers(req)
-	})
+	resp, err := call(ctx, c, s, "ListSubCustomers", (*bss.BssClient).ListSubCustomers, req)
 	if err != nil {
 		return CustomerList{}, err
 	}
-	out := CustomerList{Total: i32(resp.Count)}
-	if resp.CustomerInfos != nil {
-		for _, ci := range *resp.CustomerInfos {
-			out.Customers = append(out.Customers, Customer{
-				ID:              ci.CustomerId,
-				AccountName:     ci.AccountName,
-				Name:            str(ci.Customer),
-				AssociatedOn:    str(ci.AssociatedOn),
-				AssociationType: str(ci.AssociationType),
-				Label:           str(ci.Label),
-				Telephone:       str(ci.Telephone),
-				Email:           str(ci.Email),
-				CountryCode:     str(ci.CountryCode),
-				VerifiedStatus:  str(ci.VerifiedStatus),
-				Frozen:          i32(ci.IsFrozen) == 1,
-				Level:           str(ci.CustomerLevel),
-			})
-		}
-	}
-	return out, nil
+	return CustomerList{Customers: convert(resp.CustomerInfos, customerFrom), Total: i32(resp.Count)}, nil
 }
 
 // NewCustomerTags reads the new-customer tags of ids, MaxTagBatch per call
 // (ListSubCustomerNewTag).
 func (c *Client) NewCustomerTags(ctx context.Context, s Scope, ids []string) (map[string]NewCustomerTag, error) {
 	out := make(map[string]NewCustomerTag, len(ids))
-	for start := 0; start < len(ids); start += MaxTagBatch {
-		chunk := append([]string(nil), ids[start:min(start+MaxTagBatch, len(ids))]...)
+	for chunk := range slices.Chunk(ids, MaxTagBatch) {
+		chunk = slices.Clone(chunk)
 		req := &model.ListSubCustomerNewTagRequest{Body: &model.ListSubCustomerNewTagReq{
 			CustomerIds: &chunk, Offset: ptr(int32(0)), Limit: ptr(int32(MaxTagBatch)), IndirectPartnerId: optStr(s.Indirect),
 		}}
-		resp, err := call(ctx, c, s, "ListSubCustomerNewTag", func(cl *bss.BssClient) (*model.ListSubCustomerNewTagResponse, error) {
-			return cl.ListSubCustomerNewTag(req)
-		})
+		resp, err := call(ctx, c, s, "ListSubCustomerNewTag", (*bss.BssClient).ListSubCustomerNewTag, req)
 		if err != nil {
 			return nil, err
 		}
-		if resp.NewCustomerTags == nil {
-			continue
-		}
-		for _, t := range *resp.NewCustomerTags {
-			id := str(t.CustomerId)
-			out[id] = NewCustomerTag{CustomerID: id, Tag: str(t.NewCustomerTag), TagType: str(t.CustomerTagType), EffectiveTime: str(t.EffectiveTime), ExpireTime: str(t.ExpireTime)}
+		for _, t := range rows(resp.NewCustomerTags) {
+			out[str(t.CustomerId)] = newCustomerTagFrom(t)
 		}
 	}
 	return out, nil

@@ -2,6 +2,15 @@
 // (BSS v2) APIs: the only package that imports huaweicloud-sdk-go-v3. Every
 // method takes a context first, bounds the SDK call by it (the SDK takes no
 // context) and returns the gateway's own types and *apierr.Error values.
+//
+// One domain has one name in every layer: the SDK calls of a domain, its
+// types and their conversion from the SDK's models live in the file named
+// after schema/<domain>.graphqls (customers.go, resellers.go, funds.go,
+// coupons.go, catalogue.go, orders.go, resources.go, registration.go).
+// client.go builds the SDK clients and runs every call, reconcile.go
+// establishes the outcome of a money move whose call ended without an
+// answer, and requestid.go records the upstream request ids of audited
+// calls. This file holds what the domains share.
 package gateway
 
 import (
@@ -47,7 +56,8 @@ func (s Scope) PartnerID() string {
 	return s.Account
 }
 
-// Money is an amount and its currency.
+// Money is an amount and its currency. Amounts are decimals: the few
+// upstream models that send floats are converted once, by floatMoney.
 type Money struct {
 	Amount   decimal.Decimal
 	Currency string
@@ -62,7 +72,8 @@ type Page struct {
 // (BSS documentation).
 const MaxPageSize = 100
 
-// yuan is the measure id of money amounts; currency defaults to CNY.
+// defaultCurrency is the currency of the amounts the upstream sends
+// without one.
 const defaultCurrency = "CNY"
 
 func ptr[T any](v T) *T { return &v }
@@ -103,6 +114,8 @@ func currency(p *string) string {
 	return *p
 }
 
+// page is the upstream's offset and limit of p; a limit out of range is
+// the largest page.
 func page(p Page) (offset, limit *int32) {
 	l := p.Limit
 	if l <= 0 || l > MaxPageSize {
@@ -111,12 +124,36 @@ func page(p Page) (offset, limit *int32) {
 	return ptr(int32(p.Offset)), ptr(int32(l))
 }
 
+// rows is the list an SDK response holds behind a pointer, nil when the
+// upstream sent none.
+func rows[R any](p *[]R) []R {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// convert converts the rows of an SDK list into domain values, one conv
+// call a row; no rows give a nil slice.
+func convert[R, V any](p *[]R, conv func(R) V) []V {
+	rs := rows(p)
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]V, len(rs))
+	for i, r := range rs {
+		out[i] = conv(r)
+	}
+	return out
+}
+
 // floatMoney converts the float64 amounts a few upstream models use. This is
 // the only place a float becomes money: rounded to 2 decimal places (分).
 func floatMoney(f float64, cur string) Money {
 	return Money{Amount: decimal.NewFromFloat(f).Round(2), Currency: cur}
 }
 
+// optFloatMoney is floatMoney of an optional amount, zero when absent.
 func optFloatMoney(f *float64, cur string) Money {
 	if f == nil {
 		return Money{Amount: decimal.Zero, Currency: cur}
@@ -131,23 +168,22 @@ func decMoney(d *decimal.Decimal, cur string) *Money {
 	return &Money{Amount: *d, Currency: cur}
 }
 
-// strMoney parses the string amounts of the account records; a malformed
-// amount becomes null rather than a wrong number.
-func strMoney(s *string, cur string) *Money {
-	if s == nil || *s == "" {
-		return nil
-	}
-	d, err := decimal.NewFromString(*s)
-	if err != nil {
-		return nil
-	}
-	return &Money{Amount: d, Currency: cur}
-}
-
-func decStr(s *string) (decimal.Decimal, bool) {
+// decStr parses the string amounts of some upstream models; ok is false
+// for an absent or malformed amount.
+func decStr(s *string) (d decimal.Decimal, ok bool) {
 	if s == nil || *s == "" {
 		return decimal.Zero, false
 	}
 	d, err := decimal.NewFromString(*s)
 	return d, err == nil
+}
+
+// strMoney is decStr as money: a malformed amount becomes null rather than
+// a wrong number.
+func strMoney(s *string, cur string) *Money {
+	d, ok := decStr(s)
+	if !ok {
+		return nil
+	}
+	return &Money{Amount: d, Currency: cur}
 }

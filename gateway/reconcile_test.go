@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,4 +101,37 @@ func TestMoveOnce(t *testing.T) {
 			t.Fatalf("%+v %v called=%v", v, err, called)
 		}
 	})
+}
+
+// Every matching record is in the snapshot; per target, the first matching
+// record not excluded is the move; a batch answer marks the rest not
+// applied.
+func TestFirstNew(t *testing.T) {
+	type rec struct {
+		id, target string
+		match      bool
+	}
+	recs := []rec{{"r1", "a", true}, {"r2", "a", true}, {"r3", "b", false}, {"r4", "b", true}, {"r5", "c", true}}
+	first, matched := firstNew(recs, map[string]bool{"r1": true, "r5": true}, func(r rec) record[string] {
+		return record[string]{id: r.id, target: r.target, value: "new-" + r.id, match: r.match}
+	})
+	if got, want := strings.Join(matched, ","), "r1,r2,r4,r5"; got != want {
+		t.Errorf("matched %s, want %s", got, want)
+	}
+	if len(first) != 2 || first["a"] != "new-r2" || first["b"] != "new-r4" {
+		t.Errorf("first %v, want a: new-r2, b: new-r4", first)
+	}
+	if tr, ok := transfer(first, "a"); !ok || tr != (Transfer{ID: "new-r2", Reconciled: true}) {
+		t.Errorf("transfer(a) = %+v, %v", tr, ok)
+	}
+	if _, ok := transfer(first, "c"); ok {
+		t.Error("transfer(c): an excluded record was taken for the move")
+	}
+	out, found := reconciled([]string{"a", "c"}, created(first))
+	if !found || !out.Reconciled || len(out.Items) != 2 || !out.Items[0].OK || out.Items[0].CreatedID != "new-r2" || out.Items[1].OK || out.Items[1].ErrorCode != "NOT_APPLIED" {
+		t.Errorf("reconciled = %+v, %v", out, found)
+	}
+	if _, found := reconciled([]string{"c"}, created(first)); found {
+		t.Error("reconciled(c): found with no record")
+	}
 }

@@ -1,6 +1,6 @@
 package gateway
 
-// ---- Upstream request ids (issue 4: audit of sensitive mutations) ----
+// Upstream request ids, for the audit of sensitive mutations.
 //
 // The upstream answers every call with an X-Request-Id header, but the SDK's
 // typed responses keep it only on errors (sdkerr.ServiceResponseError). To
@@ -205,13 +205,6 @@ func (t *idTransport) end(corr string) string {
 	delete(t.pending, corr)
 	t.mu.Unlock()
 	return id
-}
-
-// inFlight is the number of registered correlation ids (tests).
-func (t *idTransport) inFlight() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.pending)
 }
 
 // withCallHeader returns a copy of cl that adds the correlation header to

@@ -1,5 +1,8 @@
 package gateway
 
+// Resellers: a tier-1 distributor's tier-2 resellers (ListIndirectPartners).
+// Their funds and quotas are in funds.go and coupons.go.
+
 import (
 	"context"
 
@@ -24,6 +27,13 @@ type ResellerList struct {
 	Total     int
 }
 
+func resellerFrom(p model.IndirectPartnerInfo) Reseller {
+	return Reseller{
+		ID: str(p.IndirectPartnerId), AccountName: str(p.AccountName), Name: str(p.Name), Email: str(p.Email),
+		MobilePhone: str(p.MobilePhone), AssociatedOn: str(p.AssociatedOn), AccountManagerName: str(p.AccountManagerName),
+	}
+}
+
 // ListResellers lists the tier-2 resellers of a tier-1 (ListIndirectPartners).
 // resellerID, when set, narrows the list to that reseller.
 func (c *Client) ListResellers(ctx context.Context, s Scope, p Page, accountName, resellerID string) (ResellerList, error) {
@@ -31,20 +41,9 @@ func (c *Client) ListResellers(ctx context.Context, s Scope, p Page, accountName
 	req := &model.ListIndirectPartnersRequest{Body: &model.QueryIndirectPartnersReq{
 		AccountName: optStr(accountName), Offset: off, Limit: lim, IndirectPartnerId: optStr(resellerID),
 	}}
-	resp, err := call(ctx, c, s, "ListIndirectPartners", func(cl *bss.BssClient) (*model.ListIndirectPartnersResponse, error) {
-		return cl.ListIndirectPartners(req)
-	})
+	resp, err := call(ctx, c, s, "ListIndirectPartners", (*bss.BssClient).ListIndirectPartners, req)
 	if err != nil {
 		return ResellerList{}, err
 	}
-	out := ResellerList{Total: i32(resp.Count)}
-	if resp.IndirectPartners != nil {
-		for _, p := range *resp.IndirectPartners {
-			out.Resellers = append(out.Resellers, Reseller{
-				ID: str(p.IndirectPartnerId), AccountName: str(p.AccountName), Name: str(p.Name), Email: str(p.Email),
-				MobilePhone: str(p.MobilePhone), AssociatedOn: str(p.AssociatedOn), AccountManagerName: str(p.AccountManagerName),
-			})
-		}
-	}
-	return out, nil
+	return ResellerList{Resellers: convert(resp.IndirectPartners, resellerFrom), Total: i32(resp.Count)}, nil
 }
