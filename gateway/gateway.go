@@ -7,10 +7,13 @@
 // types and their conversion from the SDK's models live in the file named
 // after schema/<domain>.graphqls (customers.go, resellers.go, funds.go,
 // coupons.go, catalogue.go, orders.go, resources.go, registration.go).
-// client.go builds the SDK clients and runs every call, reconcile.go
+// client.go builds the SDK clients and runs every call (custtoken/ gets
+// the customer tokens of customer-only operations), reconcile.go
 // establishes the outcome of a money move whose call ended without an
 // answer, and requestid.go records the upstream request ids of audited
-// calls. This file holds what the domains share.
+// calls. gateway.go holds what the domains share: partner accounts,
+// scopes, money, pages and the small conversions from the SDK's optional
+// fields.
 package gateway
 
 import (

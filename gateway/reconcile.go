@@ -214,6 +214,22 @@ type record[V any] struct {
 	match  bool   // the record is a move like the one looked for
 }
 
+// lookFor is the finder that reads the records list returns from since on
+// and tells each with read; answer turns the first new matching record per
+// target into the finder's answer.
+func lookFor[R, V, T any](list func(ctx context.Context, since time.Time) ([]R, error), read func(r R, since time.Time) record[V], answer func(first map[string]V) (T, bool)) finder[T] {
+	return func(ctx context.Context, since time.Time, exclude map[string]bool) (T, bool, []string, error) {
+		recs, err := list(ctx, since)
+		if err != nil {
+			var zero T
+			return zero, false, nil, err
+		}
+		first, matched := firstNew(recs, exclude, func(r R) record[V] { return read(r, since) })
+		v, found := answer(first)
+		return v, found, matched, nil
+	}
+}
+
 // firstNew goes through the records a move may have left: every matching
 // record's id is in matched (the pre-call snapshot), and first holds, per
 // target, the value of the first matching record not in exclude.
@@ -232,14 +248,16 @@ func firstNew[R, V any](recs []R, exclude map[string]bool, read func(R) record[V
 	return first, matched
 }
 
-// transfer is the answer of a finder of one funds or coupon move: the
+// transferTo is the answer of a finder of one funds or coupon move: the
 // transfer id recorded for target.
-func transfer(first map[string]string, target string) (Transfer, bool) {
-	id, ok := first[target]
-	if !ok {
-		return Transfer{}, false
+func transferTo(target string) func(first map[string]string) (Transfer, bool) {
+	return func(first map[string]string) (Transfer, bool) {
+		id, ok := first[target]
+		if !ok {
+			return Transfer{}, false
+		}
+		return Transfer{ID: id, Reconciled: true}, true
 	}
-	return Transfer{ID: id, Reconciled: true}, true
 }
 
 // reconciled is the answer of a finder of a batch move: one item per
@@ -258,41 +276,35 @@ func notApplied(id string) ItemResult {
 // findAdjust finds a customer funds move in the adjust records: opType
 // (adjustAllocated or adjustReclaimed) of amount to the customer.
 func (c *Client) findAdjust(s Scope, customerID string, amount decimal.Decimal, opType string) finder[Transfer] {
-	return func(ctx context.Context, since time.Time, exclude map[string]bool) (Transfer, bool, []string, error) {
+	list := func(ctx context.Context, since time.Time) ([]AdjustRecord, error) {
 		req := &model.ListPartnerAdjustRecordsRequest{CustomerId: &customerID, OperationType: &opType, OperationTimeBegin: ptr(since.UTC().Format(recordTime)),
 			Offset: ptr(int32(0)), Limit: ptr(int32(searchLimit)), IndirectPartnerId: optStr(s.Indirect)}
 		l, err := c.adjustRecords(ctx, s, req)
-		if err != nil {
-			return Transfer{}, false, nil, err
-		}
-		first, matched := firstNew(l.Records, exclude, func(r AdjustRecord) record[string] {
-			return record[string]{id: r.TransID, target: r.CustomerID, value: r.TransID,
-				match: r.CustomerID == customerID && r.OperationType == opType && isAbsAmount(r.Amount, amount) && after(r.OperationTime, since)}
-		})
-		t, found := transfer(first, customerID)
-		return t, found, matched, nil
+		return l.Records, err
 	}
+	read := func(r AdjustRecord, since time.Time) record[string] {
+		return record[string]{id: r.TransID, target: r.CustomerID, value: r.TransID,
+			match: r.CustomerID == customerID && r.OperationType == opType && isAbsAmount(r.Amount, amount) && after(r.OperationTime, since)}
+	}
+	return lookFor(list, read, transferTo(customerID))
 }
 
 // findResellerChange finds a reseller funds move in the tier-1's account
 // changes: tradeType (tradeAdjust or tradeRetrieve) of amount with the
 // reseller. The upstream filters those by day (UTC+8) only.
 func (c *Client) findResellerChange(s Scope, resellerID string, amount decimal.Decimal, tradeType string) finder[Transfer] {
-	return func(ctx context.Context, since time.Time, exclude map[string]bool) (Transfer, bool, []string, error) {
+	list := func(ctx context.Context, since time.Time) ([]AccountChangeRecord, error) {
 		day := since.In(time.FixedZone("UTC+8", 8*3600)).Format("2006-01-02")
 		req := &model.ListPartnerAccountChangeRecordsRequest{BalanceType: "BALANCE_TYPE_DEBIT", TradeType: &tradeType, TradeTimeBegin: &day,
 			Offset: ptr(int32(0)), Limit: ptr(int32(searchLimit))}
 		l, err := c.accountChanges(ctx, s, req)
-		if err != nil {
-			return Transfer{}, false, nil, err
-		}
-		first, matched := firstNew(l.Records, exclude, func(r AccountChangeRecord) record[string] {
-			return record[string]{id: r.ID, target: r.CustomerID, value: r.TradeID,
-				match: r.CustomerID == resellerID && r.TradeType == tradeType && isAbsAmount(r.Change, amount) && after(r.TradeTime, since)}
-		})
-		t, found := transfer(first, resellerID)
-		return t, found, matched, nil
+		return l.Records, err
 	}
+	read := func(r AccountChangeRecord, since time.Time) record[string] {
+		return record[string]{id: r.ID, target: r.CustomerID, value: r.TradeID,
+			match: r.CustomerID == resellerID && r.TradeType == tradeType && isAbsAmount(r.Change, amount) && after(r.TradeTime, since)}
+	}
+	return lookFor(list, read, transferTo(resellerID))
 }
 
 // Quota record operation types.
@@ -301,46 +313,37 @@ const (
 	quotaReclaimed = "11"
 )
 
-// quotaMoves reads the quota records of opType (quotaIssued or
-// quotaReclaimed) since since, of the children of parent when set.
-func (c *Client) quotaMoves(ctx context.Context, s Scope, parent, opType string, since time.Time) ([]QuotaRecord, error) {
-	req := &model.ListCouponQuotasRecordsRequest{ParentQuotaId: optStr(parent), OperationType: &opType, OperationTimeBegin: ptr(since.UTC().Format(recordTime)),
-		Offset: ptr(int32(0)), Limit: ptr(int32(searchLimit))}
-	l, err := c.quotaRecords(ctx, s, req)
-	return l.Records, err
+// quotaMoves lists the quota records of opType (quotaIssued or
+// quotaReclaimed) from since on, of the children of parent when set.
+func (c *Client) quotaMoves(s Scope, parent, opType string) func(ctx context.Context, since time.Time) ([]QuotaRecord, error) {
+	return func(ctx context.Context, since time.Time) ([]QuotaRecord, error) {
+		req := &model.ListCouponQuotasRecordsRequest{ParentQuotaId: optStr(parent), OperationType: &opType, OperationTimeBegin: ptr(since.UTC().Format(recordTime)),
+			Offset: ptr(int32(0)), Limit: ptr(int32(searchLimit))}
+		l, err := c.quotaRecords(ctx, s, req)
+		return l.Records, err
+	}
 }
 
 // findQuotaIssue finds the child quotas of amount cut from quotaID for the
 // resellers.
 func (c *Client) findQuotaIssue(s Scope, quotaID string, resellerIDs []string, amount decimal.Decimal) finder[BatchResult] {
-	return func(ctx context.Context, since time.Time, exclude map[string]bool) (BatchResult, bool, []string, error) {
-		recs, err := c.quotaMoves(ctx, s, quotaID, quotaIssued, since)
-		if err != nil {
-			return BatchResult{}, false, nil, err
-		}
-		newQuota, matched := firstNew(recs, exclude, func(r QuotaRecord) record[string] {
-			return record[string]{id: r.ID, target: r.ResellerID, value: r.QuotaID,
-				match: r.Result != "-1" && isAmount(r.Amount, amount) && after(r.OperationTime, since)}
-		})
-		out, found := reconciled(resellerIDs, created(newQuota))
-		return out, found, matched, nil
+	read := func(r QuotaRecord, since time.Time) record[string] {
+		return record[string]{id: r.ID, target: r.ResellerID, value: r.QuotaID,
+			match: r.Result != "-1" && isAmount(r.Amount, amount) && after(r.OperationTime, since)}
 	}
+	return lookFor(c.quotaMoves(s, quotaID, quotaIssued), read, func(newQuota map[string]string) (BatchResult, bool) {
+		return reconciled(resellerIDs, created(newQuota))
+	})
 }
 
 // findQuotaReclaim finds the reclaims of the child quotas.
 func (c *Client) findQuotaReclaim(s Scope, quotaIDs []string) finder[BatchResult] {
-	return func(ctx context.Context, since time.Time, exclude map[string]bool) (BatchResult, bool, []string, error) {
-		recs, err := c.quotaMoves(ctx, s, "", quotaReclaimed, since)
-		if err != nil {
-			return BatchResult{}, false, nil, err
-		}
-		balance, matched := firstNew(recs, exclude, func(r QuotaRecord) record[*Money] {
-			return record[*Money]{id: r.ID, target: r.QuotaID, value: r.Amount,
-				match: r.Result != "-1" && after(r.OperationTime, since)}
-		})
-		out, found := reconciled(quotaIDs, reclaimed(balance))
-		return out, found, matched, nil
+	read := func(r QuotaRecord, since time.Time) record[*Money] {
+		return record[*Money]{id: r.ID, target: r.QuotaID, value: r.Amount, match: r.Result != "-1" && after(r.OperationTime, since)}
 	}
+	return lookFor(c.quotaMoves(s, "", quotaReclaimed), read, func(balance map[string]*Money) (BatchResult, bool) {
+		return reconciled(quotaIDs, reclaimed(balance))
+	})
 }
 
 // Coupon record operation types.
@@ -349,51 +352,41 @@ const (
 	couponReclaimed = "2"
 )
 
-// couponMoves reads the coupon records of opType (couponIssued or
-// couponReclaimed) since since, of quotaID or of couponIDs when set
+// couponMoves lists the coupon records of opType (couponIssued or
+// couponReclaimed) from since on, of quotaID or of couponIDs when set
 // (ListPartnerCouponsRecord; the gateway reads these records only here).
-func (c *Client) couponMoves(ctx context.Context, s Scope, opType, quotaID string, couponIDs []string, since time.Time) ([]model.CouponRecordV2, error) {
-	req := &model.ListPartnerCouponsRecordRequest{OperationTypes: &[]string{opType}, QuotaId: optStr(quotaID), OperationTimeBegin: ptr(since.UTC().Format(recordTime)),
-		Offset: ptr(int32(0)), Limit: ptr(int32(searchLimit)), IndirectPartnerId: optStr(s.Indirect)}
-	if len(couponIDs) > 0 {
-		req.CouponIds = &couponIDs
+func (c *Client) couponMoves(s Scope, opType, quotaID string, couponIDs []string) func(ctx context.Context, since time.Time) ([]model.CouponRecordV2, error) {
+	return func(ctx context.Context, since time.Time) ([]model.CouponRecordV2, error) {
+		req := &model.ListPartnerCouponsRecordRequest{OperationTypes: &[]string{opType}, QuotaId: optStr(quotaID), OperationTimeBegin: ptr(since.UTC().Format(recordTime)),
+			Offset: ptr(int32(0)), Limit: ptr(int32(searchLimit)), IndirectPartnerId: optStr(s.Indirect)}
+		if len(couponIDs) > 0 {
+			req.CouponIds = &couponIDs
+		}
+		resp, err := call(ctx, c, s, "ListPartnerCouponsRecord", (*bss.BssClient).ListPartnerCouponsRecord, req)
+		if err != nil {
+			return nil, err
+		}
+		return rows(resp.Records), nil
 	}
-	resp, err := call(ctx, c, s, "ListPartnerCouponsRecord", (*bss.BssClient).ListPartnerCouponsRecord, req)
-	if err != nil {
-		return nil, err
-	}
-	return rows(resp.Records), nil
 }
 
 // findCouponIssue finds the coupons of the issue's face value issued from
 // its quota to its customers.
 func (c *Client) findCouponIssue(s Scope, in CouponIssue) finder[BatchResult] {
-	return func(ctx context.Context, since time.Time, exclude map[string]bool) (BatchResult, bool, []string, error) {
-		recs, err := c.couponMoves(ctx, s, couponIssued, in.QuotaID, nil, since)
-		if err != nil {
-			return BatchResult{}, false, nil, err
-		}
-		newCoupon, matched := firstNew(recs, exclude, func(r model.CouponRecordV2) record[string] {
-			return record[string]{id: str(r.Id), target: str(r.CustomerId), value: str(r.CouponId),
-				match: str(r.Result) != "-1" && isAmount(decMoney(r.OperationAmount, defaultCurrency), in.FaceValue) && after(str(r.OperationTime), since)}
-		})
-		out, found := reconciled(in.CustomerIDs, created(newCoupon))
-		return out, found, matched, nil
+	read := func(r model.CouponRecordV2, since time.Time) record[string] {
+		return record[string]{id: str(r.Id), target: str(r.CustomerId), value: str(r.CouponId),
+			match: str(r.Result) != "-1" && isAmount(decMoney(r.OperationAmount, defaultCurrency), in.FaceValue) && after(str(r.OperationTime), since)}
 	}
+	return lookFor(c.couponMoves(s, couponIssued, in.QuotaID, nil), read, func(newCoupon map[string]string) (BatchResult, bool) {
+		return reconciled(in.CustomerIDs, created(newCoupon))
+	})
 }
 
 // findCouponReclaim finds the reclaim of one coupon.
 func (c *Client) findCouponReclaim(s Scope, couponID string) finder[Transfer] {
-	return func(ctx context.Context, since time.Time, exclude map[string]bool) (Transfer, bool, []string, error) {
-		recs, err := c.couponMoves(ctx, s, couponReclaimed, "", []string{couponID}, since)
-		if err != nil {
-			return Transfer{}, false, nil, err
-		}
-		first, matched := firstNew(recs, exclude, func(r model.CouponRecordV2) record[string] {
-			return record[string]{id: str(r.Id), target: str(r.CouponId), value: couponID,
-				match: str(r.CouponId) == couponID && str(r.Result) != "-1" && after(str(r.OperationTime), since)}
-		})
-		t, found := transfer(first, couponID)
-		return t, found, matched, nil
+	read := func(r model.CouponRecordV2, since time.Time) record[string] {
+		return record[string]{id: str(r.Id), target: str(r.CouponId), value: couponID,
+			match: str(r.CouponId) == couponID && str(r.Result) != "-1" && after(str(r.OperationTime), since)}
 	}
+	return lookFor(c.couponMoves(s, couponReclaimed, "", []string{couponID}), read, transferTo(couponID))
 }

@@ -121,11 +121,11 @@ func TestFirstNew(t *testing.T) {
 	if len(first) != 2 || first["a"] != "new-r2" || first["b"] != "new-r4" {
 		t.Errorf("first %v, want a: new-r2, b: new-r4", first)
 	}
-	if tr, ok := transfer(first, "a"); !ok || tr != (Transfer{ID: "new-r2", Reconciled: true}) {
-		t.Errorf("transfer(a) = %+v, %v", tr, ok)
+	if tr, ok := transferTo("a")(first); !ok || tr != (Transfer{ID: "new-r2", Reconciled: true}) {
+		t.Errorf("transferTo(a) = %+v, %v", tr, ok)
 	}
-	if _, ok := transfer(first, "c"); ok {
-		t.Error("transfer(c): an excluded record was taken for the move")
+	if _, ok := transferTo("c")(first); ok {
+		t.Error("transferTo(c): an excluded record was taken for the move")
 	}
 	out, found := reconciled([]string{"a", "c"}, created(first))
 	if !found || !out.Reconciled || len(out.Items) != 2 || !out.Items[0].OK || out.Items[0].CreatedID != "new-r2" || out.Items[1].OK || out.Items[1].ErrorCode != "NOT_APPLIED" {

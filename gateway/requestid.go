@@ -174,6 +174,8 @@ func newIDTransport() *idTransport {
 	return &idTransport{base: base, pending: map[string]string{}}
 }
 
+// RoundTrip sends req and, when it carries the correlation id of a call
+// in flight, keeps the X-Request-Id of its answer for that call.
 func (t *idTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {

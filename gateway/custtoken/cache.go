@@ -157,6 +157,5 @@ func (c *Cache) Invalidate(customerID, value string) {
 }
 
 // Len is the number of cached tokens, those past their margin but not yet
-// replaced or evicted included (metrics; the bound tests of this package and
-// of the gateway's customer clients).
+// replaced or evicted included: what Options.MaxEntries bounds.
 func (c *Cache) Len() int { return c.tokens.Len() }
