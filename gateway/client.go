@@ -1,5 +1,10 @@
 package gateway
 
+// The SDK clients and the one path every upstream call takes: call (a
+// partner's keys), custCall (a customer token) and callWith, which bounds
+// the call by the request, records its request id when asked
+// (requestid.go) and maps SDK errors to apierr codes.
+
 import (
 	"context"
 	"errors"
@@ -9,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/global"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
@@ -17,14 +23,6 @@ import (
 
 	"partnergraph/apierr"
 	"partnergraph/gateway/custtoken"
-	"partnergraph/internal/expiring"
-)
-
-// Upstream batch limits, from the BSS documentation.
-const (
-	MaxBalanceBatch = 100 // ListCustomersBalancesDetail customer_infos
-	MaxTagBatch     = 200 // ListSubCustomerNewTag customer_ids
-	MaxPageSize     = 100 // ListSubCustomers and most other lists
 )
 
 // Config says where the upstream is and which partner accounts we hold keys for.
@@ -39,8 +37,8 @@ type Config struct {
 	// tests inject one to let tokens expire.
 	Now func() time.Time
 	// MaxCustomers caps the customer tokens cached per partner account and
-	// the customer SDK clients kept (default 10 000): beyond it the
-	// soonest-expiring are dropped and rebuilt on demand.
+	// the customer SDK clients kept (default custtoken.DefaultMaxEntries):
+	// beyond it the least recently used are dropped and rebuilt on demand.
 	MaxCustomers int
 }
 
@@ -55,12 +53,14 @@ type Client struct {
 	// (requestid.go).
 	ids *idTransport
 
-	// Customer tokens (custtoken.go): one cache per account with keys and
+	// Customer tokens (custtoken/): one cache per account with keys and
 	// an agency name, and one SDK client per customer's current token,
 	// until that token expires (bounded, see customerClient).
-	tokens      map[string]*custtoken.Cache
+	tokens map[string]*custtoken.Cache
+	// custMu makes a look-up and the store of its rebuilt client, and
+	// dropToken's compare-and-remove, atomic: the LRU has neither.
 	custMu      sync.Mutex
-	custClients *expiring.Map[custKey, tokenClient]
+	custClients *expirable.LRU[custKey, tokenClient]
 }
 
 // New validates cfg and builds one SDK client per account we hold keys for.
@@ -79,10 +79,10 @@ func New(cfg Config) (*Client, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.MaxCustomers <= 0 {
-		cfg.MaxCustomers = expiring.DefaultMax
+		cfg.MaxCustomers = custtoken.DefaultMaxEntries
 	}
 	c := &Client{cfg: cfg, accounts: map[string]Account{}, bss: map[string]*bss.BssClient{}, ids: newIDTransport(),
-		tokens: map[string]*custtoken.Cache{}, custClients: expiring.New[custKey, tokenClient](cfg.MaxCustomers)}
+		tokens: map[string]*custtoken.Cache{}, custClients: expirable.NewLRU[custKey, tokenClient](cfg.MaxCustomers, nil, custtoken.MaxAge)}
 	for _, a := range cfg.Accounts {
 		if a.ID == "" {
 			return nil, errors.New("partner account with an empty id")
@@ -151,23 +151,30 @@ func (c *Client) client(s Scope) (*bss.BssClient, error) {
 	return cl, nil
 }
 
-// call runs one SDK call bounded by ctx and the per-call timeout: the SDK
-// takes no context, so the call runs in a goroutine and we stop waiting
-// when ctx ends (the SDK's own HTTP timeout reaps the goroutine).
-func call[T any](ctx context.Context, c *Client, s Scope, op string, fn func(*bss.BssClient) (T, error)) (T, error) {
+// sdkMethod is an SDK operation as a method expression, e.g.
+// (*bss.BssClient).ListSubCustomers: the calls below take it with its
+// request, so every operation shows the SDK method and request it uses.
+type sdkMethod[Req, Resp any] func(*bss.BssClient, Req) (Resp, error)
+
+// call runs one SDK call, signed with the scope's partner keys, bounded by
+// ctx and the per-call timeout: the SDK takes no context, so the call runs
+// in a goroutine and we stop waiting when ctx ends (the SDK's own HTTP
+// timeout reaps the goroutine). op names the operation in errors and
+// request ids.
+func call[Req, Resp any](ctx context.Context, c *Client, s Scope, op string, method sdkMethod[Req, Resp], req Req) (Resp, error) {
 	cl, err := c.client(s)
 	if err != nil {
-		var zero T
+		var zero Resp
 		return zero, err
 	}
-	return callWith(ctx, c, cl, op, fn)
+	return callWith(ctx, c, cl, op, method, req)
 }
 
 // callWith is call with a given SDK client (a partner's or a customer
 // token's). When ctx tracks request ids (TrackRequestIDs), the call carries
 // a correlation header and its X-Request-Id is recorded.
-func callWith[T any](ctx context.Context, c *Client, cl *bss.BssClient, op string, fn func(*bss.BssClient) (T, error)) (T, error) {
-	var zero T
+func callWith[Req, Resp any](ctx context.Context, c *Client, cl *bss.BssClient, op string, method sdkMethod[Req, Resp], req Req) (Resp, error) {
+	var zero Resp
 	if err := ctx.Err(); err != nil {
 		return zero, unavailable(op, err)
 	}
@@ -175,7 +182,7 @@ func callWith[T any](ctx context.Context, c *Client, cl *bss.BssClient, op strin
 	defer cancel()
 	cl, done := c.trackCall(ctx, cl, op)
 	type result struct {
-		v   T
+		v   Resp
 		err error
 	}
 	ch := make(chan result, 1)
@@ -185,7 +192,7 @@ func callWith[T any](ctx context.Context, c *Client, cl *bss.BssClient, op strin
 				ch <- result{err: fmt.Errorf("sdk panic: %v", p)}
 			}
 		}()
-		v, err := fn(cl)
+		v, err := method(cl, req)
 		ch <- result{v, err}
 	}()
 	select {
@@ -236,21 +243,21 @@ func upstreamError(op string, err error) *apierr.Error {
 	return &apierr.Error{Code: apierr.CodeUpstreamUnavailable, Message: "the upstream could not be reached", Op: op, Err: err}
 }
 
-// ---- Customer tokens (issue 5) ----
-//
-// Many operations accept only the customer's own identity. For those the
-// gateway swaps the partner's identity for a customer token (IAM
-// assume_role with the partner's agency, BSS-API.md §2.5): the token is
-// cached per customer by custtoken.Cache (one fetch however many requests
-// wait for it, dropped shortly before expiry), and the SDK client built on
-// it is cached per customer until the token changes or expires; both are
-// bounded (Config.MaxCustomers). The partner whose agency is used is the
-// scope's signing account: a tier-1 assumes into its resellers' customers
-// with its own agency, as IAM allows.
+// Customer tokens: many operations accept only the customer's own
+// identity. For those the gateway swaps the partner's identity for a
+// customer token (IAM assume_role with the partner's agency, BSS-API.md
+// §2.5): the token is cached per customer by custtoken.Cache (one fetch
+// however many requests wait for it, not handed out shortly before
+// expiry), and the SDK client built on it is cached per customer while
+// the token is current; both are bounded (Config.MaxCustomers). The
+// partner whose agency is used is the scope's signing account: a tier-1
+// assumes into its resellers' customers with its own agency, as IAM
+// allows.
 
 // custKey is a customer as seen from one signing account.
 type custKey struct{ account, customer string }
 
+// tokenClient is a customer's SDK client and the token it signs with.
 type tokenClient struct {
 	token string
 	cl    *bss.BssClient
@@ -274,9 +281,10 @@ func (c *Client) addTokenCache(a Account, cred *global.Credentials) error {
 }
 
 // customerClient returns the SDK client of the customer's current token.
-// Clients are kept until their token expires: storing one drops the expired
-// ones and, beyond Config.MaxCustomers, the soonest-expiring (lazy sweep; no
-// goroutine). A customer seen again after that gets a new client.
+// A client serves only while its token is the one the token cache hands
+// out; beyond Config.MaxCustomers the least recently used clients are
+// dropped, and none is kept longer than a token lives (custtoken.MaxAge). A
+// customer seen again after that gets a new client.
 func (c *Client) customerClient(ctx context.Context, s Scope, customerID string) (*bss.BssClient, string, error) {
 	cache, ok := c.tokens[s.Account]
 	if !ok {
@@ -293,7 +301,7 @@ func (c *Client) customerClient(ctx context.Context, s Scope, customerID string)
 	k := custKey{s.Account, customerID}
 	c.custMu.Lock()
 	defer c.custMu.Unlock()
-	if tc, _, ok := c.custClients.Get(k); ok && tc.token == tok {
+	if tc, ok := c.custClients.Get(k); ok && tc.token == tok {
 		return tc.cl, tok, nil
 	}
 	hc, err := bss.BssClientBuilder().
@@ -306,7 +314,7 @@ func (c *Client) customerClient(ctx context.Context, s Scope, customerID string)
 		return nil, "", &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("customer BSS client: %w", err)}
 	}
 	cl := bss.NewBssClient(hc)
-	c.custClients.Put(k, tokenClient{token: tok, cl: cl}, t.ExpiresAt, c.cfg.Now())
+	c.custClients.Add(k, tokenClient{token: tok, cl: cl})
 	return cl, tok, nil
 }
 
@@ -315,8 +323,8 @@ func (c *Client) dropToken(s Scope, customerID, tok string) {
 	c.tokens[s.Account].Invalidate(customerID, tok)
 	k := custKey{s.Account, customerID}
 	c.custMu.Lock()
-	if tc, _, ok := c.custClients.Get(k); ok && tc.token == tok {
-		c.custClients.Delete(k)
+	if tc, ok := c.custClients.Peek(k); ok && tc.token == tok {
+		c.custClients.Remove(k)
 	}
 	c.custMu.Unlock()
 }
@@ -344,18 +352,29 @@ func unauthorized(err error) bool {
 // custCall runs a customer-only operation with the customer's token. A 401
 // means the token was rejected and nothing was applied: the token is
 // dropped, a new one fetched and the call retried once.
-func custCall[T any](ctx context.Context, c *Client, s Scope, customerID, op string, fn func(*bss.BssClient) (T, error)) (T, error) {
+func custCall[Req, Resp any](ctx context.Context, c *Client, s Scope, customerID, op string, method sdkMethod[Req, Resp], req Req) (Resp, error) {
 	for attempt := 0; ; attempt++ {
 		cl, tok, err := c.customerClient(ctx, s, customerID)
 		if err != nil {
-			var zero T
+			var zero Resp
 			return zero, err
 		}
-		v, err := callWith(ctx, c, cl, op, fn)
+		v, err := callWith(ctx, c, cl, op, method, req)
 		if err != nil && attempt == 0 && unauthorized(err) {
 			c.dropToken(s, customerID, tok)
 			continue
 		}
 		return v, err
 	}
+}
+
+// Ping checks the upstream answers a signed call, for /readyz.
+func (c *Client) Ping(ctx context.Context) error {
+	for _, a := range c.Accounts() {
+		if c.HasKeys(a.ID) {
+			_, err := c.MeasureUnits(ctx, Scope{Account: a.ID})
+			return err
+		}
+	}
+	return apierr.Errorf(apierr.CodeInternal, "no account")
 }

@@ -39,11 +39,7 @@ func tokenTestClient(t *testing.T, clk *testClock, max int) (*Client, *atomic.In
 	return c, &fetches
 }
 
-func (c *Client) custClientsLen() int {
-	c.custMu.Lock()
-	defer c.custMu.Unlock()
-	return c.custClients.Len()
-}
+func (c *Client) custClientsLen() int { return c.custClients.Len() }
 
 func TestCustomerClientsBounded(t *testing.T) {
 	clk := &testClock{t: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
@@ -61,37 +57,38 @@ func TestCustomerClientsBounded(t *testing.T) {
 	if n, m := c.custClientsLen(), c.tokens["p1"].Len(); n != 3 || m != 3 {
 		t.Fatalf("clients %d, tokens %d; want 3 and 3", n, m)
 	}
-	// The soonest-expiring (c0, c1) went; c4 is served from the caches.
+	// The least recently used (c0, c1) went; c4 is served from the caches.
 	before := fetches.Load()
-	cl4, _, _ := c.customerClient(ctx, s, "c4")
+	cl4, tok4, _ := c.customerClient(ctx, s, "c4")
 	cl4b, _, _ := c.customerClient(ctx, s, "c4")
 	if cl4 != cl4b || fetches.Load() != before {
 		t.Fatal("c4 should be cached")
 	}
-	c.custMu.Lock()
-	_, _, has0 := c.custClients.Get(custKey{"p1", "c0"})
-	c.custMu.Unlock()
-	if has0 {
+	if c.custClients.Contains(custKey{"p1", "c0"}) {
 		t.Fatal("c0's client should have been evicted")
 	}
 
-	// Expired entries disappear on the next insert.
+	// An expired token and its client are not handed out again: the
+	// customer gets a new token and a new client in their place.
 	clk.Advance(2 * time.Hour)
-	if _, _, err := c.customerClient(ctx, s, "fresh"); err != nil {
+	cl4c, tok4c, err := c.customerClient(ctx, s, "c4")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n, m := c.custClientsLen(), c.tokens["p1"].Len(); n != 1 || m != 1 {
-		t.Fatalf("after expiry: clients %d, tokens %d; want 1 and 1", n, m)
+	if cl4c == cl4 || tok4c == tok4 || fetches.Load() != before+1 {
+		t.Fatal("c4's expired token or its client was reused")
+	}
+	if n, m := c.custClientsLen(), c.tokens["p1"].Len(); n != 3 || m != 3 {
+		t.Fatalf("after expiry: clients %d, tokens %d; want 3 and 3", n, m)
 	}
 
 	// dropToken removes the client of the rejected token only.
-	_, tok, _ := c.customerClient(ctx, s, "fresh")
-	c.dropToken(s, "fresh", "other-token")
-	if c.custClientsLen() != 1 {
+	c.dropToken(s, "c4", "other-token")
+	if !c.custClients.Contains(custKey{"p1", "c4"}) {
 		t.Fatal("dropToken of another token removed the client")
 	}
-	c.dropToken(s, "fresh", tok)
-	if c.custClientsLen() != 0 || c.tokens["p1"].Len() != 0 {
+	c.dropToken(s, "c4", tok4c)
+	if c.custClients.Contains(custKey{"p1", "c4"}) || c.custClientsLen() != 2 || c.tokens["p1"].Len() != 2 {
 		t.Fatal("dropToken kept the client or the token")
 	}
 }

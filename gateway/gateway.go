@@ -2,6 +2,18 @@
 // (BSS v2) APIs: the only package that imports huaweicloud-sdk-go-v3. Every
 // method takes a context first, bounds the SDK call by it (the SDK takes no
 // context) and returns the gateway's own types and *apierr.Error values.
+//
+// One domain has one name in every layer: the SDK calls of a domain, its
+// types and their conversion from the SDK's models live in the file named
+// after schema/<domain>.graphqls (customers.go, resellers.go, funds.go,
+// coupons.go, catalogue.go, orders.go, resources.go, registration.go).
+// client.go builds the SDK clients and runs every call (custtoken/ gets
+// the customer tokens of customer-only operations), reconcile.go
+// establishes the outcome of a money move whose call ended without an
+// answer, and requestid.go records the upstream request ids of audited
+// calls. gateway.go holds what the domains share: partner accounts,
+// scopes, money, pages and the small conversions from the SDK's optional
+// fields.
 package gateway
 
 import (
@@ -47,7 +59,8 @@ func (s Scope) PartnerID() string {
 	return s.Account
 }
 
-// Money is an amount and its currency.
+// Money is an amount and its currency. Amounts are decimals: the few
+// upstream models that send floats are converted once, by floatMoney.
 type Money struct {
 	Amount   decimal.Decimal
 	Currency string
@@ -58,180 +71,122 @@ type Page struct {
 	Offset, Limit int
 }
 
-// Customer is a customer as ListSubCustomers describes it.
-type Customer struct {
-	ID              string
-	AccountName     string
-	Name            string
-	AssociatedOn    string
-	AssociationType string // "1" consultant, "2" resale
-	Label           string
-	Telephone       string
-	Email           string
-	CountryCode     string
-	VerifiedStatus  string // -1 unverified, 0 in review, 1 failed, 2 verified
-	Frozen          bool
-	Level           string
+// MaxPageSize is the largest page of ListSubCustomers and most other lists
+// (BSS documentation).
+const MaxPageSize = 100
+
+// defaultCurrency is the currency of the amounts the upstream sends
+// without one.
+const defaultCurrency = "CNY"
+
+func ptr[T any](v T) *T { return &v }
+
+func optStr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
-// CustomerQuery filters ListSubCustomers.
-type CustomerQuery struct {
-	Page
-	Name            string
-	AssociationType string
-	Label           string
-	AssociatedFrom  string
-	AssociatedTo    string
-	CustomerID      string
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
-// CustomerList is one page of customers and the total.
-type CustomerList struct {
-	Customers []Customer
-	Total     int
+func i32(p *int32) int {
+	if p == nil {
+		return 0
+	}
+	return int(*p)
 }
 
-// CustomerBalance is a customer's available amount and debt.
-type CustomerBalance struct {
-	CustomerID string
-	Available  Money
-	Debt       Money
+func optInt(p *int32) *int {
+	if p == nil {
+		return nil
+	}
+	v := int(*p)
+	return &v
 }
 
-// NewCustomerTag is a customer's new-customer tag.
-type NewCustomerTag struct {
-	CustomerID    string
-	Tag           string // Y, N, UNDETERMINED
-	TagType       string
-	EffectiveTime string
-	ExpireTime    string
+func currency(p *string) string {
+	if p == nil || *p == "" {
+		return defaultCurrency
+	}
+	return *p
 }
 
-// Reseller is a tier-2 reseller as ListIndirectPartners describes it.
-type Reseller struct {
-	ID                 string
-	AccountName        string
-	Name               string
-	Email              string
-	MobilePhone        string
-	AssociatedOn       string
-	AccountManagerName string
+// page is the upstream's offset and limit of p; a limit out of range is
+// the largest page.
+func page(p Page) (offset, limit *int32) {
+	l := p.Limit
+	if l <= 0 || l > MaxPageSize {
+		l = MaxPageSize
+	}
+	return ptr(int32(p.Offset)), ptr(int32(l))
 }
 
-// ResellerList is one page of resellers and the total.
-type ResellerList struct {
-	Resellers []Reseller
-	Total     int
+// rows is the list an SDK response holds behind a pointer, nil when the
+// upstream sent none.
+func rows[R any](p *[]R) []R {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
-// Fund is one account of ListPartnerBalances. The upstream sends float64
-// amounts; they are converted once, here, rounded to 2 decimal places.
-type Fund struct {
-	AccountID        string
-	AccountType      int
-	Amount           Money
-	DesignatedAmount *Money
-	CreditAmount     *Money
-	Memo             string
+// convert converts the rows of an SDK list into domain values, one conv
+// call a row; no rows give a nil slice.
+func convert[R, V any](p *[]R, conv func(R) V) []V {
+	rs := rows(p)
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]V, len(rs))
+	for i, r := range rs {
+		out[i] = conv(r)
+	}
+	return out
 }
 
-// Quota is a coupon quota (own, or a child quota issued to a reseller).
-type Quota struct {
-	ID             string
-	Type           int // 0 voucher, 1 cash
-	Value          *Money
-	Balance        *Money
-	Status         *int
-	EffectiveTime  string
-	ExpireTime     string
-	CreateTime     string
-	ParentQuotaID  string
-	ResellerID     string
-	ResellerName   string
-	ResellerAcctNm string
+// floatMoney converts the float64 amounts a few upstream models use. This is
+// the only place a float becomes money: rounded to 2 decimal places (分).
+func floatMoney(f float64, cur string) Money {
+	return Money{Amount: decimal.NewFromFloat(f).Round(2), Currency: cur}
 }
 
-// QuotaList is one page of quotas and the total.
-type QuotaList struct {
-	Quotas []Quota
-	Total  int
+// optFloatMoney is floatMoney of an optional amount, zero when absent.
+func optFloatMoney(f *float64, cur string) Money {
+	if f == nil {
+		return Money{Amount: decimal.Zero, Currency: cur}
+	}
+	return floatMoney(*f, cur)
 }
 
-// IssuedQuotaQuery filters ListIssuedCouponQuotas.
-type IssuedQuotaQuery struct {
-	Page
-	QuotaID       string
-	ResellerID    string
-	ParentQuotaID string
+func decMoney(d *decimal.Decimal, cur string) *Money {
+	if d == nil {
+		return nil
+	}
+	return &Money{Amount: *d, Currency: cur}
 }
 
-// QuotaRecord is an issue or reclaim of a child quota.
-type QuotaRecord struct {
-	ID, OperationType, QuotaID, ParentQuotaID string
-	Amount                                    *Money
-	OperationTime, Result, ResellerID         string
-	Operator, Remark                          string
+// decStr parses the string amounts of some upstream models; ok is false
+// for an absent or malformed amount.
+func decStr(s *string) (d decimal.Decimal, ok bool) {
+	if s == nil || *s == "" {
+		return decimal.Zero, false
+	}
+	d, err := decimal.NewFromString(*s)
+	return d, err == nil
 }
 
-// QuotaRecordList is one page of quota records and the total.
-type QuotaRecordList struct {
-	Records []QuotaRecord
-	Total   int
-}
-
-// Coupon is a coupon issued by a partner.
-type Coupon struct {
-	ID, CustomerID                        string
-	Type, Status                          *int
-	FaceValue, Balance                    *Money
-	EffectiveTime, ExpireTime, CreateTime string
-	// Memo is the issuer's remark (the upstream's promotion_plan_name);
-	// only the issuing partner may see it (issue 4).
-	Memo string
-}
-
-// CouponList is one page of coupons and the total.
-type CouponList struct {
-	Coupons []Coupon
-	Total   int
-}
-
-// AccountChangeRecord is one change of a partner account.
-type AccountChangeRecord struct {
-	ID, TradeType, TradeTime, TradeID string
-	Change, BalanceAfter              *Money
-	CustomerID, AccountName           string
-}
-
-// AccountChangeRecordList is one page of account change records.
-type AccountChangeRecordList struct {
-	Records []AccountChangeRecord
-	Total   int
-}
-
-// AdjustRecord is one allocation to or reclaim from a customer.
-type AdjustRecord struct {
-	TransID, CustomerID, CustomerName, OperationType string
-	Amount                                           *Money
-	OperationTime, Memo                              string
-}
-
-// AdjustRecordList is one page of adjust records.
-type AdjustRecordList struct {
-	Records []AdjustRecord
-	Total   int
-}
-
-// ServiceType, ResourceType and MeasureUnit make up the catalogue.
-type ServiceType struct{ Code, Name, Abbreviation string }
-
-// ResourceType is a resource type of the catalogue.
-type ResourceType struct{ Code, Name, Description, ServiceTypeCode string }
-
-// MeasureUnit is a unit of measure of the catalogue.
-type MeasureUnit struct {
-	ID           int
-	Name         string
-	Abbreviation string
-	MeasureType  int
+// strMoney is decStr as money: a malformed amount becomes null rather than
+// a wrong number.
+func strMoney(s *string, cur string) *Money {
+	d, ok := decStr(s)
+	if !ok {
+		return nil
+	}
+	return &Money{Amount: d, Currency: cur}
 }

@@ -1,21 +1,22 @@
 package gateway
 
+// Orders: a customer's yearly/monthly orders. Reads go with the partner's
+// keys where the upstream allows (ListCustomerOrders,
+// ShowCustomerOrderDetails, ShowRefundOrderDetails); discounts, coupons,
+// payment and cancellation accept only the customer's identity and go with
+// a customer token (custCall).
+
 import (
 	"context"
 	"fmt"
-	"partnergraph/apierr"
 	"strconv"
+
+	"partnergraph/apierr"
 
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 	"github.com/shopspring/decimal"
 )
-
-// Orders (issue 5): a customer's yearly/monthly orders. Reads go with the
-// partner's keys where upstream allows (ListCustomerOrders,
-// ShowCustomerOrderDetails, ShowRefundOrderDetails); discounts, coupons,
-// payment and cancellation accept only the customer's identity and go with
-// a customer token (custCall).
 
 // Order statuses as the upstream numbers them.
 const (
@@ -27,15 +28,9 @@ const (
 	OrderToBeConfirmed   = 9
 )
 
-// Per-call limits of the order and resource operations.
-const (
-	MaxPayCoupons      = 3   // PayOrders coupon_infos
-	MaxResourceIDs     = 50  // ListPayPerUseCustomerResources resource_ids
-	MaxRenewBatch      = 10  // RenewalResources, CancelResourcesSubscription, ListRenewRateOnPeriod
-	MaxOnDemandSwitch  = 100 // UpdatePeriodToOnDemand
-	MaxFreeResourceIDs = 100 // ListFreeResourceUsages
-	MaxResourcePage    = 500 // ListPayPerUseCustomerResources limit
-)
+// MaxPayCoupons is how many coupons one payment may use (PayOrders
+// coupon_infos).
+const MaxPayCoupons = 3
 
 // Pay-time coupon types (PayOrders coupon_infos[].type) and the coupon
 // types they address: 301 voucher (coupon type 1), 302 cash coupon (4).
@@ -171,27 +166,73 @@ func orderFrom(o model.CustomerOrderV2) Order {
 	return out
 }
 
-func optFloatMoney(f *float64, cur string) Money {
-	if f == nil {
-		return Money{Amount: decimal.Zero, Currency: cur}
-	}
-	return floatMoney(*f, cur)
-}
-
+// amountInfo is an order's coupon amount and the sum of its discounts.
 func amountInfo(ai *model.AmountInfomationV2, cur string) (coupon, discount Money) {
 	coupon, discount = Money{Amount: decimal.Zero, Currency: cur}, Money{Amount: decimal.Zero, Currency: cur}
 	if ai == nil {
 		return
 	}
 	coupon = optFloatMoney(ai.CouponAmount, cur)
-	if ai.Discounts != nil {
-		for _, d := range *ai.Discounts {
-			if d.DiscountAmount != nil {
-				discount.Amount = discount.Amount.Add(floatMoney(*d.DiscountAmount, cur).Amount)
-			}
+	for _, d := range rows(ai.Discounts) {
+		if d.DiscountAmount != nil {
+			discount.Amount = discount.Amount.Add(floatMoney(*d.DiscountAmount, cur).Amount)
 		}
 	}
 	return
+}
+
+// lineItemFrom converts a line item; cur is the order's currency, for the
+// items that carry none.
+func lineItemFrom(li model.OrderLineItemEntityV2, cur string) OrderLineItem {
+	if li.Currency != nil && *li.Currency != "" {
+		cur = *li.Currency
+	}
+	return OrderLineItem{
+		ID: str(li.OrderLineItemId), ServiceTypeCode: str(li.ServiceTypeCode), ServiceTypeName: str(li.ServiceTypeName),
+		ResourceTypeCode: str(li.CategoryCode), ProductID: str(li.ProductId), ProductSpecDesc: str(li.ProductSpecDesc),
+		PeriodType: i32(li.PeriodType), PeriodNum: i32(li.PeriodNum), SubscriptionNum: i32(li.SubscriptionNum),
+		EffectiveTime: str(li.EffectiveTime), ExpireTime: str(li.ExpireTime),
+		Official: optFloatMoney(li.OfficialAmount, cur), AfterDiscount: optFloatMoney(li.AmountAfterDiscount, cur),
+	}
+}
+
+// discountFrom converts a discount with what it takes off orderID: the sum
+// of its line items' discount amounts and the first ratio.
+func discountFrom(d model.DiscountInfoV3, orderID string) OrderDiscount {
+	od := OrderDiscount{ID: d.DiscountId, Type: int(d.DiscountType), Value: d.DiscountValue}
+	sum, found := decimal.Zero, false
+	for _, o := range d.Orders {
+		if o.OrderId != orderID {
+			continue
+		}
+		for _, li := range o.OrderLineItems {
+			if li.DiscountAmount != nil {
+				sum, found = sum.Add(*li.DiscountAmount), true
+			}
+			if li.DiscountRatio != nil && od.Ratio == nil {
+				r := *li.DiscountRatio
+				od.Ratio = &r
+			}
+		}
+	}
+	if found {
+		od.Amount = &Money{Amount: sum, Currency: defaultCurrency}
+	}
+	return od
+}
+
+// orderCouponFrom converts a coupon usable for an order, with the cloud
+// service types it is limited to.
+func orderCouponFrom(cp model.CouponInfoV2) OrderCoupon {
+	oc := OrderCoupon{ID: str(cp.CouponId), CouponType: i32(cp.CouponType), Status: i32(cp.Status),
+		FaceValue: optFloatMoney(cp.FaceValue, defaultCurrency), Balance: optFloatMoney(cp.Balance, defaultCurrency),
+		EffectiveTime: str(cp.EffectiveTime), ExpireTime: str(cp.ExpireTime)}
+	for _, l := range rows(cp.UseLimits) {
+		if str(l.LimitKey) == "cloud_service_types" && l.Value1 != nil {
+			oc.ServiceTypes = append(oc.ServiceTypes, *l.Value1)
+		}
+	}
+	return oc
 }
 
 // Orders lists a customer's orders with the partner's keys.
@@ -205,20 +246,11 @@ func (c *Client) Orders(ctx context.Context, s Scope, q OrderQuery) (OrderList, 
 	if q.Status != 0 {
 		req.Status = ptr(int32(q.Status))
 	}
-	resp, err := call(ctx, c, s, "ListCustomerOrders", func(cl *bss.BssClient) (*model.ListCustomerOrdersResponse, error) {
-		return cl.ListCustomerOrders(req)
-	})
+	resp, err := call(ctx, c, s, "ListCustomerOrders", (*bss.BssClient).ListCustomerOrders, req)
 	if err != nil {
 		return OrderList{}, err
 	}
-	var out OrderList
-	out.Total = i32(resp.TotalCount)
-	if resp.OrderInfos != nil {
-		for _, o := range *resp.OrderInfos {
-			out.Orders = append(out.Orders, orderFrom(o))
-		}
-	}
-	return out, nil
+	return OrderList{Orders: convert(resp.OrderInfos, orderFrom), Total: i32(resp.TotalCount)}, nil
 }
 
 // Order reads one order of a customer, or NOT_FOUND.
@@ -250,9 +282,7 @@ func orderNotFound(err error) error {
 func (c *Client) OrderDetail(ctx context.Context, s Scope, orderID string, p Page) (OrderDetail, error) {
 	off, lim := page(p)
 	req := &model.ShowCustomerOrderDetailsRequest{OrderId: orderID, Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
-	resp, err := call(ctx, c, s, "ShowCustomerOrderDetails", func(cl *bss.BssClient) (*model.ShowCustomerOrderDetailsResponse, error) {
-		return cl.ShowCustomerOrderDetails(req)
-	})
+	resp, err := call(ctx, c, s, "ShowCustomerOrderDetails", (*bss.BssClient).ShowCustomerOrderDetails, req)
 	if err != nil {
 		return OrderDetail{}, orderNotFound(err)
 	}
@@ -268,57 +298,19 @@ func (c *Client) OrderDetail(ctx context.Context, s Scope, orderID string, p Pag
 		out.Order.PaymentDeadline = str(o.PendingPaymentEndTime)
 	}
 	out.TotalItems = i32(resp.TotalCount)
-	if resp.OrderLineItems != nil {
-		for _, li := range *resp.OrderLineItems {
-			lc := cur
-			if li.Currency != nil && *li.Currency != "" {
-				lc = *li.Currency
-			}
-			out.LineItems = append(out.LineItems, OrderLineItem{
-				ID: str(li.OrderLineItemId), ServiceTypeCode: str(li.ServiceTypeCode), ServiceTypeName: str(li.ServiceTypeName),
-				ResourceTypeCode: str(li.CategoryCode), ProductID: str(li.ProductId), ProductSpecDesc: str(li.ProductSpecDesc),
-				PeriodType: i32(li.PeriodType), PeriodNum: i32(li.PeriodNum), SubscriptionNum: i32(li.SubscriptionNum),
-				EffectiveTime: str(li.EffectiveTime), ExpireTime: str(li.ExpireTime),
-				Official: optFloatMoney(li.OfficialAmount, lc), AfterDiscount: optFloatMoney(li.AmountAfterDiscount, lc),
-			})
-		}
-	}
+	out.LineItems = convert(resp.OrderLineItems, func(li model.OrderLineItemEntityV2) OrderLineItem { return lineItemFrom(li, cur) })
 	return out, nil
 }
 
 // OrderDiscounts lists the discounts a pending order may use (customer token).
 func (c *Client) OrderDiscounts(ctx context.Context, s Scope, customerID, orderID string) ([]OrderDiscount, error) {
-	resp, err := custCall(ctx, c, s, customerID, "ListOrderDiscounts", func(cl *bss.BssClient) (*model.ListOrderDiscountsResponse, error) {
-		return cl.ListOrderDiscounts(&model.ListOrderDiscountsRequest{OrderId: orderID})
-	})
+	resp, err := custCall(ctx, c, s, customerID, "ListOrderDiscounts", (*bss.BssClient).ListOrderDiscounts, &model.ListOrderDiscountsRequest{OrderId: orderID})
 	if err != nil {
 		return nil, orderNotFound(err)
 	}
 	out := []OrderDiscount{}
-	if resp.Discounts == nil {
-		return out, nil
-	}
-	for _, d := range *resp.Discounts {
-		od := OrderDiscount{ID: d.DiscountId, Type: int(d.DiscountType), Value: d.DiscountValue}
-		sum, any := decimal.Zero, false
-		for _, o := range d.Orders {
-			if o.OrderId != orderID {
-				continue
-			}
-			for _, li := range o.OrderLineItems {
-				if li.DiscountAmount != nil {
-					sum, any = sum.Add(*li.DiscountAmount), true
-				}
-				if li.DiscountRatio != nil && od.Ratio == nil {
-					r := *li.DiscountRatio
-					od.Ratio = &r
-				}
-			}
-		}
-		if any {
-			od.Amount = &Money{Amount: sum, Currency: defaultCurrency}
-		}
-		out = append(out, od)
+	for _, d := range rows(resp.Discounts) {
+		out = append(out, discountFrom(d, orderID))
 	}
 	return out, nil
 }
@@ -326,33 +318,17 @@ func (c *Client) OrderDiscounts(ctx context.Context, s Scope, customerID, orderI
 // OrderCoupons lists the customer's coupons usable for a pending order
 // (customer token).
 func (c *Client) OrderCoupons(ctx context.Context, s Scope, customerID, orderID string) (OrderCoupons, error) {
-	resp, err := custCall(ctx, c, s, customerID, "ListOrderCouponsByOrderId", func(cl *bss.BssClient) (*model.ListOrderCouponsByOrderIdResponse, error) {
-		return cl.ListOrderCouponsByOrderId(&model.ListOrderCouponsByOrderIdRequest{OrderId: orderID})
-	})
+	resp, err := custCall(ctx, c, s, customerID, "ListOrderCouponsByOrderId", (*bss.BssClient).ListOrderCouponsByOrderId, &model.ListOrderCouponsByOrderIdRequest{OrderId: orderID})
 	if err != nil {
 		return OrderCoupons{}, orderNotFound(err)
 	}
 	out := OrderCoupons{Coupons: []OrderCoupon{}, MaxUse: map[int]int{}}
-	if resp.UserCoupons != nil {
-		for _, cp := range *resp.UserCoupons {
-			oc := OrderCoupon{ID: str(cp.CouponId), CouponType: i32(cp.CouponType), Status: i32(cp.Status),
-				FaceValue: optFloatMoney(cp.FaceValue, defaultCurrency), Balance: optFloatMoney(cp.Balance, defaultCurrency),
-				EffectiveTime: str(cp.EffectiveTime), ExpireTime: str(cp.ExpireTime)}
-			if cp.UseLimits != nil {
-				for _, l := range *cp.UseLimits {
-					if str(l.LimitKey) == "cloud_service_types" && l.Value1 != nil {
-						oc.ServiceTypes = append(oc.ServiceTypes, *l.Value1)
-					}
-				}
-			}
-			out.Coupons = append(out.Coupons, oc)
-		}
+	for _, cp := range rows(resp.UserCoupons) {
+		out.Coupons = append(out.Coupons, orderCouponFrom(cp))
 	}
-	if resp.CouponMaxUseQuantity != nil {
-		for _, m := range *resp.CouponMaxUseQuantity {
-			if m.CouponType != nil && m.UseQuantityValue != nil {
-				out.MaxUse[int(*m.CouponType)] = int(*m.UseQuantityValue)
-			}
+	for _, m := range rows(resp.CouponMaxUseQuantity) {
+		if m.CouponType != nil && m.UseQuantityValue != nil {
+			out.MaxUse[int(*m.CouponType)] = int(*m.UseQuantityValue)
 		}
 	}
 	return out, nil
@@ -402,58 +378,46 @@ func (c *Client) PayOrder(ctx context.Context, s Scope, customerID string, in Pa
 	if in.DiscountID != "" {
 		body.UseDiscount, body.DiscountInfos = "YES", &[]model.DiscountSimpleInfoV3{{Id: in.DiscountID, Type: int32(in.DiscountType)}}
 	}
-	_, err := custCall(ctx, c, s, customerID, "PayOrders", func(cl *bss.BssClient) (*model.PayOrdersResponse, error) {
-		return cl.PayOrders(&model.PayOrdersRequest{Body: body})
-	})
+	_, err := custCall(ctx, c, s, customerID, "PayOrders", (*bss.BssClient).PayOrders, &model.PayOrdersRequest{Body: body})
 	return payError(orderNotFound(err))
+}
+
+// payMessages are the messages of the payment refusals a client can act on.
+var payMessages = map[string]string{
+	"CBC.99005003": "insufficient balance",
+	"CBC.99003106": "the order is no longer pending payment",
+	"CBC.99003110": "the payment deadline of the order has passed",
+	"CBC.99003108": "the discount is not applicable to the order",
+	"CBC.99003112": "a coupon cannot be used for the order",
+	"CBC.99003116": "a cash coupon cannot be combined with a discount",
 }
 
 // payError gives the payment refusals a client can act on their own
 // message; they stay UPSTREAM_ERROR with the upstream code.
 func payError(err error) error {
-	e, ok := err.(*apierr.Error)
-	if !ok {
-		return err
+	if e, ok := err.(*apierr.Error); ok {
+		if msg, ok := payMessages[e.UpstreamCode]; ok {
+			e.Message = msg
+		}
 	}
-	switch e.UpstreamCode {
-	case "CBC.99005003":
-		e.Message = "insufficient balance"
-	case "CBC.99003106":
-		e.Message = "the order is no longer pending payment"
-	case "CBC.99003110":
-		e.Message = "the payment deadline of the order has passed"
-	case "CBC.99003108":
-		e.Message = "the discount is not applicable to the order"
-	case "CBC.99003112":
-		e.Message = "a coupon cannot be used for the order"
-	case "CBC.99003116":
-		e.Message = "a cash coupon cannot be combined with a discount"
-	}
-	return e
+	return err
 }
 
 // CancelOrder cancels a pending order (customer token).
 func (c *Client) CancelOrder(ctx context.Context, s Scope, customerID, orderID string) error {
-	_, err := custCall(ctx, c, s, customerID, "CancelCustomerOrder", func(cl *bss.BssClient) (*model.CancelCustomerOrderResponse, error) {
-		return cl.CancelCustomerOrder(&model.CancelCustomerOrderRequest{Body: &model.CancelCustomerOrderReq{OrderId: orderID}})
-	})
+	_, err := custCall(ctx, c, s, customerID, "CancelCustomerOrder", (*bss.BssClient).CancelCustomerOrder, &model.CancelCustomerOrderRequest{Body: &model.CancelCustomerOrderReq{OrderId: orderID}})
 	return orderNotFound(err)
 }
 
 // RefundLines reads the refunds of an unsubscribe order (partner keys).
 func (c *Client) RefundLines(ctx context.Context, s Scope, customerID, orderID string) ([]RefundLine, error) {
 	req := &model.ShowRefundOrderDetailsRequest{OrderId: orderID, CustomerId: optStr(customerID), IndirectPartnerId: optStr(s.Indirect)}
-	resp, err := call(ctx, c, s, "ShowRefundOrderDetails", func(cl *bss.BssClient) (*model.ShowRefundOrderDetailsResponse, error) {
-		return cl.ShowRefundOrderDetails(req)
-	})
+	resp, err := call(ctx, c, s, "ShowRefundOrderDetails", (*bss.BssClient).ShowRefundOrderDetails, req)
 	if err != nil {
 		return nil, orderNotFound(err)
 	}
 	out := []RefundLine{}
-	if resp.RefundInfos == nil {
-		return out, nil
-	}
-	for _, r := range *resp.RefundInfos {
+	for _, r := range rows(resp.RefundInfos) {
 		amt := decimal.Zero
 		if r.Amount != nil {
 			amt = r.Amount.Abs() // upstream sends refunds negative

@@ -1,6 +1,6 @@
 package gateway
 
-// ---- Upstream request ids (issue 4: audit of sensitive mutations) ----
+// Upstream request ids, for the audit of sensitive mutations.
 //
 // The upstream answers every call with an X-Request-Id header, but the SDK's
 // typed responses keep it only on errors (sdkerr.ServiceResponseError). To
@@ -174,6 +174,8 @@ func newIDTransport() *idTransport {
 	return &idTransport{base: base, pending: map[string]string{}}
 }
 
+// RoundTrip sends req and, when it carries the correlation id of a call
+// in flight, keeps the X-Request-Id of its answer for that call.
 func (t *idTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
@@ -205,13 +207,6 @@ func (t *idTransport) end(corr string) string {
 	delete(t.pending, corr)
 	t.mu.Unlock()
 	return id
-}
-
-// inFlight is the number of registered correlation ids (tests).
-func (t *idTransport) inFlight() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.pending)
 }
 
 // withCallHeader returns a copy of cl that adds the correlation header to

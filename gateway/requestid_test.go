@@ -17,6 +17,13 @@ import (
 	"partnergraph/sandbox"
 )
 
+// inFlight is the number of registered correlation ids.
+func (t *idTransport) inFlight() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.pending)
+}
+
 // seen is one upstream exchange as a recorder in front of the sandbox saw it.
 type seen struct {
 	path, corr, requestID, signedHeaders string

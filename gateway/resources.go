@@ -1,24 +1,35 @@
 package gateway
 
-import (
-	"context"
-	"partnergraph/apierr"
-	"strings"
-
-	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
-	"github.com/shopspring/decimal"
-)
-
-// Resources (issue 5): yearly/monthly resources, renewal quotes, renewals,
-// auto-renew, unsubscription, the switch to on-demand at expiry, on-demand
-// resources and resource packages.
+// Resources: a customer's yearly/monthly resources, renewal quotes,
+// renewals, auto-renew, unsubscription, the switch to on-demand at expiry,
+// on-demand resources and resource packages.
 //
 // Identity per operation: ListPayPerUseCustomerResources takes the partner
 // with customer_id but has no indirect_partner_id, so a tier-1 reads its
 // resellers' customers' resources with a customer token;
 // ListCustomerOnDemandResources is partner-only; everything else is
 // customer-only (custCall).
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"partnergraph/apierr"
+
+	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
+	"github.com/shopspring/decimal"
+)
+
+// Per-call limits of the resource operations.
+const (
+	MaxResourceIDs     = 50  // ListPayPerUseCustomerResources resource_ids
+	MaxRenewBatch      = 10  // RenewalResources, CancelResourcesSubscription, ListRenewRateOnPeriod
+	MaxOnDemandSwitch  = 100 // UpdatePeriodToOnDemand
+	MaxFreeResourceIDs = 100 // ListFreeResourceUsages
+	MaxResourcePage    = 500 // ListPayPerUseCustomerResources limit
+)
 
 // Resource is a yearly/monthly resource (main or child).
 type Resource struct {
@@ -146,6 +157,43 @@ func resourceFrom(r model.OrderInstanceV2) Resource {
 	}
 }
 
+func onDemandFrom(r model.CustomerOnDemandResource) OnDemandResource {
+	return OnDemandResource{
+		ResourceID: str(r.ResourceId), Name: str(r.ResourceName), RegionCode: str(r.RegionCode), AZCode: str(r.AvailabilityZoneCode),
+		ServiceTypeCode: str(r.ServiceTypeCode), ServiceTypeName: str(r.ServiceTypeName),
+		ResourceTypeCode: str(r.ResourceTypeCode), ResourceTypeName: str(r.ResourceTypeName),
+		SpecCode: str(r.ResourceSpecCode), SpecDesc: str(r.ProductSpecDesc), Info: str(r.ResourceInfo),
+		Status: i32(r.Status), EffectiveTime: str(r.EffectiveTime), ExpireTime: str(r.ExpireTime),
+	}
+}
+
+// packageFrom converts a resource package with its free-resource items
+// (an empty list, not nil, when it has none).
+func packageFrom(pk model.FreeResourcePackageV3) ResourcePackage {
+	rp := ResourcePackage{InstanceID: str(pk.OrderInstanceId), OrderID: str(pk.OrderId), ProductID: str(pk.ProductId), ProductName: str(pk.ProductName),
+		ServiceTypeCode: str(pk.ServiceTypeCode), ServiceTypeName: str(pk.ServiceTypeName), RegionCode: str(pk.RegionCode),
+		Status: i32(pk.Status), EffectiveTime: str(pk.EffectiveTime), ExpireTime: str(pk.ExpireTime), Items: []FreeResourceItem{}}
+	for _, it := range rows(pk.FreeResources) {
+		rem, _ := decStr(it.Amount)
+		orig, _ := decStr(it.OriginalAmount)
+		rp.Items = append(rp.Items, FreeResourceItem{ID: str(it.FreeResourceId), UsageTypeName: str(it.UsageTypeName), Remaining: rem, Original: orig, MeasureID: i32(it.MeasureId)})
+	}
+	return rp
+}
+
+func freeResourceUsageFrom(f model.FreeResourceDetail) FreeResourceUsage {
+	u := FreeResourceUsage{ID: str(f.FreeResourceId), TypeName: str(f.FreeResourceTypeName), UsageTypeName: str(f.UsageTypeName),
+		MeasureID: i32(f.MeasureId), StartTime: str(f.StartTime), EndTime: str(f.EndTime),
+		ReuseCycle: i32(f.QuotaReuseCycle), ReuseCycleType: i32(f.QuotaReuseCycleType)}
+	if f.Amount != nil {
+		u.Remaining = *f.Amount
+	}
+	if f.OriginalAmount != nil {
+		u.Original = *f.OriginalAmount
+	}
+	return u
+}
+
 // Resources lists a customer's yearly/monthly resources: the partner's
 // keys for its own customers, a customer token for a reseller's.
 func (c *Client) Resources(ctx context.Context, s Scope, customerID string, q ResourceQuery) (ResourceList, error) {
@@ -159,7 +207,7 @@ func (c *Client) Resources(ctx context.Context, s Scope, customerID string, q Re
 	body := &model.QueryResourcesReq{OrderId: optStr(q.OrderID), ServiceTypeCode: optStr(q.ServiceType),
 		ExpireTimeBegin: optStr(q.ExpireFrom), ExpireTimeEnd: optStr(q.ExpireTo), Offset: ptr(int32(q.Offset)), Limit: ptr(int32(lim))}
 	if len(q.ResourceIDs) > 0 {
-		ids := append([]string(nil), q.ResourceIDs...)
+		ids := slices.Clone(q.ResourceIDs)
 		body.ResourceIds = &ids
 	}
 	if q.OnlyMain {
@@ -172,36 +220,27 @@ func (c *Client) Resources(ctx context.Context, s Scope, customerID string, q Re
 		}
 		body.StatusList = &st
 	}
-	fn := func(cl *bss.BssClient) (*model.ListPayPerUseCustomerResourcesResponse, error) {
-		return cl.ListPayPerUseCustomerResources(&model.ListPayPerUseCustomerResourcesRequest{Body: body})
-	}
+	req := &model.ListPayPerUseCustomerResourcesRequest{Body: body}
 	var resp *model.ListPayPerUseCustomerResourcesResponse
 	var err error
 	if s.Indirect == "" {
 		body.CustomerId = optStr(customerID)
-		resp, err = call(ctx, c, s, "ListPayPerUseCustomerResources", fn)
+		resp, err = call(ctx, c, s, "ListPayPerUseCustomerResources", (*bss.BssClient).ListPayPerUseCustomerResources, req)
 	} else {
-		resp, err = custCall(ctx, c, s, customerID, "ListPayPerUseCustomerResources", fn)
+		resp, err = custCall(ctx, c, s, customerID, "ListPayPerUseCustomerResources", (*bss.BssClient).ListPayPerUseCustomerResources, req)
 	}
 	if err != nil {
 		return ResourceList{}, err
 	}
-	out := ResourceList{Total: i32(resp.TotalCount)}
-	if resp.Data != nil {
-		for _, r := range *resp.Data {
-			out.Resources = append(out.Resources, resourceFrom(r))
-		}
-	}
-	return out, nil
+	return ResourceList{Resources: convert(resp.Data, resourceFrom), Total: i32(resp.TotalCount)}, nil
 }
 
 // ResourcesByID reads resources by id, at most 50 per call; unknown ids
 // are absent from the map.
 func (c *Client) ResourcesByID(ctx context.Context, s Scope, customerID string, ids []string) (map[string]Resource, error) {
 	out := make(map[string]Resource, len(ids))
-	for lo := 0; lo < len(ids); lo += MaxResourceIDs {
-		hi := min(lo+MaxResourceIDs, len(ids))
-		l, err := c.Resources(ctx, s, customerID, ResourceQuery{Page: Page{Limit: hi - lo}, ResourceIDs: ids[lo:hi]})
+	for chunk := range slices.Chunk(ids, MaxResourceIDs) {
+		l, err := c.Resources(ctx, s, customerID, ResourceQuery{Page: Page{Limit: len(chunk)}, ResourceIDs: chunk})
 		if err != nil {
 			return nil, err
 		}
@@ -212,23 +251,29 @@ func (c *Client) ResourcesByID(ctx context.Context, s Scope, customerID string, 
 	return out, nil
 }
 
+// failures converts the per-resource failures of a 200 answer; none is an
+// empty list, not nil.
 func failures(fs *[]model.FailResourceInfo) []ItemFailure {
 	out := []ItemFailure{}
-	if fs == nil {
-		return out
-	}
-	for _, f := range *fs {
+	for _, f := range rows(fs) {
 		out = append(out, ItemFailure{ID: str(f.ResourceId), Code: str(f.ErrorCode), Message: str(f.ErrorMsg)})
 	}
 	return out
 }
 
-func decStr(s *string) (decimal.Decimal, bool) {
-	if s == nil || *s == "" {
-		return decimal.Zero, false
+// orderResult is the answer of a renewal or unsubscription: the orders it
+// made and the resources it failed on, both empty lists rather than nil.
+func orderResult(orderIDs *[]string, fs *[]model.FailResourceInfo) OrderResult {
+	return OrderResult{OrderIDs: append([]string{}, rows(orderIDs)...), Failures: failures(fs)}
+}
+
+// checkCount refuses a batch of resources that is empty or larger than the
+// operation takes.
+func checkCount(ids []string, maxIDs int, what string) error {
+	if len(ids) == 0 || len(ids) > maxIDs {
+		return apierr.Errorf(apierr.CodeBadUserInput, "%s takes 1-%d resources", what, maxIDs)
 	}
-	d, err := decimal.NewFromString(*s)
-	return d, err == nil
+	return nil
 }
 
 // CheckPeriod validates a renewal period: 2 month (1-11) or 3 year (1-3).
@@ -243,26 +288,22 @@ func CheckPeriod(periodType, periodNum int) error {
 // RenewalQuote quotes renewing up to 10 main resources with their children
 // (customer token).
 func (c *Client) RenewalQuote(ctx context.Context, s Scope, customerID string, ids []string, periodType, periodNum int) (RenewalQuote, error) {
-	if len(ids) == 0 || len(ids) > MaxRenewBatch {
-		return RenewalQuote{}, apierr.Errorf(apierr.CodeBadUserInput, "a renewal quote takes 1-%d resources", MaxRenewBatch)
+	if err := checkCount(ids, MaxRenewBatch, "a renewal quote"); err != nil {
+		return RenewalQuote{}, err
 	}
 	if err := CheckPeriod(periodType, periodNum); err != nil {
 		return RenewalQuote{}, err
 	}
 	body := &model.ListRenewRateOnPeriodReq{ResourceIds: ids, PeriodType: int32(periodType), PeriodNum: int32(periodNum), IncludeRelativeResources: ptr(true)}
-	resp, err := custCall(ctx, c, s, customerID, "ListRenewRateOnPeriod", func(cl *bss.BssClient) (*model.ListRenewRateOnPeriodResponse, error) {
-		return cl.ListRenewRateOnPeriod(&model.ListRenewRateOnPeriodRequest{Body: body})
-	})
+	resp, err := custCall(ctx, c, s, customerID, "ListRenewRateOnPeriod", (*bss.BssClient).ListRenewRateOnPeriod, &model.ListRenewRateOnPeriodRequest{Body: body})
 	if err != nil {
 		return RenewalQuote{}, err
 	}
 	cur := currency(resp.Currency)
 	q := RenewalQuote{Amounts: map[string]Money{}, Official: Money{Amount: decimal.Zero, Currency: cur}, Failures: failures(resp.FailResourceInfos)}
-	if resp.RenewInquiryResults != nil {
-		for _, r := range *resp.RenewInquiryResults {
-			if d, ok := decStr(r.Amount); ok {
-				q.Amounts[str(r.ResourceId)] = Money{Amount: d, Currency: cur}
-			}
+	for _, r := range rows(resp.RenewInquiryResults) {
+		if d, ok := decStr(r.Amount); ok {
+			q.Amounts[str(r.ResourceId)] = Money{Amount: d, Currency: cur}
 		}
 	}
 	if o := resp.OfficialWebsiteRatingResult; o != nil {
@@ -270,14 +311,12 @@ func (c *Client) RenewalQuote(ctx context.Context, s Scope, customerID string, i
 			q.Official.Amount = d
 		}
 	}
-	if resp.OptionalDiscountRatingResults != nil {
-		for _, d := range *resp.OptionalDiscountRatingResults {
-			amt, _ := decStr(d.Amount)
-			da, _ := decStr(d.DiscountAmount)
-			q.Discounts = append(q.Discounts, QuoteDiscount{ID: str(d.DiscountId), Name: str(d.DiscountName), Type: i32(d.DiscountType),
-				Amount: Money{Amount: amt, Currency: cur}, DiscountAmount: Money{Amount: da, Currency: cur}, Best: i32(d.BestOffer) == 1})
-		}
-	}
+	q.Discounts = convert(resp.OptionalDiscountRatingResults, func(d model.OptionalDiscountRatingResultV2) QuoteDiscount {
+		amt, _ := decStr(d.Amount)
+		da, _ := decStr(d.DiscountAmount)
+		return QuoteDiscount{ID: str(d.DiscountId), Name: str(d.DiscountName), Type: i32(d.DiscountType),
+			Amount: Money{Amount: amt, Currency: cur}, DiscountAmount: Money{Amount: da, Currency: cur}, Best: i32(d.BestOffer) == 1}
+	})
 	return q, nil
 }
 
@@ -285,8 +324,8 @@ func (c *Client) RenewalQuote(ctx context.Context, s Scope, customerID string, i
 // the order is paid from the balance at once (a short balance leaves it
 // pending payment). Per-resource failures come back in the result.
 func (c *Client) Renew(ctx context.Context, s Scope, customerID string, ids []string, periodType, periodNum int, autoPay bool) (OrderResult, error) {
-	if len(ids) == 0 || len(ids) > MaxRenewBatch {
-		return OrderResult{}, apierr.Errorf(apierr.CodeBadUserInput, "a renewal takes 1-%d resources", MaxRenewBatch)
+	if err := checkCount(ids, MaxRenewBatch, "a renewal"); err != nil {
+		return OrderResult{}, err
 	}
 	if err := CheckPeriod(periodType, periodNum); err != nil {
 		return OrderResult{}, err
@@ -295,26 +334,18 @@ func (c *Client) Renew(ctx context.Context, s Scope, customerID string, ids []st
 	if autoPay {
 		body.IsAutoPay = ptr(int32(1))
 	}
-	resp, err := custCall(ctx, c, s, customerID, "RenewalResources", func(cl *bss.BssClient) (*model.RenewalResourcesResponse, error) {
-		return cl.RenewalResources(&model.RenewalResourcesRequest{Body: body})
-	})
+	resp, err := custCall(ctx, c, s, customerID, "RenewalResources", (*bss.BssClient).RenewalResources, &model.RenewalResourcesRequest{Body: body})
 	if err != nil {
 		return OrderResult{}, err
 	}
-	out := OrderResult{OrderIDs: []string{}, Failures: failures(resp.FailResourceInfos)}
-	if resp.OrderIds != nil {
-		out.OrderIDs = append(out.OrderIDs, *resp.OrderIds...)
-	}
-	return out, nil
+	return orderResult(resp.OrderIds, resp.FailResourceInfos), nil
 }
 
 // SetAutoRenew turns auto-renew on (times 0 = until cancelled; period
 // MONTH or YEAR) or off for a main resource (customer token).
 func (c *Client) SetAutoRenew(ctx context.Context, s Scope, customerID, resourceID string, on bool, times int, yearly bool) error {
 	if !on {
-		_, err := custCall(ctx, c, s, customerID, "CancelAutoRenewalResources", func(cl *bss.BssClient) (*model.CancelAutoRenewalResourcesResponse, error) {
-			return cl.CancelAutoRenewalResources(&model.CancelAutoRenewalResourcesRequest{ResourceId: resourceID})
-		})
+		_, err := custCall(ctx, c, s, customerID, "CancelAutoRenewalResources", (*bss.BssClient).CancelAutoRenewalResources, &model.CancelAutoRenewalResourcesRequest{ResourceId: resourceID})
 		return resourceNotFound(err)
 	}
 	if times < 0 || times > 99 {
@@ -325,9 +356,7 @@ func (c *Client) SetAutoRenew(ctx context.Context, s Scope, customerID, resource
 		period = model.GetAutoRenewalResourcesReqPeriodTypeEnum().YEAR
 	}
 	body := &model.AutoRenewalResourcesReq{AutoRenewTimes: ptr(int32(times)), PeriodType: &period}
-	_, err := custCall(ctx, c, s, customerID, "AutoRenewalResources", func(cl *bss.BssClient) (*model.AutoRenewalResourcesResponse, error) {
-		return cl.AutoRenewalResources(&model.AutoRenewalResourcesRequest{ResourceId: resourceID, Body: body})
-	})
+	_, err := custCall(ctx, c, s, customerID, "AutoRenewalResources", (*bss.BssClient).AutoRenewalResources, &model.AutoRenewalResourcesRequest{ResourceId: resourceID, Body: body})
 	return resourceNotFound(err)
 }
 
@@ -346,8 +375,8 @@ func resourceNotFound(err error) error {
 // Unsubscribe unsubscribes up to 10 main resources (type 1: the whole
 // resource; 2: only the last renewal period); each gets a refund order.
 func (c *Client) Unsubscribe(ctx context.Context, s Scope, customerID string, ids []string, unsubscribeType int, reasonType int, reason string) (OrderResult, error) {
-	if len(ids) == 0 || len(ids) > MaxRenewBatch {
-		return OrderResult{}, apierr.Errorf(apierr.CodeBadUserInput, "an unsubscription takes 1-%d resources", MaxRenewBatch)
+	if err := checkCount(ids, MaxRenewBatch, "an unsubscription"); err != nil {
+		return OrderResult{}, err
 	}
 	if unsubscribeType != 1 && unsubscribeType != 2 {
 		return OrderResult{}, apierr.Errorf(apierr.CodeBadUserInput, "unknown unsubscribe type")
@@ -359,41 +388,31 @@ func (c *Client) Unsubscribe(ctx context.Context, s Scope, customerID string, id
 		}
 		body.UnsubscribeReasonType = ptr(int32(reasonType))
 	}
-	resp, err := custCall(ctx, c, s, customerID, "CancelResourcesSubscription", func(cl *bss.BssClient) (*model.CancelResourcesSubscriptionResponse, error) {
-		return cl.CancelResourcesSubscription(&model.CancelResourcesSubscriptionRequest{Body: body})
-	})
+	resp, err := custCall(ctx, c, s, customerID, "CancelResourcesSubscription", (*bss.BssClient).CancelResourcesSubscription, &model.CancelResourcesSubscriptionRequest{Body: body})
 	if err != nil {
 		return OrderResult{}, err
 	}
-	out := OrderResult{OrderIDs: []string{}, Failures: failures(resp.FailResourceInfos)}
-	if resp.OrderIds != nil {
-		out.OrderIDs = append(out.OrderIDs, *resp.OrderIds...)
-	}
-	return out, nil
+	return orderResult(resp.OrderIds, resp.FailResourceInfos), nil
 }
 
 // SwitchToOnDemand sets (on) or cancels the switch of up to 100 main
 // resources to on-demand at expiry; per-resource failures come back.
 func (c *Client) SwitchToOnDemand(ctx context.Context, s Scope, customerID string, ids []string, on bool) ([]ItemFailure, error) {
-	if len(ids) == 0 || len(ids) > MaxOnDemandSwitch {
-		return nil, apierr.Errorf(apierr.CodeBadUserInput, "the switch takes 1-%d resources", MaxOnDemandSwitch)
+	if err := checkCount(ids, MaxOnDemandSwitch, "the switch"); err != nil {
+		return nil, err
 	}
 	op := "CANCEL"
 	if on {
 		op = "SET_UP"
 	}
 	body := &model.PeriodToOnDemandReq{Operation: op, ResourceIds: ids}
-	resp, err := custCall(ctx, c, s, customerID, "UpdatePeriodToOnDemand", func(cl *bss.BssClient) (*model.UpdatePeriodToOnDemandResponse, error) {
-		return cl.UpdatePeriodToOnDemand(&model.UpdatePeriodToOnDemandRequest{Body: body})
-	})
+	resp, err := custCall(ctx, c, s, customerID, "UpdatePeriodToOnDemand", (*bss.BssClient).UpdatePeriodToOnDemand, &model.UpdatePeriodToOnDemandRequest{Body: body})
 	if err != nil {
 		return nil, err
 	}
 	out := []ItemFailure{}
-	if resp.ErrorDetails != nil {
-		for _, d := range *resp.ErrorDetails {
-			out = append(out, ItemFailure{ID: str(d.Id), Code: str(d.ErrorCode), Message: str(d.ErrorMsg)})
-		}
+	for _, d := range rows(resp.ErrorDetails) {
+		out = append(out, ItemFailure{ID: str(d.Id), Code: str(d.ErrorCode), Message: str(d.ErrorMsg)})
 	}
 	return out, nil
 }
@@ -403,25 +422,11 @@ func (c *Client) SwitchToOnDemand(ctx context.Context, s Scope, customerID strin
 func (c *Client) OnDemandResources(ctx context.Context, s Scope, customerID string, p Page) (OnDemandList, error) {
 	off, lim := page(p)
 	body := &model.QueryCustomerOnDemandResourcesReq{CustomerId: customerID, Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
-	resp, err := call(ctx, c, s, "ListCustomerOnDemandResources", func(cl *bss.BssClient) (*model.ListCustomerOnDemandResourcesResponse, error) {
-		return cl.ListCustomerOnDemandResources(&model.ListCustomerOnDemandResourcesRequest{Body: body})
-	})
+	resp, err := call(ctx, c, s, "ListCustomerOnDemandResources", (*bss.BssClient).ListCustomerOnDemandResources, &model.ListCustomerOnDemandResourcesRequest{Body: body})
 	if err != nil {
 		return OnDemandList{}, err
 	}
-	out := OnDemandList{Total: i32(resp.TotalCount)}
-	if resp.Resources != nil {
-		for _, r := range *resp.Resources {
-			out.Resources = append(out.Resources, OnDemandResource{
-				ResourceID: str(r.ResourceId), Name: str(r.ResourceName), RegionCode: str(r.RegionCode), AZCode: str(r.AvailabilityZoneCode),
-				ServiceTypeCode: str(r.ServiceTypeCode), ServiceTypeName: str(r.ServiceTypeName),
-				ResourceTypeCode: str(r.ResourceTypeCode), ResourceTypeName: str(r.ResourceTypeName),
-				SpecCode: str(r.ResourceSpecCode), SpecDesc: str(r.ProductSpecDesc), Info: str(r.ResourceInfo),
-				Status: i32(r.Status), EffectiveTime: str(r.EffectiveTime), ExpireTime: str(r.ExpireTime),
-			})
-		}
-	}
-	return out, nil
+	return OnDemandList{Resources: convert(resp.Resources, onDemandFrom), Total: i32(resp.TotalCount)}, nil
 }
 
 // ResourcePackages lists a customer's resource packages with their
@@ -429,57 +434,25 @@ func (c *Client) OnDemandResources(ctx context.Context, s Scope, customerID stri
 func (c *Client) ResourcePackages(ctx context.Context, s Scope, customerID string, p Page) (PackageList, error) {
 	off, lim := page(p)
 	body := &model.ListFreeResourceInfosReq{Offset: off, Limit: lim}
-	resp, err := custCall(ctx, c, s, customerID, "ListFreeResourceInfos", func(cl *bss.BssClient) (*model.ListFreeResourceInfosResponse, error) {
-		return cl.ListFreeResourceInfos(&model.ListFreeResourceInfosRequest{Body: body})
-	})
+	resp, err := custCall(ctx, c, s, customerID, "ListFreeResourceInfos", (*bss.BssClient).ListFreeResourceInfos, &model.ListFreeResourceInfosRequest{Body: body})
 	if err != nil {
 		return PackageList{}, err
 	}
-	out := PackageList{Total: i32(resp.TotalCount)}
-	if resp.FreeResourcePackages != nil {
-		for _, pk := range *resp.FreeResourcePackages {
-			rp := ResourcePackage{InstanceID: str(pk.OrderInstanceId), OrderID: str(pk.OrderId), ProductID: str(pk.ProductId), ProductName: str(pk.ProductName),
-				ServiceTypeCode: str(pk.ServiceTypeCode), ServiceTypeName: str(pk.ServiceTypeName), RegionCode: str(pk.RegionCode),
-				Status: i32(pk.Status), EffectiveTime: str(pk.EffectiveTime), ExpireTime: str(pk.ExpireTime), Items: []FreeResourceItem{}}
-			if pk.FreeResources != nil {
-				for _, it := range *pk.FreeResources {
-					rem, _ := decStr(it.Amount)
-					orig, _ := decStr(it.OriginalAmount)
-					rp.Items = append(rp.Items, FreeResourceItem{ID: str(it.FreeResourceId), UsageTypeName: str(it.UsageTypeName), Remaining: rem, Original: orig, MeasureID: i32(it.MeasureId)})
-				}
-			}
-			out.Packages = append(out.Packages, rp)
-		}
-	}
-	return out, nil
+	return PackageList{Packages: convert(resp.FreeResourcePackages, packageFrom), Total: i32(resp.TotalCount)}, nil
 }
 
 // FreeResourceUsages reads the usage of free-resource items, at most 100
 // per call (customer token); unknown ids are absent.
 func (c *Client) FreeResourceUsages(ctx context.Context, s Scope, customerID string, ids []string) (map[string]FreeResourceUsage, error) {
 	out := make(map[string]FreeResourceUsage, len(ids))
-	for lo := 0; lo < len(ids); lo += MaxFreeResourceIDs {
-		hi := min(lo+MaxFreeResourceIDs, len(ids))
-		body := &model.ListFreeResourceUsagesReq{FreeResourceIds: ids[lo:hi]}
-		resp, err := custCall(ctx, c, s, customerID, "ListFreeResourceUsages", func(cl *bss.BssClient) (*model.ListFreeResourceUsagesResponse, error) {
-			return cl.ListFreeResourceUsages(&model.ListFreeResourceUsagesRequest{Body: body})
-		})
+	for chunk := range slices.Chunk(ids, MaxFreeResourceIDs) {
+		body := &model.ListFreeResourceUsagesReq{FreeResourceIds: chunk}
+		resp, err := custCall(ctx, c, s, customerID, "ListFreeResourceUsages", (*bss.BssClient).ListFreeResourceUsages, &model.ListFreeResourceUsagesRequest{Body: body})
 		if err != nil {
 			return nil, err
 		}
-		if resp.FreeResources == nil {
-			continue
-		}
-		for _, f := range *resp.FreeResources {
-			u := FreeResourceUsage{ID: str(f.FreeResourceId), TypeName: str(f.FreeResourceTypeName), UsageTypeName: str(f.UsageTypeName),
-				MeasureID: i32(f.MeasureId), StartTime: str(f.StartTime), EndTime: str(f.EndTime),
-				ReuseCycle: i32(f.QuotaReuseCycle), ReuseCycleType: i32(f.QuotaReuseCycleType)}
-			if f.Amount != nil {
-				u.Remaining = *f.Amount
-			}
-			if f.OriginalAmount != nil {
-				u.Original = *f.OriginalAmount
-			}
+		for _, f := range rows(resp.FreeResources) {
+			u := freeResourceUsageFrom(f)
 			out[u.ID] = u
 		}
 	}

@@ -19,30 +19,32 @@ func counting(clk *clock, ttl time.Duration) (FetchFunc, *atomic.Int64) {
 	}, &n
 }
 
-func TestCacheDropsExpired(t *testing.T) {
+// A token inside its margin is never handed out: reading it fetches a new
+// one, which takes the old one's place (the cache does not grow).
+func TestCacheReplacesExpired(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
-	fetch, _ := counting(clk, time.Hour)
+	fetch, fetches := counting(clk, time.Hour)
 	c := New(fetch, Options{Now: clk.Now, Margin: 10 * time.Minute})
 	ctx := context.Background()
-	for _, id := range []string{"a", "b", "c"} {
+	ids := []string{"a", "b", "c"}
+	for _, id := range ids {
 		if _, err := c.Token(ctx, id); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if c.Len() != 3 {
-		t.Fatalf("len %d", c.Len())
-	}
-	// 50 minutes later a, b, c are inside the margin: the next insert drops them.
+	// 50 minutes later a, b, c are inside the margin.
 	clk.Advance(50 * time.Minute)
-	if _, err := c.Token(ctx, "d"); err != nil {
-		t.Fatal(err)
+	for i, id := range ids {
+		tok, err := c.Get(ctx, id)
+		if want := fmt.Sprintf("%s-%d", id, 4+i); err != nil || tok.Value != want || !tok.ExpiresAt.Equal(clk.Now().Add(time.Hour)) {
+			t.Fatalf("Get(%s) = %+v, %v; want a fresh %s", id, tok, err, want)
+		}
 	}
-	if c.Len() != 1 {
-		t.Fatalf("len %d after expiry, want 1", c.Len())
+	if n := fetches.Load(); n != 6 {
+		t.Fatalf("fetches %d, want 6", n)
 	}
-	tok, err := c.Get(ctx, "d")
-	if err != nil || tok.Value != "d-4" || !tok.ExpiresAt.Equal(clk.Now().Add(time.Hour)) {
-		t.Fatalf("Get(d) = %+v, %v", tok, err)
+	if c.Len() != 3 {
+		t.Fatalf("len %d, want 3", c.Len())
 	}
 }
 
@@ -60,7 +62,7 @@ func TestCacheCap(t *testing.T) {
 			t.Fatalf("len %d > 5", c.Len())
 		}
 	}
-	// The five latest-expiring stayed.
+	// The five most recently used stayed.
 	before := fetches.Load()
 	for i := 15; i < 20; i++ {
 		if _, err := c.Token(ctx, fmt.Sprintf("c%02d", i)); err != nil {

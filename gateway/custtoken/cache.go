@@ -8,9 +8,9 @@
 // once however many requests need it at the same moment, and dropped when
 // the upstream rejects it (Invalidate), so the next call fetches a new one.
 //
-// The cache is bounded: tokens that can no longer be handed out are dropped
-// whenever a token is stored, and beyond Options.MaxEntries customers the
-// soonest-expiring tokens are evicted (they are fetched again on demand).
+// The cache is bounded: beyond Options.MaxEntries customers the least
+// recently used tokens are evicted, and no token is kept longer than MaxAge
+// (both are fetched again on demand).
 package custtoken
 
 import (
@@ -19,8 +19,18 @@ import (
 	"sync"
 	"time"
 
-	"partnergraph/internal/expiring"
+	"github.com/hashicorp/golang-lru/v2/expirable"
+	"golang.org/x/sync/singleflight"
 )
+
+// DefaultMaxEntries is the number of cached tokens when Options.MaxEntries
+// is not set: a long-running gateway serving many customers must not grow
+// without bound.
+const DefaultMaxEntries = 10000
+
+// MaxAge is the longest IAM keeps a token valid (24 hours): no cache entry
+// built on a token needs to outlive it, whatever expiry the token claims.
+const MaxAge = 24 * time.Hour
 
 // Token is a customer token and its expiry.
 type Token struct {
@@ -40,27 +50,24 @@ type Options struct {
 	// FetchTimeout bounds one fetch (default 10 seconds). A fetch runs on
 	// its own context, so one waiter giving up does not fail the others.
 	FetchTimeout time.Duration
-	// Now is the clock (default time.Now).
+	// Now is the clock of the tokens' expiry (default time.Now).
 	Now func() time.Time
-	// MaxEntries caps the number of cached tokens (default 10 000).
+	// MaxEntries caps the number of cached tokens (default
+	// DefaultMaxEntries).
 	MaxEntries int
 }
 
-// Cache hands out customer tokens.
+// Cache hands out customer tokens. It is safe for concurrent use.
 type Cache struct {
 	fetch FetchFunc
 	opts  Options
 
-	mu sync.Mutex
-	// tokens expire (for the cache) Margin before the token itself.
-	tokens   *expiring.Map[string, Token]
-	inflight map[string]*flight
-}
-
-type flight struct {
-	done chan struct{}
-	tok  Token
-	err  error
+	// tokens bounds the cache by size and age; the LRU has one TTL for all
+	// entries, so each token's own expiry is checked on read (cached).
+	tokens  *expirable.LRU[string, Token]
+	flights singleflight.Group
+	// storeMu makes Invalidate's compare-and-remove atomic with stores: the LRU has no compare-and-delete.
+	storeMu sync.Mutex
 }
 
 // New returns a cache that fetches with fetch.
@@ -75,83 +82,80 @@ func New(fetch FetchFunc, opts Options) *Cache {
 		opts.Now = time.Now
 	}
 	if opts.MaxEntries <= 0 {
-		opts.MaxEntries = expiring.DefaultMax
+		opts.MaxEntries = DefaultMaxEntries
 	}
-	return &Cache{fetch: fetch, opts: opts, tokens: expiring.New[string, Token](opts.MaxEntries), inflight: map[string]*flight{}}
+	return &Cache{fetch: fetch, opts: opts, tokens: expirable.NewLRU[string, Token](opts.MaxEntries, nil, MaxAge)}
 }
 
 // ErrNoCustomer is returned for an empty customer id.
 var ErrNoCustomer = errors.New("custtoken: empty customer id")
 
-// Token returns a valid token for the customer, fetching it if needed.
-// Concurrent callers for the same customer share one fetch; each stops
-// waiting when its own ctx ends.
-func (c *Cache) Token(ctx context.Context, customerID string) (string, error) {
-	t, err := c.Get(ctx, customerID)
-	return t.Value, err
-}
-
-// Get is Token with the token's expiry.
+// Get returns a valid token for the customer and its expiry, fetching it if
+// needed. Concurrent callers for the same customer share one fetch; each
+// stops waiting when its own ctx ends.
 func (c *Cache) Get(ctx context.Context, customerID string) (Token, error) {
 	if customerID == "" {
 		return Token{}, ErrNoCustomer
 	}
-	c.mu.Lock()
-	if t, until, ok := c.tokens.Get(customerID); ok && c.opts.Now().Before(until) {
-		c.mu.Unlock()
+	if t, ok := c.cached(customerID); ok {
 		return t, nil
 	}
-	f, ok := c.inflight[customerID]
-	if !ok {
-		f = &flight{done: make(chan struct{})}
-		c.inflight[customerID] = f
-		go c.run(customerID, f)
-	}
-	c.mu.Unlock()
-
 	select {
-	case <-f.done:
-		if f.err != nil {
-			return Token{}, f.err
+	case r := <-c.flights.DoChan(customerID, func() (any, error) { return c.run(customerID) }):
+		if r.Err != nil {
+			return Token{}, r.Err
 		}
-		return f.tok, nil
+		return r.Val.(Token), nil
 	case <-ctx.Done():
 		return Token{}, ctx.Err()
 	}
 }
 
-func (c *Cache) run(customerID string, f *flight) {
+// cached returns the customer's token unless it is within Margin of its
+// expiry.
+func (c *Cache) cached(customerID string) (Token, bool) {
+	t, ok := c.tokens.Get(customerID)
+	if !ok || !c.opts.Now().Before(t.ExpiresAt.Add(-c.opts.Margin)) {
+		return Token{}, false
+	}
+	return t, true
+}
+
+// run is one fetch, shared by every caller waiting for the customer. It
+// runs on its own context, not a caller's, so one caller giving up does not
+// fail the others.
+func (c *Cache) run(customerID string) (Token, error) {
+	// A fetch that completed between the caller's look-up and this flight
+	// already stored a token.
+	if t, ok := c.cached(customerID); ok {
+		return t, nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.FetchTimeout)
 	defer cancel()
-	f.tok, f.err = c.fetch(ctx, customerID)
-	if f.err == nil && f.tok.Value == "" {
-		f.err = errors.New("custtoken: the upstream returned an empty token")
+	t, err := c.fetch(ctx, customerID)
+	if err == nil && t.Value == "" {
+		err = errors.New("custtoken: the upstream returned an empty token")
 	}
-	c.mu.Lock()
-	delete(c.inflight, customerID)
-	if f.err == nil {
-		// Stored until Margin before expiry; storing also drops the tokens
-		// past that point and evicts beyond MaxEntries.
-		c.tokens.Put(customerID, f.tok, f.tok.ExpiresAt.Add(-c.opts.Margin), c.opts.Now())
+	if err != nil {
+		return Token{}, err
 	}
-	c.mu.Unlock()
-	close(f.done)
+	c.storeMu.Lock()
+	c.tokens.Add(customerID, t)
+	c.storeMu.Unlock()
+	return t, nil
 }
 
 // Invalidate drops the customer's cached token if it is still value (the
 // token the upstream just rejected), so a newer token fetched meanwhile by
 // another request survives.
 func (c *Cache) Invalidate(customerID, value string) {
-	c.mu.Lock()
-	if t, _, ok := c.tokens.Get(customerID); ok && t.Value == value {
-		c.tokens.Delete(customerID)
+	c.storeMu.Lock()
+	defer c.storeMu.Unlock()
+	if t, ok := c.tokens.Peek(customerID); ok && t.Value == value {
+		c.tokens.Remove(customerID)
 	}
-	c.mu.Unlock()
 }
 
-// Len is the number of cached tokens (tests, metrics).
-func (c *Cache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.tokens.Len()
-}
+// Len is the number of cached tokens, those past their margin but not yet
+// replaced or evicted included: what Options.MaxEntries bounds.
+func (c *Cache) Len() int { return c.tokens.Len() }

@@ -18,6 +18,12 @@ type clock struct {
 func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
+// Token is Get without the expiry.
+func (c *Cache) Token(ctx context.Context, customerID string) (string, error) {
+	t, err := c.Get(ctx, customerID)
+	return t.Value, err
+}
+
 func TestToken(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
 	var calls atomic.Int64

@@ -3,11 +3,11 @@ package gateway
 import (
 	"context"
 	"errors"
-	"partnergraph/apierr"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
+	"partnergraph/apierr"
 )
 
 // fakeRecords is a finder over a mutable list of record ids.
@@ -103,12 +103,35 @@ func TestMoveOnce(t *testing.T) {
 	})
 }
 
-func TestBatchNeverSilentSuccess(t *testing.T) {
-	details := []model.ErrorDetail{{Id: ptr("b"), ErrorCode: ptr("CBC.99000035"), ErrorMsg: ptr("not yours")}}
-	got := batch([]string{"a", "b", "c"}, &details, func(id string) (ItemResult, bool) {
-		return ItemResult{ID: id, OK: true, CreatedID: "C-" + id}, id == "a"
+// Every matching record is in the snapshot; per target, the first matching
+// record not excluded is the move; a batch answer marks the rest not
+// applied.
+func TestFirstNew(t *testing.T) {
+	type rec struct {
+		id, target string
+		match      bool
+	}
+	recs := []rec{{"r1", "a", true}, {"r2", "a", true}, {"r3", "b", false}, {"r4", "b", true}, {"r5", "c", true}}
+	first, matched := firstNew(recs, map[string]bool{"r1": true, "r5": true}, func(r rec) record[string] {
+		return record[string]{id: r.id, target: r.target, value: "new-" + r.id, match: r.match}
 	})
-	if len(got.Items) != 3 || !got.Items[0].OK || got.Items[1].OK || got.Items[1].ErrorCode != "CBC.99000035" || got.Items[2].OK || got.Items[2].ErrorCode != "UNKNOWN" {
-		t.Fatalf("%+v", got.Items)
+	if got, want := strings.Join(matched, ","), "r1,r2,r4,r5"; got != want {
+		t.Errorf("matched %s, want %s", got, want)
+	}
+	if len(first) != 2 || first["a"] != "new-r2" || first["b"] != "new-r4" {
+		t.Errorf("first %v, want a: new-r2, b: new-r4", first)
+	}
+	if tr, ok := transferTo("a")(first); !ok || tr != (Transfer{ID: "new-r2", Reconciled: true}) {
+		t.Errorf("transferTo(a) = %+v, %v", tr, ok)
+	}
+	if _, ok := transferTo("c")(first); ok {
+		t.Error("transferTo(c): an excluded record was taken for the move")
+	}
+	out, found := reconciled([]string{"a", "c"}, created(first))
+	if !found || !out.Reconciled || len(out.Items) != 2 || !out.Items[0].OK || out.Items[0].CreatedID != "new-r2" || out.Items[1].OK || out.Items[1].ErrorCode != "NOT_APPLIED" {
+		t.Errorf("reconciled = %+v, %v", out, found)
+	}
+	if _, found := reconciled([]string{"c"}, created(first)); found {
+		t.Error("reconciled(c): found with no record")
 	}
 }

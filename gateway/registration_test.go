@@ -2,8 +2,9 @@ package gateway
 
 import (
 	"errors"
-	"partnergraph/apierr"
 	"testing"
+
+	"partnergraph/apierr"
 )
 
 func TestNormalizeMobile(t *testing.T) {
@@ -20,24 +21,24 @@ func TestNormalizeMobile(t *testing.T) {
 
 // Rule codes become BAD_USER_INPUT with the upstream code and request id
 // kept; other errors pass unchanged.
-func TestLifecycleError(t *testing.T) {
+func TestRegistrationError(t *testing.T) {
 	up := &apierr.Error{Code: apierr.CodeUpstreamError, Message: "the upstream refused the request", UpstreamCode: UpCodeCodeLocked, RequestID: "r1"}
 	var e *apierr.Error
-	if !errors.As(lifecycleError(up), &e) || e.Code != apierr.CodeBadUserInput || e.UpstreamCode != UpCodeCodeLocked || e.RequestID != "r1" || e.Message == up.Message {
+	if !errors.As(registrationError(up), &e) || e.Code != apierr.CodeBadUserInput || e.UpstreamCode != UpCodeCodeLocked || e.RequestID != "r1" || e.Message == up.Message {
 		t.Fatalf("rule code: %+v", e)
 	}
 	if up.Code != apierr.CodeUpstreamError {
 		t.Fatal("the original error was modified")
 	}
 	other := &apierr.Error{Code: apierr.CodeUpstreamError, UpstreamCode: "CBC.0999"}
-	if lifecycleError(other) != other {
+	if registrationError(other) != other {
 		t.Fatal("an unrelated code was re-mapped")
 	}
 	nf := &apierr.Error{Code: apierr.CodeNotFound, UpstreamCode: "CBC.99000037"}
-	if lifecycleError(nf) != nf {
+	if registrationError(nf) != nf {
 		t.Fatal("NOT_FOUND re-mapped")
 	}
-	if lifecycleError(nil) != nil {
+	if registrationError(nil) != nil {
 		t.Fatal("nil")
 	}
 }

@@ -1,21 +1,22 @@
 package gateway
 
-// Customer lifecycle (issue 6): checking a login name, mobile or e-mail,
-// sending Huawei's registration SMS code, creating a customer bound to the
-// partner (optionally for a tier-2 reseller), real-name authentication and
-// its review.
+// Registration: checking a login name, mobile or e-mail, sending Huawei's
+// registration SMS code, creating a customer bound to the partner
+// (optionally for a tier-2 reseller), finding it once the upstream lists
+// it, real-name authentication and its review.
 //
 // The upstream's registration and real-name rules answer 400 with a CBC
-// code; lifecycleError turns the ones a client can act on into
+// code; registrationError turns the ones a client can act on into
 // BAD_USER_INPUT with a stable message, keeping the upstream code and
 // request id (extensions.upstreamCode / requestId).
 
 import (
 	"context"
 	"errors"
-	"partnergraph/apierr"
 	"regexp"
 	"strings"
+
+	"partnergraph/apierr"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
@@ -39,9 +40,9 @@ const (
 	UpCodeAssocTimeout     = "CBC.99000050"
 )
 
-// lifecycleMessages are the client-safe messages of the rule codes that
+// registrationMessages are the client-safe messages of the rule codes that
 // become BAD_USER_INPUT.
-var lifecycleMessages = map[string]string{
+var registrationMessages = map[string]string{
 	UpCodeLoginNameTaken:   "the login name is already taken",
 	UpCodeMobileTaken:      "the mobile number is already taken",
 	UpCodeMobileFull:       "the mobile number cannot hold more customer accounts",
@@ -55,17 +56,17 @@ var lifecycleMessages = map[string]string{
 	UpCodeTier1NeedsResell: "a tier-1 distributor cannot register customers directly: pass resellerId",
 }
 
-// lifecycleError re-codes the registration and real-name rule errors of
+// registrationError re-codes the registration and real-name rule errors of
 // err as BAD_USER_INPUT (upstream code and request id kept). The
 // upstream's generic parameter errors (CBC.0100, CBC.0101) on these
 // operations are about the submitted data too; their upstream message is
 // passed on.
-func lifecycleError(err error) error {
+func registrationError(err error) error {
 	var e *apierr.Error
 	if !errors.As(err, &e) || e.UpstreamCode == "" {
 		return err
 	}
-	if msg, ok := lifecycleMessages[e.UpstreamCode]; ok {
+	if msg, ok := registrationMessages[e.UpstreamCode]; ok {
 		c := *e
 		c.Code, c.Message = apierr.CodeBadUserInput, msg
 		return &c
@@ -142,11 +143,9 @@ func (c *Client) CheckCustomerIdentity(ctx context.Context, s Scope, kind Identi
 		value = "0086-" + value
 	}
 	req := &model.CheckUserIdentityRequest{Body: &model.CheckSubcustomerUserReq{SearchType: string(kind), SearchValue: value}}
-	resp, err := call(ctx, c, s, "CheckUserIdentity", func(cl *bss.BssClient) (*model.CheckUserIdentityResponse, error) {
-		return cl.CheckUserIdentity(req)
-	})
+	resp, err := call(ctx, c, s, "CheckUserIdentity", (*bss.BssClient).CheckUserIdentity, req)
 	if err != nil {
-		return IdentityCheck{}, lifecycleError(err)
+		return IdentityCheck{}, registrationError(err)
 	}
 	out := IdentityCheck{Available: str(resp.CheckResult) == "available", MobileRemaining: optInt(resp.MobileRemainAvailableNum)}
 	if kind == IdentityMobile && out.MobileRemaining != nil && *out.MobileRemaining <= 0 {
@@ -165,10 +164,8 @@ func (c *Client) SendRegistrationCode(ctx context.Context, s Scope, mobile strin
 	req := &model.SendVerificationMessageCodeRequest{Body: &model.SendVerificationCodeV2Req{
 		ReceiverType: 1, MobilePhone: mobile, Timeout: ptr(int32(RegistrationCodeTTL)), Scene: ptr(int32(29)),
 	}}
-	_, err := call(ctx, c, s, "SendVerificationMessageCode", func(cl *bss.BssClient) (*model.SendVerificationMessageCodeResponse, error) {
-		return cl.SendVerificationMessageCode(req)
-	})
-	return lifecycleError(err)
+	_, err := call(ctx, c, s, "SendVerificationMessageCode", (*bss.BssClient).SendVerificationMessageCode, req)
+	return registrationError(err)
 }
 
 // NewCustomer is what CreateCustomer registers. Mobile is 11 digits or
@@ -196,11 +193,9 @@ func (c *Client) CreateCustomer(ctx context.Context, s Scope, n NewCustomer) (Cr
 		DomainName: optStr(n.LoginName), MobilePhone: optStr(n.Mobile), VerificationCode: optStr(n.VerificationCode),
 		Password: optStr(n.Password), IndirectPartnerId: optStr(s.Indirect),
 	}
-	resp, err := call(ctx, c, s, "CreateSubCustomer", func(cl *bss.BssClient) (*model.CreateSubCustomerResponse, error) {
-		return cl.CreateSubCustomer(&model.CreateSubCustomerRequest{Body: body})
-	})
+	resp, err := call(ctx, c, s, "CreateSubCustomer", (*bss.BssClient).CreateSubCustomer, &model.CreateSubCustomerRequest{Body: body})
 	if err != nil {
-		return CreatedCustomer{}, lifecycleError(err)
+		return CreatedCustomer{}, registrationError(err)
 	}
 	if str(resp.DomainId) == "" {
 		return CreatedCustomer{}, &apierr.Error{Code: apierr.CodeUpstreamError, Message: "the upstream did not return the new customer's id", Op: "CreateSubCustomer"}
@@ -208,39 +203,26 @@ func (c *Client) CreateCustomer(ctx context.Context, s Scope, n NewCustomer) (Cr
 	return CreatedCustomer{ID: str(resp.DomainId), AccountName: str(resp.DomainName)}, nil
 }
 
-// CustomerAccount is a customer with the partner-platform identifiers the
-// lifecycle needs.
+// CustomerAccount is a customer with the partner-platform identifiers
+// registration needs.
 type CustomerAccount struct {
 	Customer
 	XAccountID, XAccountType string
 }
 
-func customerAccount(ci model.CustomerInformation) CustomerAccount {
-	return CustomerAccount{
-		Customer: Customer{
-			ID: ci.CustomerId, AccountName: ci.AccountName, Name: str(ci.Customer), AssociatedOn: str(ci.AssociatedOn),
-			AssociationType: str(ci.AssociationType), Label: str(ci.Label), Telephone: str(ci.Telephone), Email: str(ci.Email),
-			CountryCode: str(ci.CountryCode), VerifiedStatus: str(ci.VerifiedStatus), Frozen: i32(ci.IsFrozen) == 1, Level: str(ci.CustomerLevel),
-		},
-		XAccountID: str(ci.XaccountId), XAccountType: str(ci.XaccountType),
-	}
+func customerAccountFrom(ci model.CustomerInformation) CustomerAccount {
+	return CustomerAccount{Customer: customerFrom(ci), XAccountID: str(ci.XaccountId), XAccountType: str(ci.XaccountType)}
 }
 
+// listAccounts lists the scope's customers that body asks for
+// (ListSubCustomers) with their xaccount identifiers, and the total.
 func (c *Client) listAccounts(ctx context.Context, s Scope, body *model.QuerySubCustomerListReq) ([]CustomerAccount, int, error) {
 	body.IndirectPartnerId = optStr(s.Indirect)
-	resp, err := call(ctx, c, s, "ListSubCustomers", func(cl *bss.BssClient) (*model.ListSubCustomersResponse, error) {
-		return cl.ListSubCustomers(&model.ListSubCustomersRequest{Body: body})
-	})
+	resp, err := call(ctx, c, s, "ListSubCustomers", (*bss.BssClient).ListSubCustomers, &model.ListSubCustomersRequest{Body: body})
 	if err != nil {
 		return nil, 0, err
 	}
-	var out []CustomerAccount
-	if resp.CustomerInfos != nil {
-		for _, ci := range *resp.CustomerInfos {
-			out = append(out, customerAccount(ci))
-		}
-	}
-	return out, i32(resp.Count), nil
+	return convert(resp.CustomerInfos, customerAccountFrom), i32(resp.Count), nil
 }
 
 // CustomerAccountByID reads one customer of the scope with its xaccount
@@ -346,11 +328,9 @@ func (c *Client) SubmitPersonalRealName(ctx context.Context, s Scope, id string,
 	} else {
 		body.VerifiedType = ptr(p.DocumentType)
 	}
-	resp, err := call(ctx, c, c.RealNameScope(s), "CreatePersonalRealnameAuth", func(cl *bss.BssClient) (*model.CreatePersonalRealnameAuthResponse, error) {
-		return cl.CreatePersonalRealnameAuth(&model.CreatePersonalRealnameAuthRequest{Body: body})
-	})
+	resp, err := call(ctx, c, c.RealNameScope(s), "CreatePersonalRealnameAuth", (*bss.BssClient).CreatePersonalRealnameAuth, &model.CreatePersonalRealnameAuthRequest{Body: body})
 	if err != nil {
-		return false, lifecycleError(err)
+		return false, registrationError(err)
 	}
 	return i32(resp.IsReview) == 1, nil
 }
@@ -387,9 +367,7 @@ func (c *Client) SubmitEnterpriseRealName(ctx context.Context, s Scope, id strin
 			ChangeType: 1, XaccountType: e.XAccountType, EnterprisePerson: person,
 		}
 		var resp *model.ChangeEnterpriseRealnameAuthenticationResponse
-		resp, err = call(ctx, c, rs, "ChangeEnterpriseRealnameAuthentication", func(cl *bss.BssClient) (*model.ChangeEnterpriseRealnameAuthenticationResponse, error) {
-			return cl.ChangeEnterpriseRealnameAuthentication(&model.ChangeEnterpriseRealnameAuthenticationRequest{Body: body})
-		})
+		resp, err = call(ctx, c, rs, "ChangeEnterpriseRealnameAuthentication", (*bss.BssClient).ChangeEnterpriseRealnameAuthentication, &model.ChangeEnterpriseRealnameAuthenticationRequest{Body: body})
 		if err == nil {
 			review = resp.IsReview
 		}
@@ -400,15 +378,13 @@ func (c *Client) SubmitEnterpriseRealName(ctx context.Context, s Scope, id strin
 			XaccountType: e.XAccountType, EnterprisePerson: person,
 		}
 		var resp *model.CreateEnterpriseRealnameAuthenticationResponse
-		resp, err = call(ctx, c, rs, "CreateEnterpriseRealnameAuthentication", func(cl *bss.BssClient) (*model.CreateEnterpriseRealnameAuthenticationResponse, error) {
-			return cl.CreateEnterpriseRealnameAuthentication(&model.CreateEnterpriseRealnameAuthenticationRequest{Body: body})
-		})
+		resp, err = call(ctx, c, rs, "CreateEnterpriseRealnameAuthentication", (*bss.BssClient).CreateEnterpriseRealnameAuthentication, &model.CreateEnterpriseRealnameAuthenticationRequest{Body: body})
 		if err == nil {
 			review = resp.IsReview
 		}
 	}
 	if err != nil {
-		return false, lifecycleError(err)
+		return false, registrationError(err)
 	}
 	return i32(review) == 1, nil
 }
@@ -423,9 +399,7 @@ type RealNameReview struct {
 // RealNameReviewResult reads the customer's review
 // (ShowRealnameAuthenticationReviewResult).
 func (c *Client) RealNameReviewResult(ctx context.Context, s Scope, id string) (RealNameReview, error) {
-	resp, err := call(ctx, c, c.RealNameScope(s), "ShowRealnameAuthenticationReviewResult", func(cl *bss.BssClient) (*model.ShowRealnameAuthenticationReviewResultResponse, error) {
-		return cl.ShowRealnameAuthenticationReviewResult(&model.ShowRealnameAuthenticationReviewResultRequest{CustomerId: id})
-	})
+	resp, err := call(ctx, c, c.RealNameScope(s), "ShowRealnameAuthenticationReviewResult", (*bss.BssClient).ShowRealnameAuthenticationReviewResult, &model.ShowRealnameAuthenticationReviewResultRequest{CustomerId: id})
 	if err != nil {
 		return RealNameReview{}, err
 	}

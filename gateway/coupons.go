@@ -1,0 +1,333 @@
+package gateway
+
+// Coupons: coupon quotas (a partner's own, and the child quotas a tier-1
+// issues to its resellers) with their issue and reclaim records, the
+// coupons a partner issued to its customers, and the moves that issue and
+// reclaim quotas and coupons.
+//
+// Like funds moves, quota and coupon moves are not idempotent upstream: each
+// is made at most once and, when its call ends without an answer,
+// established from the upstream's records (reconcile.go).
+
+import (
+	"context"
+	"errors"
+
+	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
+	"github.com/shopspring/decimal"
+
+	"partnergraph/apierr"
+)
+
+// Quota is a coupon quota (own, or a child quota issued to a reseller).
+type Quota struct {
+	ID             string
+	Type           int // 0 voucher, 1 cash
+	Value          *Money
+	Balance        *Money
+	Status         *int
+	EffectiveTime  string
+	ExpireTime     string
+	CreateTime     string
+	ParentQuotaID  string
+	ResellerID     string
+	ResellerName   string
+	ResellerAcctNm string
+}
+
+// QuotaList is one page of quotas and the total.
+type QuotaList struct {
+	Quotas []Quota
+	Total  int
+}
+
+// IssuedQuotaQuery filters ListIssuedCouponQuotas.
+type IssuedQuotaQuery struct {
+	Page
+	QuotaID       string
+	ResellerID    string
+	ParentQuotaID string
+}
+
+// QuotaRecord is an issue or reclaim of a child quota.
+type QuotaRecord struct {
+	ID, OperationType, QuotaID, ParentQuotaID string
+	Amount                                    *Money
+	OperationTime, Result, ResellerID         string
+	Operator, Remark                          string
+}
+
+// QuotaRecordList is one page of quota records and the total.
+type QuotaRecordList struct {
+	Records []QuotaRecord
+	Total   int
+}
+
+// Coupon is a coupon issued by a partner.
+type Coupon struct {
+	ID, CustomerID                        string
+	Type, Status                          *int
+	FaceValue, Balance                    *Money
+	EffectiveTime, ExpireTime, CreateTime string
+	// Memo is the issuer's remark (the upstream's promotion_plan_name);
+	// only the issuing partner may see it.
+	Memo string
+}
+
+// CouponList is one page of coupons and the total.
+type CouponList struct {
+	Coupons []Coupon
+	Total   int
+}
+
+// CouponIssue is what CreatePartnerCoupons needs.
+type CouponIssue struct {
+	QuotaID     string
+	CustomerIDs []string
+	FaceValue   decimal.Decimal
+	ValidFrom   string // RFC 3339 / yyyy-MM-ddTHH:mm:ssZ, optional
+	ExpireTime  string // optional
+	Memo        string
+}
+
+// ItemResult is the outcome of one item of a batch move. The upstream
+// reports per-item failures inside a 200 body (error_details).
+type ItemResult struct {
+	ID           string // customer, reseller, quota or coupon id
+	OK           bool
+	CreatedID    string // new child quota id, new coupon id
+	Amount       *Money // reclaimed quota balance, when the upstream says
+	ErrorCode    string
+	ErrorMessage string
+}
+
+// BatchResult is the outcome of a batch move.
+type BatchResult struct {
+	Items      []ItemResult
+	Reconciled bool
+}
+
+func quotaFrom(q model.CouponQuotaV2) Quota {
+	cur := currency(q.Currency)
+	return Quota{
+		ID: str(q.QuotaId), Type: i32(q.QuotaType), Value: decMoney(q.QuotaValue, cur), Balance: decMoney(q.Balance, cur),
+		Status: optInt(q.QuotaStatus), EffectiveTime: str(q.EffectiveTime), ExpireTime: str(q.ExpireTime), CreateTime: str(q.CreateTime),
+	}
+}
+
+// issuedQuotaFrom is quotaFrom with the reseller and the parent quota.
+func issuedQuotaFrom(q model.IssuedCouponQuota) Quota {
+	out := quotaFrom(model.CouponQuotaV2{
+		QuotaId: q.QuotaId, QuotaType: q.QuotaType, QuotaValue: q.QuotaValue, Balance: q.Balance, Currency: q.Currency,
+		QuotaStatus: q.QuotaStatus, EffectiveTime: q.EffectiveTime, ExpireTime: q.ExpireTime, CreateTime: q.CreateTime,
+	})
+	out.ParentQuotaID, out.ResellerID = str(q.ParentQuotaId), str(q.IndirectPartnerId)
+	out.ResellerName, out.ResellerAcctNm = str(q.IndirectPartnerName), str(q.IndirectPartnerAccountName)
+	return out
+}
+
+func quotaRecordFrom(r model.QuotaRecord) QuotaRecord {
+	return QuotaRecord{
+		ID: str(r.Id), OperationType: str(r.OperationType), QuotaID: str(r.QuotaId), ParentQuotaID: str(r.ParentQuotaId),
+		Amount: decMoney(r.Amount, defaultCurrency), OperationTime: str(r.OperationTime), Result: str(r.Result),
+		ResellerID: str(r.IndirectPartnerId), Operator: str(r.Operator), Remark: str(r.Remark),
+	}
+}
+
+func couponFrom(u model.IQueryUserPartnerCouponsResultV2) Coupon {
+	return Coupon{
+		ID: str(u.CouponId), CustomerID: str(u.CustomerId), Type: optInt(u.CouponType), Status: optInt(u.Status),
+		FaceValue: decMoney(u.FaceValue, defaultCurrency), Balance: decMoney(u.Balance, defaultCurrency),
+		EffectiveTime: str(u.EffectiveTime), ExpireTime: str(u.ExpireTime), CreateTime: str(u.CreateTime),
+		Memo: str(u.PromotionPlanName),
+	}
+}
+
+// CouponQuotas lists the scope partner's own coupon quotas (ListQuotaCoupons).
+// quotaIDs, when set, narrows the list to those quotas.
+func (c *Client) CouponQuotas(ctx context.Context, s Scope, quotaIDs []string, p Page) (QuotaList, error) {
+	off, lim := page(p)
+	body := &model.QueryCouponQuotasReqExt{Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
+	if len(quotaIDs) > 0 {
+		body.QuotaIds = &quotaIDs
+	}
+	resp, err := call(ctx, c, s, "ListQuotaCoupons", (*bss.BssClient).ListQuotaCoupons, &model.ListQuotaCouponsRequest{Body: body})
+	if err != nil {
+		return QuotaList{}, err
+	}
+	return QuotaList{Quotas: convert(resp.Quotas, quotaFrom), Total: i32(resp.TotalCount)}, nil
+}
+
+// IssuedQuotas lists child quotas a tier-1 issued to its resellers
+// (ListIssuedCouponQuotas).
+func (c *Client) IssuedQuotas(ctx context.Context, s Scope, q IssuedQuotaQuery) (QuotaList, error) {
+	off, lim := page(q.Page)
+	req := &model.ListIssuedCouponQuotasRequest{QuotaId: optStr(q.QuotaID), IndirectPartnerId: optStr(q.ResellerID), ParentQuotaId: optStr(q.ParentQuotaID), Offset: off, Limit: lim}
+	resp, err := call(ctx, c, s, "ListIssuedCouponQuotas", (*bss.BssClient).ListIssuedCouponQuotas, req)
+	if err != nil {
+		return QuotaList{}, err
+	}
+	return QuotaList{Quotas: convert(resp.Quotas, issuedQuotaFrom), Total: i32(resp.TotalCount)}, nil
+}
+
+// QuotaRecords lists issue/reclaim records of child quotas (ListCouponQuotasRecords).
+func (c *Client) QuotaRecords(ctx context.Context, s Scope, quotaID, parentQuotaID string, p Page) (QuotaRecordList, error) {
+	off, lim := page(p)
+	req := &model.ListCouponQuotasRecordsRequest{QuotaId: optStr(quotaID), ParentQuotaId: optStr(parentQuotaID), Offset: off, Limit: lim}
+	return c.quotaRecords(ctx, s, req)
+}
+
+// quotaRecords reads the quota records req asks for: a page of
+// QuotaRecords, or the records that reconcile a quota move.
+func (c *Client) quotaRecords(ctx context.Context, s Scope, req *model.ListCouponQuotasRecordsRequest) (QuotaRecordList, error) {
+	resp, err := call(ctx, c, s, "ListCouponQuotasRecords", (*bss.BssClient).ListCouponQuotasRecords, req)
+	if err != nil {
+		return QuotaRecordList{}, err
+	}
+	return QuotaRecordList{Records: convert(resp.Records, quotaRecordFrom), Total: i32(resp.TotalCount)}, nil
+}
+
+// IssuedCoupons lists coupons the scope's partner issued to a customer
+// (ListIssuedPartnerCoupons).
+func (c *Client) IssuedCoupons(ctx context.Context, s Scope, customerID string, p Page) (CouponList, error) {
+	off, lim := page(p)
+	req := &model.ListIssuedPartnerCouponsRequest{CustomerId: optStr(customerID), Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
+	resp, err := call(ctx, c, s, "ListIssuedPartnerCoupons", (*bss.BssClient).ListIssuedPartnerCoupons, req)
+	if err != nil {
+		return CouponList{}, err
+	}
+	return CouponList{Coupons: convert(resp.UserCoupons, couponFrom), Total: i32(resp.TotalCount)}, nil
+}
+
+// IssueCouponQuotas cuts a child quota of amount for each reseller from the
+// tier-1's quota (UpdateCouponQuotas); per-reseller failures come back as
+// items. The call is the tier-1's own, whatever reseller s acts for.
+func (c *Client) IssueCouponQuotas(ctx context.Context, s Scope, quotaID string, resellerIDs []string, amount decimal.Decimal, o MoveOpts) (BatchResult, error) {
+	s.Indirect = ""
+	req := &model.UpdateCouponQuotasRequest{Body: &model.AdjustCouponQuotasReq{QuotaId: quotaID, IndirectPartnerIds: resellerIDs, QuotaAmount: &amount}}
+	return move(ctx, c, s, o, c.findQuotaIssue(s, quotaID, resellerIDs, amount), "UpdateCouponQuotas", (*bss.BssClient).UpdateCouponQuotas, req,
+		func(r *model.UpdateCouponQuotasResponse) BatchResult {
+			newQuota := map[string]string{}
+			for _, q := range rows(r.SimpleQuotaInfos) {
+				newQuota[q.Id] = q.QuotaId
+			}
+			return batch(resellerIDs, r.ErrorDetails, created(newQuota))
+		})
+}
+
+// ReclaimCouponQuotas takes child quotas back into their parents
+// (ReclaimCouponQuotas); per-quota failures come back as items. The call
+// is the tier-1's own, whatever reseller s acts for.
+func (c *Client) ReclaimCouponQuotas(ctx context.Context, s Scope, quotaIDs []string, remark string, o MoveOpts) (BatchResult, error) {
+	s.Indirect = ""
+	req := &model.ReclaimCouponQuotasRequest{Body: &model.ReclaimCouponQuotasReq{QuotaIds: quotaIDs, Remark: optStr(remark)}}
+	return move(ctx, c, s, o, c.findQuotaReclaim(s, quotaIDs), "ReclaimCouponQuotas", (*bss.BssClient).ReclaimCouponQuotas, req,
+		func(r *model.ReclaimCouponQuotasResponse) BatchResult {
+			balance := map[string]*Money{}
+			for _, q := range rows(r.SimpleQuotaInfos) {
+				balance[str(q.QuotaId)] = decMoney(q.QuotaBalance, defaultCurrency)
+			}
+			return batch(quotaIDs, r.ErrorDetails, reclaimed(balance))
+		})
+}
+
+// IssueCoupons issues one coupon per customer from a quota
+// (CreatePartnerCoupons, at most 100 customers); per-customer failures come
+// back as items.
+func (c *Client) IssueCoupons(ctx context.Context, s Scope, in CouponIssue, o MoveOpts) (BatchResult, error) {
+	fv := in.FaceValue
+	req := &model.CreatePartnerCouponsRequest{Body: &model.CreatePartnerCouponsReq{
+		QuotaId: in.QuotaID, CustomerIds: in.CustomerIDs, FaceValue: &fv, ValidTime: optStr(in.ValidFrom),
+		ExpireTime: optStr(in.ExpireTime), Memo: optStr(in.Memo), IndirectPartnerId: optStr(s.Indirect),
+	}}
+	return move(ctx, c, s, o, c.findCouponIssue(s, in), "CreatePartnerCoupons", (*bss.BssClient).CreatePartnerCoupons, req,
+		func(r *model.CreatePartnerCouponsResponse) BatchResult {
+			newCoupon := map[string]string{}
+			for _, ci := range rows(r.CouponInfos) {
+				newCoupon[ci.Id] = ci.CouponId
+			}
+			return batch(in.CustomerIDs, r.ErrorDetails, created(newCoupon))
+		})
+}
+
+// ReclaimCoupons reclaims coupons one by one (ReclaimPartnerCoupons takes
+// one coupon per call). A coupon the upstream refuses is a failed item; a
+// call that ends without an answer is reconciled for that coupon alone.
+func (c *Client) ReclaimCoupons(ctx context.Context, s Scope, couponIDs []string, o MoveOpts) (BatchResult, error) {
+	var out BatchResult
+	for _, id := range couponIDs {
+		req := &model.ReclaimPartnerCouponsRequest{Body: &model.ReclaimPartnerCouponsReq{CouponId: id, IndirectPartnerId: optStr(s.Indirect)}}
+		t, err := move(ctx, c, s, o, c.findCouponReclaim(s, id), "ReclaimPartnerCoupons", (*bss.BssClient).ReclaimPartnerCoupons, req,
+			func(*model.ReclaimPartnerCouponsResponse) Transfer { return Transfer{ID: id} })
+		switch {
+		case err == nil:
+			out.Items = append(out.Items, ItemResult{ID: id, OK: true})
+			out.Reconciled = out.Reconciled || t.Reconciled
+		case errors.Is(err, ErrOutcomeUnknown):
+			// An unknown outcome for any coupon makes the whole answer
+			// unknown: the caller keeps the idempotency reservation.
+			return out, err
+		default:
+			var e *apierr.Error
+			it := ItemResult{ID: id, ErrorCode: string(apierr.ErrorCode(err)), ErrorMessage: "the upstream refused the reclaim"}
+			if errors.As(err, &e) {
+				if e.UpstreamCode != "" {
+					it.ErrorCode = e.UpstreamCode
+				}
+				it.ErrorMessage = e.Message
+			}
+			out.Items = append(out.Items, it)
+		}
+	}
+	return out, nil
+}
+
+// created is the item of an id whose move made a new child quota or
+// coupon, newIDs[id]; an id without one has no item.
+func created(newIDs map[string]string) func(id string) (ItemResult, bool) {
+	return func(id string) (ItemResult, bool) {
+		n, ok := newIDs[id]
+		return ItemResult{ID: id, OK: true, CreatedID: n}, ok
+	}
+}
+
+// reclaimed is the item of a reclaimed quota with the balance it returned,
+// balance[id]; a quota without one has no item.
+func reclaimed(balance map[string]*Money) func(id string) (ItemResult, bool) {
+	return func(id string) (ItemResult, bool) {
+		m, ok := balance[id]
+		return ItemResult{ID: id, OK: true, Amount: m}, ok
+	}
+}
+
+// items is one item per requested id, in request order: ok's where it has
+// one, else failed's.
+func items(ids []string, ok func(id string) (ItemResult, bool), failed func(id string) ItemResult) []ItemResult {
+	out := make([]ItemResult, 0, len(ids))
+	for _, id := range ids {
+		if it, good := ok(id); good {
+			out = append(out, it)
+		} else {
+			out = append(out, failed(id))
+		}
+	}
+	return out
+}
+
+// batch turns a 200 answer with successes and error_details into one item
+// per requested id, in request order. An id the upstream mentions in
+// neither list is reported as failed, never as a silent success.
+func batch(ids []string, details *[]model.ErrorDetail, ok func(id string) (ItemResult, bool)) BatchResult {
+	failed := map[string]model.ErrorDetail{}
+	for _, d := range rows(details) {
+		failed[str(d.Id)] = d
+	}
+	return BatchResult{Items: items(ids, ok, func(id string) ItemResult {
+		it := ItemResult{ID: id, ErrorCode: "UNKNOWN", ErrorMessage: "the upstream did not report this item"}
+		if d, bad := failed[id]; bad {
+			it.ErrorCode, it.ErrorMessage = str(d.ErrorCode), str(d.ErrorMsg)
+		}
+		return it
+	})}
+}
