@@ -20,10 +20,16 @@ import (
 	"partnergraph/apierr"
 )
 
+// Coupon quota types (quota_type).
+const (
+	QuotaVoucher = 0
+	QuotaCash    = 1
+)
+
 // Quota is a coupon quota (own, or a child quota issued to a reseller).
 type Quota struct {
 	ID             string
-	Type           int // 0 voucher, 1 cash
+	Type           int // QuotaVoucher or QuotaCash
 	Value          *Money
 	Balance        *Money
 	Status         *int

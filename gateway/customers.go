@@ -22,15 +22,30 @@ type Customer struct {
 	AccountName     string
 	Name            string
 	AssociatedOn    string
-	AssociationType string // "1" consultant, "2" resale
+	AssociationType string // AssociationConsultant or AssociationResale
 	Label           string
 	Telephone       string
 	Email           string
 	CountryCode     string
-	VerifiedStatus  string // -1 unverified, 0 in review, 1 failed, 2 verified
+	VerifiedStatus  string // RealNameUnverified … RealNameVerified
 	Frozen          bool
 	Level           string
 }
+
+// Association types (association_type): how a customer is associated
+// with its partner.
+const (
+	AssociationConsultant = "1" // consultant sale: the customer pays its own bills
+	AssociationResale     = "2" // resale: the partner funds the customer
+)
+
+// Real-name statuses (verified_status).
+const (
+	RealNameUnverified = "-1"
+	RealNameInReview   = "0"
+	RealNameFailed     = "1"
+	RealNameVerified   = "2"
+)
 
 // CustomerQuery filters ListSubCustomers.
 type CustomerQuery struct {

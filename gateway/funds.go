@@ -22,6 +22,21 @@ import (
 // ListCustomersBalancesDetail call takes (BSS documentation).
 const MaxBalanceBatch = 100
 
+// Fund account types (account_type).
+const (
+	AccountBalance     = 1 // cash
+	AccountCredit      = 2 // credit line
+	AccountBonus       = 5
+	AccountDeposit     = 7
+	AccountAllocatable = 8 // designated for allocation to customers
+)
+
+// Balance types of the account-change records.
+const (
+	BalanceDebit  = "BALANCE_TYPE_DEBIT"
+	BalanceCredit = "BALANCE_TYPE_CREDIT"
+)
+
 // Fund is one account of ListPartnerBalances. The upstream sends float64
 // amounts; they are converted once, here, rounded to 2 decimal places.
 type Fund struct {

@@ -28,6 +28,16 @@ const (
 	OrderToBeConfirmed   = 9
 )
 
+// Order types as the upstream numbers them (order_type).
+const (
+	OrderNew            = "1"
+	OrderRenewal        = "2"
+	OrderChange         = "3"
+	OrderUnsubscribe    = "4"
+	OrderToOnDemand     = "10"
+	OrderToYearlyMonthly = "11"
+)
+
 // MaxPayCoupons is how many coupons one payment may use (PayOrders
 // coupon_infos).
 const MaxPayCoupons = 3
@@ -45,7 +55,7 @@ type Order struct {
 	ID, CustomerID                   string
 	ServiceTypeCode, ServiceTypeName string
 	Status                           int
-	Type                             string // "1" new, "2" renew, "3" change, "4" unsubscribe, "10"/"11" mode switch
+	Type                             string // OrderNew … OrderToYearlyMonthly
 	SourceType                       int
 	Official, AfterDiscount          Money
 	CouponAmount                     Money

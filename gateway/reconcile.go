@@ -295,7 +295,7 @@ func (c *Client) findAdjust(s Scope, customerID string, amount decimal.Decimal, 
 func (c *Client) findResellerChange(s Scope, resellerID string, amount decimal.Decimal, tradeType string) finder[Transfer] {
 	list := func(ctx context.Context, since time.Time) ([]AccountChangeRecord, error) {
 		day := since.In(time.FixedZone("UTC+8", 8*3600)).Format("2006-01-02")
-		req := &model.ListPartnerAccountChangeRecordsRequest{BalanceType: "BALANCE_TYPE_DEBIT", TradeType: &tradeType, TradeTimeBegin: &day,
+		req := &model.ListPartnerAccountChangeRecordsRequest{BalanceType: BalanceDebit, TradeType: &tradeType, TradeTimeBegin: &day,
 			Offset: ptr(int32(0)), Limit: ptr(int32(searchLimit))}
 		l, err := c.accountChanges(ctx, s, req)
 		return l.Records, err

@@ -14,6 +14,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"partnergraph/apierr"
 
@@ -276,10 +277,16 @@ func checkCount(ids []string, maxIDs int, what string) error {
 	return nil
 }
 
+// Renewal period types (period_type).
+const (
+	PeriodMonth = 2
+	PeriodYear  = 3
+)
+
 // CheckPeriod validates a renewal period: 2 month (1-11) or 3 year (1-3).
 func CheckPeriod(periodType, periodNum int) error {
 	switch {
-	case periodType == 2 && periodNum >= 1 && periodNum <= 11, periodType == 3 && periodNum >= 1 && periodNum <= 3:
+	case periodType == PeriodMonth && periodNum >= 1 && periodNum <= 11, periodType == PeriodYear && periodNum >= 1 && periodNum <= 3:
 		return nil
 	}
 	return apierr.Errorf(apierr.CodeBadUserInput, "the period must be 1-11 months or 1-3 years")
@@ -457,4 +464,102 @@ func (c *Client) FreeResourceUsages(ctx context.Context, s Scope, customerID str
 		}
 	}
 	return out, nil
+}
+
+// Resource statuses (status) and expiry policies (expire_policy).
+const (
+	ResourceInUse   = 2
+	ResourceClosed  = 3
+	ResourceFrozen  = 4
+	ResourceExpired = 5
+)
+
+// RefundItem is one resource's estimated refund.
+type RefundItem struct {
+	ResourceID    string
+	RemainingDays decimal.Decimal
+	Amount        Money
+}
+
+// RefundPreview is what unsubscribing resources would refund: an estimate,
+// since the upstream offers no refund quote before the unsubscription.
+type RefundPreview struct {
+	Items    []RefundItem
+	Failures []ItemFailure
+	Total    Money
+}
+
+// RefundPreview estimates the refund of unsubscribing the main resources
+// ids of a customer: the monthly list price (children included, from a
+// renewal quote) × the remaining days ÷ 30, × 10/12 for a term of a year
+// or more, rounded down to the fen, as Huawei's unsubscription rules
+// describe. Closed, unknown and child resources come back as failures with
+// the upstream's codes.
+func (c *Client) RefundPreview(ctx context.Context, s Scope, customerID string, ids []string, now time.Time) (RefundPreview, error) {
+	if err := checkCount(ids, MaxRenewBatch, "a refund preview"); err != nil {
+		return RefundPreview{}, err
+	}
+	m, err := c.ResourcesByID(ctx, s, customerID, ids)
+	if err != nil {
+		return RefundPreview{}, err
+	}
+	out := RefundPreview{Total: Money{Amount: decimal.Zero, Currency: defaultCurrency}}
+	var ok []Resource
+	for _, id := range ids {
+		x, found := m[id]
+		switch {
+		case !found || x.Status == ResourceClosed:
+			out.Failures = append(out.Failures, ItemFailure{ID: id, Code: "CBC.30050009", Message: "the resource does not exist or has been deleted"})
+		case !x.IsMain:
+			out.Failures = append(out.Failures, ItemFailure{ID: id, Code: "CBC.30050007", Message: "the resource is not a main resource"})
+		default:
+			ok = append(ok, x)
+		}
+	}
+	if len(ok) == 0 {
+		return out, nil
+	}
+	okIDs := make([]string, len(ok))
+	for i, x := range ok {
+		okIDs[i] = x.ResourceID
+	}
+	q, err := c.RenewalQuote(ctx, s, customerID, okIDs, PeriodMonth, 1) // the monthly list price, children included
+	if err != nil {
+		return RefundPreview{}, err
+	}
+	out.Failures = append(out.Failures, q.Failures...)
+	for _, x := range ok {
+		monthly, found := q.Amounts[x.ResourceID]
+		if !found {
+			continue
+		}
+		days, amt := refundEstimate(monthly.Amount, x.EffectiveTime, x.ExpireTime, now)
+		out.Total.Currency = monthly.Currency
+		out.Total.Amount = out.Total.Amount.Add(amt)
+		out.Items = append(out.Items, RefundItem{ResourceID: x.ResourceID, RemainingDays: days, Amount: Money{Amount: amt, Currency: monthly.Currency}})
+	}
+	return out, nil
+}
+
+// refundEstimate is the pro-rata refund of a paid term: monthly × remaining
+// days ÷ 30, × 10/12 for a term of a year or more, rounded down to the fen.
+func refundEstimate(monthly decimal.Decimal, effective, expire string, now time.Time) (days, amount decimal.Decimal) {
+	eff, ok1 := recTime(effective)
+	exp, ok2 := recTime(expire)
+	if !ok1 || !ok2 {
+		return decimal.Zero, decimal.Zero
+	}
+	from := now
+	if eff.After(from) {
+		from = eff
+	}
+	if !exp.After(from) {
+		return decimal.Zero, decimal.Zero
+	}
+	days = decimal.NewFromInt(int64(exp.Sub(from) / time.Second)).Div(decimal.NewFromInt(86400))
+	v := monthly.Mul(days).Div(decimal.NewFromInt(30))
+	if exp.Sub(eff) >= 360*24*time.Hour {
+		v = v.Mul(decimal.NewFromInt(10)).Div(decimal.NewFromInt(12))
+	}
+	return days.Round(2), v.RoundFloor(2)
 }

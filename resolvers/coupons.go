@@ -112,7 +112,7 @@ func quota(s gateway.Scope, q gateway.Quota) *model.CouponQuota {
 		ParentQuotaID: opt(q.ParentQuotaID), ResellerID: opt(q.ResellerID), Scope: s,
 	}
 	t := model.QuotaTypeVoucher
-	if q.Type == 1 {
+	if q.Type == gateway.QuotaCash {
 		t = model.QuotaTypeCash
 	}
 	m.QuotaType = &t

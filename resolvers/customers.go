@@ -211,7 +211,7 @@ func newCustomerTag(t *gateway.NewCustomerTag) *model.NewCustomerTag {
 	return &b.m
 }
 
-var associationTypes = map[string]model.AssociationType{"1": model.AssociationTypeConsultant, "2": model.AssociationTypeResale}
+var associationTypes = map[string]model.AssociationType{gateway.AssociationConsultant: model.AssociationTypeConsultant, gateway.AssociationResale: model.AssociationTypeResale}
 
 func associationCode(t *model.AssociationType) string {
 	if t == nil {
@@ -226,7 +226,8 @@ func associationCode(t *model.AssociationType) string {
 }
 
 var realNameStatuses = map[string]model.RealNameStatus{
-	"-1": model.RealNameStatusUnverified, "0": model.RealNameStatusInReview, "1": model.RealNameStatusFailed, "2": model.RealNameStatusVerified,
+	gateway.RealNameUnverified: model.RealNameStatusUnverified, gateway.RealNameInReview: model.RealNameStatusInReview,
+	gateway.RealNameFailed: model.RealNameStatusFailed, gateway.RealNameVerified: model.RealNameStatusVerified,
 }
 
 // customerBlock is one customer's model with what it points to, allocated

@@ -111,7 +111,7 @@ func (r *Resolver) ownResaleCustomer(ctx context.Context, s gateway.Scope, id st
 	}
 	for _, c := range l.Customers {
 		if c.ID == id {
-			if c.AssociationType != "2" {
+			if c.AssociationType != gateway.AssociationResale {
 				return badInput("funds can only be moved for RESALE customers")
 			}
 			return nil
@@ -191,7 +191,10 @@ func (r *Resolver) moveResellerFunds(ctx context.Context, in model.ResellerFunds
 	return out, nil
 }
 
-var accountTypes = map[int]model.AccountType{1: model.AccountTypeBalance, 2: model.AccountTypeCredit, 5: model.AccountTypeBonus, 7: model.AccountTypeDeposit, 8: model.AccountTypeAllocatable}
+var accountTypes = map[int]model.AccountType{
+	gateway.AccountBalance: model.AccountTypeBalance, gateway.AccountCredit: model.AccountTypeCredit, gateway.AccountBonus: model.AccountTypeBonus,
+	gateway.AccountDeposit: model.AccountTypeDeposit, gateway.AccountAllocatable: model.AccountTypeAllocatable,
+}
 
 func funds(fs []gateway.Fund) []*model.Fund {
 	out := make([]*model.Fund, len(fs))

@@ -51,9 +51,9 @@ func (r *partnerResolver) AccountChangeRecords(ctx context.Context, obj *model.P
 	if err != nil {
 		return nil, err
 	}
-	upstreamType := "BALANCE_TYPE_DEBIT"
+	upstreamType := gateway.BalanceDebit
 	if balanceType != nil && *balanceType == model.BalanceTypeCredit {
-		upstreamType = "BALANCE_TYPE_CREDIT"
+		upstreamType = gateway.BalanceCredit
 	}
 	l, err := r.upstream.AccountChangeRecords(ctx, obj.Scope, upstreamType, p)
 	if err != nil {

@@ -39,8 +39,9 @@ var orderStatuses = map[int]model.OrderStatus{
 }
 
 var orderTypes = map[string]model.OrderType{
-	"1": model.OrderTypeNew, "2": model.OrderTypeRenewal, "3": model.OrderTypeChange, "4": model.OrderTypeUnsubscribe,
-	"10": model.OrderTypeToOnDemand, "11": model.OrderTypeToYearlyMonthly,
+	gateway.OrderNew: model.OrderTypeNew, gateway.OrderRenewal: model.OrderTypeRenewal, gateway.OrderChange: model.OrderTypeChange,
+	gateway.OrderUnsubscribe: model.OrderTypeUnsubscribe, gateway.OrderToOnDemand: model.OrderTypeToOnDemand,
+	gateway.OrderToYearlyMonthly: model.OrderTypeToYearlyMonthly,
 }
 
 func orderModel(s gateway.Scope, o gateway.Order) *model.Order {

@@ -48,7 +48,7 @@ func pendingScope(p pending.Customer) gateway.Scope {
 // pendingModel is the model of a customer the upstream does not list yet.
 func pendingModel(p pending.Customer) *model.Customer {
 	c := customerModel(pendingScope(p), gateway.Customer{
-		ID: p.ID, AccountName: p.AccountName, AssociationType: "2", VerifiedStatus: "-1", Telephone: p.Mobile,
+		ID: p.ID, AccountName: p.AccountName, AssociationType: gateway.AssociationResale, VerifiedStatus: gateway.RealNameUnverified, Telephone: p.Mobile,
 	}, nil)
 	c.Pending = true
 	return c
@@ -108,7 +108,7 @@ func (r *Resolver) pendingCustomer(ctx context.Context, s gateway.Scope, id stri
 // after checking upstream that each is still not listed.
 func (r *Resolver) withPendingEdges(ctx context.Context, s gateway.Scope, q gateway.CustomerQuery, conn *model.CustomerConnection) *model.CustomerConnection {
 	if q.Offset != 0 || q.Name != "" || q.Label != "" || q.AssociatedFrom != "" || q.AssociatedTo != "" ||
-		(q.AssociationType != "" && q.AssociationType != "2") {
+		(q.AssociationType != "" && q.AssociationType != gateway.AssociationResale) {
 		return conn
 	}
 	ps, err := r.pending.List(ctx, s.Account, s.Indirect, q.CustomerID)

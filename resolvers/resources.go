@@ -8,13 +8,11 @@ import (
 	"partnergraph/guard/verify"
 	"partnergraph/loader"
 	"strings"
-	"time"
-
-	"github.com/shopspring/decimal"
 )
 
 var resourceStatuses = map[int]model.ResourceStatus{
-	2: model.ResourceStatusInUse, 3: model.ResourceStatusClosed, 4: model.ResourceStatusFrozen, 5: model.ResourceStatusExpired,
+	gateway.ResourceInUse: model.ResourceStatusInUse, gateway.ResourceClosed: model.ResourceStatusClosed,
+	gateway.ResourceFrozen: model.ResourceStatusFrozen, gateway.ResourceExpired: model.ResourceStatusExpired,
 }
 
 var expirePolicies = map[int]model.ExpirePolicy{
@@ -61,19 +59,19 @@ func failureModels(fs []gateway.ItemFailure) []*model.ResourceFailure {
 }
 
 func periodArgs(p model.PeriodInput) (int, int, error) {
-	pt := 2
+	pt := gateway.PeriodMonth
 	if p.Type == model.PeriodTypeYear {
-		pt = 3
+		pt = gateway.PeriodYear
 	}
 	return pt, p.Count, gateway.CheckPeriod(pt, p.Count)
 }
 
 func periodModel(t int) *model.PeriodType {
 	switch t {
-	case 2:
+	case gateway.PeriodMonth:
 		v := model.PeriodTypeMonth
 		return &v
-	case 3:
+	case gateway.PeriodYear:
 		v := model.PeriodTypeYear
 		return &v
 	}
@@ -139,37 +137,6 @@ func (r *Resolver) resourcesByID(ctx context.Context, c *model.Customer, ids []s
 		conn.Edges[i] = &model.ResourceEdge{Cursor: cursor(i), Node: n}
 	}
 	return conn, nil
-}
-
-// refundEstimate is the pro-rata refund of a paid term: monthly × remaining
-// days ÷ 30, × 10/12 for a term of a year or more, rounded down to the fen.
-func refundEstimate(monthly decimal.Decimal, effective, expire string, now time.Time) (days, amount decimal.Decimal) {
-	eff, err1 := parseUpstreamTime(effective)
-	exp, err2 := parseUpstreamTime(expire)
-	if err1 != nil || err2 != nil {
-		return decimal.Zero, decimal.Zero
-	}
-	from := now
-	if eff.After(from) {
-		from = eff
-	}
-	if !exp.After(from) {
-		return decimal.Zero, decimal.Zero
-	}
-	days = decimal.NewFromInt(int64(exp.Sub(from) / time.Second)).Div(decimal.NewFromInt(86400))
-	v := monthly.Mul(days).Div(decimal.NewFromInt(30))
-	if exp.Sub(eff) >= 360*24*time.Hour {
-		v = v.Mul(decimal.NewFromInt(10)).Div(decimal.NewFromInt(12))
-	}
-	return days.Round(2), v.RoundFloor(2)
-}
-
-func parseUpstreamTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		t, err = time.Parse("2006-01-02T15:04:05Z", s)
-	}
-	return t, err
 }
 
 // maxChildPages bounds the walk of a customer's resources for children.

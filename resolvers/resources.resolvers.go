@@ -13,9 +13,6 @@ import (
 	"partnergraph/graph/model"
 	"partnergraph/loader"
 	"strings"
-	"time"
-
-	"github.com/shopspring/decimal"
 )
 
 func (r *customerResolver) Resources(ctx context.Context, obj *model.Customer, first *int, after *string, filter *model.ResourceFilter) (*model.ResourceConnection, error) {
@@ -135,47 +132,14 @@ func (r *customerResolver) RefundPreview(ctx context.Context, obj *model.Custome
 	if err := checkIDs("resourceIds", resourceIds, gateway.MaxRenewBatch); err != nil {
 		return nil, err
 	}
-	m, err := r.upstream.ResourcesByID(ctx, obj.Scope, obj.CustomerID, resourceIds)
+	p, err := r.upstream.RefundPreview(ctx, obj.Scope, obj.CustomerID, resourceIds, r.now())
 	if err != nil {
 		return nil, err
 	}
-	out := &model.RefundPreview{Items: []*model.RefundPreviewItem{}, Failures: []*model.ResourceFailure{}}
-	var ok []gateway.Resource
-	for _, id := range resourceIds {
-		x, found := m[id]
-		switch {
-		case !found || x.Status == 3:
-			out.Failures = append(out.Failures, &model.ResourceFailure{ResourceID: id, Code: "CBC.30050009", Message: opt("the resource does not exist or has been deleted")})
-		case !x.IsMain:
-			out.Failures = append(out.Failures, &model.ResourceFailure{ResourceID: id, Code: "CBC.30050007", Message: opt("the resource is not a main resource")})
-		default:
-			ok = append(ok, x)
-		}
+	out := &model.RefundPreview{Items: make([]*model.RefundPreviewItem, len(p.Items)), Failures: failureModels(p.Failures), Total: money(p.Total)}
+	for i, it := range p.Items {
+		out.Items[i] = &model.RefundPreviewItem{ResourceID: it.ResourceID, RemainingDays: it.RemainingDays, Amount: money(it.Amount)}
 	}
-	total := gateway.Money{Amount: decimal.Zero, Currency: "CNY"}
-	if len(ok) > 0 {
-		okIDs := make([]string, len(ok))
-		for i, x := range ok {
-			okIDs[i] = x.ResourceID
-		}
-		q, err := r.upstream.RenewalQuote(ctx, obj.Scope, obj.CustomerID, okIDs, 2, 1) // the monthly list price, children included
-		if err != nil {
-			return nil, err
-		}
-		out.Failures = append(out.Failures, failureModels(q.Failures)...)
-		now := time.Now()
-		for _, x := range ok {
-			monthly, found := q.Amounts[x.ResourceID]
-			if !found {
-				continue
-			}
-			days, amt := refundEstimate(monthly.Amount, x.EffectiveTime, x.ExpireTime, now)
-			total.Currency = monthly.Currency
-			total.Amount = total.Amount.Add(amt)
-			out.Items = append(out.Items, &model.RefundPreviewItem{ResourceID: x.ResourceID, RemainingDays: days, Amount: money(gateway.Money{Amount: amt, Currency: monthly.Currency})})
-		}
-	}
-	out.Total = money(total)
 	return out, nil
 }
 
