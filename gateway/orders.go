@@ -30,11 +30,11 @@ const (
 
 // Order types as the upstream numbers them (order_type).
 const (
-	OrderNew            = "1"
-	OrderRenewal        = "2"
-	OrderChange         = "3"
-	OrderUnsubscribe    = "4"
-	OrderToOnDemand     = "10"
+	OrderNew             = "1"
+	OrderRenewal         = "2"
+	OrderChange          = "3"
+	OrderUnsubscribe     = "4"
+	OrderToOnDemand      = "10"
 	OrderToYearlyMonthly = "11"
 )
 
