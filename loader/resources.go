@@ -138,16 +138,18 @@ func groupByCustomer[K any](keys []K, id func(K) CustKey) map[CustKey][]int {
 	return g
 }
 
-func (c *commerceLoaders) batchResources(ctx context.Context, keys []CustKey) []*dataloader.Result[*gateway.Resource] {
-	out := make([]*dataloader.Result[*gateway.Resource], len(keys))
+// perCustomerIDs answers keys of several customers with one read per
+// customer: read maps the ids of one customer to their values (absent: nil).
+func perCustomerIDs[V any](ctx context.Context, keys []CustKey, read func(ctx context.Context, s gateway.Scope, customer string, ids []string) (map[string]V, error)) []*dataloader.Result[*V] {
+	out := make([]*dataloader.Result[*V], len(keys))
 	for g, idx := range groupByCustomer(keys, func(k CustKey) CustKey { return k }) {
 		ids := make([]string, len(idx))
 		for j, i := range idx {
 			ids[j] = keys[i].ID
 		}
-		m, err := c.src.ResourcesByID(ctx, g.Scope, g.Customer, ids) // ≤ 50 per call inside
+		m, err := read(ctx, g.Scope, g.Customer, ids)
 		for _, i := range idx {
-			r := &dataloader.Result[*gateway.Resource]{Error: err}
+			r := &dataloader.Result[*V]{Error: err}
 			if v, ok := m[keys[i].ID]; ok && err == nil {
 				r.Data = &v
 			}
@@ -155,6 +157,10 @@ func (c *commerceLoaders) batchResources(ctx context.Context, keys []CustKey) []
 		}
 	}
 	return out
+}
+
+func (c *commerceLoaders) batchResources(ctx context.Context, keys []CustKey) []*dataloader.Result[*gateway.Resource] {
+	return perCustomerIDs(ctx, keys, c.src.ResourcesByID) // ≤ 50 per call inside
 }
 
 // quoteGroup is the keys one quote call may carry together.
@@ -207,22 +213,7 @@ func (c *commerceLoaders) batchQuotes(ctx context.Context, keys []QuoteKey) []*d
 }
 
 func (c *commerceLoaders) batchUsages(ctx context.Context, keys []CustKey) []*dataloader.Result[*gateway.FreeResourceUsage] {
-	out := make([]*dataloader.Result[*gateway.FreeResourceUsage], len(keys))
-	for g, idx := range groupByCustomer(keys, func(k CustKey) CustKey { return k }) {
-		ids := make([]string, len(idx))
-		for j, i := range idx {
-			ids[j] = keys[i].ID
-		}
-		m, err := c.src.FreeResourceUsages(ctx, g.Scope, g.Customer, ids) // ≤ 100 per call inside
-		for _, i := range idx {
-			r := &dataloader.Result[*gateway.FreeResourceUsage]{Error: err}
-			if v, ok := m[keys[i].ID]; ok && err == nil {
-				r.Data = &v
-			}
-			out[i] = r
-		}
-	}
-	return out
+	return perCustomerIDs(ctx, keys, c.src.FreeResourceUsages) // ≤ 100 per call inside
 }
 
 func (c *commerceLoaders) batchOnDemand(ctx context.Context, keys []OnDemandKey) []*dataloader.Result[gateway.OnDemandList] {

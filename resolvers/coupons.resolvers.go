@@ -138,11 +138,7 @@ func (r *mutationResolver) ReclaimCouponQuotas(ctx context.Context, input model.
 
 func (r *mutationResolver) IssueCoupons(ctx context.Context, input model.IssueCouponsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponsPayload, error) {
 	return guarded(ctx, r.Resolver, issueCoupons, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.CouponsPayload, error) {
-		p, err := moneyPrincipal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		s, err := r.homeScope(ctx, p)
+		_, s, err := r.moneyScope(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -174,11 +170,7 @@ func (r *mutationResolver) IssueCoupons(ctx context.Context, input model.IssueCo
 
 func (r *mutationResolver) ReclaimCoupons(ctx context.Context, input model.ReclaimCouponsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponsPayload, error) {
 	return guarded(ctx, r.Resolver, reclaimCoupons, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.CouponsPayload, error) {
-		p, err := moneyPrincipal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		s, err := r.homeScope(ctx, p)
+		_, s, err := r.moneyScope(ctx)
 		if err != nil {
 			return nil, err
 		}

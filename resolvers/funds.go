@@ -90,6 +90,17 @@ func moneyPrincipal(ctx context.Context) (*identity.Principal, error) {
 	return p, nil
 }
 
+// moneyScope is the caller's own scope for moving money, quotas and
+// coupons (partners and resellers).
+func (r *Resolver) moneyScope(ctx context.Context) (*identity.Principal, gateway.Scope, error) {
+	p, err := moneyPrincipal(ctx)
+	if err != nil {
+		return nil, gateway.Scope{}, err
+	}
+	s, err := r.homeScope(ctx, p)
+	return p, s, err
+}
+
 // tier1Principal admits tier-1 partners only.
 func (r *Resolver) tier1Principal(ctx context.Context) (*identity.Principal, error) {
 	p, err := moneyPrincipal(ctx)
@@ -127,11 +138,7 @@ type customerFundsMove func(ctx context.Context, s gateway.Scope, customerID str
 // moveCustomerFunds moves in.Amount to or from a customer of the caller
 // (of one of its resellers with in.ResellerID, for a tier-1).
 func (r *Resolver) moveCustomerFunds(ctx context.Context, in model.CustomerFundsInput, move customerFundsMove, o gateway.MoveOpts) (*model.CustomerFundsPayload, error) {
-	p, err := moneyPrincipal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s, err := r.homeScope(ctx, p)
+	p, s, err := r.moneyScope(ctx)
 	if err != nil {
 		return nil, err
 	}
