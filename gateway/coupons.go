@@ -50,7 +50,7 @@ type QuotaList struct {
 
 // IssuedQuotaQuery filters ListIssuedCouponQuotas.
 type IssuedQuotaQuery struct {
-	Page
+	Window
 	QuotaID       string
 	ResellerID    string
 	ParentQuotaID string
@@ -152,7 +152,7 @@ func couponFrom(u model.IQueryUserPartnerCouponsResultV2) Coupon {
 
 // CouponQuotas lists the scope partner's own coupon quotas (ListQuotaCoupons).
 // quotaIDs, when set, narrows the list to those quotas.
-func (c *Client) CouponQuotas(ctx context.Context, s Scope, quotaIDs []string, p Page) (QuotaList, error) {
+func (c *Client) CouponQuotas(ctx context.Context, s Scope, quotaIDs []string, p Window) (QuotaList, error) {
 	off, lim := page(p)
 	body := &model.QueryCouponQuotasReqExt{Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
 	if len(quotaIDs) > 0 {
@@ -168,7 +168,7 @@ func (c *Client) CouponQuotas(ctx context.Context, s Scope, quotaIDs []string, p
 // IssuedQuotas lists child quotas a tier-1 issued to its resellers
 // (ListIssuedCouponQuotas).
 func (c *Client) IssuedQuotas(ctx context.Context, s Scope, q IssuedQuotaQuery) (QuotaList, error) {
-	off, lim := page(q.Page)
+	off, lim := page(q.Window)
 	req := &model.ListIssuedCouponQuotasRequest{QuotaId: optStr(q.QuotaID), IndirectPartnerId: optStr(q.ResellerID), ParentQuotaId: optStr(q.ParentQuotaID), Offset: off, Limit: lim}
 	resp, err := call(ctx, c, s, "ListIssuedCouponQuotas", (*bss.BssClient).ListIssuedCouponQuotas, req)
 	if err != nil {
@@ -178,7 +178,7 @@ func (c *Client) IssuedQuotas(ctx context.Context, s Scope, q IssuedQuotaQuery) 
 }
 
 // QuotaRecords lists issue/reclaim records of child quotas (ListCouponQuotasRecords).
-func (c *Client) QuotaRecords(ctx context.Context, s Scope, quotaID, parentQuotaID string, p Page) (QuotaRecordList, error) {
+func (c *Client) QuotaRecords(ctx context.Context, s Scope, quotaID, parentQuotaID string, p Window) (QuotaRecordList, error) {
 	off, lim := page(p)
 	req := &model.ListCouponQuotasRecordsRequest{QuotaId: optStr(quotaID), ParentQuotaId: optStr(parentQuotaID), Offset: off, Limit: lim}
 	return c.quotaRecords(ctx, s, req)
@@ -196,7 +196,7 @@ func (c *Client) quotaRecords(ctx context.Context, s Scope, req *model.ListCoupo
 
 // IssuedCoupons lists coupons the scope's partner issued to a customer
 // (ListIssuedPartnerCoupons).
-func (c *Client) IssuedCoupons(ctx context.Context, s Scope, customerID string, p Page) (CouponList, error) {
+func (c *Client) IssuedCoupons(ctx context.Context, s Scope, customerID string, p Window) (CouponList, error) {
 	off, lim := page(p)
 	req := &model.ListIssuedPartnerCouponsRequest{CustomerId: optStr(customerID), Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
 	resp, err := call(ctx, c, s, "ListIssuedPartnerCoupons", (*bss.BssClient).ListIssuedPartnerCoupons, req)

@@ -49,7 +49,7 @@ const (
 
 // CustomerQuery filters ListSubCustomers.
 type CustomerQuery struct {
-	Page
+	Window
 	Name            string
 	AssociationType string
 	Label           string
@@ -97,7 +97,7 @@ func newCustomerTagFrom(t model.NewCustomerTagItem) NewCustomerTag {
 
 // ListCustomers lists the customers of the scope's partner (ListSubCustomers).
 func (c *Client) ListCustomers(ctx context.Context, s Scope, q CustomerQuery) (CustomerList, error) {
-	off, lim := page(q.Page)
+	off, lim := page(q.Window)
 	req := &model.ListSubCustomersRequest{Body: &model.QuerySubCustomerListReq{
 		AccountName:       optStr(q.Name),
 		Offset:            off,

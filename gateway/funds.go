@@ -168,7 +168,7 @@ func (c *Client) CustomerBalances(ctx context.Context, s Scope, ids []string) (m
 // AccountChangeRecords lists changes of the scope partner's account
 // (ListPartnerAccountChangeRecords). balanceType is BALANCE_TYPE_DEBIT or
 // BALANCE_TYPE_CREDIT.
-func (c *Client) AccountChangeRecords(ctx context.Context, s Scope, balanceType string, p Page) (AccountChangeRecordList, error) {
+func (c *Client) AccountChangeRecords(ctx context.Context, s Scope, balanceType string, p Window) (AccountChangeRecordList, error) {
 	off, lim := page(p)
 	req := &model.ListPartnerAccountChangeRecordsRequest{BalanceType: balanceType, Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
 	return c.accountChanges(ctx, s, req)
@@ -189,7 +189,7 @@ func (c *Client) accountChanges(ctx context.Context, s Scope, req *model.ListPar
 }
 
 // AdjustRecords lists allocations and reclaims (ListPartnerAdjustRecords).
-func (c *Client) AdjustRecords(ctx context.Context, s Scope, customerID string, p Page) (AdjustRecordList, error) {
+func (c *Client) AdjustRecords(ctx context.Context, s Scope, customerID string, p Window) (AdjustRecordList, error) {
 	off, lim := page(p)
 	req := &model.ListPartnerAdjustRecordsRequest{CustomerId: optStr(customerID), Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
 	return c.adjustRecords(ctx, s, req)

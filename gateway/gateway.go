@@ -66,8 +66,8 @@ type Money struct {
 	Currency string
 }
 
-// Page is an offset/limit window, as the upstream pages.
-type Page struct {
+// Window is an offset/limit window, as the upstream pages.
+type Window struct {
 	Offset, Limit int
 }
 
@@ -119,7 +119,7 @@ func currency(p *string) string {
 
 // page is the upstream's offset and limit of p; a limit out of range is
 // the largest page.
-func page(p Page) (offset, limit *int32) {
+func page(p Window) (offset, limit *int32) {
 	l := p.Limit
 	if l <= 0 || l > MaxPageSize {
 		l = MaxPageSize

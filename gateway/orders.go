@@ -66,7 +66,7 @@ type Order struct {
 
 // OrderQuery filters ListCustomerOrders.
 type OrderQuery struct {
-	Page
+	Window
 	CustomerID  string
 	OrderID     string
 	Status      int // 0 = any
@@ -247,7 +247,7 @@ func orderCouponFrom(cp model.CouponInfoV2) OrderCoupon {
 
 // Orders lists a customer's orders with the partner's keys.
 func (c *Client) Orders(ctx context.Context, s Scope, q OrderQuery) (OrderList, error) {
-	off, lim := page(q.Page)
+	off, lim := page(q.Window)
 	req := &model.ListCustomerOrdersRequest{
 		CustomerId: optStr(q.CustomerID), OrderId: optStr(q.OrderID), OrderType: optStr(q.OrderType),
 		ServiceTypeCode: optStr(q.ServiceType), CreateTimeBegin: optStr(q.CreatedFrom), CreateTimeEnd: optStr(q.CreatedTo),
@@ -268,7 +268,7 @@ func (c *Client) Order(ctx context.Context, s Scope, customerID, orderID string)
 	if orderID == "" {
 		return Order{}, apierr.NotFound("order")
 	}
-	l, err := c.Orders(ctx, s, OrderQuery{Page: Page{Limit: 1}, CustomerID: customerID, OrderID: orderID})
+	l, err := c.Orders(ctx, s, OrderQuery{Window: Window{Limit: 1}, CustomerID: customerID, OrderID: orderID})
 	if err != nil {
 		return Order{}, err
 	}
@@ -289,7 +289,7 @@ func orderNotFound(err error) error {
 }
 
 // OrderDetail reads an order and one page of its line items.
-func (c *Client) OrderDetail(ctx context.Context, s Scope, orderID string, p Page) (OrderDetail, error) {
+func (c *Client) OrderDetail(ctx context.Context, s Scope, orderID string, p Window) (OrderDetail, error) {
 	off, lim := page(p)
 	req := &model.ShowCustomerOrderDetailsRequest{OrderId: orderID, Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
 	resp, err := call(ctx, c, s, "ShowCustomerOrderDetails", (*bss.BssClient).ShowCustomerOrderDetails, req)

@@ -189,7 +189,7 @@ func TestRequestIDsPartnerCalls(t *testing.T) {
 
 	t.Run("UntrackedCallsCarryNoHeader", func(t *testing.T) {
 		rec.reset()
-		if _, err := c.AdjustRecords(context.Background(), s, customer, Page{Limit: 1}); err != nil {
+		if _, err := c.AdjustRecords(context.Background(), s, customer, Window{Limit: 1}); err != nil {
 			t.Fatal(err)
 		}
 		for _, x := range rec.snapshot() {
@@ -202,7 +202,7 @@ func TestRequestIDsPartnerCalls(t *testing.T) {
 	t.Run("NestedSinks", func(t *testing.T) {
 		outer, oids := TrackRequestIDs(context.Background())
 		inner, iids := TrackRequestIDs(outer)
-		if _, err := c.AdjustRecords(inner, s, customer, Page{Limit: 1}); err != nil {
+		if _, err := c.AdjustRecords(inner, s, customer, Window{Limit: 1}); err != nil {
 			t.Fatal(err)
 		}
 		if len(iids.Calls()) != 1 || len(oids.Calls()) != 1 || iids.Calls()[0] != oids.Calls()[0] {
@@ -237,7 +237,7 @@ func TestRequestIDsCustomerTokenCalls(t *testing.T) {
 	}
 	rec.reset()
 	ctx, ids := TrackRequestIDs(context.Background())
-	if _, err := c.ResourcePackages(ctx, Scope{Account: partner}, customer, Page{Limit: 10}); err != nil {
+	if _, err := c.ResourcePackages(ctx, Scope{Account: partner}, customer, Window{Limit: 10}); err != nil {
 		t.Fatal(err)
 	}
 	checkCalls(t, rec, ids, "ListFreeResourceInfos")
@@ -269,7 +269,7 @@ func TestRequestIDsTimeoutLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, ids := TrackRequestIDs(context.Background())
-	_, err = c.AdjustRecords(ctx, Scope{Account: "p1"}, "cust", Page{Limit: 1})
+	_, err = c.AdjustRecords(ctx, Scope{Account: "p1"}, "cust", Window{Limit: 1})
 	if apierr.ErrorCode(err) != apierr.CodeUpstreamUnavailable {
 		t.Fatalf("err = %v, want UPSTREAM_UNAVAILABLE", err)
 	}

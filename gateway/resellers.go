@@ -36,7 +36,7 @@ func resellerFrom(p model.IndirectPartnerInfo) Reseller {
 
 // ListResellers lists the tier-2 resellers of a tier-1 (ListIndirectPartners).
 // resellerID, when set, narrows the list to that reseller.
-func (c *Client) ListResellers(ctx context.Context, s Scope, p Page, accountName, resellerID string) (ResellerList, error) {
+func (c *Client) ListResellers(ctx context.Context, s Scope, p Window, accountName, resellerID string) (ResellerList, error) {
 	off, lim := page(p)
 	req := &model.ListIndirectPartnersRequest{Body: &model.QueryIndirectPartnersReq{
 		AccountName: optStr(accountName), Offset: off, Limit: lim, IndirectPartnerId: optStr(resellerID),

@@ -52,7 +52,7 @@ type Resource struct {
 
 // ResourceQuery filters ListPayPerUseCustomerResources.
 type ResourceQuery struct {
-	Page
+	Window
 	ResourceIDs []string // ≤ 50
 	OrderID     string
 	OnlyMain    bool
@@ -241,7 +241,7 @@ func (c *Client) Resources(ctx context.Context, s Scope, customerID string, q Re
 func (c *Client) ResourcesByID(ctx context.Context, s Scope, customerID string, ids []string) (map[string]Resource, error) {
 	out := make(map[string]Resource, len(ids))
 	for chunk := range slices.Chunk(ids, MaxResourceIDs) {
-		l, err := c.Resources(ctx, s, customerID, ResourceQuery{Page: Page{Limit: len(chunk)}, ResourceIDs: chunk})
+		l, err := c.Resources(ctx, s, customerID, ResourceQuery{Window: Window{Limit: len(chunk)}, ResourceIDs: chunk})
 		if err != nil {
 			return nil, err
 		}
@@ -426,7 +426,7 @@ func (c *Client) SwitchToOnDemand(ctx context.Context, s Scope, customerID strin
 
 // OnDemandResources lists a customer's on-demand resources (partner keys,
 // one customer per call).
-func (c *Client) OnDemandResources(ctx context.Context, s Scope, customerID string, p Page) (OnDemandList, error) {
+func (c *Client) OnDemandResources(ctx context.Context, s Scope, customerID string, p Window) (OnDemandList, error) {
 	off, lim := page(p)
 	body := &model.QueryCustomerOnDemandResourcesReq{CustomerId: customerID, Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
 	resp, err := call(ctx, c, s, "ListCustomerOnDemandResources", (*bss.BssClient).ListCustomerOnDemandResources, &model.ListCustomerOnDemandResourcesRequest{Body: body})
@@ -438,7 +438,7 @@ func (c *Client) OnDemandResources(ctx context.Context, s Scope, customerID stri
 
 // ResourcePackages lists a customer's resource packages with their
 // free-resource items (customer token).
-func (c *Client) ResourcePackages(ctx context.Context, s Scope, customerID string, p Page) (PackageList, error) {
+func (c *Client) ResourcePackages(ctx context.Context, s Scope, customerID string, p Window) (PackageList, error) {
 	off, lim := page(p)
 	body := &model.ListFreeResourceInfosReq{Offset: off, Limit: lim}
 	resp, err := custCall(ctx, c, s, customerID, "ListFreeResourceInfos", (*bss.BssClient).ListFreeResourceInfos, &model.ListFreeResourceInfosRequest{Body: body})

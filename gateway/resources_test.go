@@ -45,11 +45,11 @@ func TestCustomerTokenRefused(t *testing.T) {
 			tier1Customer = cu.ID
 		}
 	}
-	_, err = c.ResourcePackages(context.Background(), gateway.Scope{Account: provider.ID}, tier1Customer, gateway.Page{Limit: 10})
+	_, err = c.ResourcePackages(context.Background(), gateway.Scope{Account: provider.ID}, tier1Customer, gateway.Window{Limit: 10})
 	if apierr.ErrorCode(err) != apierr.CodeNotFound {
 		t.Fatalf("provider into tier-1's customer: %v, want NOT_FOUND", err)
 	}
-	_, err = c.ResourcePackages(context.Background(), gateway.Scope{Account: tier1.ID}, tier1Customer, gateway.Page{Limit: 10})
+	_, err = c.ResourcePackages(context.Background(), gateway.Scope{Account: tier1.ID}, tier1Customer, gateway.Window{Limit: 10})
 	if apierr.ErrorCode(err) != apierr.CodeInternal {
 		t.Fatalf("no agency: %v, want INTERNAL", err)
 	}

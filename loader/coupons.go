@@ -28,7 +28,7 @@ const maxQuotaPages = 20
 func (l *Loaders) allIssuedQuotas(ctx context.Context, s gateway.Scope, resellerID string) ([]gateway.Quota, error) {
 	var all []gateway.Quota
 	for p := 0; p < maxQuotaPages; p++ {
-		res, err := l.src.IssuedQuotas(ctx, s, gateway.IssuedQuotaQuery{Page: gateway.Page{Offset: p * gateway.MaxPageSize, Limit: gateway.MaxPageSize}, ResellerID: resellerID})
+		res, err := l.src.IssuedQuotas(ctx, s, gateway.IssuedQuotaQuery{Window: gateway.Window{Offset: p * gateway.MaxPageSize, Limit: gateway.MaxPageSize}, ResellerID: resellerID})
 		if err != nil {
 			return nil, err
 		}

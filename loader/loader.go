@@ -31,7 +31,7 @@ type Source interface {
 	ResourcesByID(ctx context.Context, s gateway.Scope, customerID string, ids []string) (map[string]gateway.Resource, error)
 	RenewalQuote(ctx context.Context, s gateway.Scope, customerID string, ids []string, periodType, periodNum int) (gateway.RenewalQuote, error)
 	FreeResourceUsages(ctx context.Context, s gateway.Scope, customerID string, ids []string) (map[string]gateway.FreeResourceUsage, error)
-	OnDemandResources(ctx context.Context, s gateway.Scope, customerID string, p gateway.Page) (gateway.OnDemandList, error)
+	OnDemandResources(ctx context.Context, s gateway.Scope, customerID string, p gateway.Window) (gateway.OnDemandList, error)
 }
 
 var _ Source = (*gateway.Client)(nil)

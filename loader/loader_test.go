@@ -76,7 +76,7 @@ func (f *fakeSource) FreeResourceUsages(ctx context.Context, s gateway.Scope, cu
 	return nil, errors.New("not used")
 }
 
-func (f *fakeSource) OnDemandResources(ctx context.Context, s gateway.Scope, customerID string, p gateway.Page) (gateway.OnDemandList, error) {
+func (f *fakeSource) OnDemandResources(ctx context.Context, s gateway.Scope, customerID string, p gateway.Window) (gateway.OnDemandList, error) {
 	return gateway.OnDemandList{}, errors.New("not used")
 }
 

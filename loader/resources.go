@@ -16,7 +16,7 @@ import (
 // side).
 //
 // As for the core loaders, lists do not rely on the wait window: a list
-// of resources or packages is wrapped in a CustomerPage, and the first
+// of resources or packages is wrapped in a ResourcePage, and the first
 // field of the page that needs a quote or a usage fetches for the whole
 // page and primes the loader.
 
@@ -46,9 +46,9 @@ type OnDemandKey struct {
 	Offset, Limit int
 }
 
-// CustomerPage is a page of one customer's resources (or free-resource
+// ResourcePage is a page of one customer's resources (or free-resource
 // items) listed together.
-type CustomerPage struct {
+type ResourcePage struct {
 	Scope    gateway.Scope
 	Customer string
 	IDs      []string
@@ -67,7 +67,7 @@ type memoEntry struct {
 
 // Memo runs f once per page and key (e.g. one walk of the customer's
 // resources for all children fields of the page) and shares its result.
-func (p *CustomerPage) Memo(key string, f func() (any, error)) (any, error) {
+func (p *ResourcePage) Memo(key string, f func() (any, error)) (any, error) {
 	p.mu.Lock()
 	if p.memo == nil {
 		p.memo = map[string]*memoEntry{}
@@ -82,12 +82,12 @@ func (p *CustomerPage) Memo(key string, f func() (any, error)) (any, error) {
 	return e.v, e.err
 }
 
-// NewCustomerPage returns a page of ids of one customer.
-func NewCustomerPage(s gateway.Scope, customer string, ids []string) *CustomerPage {
-	return &CustomerPage{Scope: s, Customer: customer, IDs: ids, quotes: map[[2]int]*onceErr{}}
+// NewResourcePage returns a page of ids of one customer.
+func NewResourcePage(s gateway.Scope, customer string, ids []string) *ResourcePage {
+	return &ResourcePage{Scope: s, Customer: customer, IDs: ids, quotes: map[[2]int]*onceErr{}}
 }
 
-func (p *CustomerPage) keys() []CustKey {
+func (p *ResourcePage) keys() []CustKey {
 	ks := make([]CustKey, len(p.IDs))
 	for i, id := range p.IDs {
 		ks[i] = CustKey{Scope: p.Scope, Customer: p.Customer, ID: id}
@@ -220,7 +220,7 @@ func (c *commerceLoaders) batchOnDemand(ctx context.Context, keys []OnDemandKey)
 	out := make([]*dataloader.Result[gateway.OnDemandList], len(keys))
 	parallel(len(keys), func(i int) {
 		k := keys[i]
-		l, err := c.src.OnDemandResources(ctx, k.Scope, k.Customer, gateway.Page{Offset: k.Offset, Limit: k.Limit})
+		l, err := c.src.OnDemandResources(ctx, k.Scope, k.Customer, gateway.Window{Offset: k.Offset, Limit: k.Limit})
 		out[i] = &dataloader.Result[gateway.OnDemandList]{Data: l, Error: err}
 	})
 	return out
@@ -234,7 +234,7 @@ func (l *Loaders) Resource(ctx context.Context, s gateway.Scope, customer, id st
 
 // RenewalQuote returns one resource's renewal quote for a period. With a
 // page, the first call quotes the whole page, 10 resources per call.
-func (l *Loaders) RenewalQuote(ctx context.Context, s gateway.Scope, customer, id string, periodType, periodNum int, p *CustomerPage) (*ResourceQuote, error) {
+func (l *Loaders) RenewalQuote(ctx context.Context, s gateway.Scope, customer, id string, periodType, periodNum int, p *ResourcePage) (*ResourceQuote, error) {
 	c := l.commerce
 	if err := gateway.CheckPeriod(periodType, periodNum); err != nil {
 		return nil, err
@@ -277,7 +277,7 @@ func (l *Loaders) RenewalQuote(ctx context.Context, s gateway.Scope, customer, i
 // FreeResourceUsage returns the usage of a free-resource item (nil when
 // upstream has none). With a page of items, the first call reads the
 // whole page, 100 items per call.
-func (l *Loaders) FreeResourceUsage(ctx context.Context, s gateway.Scope, customer, id string, p *CustomerPage) (*gateway.FreeResourceUsage, error) {
+func (l *Loaders) FreeResourceUsage(ctx context.Context, s gateway.Scope, customer, id string, p *ResourcePage) (*gateway.FreeResourceUsage, error) {
 	c := l.commerce
 	if p != nil {
 		err := p.usages.do(func() error {
@@ -306,7 +306,7 @@ func (l *Loaders) FreeResourceUsage(ctx context.Context, s gateway.Scope, custom
 // OnDemandResources returns one page of a customer's on-demand resources.
 // With the page of customers the customer was listed in, the first call
 // reads the same window for every customer of the page, side by side.
-func (l *Loaders) OnDemandResources(ctx context.Context, s gateway.Scope, customer string, w gateway.Page, p *Page) (gateway.OnDemandList, error) {
+func (l *Loaders) OnDemandResources(ctx context.Context, s gateway.Scope, customer string, w gateway.Window, p *Page) (gateway.OnDemandList, error) {
 	c := l.commerce
 	if p != nil {
 		v, _ := c.onDemandPgs.LoadOrStore(onDemandPage{p, w}, &onceErr{})
@@ -327,5 +327,5 @@ func (l *Loaders) OnDemandResources(ctx context.Context, s gateway.Scope, custom
 
 type onDemandPage struct {
 	p *Page
-	w gateway.Page
+	w gateway.Window
 }

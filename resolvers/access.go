@@ -57,7 +57,7 @@ func (r *Resolver) resellerScope(ctx context.Context, id, tier1 string) (gateway
 		if a.Kind != gateway.KindTier1 || !r.upstream.HasKeys(a.ID) || (tier1 != "" && a.ID != tier1) {
 			continue
 		}
-		l, err := r.upstream.ListResellers(ctx, gateway.Scope{Account: a.ID}, gateway.Page{Limit: 1}, "", id)
+		l, err := r.upstream.ListResellers(ctx, gateway.Scope{Account: a.ID}, gateway.Window{Limit: 1}, "", id)
 		if err != nil {
 			if apierr.ErrorCode(err) == apierr.CodeNotFound {
 				continue

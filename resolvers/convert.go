@@ -24,7 +24,7 @@ func optMoney(m *gateway.Money) *model.Money {
 	return money(*m)
 }
 
-func pageInfo(p gateway.Page, n, total int) *model.PageInfo {
+func pageInfo(p gateway.Window, n, total int) *model.PageInfo {
 	pi := &model.PageInfo{HasPreviousPage: p.Offset > 0, HasNextPage: p.Offset+n < total}
 	if n > 0 {
 		pi.StartCursor, pi.EndCursor = opt(cursor(p.Offset)), opt(cursor(p.Offset+n-1))

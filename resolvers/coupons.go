@@ -93,7 +93,7 @@ func items(b gateway.BatchResult) []*model.ItemResult {
 
 // quotaBalance reads one quota's balance after a move (best effort).
 func (r *Resolver) quotaBalance(ctx context.Context, s gateway.Scope, quotaID string) *model.Money {
-	l, err := r.upstream.CouponQuotas(ctx, s, []string{quotaID}, gateway.Page{Limit: 1})
+	l, err := r.upstream.CouponQuotas(ctx, s, []string{quotaID}, gateway.Window{Limit: 1})
 	if err != nil {
 		return nil
 	}

@@ -33,7 +33,7 @@ func (r *couponQuotaResolver) ChildQuotas(ctx context.Context, obj *model.Coupon
 	if a, ok := r.upstream.Account(obj.Scope.Account); !ok || a.Kind != gateway.KindTier1 {
 		return []*model.CouponQuota{}, nil
 	}
-	l, err := r.upstream.IssuedQuotas(ctx, obj.Scope, gateway.IssuedQuotaQuery{Page: gateway.Page{Limit: gateway.MaxPageSize}, ParentQuotaID: obj.QuotaID})
+	l, err := r.upstream.IssuedQuotas(ctx, obj.Scope, gateway.IssuedQuotaQuery{Window: gateway.Window{Limit: gateway.MaxPageSize}, ParentQuotaID: obj.QuotaID})
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ type couponsPayload struct {
 // quotaOf returns the first active quota of a scope with its balance.
 func (e *env) quotaOf(tb testing.TB, s gateway.Scope) gateway.Quota {
 	tb.Helper()
-	l, err := e.upstream(tb).CouponQuotas(context.Background(), s, nil, gateway.Page{Limit: 100})
+	l, err := e.upstream(tb).CouponQuotas(context.Background(), s, nil, gateway.Window{Limit: 100})
 	if err != nil {
 		tb.Fatal(err)
 	}

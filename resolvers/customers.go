@@ -35,8 +35,8 @@ func upstreamDate(field string, v *string, endOfDay bool) (string, error) {
 	return d.UTC().Format("2006-01-02T15:04:05Z"), nil
 }
 
-func customerQuery(p gateway.Page, f *model.CustomerFilter, only string) (gateway.CustomerQuery, error) {
-	q := gateway.CustomerQuery{Page: p, CustomerID: only}
+func customerQuery(p gateway.Window, f *model.CustomerFilter, only string) (gateway.CustomerQuery, error) {
+	q := gateway.CustomerQuery{Window: p, CustomerID: only}
 	if f == nil {
 		return q, nil
 	}
@@ -99,7 +99,7 @@ func (r *Resolver) listCustomers(ctx context.Context, s gateway.Scope, first *in
 
 // fetchCustomer reads one customer of scope s, or NOT_FOUND.
 func (r *Resolver) fetchCustomer(ctx context.Context, s gateway.Scope, id string) (*model.Customer, error) {
-	l, err := r.upstream.ListCustomers(ctx, s, gateway.CustomerQuery{Page: gateway.Page{Limit: 1}, CustomerID: id})
+	l, err := r.upstream.ListCustomers(ctx, s, gateway.CustomerQuery{Window: gateway.Window{Limit: 1}, CustomerID: id})
 	if err != nil {
 		return nil, err
 	}

@@ -116,7 +116,7 @@ func (r *Resolver) tier1Principal(ctx context.Context) (*identity.Principal, err
 // ownResaleCustomer checks that id is a customer under s and a RESALE one
 // (the upstream moves no funds for consultant-sale customers).
 func (r *Resolver) ownResaleCustomer(ctx context.Context, s gateway.Scope, id string) error {
-	l, err := r.upstream.ListCustomers(ctx, s, gateway.CustomerQuery{Page: gateway.Page{Limit: 1}, CustomerID: id})
+	l, err := r.upstream.ListCustomers(ctx, s, gateway.CustomerQuery{Window: gateway.Window{Limit: 1}, CustomerID: id})
 	if err != nil {
 		return err
 	}

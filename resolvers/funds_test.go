@@ -67,7 +67,7 @@ func (f *fundsEnv) balance(tb testing.TB) decimal.Decimal {
 // adjustCount is the number of the customer's adjust records.
 func (f *fundsEnv) adjustCount(tb testing.TB) int {
 	tb.Helper()
-	l, err := f.up.AdjustRecords(context.Background(), f.scope, f.cust, gateway.Page{Limit: 1})
+	l, err := f.up.AdjustRecords(context.Background(), f.scope, f.cust, gateway.Window{Limit: 1})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -48,8 +48,8 @@ func cursor(offset int) string {
 }
 
 // window turns first/after into an upstream offset/limit.
-func window(first *int, after *string) (gateway.Page, error) {
-	p := gateway.Page{Limit: defaultFirst}
+func window(first *int, after *string) (gateway.Window, error) {
+	p := gateway.Window{Limit: defaultFirst}
 	if first != nil {
 		if *first < 1 || *first > maxFirst {
 			return p, apierr.Errorf(apierr.CodeBadUserInput, "first must be between 1 and %d", maxFirst)

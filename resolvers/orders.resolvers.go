@@ -19,7 +19,7 @@ func (r *customerResolver) Orders(ctx context.Context, obj *model.Customer, firs
 	if err != nil {
 		return nil, err
 	}
-	q := gateway.OrderQuery{Page: p, CustomerID: obj.CustomerID}
+	q := gateway.OrderQuery{Window: p, CustomerID: obj.CustomerID}
 	if filter != nil {
 		if q.CreatedFrom, err = upstreamDate("filter.createdFrom", filter.CreatedFrom, false); err != nil {
 			return nil, err
@@ -153,7 +153,7 @@ func (r *orderResolver) PaymentDeadline(ctx context.Context, obj *model.Order) (
 	if obj.Status == nil || *obj.Status != model.OrderStatusPendingPayment {
 		return nil, nil
 	}
-	d, err := r.upstream.OrderDetail(ctx, obj.Scope, obj.OrderID, gateway.Page{Limit: 1})
+	d, err := r.upstream.OrderDetail(ctx, obj.Scope, obj.OrderID, gateway.Window{Limit: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (r *orderResolver) PaymentDeadline(ctx context.Context, obj *model.Order) (
 func (r *orderResolver) LineItems(ctx context.Context, obj *model.Order) ([]*model.OrderLineItem, error) {
 	out := []*model.OrderLineItem{}
 	for i := 0; i < maxLineItemPages; i++ {
-		d, err := r.upstream.OrderDetail(ctx, obj.Scope, obj.OrderID, gateway.Page{Offset: i * gateway.MaxPageSize, Limit: gateway.MaxPageSize})
+		d, err := r.upstream.OrderDetail(ctx, obj.Scope, obj.OrderID, gateway.Window{Offset: i * gateway.MaxPageSize, Limit: gateway.MaxPageSize})
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +183,7 @@ func (r *orderResolver) LineItems(ctx context.Context, obj *model.Order) ([]*mod
 }
 
 func (r *orderResolver) Resources(ctx context.Context, obj *model.Order) ([]*model.Resource, error) {
-	l, err := r.upstream.Resources(ctx, obj.Scope, obj.CustomerID, gateway.ResourceQuery{Page: gateway.Page{Limit: gateway.MaxResourcePage}, OrderID: obj.OrderID})
+	l, err := r.upstream.Resources(ctx, obj.Scope, obj.CustomerID, gateway.ResourceQuery{Window: gateway.Window{Limit: gateway.MaxResourcePage}, OrderID: obj.OrderID})
 	if err != nil {
 		return nil, err
 	}

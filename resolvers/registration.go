@@ -128,7 +128,7 @@ func (r *Resolver) withPendingEdges(ctx context.Context, s gateway.Scope, q gate
 			r.settle(ctx, s, p.ID)
 			continue
 		}
-		l, err := r.upstream.ListCustomers(ctx, s, gateway.CustomerQuery{Page: gateway.Page{Limit: 1}, CustomerID: p.ID})
+		l, err := r.upstream.ListCustomers(ctx, s, gateway.CustomerQuery{Window: gateway.Window{Limit: 1}, CustomerID: p.ID})
 		if err == nil && len(l.Customers) > 0 && l.Customers[0].ID == p.ID {
 			r.settle(ctx, s, p.ID) // associated, on another page
 			continue
@@ -248,7 +248,7 @@ func (r *Resolver) existing(ctx context.Context, s gateway.Scope, n gateway.NewC
 // upstream lists it now, else still pending.
 func (r *Resolver) registered(ctx context.Context, p pending.Customer, created bool) (*model.CreateCustomerPayload, error) {
 	s := pendingScope(p)
-	l, err := r.upstream.ListCustomers(ctx, s, gateway.CustomerQuery{Page: gateway.Page{Limit: 1}, CustomerID: p.ID})
+	l, err := r.upstream.ListCustomers(ctx, s, gateway.CustomerQuery{Window: gateway.Window{Limit: 1}, CustomerID: p.ID})
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 
 // fetchReseller reads the reseller addressed by s (tier-1 keys + id).
 func (r *Resolver) fetchReseller(ctx context.Context, s gateway.Scope) (*model.Reseller, error) {
-	l, err := r.upstream.ListResellers(ctx, gateway.Scope{Account: s.Account}, gateway.Page{Limit: 1}, "", s.Indirect)
+	l, err := r.upstream.ListResellers(ctx, gateway.Scope{Account: s.Account}, gateway.Window{Limit: 1}, "", s.Indirect)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ var expirePolicies = map[int]model.ExpirePolicy{
 	3: model.ExpirePolicyAutoRenew, 4: model.ExpirePolicyFreeze, 5: model.ExpirePolicyDelete,
 }
 
-func resourceModel(s gateway.Scope, customerID string, r gateway.Resource, p *loader.CustomerPage) *model.Resource {
+func resourceModel(s gateway.Scope, customerID string, r gateway.Resource, p *loader.ResourcePage) *model.Resource {
 	return &model.Resource{
 		ID: globalID("Resource", s, customerID+":"+r.ResourceID), ResourceID: r.ResourceID, CustomerID: customerID,
 		InstanceID: opt(r.InstanceID), Name: opt(r.Name), RegionCode: opt(r.RegionCode),
@@ -42,7 +42,7 @@ func resourceModels(s gateway.Scope, customerID string, rs []gateway.Resource) [
 			mains = append(mains, r.ResourceID)
 		}
 	}
-	p := loader.NewCustomerPage(s, customerID, mains)
+	p := loader.NewResourcePage(s, customerID, mains)
 	out := make([]*model.Resource, len(rs))
 	for i, r := range rs {
 		out[i] = resourceModel(s, customerID, r, p)
@@ -131,7 +131,7 @@ func (r *Resolver) resourcesByID(ctx context.Context, c *model.Customer, ids []s
 		rs = append(rs, x)
 	}
 	nodes := resourceModels(c.Scope, c.CustomerID, rs)
-	p := gateway.Page{Limit: len(nodes)}
+	p := gateway.Window{Limit: len(nodes)}
 	conn := &model.ResourceConnection{Edges: make([]*model.ResourceEdge, len(nodes)), TotalCount: len(nodes), PageInfo: pageInfo(p, len(nodes), len(nodes))}
 	for i, n := range nodes {
 		conn.Edges[i] = &model.ResourceEdge{Cursor: cursor(i), Node: n}
@@ -143,11 +143,11 @@ func (r *Resolver) resourcesByID(ctx context.Context, c *model.Customer, ids []s
 const maxChildPages = 10
 
 // allResources walks a customer's resources (500 per call), once per page.
-func (r *Resolver) allResources(ctx context.Context, s gateway.Scope, customerID string, p *loader.CustomerPage) ([]gateway.Resource, error) {
+func (r *Resolver) allResources(ctx context.Context, s gateway.Scope, customerID string, p *loader.ResourcePage) ([]gateway.Resource, error) {
 	walk := func() (any, error) {
 		var all []gateway.Resource
 		for i := 0; i < maxChildPages; i++ {
-			l, err := r.upstream.Resources(ctx, s, customerID, gateway.ResourceQuery{Page: gateway.Page{Offset: i * gateway.MaxResourcePage, Limit: gateway.MaxResourcePage}})
+			l, err := r.upstream.Resources(ctx, s, customerID, gateway.ResourceQuery{Window: gateway.Window{Offset: i * gateway.MaxResourcePage, Limit: gateway.MaxResourcePage}})
 			if err != nil {
 				return nil, err
 			}

@@ -20,7 +20,7 @@ func (r *customerResolver) Resources(ctx context.Context, obj *model.Customer, f
 	if err != nil {
 		return nil, err
 	}
-	q := gateway.ResourceQuery{Page: p}
+	q := gateway.ResourceQuery{Window: p}
 	if filter != nil {
 		if filter.OnlyMain != nil {
 			q.OnlyMain = *filter.OnlyMain
@@ -85,7 +85,7 @@ func (r *customerResolver) ResourcePackages(ctx context.Context, obj *model.Cust
 			itemIDs = append(itemIDs, it.ID)
 		}
 	}
-	pg := loader.NewCustomerPage(obj.Scope, obj.CustomerID, itemIDs)
+	pg := loader.NewResourcePage(obj.Scope, obj.CustomerID, itemIDs)
 	conn := &model.ResourcePackageConnection{Edges: make([]*model.ResourcePackageEdge, len(l.Packages)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Packages), l.Total)}
 	for i, pk := range l.Packages {
 		items := make([]*model.FreeResourceItem, len(pk.Items))

@@ -58,7 +58,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 		if p.Role == identity.RoleCustomer || !r.canUse(ctx, p, s, "") {
 			return nil, apierr.NotFound("node")
 		}
-		l, err := r.upstream.CouponQuotas(ctx, s, []string{objID}, gateway.Page{Limit: 1})
+		l, err := r.upstream.CouponQuotas(ctx, s, []string{objID}, gateway.Window{Limit: 1})
 		if err != nil {
 			if apierr.ErrorCode(err) == apierr.CodeNotFound {
 				return nil, apierr.NotFound("node")

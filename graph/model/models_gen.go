@@ -432,7 +432,7 @@ type FreeResourceItem struct {
 	// The customer the package belongs to.
 	CustomerID string `json:"-"`
 	// The page of items listed together, for batched usages.
-	Page *loader.CustomerPage `json:"-"`
+	Page *loader.ResourcePage `json:"-"`
 	// The partner scope the package was read under.
 	Scope gateway.Scope `json:"-"`
 }
@@ -1133,7 +1133,7 @@ type Resource struct {
 	// Whether the resource renews automatically (expire policy AUTO_RENEW).
 	AutoRenew bool `json:"autoRenew"`
 	// The page the resource was listed in, for batched quotes.
-	Page *loader.CustomerPage `json:"-"`
+	Page *loader.ResourcePage `json:"-"`
 	// The partner scope the resource was read under.
 	Scope gateway.Scope `json:"-"`
 }
