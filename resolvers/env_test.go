@@ -48,7 +48,7 @@ type envConfig struct {
 	Verify func(*verify.Config)
 	// VerifyStore and Idem replace the memory stores.
 	VerifyStore verify.Store
-	Idem        idempotency.Store
+	Idem        resolvers.KeyStore
 
 	// Web adjusts the handler's options last.
 	Web func(*edge.Options)

@@ -58,25 +58,6 @@ type Outcome struct {
 	Data []byte
 }
 
-// Store reserves and records idempotency keys. RedisStore shares them
-// between gateway instances, MemoryStore serves one process; they pass the
-// same behavioural tests.
-type Store interface {
-	// Begin reserves key for the caller (fresh=true) or returns the
-	// outcome of the request that reserved it first (fresh=false), waiting
-	// while that request is still running. scope keeps principals' keys
-	// apart; digest identifies the operation and its arguments (use
-	// verify.Digest(op, args)) and must match the first request's, else
-	// ErrConflict.
-	Begin(ctx context.Context, scope, key, digest string) (Outcome, bool, error)
-	// Complete stores the outcome for replay and ends the reservation.
-	Complete(ctx context.Context, scope, key, owner string, outcome []byte) error
-	// Release drops the reservation without an outcome, for results that
-	// must not be replayed (e.g. VERIFICATION_FAILED before anything was
-	// applied), so the client may retry with the same key.
-	Release(ctx context.Context, scope, key, owner string) error
-}
-
 // Options tune a store; zero values take the defaults shown.
 type Options struct {
 	// TTL is how long a key (and its outcome) is remembered: 24h.

@@ -53,12 +53,6 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
-// SenderFunc adapts a function to Sender.
-type SenderFunc func(ctx context.Context, m Message) error
-
-// Send calls f.
-func (f SenderFunc) Send(ctx context.Context, m Message) error { return f(ctx, m) }
-
 // ErrUnsupportedChannel is returned by a Sender asked to deliver on a channel
 // it does not serve.
 var ErrUnsupportedChannel = errors.New("notify: channel not supported by this sender")
