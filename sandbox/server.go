@@ -437,6 +437,7 @@ func (s *Sandbox) registerRoutes() {
 	s.registerFundsRoutes()
 	s.registerCouponsRoutes()
 	s.registerCatalogueRoutes()
+	s.registerPricesRoutes()
 	s.registerOrdersRoutes()
 	s.registerResourcesRoutes()
 }
