@@ -528,6 +528,7 @@ func (s *Sandbox) listOrderCouponsByOrderID(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.settleCoupons()
 	now := st.now()
 	out := []model.CouponInfoV2{}
 	if o.Status == 6 {
@@ -664,6 +665,7 @@ func yesNo(field, v string) (bool, error) {
 
 // payOrder settles a pending order (see payOrders). Callers hold st.mu.
 func (st *State) payOrder(o *Order, cu *Customer, discounts []model.DiscountSimpleInfoV3, coupons []model.CouponSimpleInfoOrderPayV3) error {
+	st.settleCoupons()
 	now := st.now()
 	if o.Status != 6 {
 		return errf(http.StatusBadRequest, "CBC.99003106", "the order status has changed")

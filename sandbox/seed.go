@@ -236,6 +236,7 @@ func (st *State) seed() error {
 		st.seedPartnerMove(p, fund, "BEADJUST", tradeID, "", "", at)
 	}
 	st.seedAllocated = nil
+	st.seedCouponHistory()
 
 	// Seeded records in time order.
 	byTime := func(rs []*AccountChange) {

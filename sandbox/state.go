@@ -47,6 +47,8 @@ type State struct {
 	couponRecords   []*CouponRecord
 	quotaRecords    []*QuotaRecord
 
+	nextCouponExpiry time.Time // no usable coupon expires before (settleCoupons)
+
 	tokens map[string]*Token
 	sms    []*SMSCode // verification codes sent (SendVerificationMessageCode)
 
@@ -204,7 +206,7 @@ type AccountChange struct {
 type CouponRecord struct {
 	ID            string
 	PartnerID     string
-	OperationType string // "1" issue, "2" reclaim, ...
+	OperationType string // "1" issue, "2" manual reclaim, "4" expiry reclaim (couponOp*)
 	QuotaID       string
 	QuotaType     int32
 	CouponID      string
@@ -269,10 +271,11 @@ func (st *State) now() time.Time { return st.opts.Now().UTC() }
 // The State methods below are shared by every domain. Callers hold st.mu.
 
 // visibleOwner resolves whose customers a partner caller sees: its own, or
-// with indirect_partner_id (tier-1 only) that reseller's. A reseller that
-// is not the caller's → 400 CBC.99000037.
+// with indirect_partner_id (tier-1 only) that reseller's. A tier-2 may name
+// itself (the upstream asks resellers to pass their own id on some calls).
+// A reseller that is not the caller's → 400 CBC.99000037.
 func (st *State) visibleOwner(p *Partner, indirect *string) (string, error) {
-	if indirect == nil || *indirect == "" {
+	if indirect == nil || *indirect == "" || (p.Kind == KindTier2 && *indirect == p.ID) {
 		return p.ID, nil
 	}
 	r := st.partnerByID[*indirect]
