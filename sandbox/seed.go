@@ -237,6 +237,7 @@ func (st *State) seed() error {
 	}
 	st.seedAllocated = nil
 	st.seedCouponHistory()
+	st.seedAgentPayOrders()
 
 	// Seeded records in time order.
 	byTime := func(rs []*AccountChange) {
