@@ -68,6 +68,9 @@ type State struct {
 	freeResources    map[string]*FreeResource       // by free_resource_id
 	reviews          map[string]*RealnameReview     // by customer
 
+	buckets       map[string]*Bucket // OBS buckets by name; the map is fixed after seeding
+	bucketByOwner map[string]*Bucket // by partner id
+
 	// Conservation counters: money that left the system (paid for orders)
 	// or came back (refunds), and coupon value consumed by payments.
 	spentCash    decimal.Decimal
@@ -263,6 +266,8 @@ func newState(opts Options) *State {
 		packages:           map[string][]*ResourcePackage{},
 		freeResources:      map[string]*FreeResource{},
 		reviews:            map[string]*RealnameReview{},
+		buckets:            map[string]*Bucket{},
+		bucketByOwner:      map[string]*Bucket{},
 	}
 }
 
