@@ -24,7 +24,8 @@ import (
 // its main product and children. On-demand rates are 1.5 × the monthly price
 // spread over 720 hours (storage: per GB stored per hour), in the usage
 // factor's unit (Duration: hours; storage: GB); usage_value is converted
-// from usage_measure_id with the ListConversions table.
+// from usage_measure_id with the ListConversions table. product_id is the
+// orders' and resources' OFFI<spec> (on demand: OFFI<spec>.ondemand).
 //
 // Discounts: every buyer has a commercial discount (605, 90%); a resale
 // customer also its partner's discount (606, 85%), the ratios of the
