@@ -6,9 +6,12 @@ require (
 	github.com/99designs/gqlgen v0.17.90
 	github.com/golang-jwt/jwt/v5 v5.3.0
 	github.com/graph-gophers/dataloader/v7 v7.1.0
+	github.com/huaweicloud/huaweicloud-sdk-go-obs v3.25.4+incompatible
 	github.com/huaweicloud/huaweicloud-sdk-go-v3 v0.1.207
 	github.com/shopspring/decimal v1.4.0
 )
+
+require golang.org/x/net v0.52.0 // indirect
 
 require (
 	github.com/agnivade/levenshtein v1.2.2 // indirect

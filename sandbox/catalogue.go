@@ -7,14 +7,23 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 )
 
-// The static catalogue: service types, resource types, measure units,
-// conversions and a slice of the administrative regions of China. The codes
-// are the upstream's (hws.service.type.*, hws.resource.type.*, measure ids);
-// names are the Chinese site's, with English for X-Language: en_US.
+// The static catalogue: service types, the resource types of each service
+// (ListServiceResources), the usage types of each resource type (the usage
+// factors on-demand quotes take), measure units, conversions and a slice of
+// the administrative regions of China. The codes are the upstream's
+// (hws.service.type.*, hws.resource.type.*, measure ids); names are the
+// Chinese site's, with English for X-Language: en_US.
+//
+// Paging: ListServiceTypes and ListResourceTypes take any limit ≥ 1;
+// ListServiceResources and ListUsageTypes 1–100 (default 10); the provinces
+// family 1–1000 (default 10) under a required parent code (an unknown parent
+// has no children: count 0). ListMeasureUnits and ListConversions do not page.
 
 func (s *Sandbox) registerCatalogueRoutes() {
 	s.handle(http.MethodGet, "/v2/products/service-types", "ListServiceTypes", callerAny, s.listServiceTypes)
 	s.handle(http.MethodGet, "/v2/products/resource-types", "ListResourceTypes", callerAny, s.listResourceTypes)
+	s.handle(http.MethodGet, "/v2/products/service-resources", "ListServiceResources", callerAny, s.listServiceResources)
+	s.handle(http.MethodGet, "/v2/products/usage-types", "ListUsageTypes", callerAny, s.listUsageTypes)
 	s.handle(http.MethodGet, "/v2/bases/measurements", "ListMeasureUnits", callerAny, s.listMeasureUnits)
 	s.handle(http.MethodGet, "/v2/bases/conversions", "ListConversions", callerAny, s.listConversions)
 	s.handle(http.MethodGet, "/v2/systems/configs/provinces", "ListProvinces", callerPartner, s.listProvinces)
@@ -54,6 +63,37 @@ var resourceTypes = []resourceType{
 	{"hws.resource.type.elb", "负载均衡器", "Load Balancer", "弹性负载均衡实例", "hws.service.type.elb"},
 	{"hws.resource.type.cdn.package", "CDN流量包", "CDN Traffic Package", "CDN下行流量包", "hws.service.type.cdn"},
 	{"hws.resource.type.cce.cluster", "容器集群", "CCE Cluster", "云容器引擎集群", "hws.service.type.cce"},
+}
+
+// usageType is a usage factor of a resource type: what on-demand use of it
+// is measured in (ListUsageTypes, ListOnDemandResourceRatings usage_factor).
+type usageType struct{ code, name, nameEN, resType string }
+
+var usageTypes = []usageType{
+	{"Duration", "时长", "Duration", "hws.resource.type.vm"},
+	{"Duration", "时长", "Duration", "hws.resource.type.volume"},
+	{"Duration", "时长", "Duration", "hws.resource.type.ip"},
+	{"Duration", "时长", "Duration", "hws.resource.type.bandwidth"},
+	{"upflow", "上行流量", "Upstream traffic", "hws.resource.type.bandwidth"},
+	{"storage", "存储容量", "Storage", "hws.resource.type.obs"},
+	{"downflow", "公网流出流量", "Outbound traffic", "hws.resource.type.obs"},
+	{"reqNumber", "请求次数", "Requests", "hws.resource.type.obs"},
+	{"Duration", "时长", "Duration", "hws.resource.type.rds.vm"},
+	{"Duration", "时长", "Duration", "hws.resource.type.rds.volume"},
+	{"Duration", "时长", "Duration", "hws.resource.type.dcs"},
+	{"Duration", "时长", "Duration", "hws.resource.type.elb"},
+	{"downflow", "下行流量", "Downstream traffic", "hws.resource.type.cdn.package"},
+	{"Duration", "时长", "Duration", "hws.resource.type.cce.cluster"},
+}
+
+// resourceTypeOf returns the catalogue entry of a resource type code.
+func resourceTypeOf(code string) (resourceType, bool) {
+	for _, r := range resourceTypes {
+		if r.code == code {
+			return r, true
+		}
+	}
+	return resourceType{}, false
 }
 
 func serviceTypeName(code string) string {
@@ -212,6 +252,70 @@ func (s *Sandbox) listResourceTypes(c *call) (any, error) {
 	lo, hi := window(len(all), off, lim)
 	out := all[lo:hi]
 	return &model.ListResourceTypesResponse{TotalCount: ptr(int32(len(all))), ResourceTypes: &out}, nil
+}
+
+// ListServiceResources: GET /v2/products/service-resources. The resource
+// types of service_type_code (required; an unknown service has none).
+func (s *Sandbox) listServiceResources(c *call) (any, error) {
+	code := c.q("service_type_code")
+	if code == "" {
+		return nil, badParam("service_type_code is required")
+	}
+	off, lim, err := c.pageQuery(10, 100)
+	if err != nil {
+		return nil, err
+	}
+	en := english(c)
+	var all []model.ServiceResourceInfo
+	for _, t := range resourceTypes {
+		if !strings.EqualFold(t.service, code) {
+			continue
+		}
+		n := t.name
+		if en {
+			n = t.nameEN
+		}
+		all = append(all, model.ServiceResourceInfo{BasicInfo: &model.ResourceBasicInfo{
+			ResourceTypeCode: ptr(t.code), ProductOwnerService: ptr(t.service), Name: ptr(n), Description: ptr(t.desc),
+		}})
+	}
+	lo, hi := window(len(all), off, lim)
+	out := append([]model.ServiceResourceInfo{}, all[lo:hi]...)
+	return &model.ListServiceResourcesResponse{TotalCount: ptr(int32(len(all))), Infos: &out}, nil
+}
+
+// ListUsageTypes: GET /v2/products/usage-types. The usage types of
+// resource_type_code, or of every resource type when it is absent.
+func (s *Sandbox) listUsageTypes(c *call) (any, error) {
+	off, lim, err := c.pageQuery(10, 100)
+	if err != nil {
+		return nil, err
+	}
+	code := c.q("resource_type_code")
+	en := english(c)
+	var all []model.UsageType
+	for _, u := range usageTypes {
+		if code != "" && u.resType != code {
+			continue
+		}
+		rt, _ := resourceTypeOf(u.resType)
+		n, rn, sn := u.name, rt.name, serviceTypeName(rt.service)
+		if en {
+			n, rn = u.nameEN, rt.nameEN
+			for _, st := range serviceTypes {
+				if st.code == rt.service {
+					sn = st.nameEN
+				}
+			}
+		}
+		all = append(all, model.UsageType{
+			Code: ptr(u.code), Name: ptr(n), ResourceTypeCode: ptr(u.resType), ServiceTypeCode: ptr(rt.service),
+			ResourceTypeName: ptr(rn), ServiceTypeName: ptr(sn),
+		})
+	}
+	lo, hi := window(len(all), off, lim)
+	out := append([]model.UsageType{}, all[lo:hi]...)
+	return &model.ListUsageTypesResponse{TotalCount: ptr(int32(len(all))), UsageTypes: &out}, nil
 }
 
 func (s *Sandbox) listMeasureUnits(c *call) (any, error) {

@@ -70,3 +70,90 @@ func TestCatalogue(t *testing.T) {
 		wantErr(t, err, http.StatusForbidden, "CBC.0151")
 	})
 }
+
+func TestServiceResourcesAndUsageTypes(t *testing.T) {
+	f := newFixture(t, KindTier1)
+	resp, err := f.pc.ListServiceResources(&model.ListServiceResourcesRequest{ServiceTypeCode: "hws.service.type.vpc"})
+	if err != nil || deref(resp.TotalCount) != 2 || len(*resp.Infos) != 2 {
+		t.Fatalf("vpc resources: %+v %v", resp, err)
+	}
+	for _, in := range *resp.Infos {
+		if deref(in.BasicInfo.ProductOwnerService) != "hws.service.type.vpc" || deref(in.BasicInfo.Name) == "" {
+			t.Fatalf("basic info %+v", in.BasicInfo)
+		}
+	}
+	page, err := f.cc.ListServiceResources(&model.ListServiceResourcesRequest{ServiceTypeCode: "hws.service.type.obs", Offset: ptr(int32(1)), Limit: ptr(int32(1)), XLanguage: ptr("en_US")})
+	if err != nil || deref(page.TotalCount) != 2 || len(*page.Infos) != 1 || deref((*page.Infos)[0].BasicInfo.Name) != "OBS Package" {
+		t.Fatalf("obs page 2: %+v %v", page, err)
+	}
+	none, err := f.pc.ListServiceResources(&model.ListServiceResourcesRequest{ServiceTypeCode: "hws.service.type.none"})
+	if err != nil || deref(none.TotalCount) != 0 || len(*none.Infos) != 0 {
+		t.Fatalf("unknown service: %+v %v", none, err)
+	}
+	_, err = f.pc.ListServiceResources(&model.ListServiceResourcesRequest{})
+	wantErr(t, err, http.StatusBadRequest, "CBC.0100")
+	_, err = f.pc.ListServiceResources(&model.ListServiceResourcesRequest{ServiceTypeCode: "hws.service.type.ec2", Limit: ptr(int32(101))})
+	wantErr(t, err, http.StatusBadRequest, "CBC.0100")
+
+	ut, err := f.pc.ListUsageTypes(&model.ListUsageTypesRequest{ResourceTypeCode: ptr("hws.resource.type.bandwidth")})
+	if err != nil || deref(ut.TotalCount) != 2 {
+		t.Fatalf("bandwidth usage types: %+v %v", ut, err)
+	}
+	codes := map[string]bool{}
+	for _, u := range *ut.UsageTypes {
+		codes[deref(u.Code)] = true
+		if deref(u.ServiceTypeCode) != "hws.service.type.vpc" || deref(u.ResourceTypeName) != "带宽" {
+			t.Fatalf("usage type %+v", u)
+		}
+	}
+	if !codes["Duration"] || !codes["upflow"] {
+		t.Fatalf("codes %v", codes)
+	}
+	all, err := f.cc.ListUsageTypes(&model.ListUsageTypesRequest{Limit: ptr(int32(100))})
+	if err != nil || int(deref(all.TotalCount)) != len(usageTypes) || len(*all.UsageTypes) != len(usageTypes) {
+		t.Fatalf("all usage types: %v", err)
+	}
+	// Every product the price list sells on demand is billed by a usage
+	// type its resource type has.
+	for _, it := range priceList {
+		ok := false
+		for _, u := range usageTypes {
+			ok = ok || (u.resType == it.resType && u.code == it.usage)
+		}
+		if !ok {
+			t.Errorf("%s %s bills %s, not a usage type of its resource type", it.resType, it.spec, it.usage)
+		}
+	}
+}
+
+func TestRegionsPaging(t *testing.T) {
+	f := newFixture(t, KindProvider)
+	var seen []string
+	for off := int32(0); ; off += 3 {
+		p, err := f.pc.ListProvinces(&model.ListProvincesRequest{Offset: ptr(off), Limit: ptr(int32(3))})
+		if err != nil || deref(p.Count) != int32(len(provinces)) {
+			t.Fatalf("provinces at %d: %v", off, err)
+		}
+		if len(*p.Provinces) == 0 {
+			break
+		}
+		for _, pr := range *p.Provinces {
+			seen = append(seen, pr.Code)
+		}
+	}
+	if len(seen) != len(provinces) {
+		t.Fatalf("paged %d provinces, want %d", len(seen), len(provinces))
+	}
+	c, err := f.pc.ListCities(&model.ListCitiesRequest{ProvinceCode: "440000", Offset: ptr(int32(2)), Limit: ptr(int32(1))})
+	if err != nil || deref(c.Count) != 4 || len(*c.Cities) != 1 || (*c.Cities)[0].Code != "440600" {
+		t.Fatalf("cities page: %+v %v", c, err)
+	}
+	c, err = f.pc.ListCities(&model.ListCitiesRequest{ProvinceCode: "999999"})
+	if err != nil || deref(c.Count) != 0 {
+		t.Fatalf("unknown province: %+v %v", c, err)
+	}
+	_, err = f.pc.ListCounties(&model.ListCountiesRequest{})
+	wantErr(t, err, http.StatusBadRequest, "CBC.0100")
+	_, err = f.pc.ListCounties(&model.ListCountiesRequest{CityCode: "440300", Limit: ptr(int32(0))})
+	wantErr(t, err, http.StatusBadRequest, "CBC.0100")
+}

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"math/rand"
 	"net/http"
 	"time"
 
@@ -17,6 +18,17 @@ import (
 // from the quota to the coupon; reclaiming a coupon returns its remaining
 // balance to its quota; a child quota is carved from the tier-1's quota and
 // ReclaimCouponQuotas returns the child's whole balance to its parent.
+// Every coupon move writes a partner coupon record (ListPartnerCouponsRecord,
+// operation types as the SDK numbers them): 1 issue (face value), 2 manual
+// reclaim (ReclaimPartnerCoupons: the balance actually reclaimed, which the
+// empty reclaim answer cannot carry), 4 expiry reclaim (a usable coupon
+// reaching its expire_time becomes status 4 on the next coupon operation and
+// its remaining balance goes back to its quota, releasing any order hold).
+// The sandbox never disassociates customers or moves resellers, so types 3
+// and 5–9 are never written (they are accepted as filters). The seed also
+// gives some resale customers a coupon history: an expired voucher (records 1
+// and 4) or a reclaimed one (records 1 and 2).
+//
 // CreatePartnerCoupons, UpdateCouponQuotas and ReclaimCouponQuotas report
 // per-item failures in error_details of a 200 body: CBC.99000035 not your
 // customer, CBC.99000014 consultant-sale customer, CBC.99000013 quota
@@ -385,8 +397,11 @@ func (s *Sandbox) createPartnerCoupons(c *call) (any, error) {
 		q.Updated = now
 		st.coupons = append(st.coupons, cp)
 		st.couponByID[cp.ID] = cp
+		if st.nextCouponExpiry.After(cp.Expire) {
+			st.nextCouponExpiry = cp.Expire
+		}
 		st.couponRecords = append(st.couponRecords, &CouponRecord{
-			ID: st.newID("CR"), PartnerID: issuer.ID, OperationType: "1", QuotaID: q.ID, QuotaType: q.Type,
+			ID: st.newID("CR"), PartnerID: issuer.ID, OperationType: couponOpIssue, QuotaID: q.ID, QuotaType: q.Type,
 			CouponID: cp.ID, CustomerID: cu.ID, Amount: face, Time: now, Result: "0", Remark: memo,
 		})
 		infos = append(infos, model.CouponSimpleInfo{Id: cu.ID, CouponId: cp.ID})
@@ -432,6 +447,12 @@ func readCouponQuery(c *call) (couponQuery, error) {
 	if err != nil {
 		return couponQuery{}, err
 	}
+	if ctype != nil && *ctype != 1 && *ctype != 4 {
+		return couponQuery{}, badParam("coupon_type must be 1 or 4")
+	}
+	if status != nil && (*status < 1 || *status > 5) {
+		return couponQuery{}, badParam("status must be 1-5")
+	}
 	return couponQuery{off: off, lim: lim, couponType: ctype, status: status, couponID: c.q("coupon_id"), orderID: c.q("order_id")}, nil
 }
 
@@ -461,6 +482,7 @@ func (s *Sandbox) listIssuedPartnerCoupons(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.settleCoupons()
 	total, list := newestFirst(st.coupons, func(cp *Coupon) bool {
 		return cp.IssuerID == ownerID && q.match(cp) && (custID == "" || cp.CustomerID == custID) &&
 			timeIn(cp.Created, times[0], times[1]) && timeIn(cp.Effective, times[2], times[3]) && timeIn(cp.Expire, times[4], times[5])
@@ -494,6 +516,7 @@ func (s *Sandbox) reclaimPartnerCoupons(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.settleCoupons()
 	cp := st.couponByID[req.CouponId]
 	if cp == nil || cp.IssuerID != ownerID {
 		return nil, badParam("the coupon does not exist or was not issued by you")
@@ -510,7 +533,7 @@ func (s *Sandbox) reclaimPartnerCoupons(c *call) (any, error) {
 	cp.Balance = decimal.Zero
 	cp.Status = 5
 	st.couponRecords = append(st.couponRecords, &CouponRecord{
-		ID: st.newID("CR"), PartnerID: ownerID, OperationType: "2", QuotaID: cp.QuotaID, QuotaType: cp.QuotaType,
+		ID: st.newID("CR"), PartnerID: ownerID, OperationType: couponOpReclaim, QuotaID: cp.QuotaID, QuotaType: cp.QuotaType,
 		CouponID: cp.ID, CustomerID: cp.CustomerID, Amount: amount, Time: now, Result: "0",
 	})
 	return noContent{}, nil
@@ -531,12 +554,18 @@ func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
 	}
 	ops, cids := map[string]bool{}, map[string]bool{}
 	for _, v := range c.qs("operation_types") {
+		if len(v) != 1 || v[0] < '1' || v[0] > '9' {
+			return nil, badParam("operation_types must be 1-9")
+		}
 		ops[v] = true
 	}
 	for _, v := range c.qs("coupon_ids") {
 		cids[v] = true
 	}
 	qid, custID, result := c.q("quota_id"), c.q("customer_id"), c.q("result")
+	if result != "0" && result != "-1" {
+		result = "" // a value outside the enum is no filter (upstream)
+	}
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -544,6 +573,7 @@ func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.settleCoupons()
 	total, recs := newestFirst(st.couponRecords, func(r *CouponRecord) bool {
 		return r.PartnerID == ownerID && (len(ops) == 0 || ops[r.OperationType]) && (len(cids) == 0 || cids[r.CouponID]) &&
 			(qid == "" || r.QuotaID == qid) && (qtype == nil || *qtype == r.QuotaType) &&
@@ -570,6 +600,7 @@ func (s *Sandbox) listSubCustomerCoupons(c *call) (any, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	cu := c.who.Customer
+	st.settleCoupons()
 	total, list := newestFirst(st.coupons, func(cp *Coupon) bool {
 		return cp.CustomerID == cu.ID && q.match(cp) && (source == "" || cp.IssuerID == source)
 	}, q.off, q.lim)
@@ -586,4 +617,103 @@ func (s *Sandbox) listSubCustomerCoupons(c *call) (any, error) {
 		})
 	}
 	return model.ListSubCustomerCouponsResponse{Count: ptr(int32(total)), UserCoupons: &out}, nil
+}
+
+// couponOp is a partner coupon record's operation type.
+const (
+	couponOpIssue   = "1"
+	couponOpReclaim = "2"
+	couponOpExpire  = "4"
+)
+
+// settleCoupons expires the usable coupons whose expire_time has come:
+// status 4, the remaining balance back to the quota, an expiry record.
+// Callers hold st.mu.
+func (st *State) settleCoupons() {
+	now := st.now()
+	if !st.nextCouponExpiry.IsZero() && now.Before(st.nextCouponExpiry) {
+		return
+	}
+	next := time.Time{}
+	for _, cp := range st.coupons {
+		if cp.Status != 2 || cp.Expire.IsZero() {
+			continue
+		}
+		if now.Before(cp.Expire) {
+			if next.IsZero() || cp.Expire.Before(next) {
+				next = cp.Expire
+			}
+			continue
+		}
+		st.expireCoupon(cp, cp.Expire)
+	}
+	if next.IsZero() {
+		next = now.Add(24 * time.Hour)
+	}
+	st.nextCouponExpiry = next
+}
+
+// expireCoupon expires cp at time at. Callers hold st.mu.
+func (st *State) expireCoupon(cp *Coupon, at time.Time) {
+	amount := cp.Balance
+	if q := st.quotaByID[cp.QuotaID]; q != nil {
+		q.Balance = q.Balance.Add(amount)
+		q.Updated = at
+	}
+	cp.Balance, cp.Status, cp.LockOrder = decimal.Zero, 4, ""
+	st.couponRecords = append(st.couponRecords, &CouponRecord{
+		ID: st.newID("CR"), PartnerID: cp.IssuerID, OperationType: couponOpExpire, QuotaID: cp.QuotaID, QuotaType: cp.QuotaType,
+		CouponID: cp.ID, CustomerID: cp.CustomerID, Amount: amount, Time: at, Result: "0", Remark: "expired",
+	})
+}
+
+// seedCouponHistory gives some resale customers that are not showcases a
+// closed coupon: every 7th an expired voucher, every 11th a reclaimed one,
+// both unused, so the quotas end where they started. It draws from its own
+// rng, leaving the rest of the dataset as it was.
+func (st *State) seedCouponHistory() {
+	rng := rand.New(rand.NewSource(st.opts.Seed ^ 0x636f75706f6e))
+	voucher := map[string]*Quota{}
+	for _, q := range st.quotas {
+		if q.Type == 0 && voucher[q.OwnerID] == nil {
+			voucher[q.OwnerID] = q
+		}
+	}
+	for i, c := range st.customers {
+		list := st.customersByPartner[c.PartnerID]
+		q := voucher[c.PartnerID]
+		if c.AssociationType != "2" || q == nil || len(list) == 0 || list[0] == c || (i%7 != 3 && i%11 != 5) {
+			continue
+		}
+		at := c.AssociatedOn
+		if at.Before(q.Created) {
+			at = q.Created
+		}
+		at = at.Add(time.Duration(24+rng.Intn(48)) * time.Hour)
+		face := decimal.New(int64(50*(1+rng.Intn(10))), 0)
+		cp := &Coupon{
+			ID: "CP" + randAlnum(rng, 18, true), CustomerID: c.ID, IssuerID: c.PartnerID, QuotaID: q.ID, QuotaType: q.Type,
+			Type: 1, FaceValue: face, Balance: face, Status: 2, Effective: at, Expire: at.AddDate(0, 0, 14), Created: at,
+			Memo: "trial voucher",
+		}
+		st.coupons = append(st.coupons, cp)
+		st.couponByID[cp.ID] = cp
+		st.couponRecords = append(st.couponRecords, &CouponRecord{
+			ID: "CR" + randAlnum(rng, 16, true), PartnerID: c.PartnerID, OperationType: couponOpIssue, QuotaID: q.ID,
+			QuotaType: q.Type, CouponID: cp.ID, CustomerID: c.ID, Amount: face, Time: at, Result: "0",
+		})
+		if i%7 == 3 {
+			cp.Balance, cp.Status = decimal.Zero, 4
+			st.couponRecords = append(st.couponRecords, &CouponRecord{
+				ID: "CR" + randAlnum(rng, 16, true), PartnerID: c.PartnerID, OperationType: couponOpExpire, QuotaID: q.ID,
+				QuotaType: q.Type, CouponID: cp.ID, CustomerID: c.ID, Amount: face, Time: cp.Expire, Result: "0", Remark: "expired",
+			})
+			continue
+		}
+		cp.Balance, cp.Status = decimal.Zero, 5
+		st.couponRecords = append(st.couponRecords, &CouponRecord{
+			ID: "CR" + randAlnum(rng, 16, true), PartnerID: c.PartnerID, OperationType: couponOpReclaim, QuotaID: q.ID,
+			QuotaType: q.Type, CouponID: cp.ID, CustomerID: c.ID, Amount: face, Time: at.Add(72 * time.Hour), Result: "0",
+		})
+	}
 }

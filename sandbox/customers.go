@@ -13,6 +13,17 @@ import (
 // indirect_partner_id (tier-1 only) one of its resellers' customers.
 // Customers whose association is still pending (CreateSubCustomer) are not
 // listed; another partner's customer id is simply absent.
+//
+// Identity: every row carries xaccount_id (the partner's own user id for the
+// customer, as given to CreateSubCustomer or seeded as <PARTNER>-<seq>),
+// xaccount_type (the partner platform id) and customer_type (-1 none, 0
+// individual, 1 enterprise; set by an approved real-name review).
+// QuerySubCustomerListReq has no xaccount_id filter (its filters are
+// account_name, customer, label, association_type, associated_on_begin/end,
+// customer_id and indirect_partner_id), so there is no server-side look-up
+// by the partner's user id: a gateway keeps the domain_id CreateSubCustomer
+// answered for each xaccount_id, or pages the whole list (limit 100, offset
+// += 100 until offset ≥ count) and matches xaccount_id itself.
 
 func (s *Sandbox) registerCustomersRoutes() {
 	s.handle(http.MethodPost, "/v2/partners/sub-customers/query", "ListSubCustomers", callerPartner, s.listSubCustomers)

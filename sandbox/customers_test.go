@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"testing"
+	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 )
@@ -120,5 +121,77 @@ func BenchmarkListSubCustomerNewTag200(b *testing.B) {
 		if err != nil || len(*resp.NewCustomerTags) != 200 {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Identity fields of seeded and created customers, and the look-up by the
+// partner's own user id the upstream leaves to paging.
+func TestCustomerIdentityFields(t *testing.T) {
+	f := newFixture(t, KindProvider)
+	var want []Customer
+	f.locked(func(st *State) {
+		for _, c := range st.customersByPartner[f.partner.ID] {
+			want = append(want, *c)
+		}
+	})
+	byID := map[string]model.CustomerInformation{}
+	for off := int32(0); ; off += 100 {
+		resp, err := f.pc.ListSubCustomers(&model.ListSubCustomersRequest{Body: &model.QuerySubCustomerListReq{Offset: ptr(off), Limit: ptr(int32(100))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ci := range *resp.CustomerInfos {
+			byID[ci.CustomerId] = ci
+		}
+		if off+100 >= *resp.Count {
+			break
+		}
+	}
+	if len(byID) != len(want) {
+		t.Fatalf("paged %d customers, want %d", len(byID), len(want))
+	}
+	for _, c := range want {
+		ci := byID[c.ID]
+		if deref(ci.XaccountId) != c.XAccountID || deref(ci.XaccountType) != "zhiyuan_IDP" || deref(ci.CustomerType) != c.CustomerType || c.XAccountID == "" {
+			t.Fatalf("seeded %s: xaccount %q/%q type %d, want %q/zhiyuan_IDP/%d", c.ID, deref(ci.XaccountId), deref(ci.XaccountType), deref(ci.CustomerType), c.XAccountID, c.CustomerType)
+		}
+	}
+	// A created customer: its xaccount pair as given, no type until verified.
+	created, err := f.pc.CreateSubCustomer(&model.CreateSubCustomerRequest{Body: &model.CreateCustomerV2Req{
+		XaccountId: "crm-user-4711", XaccountType: "zhiyuan_IDP", DomainName: ptr("crm_user_4711"), IncludeAssociationResult: ptr(true)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The look-up by xaccount_id: page and match (there is no filter).
+	find := func(xid string) *model.CustomerInformation {
+		for off := int32(0); ; off += 100 {
+			resp, err := f.pc.ListSubCustomers(&model.ListSubCustomersRequest{Body: &model.QuerySubCustomerListReq{Offset: ptr(off), Limit: ptr(int32(100))}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ci := range *resp.CustomerInfos {
+				if deref(ci.XaccountId) == xid {
+					return &ci
+				}
+			}
+			if off+100 >= *resp.Count {
+				return nil
+			}
+		}
+	}
+	ci := find("crm-user-4711")
+	if ci == nil || ci.CustomerId != *created.DomainId || deref(ci.XaccountType) != "zhiyuan_IDP" || deref(ci.CustomerType) != -1 || ci.AccountName != "crm_user_4711" {
+		t.Fatalf("created customer %+v", ci)
+	}
+	// Verified as an individual: customer_type 0.
+	if _, err := f.pc.CreatePersonalRealnameAuth(&model.CreatePersonalRealnameAuthRequest{Body: personalReq(ci.CustomerId, "王小明", "810000199001011230")}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(2 * time.Minute)
+	if ci = find("crm-user-4711"); deref(ci.CustomerType) != 0 || deref(ci.VerifiedStatus) != "2" {
+		t.Fatalf("verified customer %+v", ci)
+	}
+	if find("no-such-user") != nil {
+		t.Fatal("found a user id nobody has")
 	}
 }

@@ -16,7 +16,8 @@
 //
 //	{"endpoint":"http://127.0.0.1:18080","iam_endpoint":"http://127.0.0.1:18080",
 //	 "partners":[{"kind":"tier1|tier2|provider","id":"<domain id>","name":"…","ak":"…","sk":"…",
-//	              "parent_id":"<tier-1 id, tier2 only>","agency_name":"…"}, …],
+//	              "parent_id":"<tier-1 id, tier2 only>","agency_name":"…",
+//	              "obs":{"endpoint":"<the endpoint>","bucket":"…-realname","ak":"…","sk":"…","path_style":true}}, …],
 //	 "customers":[{"id":"…","name":"…","partner_id":"<direct owner>","association_type":"1|2"}, …]}
 //
 // Partners are listed tier1, tier2, tier2, provider; customers are a sample of
@@ -38,7 +39,12 @@
 // (showcase) customer is a resale customer with a positive balance, pending
 // orders, in-use resources, on-demand resources and a resource package. The
 // tier-1's direct customers are legacy associations: new ones are refused
-// (CreateSubCustomer without indirect_partner_id → 400 CBC.50010059).
+// (CreateSubCustomer without indirect_partner_id → 400 CBC.50010059). Each
+// partner has one pending pay-on-behalf order addressed to it (orders.go),
+// some resale customers a closed coupon (expired or reclaimed), and each
+// partner an OBS bucket holding sample documents (obs.go). These later
+// additions draw from their own random sources, so the rest of a seed's
+// dataset is unchanged by them.
 //
 // # Authentication
 //
@@ -81,32 +87,51 @@
 //
 //   - iam.go: KeystoneCreateUserTokenByPassword, KeystoneCreateAgencyToken,
 //     KeystoneListAuthDomains.
-//   - customers.go (partner): ListSubCustomers (limit ≤ 100),
-//     ListSubCustomerNewTag (≤ 200 ids, limit ≤ 200).
+//   - customers.go (partner): ListSubCustomers (limit ≤ 100; rows carry
+//     xaccount_id, xaccount_type, customer_type; there is no xaccount_id
+//     filter upstream: page and match), ListSubCustomerNewTag (≤ 200 ids,
+//     limit ≤ 200).
 //   - resellers.go (tier-1): ListIndirectPartners.
 //   - registration.go (partner): CheckUserIdentity,
-//     SendVerificationMessageCode, CreateSubCustomer; real-name
-//     authentication: CreatePersonalRealnameAuth,
+//     SendVerificationMessageCode (scene 29 registration, 18 bank card),
+//     CreateSubCustomer; real-name authentication:
+//     CreatePersonalRealnameAuth (id document or bank card),
 //     CreateEnterpriseRealnameAuthentication,
 //     ChangeEnterpriseRealnameAuthentication,
-//     ShowRealnameAuthenticationReviewResult.
+//     ShowRealnameAuthenticationReviewResult; attachments are keys under
+//     download/ of the partner's OBS bucket and must exist there.
+//   - obs.go: the partners' OBS buckets on the same listener,
+//     /<bucket>/<key> (or Host <bucket>.…): PUT, GET, HEAD, DELETE signed
+//     by presigned URLs (V2 or V4 query string, as the OBS SDK's
+//     CreateSignedUrl makes them) or Authorization headers, expiry enforced
+//     on the sandbox clock.
 //   - funds.go: ListPartnerBalances, ListCustomersBalancesDetail (1–100 ids),
 //     UpdateCustomerAccountAmount, ReclaimToPartnerAccount,
 //     UpdateIndirectPartnerAccount and ReclaimIndirectPartnerAccount
-//     (tier-1), ListPartnerAdjustRecords, ListPartnerAccountChangeRecords;
+//     (tier-1), ListPartnerAdjustRecords, ListPartnerAccountChangeRecords
+//     (a tier-2's, by its tier-1 with indirect_partner_id or by itself);
 //     customer: ShowCustomerAccountBalances, ListCustomerAccountChangeRecords.
+//     The upstream has no partner verification-setting operation.
 //   - coupons.go: ListQuotaCoupons, CreatePartnerCoupons (≤ 100 customers),
-//     ListIssuedPartnerCoupons, ReclaimPartnerCoupons,
-//     ListPartnerCouponsRecord; tier-1: ListIssuedCouponQuotas,
+//     ListIssuedPartnerCoupons (every upstream filter), ReclaimPartnerCoupons,
+//     ListPartnerCouponsRecord (1 issue, 2 reclaim, 4 expiry, with the
+//     amounts moved); tier-1: ListIssuedCouponQuotas,
 //     UpdateCouponQuotas, ReclaimCouponQuotas, ListCouponQuotasRecords;
 //     customer: ListSubCustomerCoupons.
-//   - catalogue.go: ListServiceTypes, ListResourceTypes, ListMeasureUnits,
+//   - catalogue.go: ListServiceTypes, ListResourceTypes,
+//     ListServiceResources, ListUsageTypes, ListMeasureUnits,
 //     ListConversions (partner or customer); ListProvinces, ListCities,
 //     ListCounties (partner).
-//   - orders.go: ListCustomerOrders, ShowCustomerOrderDetails,
+//   - prices.go (partner or customer): ListRateOnPeriodDetail,
+//     ListOnDemandResourceRatings (≤ 100 products; project_id one of the
+//     caller's projects, projectOf(domain id, region)), priced from the
+//     seed's catalogue: a quote costs what an order of the product costs.
+//   - orders.go: ListCustomerOrders (agent_pay_info on pay-on-behalf
+//     orders; no filter for them upstream), ShowCustomerOrderDetails,
 //     ShowRefundOrderDetails (partner or customer); customer:
-//     ListOrderDiscounts, ListOrderCouponsByOrderId, PayOrders,
-//     CancelCustomerOrder.
+//     ListOrderDiscounts, ListOrderCouponsByOrderId, PayOrders (a
+//     pay-on-behalf order by its partner's token, from the partner's
+//     balance), CancelCustomerOrder.
 //   - resources.go: ListPayPerUseCustomerResources (partner or customer),
 //     ListCustomerOnDemandResources (partner); customer: RenewalResources,
 //     AutoRenewalResources, CancelAutoRenewalResources,
@@ -155,20 +180,22 @@
 //     before the call returns.
 //   - Money is decimal throughout; every movement appends records: adjust
 //     records (the owning partner's), partner and customer account change
-//     records, coupon records (1 issue, 2 reclaim) and quota records (10
-//     issue, 11 reclaim). Money and quota are conserved: Σ balances + paid −
-//     refunded and Σ quota + coupon balances + coupon value spent stay equal
-//     to the seed totals.
+//     records, coupon records (1 issue, 2 reclaim, 4 expiry) and quota
+//     records (10 issue, 11 reclaim). Money and quota are conserved: Σ
+//     balances + paid − refunded and Σ quota + coupon balances + coupon value
+//     spent stay equal to the seed totals.
+//   - A product quote the catalogue cannot price fails the call with 400
+//     CBC.99006006 (the SDK's rating models have no per-product failure).
 //
 // # Test endpoints (/_sandbox/, no authentication)
 //
-//	GET    /_sandbox/stats        {"calls":{"ListSubCustomers":3,…}} calls per SDK operation name
+//	GET    /_sandbox/stats        {"calls":{"ListSubCustomers":3,…}} calls per SDK operation name (OBS: "obs:PutObject", …)
 //	POST   /_sandbox/stats/reset  zeroes the counters and forgets the recent requests
 //	GET    /_sandbox/requests     {"requests":[{"operation","request_id","auth","signed_headers"}]} the last 1000 routed calls, oldest first
 //	GET    /_sandbox/faults       the active fault rules
 //	POST   /_sandbox/faults       replaces the rules (an empty list clears them)
 //	DELETE /_sandbox/faults       clears the rules (204)
-//	GET    /_sandbox/sms          {"messages":[{"mobile","code","scene","sent_at","expires_at","failures","used"}]}
+//	GET    /_sandbox/sms          {"messages":[{"mobile","code","scene","customer_id","sent_at","expires_at","failures","used"}]}
 //
 // Fault rules (the first matching rule that hits a call applies):
 //

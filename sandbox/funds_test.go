@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"fmt"
 	"testing"
 
+	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 	"github.com/shopspring/decimal"
 )
@@ -223,4 +225,89 @@ func BenchmarkUpdateCustomerAccountAmount(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// A tier-2's history read both ways: by its tier-1 with
+// indirect_partner_id, and by the reseller itself (its own keys, with or
+// without its own id). Both see the same records, filters and paging.
+func TestResellerHistoryBothSides(t *testing.T) {
+	_, srv, m := newTestSandbox(t)
+	t1, t2 := partnerOf(m, KindTier1), m.Partners[1]
+	c1, c2 := bssClient(t, srv.URL, t1.AK, t1.SK), bssClient(t, srv.URL, t2.AK, t2.SK)
+	cust := showcaseOf(m, t2.ID)
+	// The tier-1 funds the reseller, then allocates for it to its customer.
+	if _, err := c1.UpdateIndirectPartnerAccount(&model.UpdateIndirectPartnerAccountRequest{Body: &model.AdjustToIndirectPartnerReq{IndirectPartnerId: t2.ID, Amount: dec("700")}}); err != nil {
+		t.Fatal(err)
+	}
+	up, err := c1.UpdateCustomerAccountAmount(&model.UpdateCustomerAccountAmountRequest{Body: &model.AdjustAccountReq{CustomerId: cust.ID, Amount: dec("45.60"), IndirectPartnerId: &t2.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	views := []struct {
+		name string
+		c    *bss.BssClient
+		ip   *string
+	}{{"tier-1 for the reseller", c1, &t2.ID}, {"reseller", c2, nil}, {"reseller naming itself", c2, &t2.ID}}
+
+	var firstAdjust, firstChange string
+	for _, v := range views {
+		ar, err := v.c.ListPartnerAdjustRecords(&model.ListPartnerAdjustRecordsRequest{IndirectPartnerId: v.ip, Limit: ptr(int32(100))})
+		if err != nil {
+			t.Fatalf("%s: %v", v.name, err)
+		}
+		top := (*ar.Records)[0]
+		if *top.TransId != *up.TransferId || *top.CustomerId != cust.ID || *top.Amount != "45.60" || *top.OperationType != "SOURCE_OPERATION_BEADJUST" {
+			t.Fatalf("%s: newest adjust record %+v", v.name, top)
+		}
+		byTrans, err := v.c.ListPartnerAdjustRecords(&model.ListPartnerAdjustRecordsRequest{IndirectPartnerId: v.ip, TransId: up.TransferId, CustomerId: &cust.ID})
+		if err != nil || *byTrans.TotalCount != 1 {
+			t.Fatalf("%s: by trans_id %+v %v", v.name, byTrans, err)
+		}
+		sig := fmt.Sprint(*ar.TotalCount, len(*ar.Records))
+		if firstAdjust == "" {
+			firstAdjust = sig
+		} else if sig != firstAdjust {
+			t.Fatalf("%s sees %s adjust records, first view %s", v.name, sig, firstAdjust)
+		}
+
+		ch, err := v.c.ListPartnerAccountChangeRecords(&model.ListPartnerAccountChangeRecordsRequest{
+			BalanceType: "BALANCE_TYPE_DEBIT", IndirectPartnerId: v.ip, Limit: ptr(int32(2))})
+		if err != nil {
+			t.Fatalf("%s: %v", v.name, err)
+		}
+		recs := *ch.Records
+		// Newest first: the allocation out (type 2) to the customer, then the
+		// tier-1's funding in (type 1, BEADJUST).
+		if len(recs) != 2 || *recs[0].TradeDetailType != "ADJUST" || *recs[0].Type != "2" || *recs[0].ChangeAmount != "45.60" ||
+			deref(recs[0].CustomerId) != cust.ID || *recs[1].TradeDetailType != "BEADJUST" || *recs[1].ChangeAmount != "700.00" || *recs[1].Type != "1" {
+			t.Fatalf("%s: change records %+v", v.name, recs)
+		}
+		be, err := v.c.ListPartnerAccountChangeRecords(&model.ListPartnerAccountChangeRecordsRequest{
+			BalanceType: "BALANCE_TYPE_DEBIT", TradeType: ptr("BEADJUST"), IndirectPartnerId: v.ip, Limit: ptr(int32(100))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig = fmt.Sprint(*ch.TotalCount, *be.TotalCount)
+		if firstChange == "" {
+			firstChange = sig
+		} else if sig != firstChange {
+			t.Fatalf("%s sees %s change records, first view %s", v.name, sig, firstChange)
+		}
+	}
+	// The tier-1's own records: the reseller's allocation is not there; its
+	// own funding of the reseller is (ADJUST, out, counterpart the reseller).
+	own, err := c1.ListPartnerAdjustRecords(&model.ListPartnerAdjustRecordsRequest{TransId: up.TransferId})
+	if err != nil || *own.TotalCount != 0 {
+		t.Fatalf("tier-1 own adjust records: %+v %v", own, err)
+	}
+	oc, err := c1.ListPartnerAccountChangeRecords(&model.ListPartnerAccountChangeRecordsRequest{BalanceType: "BALANCE_TYPE_DEBIT", Limit: ptr(int32(1))})
+	if err != nil || *(*oc.Records)[0].TradeDetailType != "ADJUST" || deref((*oc.Records)[0].CustomerId) != t2.ID {
+		t.Fatalf("tier-1 own change records: %+v %v", oc, err)
+	}
+	// Another reseller, or a provider naming one: CBC.99000037.
+	_, err = c2.ListPartnerAdjustRecords(&model.ListPartnerAdjustRecordsRequest{IndirectPartnerId: &m.Partners[2].ID})
+	wantErr(t, err, 400, "CBC.99000037")
+	prov := partnerOf(m, KindProvider)
+	_, err = bssClient(t, srv.URL, prov.AK, prov.SK).ListPartnerAccountChangeRecords(&model.ListPartnerAccountChangeRecordsRequest{BalanceType: "BALANCE_TYPE_DEBIT", IndirectPartnerId: &t2.ID})
+	wantErr(t, err, 400, "CBC.99000037")
 }

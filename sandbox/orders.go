@@ -3,6 +3,7 @@ package sandbox
 import (
 	"cmp"
 	"fmt"
+	"math/rand"
 	"net/http"
 	"slices"
 	"strconv"
@@ -16,6 +17,23 @@ import (
 // Orders: ListCustomerOrders, ShowCustomerOrderDetails, ListOrderDiscounts,
 // ListOrderCouponsByOrderId, PayOrders, CancelCustomerOrder,
 // ShowRefundOrderDetails.
+//
+// Pay on behalf (代理支付): an order may be addressed to a partner that pays
+// it for the customer. ListCustomerOrders answers such an order with
+// agent_pay_info {is_agent_pay: true, paying_agent_id: the partner's domain
+// id} (other orders carry no agent_pay_info; CustomerOrderV3 of the details
+// has no such field). The upstream's ListCustomerOrders has no filter for
+// them: a gateway filters the page on agent_pay_info.is_agent_pay. The seed
+// addresses one pending new-purchase order to the partner of each tier-2's
+// and the provider's showcase customer and of the tier-1's first resale
+// customer after its showcase (the tier-1 showcase keeps exactly its two
+// pending orders), created before the other pending orders so that they
+// list last. PayOrders pays it through the usual path with a customer token
+// the addressed partner (or, for a tier-2, its tier-1) assumed: the cash
+// part comes from the addressed partner's balance (its amount −
+// designated_amount must cover it, else 400 CBC.99005003), recorded as a
+// DEDEUCT partner account change with the customer as counterpart; the
+// customer's balance is untouched. A token of anyone else → 403 CBC.0151.
 
 func (s *Sandbox) registerOrdersRoutes() {
 	s.handle(http.MethodGet, "/v2/orders/customer-orders", "ListCustomerOrders", callerAny, s.listCustomerOrders)
@@ -55,6 +73,7 @@ type Order struct {
 	RenewPeriodType     int32           // renew orders: 2 month, 3 year
 	RenewPeriodNum      int32
 	Refunds             []*RefundLine // refund orders (type "4")
+	AgentPayerID        string        // the partner that pays it on the customer's behalf, if any
 }
 
 // LineItem is one product of an order.
@@ -189,7 +208,15 @@ func orderV2(o *Order) model.CustomerOrderV2 {
 		PaymentTime:         optTime(o.Paid),
 		Currency:            ptr(o.Currency),
 		AmountInfo:          amountInfo(o),
+		AgentPayInfo:        agentPayInfo(o),
 	}
+}
+
+func agentPayInfo(o *Order) *model.AgentPayInfoV2 {
+	if o.AgentPayerID == "" {
+		return nil
+	}
+	return &model.AgentPayInfoV2{PayingAgentId: ptr(o.AgentPayerID), IsAgentPay: ptr(true)}
 }
 
 // ListCustomerOrders: GET /v2/orders/customer-orders (partner or customer).
@@ -528,6 +555,7 @@ func (s *Sandbox) listOrderCouponsByOrderID(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.settleCoupons()
 	now := st.now()
 	out := []model.CouponInfoV2{}
 	if o.Status == 6 {
@@ -649,7 +677,23 @@ func (s *Sandbox) payOrders(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.AgentPayerID != "" && !st.paysFor(c.who, o.AgentPayerID) {
+		return nil, errf(http.StatusForbidden, "CBC.0151", "the order %s is to be paid by its partner", o.ID)
+	}
 	return nil, st.payOrder(o, cu, discounts, coupons)
+}
+
+// paysFor reports whether the caller's customer token was assumed by the
+// partner payerID or by its tier-1.
+func (st *State) paysFor(who principal, payerID string) bool {
+	if who.Token == nil || who.Token.PartnerID == "" {
+		return false
+	}
+	if who.Token.PartnerID == payerID {
+		return true
+	}
+	p := st.partnerByID[payerID]
+	return p != nil && p.ParentID != "" && p.ParentID == who.Token.PartnerID
 }
 
 func yesNo(field, v string) (bool, error) {
@@ -664,6 +708,7 @@ func yesNo(field, v string) (bool, error) {
 
 // payOrder settles a pending order (see payOrders). Callers hold st.mu.
 func (st *State) payOrder(o *Order, cu *Customer, discounts []model.DiscountSimpleInfoV3, coupons []model.CouponSimpleInfoOrderPayV3) error {
+	st.settleCoupons()
 	now := st.now()
 	if o.Status != 6 {
 		return errf(http.StatusBadRequest, "CBC.99003106", "the order status has changed")
@@ -710,7 +755,11 @@ func (st *State) payOrder(o *Order, cu *Customer, discounts []model.DiscountSimp
 		uses = append(uses, use{cp, amt})
 	}
 	cash := due.Sub(couponTotal)
-	if cu.Balance.LessThan(cash) {
+	payer := st.partnerByID[o.AgentPayerID]
+	if payer != nil && allocatable(payer).LessThan(cash) {
+		return errf(http.StatusBadRequest, "CBC.99005003", "insufficient balance")
+	}
+	if payer == nil && cu.Balance.LessThan(cash) {
 		return errf(http.StatusBadRequest, "CBC.99005003", "insufficient balance")
 	}
 	// Commit: nothing below fails.
@@ -725,7 +774,10 @@ func (st *State) payOrder(o *Order, cu *Customer, discounts []model.DiscountSimp
 		o.UsedCoupons = append(o.UsedCoupons, u.cp.ID)
 	}
 	st.releaseCoupons(o.ID)
-	if cash.IsPositive() {
+	switch {
+	case cash.IsPositive() && payer != nil:
+		st.partnerChange(payer, cash.Neg(), "DEDEUCT", o.ID, cu.ID, cu.AccountName)
+	case cash.IsPositive():
 		st.customerChange(cu, cash.Neg(), "DEDEUCT", o.ID)
 	}
 	st.spentCash = st.spentCash.Add(cash)
@@ -863,4 +915,29 @@ func (s *Sandbox) showRefundOrderDetails(c *call) (any, error) {
 		})
 	}
 	return &model.ShowRefundOrderDetailsResponse{TotalCount: ptr(int32(len(out))), RefundInfos: &out}, nil
+}
+
+// seedAgentPayOrders addresses one pending order per partner to it (see the
+// top of this file), drawing from its own rng so the rest of the dataset
+// stays as it was.
+func (st *State) seedAgentPayOrders() {
+	rng := rand.New(rand.NewSource(st.opts.Seed ^ 0x6167656e74))
+	for _, p := range st.partners {
+		var cu *Customer
+		for i, c := range st.customersByPartner[p.ID] {
+			if (p.Kind != KindTier1 && i == 0) || (p.Kind == KindTier1 && i > 0 && c.AssociationType == "2") {
+				cu = c
+				break
+			}
+		}
+		if cu == nil {
+			continue
+		}
+		created := st.epoch.Add(-time.Duration(72+rng.Intn(48)) * time.Hour)
+		pt, pn := int32(2), int32(1+rng.Intn(3))
+		o, r := newPurchase(rng, cu, &products[len(products)-1], regionCodes[rng.Intn(len(regionCodes))], created, pt, pn, time.Time{}, time.Time{})
+		o.Status, o.PaymentDeadline, o.AgentPayerID = 6, st.epoch.AddDate(0, 0, 7), p.ID
+		o.pendingRes = []*Resource{r}
+		st.addOrder(o)
+	}
 }

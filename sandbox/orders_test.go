@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 	"github.com/shopspring/decimal"
 )
@@ -437,4 +438,149 @@ func BenchmarkListCustomerOrders100(b *testing.B) {
 			b.Fatalf("%v", err)
 		}
 	}
+}
+
+// agentPayOrders lists the pending orders addressed to a partner among
+// customer id's orders, as the partner sees them.
+func agentPayOrders(t *testing.T, c *bss.BssClient, customerID string, indirect *string) (agent, other []model.CustomerOrderV2) {
+	t.Helper()
+	resp, err := c.ListCustomerOrders(&model.ListCustomerOrdersRequest{CustomerId: &customerID, Status: ptr(int32(6)), Limit: ptr(int32(100)), IndirectPartnerId: indirect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range *resp.OrderInfos {
+		if o.AgentPayInfo != nil && deref(o.AgentPayInfo.IsAgentPay) {
+			agent = append(agent, o)
+		} else {
+			other = append(other, o)
+		}
+	}
+	return agent, other
+}
+
+func TestAgentPayOrders(t *testing.T) {
+	f := newFixture(t, KindProvider)
+	// Seeded: the showcase customer has one addressed to its partner, listed
+	// after its other pending orders; the others carry no agent_pay_info.
+	agent, other := agentPayOrders(t, f.pc, f.cust.ID, nil)
+	if len(agent) != 1 || len(other) < 2 || deref(agent[0].AgentPayInfo.PayingAgentId) != f.partner.ID {
+		t.Fatalf("agent %+v other %d", agent, len(other))
+	}
+	for _, o := range other {
+		if o.AgentPayInfo != nil {
+			t.Fatalf("ordinary order with agent_pay_info %+v", o)
+		}
+	}
+	all := f.orders(t, ptr(int32(6)), nil)
+	if *all[len(all)-1].OrderId != *agent[0].OrderId {
+		t.Fatal("the agent-pay order does not list last")
+	}
+	// The tier-1 showcase keeps its two pending orders; the agent-pay one is
+	// on its next resale customer, addressed to the tier-1.
+	t1 := partnerOf(f.m, KindTier1)
+	c1 := bssClient(t, f.srv.URL, t1.AK, t1.SK)
+	if a, o := agentPayOrders(t, c1, showcaseOf(f.m, t1.ID).ID, nil); len(a) != 0 || len(o) != 2 {
+		t.Fatalf("tier-1 showcase: %d agent, %d other", len(a), len(o))
+	}
+	found := 0
+	f.locked(func(st *State) {
+		for _, o := range st.orders {
+			if o.AgentPayerID != "" {
+				found++
+				if st.customerByID[o.CustomerID].PartnerID != o.AgentPayerID || o.Status != 6 {
+					t.Errorf("order %s addressed to %s", o.ID, o.AgentPayerID)
+				}
+			}
+		}
+	})
+	if found != len(f.m.Partners) {
+		t.Fatalf("%d agent-pay orders, want one per partner", found)
+	}
+
+	// The addressed partner pays it through its customer token: its balance
+	// pays, the customer's does not move.
+	id := *agent[0].OrderId
+	var partnerBefore, amount decimal.Decimal
+	f.locked(func(st *State) {
+		partnerBefore = st.partnerByID[f.partner.ID].Balance
+		amount = st.orders[id].OfficialAmount
+	})
+	custBefore := f.balance()
+	if _, err := f.cc.PayOrders(&model.PayOrdersRequest{Body: &model.PayCustomerOrderV3Req{OrderId: id, UseCoupon: "NO", UseDiscount: "NO"}}); err != nil {
+		t.Fatal(err)
+	}
+	var partnerAfter decimal.Decimal
+	f.locked(func(st *State) { partnerAfter = st.partnerByID[f.partner.ID].Balance })
+	if !partnerAfter.Equal(partnerBefore.Sub(amount)) || !f.balance().Equal(custBefore) {
+		t.Fatalf("partner %s → %s (order %s), customer %s → %s", partnerBefore, partnerAfter, amount, custBefore, f.balance())
+	}
+	ch, err := f.pc.ListPartnerAccountChangeRecords(&model.ListPartnerAccountChangeRecordsRequest{BalanceType: "BALANCE_TYPE_DEBIT", TradeType: ptr("DEDEUCT"), Limit: ptr(int32(1))})
+	if err != nil || *(*ch.Records)[0].TradeId != id || deref((*ch.Records)[0].CustomerId) != f.cust.ID || *(*ch.Records)[0].ChangeAmount != amount.StringFixed(2) {
+		t.Fatalf("partner change record %+v %v", ch, err)
+	}
+	done, err := f.pc.ListCustomerOrders(&model.ListCustomerOrdersRequest{OrderId: &id})
+	if err != nil || *(*done.OrderInfos)[0].Status != 5 || !deref((*done.OrderInfos)[0].AgentPayInfo.IsAgentPay) {
+		t.Fatalf("paid order %+v %v", done, err)
+	}
+	if n := len(f.resources(t, true)); n == 0 {
+		t.Fatal("no resources")
+	}
+}
+
+// A reseller's agent-pay order: its tier-1's token may pay it (from the
+// reseller's balance); a short balance refuses it and changes nothing.
+func TestAgentPayOrderReseller(t *testing.T) {
+	f := newFixture(t, KindTier1)
+	t2 := f.m.Partners[1]
+	cust := showcaseOf(f.m, t2.ID)
+	agent, _ := agentPayOrders(t, f.pc, cust.ID, &t2.ID)
+	if len(agent) != 1 || deref(agent[0].AgentPayInfo.PayingAgentId) != t2.ID {
+		t.Fatalf("reseller's agent-pay orders %+v", agent)
+	}
+	id := *agent[0].OrderId
+	cc := bssTokenClient(t, f.srv.URL, customerToken(t, f.srv.URL, f.partner, cust.ID)) // the tier-1 assumes into the reseller's customer
+	pay := func() error {
+		_, err := cc.PayOrders(&model.PayOrdersRequest{Body: &model.PayCustomerOrderV3Req{OrderId: id, UseCoupon: "NO", UseDiscount: "NO"}})
+		return err
+	}
+	var saved decimal.Decimal
+	f.locked(func(st *State) {
+		p := st.partnerByID[t2.ID]
+		saved = p.Balance
+		p.Balance = p.Designated.Add(decimal.NewFromInt(1)) // 1 yuan allocatable
+	})
+	wantErr(t, pay(), 400, "CBC.99005003")
+	f.locked(func(st *State) {
+		if st.orders[id].Status != 6 {
+			t.Errorf("order status %d after a refused payment", st.orders[id].Status)
+		}
+		st.partnerByID[t2.ID].Balance = saved
+	})
+	if err := pay(); err != nil {
+		t.Fatal(err)
+	}
+	f.locked(func(st *State) {
+		if !st.partnerByID[t2.ID].Balance.Equal(saved.Sub(st.orders[id].OfficialAmount)) {
+			t.Errorf("reseller balance %s", st.partnerByID[t2.ID].Balance)
+		}
+	})
+}
+
+// A customer token assumed by a partner that is neither the addressed one
+// nor its tier-1 cannot pay an agent-pay order.
+func TestAgentPayOrderOtherPayer(t *testing.T) {
+	f := newFixture(t, KindTier1)
+	t2 := f.m.Partners[1]
+	var id, custID string
+	f.locked(func(st *State) {
+		for _, o := range st.orders {
+			if o.AgentPayerID == t2.ID {
+				id, custID = o.ID, o.CustomerID
+			}
+		}
+		st.orders[id].AgentPayerID = partnerOf(f.m, KindProvider).ID
+	})
+	cc := bssTokenClient(t, f.srv.URL, customerToken(t, f.srv.URL, t2, custID))
+	_, err := cc.PayOrders(&model.PayOrdersRequest{Body: &model.PayCustomerOrderV3Req{OrderId: id, UseCoupon: "NO", UseDiscount: "NO"}})
+	wantErr(t, err, 403, "CBC.0151")
 }

@@ -59,6 +59,21 @@ import (
 // that are not jpg/jpeg/bmp/png/gif/pdf) are 400 CBC.0100, as is a
 // submission while a review is in progress or for a customer that is
 // already verified (a change needs a verified individual).
+//
+// Attachments: verified_file_url entries are object keys relative to
+// download/ in the calling partner's OBS bucket (obs.go); one that was never
+// uploaded (nor seeded as a sample document) → 400 CBC.0100.
+//
+// Bank-card authentication (identify_type 4, individuals with a mainland
+// resident id): bank_card_info carries bank_account (letters, digits and
+// "-", at most 32), areacode (0086) and the card's reserved mobile, and
+// verification_code, the code SendVerificationMessageCode sent to that mobile
+// for this customer with scene 18 (customer_id required there; another
+// partner's customer → CBC.99000035); verified_number is the 18-character
+// resident id and verified_file_url exactly one face photo (an image, not a
+// pdf). A wrong code → CBC.99004010, an expired one → CBC.99004008, after 3
+// failures → CBC.99004009; the code is used only by a submission that passes
+// every other check.
 
 func (s *Sandbox) registerRegistrationRoutes() {
 	s.handle(http.MethodPost, "/v2/partners/sub-customers/users/check-identity", "CheckUserIdentity", callerPartner, s.checkUserIdentity)
@@ -82,6 +97,8 @@ var (
 	reMobile     = regexp.MustCompile(`^0086-1\d{10}$`)
 	reDomainName = regexp.MustCompile(`^[A-Za-z0-9_-]{5,32}$`)
 	reAllDigits  = regexp.MustCompile(`^\d+$`)
+	// reBankAccount: "^[0-9a-zA-Z], may contain -" (the SDK), at most 32.
+	reBankAccount = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z-]{0,31}$`)
 )
 
 // normMobile accepts "0086-1xxxxxxxxxx", "+86 1xxxxxxxxxx" and bare
@@ -99,13 +116,14 @@ func normMobile(v string) string {
 
 // SMSCode is a verification code "sent" by SendVerificationMessageCode.
 type SMSCode struct {
-	Mobile   string    `json:"mobile"`
-	Code     string    `json:"code"`
-	Scene    int32     `json:"scene"`
-	SentAt   time.Time `json:"sent_at"`
-	Expires  time.Time `json:"expires_at"`
-	Failures int       `json:"failures"`
-	Used     bool      `json:"used"`
+	Mobile     string    `json:"mobile"`
+	Code       string    `json:"code"`
+	Scene      int32     `json:"scene"`
+	CustomerID string    `json:"customer_id,omitempty"` // scene 18: the customer authenticating
+	SentAt     time.Time `json:"sent_at"`
+	Expires    time.Time `json:"expires_at"`
+	Failures   int       `json:"failures"`
+	Used       bool      `json:"used"`
 }
 
 // settlePending completes the associations whose time has come.
@@ -216,9 +234,17 @@ func (s *Sandbox) sendVerificationCode(c *call) (any, error) {
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	customerID := ""
+	if scene == 18 {
+		cu, err := st.realnameCustomer(c.who.Partner, *req.CustomerId)
+		if err != nil {
+			return nil, err
+		}
+		customerID = cu.ID
+	}
 	now := st.now()
 	st.sms = append(st.sms, &SMSCode{
-		Mobile: mobile, Code: fmt.Sprintf("%06d", st.rng.Intn(1_000_000)), Scene: scene,
+		Mobile: mobile, Code: fmt.Sprintf("%06d", st.rng.Intn(1_000_000)), Scene: scene, CustomerID: customerID,
 		SentAt: now, Expires: now.Add(time.Duration(timeout) * time.Minute),
 	})
 	return noContent{}, nil
@@ -226,9 +252,15 @@ func (s *Sandbox) sendVerificationCode(c *call) (any, error) {
 
 // checkSMSCode verifies a registration code for mobile. Callers hold st.mu.
 func (st *State) checkSMSCode(mobile, code string) error {
+	return st.checkSceneCode(mobile, 29, "", code)
+}
+
+// checkSceneCode verifies the last code sent to mobile for scene (and, for
+// scene 18, for customerID) and uses it up. Callers hold st.mu.
+func (st *State) checkSceneCode(mobile string, scene int32, customerID, code string) error {
 	var last *SMSCode
 	for i := len(st.sms) - 1; i >= 0; i-- {
-		if m := st.sms[i]; m.Mobile == mobile && m.Scene == 29 {
+		if m := st.sms[i]; m.Mobile == mobile && m.Scene == scene && m.CustomerID == customerID {
 			last = m
 			break
 		}
@@ -357,6 +389,9 @@ type RealnameReview struct {
 	Opinion      string // review opinion when rejected
 	Done         bool   // the outcome has been applied to the customer
 	CustomerType int32  // customer type once approved: 0 individual, 1 enterprise
+	IdentifyType int32  // 0 id document, 1 enterprise, 4 bank card
+	Files        []string
+	BankAccount  string // bank-card authentication: the card
 }
 
 var personalVerifiedTypes = map[int32]bool{3: true, 5: true, 6: true, 9: true, 10: true}
@@ -476,9 +511,10 @@ func allDigitsOrSymbols(s string) bool {
 }
 
 // submitRealname puts the partner's customer customerID in review with
-// submission rv (kind, name, number and the decided outcome), once
-// checkSubmittable allows it.
-func (s *Sandbox) submitRealname(p *Partner, customerID string, rv RealnameReview) error {
+// submission rv (kind, name, number, files and the decided outcome), once
+// checkSubmittable allows it, every file is in the partner's bucket and
+// last (when set) passes.
+func (s *Sandbox) submitRealname(p *Partner, customerID string, rv RealnameReview, last func(st *State, cu *Customer) error) error {
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -488,6 +524,14 @@ func (s *Sandbox) submitRealname(p *Partner, customerID string, rv RealnameRevie
 	}
 	if err := st.checkSubmittable(cu, rv.Kind == "change"); err != nil {
 		return err
+	}
+	if err := st.realnameFilesExist(p, rv.Files); err != nil {
+		return err
+	}
+	if last != nil {
+		if err := last(st, cu); err != nil {
+			return err
+		}
 	}
 	now := st.now()
 	rv.CustomerID, rv.Submitted, rv.CompletesAt = cu.ID, now, now.Add(st.opts.ReviewDelay)
@@ -530,7 +574,7 @@ func (s *Sandbox) createPersonalRealnameAuth(c *call) (any, error) {
 	if req.ChangeType != nil && *req.ChangeType != -1 {
 		return nil, badParam("change_type must be -1")
 	}
-	approve, opinion := true, ""
+	approve, opinion, bankMobile := true, "", ""
 	switch req.IdentifyType {
 	case 0:
 		if req.VerifiedType == nil || !personalVerifiedTypes[*req.VerifiedType] {
@@ -543,13 +587,30 @@ func (s *Sandbox) createPersonalRealnameAuth(c *call) (any, error) {
 			approve, opinion = false, "证件号码校验失败"
 		}
 	case 4:
-		if req.BankCardInfo == nil || req.BankCardInfo.BankAccount == "" || req.BankCardInfo.Mobile == "" {
-			return nil, badParam("bank_card_info is required for bank card authentication")
+		bc := req.BankCardInfo
+		if bc == nil || !reBankAccount.MatchString(bc.BankAccount) {
+			return nil, badParam("bank_card_info.bank_account is required: letters, digits and -, at most 32")
+		}
+		if bc.Areacode == "" || !reAllDigits.MatchString(bc.Areacode) || bc.Mobile == "" || bc.VerificationCode == "" {
+			return nil, badParam("bank_card_info needs areacode, mobile and verification_code")
+		}
+		bankMobile = normMobile(bc.Areacode + "-" + bc.Mobile)
+		if !reMobile.MatchString(bankMobile) {
+			return nil, errf(http.StatusBadRequest, "CBC.5017", "the mobile number is invalid")
+		}
+		if len(req.VerifiedFileUrl) != 1 {
+			return nil, badParam("bank card authentication takes exactly one face photo in verified_file_url")
 		}
 		if err := checkFiles(req.VerifiedFileUrl, 1); err != nil {
 			return nil, err
 		}
-		if len(req.VerifiedNumber) == 18 && !validResidentID(req.VerifiedNumber) {
+		if strings.HasSuffix(strings.ToLower(req.VerifiedFileUrl[0]), ".pdf") {
+			return nil, badParam("the face photo must be an image")
+		}
+		if len(req.VerifiedNumber) != 18 {
+			return nil, badParam("bank card authentication needs an 18-character resident id number")
+		}
+		if !validResidentID(req.VerifiedNumber) {
 			approve, opinion = false, "证件号码校验失败"
 		}
 	default:
@@ -558,9 +619,18 @@ func (s *Sandbox) createPersonalRealnameAuth(c *call) (any, error) {
 	if nameRejected(req.Name) {
 		approve, opinion = false, "提交的名称与证件不一致"
 	}
-	if err := s.submitRealname(c.who.Partner, req.CustomerId, RealnameReview{
+	rv := RealnameReview{
 		Kind: "personal", Name: req.Name, Number: req.VerifiedNumber, Approve: approve, Opinion: opinion, CustomerType: 0,
-	}); err != nil {
+		IdentifyType: req.IdentifyType, Files: req.VerifiedFileUrl,
+	}
+	var last func(st *State, cu *Customer) error
+	if req.IdentifyType == 4 {
+		rv.BankAccount = req.BankCardInfo.BankAccount
+		last = func(st *State, cu *Customer) error {
+			return st.checkSceneCode(bankMobile, 18, cu.ID, req.BankCardInfo.VerificationCode)
+		}
+	}
+	if err := s.submitRealname(c.who.Partner, req.CustomerId, rv, last); err != nil {
 		return nil, err
 	}
 	return &model.CreatePersonalRealnameAuthResponse{IsReview: ptr(int32(1))}, nil
@@ -619,7 +689,8 @@ func (s *Sandbox) createEnterpriseRealnameAuthentication(c *call) (any, error) {
 	}
 	if err := s.submitRealname(c.who.Partner, req.CustomerId, RealnameReview{
 		Kind: "enterprise", Name: req.CorpName, Number: req.VerifiedNumber, Approve: approve, Opinion: opinion, CustomerType: 1,
-	}); err != nil {
+		IdentifyType: 1, Files: req.VerifiedFileUrl,
+	}, nil); err != nil {
 		return nil, err
 	}
 	return &model.CreateEnterpriseRealnameAuthenticationResponse{IsReview: ptr(int32(1))}, nil
@@ -644,7 +715,8 @@ func (s *Sandbox) changeEnterpriseRealnameAuthentication(c *call) (any, error) {
 	}
 	if err := s.submitRealname(c.who.Partner, req.CustomerId, RealnameReview{
 		Kind: "change", Name: req.CorpName, Number: req.VerifiedNumber, Approve: approve, Opinion: opinion, CustomerType: 1,
-	}); err != nil {
+		IdentifyType: 1, Files: req.VerifiedFileUrl,
+	}, nil); err != nil {
 		return nil, err
 	}
 	return &model.ChangeEnterpriseRealnameAuthenticationResponse{IsReview: ptr(int32(1))}, nil

@@ -241,14 +241,14 @@ func (f *fixture) wantApproved(t *testing.T, customerType int32) {
 func personalReq(customerID, name, number string) *model.ApplyIndividualRealnameAuthsReq {
 	return &model.ApplyIndividualRealnameAuthsReq{
 		CustomerId: customerID, IdentifyType: 0, VerifiedType: ptr(int32(9)), Name: name, VerifiedNumber: number,
-		VerifiedFileUrl: []string{"a/front.jpg", "a/back.jpg", "a/hand.png"}, XaccountType: "test_partner_platform",
+		VerifiedFileUrl: []string{"id/front.jpg", "id/back.jpg", "id/holding.jpg"}, XaccountType: "test_partner_platform",
 	}
 }
 
 func enterpriseReq(customerID, corp, number string) *model.ApplyEnterpriseRealnameAuthsReq {
 	return &model.ApplyEnterpriseRealnameAuthsReq{
 		CustomerId: customerID, IdentifyType: 1, CertificateType: ptr(int32(0)), CorpName: corp, VerifiedNumber: number,
-		VerifiedFileUrl: []string{"licence.pdf", "legal-front.jpg", "legal-back.jpg"}, XaccountType: "platform",
+		VerifiedFileUrl: []string{"corp/licence.pdf", "idcard/front.jpg", "idcard/back.jpg"}, XaccountType: "platform",
 		EnterprisePerson: &model.EnterprisePersonNew{LegelName: "张三", LegelIdNumber: "11010519491231002X", CertifierRole: ptr("legalPerson")},
 	}
 }

@@ -97,6 +97,9 @@ type ManifestPartner struct {
 	SK         string `json:"sk"`
 	ParentID   string `json:"parent_id,omitempty"`
 	AgencyName string `json:"agency_name"`
+	// OBS is the partner's emulated OBS bucket (real-name attachments), on
+	// the same endpoint and signed with the same AK/SK.
+	OBS ManifestOBS `json:"obs"`
 }
 
 // ManifestCustomer is one customer of the sample.

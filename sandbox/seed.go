@@ -236,6 +236,9 @@ func (st *State) seed() error {
 		st.seedPartnerMove(p, fund, "BEADJUST", tradeID, "", "", at)
 	}
 	st.seedAllocated = nil
+	st.seedCouponHistory()
+	st.seedAgentPayOrders()
+	st.seedBuckets()
 
 	// Seeded records in time order.
 	byTime := func(rs []*AccountChange) {
@@ -415,7 +418,8 @@ func (st *State) manifest(endpoint string) Manifest {
 	defer st.mu.Unlock()
 	m := Manifest{Endpoint: endpoint, IAMEndpoint: endpoint}
 	for _, p := range st.partners {
-		mp := ManifestPartner{Kind: p.Kind, ID: p.ID, Name: p.Name, AK: p.AK, SK: p.SK, ParentID: p.ParentID, AgencyName: p.AgencyName}
+		mp := ManifestPartner{Kind: p.Kind, ID: p.ID, Name: p.Name, AK: p.AK, SK: p.SK, ParentID: p.ParentID, AgencyName: p.AgencyName,
+			OBS: ManifestOBS{Endpoint: endpoint, Bucket: bucketName(p.AccountName), AK: p.AK, SK: p.SK, PathStyle: true}}
 		m.Partners = append(m.Partners, mp)
 	}
 	per := 20 / len(st.partners)

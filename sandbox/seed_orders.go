@@ -46,17 +46,21 @@ var products = []product{
 
 var regionCodes = []string{"cn-north-4", "cn-east-3", "cn-south-1"}
 
+// onDemandProduct is a pay-per-use product the seed runs. monthly is its
+// monthly-equivalent price in yuan (per GB or Mbit/s for sized products, per
+// GB stored for OBS), from which prices.go derives the on-demand rate.
 type onDemandProduct struct {
 	service, resType, specCode, spec, info string
+	monthly                                string
 }
 
 var onDemandProducts = []onDemandProduct{
-	{"hws.service.type.ec2", "hws.resource.type.vm", "s6.medium.2.linux", "通用计算型 s6.medium.2 1vCPUs 2GiB Linux", `{"vcpu":1,"memory":2}`},
-	{"hws.service.type.ebs", "hws.resource.type.volume", "SAS", "高IO 40GB", `{"size":40}`},
-	{"hws.service.type.obs", "hws.resource.type.obs", "obs.standard", "标准存储", `{"storage_class":"STANDARD"}`},
-	{"hws.service.type.vpc", "hws.resource.type.bandwidth", "19_bgp", "按流量计费带宽 10Mbit/s", `{"size":10}`},
-	{"hws.service.type.elb", "hws.resource.type.elb", "elbv3.basic.1az", "独享型 ELB", `{"flavor":"L4_flavor.elb.s1.small"}`},
-	{"hws.service.type.cce", "hws.resource.type.cce.cluster", "cce.s1.small", "CCE 集群 50节点", `{"nodes":50}`},
+	{"hws.service.type.ec2", "hws.resource.type.vm", "s6.medium.2.linux", "通用计算型 s6.medium.2 1vCPUs 2GiB Linux", `{"vcpu":1,"memory":2}`, "84"},
+	{"hws.service.type.ebs", "hws.resource.type.volume", "SAS", "高IO 40GB", `{"size":40}`, "0.35"},
+	{"hws.service.type.obs", "hws.resource.type.obs", "obs.standard", "标准存储", `{"storage_class":"STANDARD"}`, "0.099"},
+	{"hws.service.type.vpc", "hws.resource.type.bandwidth", "19_bgp", "按流量计费带宽 10Mbit/s", `{"size":10}`, "23"},
+	{"hws.service.type.elb", "hws.resource.type.elb", "elbv3.basic.1az", "独享型 ELB", `{"flavor":"L4_flavor.elb.s1.small"}`, "60"},
+	{"hws.service.type.cce", "hws.resource.type.cce.cluster", "cce.s1.small", "CCE 集群 50节点", `{"nodes":50}`, "300"},
 }
 
 type packageProduct struct {
@@ -131,7 +135,7 @@ func newResource(rng *rand.Rand, c *Customer, p *product, region, orderID string
 		SpecCode:         p.specCode,
 		SpecDesc:         p.spec,
 		SpecSize:         p.specSize,
-		ProjectID:        c.ID[:16] + region[len(region)-1:] + c.ID[17:],
+		ProjectID:        projectOf(c.ID, region),
 		ProductID:        "OFFI" + p.specCode,
 		IsMain:           true,
 		Status:           2,

@@ -98,8 +98,17 @@ func TestSeedDeterministicAndManifest(t *testing.T) {
 			children++
 		}
 	}
-	if types["1"] == 0 || types["2"] == 0 || len(st.coupons) == 0 || children != 2 || len(st.adjustRecords) == 0 ||
-		len(st.couponRecords) != len(st.coupons) || len(st.quotaRecords) != 2 || len(st.partnerChanges) == 0 || len(st.customerChanges) == 0 {
+	// One issue record per coupon, one more for each closed (expired or
+	// reclaimed) one.
+	wantCouponRecords, closed := len(st.coupons), 0
+	for _, cp := range st.coupons {
+		if cp.Status == 4 || cp.Status == 5 {
+			wantCouponRecords++
+			closed++
+		}
+	}
+	if types["1"] == 0 || types["2"] == 0 || len(st.coupons) == 0 || children != 2 || len(st.adjustRecords) == 0 || closed == 0 ||
+		len(st.couponRecords) != wantCouponRecords || len(st.quotaRecords) != 2 || len(st.partnerChanges) == 0 || len(st.customerChanges) == 0 {
 		t.Fatalf("dataset: types %v coupons %d children %d records %d/%d/%d", types, len(st.coupons), children,
 			len(st.adjustRecords), len(st.couponRecords), len(st.quotaRecords))
 	}

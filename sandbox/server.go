@@ -299,6 +299,9 @@ func (s *Sandbox) buildHandler() http.Handler {
 	s.registerTestEndpoints(mux) // /_sandbox/...
 	mux.HandleFunc("/", s.serveAPI)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.serveOBS(w, r) { // /<bucket>/<key> (obs.go)
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, "/_sandbox/") {
 			w.Header().Set("X-Request-Id", newRequestID())
 		}
@@ -437,6 +440,7 @@ func (s *Sandbox) registerRoutes() {
 	s.registerFundsRoutes()
 	s.registerCouponsRoutes()
 	s.registerCatalogueRoutes()
+	s.registerPricesRoutes()
 	s.registerOrdersRoutes()
 	s.registerResourcesRoutes()
 }

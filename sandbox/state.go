@@ -47,6 +47,8 @@ type State struct {
 	couponRecords   []*CouponRecord
 	quotaRecords    []*QuotaRecord
 
+	nextCouponExpiry time.Time // no usable coupon expires before (settleCoupons)
+
 	tokens map[string]*Token
 	sms    []*SMSCode // verification codes sent (SendVerificationMessageCode)
 
@@ -65,6 +67,9 @@ type State struct {
 	packages         map[string][]*ResourcePackage  // by customer
 	freeResources    map[string]*FreeResource       // by free_resource_id
 	reviews          map[string]*RealnameReview     // by customer
+
+	buckets       map[string]*Bucket // OBS buckets by name; the map is fixed after seeding
+	bucketByOwner map[string]*Bucket // by partner id
 
 	// Conservation counters: money that left the system (paid for orders)
 	// or came back (refunds), and coupon value consumed by payments.
@@ -204,7 +209,7 @@ type AccountChange struct {
 type CouponRecord struct {
 	ID            string
 	PartnerID     string
-	OperationType string // "1" issue, "2" reclaim, ...
+	OperationType string // "1" issue, "2" manual reclaim, "4" expiry reclaim (couponOp*)
 	QuotaID       string
 	QuotaType     int32
 	CouponID      string
@@ -261,6 +266,8 @@ func newState(opts Options) *State {
 		packages:           map[string][]*ResourcePackage{},
 		freeResources:      map[string]*FreeResource{},
 		reviews:            map[string]*RealnameReview{},
+		buckets:            map[string]*Bucket{},
+		bucketByOwner:      map[string]*Bucket{},
 	}
 }
 
@@ -269,10 +276,11 @@ func (st *State) now() time.Time { return st.opts.Now().UTC() }
 // The State methods below are shared by every domain. Callers hold st.mu.
 
 // visibleOwner resolves whose customers a partner caller sees: its own, or
-// with indirect_partner_id (tier-1 only) that reseller's. A reseller that
-// is not the caller's → 400 CBC.99000037.
+// with indirect_partner_id (tier-1 only) that reseller's. A tier-2 may name
+// itself (the upstream asks resellers to pass their own id on some calls).
+// A reseller that is not the caller's → 400 CBC.99000037.
 func (st *State) visibleOwner(p *Partner, indirect *string) (string, error) {
-	if indirect == nil || *indirect == "" {
+	if indirect == nil || *indirect == "" || (p.Kind == KindTier2 && *indirect == p.ID) {
 		return p.ID, nil
 	}
 	r := st.partnerByID[*indirect]
