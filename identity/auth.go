@@ -1,14 +1,26 @@
-// Package auth verifies the bearer tokens (JWT) callers present and carries
-// the resulting Principal in the request context.
+// Package identity verifies the bearer tokens (JWT) callers present and
+// carries the resulting Principal in the request context.
+//
+// With a JWKS URL the keys come from the IdP and only RS256 and ES256 tokens
+// are accepted; a key whose "alg" is set must match the token's, a key whose
+// "use" is "enc" never verifies, and a token without a kid is tried against
+// every signing key. NewVerifier waits at most 5 s for the first fetch and
+// does not fail when that fetch fails, since an IdP that is down must not
+// keep the gateway from starting: it logs the failure at ERROR with the URL
+// (a wrong URL shows from the first second) and starts with an empty set, so
+// every token is refused until a fetch succeeds. A token naming an unknown
+// kid fetches the set again, at most once per 10 s and waiting at most 5 s;
+// a background fetch every 15 min picks up rotated keys and drops withdrawn
+// ones. Every failed fetch is logged. Only a URL that is not http(s) makes
+// NewVerifier fail. Close stops the background fetch.
 package identity
 
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/rsa"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"partnergraph/apierr"
 	"strings"
@@ -58,19 +70,25 @@ type Config struct {
 	PublicKeyPEM []byte
 	JWKSURL      string
 	Leeway       time.Duration // default 30s
-	HTTPClient   *http.Client  // for the JWKS; default has a 5s timeout
+	HTTPClient   *http.Client  // for the JWKS; each fetch is cut at 5s whatever its Timeout
+	Log          *slog.Logger  // JWKS fetch failures; default slog.Default()
 }
 
 // Verifier checks tokens.
 type Verifier struct {
 	cfg     Config
 	methods []string
-	key     any // static key, or nil with jwks
-	jwks    *jwks
+	key     any   // static key, or nil with jwks
+	jwks    *jwks // nil with a static key
 }
 
-// NewVerifier validates cfg.
+// NewVerifier validates cfg. With a JWKS URL it starts a goroutine that
+// refreshes the keys until Close.
 func NewVerifier(cfg Config) (*Verifier, error) {
+	return newVerifier(cfg, defaultJWKSTiming)
+}
+
+func newVerifier(cfg Config, t jwksTiming) (*Verifier, error) {
 	if cfg.Issuer == "" {
 		return nil, errors.New("JWT issuer is empty")
 	}
@@ -107,16 +125,29 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		if !strings.HasPrefix(cfg.JWKSURL, "https://") && !strings.HasPrefix(cfg.JWKSURL, "http://") {
 			return nil, errors.New("JWT JWKS URL must be an http(s) URL")
 		}
-		hc := cfg.HTTPClient
-		if hc == nil {
-			hc = &http.Client{Timeout: 5 * time.Second}
-		}
-		v.jwks, v.methods = newJWKS(cfg.JWKSURL, hc), []string{"RS256", "ES256"}
+		v.methods = []string{"RS256", "ES256"}
 	}
 	if sources != 1 {
 		return nil, errors.New("JWT: set exactly one of the HS256 secret, the public key PEM or the JWKS URL")
 	}
+	if cfg.JWKSURL != "" {
+		j, err := newJWKS(cfg.JWKSURL, cfg.HTTPClient, cfg.Log, t)
+		if err != nil {
+			return nil, err
+		}
+		v.jwks = j
+	}
 	return v, nil
+}
+
+// Close stops the JWKS refresh goroutine; Verify keeps using the keys
+// already fetched. A gateway may leave it running until it exits; anything
+// shorter-lived (a test, a reloaded config) should call Close.
+func (v *Verifier) Close() error {
+	if v.jwks != nil {
+		v.jwks.stop()
+	}
+	return nil
 }
 
 // errUnauthenticated is what every failure looks like to a client.
@@ -126,28 +157,14 @@ func unauthenticated(reason string, err error) *apierr.Error {
 
 // Verify checks a raw token and returns its principal.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
+	keyOf := func(*jwt.Token) (any, error) { return v.key, nil }
+	if v.jwks != nil {
+		keyOf = v.jwks.kf.KeyfuncCtx(ctx)
+	}
 	var c Claims
-	_, err := jwt.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
-		if v.jwks == nil {
-			return v.key, nil
-		}
-		kid, _ := t.Header["kid"].(string)
-		k, err := v.jwks.key(ctx, kid)
-		if err != nil {
-			return nil, err
-		}
-		switch t.Method.Alg() {
-		case "RS256":
-			if _, ok := k.(*rsa.PublicKey); !ok {
-				return nil, errors.New("key type does not match alg")
-			}
-		case "ES256":
-			if _, ok := k.(*ecdsa.PublicKey); !ok {
-				return nil, errors.New("key type does not match alg")
-			}
-		}
-		return k, nil
-	},
+	// WithValidMethods pins the algorithms (no "none", no HS256 against a
+	// public key); the RS256 and ES256 methods refuse a key of the other type.
+	_, err := jwt.ParseWithClaims(raw, &c, keyOf,
 		jwt.WithValidMethods(v.methods),
 		jwt.WithIssuer(v.cfg.Issuer),
 		jwt.WithAudience(v.cfg.Audience),

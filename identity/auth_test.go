@@ -51,6 +51,7 @@ func MustVerifier(tb testing.TB, cfg identity.Config) *identity.Verifier {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { _ = v.Close() })
 	return v
 }
 

@@ -2,116 +2,84 @@ package identity
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"math/big"
+	"log/slog"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
+	"golang.org/x/time/rate"
 )
 
-// jwks caches the keys of a JSON Web Key Set and refetches it when a token
-// names an unknown kid (at most once per minRefresh).
-type jwks struct {
-	url        string
-	hc         *http.Client
+// jwksTiming is how often and how long the JWKS is fetched.
+type jwksTiming struct {
+	// refresh is the period of the background fetch: it picks up keys the
+	// IdP publishes ahead of a rotation and drops keys it withdrew.
+	refresh time.Duration
+	// minRefresh is the least time between two fetches caused by a token
+	// naming an unknown kid, so random kids cannot make a fetch storm.
 	minRefresh time.Duration
-
-	mu      sync.Mutex
-	keys    map[string]any
-	fetched time.Time
+	// timeout bounds one fetch, the start-up wait included, and what a
+	// token with an unknown kid waits for the rate limiter and the fetch.
+	timeout time.Duration
 }
 
-func newJWKS(url string, hc *http.Client) *jwks {
-	return &jwks{url: url, hc: hc, minRefresh: 10 * time.Second}
+var defaultJWKSTiming = jwksTiming{refresh: 15 * time.Minute, minRefresh: 10 * time.Second, timeout: 5 * time.Second}
+
+// jwks is a JWK Set kept fresh by keyfunc and jwkset.
+type jwks struct {
+	kf         keyfunc.Keyfunc
+	unknownKID *rate.Limiter
+	stop       context.CancelFunc // ends the refresh goroutine
 }
 
-func (j *jwks) key(ctx context.Context, kid string) (any, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if k, ok := j.keys[kid]; ok {
-		return k, nil
+// newJWKS fetches the set once (waiting at most t.timeout) and starts the
+// refresh goroutine. A failed first fetch is logged, not returned: the set
+// starts empty and is fetched again on the next unknown kid.
+func newJWKS(url string, hc *http.Client, log *slog.Logger, t jwksTiming) (*jwks, error) {
+	if hc == nil {
+		hc = &http.Client{Timeout: t.timeout}
 	}
-	if !j.fetched.IsZero() && time.Since(j.fetched) < j.minRefresh {
-		return nil, fmt.Errorf("unknown kid %q", kid)
+	if log == nil {
+		log = slog.Default()
 	}
-	keys, err := j.fetch(ctx)
-	j.fetched = time.Now()
+	ctx, stop := context.WithCancel(context.Background())
+	store, err := jwkset.NewStorageFromHTTP(url, jwkset.HTTPClientStorageOptions{
+		Client:                    hc,
+		Ctx:                       ctx,
+		HTTPTimeout:               t.timeout,
+		NoErrorReturnFirstHTTPReq: true,
+		RefreshErrorHandler: func(ctx context.Context, err error) {
+			log.ErrorContext(ctx, "JWKS fetch failed; tokens signed with keys not yet fetched are refused", "url", url, "err", err)
+		},
+		RefreshInterval: t.refresh,
+	})
 	if err != nil {
-		return nil, err
+		stop()
+		return nil, fmt.Errorf("JWT JWKS URL: %w", err)
 	}
-	j.keys = keys
-	if k, ok := keys[kid]; ok {
-		return k, nil
-	}
-	return nil, fmt.Errorf("unknown kid %q", kid)
-}
-
-type jwk struct {
-	Kty, Kid, Use, Alg, N, E, Crv, X, Y string
-}
-
-func (j *jwks) fetch(ctx context.Context) (map[string]any, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, j.url, nil)
+	limiter := rate.NewLimiter(rate.Every(t.minRefresh), 1)
+	client, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+		HTTPURLs: map[string]jwkset.Storage{url: store},
+		// jwkset bounds the wait for the limiter and the fetch after it with
+		// one deadline, so an unknown kid costs a request at most t.timeout.
+		RateLimitWaitMax:  t.timeout,
+		RefreshUnknownKID: limiter,
+	})
 	if err != nil {
-		return nil, err
+		stop()
+		return nil, fmt.Errorf("JWT JWKS: %w", err)
 	}
-	resp, err := j.hc.Do(req)
+	kf, err := keyfunc.New(keyfunc.Options{
+		Ctx:     ctx,
+		Storage: client,
+		// A key without "use" may sign; one marked "enc" may not.
+		UseWhitelist: []jwkset.USE{jwkset.UseSig, ""},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("jwks: %w", err)
+		stop()
+		return nil, fmt.Errorf("JWT JWKS: %w", err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("jwks: status %d", resp.StatusCode)
-	}
-	var set struct {
-		Keys []jwk `json:"keys"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 1<<20)).Decode(&set); err != nil {
-		return nil, fmt.Errorf("jwks: %w", err)
-	}
-	out := map[string]any{}
-	for _, k := range set.Keys {
-		if k.Use != "" && k.Use != "sig" {
-			continue
-		}
-		switch k.Kty {
-		case "RSA":
-			n, err1 := b64int(k.N)
-			e, err2 := b64int(k.E)
-			if err1 != nil || err2 != nil || !e.IsInt64() {
-				continue
-			}
-			out[k.Kid] = &rsa.PublicKey{N: n, E: int(e.Int64())}
-		case "EC":
-			if k.Crv != "P-256" {
-				continue
-			}
-			x, err1 := b64int(k.X)
-			y, err2 := b64int(k.Y)
-			if err1 != nil || err2 != nil {
-				continue
-			}
-			out[k.Kid] = &ecdsa.PublicKey{Curve: elliptic.P256(), X: x, Y: y}
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("jwks: no usable keys")
-	}
-	return out, nil
-}
-
-func b64int(s string) (*big.Int, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, err
-	}
-	return new(big.Int).SetBytes(b), nil
+	return &jwks{kf: kf, unknownKID: limiter, stop: stop}, nil
 }
