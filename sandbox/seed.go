@@ -266,6 +266,7 @@ func (st *State) seed() error {
 		r.BalanceAfter = crun[r.OwnerID]
 	}
 
+	st.seedTickets()
 	st.seedMoney, st.seedQuota = st.totals()
 	return nil
 }

@@ -65,6 +65,7 @@ type State struct {
 	packages         map[string][]*ResourcePackage  // by customer
 	freeResources    map[string]*FreeResource       // by free_resource_id
 	reviews          map[string]*RealnameReview     // by customer
+	osm              *osmState                      // OSM tickets (tickets.go)
 
 	// Conservation counters: money that left the system (paid for orders)
 	// or came back (refunds), and coupon value consumed by payments.
