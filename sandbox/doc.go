@@ -1,12 +1,13 @@
-// Package sandbox is a faithful emulator of the Huawei Cloud partner (BSS v2)
-// and IAM APIs that partnergraph talks to. It is the far side of the wire: the
-// official Go SDK (github.com/huaweicloud/huaweicloud-sdk-go-v3 v0.1.207,
-// services/bss/v2 and services/iam/v3) talks to it unchanged, with the same
+// Package sandbox is a faithful emulator of the Huawei Cloud partner (BSS v2),
+// service ticket (OSM v2) and IAM APIs that partnergraph talks to. It is the
+// far side of the wire: the official Go SDK
+// (github.com/huaweicloud/huaweicloud-sdk-go-v3 v0.1.207, services/bss/v2,
+// services/osm/v2 and services/iam/v3) talks to it unchanged, with the same
 // methods and paths (upstream typos included), JSON field names and number
 // types, SDK-HMAC-SHA256 signatures, IAM tokens, error codes and stateful,
 // conserved money and coupon quota. It imports none of the gateway's packages
-// and is served by one http.Handler (Sandbox.Handler) on one port for both
-// BSS and IAM.
+// and is served by one http.Handler (Sandbox.Handler) on one port for BSS,
+// OSM and IAM.
 //
 // # Running it
 //
@@ -137,6 +138,8 @@
 //     AutoRenewalResources, CancelAutoRenewalResources,
 //     CancelResourcesSubscription, UpdatePeriodToOnDemand,
 //     ListRenewRateOnPeriod, ListFreeResourceInfos, ListFreeResourceUsages.
+//   - tickets*.go (OSM v2 service tickets, partner or customer, each on its
+//     own tickets): see "Service tickets" below.
 //
 // The other files are the machinery: sandbox.go (Options, New, Manifest),
 // server.go (routing, caller rules, errors, paging), auth.go (signatures and
@@ -187,6 +190,64 @@
 //   - A product quote the catalogue cannot price fails the call with 400
 //     CBC.99006006 (the SDK's rating models have no per-product failure).
 //
+// # Service tickets (OSM v2)
+//
+// Served on the same port with the same signatures and tokens as BSS; every
+// operation accepts a partner (AK/SK or token) or a customer token, and a
+// ticket belongs to the account behind the credential (OSM-API.md §1.3): a
+// partner sees its own tickets, a customer token (assume_role) the
+// customer's; xcustomer_id/xcustomer_name name the IAM user that submitted
+// it (the account itself, or the partner's agency user). Business errors
+// are HTTP 200 with {"error_code":"OSM.0101xxxx","error_msg"} as upstream
+// answers them; unreadable requests (body not JSON of the model, numeric
+// parameters not numbers or out of range) are 400 OSM.0001. Statuses,
+// actions, the simulated engineer (Options.TicketReplyDelay, default 30 s)
+// and the error rules are in tickets.go; limits in the files below.
+//
+// Served (52 of the SDK's 82 operations):
+//
+//   - cases (tickets_cases.go): CreateCases, ListCases, DownloadCases (CSV),
+//     ShowCaseDetail, ShowCaseStatus, ListCaseCounts, UpdateCases (press,
+//     cancel, close, delete), CreateScores, UpdateCaseContactInfo,
+//     ShowCaseExtendsParam, CreateCaseExtendsParam, ListCaseOperateLogs,
+//     CreateRelations, ListRelation, DeleteRelation.
+//   - messages (tickets_messages.go): ListMessages, CreateMessages,
+//     ListMoreInstantMessages, ListNewInstantMessages and
+//     ListUnreadNewInstantMessages (≤ 100 case_ids),
+//     UpdateNewInstantMessagesRead, RevokeMessage.
+//   - attachments (tickets_accessories.go): ShowAccessoryLimits,
+//     UploadJsonAccessories, UploadAccessory, DownloadAccessories,
+//     DownloadImages, ShowDownloadAccessoryUrl, ListAccessoryAccessUrls,
+//     DeleteAccessories.
+//   - form data (tickets_config.go): ListCaseCategories,
+//     ListProductCategories, ListProblemTypes, ListCaseTemplates,
+//     ListSeverities, ListExtendsParams, ListRegions, ListAreaCodes,
+//     ListCaseLimits, ListSatisfactionDimensions, ListCaseQuotas,
+//     ShowLatestPublishedAgreement, ShowSignedLatestPublishedAgreement,
+//     SignPublishedAgreement, ShowCustomerPrivilegePolicy, ListPrivileges,
+//     ShowPartnersCasesPrivilege, ShowPartnersServiceInfo.
+//   - contact verification (tickets_contacts.go): CheckNeedVerify,
+//     SendVerifyCodes, CheckVerifyCodes, ListHasVerifiedContacts.
+//
+// Not served (404 APIG.0101): labels (CreateLabels, ListLabels,
+// UpdateLabels, DeleteLabels, ListCaseLabels, CreateCaseLabels,
+// DeleteCaseLabels; tickets carry no labels, a label_id_list filter matches
+// none), ListCaseCcEmails, ListOrderIncident (legacy),
+// ListCustomersRegions, ListSubCustomers (OSM's IAM sub-users),
+// ListAgencies, CreatePrivileges, ShowConfiguration, authorizations
+// (ListAuthorizations, ShowAuthorizationDetail, ConfirmAuthorizations,
+// UpdateAuthorizations, CheckHosts, ShowLoginType, ListHistorySessions,
+// ListHistoryOperateLogs, ListTransportHistories), diagnosis
+// (CreateDiagnoseJob, ListDiagnoseJob, ListDiagnoseItems,
+// ListDiagnoseRecords, ListDiagnoseResources, CreateDiagnoseFeedback) and
+// CreateFeedback.
+//
+// Seeded (tickets_seed.go): each partner's showcase customer has tickets
+// in statuses 0, 1, 2, 3 (rated), 4, 13 and 17 with customer and engineer
+// messages and attachments; each partner two of its own. The download URL
+// of ShowDownloadAccessoryUrl points at this sandbox and is served without
+// credentials for 5 minutes (counted as DownloadAccessories).
+//
 // # Test endpoints (/_sandbox/, no authentication)
 //
 //	GET    /_sandbox/stats        {"calls":{"ListSubCustomers":3,…}} calls per SDK operation name (OBS: "obs:PutObject", …)
@@ -196,6 +257,7 @@
 //	POST   /_sandbox/faults       replaces the rules (an empty list clears them)
 //	DELETE /_sandbox/faults       clears the rules (204)
 //	GET    /_sandbox/sms          {"messages":[{"mobile","code","scene","customer_id","sent_at","expires_at","failures","used"}]}
+//	                              (scene 29/18 registration; OSM contact codes: 100 mobile, 101 e-mail, "mobile" = the contact)
 //
 // Fault rules (the first matching rule that hits a call applies):
 //

@@ -23,6 +23,10 @@ type Options struct {
 	// ReviewDelay is how long a submitted real-name review stays in
 	// review before it completes (default 30s).
 	ReviewDelay time.Duration
+	// TicketReplyDelay is how long the simulated Huawei engineer takes to
+	// answer an OSM ticket (a new ticket or the submitter's message) on the
+	// sandbox clock (default 30s).
+	TicketReplyDelay time.Duration
 	// ShowcaseResources is how many yearly/monthly main resources each
 	// showcase customer gets (default and minimum 3); batching tests ask
 	// for 100.
@@ -64,6 +68,9 @@ func New(opts Options) (*Sandbox, error) {
 	}
 	if opts.ReviewDelay == 0 {
 		opts.ReviewDelay = 30 * time.Second
+	}
+	if opts.TicketReplyDelay == 0 {
+		opts.TicketReplyDelay = 30 * time.Second
 	}
 	s := &Sandbox{opts: opts, stats: newStats(), faults: newFaults(opts.Seed), akFails: map[string]*akFailure{}}
 	s.state = newState(opts)

@@ -269,6 +269,7 @@ func (st *State) seed() error {
 		r.BalanceAfter = crun[r.OwnerID]
 	}
 
+	st.seedTickets()
 	st.seedMoney, st.seedQuota = st.totals()
 	return nil
 }

@@ -43,6 +43,14 @@ type withStatus struct {
 	Body   any
 }
 
+// rawBody answers Body as it is, with its own status and headers (file
+// downloads).
+type rawBody struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
 type route struct {
 	method   string
 	segments []string // "{name}" is a path parameter
@@ -337,7 +345,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errf(http.StatusNotFound, "APIG.0101", "%s", msg), reqID)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	body, err := io.ReadAll(io.LimitReader(r.Body, 12<<20)) // APIG's 12 MB: a 4 MB OSM attachment in base64 JSON
 	if err != nil {
 		writeError(w, errf(http.StatusBadRequest, "APIG.0201", "bad request"), reqID)
 		return
@@ -399,6 +407,13 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	case withStatus:
 		writeJSON(w, v.Status, v.Body)
+	case rawBody:
+		for k, vs := range v.Header {
+			w.Header()[k] = vs
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(v.Body)))
+		w.WriteHeader(v.Status)
+		_, _ = w.Write(v.Body)
 	case nil:
 		writeJSON(w, http.StatusOK, struct{}{})
 	default:
@@ -443,4 +458,5 @@ func (s *Sandbox) registerRoutes() {
 	s.registerPricesRoutes()
 	s.registerOrdersRoutes()
 	s.registerResourcesRoutes()
+	s.registerTicketsRoutes()
 }

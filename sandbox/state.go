@@ -67,6 +67,7 @@ type State struct {
 	packages         map[string][]*ResourcePackage  // by customer
 	freeResources    map[string]*FreeResource       // by free_resource_id
 	reviews          map[string]*RealnameReview     // by customer
+	osm              *osmState                      // OSM tickets (tickets.go)
 
 	buckets       map[string]*Bucket // OBS buckets by name; the map is fixed after seeding
 	bucketByOwner map[string]*Bucket // by partner id
