@@ -115,6 +115,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return bad(jwtKeySetting(c), err.Error())
 	}
+	defer verifier.Close()
 	client, err := gateway.New(gwCfg)
 	if err != nil {
 		return fmt.Errorf("upstream client: %w", err)
