@@ -66,7 +66,7 @@ func buildGuards(c *config) (resolvers.Deps, *notify.Outbox, func(), error) {
 	cfg.Secret, cfg.Sender, cfg.Audit = secret, sender, al
 
 	var vs verify.Store
-	var idem resolvers.KeyStore
+	var idem *idempotency.Store
 	var pend resolvers.PendingStore
 	if c.redisURL != "" {
 		opt, err := redis.ParseURL(c.redisURL)

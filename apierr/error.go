@@ -28,6 +28,11 @@ const (
 	// CodeIdempotencyInProgress: another request with the same key is still
 	// running; retry later with the same key.
 	CodeIdempotencyInProgress Code = "IDEMPOTENCY_IN_PROGRESS"
+	// CodeOutcomeUnknown: a money move may or may not have been applied
+	// (the upstream did not answer and its records do not tell yet, or
+	// hold several moves it could be: Candidates). Retry with the same
+	// idempotency key: the gateway settles it before calling again.
+	CodeOutcomeUnknown Code = "OUTCOME_UNKNOWN"
 )
 
 // Error is the one error type of the gateway. Message is safe to show to a
@@ -40,8 +45,12 @@ type Error struct {
 	Op           string // the upstream operation, for logs
 	Err          error
 	// RetryAfter is the number of seconds to wait before retrying, for
-	// RATE_LIMITED; the presenter puts it in extensions.retryAfter.
+	// RATE_LIMITED and IDEMPOTENCY_IN_PROGRESS; the presenter puts it in
+	// extensions.retryAfter.
 	RetryAfter int
+	// Candidates are the upstream records an OUTCOME_UNKNOWN move could be
+	// (extensions.candidates).
+	Candidates []string
 }
 
 func (e *Error) Error() string {

@@ -39,10 +39,13 @@ func Presenter(log io.Writer) graphql.ErrorPresenterFunc {
 			if ge.RequestID != "" {
 				ext["requestId"] = ge.RequestID
 			}
-			if ge.Code == apierr.CodeRateLimited && ge.RetryAfter > 0 {
+			if ge.RetryAfter > 0 {
 				ext["retryAfter"] = ge.RetryAfter
 			}
-			if ge.Code == apierr.CodeInternal || ge.Code == apierr.CodeUpstreamUnavailable || (ge.Code == apierr.CodeUpstreamError && ge.UpstreamCode == "") {
+			if len(ge.Candidates) > 0 {
+				ext["candidates"] = ge.Candidates
+			}
+			if ge.Code == apierr.CodeInternal || ge.Code == apierr.CodeUpstreamUnavailable || ge.Code == apierr.CodeOutcomeUnknown || (ge.Code == apierr.CodeUpstreamError && ge.UpstreamCode == "") {
 				logf("graphql: %s %v: %v\n", ge.Op, out.Path, ge)
 			}
 		case errors.As(err, &qe) && qe.Unwrap() == nil:

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"sort"
 	"sync"
@@ -33,6 +34,9 @@ type Config struct {
 	// CallTimeout bounds each upstream call (default 10s); a shorter
 	// request deadline wins.
 	CallTimeout time.Duration
+	// Log receives what the gateway cannot answer a client with (default
+	// slog.Default()).
+	Log *slog.Logger
 	// Now is the clock of the customer-token cache (default time.Now);
 	// tests inject one to let tokens expire.
 	Now func() time.Time
@@ -44,6 +48,7 @@ type Config struct {
 
 // Client calls the BSS v2 APIs with the right partner's credentials.
 type Client struct {
+	log      *slog.Logger
 	cfg      Config
 	accounts map[string]Account
 	bss      map[string]*bss.BssClient // by account id, for the accounts with keys
@@ -78,10 +83,13 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
 	if cfg.MaxCustomers <= 0 {
 		cfg.MaxCustomers = custtoken.DefaultMaxEntries
 	}
-	c := &Client{cfg: cfg, accounts: map[string]Account{}, bss: map[string]*bss.BssClient{}, ids: newIDTransport(),
+	c := &Client{cfg: cfg, log: cfg.Log, accounts: map[string]Account{}, bss: map[string]*bss.BssClient{}, ids: newIDTransport(),
 		tokens: map[string]*custtoken.Cache{}, custClients: expirable.NewLRU[custKey, tokenClient](cfg.MaxCustomers, nil, custtoken.MaxAge)}
 	for _, a := range cfg.Accounts {
 		if a.ID == "" {

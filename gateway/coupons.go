@@ -209,10 +209,11 @@ func (c *Client) IssuedCoupons(ctx context.Context, s Scope, customerID string, 
 // IssueCouponQuotas cuts a child quota of amount for each reseller from the
 // tier-1's quota (UpdateCouponQuotas); per-reseller failures come back as
 // items. The call is the tier-1's own, whatever reseller s acts for.
-func (c *Client) IssueCouponQuotas(ctx context.Context, s Scope, quotaID string, resellerIDs []string, amount decimal.Decimal, o MoveOpts) (BatchResult, error) {
+func (c *Client) IssueCouponQuotas(ctx context.Context, s Scope, quotaID string, resellerIDs []string, amount decimal.Decimal, l Ledger) (BatchResult, error) {
 	s.Indirect = ""
 	req := &model.UpdateCouponQuotasRequest{Body: &model.AdjustCouponQuotasReq{QuotaId: quotaID, IndirectPartnerIds: resellerIDs, QuotaAmount: &amount}}
-	return move(ctx, c, s, o, c.findQuotaIssue(s, quotaID, resellerIDs, amount), "UpdateCouponQuotas", (*bss.BssClient).UpdateCouponQuotas, req,
+	spec := batchSpec("UpdateCouponQuotas", "quota:"+quotaID, resellerIDs, c.findQuotaIssue(s, quotaID, amount), created, createdIDs)
+	return move(ctx, c, s, l, spec, (*bss.BssClient).UpdateCouponQuotas, req,
 		func(r *model.UpdateCouponQuotasResponse) BatchResult {
 			newQuota := map[string]string{}
 			for _, q := range rows(r.SimpleQuotaInfos) {
@@ -225,10 +226,11 @@ func (c *Client) IssueCouponQuotas(ctx context.Context, s Scope, quotaID string,
 // ReclaimCouponQuotas takes child quotas back into their parents
 // (ReclaimCouponQuotas); per-quota failures come back as items. The call
 // is the tier-1's own, whatever reseller s acts for.
-func (c *Client) ReclaimCouponQuotas(ctx context.Context, s Scope, quotaIDs []string, remark string, o MoveOpts) (BatchResult, error) {
+func (c *Client) ReclaimCouponQuotas(ctx context.Context, s Scope, quotaIDs []string, remark string, l Ledger) (BatchResult, error) {
 	s.Indirect = ""
 	req := &model.ReclaimCouponQuotasRequest{Body: &model.ReclaimCouponQuotasReq{QuotaIds: quotaIDs, Remark: optStr(remark)}}
-	return move(ctx, c, s, o, c.findQuotaReclaim(s, quotaIDs), "ReclaimCouponQuotas", (*bss.BssClient).ReclaimCouponQuotas, req,
+	spec := batchSpec("ReclaimCouponQuotas", "quota-reclaims:"+s.Account, quotaIDs, c.findQuotaReclaim(s), reclaimed, noClaims)
+	return move(ctx, c, s, l, spec, (*bss.BssClient).ReclaimCouponQuotas, req,
 		func(r *model.ReclaimCouponQuotasResponse) BatchResult {
 			balance := map[string]*Money{}
 			for _, q := range rows(r.SimpleQuotaInfos) {
@@ -241,13 +243,14 @@ func (c *Client) ReclaimCouponQuotas(ctx context.Context, s Scope, quotaIDs []st
 // IssueCoupons issues one coupon per customer from a quota
 // (CreatePartnerCoupons, at most 100 customers); per-customer failures come
 // back as items.
-func (c *Client) IssueCoupons(ctx context.Context, s Scope, in CouponIssue, o MoveOpts) (BatchResult, error) {
+func (c *Client) IssueCoupons(ctx context.Context, s Scope, in CouponIssue, l Ledger) (BatchResult, error) {
 	fv := in.FaceValue
 	req := &model.CreatePartnerCouponsRequest{Body: &model.CreatePartnerCouponsReq{
 		QuotaId: in.QuotaID, CustomerIds: in.CustomerIDs, FaceValue: &fv, ValidTime: optStr(in.ValidFrom),
 		ExpireTime: optStr(in.ExpireTime), Memo: optStr(in.Memo), IndirectPartnerId: optStr(s.Indirect),
 	}}
-	return move(ctx, c, s, o, c.findCouponIssue(s, in), "CreatePartnerCoupons", (*bss.BssClient).CreatePartnerCoupons, req,
+	spec := batchSpec("CreatePartnerCoupons", "coupons:"+in.QuotaID, in.CustomerIDs, c.findCouponIssue(s, in), created, createdIDs)
+	return move(ctx, c, s, l, spec, (*bss.BssClient).CreatePartnerCoupons, req,
 		func(r *model.CreatePartnerCouponsResponse) BatchResult {
 			newCoupon := map[string]string{}
 			for _, ci := range rows(r.CouponInfos) {
@@ -260,11 +263,13 @@ func (c *Client) IssueCoupons(ctx context.Context, s Scope, in CouponIssue, o Mo
 // ReclaimCoupons reclaims coupons one by one (ReclaimPartnerCoupons takes
 // one coupon per call). A coupon the upstream refuses is a failed item; a
 // call that ends without an answer is reconciled for that coupon alone.
-func (c *Client) ReclaimCoupons(ctx context.Context, s Scope, couponIDs []string, o MoveOpts) (BatchResult, error) {
+func (c *Client) ReclaimCoupons(ctx context.Context, s Scope, couponIDs []string, l Ledger) (BatchResult, error) {
 	var out BatchResult
 	for _, id := range couponIDs {
 		req := &model.ReclaimPartnerCouponsRequest{Body: &model.ReclaimPartnerCouponsReq{CouponId: id, IndirectPartnerId: optStr(s.Indirect)}}
-		t, err := move(ctx, c, s, o, c.findCouponReclaim(s, id), "ReclaimPartnerCoupons", (*bss.BssClient).ReclaimPartnerCoupons, req,
+		spec := moveSpec[string, Transfer]{op: "ReclaimPartnerCoupons", lock: "coupon:" + id, targets: []string{id}, find: c.findCouponReclaim(s, id),
+			answer: transferTo(id), claims: func(Transfer) []string { return nil }}
+		t, err := move(ctx, c, s, l, spec, (*bss.BssClient).ReclaimPartnerCoupons, req,
 			func(*model.ReclaimPartnerCouponsResponse) Transfer { return Transfer{ID: id} })
 		switch {
 		case err == nil:
@@ -288,6 +293,30 @@ func (c *Client) ReclaimCoupons(ctx context.Context, s Scope, couponIDs []string
 	}
 	return out, nil
 }
+
+// batchSpec is the moveSpec of a batch move op on ids, serialised on
+// lock: item makes a reconciled item of what find found per id, claims
+// the claim ids of an answered call.
+func batchSpec[V any](op, lock string, ids []string, find finder[V], item func(map[string]V) func(string) (ItemResult, bool), claims func(BatchResult) []string) moveSpec[V, BatchResult] {
+	return moveSpec[V, BatchResult]{op: op, lock: lock, targets: ids, find: find, claims: claims,
+		answer: func(found map[string]V) BatchResult { return reconciled(ids, item(found)) }}
+}
+
+// createdIDs are the child quotas or coupons a batch move made: what its
+// key claims.
+func createdIDs(b BatchResult) []string {
+	var ids []string
+	for _, it := range b.Items {
+		if it.OK && it.CreatedID != "" {
+			ids = append(ids, it.CreatedID)
+		}
+	}
+	return ids
+}
+
+// noClaims: a reclaim leaves nothing a later move could be taken for (an
+// object is reclaimed once).
+func noClaims(BatchResult) []string { return nil }
 
 // created is the item of an id whose move made a new child quota or
 // coupon, newIDs[id]; an id without one has no item.

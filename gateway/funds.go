@@ -85,6 +85,8 @@ type AdjustRecordList struct {
 type Transfer struct {
 	// ID is the upstream's transfer_id (allocations) or trans_id (reclaims).
 	ID string
+	// Amount is what moved, in the partner account's currency.
+	Amount Money
 	// Reconciled is set when ID comes from the upstream's records, after the
 	// call itself ended without an answer.
 	Reconciled bool
@@ -214,38 +216,60 @@ const (
 	tradeRetrieve   = "RETRIEVE"
 )
 
+// transferSpec is the moveSpec of a funds move op of amount to target,
+// serialised on lock and looked for with find.
+func transferSpec(op, lock, target string, amount decimal.Decimal, find finder[string]) moveSpec[string, Transfer] {
+	moved := Money{Amount: amount, Currency: defaultCurrency}
+	return moveSpec[string, Transfer]{op: op, lock: lock, targets: []string{target}, find: find,
+		answer: func(found map[string]string) Transfer {
+			return Transfer{ID: found[target], Amount: moved, Reconciled: true}
+		},
+		claims: func(t Transfer) []string { return []string{t.ID} },
+	}
+}
+
+// transfer is the answer of a funds move that answered with id.
+func transfer(id *string, amount decimal.Decimal) Transfer {
+	return Transfer{ID: str(id), Amount: Money{Amount: amount, Currency: defaultCurrency}}
+}
+
 // AllocateCustomerFunds moves amount from the scope's partner (a tier-1
 // acting for a reseller: from the reseller) to a resale customer
-// (UpdateCustomerAccountAmount).
-func (c *Client) AllocateCustomerFunds(ctx context.Context, s Scope, customerID string, amount decimal.Decimal, o MoveOpts) (Transfer, error) {
+// (UpdateCustomerAccountAmount), at most once for l's key.
+func (c *Client) AllocateCustomerFunds(ctx context.Context, s Scope, customerID string, amount decimal.Decimal, l Ledger) (Transfer, error) {
 	req := &model.UpdateCustomerAccountAmountRequest{Body: &model.AdjustAccountReq{CustomerId: customerID, Amount: &amount, IndirectPartnerId: optStr(s.Indirect)}}
-	return move(ctx, c, s, o, c.findAdjust(s, customerID, amount, adjustAllocated), "UpdateCustomerAccountAmount", (*bss.BssClient).UpdateCustomerAccountAmount, req,
-		func(r *model.UpdateCustomerAccountAmountResponse) Transfer { return Transfer{ID: str(r.TransferId)} })
+	spec := transferSpec("UpdateCustomerAccountAmount", "funds:customer:"+customerID, customerID, amount, c.findAdjust(s, customerID, amount, adjustAllocated))
+	return move(ctx, c, s, l, spec, (*bss.BssClient).UpdateCustomerAccountAmount, req,
+		func(r *model.UpdateCustomerAccountAmountResponse) Transfer { return transfer(r.TransferId, amount) })
 }
 
 // ReclaimCustomerFunds moves amount from a resale customer back to the
-// scope's partner (ReclaimToPartnerAccount).
-func (c *Client) ReclaimCustomerFunds(ctx context.Context, s Scope, customerID string, amount decimal.Decimal, o MoveOpts) (Transfer, error) {
+// scope's partner (ReclaimToPartnerAccount), at most once for l's key.
+func (c *Client) ReclaimCustomerFunds(ctx context.Context, s Scope, customerID string, amount decimal.Decimal, l Ledger) (Transfer, error) {
 	req := &model.ReclaimToPartnerAccountRequest{Body: &model.ReclaimToPartnerAccountBalancesReq{CustomerId: customerID, Amount: &amount, IndirectPartnerId: optStr(s.Indirect)}}
-	return move(ctx, c, s, o, c.findAdjust(s, customerID, amount, adjustReclaimed), "ReclaimToPartnerAccount", (*bss.BssClient).ReclaimToPartnerAccount, req,
-		func(r *model.ReclaimToPartnerAccountResponse) Transfer { return Transfer{ID: str(r.TransId)} })
+	spec := transferSpec("ReclaimToPartnerAccount", "funds:customer:"+customerID, customerID, amount, c.findAdjust(s, customerID, amount, adjustReclaimed))
+	return move(ctx, c, s, l, spec, (*bss.BssClient).ReclaimToPartnerAccount, req,
+		func(r *model.ReclaimToPartnerAccountResponse) Transfer { return transfer(r.TransId, amount) })
 }
 
 // AllocateResellerFunds moves amount from a tier-1 to its tier-2 reseller
-// (UpdateIndirectPartnerAccount); the call is the tier-1's own, whatever
-// reseller s acts for.
-func (c *Client) AllocateResellerFunds(ctx context.Context, s Scope, resellerID string, amount decimal.Decimal, o MoveOpts) (Transfer, error) {
+// (UpdateIndirectPartnerAccount), at most once for l's key; the call is
+// the tier-1's own, whatever reseller s acts for.
+func (c *Client) AllocateResellerFunds(ctx context.Context, s Scope, resellerID string, amount decimal.Decimal, l Ledger) (Transfer, error) {
 	s.Indirect = ""
 	req := &model.UpdateIndirectPartnerAccountRequest{Body: &model.AdjustToIndirectPartnerReq{IndirectPartnerId: resellerID, Amount: &amount}}
-	return move(ctx, c, s, o, c.findResellerChange(s, resellerID, amount, tradeAdjust), "UpdateIndirectPartnerAccount", (*bss.BssClient).UpdateIndirectPartnerAccount, req,
-		func(r *model.UpdateIndirectPartnerAccountResponse) Transfer { return Transfer{ID: str(r.TransferId)} })
+	spec := transferSpec("UpdateIndirectPartnerAccount", "funds:reseller:"+resellerID, resellerID, amount, c.findResellerChange(s, resellerID, amount, tradeAdjust))
+	return move(ctx, c, s, l, spec, (*bss.BssClient).UpdateIndirectPartnerAccount, req,
+		func(r *model.UpdateIndirectPartnerAccountResponse) Transfer { return transfer(r.TransferId, amount) })
 }
 
 // ReclaimResellerFunds moves amount from a tier-2 reseller back to its
-// tier-1 (ReclaimIndirectPartnerAccount); the call is the tier-1's own.
-func (c *Client) ReclaimResellerFunds(ctx context.Context, s Scope, resellerID string, amount decimal.Decimal, o MoveOpts) (Transfer, error) {
+// tier-1 (ReclaimIndirectPartnerAccount), at most once for l's key; the
+// call is the tier-1's own.
+func (c *Client) ReclaimResellerFunds(ctx context.Context, s Scope, resellerID string, amount decimal.Decimal, l Ledger) (Transfer, error) {
 	s.Indirect = ""
 	req := &model.ReclaimIndirectPartnerAccountRequest{Body: &model.ReclaimIndirectPartnerAccountReq{IndirectPartnerId: resellerID, Amount: &amount}}
-	return move(ctx, c, s, o, c.findResellerChange(s, resellerID, amount, tradeRetrieve), "ReclaimIndirectPartnerAccount", (*bss.BssClient).ReclaimIndirectPartnerAccount, req,
-		func(r *model.ReclaimIndirectPartnerAccountResponse) Transfer { return Transfer{ID: str(r.TransId)} })
+	spec := transferSpec("ReclaimIndirectPartnerAccount", "funds:reseller:"+resellerID, resellerID, amount, c.findResellerChange(s, resellerID, amount, tradeRetrieve))
+	return move(ctx, c, s, l, spec, (*bss.BssClient).ReclaimIndirectPartnerAccount, req,
+		func(r *model.ReclaimIndirectPartnerAccountResponse) Transfer { return transfer(r.TransId, amount) })
 }

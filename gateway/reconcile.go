@@ -1,42 +1,48 @@
 package gateway
 
-// Reconciliation of money moves: funds (funds.go), coupon quotas and
-// coupons (coupons.go).
+// Exactly-once money moves: funds (funds.go), coupon quotas and coupons
+// (coupons.go).
 //
-// The upstream has no idempotency keys, so a money call that ends without
-// an answer must never simply be retried. Instead the gateway looks for the
-// move in the upstream's own records:
+// The upstream has no idempotency keys, so the gateway makes a move's
+// outcome attributable itself, through the move's Ledger (what its
+// idempotency key remembers, shared by every gateway instance):
+//
+//  1. Moves to the same target are serialised across instances
+//     (Ledger.Lock), so no other move of the gateway's runs between a move's
+//     snapshot and its call.
+//  2. Under that lock the move reads the target's matching records (the
+//     snapshot) and the Ledger remembers them with the call's deadline
+//     (Attempt), before the call.
+//  3. A call that answers is the move's outcome; its record is claimed for
+//     the key (a record answers for one key only). A call refused by the
+//     upstream applied nothing: the attempt is cleared.
+//  4. A call that ends without an answer is looked for in the records: the
+//     new matching record since the snapshot, per target, not claimed by
+//     another key, is the move's (claimed, answer marked Reconciled). None
+//     after a dropped connection, a 5xx or a 429: nothing was applied
+//     (ErrNotApplied; the attempt is cleared, a retry calls again). None
+//     after a timeout, or records that cannot be read: OUTCOME_UNKNOWN, the
+//     attempt stays, and a retry with the same key after the call's
+//     deadline looks again before calling. More than one new matching
+//     record for one target (someone moved the same amount outside the
+//     gateway during the call): OUTCOME_UNKNOWN with the candidates; the
+//     upstream gives nothing to tell them apart.
+//  5. A key taken over from a holder that died finds its Attempt in the
+//     Ledger and settles it first (step 4 on the remembered snapshot), so a
+//     crash never applies a move twice and never claims an earlier
+//     identical move.
+//
+// The records searched:
 //
 //	customer funds   ListPartnerAdjustRecords   (customer, operation type, time ≥ since, amount)
 //	reseller funds   ListPartnerAccountChangeRecords (tier-1 ledger: ADJUST/RETRIEVE, counterparty, time ≥ since, amount)
 //	coupon quotas    ListCouponQuotasRecords    (10 issue / 11 reclaim, parent or child quota, time ≥ since)
 //	coupons          ListPartnerCouponsRecord   (1 issue / 2 reclaim, quota or coupon, customer, time ≥ since, amount)
-//
-// and answers from them:
-//
-//   - found: the move happened; the answer is a success carrying the
-//     record's ids, marked Reconciled;
-//   - not found after a dropped connection, a 5xx or a 429: nothing was
-//     applied; UPSTREAM_UNAVAILABLE wrapping ErrNotApplied (retry is safe);
-//   - not found after a timeout, or the records could not be read: the move
-//     may still be in flight; UPSTREAM_UNAVAILABLE wrapping
-//     ErrOutcomeUnknown. The idempotency reservation is then kept, so a
-//     retry with the same key after the lease reconciles again
-//     (MoveOpts.CheckFirst) instead of calling blind.
-//
-// Records carry no request id of ours, so a move is recognised by its
-// target, amount and time, from ReconcileSkew before the call (clock skew).
-// Just before calling, the gateway snapshots the matching records that
-// already exist (one extra read per move) and ignores them afterwards, so an
-// identical earlier move is never taken for ours. The remaining limit of
-// reconciling without upstream idempotency keys: an identical move to the
-// same target made by someone else *during* our call would be taken for
-// ours. After a takeover (CheckFirst) there is no snapshot: any identical
-// move since MoveOpts.Since counts.
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -47,11 +53,10 @@ import (
 	"partnergraph/apierr"
 )
 
-// ErrOutcomeUnknown is wrapped by the UPSTREAM_UNAVAILABLE error of a money
-// move whose call failed without an answer and whose effect could not be
-// established from the upstream's records either. The move may or may not
-// have been applied: callers must not release an idempotency reservation
-// for it (a retry after the lease reconciles again).
+// ErrOutcomeUnknown is wrapped by the OUTCOME_UNKNOWN error of a money move
+// that may or may not have been applied. Callers must keep the move's
+// attempt (never release its idempotency key): a retry with the same key
+// settles it first.
 var ErrOutcomeUnknown = errors.New("outcome of the money move is unknown")
 
 // ErrNotApplied is wrapped by the UPSTREAM_UNAVAILABLE error of a money move
@@ -59,104 +64,242 @@ var ErrOutcomeUnknown = errors.New("outcome of the money move is unknown")
 // from the upstream's records: a retry is safe.
 var ErrNotApplied = errors.New("the money move was not applied")
 
-// MoveOpts tune one money move.
-type MoveOpts struct {
-	// CheckFirst reconciles before calling: set it when an earlier attempt
-	// with the same idempotency key died mid-call (idempotency
-	// Outcome.TakenOver). When the records show the move, it is returned
-	// and the upstream is not called again.
-	CheckFirst bool
-	// Since is where the record search starts for CheckFirst (the earlier
-	// attempt's start at the latest); zero means ReconcileWindow ago.
+// Attempt is a move's call as its Ledger remembers it before the call.
+type Attempt struct {
+	// Since is where the search of the target's records starts.
 	Since time.Time
+	// Seen are the ids of the target's matching records before the call.
+	Seen []string
+	// Deadline is when the call ends at the latest.
+	Deadline time.Time
 }
 
-// finder looks for a move in the upstream's records from since on,
-// ignoring the record ids in exclude. matched lists every matching record
-// id (for the pre-call snapshot).
-type finder[T any] func(ctx context.Context, since time.Time, exclude map[string]bool) (v T, found bool, matched []string, err error)
+// Ledger is what a money move's idempotency key remembers across crashes
+// and gateway instances; the resolvers' guard implements it.
+type Ledger interface {
+	// Lock serialises the moves to target across instances.
+	Lock(ctx context.Context, target string) (TargetLock, error)
+	// Prior is the call an earlier holder of the key made on target and
+	// did not settle (nil: none).
+	Prior(target string) *Attempt
+	// Record remembers the call about to be made on target (nil: the
+	// last call was settled as not applied).
+	Record(ctx context.Context, target string, a *Attempt) error
+}
+
+// TargetLock is a held Ledger.Lock.
+type TargetLock interface {
+	// Unclaimed returns the record ids no other key claimed.
+	Unclaimed(ctx context.Context, ids []string) ([]string, error)
+	// Claim records ids as the key's: refused when another key claimed
+	// one, or when the lock was lost.
+	Claim(ctx context.Context, ids []string) error
+	Unlock()
+}
 
 // ReconcileSkew is how far before the call the record search starts.
 const ReconcileSkew = 5 * time.Second
 
-// ReconcileWindow is how far back CheckFirst searches when MoveOpts.Since
-// is not set: longer than the idempotency lease (2m) plus a call.
-const ReconcileWindow = 5 * time.Minute
+// deadlineSlack is how long after the call's own timeout a call is taken
+// to be over upstream.
+const deadlineSlack = 5 * time.Second
 
 // recordTime is the time format of the upstream's record searches.
 const recordTime = "2006-01-02T15:04:05Z"
 
-// move is one money move: the SDK call op with req, made at most once and
-// reconciled with find when it ends without an answer (moveOnce); answer
-// reads the move's outcome from the upstream's answer.
-func move[Req, Resp, T any](ctx context.Context, c *Client, s Scope, o MoveOpts, find finder[T], op string, method sdkMethod[Req, Resp], req Req, answer func(Resp) T) (T, error) {
-	return moveOnce(ctx, c, o, find, func(ctx context.Context) (T, error) {
-		resp, err := call(ctx, c, s, op, method, req)
+// candidate is a new matching record: claim is the id a key claims for it
+// (the transfer, coupon or child quota id the answer carries, else the
+// record's own id), value what the move's answer reports of it.
+type candidate[V any] struct {
+	claim string
+	value V
+}
+
+// finding is what a search of a target's records found: the ids of every
+// matching record (the snapshot), and per target of the move its new
+// matching records (not in the exclude set), oldest first.
+type finding[V any] struct {
+	matched  []string
+	byTarget map[string][]candidate[V]
+}
+
+// finder searches the records from since on, ignoring the ids in exclude.
+type finder[V any] func(ctx context.Context, since time.Time, exclude map[string]bool) (finding[V], error)
+
+// moveSpec is one money move.
+type moveSpec[V, T any] struct {
+	op      string   // the SDK operation, for errors
+	lock    string   // what moves to the same target serialise on
+	targets []string // the move's items: customers, resellers, coupons…
+	find    finder[V]
+	do      func(ctx context.Context) (T, error)
+	// answer is the reconciled answer from the record found per target.
+	answer func(found map[string]V) T
+	// claims are the claim ids of an answered call.
+	claims func(T) []string
+}
+
+// move is the moveSpec of one SDK call op with req; reply reads its answer.
+func move[Req, Resp, V, T any](ctx context.Context, c *Client, s Scope, l Ledger, spec moveSpec[V, T], method sdkMethod[Req, Resp], req Req, reply func(Resp) T) (T, error) {
+	spec.do = func(ctx context.Context) (T, error) {
+		resp, err := call(ctx, c, s, spec.op, method, req)
 		if err != nil {
 			var zero T
 			return zero, err
 		}
-		return answer(resp), nil
-	})
+		return reply(resp), nil
+	}
+	return runMove(ctx, c, l, spec)
 }
 
-// moveOnce runs do at most once and reconciles when it ends without an
-// answer (see the file comment).
-func moveOnce[T any](ctx context.Context, c *Client, o MoveOpts, find finder[T], do func(context.Context) (T, error)) (T, error) {
+// runMove makes spec's call at most once for its key (see the file comment).
+func runMove[V, T any](ctx context.Context, c *Client, l Ledger, spec moveSpec[V, T]) (T, error) {
 	var zero T
-	start := time.Now()
-	if o.CheckFirst {
-		since := o.Since
-		if since.IsZero() {
-			since = start.Add(-ReconcileWindow)
-		}
-		rctx, cancel := reconcileCtx(ctx, c)
-		v, found, _, err := find(rctx, since.Add(-ReconcileSkew), nil)
-		cancel()
-		if err != nil {
-			return zero, outcomeUnknown("", err)
-		}
-		if found {
+	if l == nil {
+		return zero, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Op: spec.op, Err: errors.New("money move without a ledger")}
+	}
+	lock, err := l.Lock(ctx, spec.lock)
+	if err != nil {
+		return zero, err
+	}
+	defer lock.Unlock()
+	if p := l.Prior(spec.lock); p != nil {
+		v, found, err := settle(ctx, c, spec, lock, p, false)
+		switch {
+		case err != nil:
+			return zero, err
+		case found:
 			return v, nil
 		}
+		if err := l.Record(ctx, spec.lock, nil); err != nil {
+			return zero, ledgerError(spec.op, err)
+		}
 	}
-	// Snapshot the matching records that already exist, so that an
-	// identical move made just before ours is never taken for ours.
-	_, _, before, err := find(ctx, start.Add(-ReconcileSkew), nil)
+	// The snapshot: the matching records before the call.
+	start := c.cfg.Now()
+	since := start.Add(-ReconcileSkew)
+	before, err := spec.find(ctx, since, nil)
 	if err != nil {
 		return zero, err // nothing was attempted yet
 	}
-	seen := make(map[string]bool, len(before))
-	for _, id := range before {
-		seen[id] = true
+	a := &Attempt{Since: since, Seen: before.matched, Deadline: start.Add(c.cfg.CallTimeout + deadlineSlack)}
+	if err := l.Record(ctx, spec.lock, a); err != nil {
+		return zero, ledgerError(spec.op, err)
 	}
-	v, err := do(ctx)
-	if err == nil || apierr.ErrorCode(err) != apierr.CodeUpstreamUnavailable {
-		return v, err
+	v, err := spec.do(ctx)
+	if err == nil {
+		// The answer is the outcome. A claim refused here cannot undo
+		// the move: report it and keep the answer.
+		if cerr := lock.Claim(context.WithoutCancel(ctx), spec.claims(v)); cerr != nil {
+			c.log.Warn("claiming an answered move's records failed", "op", spec.op, "target", spec.lock, "err", cerr)
+		}
+		return v, nil
 	}
-	op, requestID := upstreamOf(err)
+	if apierr.ErrorCode(err) != apierr.CodeUpstreamUnavailable {
+		// Refused: nothing was applied.
+		_ = l.Record(context.WithoutCancel(ctx), spec.lock, nil)
+		return zero, err
+	}
 	rctx, cancel := reconcileCtx(ctx, c)
 	defer cancel()
-	v, found, _, ferr := find(rctx, start.Add(-ReconcileSkew), seen)
+	v, found, serr := settle(rctx, c, spec, lock, a, true)
 	switch {
-	case ferr != nil:
-		return zero, outcomeUnknown(op, errors.Join(err, ferr))
+	case serr != nil:
+		return zero, serr
 	case found:
 		return v, nil
 	case errors.Is(err, context.DeadlineExceeded):
-		// The call may still be running upstream: "not yet in the records"
-		// proves nothing.
-		return zero, outcomeUnknown(op, err)
+		// The call may still be running upstream: "not yet in the
+		// records" proves nothing. The attempt stays.
+		op, _ := upstreamOf(err)
+		return zero, outcomeUnknown(op, err, nil)
 	}
+	if rerr := l.Record(rctx, spec.lock, nil); rerr != nil {
+		return zero, outcomeUnknown(spec.op, errors.Join(err, rerr), nil)
+	}
+	op, requestID := upstreamOf(err)
 	return zero, &apierr.Error{Code: apierr.CodeUpstreamUnavailable, Op: op, Err: errors.Join(ErrNotApplied, err),
-		Message: "the upstream did not answer, and its records show the operation was not applied; it is safe to retry", RequestID: requestID}
+		Message: "the upstream did not answer, and its records show the operation was not applied; retry with the same idempotencyKey (no new code is needed)", RequestID: requestID}
+}
+
+// settle looks for a's call in the records: found, the answer from the
+// records (claimed for the key); not found, nothing (the caller decides
+// what that means); several new records for one target, OUTCOME_UNKNOWN
+// with the candidates.
+func settle[V, T any](ctx context.Context, c *Client, spec moveSpec[V, T], lock TargetLock, a *Attempt, afterCall bool) (T, bool, error) {
+	var zero T
+	if !afterCall && c.cfg.Now().Before(a.Deadline) {
+		left := a.Deadline.Sub(c.cfg.Now())
+		return zero, false, &apierr.Error{Code: apierr.CodeIdempotencyInProgress, Op: spec.op, RetryAfter: max(1, int(left.Seconds()+0.999)),
+			Message: "an earlier request with this idempotencyKey may still be running upstream; retry with the same key after retryAfter seconds"}
+	}
+	seen := make(map[string]bool, len(a.Seen))
+	for _, id := range a.Seen {
+		seen[id] = true
+	}
+	f, err := spec.find(ctx, a.Since, seen)
+	if err != nil {
+		return zero, false, outcomeUnknown(spec.op, err, nil)
+	}
+	found := map[string]V{}
+	var claims, ambiguous []string
+	for _, t := range spec.targets {
+		cands := f.byTarget[t]
+		ids := make([]string, len(cands))
+		for i, cd := range cands {
+			ids[i] = cd.claim
+		}
+		free, err := lock.Unclaimed(ctx, ids)
+		if err != nil {
+			return zero, false, outcomeUnknown(spec.op, err, nil)
+		}
+		var left []candidate[V]
+		for _, cd := range cands {
+			if slices.Contains(free, cd.claim) {
+				left = append(left, cd)
+			}
+		}
+		switch len(left) {
+		case 0:
+		case 1:
+			found[t] = left[0].value
+			claims = append(claims, left[0].claim)
+		default:
+			for _, cd := range left {
+				ambiguous = append(ambiguous, cd.claim)
+			}
+		}
+	}
+	if len(ambiguous) > 0 {
+		return zero, false, outcomeUnknown(spec.op, errors.New("several records could be this move's"), ambiguous)
+	}
+	if len(found) == 0 {
+		return zero, false, nil
+	}
+	if err := lock.Claim(ctx, claims); err != nil {
+		return zero, false, outcomeUnknown(spec.op, fmt.Errorf("claiming %v: %w", claims, err), claims)
+	}
+	return spec.answer(found), true, nil
 }
 
 // outcomeUnknown is the error of a move that may or may not have been
-// applied.
-func outcomeUnknown(op string, err error) *apierr.Error {
-	return &apierr.Error{Code: apierr.CodeUpstreamUnavailable, Op: op, Err: errors.Join(ErrOutcomeUnknown, err),
-		Message: "the upstream did not answer and the outcome could not be established yet; retry with the same idempotency key in a few minutes: the gateway checks the upstream's records before calling again"}
+// applied; candidates are the records that could be its.
+func outcomeUnknown(op string, err error, candidates []string) *apierr.Error {
+	msg := "the upstream did not answer and the outcome could not be established yet; retry with the same idempotencyKey later: the gateway looks at the upstream's records before calling again"
+	if len(candidates) > 0 {
+		msg = "the upstream did not answer and its records hold several moves this could be (see extensions.candidates): someone made an identical move outside the gateway meanwhile; check them before retrying"
+	}
+	return &apierr.Error{Code: apierr.CodeOutcomeUnknown, Op: op, Err: errors.Join(ErrOutcomeUnknown, err), Message: msg, Candidates: candidates}
+}
+
+// ledgerError is the error of a Ledger that could not remember an
+// attempt: nothing was called.
+func ledgerError(op string, err error) error {
+	var e *apierr.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Op: op, Err: err}
 }
 
 // upstreamOf is the operation and upstream request id err names.
@@ -208,64 +351,51 @@ const searchLimit = 100
 
 // record is how a finder reads one upstream record.
 type record[V any] struct {
-	id     string // the record's own id: what the pre-call snapshot keeps
+	id     string // the record's own id: what the snapshot keeps
+	claim  string // what a key claims for it ("" means id)
 	target string // the customer, reseller, quota or coupon the move was for
 	value  V      // what the answer reports of the move
 	match  bool   // the record is a move like the one looked for
 }
 
 // lookFor is the finder that reads the records list returns from since on
-// and tells each with read; answer turns the first new matching record per
-// target into the finder's answer.
-func lookFor[R, V, T any](list func(ctx context.Context, since time.Time) ([]R, error), read func(r R, since time.Time) record[V], answer func(first map[string]V) (T, bool)) finder[T] {
-	return func(ctx context.Context, since time.Time, exclude map[string]bool) (T, bool, []string, error) {
+// and tells each with read.
+func lookFor[R, V any](list func(ctx context.Context, since time.Time) ([]R, error), read func(r R, since time.Time) record[V]) finder[V] {
+	return func(ctx context.Context, since time.Time, exclude map[string]bool) (finding[V], error) {
 		recs, err := list(ctx, since)
 		if err != nil {
-			var zero T
-			return zero, false, nil, err
+			return finding[V]{}, err
 		}
-		first, matched := firstNew(recs, exclude, func(r R) record[V] { return read(r, since) })
-		v, found := answer(first)
-		return v, found, matched, nil
+		f := finding[V]{byTarget: map[string][]candidate[V]{}}
+		for _, r := range recs {
+			rec := read(r, since)
+			if !rec.match {
+				continue
+			}
+			f.matched = append(f.matched, rec.id)
+			if exclude[rec.id] {
+				continue
+			}
+			claim := rec.claim
+			if claim == "" {
+				claim = rec.id
+			}
+			f.byTarget[rec.target] = append(f.byTarget[rec.target], candidate[V]{claim: claim, value: rec.value})
+		}
+		return f, nil
 	}
 }
 
-// firstNew goes through the records a move may have left: every matching
-// record's id is in matched (the pre-call snapshot), and first holds, per
-// target, the value of the first matching record not in exclude.
-func firstNew[R, V any](recs []R, exclude map[string]bool, read func(R) record[V]) (first map[string]V, matched []string) {
-	first = map[string]V{}
-	for _, r := range recs {
-		rec := read(r)
-		if !rec.match {
-			continue
-		}
-		matched = append(matched, rec.id)
-		if _, dup := first[rec.target]; !dup && !exclude[rec.id] {
-			first[rec.target] = rec.value
-		}
-	}
-	return first, matched
-}
-
-// transferTo is the answer of a finder of one funds or coupon move: the
+// transferTo is the reconciled answer of one funds or coupon move: the
 // transfer id recorded for target.
-func transferTo(target string) func(first map[string]string) (Transfer, bool) {
-	return func(first map[string]string) (Transfer, bool) {
-		id, ok := first[target]
-		if !ok {
-			return Transfer{}, false
-		}
-		return Transfer{ID: id, Reconciled: true}, true
-	}
+func transferTo(target string) func(found map[string]string) Transfer {
+	return func(found map[string]string) Transfer { return Transfer{ID: found[target], Reconciled: true} }
 }
 
-// reconciled is the answer of a finder of a batch move: one item per
-// requested id, ok's where the records show it, else not applied; found
-// when any is.
-func reconciled(ids []string, ok func(id string) (ItemResult, bool)) (out BatchResult, found bool) {
-	out = BatchResult{Items: items(ids, ok, notApplied), Reconciled: true}
-	return out, slices.ContainsFunc(out.Items, func(it ItemResult) bool { return it.OK })
+// reconciled is the answer of a batch move from its records: one item per
+// requested id, ok's where the records show it, else not applied.
+func reconciled(ids []string, ok func(id string) (ItemResult, bool)) BatchResult {
+	return BatchResult{Items: items(ids, ok, notApplied), Reconciled: true}
 }
 
 // notApplied marks the items a reconciliation found no record of.
@@ -275,7 +405,7 @@ func notApplied(id string) ItemResult {
 
 // findAdjust finds a customer funds move in the adjust records: opType
 // (adjustAllocated or adjustReclaimed) of amount to the customer.
-func (c *Client) findAdjust(s Scope, customerID string, amount decimal.Decimal, opType string) finder[Transfer] {
+func (c *Client) findAdjust(s Scope, customerID string, amount decimal.Decimal, opType string) finder[string] {
 	list := func(ctx context.Context, since time.Time) ([]AdjustRecord, error) {
 		req := &model.ListPartnerAdjustRecordsRequest{CustomerId: &customerID, OperationType: &opType, OperationTimeBegin: ptr(since.UTC().Format(recordTime)),
 			Offset: ptr(int32(0)), Limit: ptr(int32(searchLimit)), IndirectPartnerId: optStr(s.Indirect)}
@@ -286,13 +416,13 @@ func (c *Client) findAdjust(s Scope, customerID string, amount decimal.Decimal, 
 		return record[string]{id: r.TransID, target: r.CustomerID, value: r.TransID,
 			match: r.CustomerID == customerID && r.OperationType == opType && isAbsAmount(r.Amount, amount) && after(r.OperationTime, since)}
 	}
-	return lookFor(list, read, transferTo(customerID))
+	return lookFor(list, read)
 }
 
 // findResellerChange finds a reseller funds move in the tier-1's account
 // changes: tradeType (tradeAdjust or tradeRetrieve) of amount with the
 // reseller. The upstream filters those by day (UTC+8) only.
-func (c *Client) findResellerChange(s Scope, resellerID string, amount decimal.Decimal, tradeType string) finder[Transfer] {
+func (c *Client) findResellerChange(s Scope, resellerID string, amount decimal.Decimal, tradeType string) finder[string] {
 	list := func(ctx context.Context, since time.Time) ([]AccountChangeRecord, error) {
 		day := since.In(time.FixedZone("UTC+8", 8*3600)).Format("2006-01-02")
 		req := &model.ListPartnerAccountChangeRecordsRequest{BalanceType: BalanceDebit, TradeType: &tradeType, TradeTimeBegin: &day,
@@ -301,10 +431,10 @@ func (c *Client) findResellerChange(s Scope, resellerID string, amount decimal.D
 		return l.Records, err
 	}
 	read := func(r AccountChangeRecord, since time.Time) record[string] {
-		return record[string]{id: r.ID, target: r.CustomerID, value: r.TradeID,
+		return record[string]{id: r.ID, claim: r.TradeID, target: r.CustomerID, value: r.TradeID,
 			match: r.CustomerID == resellerID && r.TradeType == tradeType && isAbsAmount(r.Change, amount) && after(r.TradeTime, since)}
 	}
-	return lookFor(list, read, transferTo(resellerID))
+	return lookFor(list, read)
 }
 
 // Quota record operation types.
@@ -326,24 +456,20 @@ func (c *Client) quotaMoves(s Scope, parent, opType string) func(ctx context.Con
 
 // findQuotaIssue finds the child quotas of amount cut from quotaID for the
 // resellers.
-func (c *Client) findQuotaIssue(s Scope, quotaID string, resellerIDs []string, amount decimal.Decimal) finder[BatchResult] {
+func (c *Client) findQuotaIssue(s Scope, quotaID string, amount decimal.Decimal) finder[string] {
 	read := func(r QuotaRecord, since time.Time) record[string] {
-		return record[string]{id: r.ID, target: r.ResellerID, value: r.QuotaID,
+		return record[string]{id: r.ID, claim: r.QuotaID, target: r.ResellerID, value: r.QuotaID,
 			match: r.Result != "-1" && isAmount(r.Amount, amount) && after(r.OperationTime, since)}
 	}
-	return lookFor(c.quotaMoves(s, quotaID, quotaIssued), read, func(newQuota map[string]string) (BatchResult, bool) {
-		return reconciled(resellerIDs, created(newQuota))
-	})
+	return lookFor(c.quotaMoves(s, quotaID, quotaIssued), read)
 }
 
 // findQuotaReclaim finds the reclaims of the child quotas.
-func (c *Client) findQuotaReclaim(s Scope, quotaIDs []string) finder[BatchResult] {
+func (c *Client) findQuotaReclaim(s Scope) finder[*Money] {
 	read := func(r QuotaRecord, since time.Time) record[*Money] {
 		return record[*Money]{id: r.ID, target: r.QuotaID, value: r.Amount, match: r.Result != "-1" && after(r.OperationTime, since)}
 	}
-	return lookFor(c.quotaMoves(s, "", quotaReclaimed), read, func(balance map[string]*Money) (BatchResult, bool) {
-		return reconciled(quotaIDs, reclaimed(balance))
-	})
+	return lookFor(c.quotaMoves(s, "", quotaReclaimed), read)
 }
 
 // Coupon record operation types.
@@ -372,21 +498,19 @@ func (c *Client) couponMoves(s Scope, opType, quotaID string, couponIDs []string
 
 // findCouponIssue finds the coupons of the issue's face value issued from
 // its quota to its customers.
-func (c *Client) findCouponIssue(s Scope, in CouponIssue) finder[BatchResult] {
+func (c *Client) findCouponIssue(s Scope, in CouponIssue) finder[string] {
 	read := func(r model.CouponRecordV2, since time.Time) record[string] {
-		return record[string]{id: str(r.Id), target: str(r.CustomerId), value: str(r.CouponId),
+		return record[string]{id: str(r.Id), claim: str(r.CouponId), target: str(r.CustomerId), value: str(r.CouponId),
 			match: str(r.Result) != "-1" && isAmount(decMoney(r.OperationAmount, defaultCurrency), in.FaceValue) && after(str(r.OperationTime), since)}
 	}
-	return lookFor(c.couponMoves(s, couponIssued, in.QuotaID, nil), read, func(newCoupon map[string]string) (BatchResult, bool) {
-		return reconciled(in.CustomerIDs, created(newCoupon))
-	})
+	return lookFor(c.couponMoves(s, couponIssued, in.QuotaID, nil), read)
 }
 
 // findCouponReclaim finds the reclaim of one coupon.
-func (c *Client) findCouponReclaim(s Scope, couponID string) finder[Transfer] {
+func (c *Client) findCouponReclaim(s Scope, couponID string) finder[string] {
 	read := func(r model.CouponRecordV2, since time.Time) record[string] {
 		return record[string]{id: str(r.Id), target: str(r.CouponId), value: couponID,
 			match: str(r.CouponId) == couponID && str(r.Result) != "-1" && after(str(r.OperationTime), since)}
 	}
-	return lookFor(c.couponMoves(s, couponReclaimed, "", []string{couponID}), read, transferTo(couponID))
+	return lookFor(c.couponMoves(s, couponReclaimed, "", []string{couponID}), read)
 }

@@ -3,135 +3,242 @@ package gateway
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"partnergraph/apierr"
 )
 
-// fakeRecords is a finder over a mutable list of record ids.
+// fakeLedger is one key's Ledger in memory; claims are shared by the keys
+// made with the same claims map.
+type fakeLedger struct {
+	key      string
+	attempts map[string]*Attempt
+	claims   map[string]string // record → key
+	mu       sync.Mutex
+	locked   int
+}
+
+func newLedger(key string, claims map[string]string) *fakeLedger {
+	return &fakeLedger{key: key, attempts: map[string]*Attempt{}, claims: claims}
+}
+
+func (l *fakeLedger) Lock(context.Context, string) (TargetLock, error) {
+	l.mu.Lock()
+	l.locked++
+	l.mu.Unlock()
+	return l, nil
+}
+func (l *fakeLedger) Prior(target string) *Attempt { return l.attempts[target] }
+func (l *fakeLedger) Record(_ context.Context, target string, a *Attempt) error {
+	if a == nil {
+		delete(l.attempts, target)
+	} else {
+		l.attempts[target] = a
+	}
+	return nil
+}
+func (l *fakeLedger) Unclaimed(_ context.Context, ids []string) ([]string, error) {
+	var out []string
+	for _, id := range ids {
+		if k, ok := l.claims[id]; !ok || k == l.key {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+func (l *fakeLedger) Claim(_ context.Context, ids []string) error {
+	for _, id := range ids {
+		if k, ok := l.claims[id]; ok && k != l.key {
+			return errors.New("claimed by " + k)
+		}
+	}
+	for _, id := range ids {
+		l.claims[id] = l.key
+	}
+	return nil
+}
+func (l *fakeLedger) Unlock() {}
+
+// fakeRecords are a target's records: ids of moves of the kind looked for.
 type fakeRecords struct {
 	ids   []string
 	err   error
-	calls int
+	finds int
 }
 
-func (f *fakeRecords) find(_ context.Context, _ time.Time, exclude map[string]bool) (Transfer, bool, []string, error) {
-	f.calls++
-	if f.err != nil {
-		return Transfer{}, false, nil, f.err
-	}
-	for _, id := range f.ids {
-		if !exclude[id] {
-			return Transfer{ID: id, Reconciled: true}, true, f.ids, nil
+func (f *fakeRecords) spec(do func(context.Context) (Transfer, error)) moveSpec[string, Transfer] {
+	find := func(_ context.Context, _ time.Time, exclude map[string]bool) (finding[string], error) {
+		f.finds++
+		if f.err != nil {
+			return finding[string]{}, f.err
 		}
+		out := finding[string]{matched: slices.Clone(f.ids), byTarget: map[string][]candidate[string]{}}
+		for _, id := range f.ids {
+			if !exclude[id] {
+				out.byTarget["c1"] = append(out.byTarget["c1"], candidate[string]{claim: id, value: id})
+			}
+		}
+		return out, nil
 	}
-	return Transfer{}, false, f.ids, nil
+	return moveSpec[string, Transfer]{op: "Move", lock: "funds:customer:c1", targets: []string{"c1"}, find: find, do: do,
+		answer: transferTo("c1"), claims: func(t Transfer) []string { return []string{t.ID} }}
 }
 
-func TestMoveOnce(t *testing.T) {
-	c := &Client{cfg: Config{CallTimeout: time.Second}}
+func TestRunMove(t *testing.T) {
+	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	c := &Client{cfg: Config{CallTimeout: time.Second, Now: func() time.Time { return now }}}
 	ctx := context.Background()
 	dropped := &apierr.Error{Code: apierr.CodeUpstreamUnavailable, Message: "x", Err: errors.New("connection reset")}
 	timedOut := unavailable("Op", context.DeadlineExceeded)
 	refused := &apierr.Error{Code: apierr.CodeUpstreamError, UpstreamCode: "CBC.99005003"}
+	ok := func(id string) func(context.Context) (Transfer, error) {
+		return func(context.Context) (Transfer, error) { return Transfer{ID: id}, nil }
+	}
 
-	t.Run("Success", func(t *testing.T) {
-		f := &fakeRecords{}
-		v, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) { return Transfer{ID: "T1"}, nil })
-		if err != nil || v.ID != "T1" || v.Reconciled {
-			t.Fatalf("%+v %v", v, err)
+	t.Run("AnsweredIsClaimed", func(t *testing.T) {
+		f, l := &fakeRecords{}, newLedger("k1", map[string]string{})
+		v, err := runMove(ctx, c, l, f.spec(ok("T1")))
+		if err != nil || v.ID != "T1" || v.Reconciled || l.claims["T1"] != "k1" || l.attempts["funds:customer:c1"] == nil {
+			t.Fatalf("%+v %v claims %v", v, err, l.claims)
 		}
 	})
-	t.Run("RefusalIsNotReconciled", func(t *testing.T) {
-		f := &fakeRecords{}
-		_, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) { return Transfer{}, refused })
-		if !errors.Is(err, refused) || f.calls != 1 {
-			t.Fatalf("%v, %d finds", err, f.calls)
+	t.Run("RefusedClearsTheAttempt", func(t *testing.T) {
+		f, l := &fakeRecords{}, newLedger("k1", map[string]string{})
+		_, err := runMove(ctx, c, l, f.spec(func(context.Context) (Transfer, error) { return Transfer{}, refused }))
+		if !errors.Is(err, refused) || f.finds != 1 || len(l.attempts) != 0 {
+			t.Fatalf("%v, %d finds, attempts %v", err, f.finds, l.attempts)
 		}
 	})
 	t.Run("DroppedButApplied", func(t *testing.T) {
-		f := &fakeRecords{ids: []string{"OLD"}}
-		v, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) {
+		f, l := &fakeRecords{ids: []string{"OLD"}}, newLedger("k1", map[string]string{})
+		v, err := runMove(ctx, c, l, f.spec(func(context.Context) (Transfer, error) {
 			f.ids = append([]string{"NEW"}, f.ids...)
 			return Transfer{}, dropped
-		})
-		if err != nil || v.ID != "NEW" || !v.Reconciled {
+		}))
+		if err != nil || v.ID != "NEW" || !v.Reconciled || l.claims["NEW"] != "k1" {
 			t.Fatalf("%+v %v", v, err)
 		}
 	})
-	t.Run("DroppedNotAppliedIgnoresOlderIdenticalMove", func(t *testing.T) {
-		f := &fakeRecords{ids: []string{"OLD"}}
-		_, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) { return Transfer{}, dropped })
-		if !errors.Is(err, ErrNotApplied) || apierr.ErrorCode(err) != apierr.CodeUpstreamUnavailable {
-			t.Fatalf("%v", err)
+	t.Run("DroppedNotAppliedIgnoresAnEarlierIdenticalMove", func(t *testing.T) {
+		f, l := &fakeRecords{ids: []string{"OLD"}}, newLedger("k1", map[string]string{})
+		_, err := runMove(ctx, c, l, f.spec(func(context.Context) (Transfer, error) { return Transfer{}, dropped }))
+		if !errors.Is(err, ErrNotApplied) || apierr.ErrorCode(err) != apierr.CodeUpstreamUnavailable || len(l.attempts) != 0 {
+			t.Fatalf("%v, attempts %v", err, l.attempts)
 		}
 	})
-	t.Run("TimeoutNotYetVisibleIsUnknown", func(t *testing.T) {
-		f := &fakeRecords{}
-		_, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) { return Transfer{}, timedOut })
-		if !errors.Is(err, ErrOutcomeUnknown) {
-			t.Fatalf("%v", err)
+	t.Run("TimeoutNotYetVisibleIsUnknownAndKept", func(t *testing.T) {
+		f, l := &fakeRecords{}, newLedger("k1", map[string]string{})
+		_, err := runMove(ctx, c, l, f.spec(func(context.Context) (Transfer, error) { return Transfer{}, timedOut }))
+		a := l.attempts["funds:customer:c1"]
+		if !errors.Is(err, ErrOutcomeUnknown) || apierr.ErrorCode(err) != apierr.CodeOutcomeUnknown || a == nil || !a.Deadline.Equal(now.Add(time.Second+deadlineSlack)) {
+			t.Fatalf("%v, attempt %+v", err, a)
 		}
 	})
 	t.Run("RecordsUnreadableIsUnknown", func(t *testing.T) {
-		f := &fakeRecords{}
-		_, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) {
+		f, l := &fakeRecords{}, newLedger("k1", map[string]string{})
+		_, err := runMove(ctx, c, l, f.spec(func(context.Context) (Transfer, error) {
 			f.err = errors.New("records down")
 			return Transfer{}, dropped
-		})
+		}))
 		if !errors.Is(err, ErrOutcomeUnknown) {
 			t.Fatalf("%v", err)
 		}
 	})
 	t.Run("SnapshotFailsNothingCalled", func(t *testing.T) {
-		f := &fakeRecords{err: dropped}
+		f, l := &fakeRecords{err: dropped}, newLedger("k1", map[string]string{})
 		called := false
-		_, err := moveOnce(ctx, c, MoveOpts{}, f.find, func(context.Context) (Transfer, error) { called = true; return Transfer{}, nil })
-		if err == nil || called {
+		_, err := runMove(ctx, c, l, f.spec(func(context.Context) (Transfer, error) { called = true; return Transfer{}, nil }))
+		if err == nil || called || len(l.attempts) != 0 {
 			t.Fatalf("%v, called=%v", err, called)
 		}
 	})
-	t.Run("CheckFirstFound", func(t *testing.T) {
-		f := &fakeRecords{ids: []string{"EARLIER"}}
+	t.Run("TwoNewRecordsAreTwoCandidates", func(t *testing.T) {
+		f, l := &fakeRecords{ids: []string{"OLD"}}, newLedger("k1", map[string]string{})
+		_, err := runMove(ctx, c, l, f.spec(func(context.Context) (Transfer, error) {
+			f.ids = append([]string{"MINE", "THEIRS"}, f.ids...) // someone moved the same amount meanwhile
+			return Transfer{}, dropped
+		}))
+		var e *apierr.Error
+		if !errors.As(err, &e) || e.Code != apierr.CodeOutcomeUnknown || strings.Join(e.Candidates, ",") != "MINE,THEIRS" || len(l.claims) != 0 {
+			t.Fatalf("%v %+v", err, e)
+		}
+	})
+	t.Run("ARecordClaimedByAnotherKeyIsNotTaken", func(t *testing.T) {
+		claims := map[string]string{"OTHERS": "k0"}
+		f, l := &fakeRecords{}, newLedger("k1", claims)
+		_, err := runMove(ctx, c, l, f.spec(func(context.Context) (Transfer, error) {
+			f.ids = []string{"OTHERS"} // a record another key already answered for
+			return Transfer{}, dropped
+		}))
+		if !errors.Is(err, ErrNotApplied) || claims["OTHERS"] != "k0" {
+			t.Fatalf("%v claims %v", err, claims)
+		}
+	})
+
+	// A key taken over from a holder that died settles the holder's call
+	// before calling: found, it is the answer (and no call is made).
+	t.Run("PriorAttemptFound", func(t *testing.T) {
+		f, l := &fakeRecords{ids: []string{"NEW", "OLD"}}, newLedger("k1", map[string]string{})
+		l.attempts["funds:customer:c1"] = &Attempt{Since: now.Add(-time.Minute), Seen: []string{"OLD"}, Deadline: now.Add(-time.Second)}
 		called := false
-		v, err := moveOnce(ctx, c, MoveOpts{CheckFirst: true}, f.find, func(context.Context) (Transfer, error) { called = true; return Transfer{}, nil })
-		if err != nil || called || v.ID != "EARLIER" {
+		v, err := runMove(ctx, c, l, f.spec(func(context.Context) (Transfer, error) { called = true; return Transfer{}, nil }))
+		if err != nil || called || v.ID != "NEW" || !v.Reconciled || l.claims["NEW"] != "k1" {
 			t.Fatalf("%+v %v called=%v", v, err, called)
+		}
+	})
+	t.Run("PriorAttemptNotAppliedCallsAgain", func(t *testing.T) {
+		f, l := &fakeRecords{ids: []string{"OLD"}}, newLedger("k1", map[string]string{})
+		l.attempts["funds:customer:c1"] = &Attempt{Since: now.Add(-time.Minute), Seen: []string{"OLD"}, Deadline: now.Add(-time.Second)}
+		v, err := runMove(ctx, c, l, f.spec(ok("T2")))
+		if err != nil || v.ID != "T2" || v.Reconciled {
+			t.Fatalf("%+v %v", v, err)
+		}
+	})
+	t.Run("PriorAttemptStillRunningIsInProgress", func(t *testing.T) {
+		f, l := &fakeRecords{}, newLedger("k1", map[string]string{})
+		l.attempts["funds:customer:c1"] = &Attempt{Since: now, Deadline: now.Add(3 * time.Second)}
+		_, err := runMove(ctx, c, l, f.spec(ok("T3")))
+		var e *apierr.Error
+		if !errors.As(err, &e) || e.Code != apierr.CodeIdempotencyInProgress || e.RetryAfter != 3 || f.finds != 0 {
+			t.Fatalf("%v %+v", err, e)
+		}
+	})
+	t.Run("NoLedgerIsInternal", func(t *testing.T) {
+		_, err := runMove(ctx, c, nil, (&fakeRecords{}).spec(ok("T")))
+		if apierr.ErrorCode(err) != apierr.CodeInternal {
+			t.Fatalf("%v", err)
 		}
 	})
 }
 
-// Every matching record is in the snapshot; per target, the first matching
-// record not excluded is the move; a batch answer marks the rest not
-// applied.
-func TestFirstNew(t *testing.T) {
+// lookFor puts every matching record in the snapshot and, per target, the
+// matching records not excluded among the candidates; a batch answer marks
+// the targets without a record not applied.
+func TestLookFor(t *testing.T) {
 	type rec struct {
 		id, target string
 		match      bool
 	}
 	recs := []rec{{"r1", "a", true}, {"r2", "a", true}, {"r3", "b", false}, {"r4", "b", true}, {"r5", "c", true}}
-	first, matched := firstNew(recs, map[string]bool{"r1": true, "r5": true}, func(r rec) record[string] {
-		return record[string]{id: r.id, target: r.target, value: "new-" + r.id, match: r.match}
+	find := lookFor(func(context.Context, time.Time) ([]rec, error) { return recs, nil }, func(r rec, _ time.Time) record[string] {
+		return record[string]{id: r.id, claim: "claim-" + r.id, target: r.target, value: "new-" + r.id, match: r.match}
 	})
-	if got, want := strings.Join(matched, ","), "r1,r2,r4,r5"; got != want {
+	f, err := find(context.Background(), time.Time{}, map[string]bool{"r1": true, "r5": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(f.matched, ","), "r1,r2,r4,r5"; got != want {
 		t.Errorf("matched %s, want %s", got, want)
 	}
-	if len(first) != 2 || first["a"] != "new-r2" || first["b"] != "new-r4" {
-		t.Errorf("first %v, want a: new-r2, b: new-r4", first)
+	if len(f.byTarget) != 2 || len(f.byTarget["a"]) != 1 || f.byTarget["a"][0] != (candidate[string]{"claim-r2", "new-r2"}) || f.byTarget["b"][0].value != "new-r4" {
+		t.Errorf("byTarget %v", f.byTarget)
 	}
-	if tr, ok := transferTo("a")(first); !ok || tr != (Transfer{ID: "new-r2", Reconciled: true}) {
-		t.Errorf("transferTo(a) = %+v, %v", tr, ok)
-	}
-	if _, ok := transferTo("c")(first); ok {
-		t.Error("transferTo(c): an excluded record was taken for the move")
-	}
-	out, found := reconciled([]string{"a", "c"}, created(first))
-	if !found || !out.Reconciled || len(out.Items) != 2 || !out.Items[0].OK || out.Items[0].CreatedID != "new-r2" || out.Items[1].OK || out.Items[1].ErrorCode != "NOT_APPLIED" {
-		t.Errorf("reconciled = %+v, %v", out, found)
-	}
-	if _, found := reconciled([]string{"c"}, created(first)); found {
-		t.Error("reconciled(c): found with no record")
+	out := reconciled([]string{"a", "c"}, created(map[string]string{"a": "new-r2"}))
+	if !out.Reconciled || len(out.Items) != 2 || !out.Items[0].OK || out.Items[0].CreatedID != "new-r2" || out.Items[1].OK || out.Items[1].ErrorCode != "NOT_APPLIED" {
+		t.Errorf("reconciled = %+v", out)
 	}
 }

@@ -153,7 +153,7 @@ func TestRequestIDsPartnerCalls(t *testing.T) {
 	t.Run("MoneyMoveSuccess", func(t *testing.T) {
 		rec.reset()
 		ctx, ids := TrackRequestIDs(context.Background())
-		tr, err := c.AllocateCustomerFunds(ctx, s, customer, decimal.RequireFromString("12.5"), MoveOpts{})
+		tr, err := c.AllocateCustomerFunds(ctx, s, customer, decimal.RequireFromString("12.5"), newLedger("k", map[string]string{}))
 		if err != nil || tr.ID == "" {
 			t.Fatalf("allocate: %+v %v", tr, err)
 		}
@@ -176,7 +176,7 @@ func TestRequestIDsPartnerCalls(t *testing.T) {
 	t.Run("Refusal", func(t *testing.T) {
 		rec.reset()
 		ctx, ids := TrackRequestIDs(context.Background())
-		_, err := c.AllocateCustomerFunds(ctx, s, customer, decimal.RequireFromString("99999999"), MoveOpts{})
+		_, err := c.AllocateCustomerFunds(ctx, s, customer, decimal.RequireFromString("99999999"), newLedger("k", map[string]string{}))
 		var ge *apierr.Error
 		if !errors.As(err, &ge) || ge.RequestID == "" {
 			t.Fatalf("err = %v, want an upstream refusal with a request id", err)

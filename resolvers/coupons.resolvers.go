@@ -97,7 +97,7 @@ func (r *customerResolver) IssuedCoupons(ctx context.Context, obj *model.Custome
 }
 
 func (r *mutationResolver) IssueCouponQuotas(ctx context.Context, input model.IssueCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponQuotasPayload, error) {
-	return guarded(ctx, r.Resolver, issueCouponQuotas, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.CouponQuotasPayload, error) {
+	return guarded(ctx, r.Resolver, issueCouponQuotas, &input, &idempotencyKey, verification, func(ctx context.Context, l gateway.Ledger) (*model.CouponQuotasPayload, error) {
 		p, err := r.tier1Principal(ctx)
 		if err != nil {
 			return nil, err
@@ -108,7 +108,7 @@ func (r *mutationResolver) IssueCouponQuotas(ctx context.Context, input model.Is
 			}
 		}
 		s := gateway.Scope{Account: p.PartnerID}
-		b, err := r.upstream.IssueCouponQuotas(ctx, s, input.QuotaID, input.ResellerIds, input.Amount, o)
+		b, err := r.upstream.IssueCouponQuotas(ctx, s, input.QuotaID, input.ResellerIds, input.Amount, l)
 		if err != nil {
 			return nil, err
 		}
@@ -117,7 +117,7 @@ func (r *mutationResolver) IssueCouponQuotas(ctx context.Context, input model.Is
 }
 
 func (r *mutationResolver) ReclaimCouponQuotas(ctx context.Context, input model.ReclaimCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponQuotasPayload, error) {
-	return guarded(ctx, r.Resolver, reclaimCouponQuotas, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.CouponQuotasPayload, error) {
+	return guarded(ctx, r.Resolver, reclaimCouponQuotas, &input, &idempotencyKey, verification, func(ctx context.Context, l gateway.Ledger) (*model.CouponQuotasPayload, error) {
 		p, err := r.tier1Principal(ctx)
 		if err != nil {
 			return nil, err
@@ -128,7 +128,7 @@ func (r *mutationResolver) ReclaimCouponQuotas(ctx context.Context, input model.
 		}
 		// Ownership of each child quota is the upstream's per-item check
 		// (CBC.99000012 in error_details → a failed item).
-		b, err := r.upstream.ReclaimCouponQuotas(ctx, gateway.Scope{Account: p.PartnerID}, input.QuotaIds, remark, o)
+		b, err := r.upstream.ReclaimCouponQuotas(ctx, gateway.Scope{Account: p.PartnerID}, input.QuotaIds, remark, l)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +137,7 @@ func (r *mutationResolver) ReclaimCouponQuotas(ctx context.Context, input model.
 }
 
 func (r *mutationResolver) IssueCoupons(ctx context.Context, input model.IssueCouponsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponsPayload, error) {
-	return guarded(ctx, r.Resolver, issueCoupons, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.CouponsPayload, error) {
+	return guarded(ctx, r.Resolver, issueCoupons, &input, &idempotencyKey, verification, func(ctx context.Context, l gateway.Ledger) (*model.CouponsPayload, error) {
 		_, s, err := r.moneyScope(ctx)
 		if err != nil {
 			return nil, err
@@ -154,7 +154,7 @@ func (r *mutationResolver) IssueCoupons(ctx context.Context, input model.IssueCo
 		}
 		// Customers that are not the caller's come back as failed items
 		// (CBC.99000035 inside the 200 body), never as a silent success.
-		b, err := r.upstream.IssueCoupons(ctx, s, ci, o)
+		b, err := r.upstream.IssueCoupons(ctx, s, ci, l)
 		if err != nil {
 			return nil, err
 		}
@@ -169,12 +169,12 @@ func (r *mutationResolver) IssueCoupons(ctx context.Context, input model.IssueCo
 }
 
 func (r *mutationResolver) ReclaimCoupons(ctx context.Context, input model.ReclaimCouponsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponsPayload, error) {
-	return guarded(ctx, r.Resolver, reclaimCoupons, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.CouponsPayload, error) {
+	return guarded(ctx, r.Resolver, reclaimCoupons, &input, &idempotencyKey, verification, func(ctx context.Context, l gateway.Ledger) (*model.CouponsPayload, error) {
 		_, s, err := r.moneyScope(ctx)
 		if err != nil {
 			return nil, err
 		}
-		b, err := r.upstream.ReclaimCoupons(ctx, s, input.CouponIds, o)
+		b, err := r.upstream.ReclaimCoupons(ctx, s, input.CouponIds, l)
 		if err != nil {
 			return nil, err
 		}

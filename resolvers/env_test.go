@@ -48,7 +48,7 @@ type envConfig struct {
 	Verify func(*verify.Config)
 	// VerifyStore and Idem replace the memory stores.
 	VerifyStore verify.Store
-	Idem        resolvers.KeyStore
+	Idem        *idempotency.Store
 
 	// Web adjusts the handler's options last.
 	Web func(*edge.Options)
@@ -66,7 +66,7 @@ type env struct {
 	sbClock  *clock // envConfig.SandboxClock
 	tokClock *clock // envConfig.TokenClock
 
-	idem        resolvers.KeyStore
+	idem        *idempotency.Store
 	verifyClock *clock // the verify engine's (code expiry)
 	engine      *verify.Engine
 	outbox      *notify.Outbox

@@ -133,11 +133,11 @@ func (r *Resolver) ownResaleCustomer(ctx context.Context, s gateway.Scope, id st
 
 // customerFundsMove is an upstream move of a customer's funds: an
 // allocation or a reclaim.
-type customerFundsMove func(ctx context.Context, s gateway.Scope, customerID string, amount decimal.Decimal, o gateway.MoveOpts) (gateway.Transfer, error)
+type customerFundsMove func(ctx context.Context, s gateway.Scope, customerID string, amount decimal.Decimal, l gateway.Ledger) (gateway.Transfer, error)
 
 // moveCustomerFunds moves in.Amount to or from a customer of the caller
 // (of one of its resellers with in.ResellerID, for a tier-1).
-func (r *Resolver) moveCustomerFunds(ctx context.Context, in model.CustomerFundsInput, move customerFundsMove, o gateway.MoveOpts) (*model.CustomerFundsPayload, error) {
+func (r *Resolver) moveCustomerFunds(ctx context.Context, in model.CustomerFundsInput, move customerFundsMove, l gateway.Ledger) (*model.CustomerFundsPayload, error) {
 	p, s, err := r.moneyScope(ctx)
 	if err != nil {
 		return nil, err
@@ -153,7 +153,7 @@ func (r *Resolver) moveCustomerFunds(ctx context.Context, in model.CustomerFunds
 	if err := r.ownResaleCustomer(ctx, s, in.CustomerID); err != nil {
 		return nil, err
 	}
-	t, err := move(ctx, s, in.CustomerID, in.Amount, o)
+	t, err := move(ctx, s, in.CustomerID, in.Amount, l)
 	if err != nil {
 		return nil, err
 	}
@@ -171,10 +171,10 @@ func (r *Resolver) moveCustomerFunds(ctx context.Context, in model.CustomerFunds
 }
 
 // resellerFundsMove is an upstream move of a reseller's funds.
-type resellerFundsMove func(ctx context.Context, s gateway.Scope, resellerID string, amount decimal.Decimal, o gateway.MoveOpts) (gateway.Transfer, error)
+type resellerFundsMove func(ctx context.Context, s gateway.Scope, resellerID string, amount decimal.Decimal, l gateway.Ledger) (gateway.Transfer, error)
 
 // moveResellerFunds moves in.Amount between a tier-1 and its reseller.
-func (r *Resolver) moveResellerFunds(ctx context.Context, in model.ResellerFundsInput, move resellerFundsMove, o gateway.MoveOpts) (*model.ResellerFundsPayload, error) {
+func (r *Resolver) moveResellerFunds(ctx context.Context, in model.ResellerFundsInput, move resellerFundsMove, l gateway.Ledger) (*model.ResellerFundsPayload, error) {
 	p, err := r.tier1Principal(ctx)
 	if err != nil {
 		return nil, err
@@ -184,7 +184,7 @@ func (r *Resolver) moveResellerFunds(ctx context.Context, in model.ResellerFunds
 		return nil, err
 	}
 	t1 := gateway.Scope{Account: p.PartnerID}
-	t, err := move(ctx, t1, in.ResellerID, in.Amount, o)
+	t, err := move(ctx, t1, in.ResellerID, in.Amount, l)
 	if err != nil {
 		return nil, err
 	}

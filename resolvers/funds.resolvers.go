@@ -13,26 +13,26 @@ import (
 )
 
 func (r *mutationResolver) AllocateCustomerFunds(ctx context.Context, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CustomerFundsPayload, error) {
-	return guarded(ctx, r.Resolver, allocateCustomerFunds, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.CustomerFundsPayload, error) {
-		return r.moveCustomerFunds(ctx, input, r.upstream.AllocateCustomerFunds, o)
+	return guarded(ctx, r.Resolver, allocateCustomerFunds, &input, &idempotencyKey, verification, func(ctx context.Context, l gateway.Ledger) (*model.CustomerFundsPayload, error) {
+		return r.moveCustomerFunds(ctx, input, r.upstream.AllocateCustomerFunds, l)
 	})
 }
 
 func (r *mutationResolver) ReclaimCustomerFunds(ctx context.Context, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.CustomerFundsPayload, error) {
-	return guarded(ctx, r.Resolver, reclaimCustomerFunds, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.CustomerFundsPayload, error) {
-		return r.moveCustomerFunds(ctx, input, r.upstream.ReclaimCustomerFunds, o)
+	return guarded(ctx, r.Resolver, reclaimCustomerFunds, &input, &idempotencyKey, verification, func(ctx context.Context, l gateway.Ledger) (*model.CustomerFundsPayload, error) {
+		return r.moveCustomerFunds(ctx, input, r.upstream.ReclaimCustomerFunds, l)
 	})
 }
 
 func (r *mutationResolver) AllocateResellerFunds(ctx context.Context, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResellerFundsPayload, error) {
-	return guarded(ctx, r.Resolver, allocateResellerFunds, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.ResellerFundsPayload, error) {
-		return r.moveResellerFunds(ctx, input, r.upstream.AllocateResellerFunds, o)
+	return guarded(ctx, r.Resolver, allocateResellerFunds, &input, &idempotencyKey, verification, func(ctx context.Context, l gateway.Ledger) (*model.ResellerFundsPayload, error) {
+		return r.moveResellerFunds(ctx, input, r.upstream.AllocateResellerFunds, l)
 	})
 }
 
 func (r *mutationResolver) ReclaimResellerFunds(ctx context.Context, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResellerFundsPayload, error) {
-	return guarded(ctx, r.Resolver, reclaimResellerFunds, &input, &idempotencyKey, verification, func(ctx context.Context, o gateway.MoveOpts) (*model.ResellerFundsPayload, error) {
-		return r.moveResellerFunds(ctx, input, r.upstream.ReclaimResellerFunds, o)
+	return guarded(ctx, r.Resolver, reclaimResellerFunds, &input, &idempotencyKey, verification, func(ctx context.Context, l gateway.Ledger) (*model.ResellerFundsPayload, error) {
+		return r.moveResellerFunds(ctx, input, r.upstream.ReclaimResellerFunds, l)
 	})
 }
 

@@ -62,7 +62,7 @@ func (r *customerResolver) Orders(ctx context.Context, obj *model.Customer, firs
 }
 
 func (r *mutationResolver) PayOrder(ctx context.Context, input model.PayOrderInput, idempotencyKey string, verification *model.VerificationInput) (*model.PayOrderPayload, error) {
-	return guarded(ctx, r.Resolver, payOrder, &input, &idempotencyKey, verification, func(ctx context.Context, _ gateway.MoveOpts) (*model.PayOrderPayload, error) {
+	return guarded(ctx, r.Resolver, payOrder, &input, &idempotencyKey, verification, func(ctx context.Context, _ gateway.Ledger) (*model.PayOrderPayload, error) {
 		pay := gateway.PayInput{OrderID: input.OrderID}
 		for _, id := range input.CouponIds {
 			pay.Coupons = append(pay.Coupons, gateway.PayCoupon{ID: id, Type: gateway.PayCouponVoucher}) // types resolved below

@@ -94,35 +94,41 @@ func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.Creat
 	})
 	sum := sha256.Sum256([]byte(n.XAccountID))
 	scope, key := "lifecycle:createCustomer:"+s.Account+"/"+s.Indirect, hex.EncodeToString(sum[:])
-	store := r.idempotency
-	out, fresh, err := store.Begin(ctx, scope, key, digest)
+	res, stored, err := r.idempotency.Begin(ctx, scope, key, digest)
+	var busy *idempotency.InProgressError
 	switch {
 	case errors.Is(err, idempotency.ErrConflict):
 		return nil, apierr.Errorf(apierr.CodeIdempotencyConflict, "xaccountId %q was already used to register a customer with other arguments", n.XAccountID)
-	case errors.Is(err, idempotency.ErrInProgress):
-		return nil, apierr.Errorf(apierr.CodeUpstreamUnavailable, "a registration with this xaccountId is still in progress; retry shortly")
+	case errors.As(err, &busy):
+		return nil, inProgress(busy.RetryAfterSeconds())
 	case err != nil:
-		return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
-	case !fresh:
+		return nil, internal(err)
+	case stored != nil:
 		var p pending.Customer
-		if err := json.Unmarshal(out.Data, &p); err != nil {
-			return nil, &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: err}
+		if err := json.Unmarshal(stored, &p); err != nil {
+			return nil, internal(err)
 		}
 		return r.registered(ctx, p, false)
 	}
+	stop, _ := res.Keep(ctx)
+	defer stop()
 	done := func(p pending.Customer) {
 		b, _ := json.Marshal(p)
-		_ = store.Complete(context.WithoutCancel(ctx), scope, key, out.Owner, b)
+		_ = res.Complete(context.WithoutCancel(ctx), b)
 	}
-	release := func() { _ = store.Release(context.WithoutCancel(ctx), scope, key, out.Owner) }
+	release := func() { _ = res.Release(context.WithoutCancel(ctx)) }
 	if n.XAccountType, err = r.xaccountType(ctx, s, n.XAccountType); err != nil {
 		release()
 		return nil, err
 	}
-	if out.TakenOver { // an earlier attempt may have reached the upstream
+	// Armed: an earlier attempt may have reached the upstream.
+	if res.Armed {
 		if a, err := r.upstream.FindCustomerByXAccount(ctx, s, n.XAccountType, n.XAccountID, n.LoginName, reconcilePages); err == nil {
 			return r.existing(ctx, s, n, a, done, release)
 		}
+	}
+	if err := res.Arm(ctx); err != nil {
+		return nil, internal(err)
 	}
 	created, err := r.upstream.CreateCustomer(ctx, s, n)
 	if err != nil {

@@ -277,21 +277,28 @@ func TestLifecycleRegisterIdempotent(t *testing.T) {
 		t.Fatalf("late replay: %+v", late)
 	}
 
-	// Eight concurrent duplicates: one upstream call, one customer.
+	// Eight concurrent duplicates: one upstream call, one customer; a
+	// duplicate that arrives while the first runs is told to retry, one
+	// that arrives after it replays it, and a retry replays it.
 	e.resetStats(t)
 	in2 := map[string]any{"xaccountId": "crm-idem-2", "loginName": "idem-cust-3"}
-	ids := make([]string, 8)
-	for i, r := range e.queryParallel(t, len(ids), tok, lcCreate, func(int) map[string]any { return map[string]any{"in": in2} }) {
+	created := ""
+	for _, r := range e.queryParallel(t, 8, tok, lcCreate, func(int) map[string]any { return map[string]any{"in": in2} }) {
+		if len(r.Errors) > 0 {
+			if r.Errors[0].Extensions["code"] != "IDEMPOTENCY_IN_PROGRESS" {
+				t.Fatalf("concurrent duplicate: %+v", r.Errors)
+			}
+			continue
+		}
 		var out lcCreated
-		if len(r.Errors) == 0 {
-			_ = json.Unmarshal(r.Data["createCustomer"], &out)
+		_ = json.Unmarshal(r.Data["createCustomer"], &out)
+		if out.Customer.CustomerID == "" || (created != "" && out.Customer.CustomerID != created) {
+			t.Fatalf("registrations answered %s and %+v", created, out)
 		}
-		ids[i] = out.Customer.CustomerID
+		created = out.Customer.CustomerID
 	}
-	for _, id := range ids {
-		if id == "" || id != ids[0] {
-			t.Fatalf("concurrent duplicates answered %v", ids)
-		}
+	if again := e.create(t, tok, in2); again.Customer.CustomerID != created {
+		t.Fatalf("retry answered %+v, want %s", again, created)
 	}
 	if n := e.stats(t)["CreateSubCustomer"]; n != 1 {
 		t.Fatalf("concurrent duplicates: CreateSubCustomer called %d times", n)

@@ -9,6 +9,7 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -31,9 +32,10 @@ type Deps struct {
 	Upstream *gateway.Client
 	// Verify checks the verification codes of sensitive mutations.
 	Verify *verify.Engine
-	// Idempotency remembers the outcome of sensitive mutations and
-	// registrations per idempotency key (Redis when shared by instances).
-	Idempotency KeyStore
+	// Idempotency remembers sensitive mutations and registrations per
+	// idempotency key, serialises moves per target and keeps the upstream
+	// records each key claimed (Redis when shared by instances).
+	Idempotency *idempotency.Store
 	// Audit records sensitive mutations; partners read their own entries.
 	Audit AuditLog
 	// Pending keeps the customers createCustomer made that the upstream
@@ -46,14 +48,9 @@ type Deps struct {
 	// Now is the clock of submissions and refund estimates (default
 	// time.Now).
 	Now func() time.Time
-}
-
-// KeyStore is the idempotency store the resolvers use: memory in one
-// process, Redis across instances (partnergraph/guard/idempotency).
-type KeyStore interface {
-	Begin(ctx context.Context, scope, key, digest string) (idempotency.Outcome, bool, error)
-	Complete(ctx context.Context, scope, key, owner string, outcome []byte) error
-	Release(ctx context.Context, scope, key, owner string) error
+	// Log receives what cannot be answered to a client (default
+	// slog.Default()).
+	Log *slog.Logger
 }
 
 // AuditLog is the audit log: appended by sensitive mutations, read by
@@ -80,11 +77,12 @@ type Contact struct{ Email, Phone string }
 type Resolver struct {
 	upstream    *gateway.Client
 	verify      *verify.Engine
-	idempotency KeyStore
+	idempotency *idempotency.Store
 	audit       AuditLog
 	pending     PendingStore
 	contacts    map[string]Contact
 	now         func() time.Time
+	log         *slog.Logger
 
 	// resellerParent caches reseller id -> tier-1 id once the upstream has
 	// confirmed the relation (live mode, where resellers are not configured).
@@ -114,8 +112,11 @@ func NewSchema(d Deps) (graphql.ExecutableSchema, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
 	r := &Resolver{upstream: d.Upstream, verify: d.Verify, idempotency: d.Idempotency, audit: d.Audit,
-		pending: d.Pending, contacts: d.Contacts, now: d.Now}
+		pending: d.Pending, contacts: d.Contacts, now: d.Now, log: d.Log}
 	s := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  r,
 		Directives: graph.DirectiveRoot{Verified: verifiedDirective},

@@ -153,7 +153,7 @@ func (r *freeResourceItemResolver) Usage(ctx context.Context, obj *model.FreeRes
 }
 
 func (r *mutationResolver) RenewResources(ctx context.Context, input model.RenewResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error) {
-	return guarded(ctx, r.Resolver, renewResources, &input, &idempotencyKey, verification, func(ctx context.Context, _ gateway.MoveOpts) (*model.ResourceOrdersPayload, error) {
+	return guarded(ctx, r.Resolver, renewResources, &input, &idempotencyKey, verification, func(ctx context.Context, _ gateway.Ledger) (*model.ResourceOrdersPayload, error) {
 		return r.renew(ctx, input, true)
 	})
 }
@@ -196,7 +196,7 @@ func (r *mutationResolver) SetAutoRenew(ctx context.Context, input model.SetAuto
 }
 
 func (r *mutationResolver) UnsubscribeResources(ctx context.Context, input model.UnsubscribeResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error) {
-	return guarded(ctx, r.Resolver, unsubscribeResources, &input, &idempotencyKey, verification, func(ctx context.Context, _ gateway.MoveOpts) (*model.ResourceOrdersPayload, error) {
+	return guarded(ctx, r.Resolver, unsubscribeResources, &input, &idempotencyKey, verification, func(ctx context.Context, _ gateway.Ledger) (*model.ResourceOrdersPayload, error) {
 		if err := checkIDs("resourceIds", input.ResourceIds, gateway.MaxRenewBatch); err != nil {
 			return nil, err
 		}

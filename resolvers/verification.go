@@ -6,18 +6,23 @@ package resolvers
 //
 //  1. the role rules and the input's static checks, before anything is
 //     reserved, sent or counted (sensitive.authorize);
-//  2. the idempotency key is reserved first: a replay (same key, same
-//     arguments) answers the stored first payload without verification and
-//     without an upstream call; the same key with other arguments is
-//     IDEMPOTENCY_CONFLICT; a reservation whose owner died is taken over
-//     and the move reconciles against the upstream's records before it
-//     calls (gateway.MoveOpts.CheckFirst);
-//  3. the verification code: skipped when the partner turned verification
-//     off, and for customers acting on their own objects (codes go to the
-//     partner). A failed verification releases the key;
-//  4. the move runs; its outcome is stored under the key (success), the key
-//     is released (a refusal: nothing was applied), or left reserved
-//     (gateway.ErrOutcomeUnknown: the next attempt reconciles);
+//  2. the idempotency key is reserved first (guard/idempotency): a replay
+//     (same key, same arguments) answers the stored first payload without
+//     verification and without an upstream call; the same key with other
+//     arguments is IDEMPOTENCY_CONFLICT; a key another request holds is
+//     IDEMPOTENCY_IN_PROGRESS at once, with retryAfter. A key whose holder
+//     died is taken over within a lease (seconds);
+//  3. the verification code, unless the key is already armed (its code
+//     was accepted for exactly this operation, these arguments and this
+//     key: a retry after an uncertain outcome needs no new code). Skipped
+//     when the partner turned verification off, and for customers acting
+//     on their own objects (codes go to the partner). A refused code
+//     releases an unarmed key; once accepted, the key is armed and never
+//     released: a retry settles what the last attempt did first;
+//  4. the move runs with the key's Ledger (serialised on its target across
+//     instances, its attempt remembered before the call, its upstream
+//     record claimed for the key: gateway/reconcile.go); its outcome is
+//     stored under the key, or the key is handed back armed for a retry;
 //  5. an audit entry records principal, operation, digest, outcome and the
 //     upstream request ids, never codes, tokens or arguments.
 //
@@ -141,9 +146,9 @@ type storedOutcome struct {
 
 // guarded runs move as the sensitive operation s on input in (see the top
 // of this file). key is the mutation's idempotencyKey (nil for an operation
-// that takes none), v its verification argument.
+// that takes none and moves nothing), v its verification argument.
 func guarded[In, Out any](ctx context.Context, r *Resolver, s sensitive[In, Out], in *In, key *string, v *model.VerificationInput,
-	move func(ctx context.Context, o gateway.MoveOpts) (*Out, error)) (*Out, error) {
+	move func(ctx context.Context, l gateway.Ledger) (*Out, error)) (*Out, error) {
 	mark, _ := ctx.Value(guardMarkKey{}).(*guardMark)
 	if mark == nil || mark.op != s.op {
 		return nil, internal(fmt.Errorf("guard of %s outside its @verified field", s.op))
@@ -160,105 +165,196 @@ func guarded[In, Out any](ctx context.Context, r *Resolver, s sensitive[In, Out]
 	if digest == "" {
 		return nil, internal(fmt.Errorf("cannot digest the input of %s", s.op))
 	}
-	ent := audit.Entry{PrincipalSubject: p.Subject, PartnerID: p.PartnerID, Role: string(p.Role), Operation: string(s.op), ArgsDigest: digest}
-	// ids collects the X-Request-Id of every upstream call the move makes.
-	var ids *gateway.RequestIDs
-	record := func(event, outcome string, err error) {
-		e := ent
-		e.Event, e.Outcome = event, outcome
-		// The failing call's id when an error names one, else the ids of
-		// the upstream's answers (RequestIDs.Summary).
-		var ae *apierr.Error
-		if errors.As(err, &ae) {
-			e.UpstreamRequestID = ae.RequestID
+	g := &guardRun[In, Out]{r: r, s: s, p: p, in: in, v: v,
+		ent: audit.Entry{PrincipalSubject: p.Subject, PartnerID: p.PartnerID, Role: string(p.Role), Operation: string(s.op), ArgsDigest: digest}}
+	if key == nil {
+		if err := g.verify(ctx); err != nil {
+			return nil, err
 		}
-		if e.UpstreamRequestID == "" {
-			e.UpstreamRequestID = ids.Summary()
-		}
-		// An audit failure must not hide the result of a move that
-		// happened (the client would retry it); the verify engine already
-		// failed closed on the challenge entry.
-		_ = r.audit.Append(e)
+		return g.run(ctx, nil, move)
 	}
-
-	var opts gateway.MoveOpts
-	var owner, scope string
-	if key != nil {
-		if !idempotency.ValidKey(*key) {
-			return nil, apierr.Errorf(apierr.CodeBadUserInput, "idempotencyKey must be 1-%d printable ASCII characters without spaces", idempotency.MaxKeyLen)
-		}
-		ent.IdempotencyKey, scope = *key, idemScope(p)
-		out, fresh, err := r.idempotency.Begin(ctx, scope, *key, digest)
-		switch {
-		case errors.Is(err, idempotency.ErrConflict):
-			record(audit.EventMutationConflict, string(apierr.CodeIdempotencyConflict), nil)
-			return nil, apierr.Errorf(apierr.CodeIdempotencyConflict, "this idempotencyKey was used with other arguments")
-		case errors.Is(err, idempotency.ErrInProgress):
-			return nil, apierr.Errorf(apierr.CodeIdempotencyInProgress, "a request with this idempotencyKey is still running; retry later with the same key")
-		case err != nil:
-			return nil, internal(fmt.Errorf("idempotency: %w", err))
-		case !fresh:
-			v, err := replay[Out](s.op, out.Data)
-			if err != nil {
-				return nil, err
-			}
-			record(audit.EventMutationReplayed, "ok", nil)
-			return v, nil
-		}
-		owner, opts.CheckFirst = out.Owner, out.TakenOver
+	if !idempotency.ValidKey(*key) {
+		return nil, apierr.Errorf(apierr.CodeBadUserInput, "idempotencyKey must be 1-%d printable ASCII characters without spaces", idempotency.MaxKeyLen)
 	}
-	release := func() {
-		if key != nil {
-			// Best effort: an unreleased key expires with its lease.
-			_ = r.idempotency.Release(context.WithoutCancel(ctx), scope, *key, owner)
-		}
-	}
-
-	if p.Role != identity.RoleCustomer {
-		var challengeID, code string
-		if v != nil {
-			challengeID, code = v.ChallengeID, v.Code
-		}
-		if err := r.verify.Guard(ctx, verifyPrincipal(p), string(s.op), *in, challengeID, code); err != nil {
-			release()
-			ae := verifyError(err)
-			record(audit.EventMutationFailed, string(ae.Code), nil)
-			return nil, ae
-		}
-	}
-
-	ctx, ids = gateway.TrackRequestIDs(ctx)
-	res, err := move(ctx, opts)
+	g.ent.IdempotencyKey = *key
+	res, stored, err := r.idempotency.Begin(ctx, idemScope(p), *key, digest)
+	var busy *idempotency.InProgressError
 	switch {
-	case err == nil:
-		if key != nil {
-			data, merr := json.Marshal(res)
-			if merr == nil {
-				b, _ := json.Marshal(storedOutcome{Data: data})
-				merr = r.idempotency.Complete(context.WithoutCancel(ctx), scope, *key, owner, b)
-			}
-			if merr != nil {
-				// The move happened; the key stays reserved and a retry
-				// after the lease reconciles instead of applying again.
-				record(audit.EventMutationApplied, "ok_unrecorded", nil)
-				return res, nil
-			}
+	case errors.Is(err, idempotency.ErrConflict):
+		g.record(audit.EventMutationConflict, string(apierr.CodeIdempotencyConflict), nil)
+		return nil, apierr.Errorf(apierr.CodeIdempotencyConflict, "this idempotencyKey was used with other arguments")
+	case errors.As(err, &busy):
+		return nil, inProgress(busy.RetryAfterSeconds())
+	case err != nil:
+		return nil, internal(fmt.Errorf("idempotency: %w", err))
+	case stored != nil:
+		out, err := replay[Out](s.op, stored)
+		if err != nil {
+			return nil, err
 		}
-		event := audit.EventMutationApplied
-		if s.reconciled != nil && s.reconciled(res) {
-			event = audit.EventMutationReconciled
+		g.record(audit.EventMutationReplayed, "ok", nil)
+		return out, nil
+	}
+	stop, _ := res.Keep(ctx)
+	defer stop()
+	if left := res.Busy(); left > 0 {
+		// An earlier holder's call may still be running upstream: its
+		// outcome is settled after its deadline, not guessed now.
+		_ = res.Release(context.WithoutCancel(ctx))
+		return nil, inProgress(int(left.Seconds() + 1))
+	}
+	if !res.Armed {
+		if err := g.verify(ctx); err != nil {
+			_ = res.Release(context.WithoutCancel(ctx))
+			return nil, err
 		}
-		record(event, "ok", nil)
-		return res, nil
-	case errors.Is(err, gateway.ErrOutcomeUnknown):
-		// Keep the reservation: the next attempt reconciles first.
-		record(audit.EventMutationFailed, "OUTCOME_UNKNOWN", err)
-		return nil, err
-	default:
-		release()
-		record(audit.EventMutationFailed, string(apierr.ErrorCode(err)), err)
+		if err := res.Arm(ctx); err != nil {
+			return nil, internal(fmt.Errorf("idempotency: arm: %w", err))
+		}
+	}
+	out, err := g.run(ctx, &keyLedger{res: res, keys: r.idempotency}, move)
+	if err != nil {
+		// The key stays armed, with what the move remembered: a retry with
+		// the same key and arguments settles it and needs no new code.
+		_ = res.Release(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	data, merr := json.Marshal(out)
+	if merr == nil {
+		b, _ := json.Marshal(storedOutcome{Data: data})
+		merr = res.Complete(context.WithoutCancel(ctx), b)
+	}
+	if merr != nil {
+		// The move happened and its record is claimed for the key: a
+		// retry settles it from the upstream's records instead of moving
+		// again.
+		r.log.Warn("storing a sensitive mutation's outcome failed", "op", s.op, "err", merr)
+	}
+	return out, nil
+}
+
+// guardRun is one run of a sensitive operation.
+type guardRun[In, Out any] struct {
+	r   *Resolver
+	s   sensitive[In, Out]
+	p   *identity.Principal
+	in  *In
+	v   *model.VerificationInput
+	ent audit.Entry
+	// ids collects the X-Request-Id of every upstream call the move makes.
+	ids *gateway.RequestIDs
+}
+
+// record appends an audit entry. An audit failure must not hide the result
+// of a move that happened (the client would retry it); the verify engine
+// already failed closed on the challenge entry.
+func (g *guardRun[In, Out]) record(event, outcome string, err error) {
+	e := g.ent
+	e.Event, e.Outcome = event, outcome
+	// The failing call's id when an error names one, else the ids of the
+	// upstream's answers (RequestIDs.Summary).
+	var ae *apierr.Error
+	if errors.As(err, &ae) {
+		e.UpstreamRequestID = ae.RequestID
+	}
+	if e.UpstreamRequestID == "" {
+		e.UpstreamRequestID = g.ids.Summary()
+	}
+	_ = g.r.audit.Append(e)
+}
+
+// verify checks the verification code (partners and resellers only).
+func (g *guardRun[In, Out]) verify(ctx context.Context) error {
+	if g.p.Role == identity.RoleCustomer {
+		return nil
+	}
+	var challengeID, code string
+	if g.v != nil {
+		challengeID, code = g.v.ChallengeID, g.v.Code
+	}
+	if err := g.r.verify.Guard(ctx, verifyPrincipal(g.p), string(g.s.op), *g.in, challengeID, code); err != nil {
+		ae := verifyError(err)
+		g.record(audit.EventMutationFailed, string(ae.Code), nil)
+		return ae
+	}
+	return nil
+}
+
+// run makes the move and audits its outcome.
+func (g *guardRun[In, Out]) run(ctx context.Context, l gateway.Ledger, move func(context.Context, gateway.Ledger) (*Out, error)) (*Out, error) {
+	ctx, g.ids = gateway.TrackRequestIDs(ctx)
+	out, err := move(ctx, l)
+	if err != nil {
+		g.record(audit.EventMutationFailed, string(apierr.ErrorCode(err)), err)
+		return nil, err
+	}
+	event := audit.EventMutationApplied
+	if g.s.reconciled != nil && g.s.reconciled(out) {
+		event = audit.EventMutationReconciled
+	}
+	g.record(event, "ok", nil)
+	return out, nil
+}
+
+func inProgress(retryAfter int) *apierr.Error {
+	e := apierr.Errorf(apierr.CodeIdempotencyInProgress, "a request with this idempotencyKey is still running; retry with the same key after retryAfter seconds")
+	e.RetryAfter = retryAfter
+	return e
+}
+
+// keyLedger is a key's gateway.Ledger: target locks, attempts and claims
+// in the idempotency store.
+type keyLedger struct {
+	res  *idempotency.Reservation
+	keys *idempotency.Store
+}
+
+func (l *keyLedger) Lock(ctx context.Context, target string) (gateway.TargetLock, error) {
+	lk, err := l.keys.Lock(ctx, target)
+	var busy *idempotency.InProgressError
+	switch {
+	case errors.As(err, &busy):
+		return nil, inProgress(busy.RetryAfterSeconds())
+	case err != nil:
+		return nil, internal(fmt.Errorf("idempotency: lock: %w", err))
+	}
+	stop, _ := lk.Keep(ctx)
+	return &heldTarget{lk: lk, stop: stop, claimant: l.res.Claimant()}, nil
+}
+
+func (l *keyLedger) Prior(target string) *gateway.Attempt {
+	a := l.res.Attempts[target]
+	if a == nil {
+		return nil
+	}
+	return &gateway.Attempt{Since: a.Since, Seen: a.Seen, Deadline: a.Deadline}
+}
+
+func (l *keyLedger) Record(ctx context.Context, target string, a *gateway.Attempt) error {
+	var ia *idempotency.Attempt
+	if a != nil {
+		ia = &idempotency.Attempt{Since: a.Since, Seen: a.Seen, Deadline: a.Deadline}
+	}
+	return l.res.Record(ctx, target, ia)
+}
+
+type heldTarget struct {
+	lk       *idempotency.Lock
+	stop     func()
+	claimant string
+}
+
+func (h *heldTarget) Unclaimed(ctx context.Context, ids []string) ([]string, error) {
+	return h.lk.Unclaimed(ctx, h.claimant, ids)
+}
+
+func (h *heldTarget) Claim(ctx context.Context, ids []string) error {
+	return h.lk.Claim(ctx, h.claimant, ids)
+}
+
+func (h *heldTarget) Unlock() {
+	h.stop()
+	_ = h.lk.Unlock(context.Background())
 }
 
 // replay decodes a stored outcome into the operation's payload.

@@ -46,7 +46,7 @@ func (r *mutationResolver) RequestVerificationCode(ctx context.Context, channel 
 }
 
 func (r *mutationResolver) SetVerificationEnabled(ctx context.Context, input model.SetVerificationEnabledInput, verification *model.VerificationInput) (*model.VerificationSettings, error) {
-	return guarded(ctx, r.Resolver, setVerificationEnabled, &input, nil, verification, func(ctx context.Context, _ gateway.MoveOpts) (*model.VerificationSettings, error) {
+	return guarded(ctx, r.Resolver, setVerificationEnabled, &input, nil, verification, func(ctx context.Context, _ gateway.Ledger) (*model.VerificationSettings, error) {
 		p, err := moneyPrincipal(ctx)
 		if err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package resolvers_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -54,8 +55,9 @@ func TestMoneyIdempotentRetry(t *testing.T) {
 	}
 }
 
-// Concurrent duplicates (same key, same code) apply once and all get the
-// first outcome.
+// Concurrent duplicates (same key, same code) apply once: the one request
+// holding the key moves, the others are told at once to retry with
+// retryAfter, and their retry replays the first outcome.
 func TestMoneyConcurrentDuplicates(t *testing.T) {
 	m := newFundsEnv(t, envConfig{})
 	before := m.balance(t)
@@ -64,20 +66,32 @@ func TestMoneyConcurrentDuplicates(t *testing.T) {
 	key := newKey()
 	m.fault(t, map[string]any{"operation": "UpdateCustomerAccountAmount", "latency_ms": 200})
 	m.resetStats(t)
+	start := time.Now()
 	results := m.queryParallel(t, 10, m.tok, allocateQ, func(int) map[string]any { return fundsVars(m.cust, "4.5", key, id, code) })
-	tid := ""
+	tid, busy := "", 0
 	for _, r := range results {
 		if len(r.Errors) > 0 {
-			t.Fatalf("duplicate: %+v", r.Errors)
+			if !hasCode(r, "IDEMPOTENCY_IN_PROGRESS") || r.Errors[0].Extensions["retryAfter"] == nil {
+				t.Fatalf("duplicate: %+v", r.Errors)
+			}
+			busy++
+			continue
 		}
 		var p fundsPayload
 		mustUnmarshal(t, r.Data["allocateCustomerFunds"], &p)
-		if tid == "" {
-			tid = p.TransferID
-		}
-		if p.TransferID != tid {
-			t.Fatalf("different outcomes %s / %s", tid, p.TransferID)
-		}
+		tid = p.TransferID
+	}
+	if busy != 9 || tid == "" {
+		t.Fatalf("%d told to retry, transfer %q; want 9 and one transfer", busy, tid)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("duplicates waited for the holder")
+	}
+	var again fundsPayload
+	r := m.query(t, m.tok, allocateQ, fundsVars(m.cust, "4.5", key, id, code))
+	mustUnmarshal(t, r.Data["allocateCustomerFunds"], &again)
+	if len(r.Errors) > 0 || again.TransferID != tid {
+		t.Fatalf("retry: %+v %+v, want the replay of %s", again, r.Errors, tid)
 	}
 	if n := m.stats(t)["UpdateCustomerAccountAmount"]; n != 1 {
 		t.Fatalf("upstream called %d times", n)

@@ -93,26 +93,42 @@ func TestMoneyUniformFailureTiming(t *testing.T) {
 }
 
 // The upstream is slower than the call timeout and applies late: the first
-// answer is "outcome unknown" and the key stays reserved; once its lease is
-// over, a retry with the same key reconciles first and finds the move
+// answer is OUTCOME_UNKNOWN and the key keeps the call's attempt; a retry
+// before the call's deadline is told to wait; after it, a retry with the
+// same key and no new code settles the attempt first and finds the move
 // instead of calling again.
 func TestMoneyFaultTimeoutReconcilesOnRetry(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the 5s call timeout")
 	}
-	m := newFundsEnv(t, envConfig{Idem: idempotency.NewMemoryStore(idempotency.Options{Lease: 2 * time.Second})})
+	m := newFundsEnv(t, envConfig{})
 	before := m.balance(t)
 	// The gateway stops waiting at 5s (CallTimeout); the sandbox applies at
 	// 5.5s, before the SDK's own HTTP timeout (6s) would abort the request.
 	m.fault(t, map[string]any{"operation": "UpdateCustomerAccountAmount", "latency_ms": 5500, "count": 1})
 	key := newKey()
 	_, r := m.allocate(t, m.tok, allocateQ, "allocateCustomerFunds", m.cust, "6.5", key)
-	if !hasCode(r, "UPSTREAM_UNAVAILABLE") || !strings.Contains(r.Errors[0].Message, "same idempotency key") {
+	if !hasCode(r, "OUTCOME_UNKNOWN") || !strings.Contains(r.Errors[0].Message, "same idempotencyKey") {
 		t.Fatalf("timeout: %+v", r.Errors)
 	}
-	time.Sleep(1500 * time.Millisecond) // the upstream applied at 5.5s; the 2s lease is over
+	// The call's deadline is 5s + 5s after it started: until then a retry
+	// is told when to come back.
+	r = m.query(t, m.tok, allocateQ, fundsVars(m.cust, "6.5", key, "", ""))
+	if !hasCode(r, "IDEMPOTENCY_IN_PROGRESS") || r.Errors[0].Extensions["retryAfter"] == nil {
+		t.Fatalf("retry before the deadline: %+v", r.Errors)
+	}
+	wait := time.Duration(r.Errors[0].Extensions["retryAfter"].(float64)) * time.Second
+	if wait > 6*time.Second {
+		t.Fatalf("retryAfter %s", wait)
+	}
+	time.Sleep(wait)
 	m.resetStats(t)
-	p, r := m.allocate(t, m.tok, allocateQ, "allocateCustomerFunds", m.cust, "6.5", key)
+	// No new code: the first one approved this key and these arguments.
+	r = m.query(t, m.tok, allocateQ, fundsVars(m.cust, "6.5", key, "", ""))
+	var p fundsPayload
+	if len(r.Errors) == 0 {
+		mustUnmarshal(t, r.Data["allocateCustomerFunds"], &p)
+	}
 	if len(r.Errors) > 0 || !p.Reconciled {
 		t.Fatalf("retry after the lease: %+v %+v", p, r.Errors)
 	}

@@ -2,121 +2,153 @@ package idempotency
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisStore keeps keys in Redis so that every gateway instance sees the
-// same reservations. One hash per key:
+// NewRedisStore returns a store whose keys, target locks and claims live in
+// Redis, shared by every gateway instance. client may be a single server, a
+// Sentinel failover client or a Cluster client: every script touches keys
+// of one hash slot (a key's record; a target's lock and claims share the
+// target's hash tag).
 //
-//	<prefix>k:<escaped scope>:<key>  {state: pending|done, digest, owner,
-//	                                  lease(ms), expires(ms), outcome, completed(ms)}
+//	<prefix>k:{<scope>:<key>}       hash {state, digest, owner, lease(ms), expires(ms), outcome,
+//	                                      a:<target> (one attempt per target, JSON)}
+//	<prefix>t:{<target>}:lock       "token|expires(ms)"
+//	<prefix>t:{<target>}:claims     hash record id → "claimant|expires(ms)"
 //
-// All decisions compare the stored absolute timestamps with Options.Now;
-// the Redis TTL (TTL + 1m) only garbage-collects.
-type RedisStore struct {
-	c    redis.UniversalClient
-	opts Options
-}
-
-// NewRedisStore returns a RedisStore using client.
-func NewRedisStore(client redis.UniversalClient, o Options) *RedisStore {
+// All decisions compare stored absolute times with Options.Now; Redis TTLs
+// only collect garbage.
+func NewRedisStore(client redis.UniversalClient, o Options) *Store {
 	o.setDefaults()
-	return &RedisStore{c: client, opts: o}
+	return &Store{b: &redisBackend{c: client, prefix: o.Prefix}, opts: o}
 }
 
+type redisBackend struct {
+	c      redis.UniversalClient
+	prefix string
+}
+
+// cleanupSlack keeps Redis from collecting what the logic may still read.
 const cleanupSlack = time.Minute
 
-func (s *RedisStore) k(scope, key string) string {
-	return s.opts.Prefix + "k:" + url.QueryEscape(scope) + ":" + key
+func (r *redisBackend) key(scope, key string) string {
+	return r.prefix + "k:{" + url.QueryEscape(scope) + ":" + key + "}"
 }
 
-// tryScript: KEYS k. ARGV digest, owner, now, leaseUntil, expires, ttlMs.
-// The reservation is SET-NX-like: created only when absent (or logically
-// expired), in the same script that reads it, so concurrent duplicates
-// see exactly one "fresh".
-var tryScript = redis.NewScript(`
+func (r *redisBackend) target(target string) (lock, claims string) {
+	t := r.prefix + "t:{" + url.QueryEscape(target) + "}"
+	return t + ":lock", t + ":claims"
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// beginScript: KEYS k. ARGV digest, owner, now, leaseUntil, expires, ttlMs.
+var beginScript = redis.NewScript(`
 local now = tonumber(ARGV[3])
-local r = redis.call('HMGET', KEYS[1], 'state', 'digest', 'outcome', 'lease', 'expires')
-if not r[1] or tonumber(r[5]) <= now then
+local r = redis.call('HMGET', KEYS[1], 'state', 'digest', 'lease', 'expires', 'outcome')
+if not r[1] or tonumber(r[4]) <= now then
   redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], 'state', 'pending', 'digest', ARGV[1], 'owner', ARGV[2], 'lease', ARGV[4], 'expires', ARGV[5])
+  redis.call('HSET', KEYS[1], 'state', 'reserved', 'digest', ARGV[1], 'owner', ARGV[2], 'lease', ARGV[4], 'expires', ARGV[5])
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
   return {'fresh'}
 end
 if r[2] ~= ARGV[1] then return {'conflict'} end
-if r[1] == 'done' then return {'done', r[3]} end
-if tonumber(r[4]) <= now then
-  redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'lease', ARGV[4])
-  return {'takeover'}
+if r[1] == 'done' then return {'done', r[5]} end
+if tonumber(r[3]) > now then return {'held', r[3]} end
+redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'lease', ARGV[4])
+local out = {'taken', r[1]}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if string.sub(all[i], 1, 2) == 'a:' then
+    out[#out + 1] = string.sub(all[i], 3)
+    out[#out + 1] = all[i + 1]
+  end
 end
-return {'pending'}
+return out
 `)
+
+func (r *redisBackend) begin(ctx context.Context, scope, key, digest, owner string, now time.Time, o *Options) (beginState, record, error) {
+	res, err := beginScript.Run(ctx, r.c, []string{r.key(scope, key)},
+		digest, owner, ms(now), ms(now.Add(o.Lease)), ms(now.Add(o.TTL)), (o.TTL + cleanupSlack).Milliseconds()).StringSlice()
+	if err != nil {
+		return 0, record{}, fmt.Errorf("idempotency: redis begin: %w", err)
+	}
+	switch res[0] {
+	case "fresh":
+		return beginFresh, record{State: stateReserved}, nil
+	case "conflict":
+		return beginConflict, record{}, nil
+	case "done":
+		return beginDone, record{Outcome: []byte(res[1])}, nil
+	case "held":
+		lease, _ := strconv.ParseInt(res[1], 10, 64)
+		return beginHeld, record{Lease: time.UnixMilli(lease)}, nil
+	case "taken":
+		rec := record{State: res[1], Attempts: map[string]*Attempt{}}
+		for i := 2; i+1 < len(res); i += 2 {
+			a := new(Attempt)
+			if err := json.Unmarshal([]byte(res[i+1]), a); err != nil {
+				return 0, record{}, fmt.Errorf("idempotency: stored attempt: %w", err)
+			}
+			rec.Attempts[res[i]] = a
+		}
+		return beginTaken, rec, nil
+	}
+	return 0, record{}, fmt.Errorf("idempotency: redis begin: unexpected reply %v", res)
+}
+
+// updateScript: KEYS k. ARGV owner, now, state, target, attempt, lease.
+var updateScript = redis.NewScript(`
+local r = redis.call('HMGET', KEYS[1], 'state', 'owner', 'expires')
+if not r[1] or r[1] == 'done' or r[2] ~= ARGV[1] or tonumber(r[3]) <= tonumber(ARGV[2]) then return 0 end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[3]) end
+if ARGV[4] ~= '' then
+  if ARGV[5] == '' then redis.call('HDEL', KEYS[1], 'a:' .. ARGV[4]) else redis.call('HSET', KEYS[1], 'a:' .. ARGV[4], ARGV[5]) end
+end
+redis.call('HSET', KEYS[1], 'lease', ARGV[6])
+return 1
+`)
+
+func (r *redisBackend) update(ctx context.Context, scope, key, owner, state, target string, a *Attempt, lease, now time.Time) error {
+	var attempt []byte
+	if target != "" && a != nil {
+		var err error
+		if attempt, err = json.Marshal(a); err != nil {
+			return err
+		}
+	}
+	n, err := updateScript.Run(ctx, r.c, []string{r.key(scope, key)}, owner, ms(now), state, target, attempt, ms(lease)).Int()
+	if err != nil {
+		return fmt.Errorf("idempotency: redis update: %w", err)
+	}
+	if n != 1 {
+		return ErrNotOwner
+	}
+	return nil
+}
 
 // completeScript: KEYS k. ARGV owner, outcome, now, expires, ttlMs.
 var completeScript = redis.NewScript(`
 local r = redis.call('HMGET', KEYS[1], 'state', 'owner', 'expires')
-if r[1] ~= 'pending' or r[2] ~= ARGV[1] or tonumber(r[3]) <= tonumber(ARGV[3]) then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'done', 'outcome', ARGV[2], 'completed', ARGV[3], 'expires', ARGV[4])
-redis.call('HDEL', KEYS[1], 'owner', 'lease')
+if not r[1] or r[1] == 'done' or r[2] ~= ARGV[1] or tonumber(r[3]) <= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'done', 'outcome', ARGV[2], 'expires', ARGV[4])
+local all = redis.call('HKEYS', KEYS[1])
+for _, f in ipairs(all) do
+  if f == 'owner' or f == 'lease' or string.sub(f, 1, 2) == 'a:' then redis.call('HDEL', KEYS[1], f) end
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1
 `)
 
-// releaseScript: KEYS k. ARGV owner.
-var releaseScript = redis.NewScript(`
-local r = redis.call('HMGET', KEYS[1], 'state', 'owner')
-if r[1] ~= 'pending' or r[2] ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
-return 1
-`)
-
-// Begin implements Store.
-func (s *RedisStore) Begin(ctx context.Context, scope, key, digest string) (Outcome, bool, error) {
-	return begin(ctx, s, &s.opts, scope, key, digest)
-}
-
-// Complete implements Store.
-func (s *RedisStore) Complete(ctx context.Context, scope, key, owner string, outcome []byte) error {
-	return s.complete(ctx, scope, key, owner, outcome, s.opts.Now(), &s.opts)
-}
-
-// Release implements Store.
-func (s *RedisStore) Release(ctx context.Context, scope, key, owner string) error {
-	return s.release(ctx, scope, key, owner)
-}
-
-func (s *RedisStore) try(ctx context.Context, scope, key, digest, owner string, now time.Time, o *Options) (state, []byte, error) {
-	res, err := tryScript.Run(ctx, s.c, []string{s.k(scope, key)},
-		digest, owner, now.UnixMilli(), now.Add(o.Lease).UnixMilli(), now.Add(o.TTL).UnixMilli(), (o.TTL + cleanupSlack).Milliseconds(),
-	).Slice()
-	if err != nil {
-		return 0, nil, fmt.Errorf("idempotency: redis begin: %w", err)
-	}
-	st, _ := res[0].(string)
-	switch st {
-	case "fresh":
-		return stFresh, nil, nil
-	case "takeover":
-		return stTakeover, nil, nil
-	case "conflict":
-		return stConflict, nil, nil
-	case "pending":
-		return stPending, nil, nil
-	case "done":
-		data, _ := res[1].(string)
-		return stDone, []byte(data), nil
-	}
-	return 0, nil, fmt.Errorf("idempotency: redis begin: unexpected reply %v", res)
-}
-
-func (s *RedisStore) complete(ctx context.Context, scope, key, owner string, outcome []byte, now time.Time, o *Options) error {
-	n, err := completeScript.Run(ctx, s.c, []string{s.k(scope, key)},
-		owner, outcome, now.UnixMilli(), now.Add(o.TTL).UnixMilli(), (o.TTL + cleanupSlack).Milliseconds(),
-	).Int64()
+func (r *redisBackend) complete(ctx context.Context, scope, key, owner string, outcome []byte, now time.Time, o *Options) error {
+	n, err := completeScript.Run(ctx, r.c, []string{r.key(scope, key)},
+		owner, outcome, ms(now), ms(now.Add(o.TTL)), (o.TTL + cleanupSlack).Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("idempotency: redis complete: %w", err)
 	}
@@ -126,13 +158,152 @@ func (s *RedisStore) complete(ctx context.Context, scope, key, owner string, out
 	return nil
 }
 
-func (s *RedisStore) release(ctx context.Context, scope, key, owner string) error {
-	n, err := releaseScript.Run(ctx, s.c, []string{s.k(scope, key)}, owner).Int64()
-	if err != nil {
+// dropScript: KEYS k. ARGV owner.
+var dropScript = redis.NewScript(`
+local r = redis.call('HMGET', KEYS[1], 'state', 'owner')
+if not r[1] or r[1] == 'done' or r[2] ~= ARGV[1] then return 0 end
+if r[1] == 'armed' then return 2 end
+redis.call('DEL', KEYS[1])
+return 1
+`)
+
+func (r *redisBackend) drop(ctx context.Context, scope, key, owner string) error {
+	n, err := dropScript.Run(ctx, r.c, []string{r.key(scope, key)}, owner).Int()
+	switch {
+	case err != nil:
 		return fmt.Errorf("idempotency: redis release: %w", err)
+	case n == 2:
+		return ErrArmed
+	case n != 1:
+		return ErrNotOwner
+	}
+	return nil
+}
+
+// lockScript: KEYS lock. ARGV token, now, expires, pxMs. Returns -1 when
+// taken, else the milliseconds the holder's lock lives on.
+var lockScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v then
+  local exp = tonumber(string.match(v, '|(%d+)$'))
+  if exp > tonumber(ARGV[2]) then return exp - tonumber(ARGV[2]) end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[3], 'PX', ARGV[4])
+return -1
+`)
+
+func (r *redisBackend) lock(ctx context.Context, target, token string, now, expires time.Time) (bool, time.Duration, error) {
+	lk, _ := r.target(target)
+	n, err := lockScript.Run(ctx, r.c, []string{lk}, token, ms(now), ms(expires), (expires.Sub(now) + cleanupSlack).Milliseconds()).Int64()
+	if err != nil {
+		return false, 0, fmt.Errorf("idempotency: redis lock: %w", err)
+	}
+	if n < 0 {
+		return true, 0, nil
+	}
+	return false, time.Duration(n) * time.Millisecond, nil
+}
+
+// renewScript: KEYS lock. ARGV token, now, expires, pxMs.
+var renewScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local tok, exp = string.match(v, '^(.*)|(%d+)$')
+if tok ~= ARGV[1] or tonumber(exp) <= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[3], 'PX', ARGV[4])
+return 1
+`)
+
+func (r *redisBackend) renewLock(ctx context.Context, target, token string, now, expires time.Time) error {
+	lk, _ := r.target(target)
+	n, err := renewScript.Run(ctx, r.c, []string{lk}, token, ms(now), ms(expires), (expires.Sub(now) + cleanupSlack).Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("idempotency: redis renew lock: %w", err)
 	}
 	if n != 1 {
 		return ErrNotOwner
+	}
+	return nil
+}
+
+// unlockScript: KEYS lock. ARGV token.
+var unlockScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v and string.match(v, '^(.*)|%d+$') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`)
+
+func (r *redisBackend) unlock(ctx context.Context, target, token string) error {
+	lk, _ := r.target(target)
+	if err := unlockScript.Run(ctx, r.c, []string{lk}, token).Err(); err != nil {
+		return fmt.Errorf("idempotency: redis unlock: %w", err)
+	}
+	return nil
+}
+
+// claimsScript: KEYS claims. ARGV now, ids…  Returns the live claimant of
+// each id ("" when none).
+var claimsScript = redis.NewScript(`
+local out = {}
+for i = 2, #ARGV do
+  local c = redis.call('HGET', KEYS[1], ARGV[i])
+  local who = ''
+  if c then
+    local claimant, exp = string.match(c, '^(.*)|(%d+)$')
+    if tonumber(exp) > tonumber(ARGV[1]) then who = claimant end
+  end
+  out[#out + 1] = who
+end
+return out
+`)
+
+func (r *redisBackend) claims(ctx context.Context, target string, ids []string, now time.Time) ([]string, error) {
+	_, ck := r.target(target)
+	args := []any{ms(now)}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	out, err := claimsScript.Run(ctx, r.c, []string{ck}, args...).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("idempotency: redis claims: %w", err)
+	}
+	return out, nil
+}
+
+// claimScript: KEYS lock, claims. ARGV token, claimant, now, expires, ttlMs,
+// ids…  Returns 1 when claimed, 0 when the lock is not token's, 2 when an id
+// is another claimant's.
+var claimScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local tok, exp = string.match(v, '^(.*)|(%d+)$')
+if tok ~= ARGV[1] or tonumber(exp) <= tonumber(ARGV[3]) then return 0 end
+for i = 6, #ARGV do
+  local c = redis.call('HGET', KEYS[2], ARGV[i])
+  if c then
+    local claimant, cexp = string.match(c, '^(.*)|(%d+)$')
+    if claimant ~= ARGV[2] and tonumber(cexp) > tonumber(ARGV[3]) then return 2 end
+  end
+end
+for i = 6, #ARGV do redis.call('HSET', KEYS[2], ARGV[i], ARGV[2] .. '|' .. ARGV[4]) end
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return 1
+`)
+
+func (r *redisBackend) claim(ctx context.Context, target, token, claimant string, ids []string, now time.Time, o *Options) error {
+	lk, ck := r.target(target)
+	args := []any{token, claimant, ms(now), ms(now.Add(o.TTL)), (o.TTL + cleanupSlack).Milliseconds()}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	n, err := claimScript.Run(ctx, r.c, []string{lk, ck}, args...).Int()
+	switch {
+	case err != nil:
+		return fmt.Errorf("idempotency: redis claim: %w", err)
+	case n == 0:
+		return ErrNotOwner
+	case n == 2:
+		return ErrClaimed
 	}
 	return nil
 }
