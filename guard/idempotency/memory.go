@@ -15,11 +15,11 @@ func NewMemoryStore(o Options) *Store {
 }
 
 type memory struct {
-	mu     sync.Mutex
-	keys   map[[2]string]*record
-	locks  map[string]memLock
+	mu       sync.Mutex
+	keys     map[[2]string]*record
+	locks    map[string]memLock
 	byTarget map[string]map[string]memClaim // target → record id → claim
-	ops    int
+	ops      int
 }
 
 type memLock struct {
