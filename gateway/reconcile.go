@@ -104,8 +104,17 @@ const ReconcileSkew = 5 * time.Second
 // to be over upstream.
 const deadlineSlack = 5 * time.Second
 
-// recordTime is the time format of the upstream's record searches.
+// recordTime is the time format of the upstream's record searches and
+// validity times.
 const recordTime = "2006-01-02T15:04:05Z"
+
+// RecordTime is t in the upstream's UTC time form ("" for the zero time).
+func RecordTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(recordTime)
+}
 
 // candidate is a new matching record: claim is the id a key claims for it
 // (the transfer, coupon or child quota id the answer carries, else the

@@ -4,6 +4,9 @@ import (
 	"partnergraph/apierr"
 	"partnergraph/gateway"
 	"partnergraph/graph/model"
+	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 func opt(s string) *string {
@@ -66,4 +69,40 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// maxText bounds the free text a client sends upstream (remarks, reasons).
+const maxText = 200
+
+// validText checks free text a client sends upstream: at most maxText
+// characters, none a control character or a bidirectional override or
+// isolate (they make a remark read differently from what it holds).
+func validText(field string, s *string) error {
+	if s == nil {
+		return nil
+	}
+	if utf8.RuneCountInString(*s) > maxText || !utf8.ValidString(*s) {
+		return badInput("%s must be valid UTF-8 of at most %d characters", field, maxText)
+	}
+	for _, r := range *s {
+		if unicode.IsControl(r) || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') || r == '\u200e' || r == '\u200f' {
+			return badInput("%s must not hold control or bidirectional-override characters", field)
+		}
+	}
+	return nil
+}
+
+// validTime parses an optional RFC 3339 time input.
+func validTime(field string, s *string) (time.Time, bool, error) {
+	if s == nil || *s == "" {
+		return time.Time{}, false, nil
+	}
+	if len(*s) > 40 {
+		return time.Time{}, false, badInput("%s must be an RFC 3339 time like 2026-01-31T00:00:00Z", field)
+	}
+	t, err := time.Parse(time.RFC3339, *s)
+	if err != nil {
+		return time.Time{}, false, badInput("%s must be an RFC 3339 time like 2026-01-31T00:00:00Z", field)
+	}
+	return t, true, nil
 }

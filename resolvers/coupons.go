@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"partnergraph/gateway"
 	"partnergraph/graph/model"
@@ -31,9 +32,14 @@ var (
 		reconciled: func(p *model.CouponQuotasPayload) bool { return p.Reconciled },
 	}
 	reclaimCouponQuotas = sensitive[model.ReclaimCouponQuotasInput, model.CouponQuotasPayload]{
-		op:       model.SensitiveOperationReclaimCouponQuotas,
-		tier1:    true,
-		validate: func(in *model.ReclaimCouponQuotasInput) error { return validIDs("quotaIds", in.QuotaIds) },
+		op:    model.SensitiveOperationReclaimCouponQuotas,
+		tier1: true,
+		validate: func(in *model.ReclaimCouponQuotasInput) error {
+			if err := validIDs("quotaIds", in.QuotaIds); err != nil {
+				return err
+			}
+			return validText("remark", in.Remark)
+		},
 		describe: func(in *model.ReclaimCouponQuotasInput) verify.Details {
 			return verify.Details{Target: listed("quota", in.QuotaIds)}
 		},
@@ -48,7 +54,26 @@ var (
 			if err := validIDs("customerIds", in.CustomerIds); err != nil {
 				return err
 			}
-			return validAmount("faceValue", in.FaceValue)
+			if err := validAmount("faceValue", in.FaceValue); err != nil {
+				return err
+			}
+			if err := validText("remark", in.Remark); err != nil {
+				return err
+			}
+			from, hasFrom, err := validTime("validFrom", in.ValidFrom)
+			if err != nil {
+				return err
+			}
+			to, hasTo, err := validTime("expireTime", in.ExpireTime)
+			switch {
+			case err != nil:
+				return err
+			case hasTo && !to.After(time.Now()):
+				return badInput("expireTime must be in the future")
+			case hasFrom && hasTo && !to.After(from):
+				return badInput("expireTime must be after validFrom")
+			}
+			return nil
 		},
 		describe: func(in *model.IssueCouponsInput) verify.Details {
 			return verify.Details{Amount: in.FaceValue.StringFixed(2) + " CNY each from quota " + in.QuotaID, Target: listed("customer", in.CustomerIds)}

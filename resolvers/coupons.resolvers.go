@@ -142,16 +142,11 @@ func (r *mutationResolver) IssueCoupons(ctx context.Context, input model.IssueCo
 		if err != nil {
 			return nil, err
 		}
-		ci := gateway.CouponIssue{QuotaID: input.QuotaID, CustomerIDs: input.CustomerIds, FaceValue: input.FaceValue}
-		if input.ValidFrom != nil {
-			ci.ValidFrom = *input.ValidFrom
-		}
-		if input.ExpireTime != nil {
-			ci.ExpireTime = *input.ExpireTime
-		}
-		if input.Remark != nil {
-			ci.Memo = *input.Remark
-		}
+		// validFrom and expireTime parse (issueCoupons.validate).
+		from, _, _ := validTime("validFrom", input.ValidFrom)
+		to, _, _ := validTime("expireTime", input.ExpireTime)
+		ci := gateway.CouponIssue{QuotaID: input.QuotaID, CustomerIDs: input.CustomerIds, FaceValue: input.FaceValue,
+			ValidFrom: gateway.RecordTime(from), ExpireTime: gateway.RecordTime(to), Memo: deref(input.Remark)}
 		// Customers that are not the caller's come back as failed items
 		// (CBC.99000035 inside the 200 body), never as a silent success.
 		b, err := r.upstream.IssueCoupons(ctx, s, ci, l)

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"encoding/base64"
+	"math"
 	"strconv"
 	"strings"
 
@@ -40,6 +41,9 @@ func parseGlobalID(gid string) (typ string, s gateway.Scope, id string, ok bool)
 const (
 	defaultFirst = 20
 	maxFirst     = 100
+	// maxOffset is the last offset a cursor may carry: the upstream pages
+	// with 32-bit offsets.
+	maxOffset = math.MaxInt32 - maxFirst
 )
 
 func cursor(offset int) string {
@@ -57,11 +61,15 @@ func window(first *int, after *string) (gateway.Window, error) {
 		p.Limit = *first
 	}
 	if after != nil && *after != "" {
+		bad := apierr.Errorf(apierr.CodeBadUserInput, "after is not a cursor from this API")
+		if len(*after) > 24 {
+			return p, bad
+		}
 		b, err := base64.RawURLEncoding.DecodeString(*after)
 		s, found := strings.CutPrefix(string(b), "o:")
 		n, err2 := strconv.Atoi(s)
-		if err != nil || !found || err2 != nil || n < 0 {
-			return p, apierr.Errorf(apierr.CodeBadUserInput, "after is not a cursor from this API")
+		if err != nil || !found || err2 != nil || n < 0 || n > maxOffset {
+			return p, bad
 		}
 		p.Offset = n + 1
 	}

@@ -248,6 +248,7 @@ var (
 	unsubscribeResources = sensitive[model.UnsubscribeResourcesInput, model.ResourceOrdersPayload]{
 		op:       model.SensitiveOperationUnsubscribeResources,
 		reseller: func(in *model.UnsubscribeResourcesInput) string { return commerceReseller(in.Customer) },
+		validate: func(in *model.UnsubscribeResourcesInput) error { return validText("reason", in.Reason) },
 		describe: func(in *model.UnsubscribeResourcesInput) verify.Details {
 			return verify.Details{Target: listed("resource", in.ResourceIds)}
 		},
