@@ -46,6 +46,9 @@ type config struct {
 	jwtLeeway              time.Duration
 
 	requestTimeout, upstreamTimeout time.Duration
+	// idempotencyLease is how long a crashed holder keeps an idempotency
+	// key or a target lock.
+	idempotencyLease time.Duration
 
 	// gogc is the GC target percentage run sets (0: leave the runtime's,
 	// i.e. the GOGC environment variable's, setting alone).
@@ -157,6 +160,7 @@ var settings = []setting{
 	{"jwt-leeway", "30s", "clock skew allowed on exp/nbf", duration(func(c *config) *time.Duration { return &c.jwtLeeway }, true)},
 	{"request-timeout", "30s", "deadline of a GraphQL request", duration(func(c *config) *time.Duration { return &c.requestTimeout }, false)},
 	{"upstream-timeout", "10s", "deadline of one upstream call", duration(func(c *config) *time.Duration { return &c.upstreamTimeout }, false)},
+	{"idempotency-lease", "10s", "how long a crashed instance keeps an idempotency key or a target lock (renewed every third of it while it works)", duration(func(c *config) *time.Duration { return &c.idempotencyLease }, false)},
 	{"gogc", "", "GC target percentage, 25-10000 (default " + strconv.Itoa(defaultGOGC) + " unless the GOGC environment variable is set)", nil},
 	{"redis-url", "", "redis://… for verification codes, idempotency keys and pending registrations (required in live mode)", func(c *config, v string) error {
 		if v != "" {

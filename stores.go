@@ -82,11 +82,11 @@ func buildGuards(c *config) (resolvers.Deps, *notify.Outbox, func(), error) {
 			return fail(bad("redis-url", "does not answer: "+err.Error()))
 		}
 		vs = verify.NewRedisStore(rc, verify.DefaultRedisPrefix)
-		idem = idempotency.NewRedisStore(rc, idempotency.Options{})
+		idem = idempotency.NewRedisStore(rc, idempotency.Options{Lease: c.idempotencyLease})
 		pend = pending.NewRedisStore(rc, pending.Options{})
 	} else {
 		vs = verify.NewMemoryStore()
-		idem = idempotency.NewMemoryStore(idempotency.Options{})
+		idem = idempotency.NewMemoryStore(idempotency.Options{Lease: c.idempotencyLease})
 		pend = pending.NewMemoryStore(pending.Options{})
 	}
 	eng, err := verify.New(vs, cfg)
