@@ -329,8 +329,11 @@ func (c *Client) RenewalQuote(ctx context.Context, s Scope, customerID string, i
 
 // Renew renews up to 10 main resources in one renew order; with autoPay
 // the order is paid from the balance at once (a short balance leaves it
-// pending payment). Per-resource failures come back in the result.
-func (c *Client) Renew(ctx context.Context, s Scope, customerID string, ids []string, periodType, periodNum int, autoPay bool) (OrderResult, error) {
+// pending payment), at most once for l's key: a renewal whose answer was
+// lost is looked for among the customer's renewal orders (see
+// reconcile.go). Without autoPay (an unpaid order, no money moves) l may
+// be nil. Per-resource failures come back in the result.
+func (c *Client) Renew(ctx context.Context, s Scope, customerID string, ids []string, periodType, periodNum int, autoPay bool, l Ledger) (OrderResult, error) {
 	if err := checkCount(ids, MaxRenewBatch, "a renewal"); err != nil {
 		return OrderResult{}, err
 	}
@@ -341,11 +344,34 @@ func (c *Client) Renew(ctx context.Context, s Scope, customerID string, ids []st
 	if autoPay {
 		body.IsAutoPay = ptr(int32(1))
 	}
-	resp, err := custCall(ctx, c, s, customerID, "RenewalResources", (*bss.BssClient).RenewalResources, &model.RenewalResourcesRequest{Body: body})
-	if err != nil {
-		return OrderResult{}, err
+	do := func(ctx context.Context) (OrderResult, error) {
+		resp, err := custCall(ctx, c, s, customerID, "RenewalResources", (*bss.BssClient).RenewalResources, &model.RenewalResourcesRequest{Body: body})
+		if err != nil {
+			return OrderResult{}, err
+		}
+		return orderResult(resp.OrderIds, resp.FailResourceInfos), nil
 	}
-	return orderResult(resp.OrderIds, resp.FailResourceInfos), nil
+	if !autoPay && l == nil {
+		return do(ctx)
+	}
+	return runMove(ctx, c, l, moveSpec[string, OrderResult]{op: "RenewalResources", lock: "renew:" + customerID, targets: []string{customerID},
+		find: c.findRenewal(s, customerID), do: do,
+		answer: func(found map[string]string) OrderResult { return OrderResult{OrderIDs: []string{found[customerID]}} },
+		claims: func(r OrderResult) []string { return r.OrderIDs },
+	})
+}
+
+// findRenewal finds the customer's renewal orders created from since on:
+// renewals of one customer are serialised, so a new one is the move's.
+func (c *Client) findRenewal(s Scope, customerID string) finder[string] {
+	list := func(ctx context.Context, since time.Time) ([]Order, error) {
+		l, err := c.Orders(ctx, s, OrderQuery{Window: Window{Limit: searchLimit}, CustomerID: customerID, OrderType: OrderRenewal, CreatedFrom: RecordTime(since)})
+		return l.Orders, err
+	}
+	read := func(o Order, since time.Time) record[string] {
+		return record[string]{id: o.ID, target: customerID, value: o.ID, match: after(o.CreateTime, since)}
+	}
+	return lookFor(list, read)
 }
 
 // SetAutoRenew turns auto-renew on (times 0 = until cancelled; period

@@ -187,7 +187,9 @@ func (r *Resolver) mainResources(ctx context.Context, t target, ids []string) er
 	return nil
 }
 
-func (r *Resolver) renew(ctx context.Context, in model.RenewResourcesInput, autoPay bool) (*model.ResourceOrdersPayload, error) {
+// renew renews resources in one order: paid at once with a key's ledger
+// (renewResources), left unpaid without one (createRenewalOrder).
+func (r *Resolver) renew(ctx context.Context, in model.RenewResourcesInput, l gateway.Ledger) (*model.ResourceOrdersPayload, error) {
 	if err := checkIDs("resourceIds", in.ResourceIds, gateway.MaxRenewBatch); err != nil {
 		return nil, err
 	}
@@ -202,7 +204,7 @@ func (r *Resolver) renew(ctx context.Context, in model.RenewResourcesInput, auto
 	if err := r.mainResources(ctx, t, in.ResourceIds); err != nil {
 		return nil, err
 	}
-	res, err := r.upstream.Renew(ctx, t.scope, t.customer, in.ResourceIds, pt, pn, autoPay)
+	res, err := r.upstream.Renew(ctx, t.scope, t.customer, in.ResourceIds, pt, pn, l != nil, l)
 	if err != nil {
 		return nil, err
 	}

@@ -153,13 +153,13 @@ func (r *freeResourceItemResolver) Usage(ctx context.Context, obj *model.FreeRes
 }
 
 func (r *mutationResolver) RenewResources(ctx context.Context, input model.RenewResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error) {
-	return guarded(ctx, r.Resolver, renewResources, &input, &idempotencyKey, verification, func(ctx context.Context, _ gateway.Ledger) (*model.ResourceOrdersPayload, error) {
-		return r.renew(ctx, input, true)
+	return guarded(ctx, r.Resolver, renewResources, &input, &idempotencyKey, verification, func(ctx context.Context, l gateway.Ledger) (*model.ResourceOrdersPayload, error) {
+		return r.renew(ctx, input, l)
 	})
 }
 
 func (r *mutationResolver) CreateRenewalOrder(ctx context.Context, input model.RenewResourcesInput) (*model.ResourceOrdersPayload, error) {
-	return r.renew(ctx, input, false)
+	return r.renew(ctx, input, nil)
 }
 
 func (r *mutationResolver) SetAutoRenew(ctx context.Context, input model.SetAutoRenewInput) (*model.ResourcesPayload, error) {
