@@ -17,7 +17,7 @@ var (
 	issueCouponQuotas = sensitive[model.IssueCouponQuotasInput, model.CouponQuotasPayload]{
 		op:    model.SensitiveOperationIssueCouponQuotas,
 		tier1: true,
-		validate: func(in *model.IssueCouponQuotasInput) error {
+		validate: func(in *model.IssueCouponQuotasInput, now time.Time) error {
 			if in.QuotaID == "" {
 				return badInput("quotaId is required")
 			}
@@ -34,7 +34,7 @@ var (
 	reclaimCouponQuotas = sensitive[model.ReclaimCouponQuotasInput, model.CouponQuotasPayload]{
 		op:    model.SensitiveOperationReclaimCouponQuotas,
 		tier1: true,
-		validate: func(in *model.ReclaimCouponQuotasInput) error {
+		validate: func(in *model.ReclaimCouponQuotasInput, now time.Time) error {
 			if err := validIDs("quotaIds", in.QuotaIds); err != nil {
 				return err
 			}
@@ -47,7 +47,7 @@ var (
 	}
 	issueCoupons = sensitive[model.IssueCouponsInput, model.CouponsPayload]{
 		op: model.SensitiveOperationIssueCoupons,
-		validate: func(in *model.IssueCouponsInput) error {
+		validate: func(in *model.IssueCouponsInput, now time.Time) error {
 			if in.QuotaID == "" {
 				return badInput("quotaId is required")
 			}
@@ -68,7 +68,7 @@ var (
 			switch {
 			case err != nil:
 				return err
-			case hasTo && !to.After(time.Now()):
+			case hasTo && !to.After(now):
 				return badInput("expireTime must be in the future")
 			case hasFrom && hasTo && !to.After(from):
 				return badInput("expireTime must be after validFrom")
@@ -82,7 +82,7 @@ var (
 	}
 	reclaimCoupons = sensitive[model.ReclaimCouponsInput, model.CouponsPayload]{
 		op:       model.SensitiveOperationReclaimCoupons,
-		validate: func(in *model.ReclaimCouponsInput) error { return validIDs("couponIds", in.CouponIds) },
+		validate: func(in *model.ReclaimCouponsInput, now time.Time) error { return validIDs("couponIds", in.CouponIds) },
 		describe: func(in *model.ReclaimCouponsInput) verify.Details {
 			return verify.Details{Target: listed("coupon", in.CouponIds)}
 		},

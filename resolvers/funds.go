@@ -9,6 +9,7 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -31,7 +32,7 @@ func customerFundsOp(op model.SensitiveOperation) sensitive[model.CustomerFundsI
 	return sensitive[model.CustomerFundsInput, model.CustomerFundsPayload]{
 		op:       op,
 		reseller: func(in *model.CustomerFundsInput) string { return deref(in.ResellerID) },
-		validate: func(in *model.CustomerFundsInput) error {
+		validate: func(in *model.CustomerFundsInput, now time.Time) error {
 			if in.CustomerID == "" {
 				return badInput("customerId is required")
 			}
@@ -53,7 +54,7 @@ func resellerFundsOp(op model.SensitiveOperation) sensitive[model.ResellerFundsI
 		op:       op,
 		tier1:    true,
 		reseller: func(in *model.ResellerFundsInput) string { return in.ResellerID },
-		validate: func(in *model.ResellerFundsInput) error {
+		validate: func(in *model.ResellerFundsInput, now time.Time) error {
 			if in.ResellerID == "" {
 				return badInput("resellerId is required")
 			}

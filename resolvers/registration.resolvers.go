@@ -58,7 +58,7 @@ func (r *mutationResolver) SendRegistrationCode(ctx context.Context, mobile stri
 	if err := r.upstream.SendRegistrationCode(ctx, s, m); err != nil {
 		return nil, err
 	}
-	exp := time.Now().UTC().Add(gateway.RegistrationCodeTTL * time.Minute).Format(time.RFC3339)
+	exp := r.now().UTC().Add(gateway.RegistrationCodeTTL * time.Minute).Format(time.RFC3339)
 	return &model.RegistrationCodePayload{MaskedMobile: maskMobile(m), ExpiresAt: exp}, nil
 }
 

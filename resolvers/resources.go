@@ -8,6 +8,7 @@ import (
 	"partnergraph/guard/verify"
 	"partnergraph/loader"
 	"strings"
+	"time"
 )
 
 var resourceStatuses = map[int]model.ResourceStatus{
@@ -250,7 +251,7 @@ var (
 	unsubscribeResources = sensitive[model.UnsubscribeResourcesInput, model.ResourceOrdersPayload]{
 		op:       model.SensitiveOperationUnsubscribeResources,
 		reseller: func(in *model.UnsubscribeResourcesInput) string { return commerceReseller(in.Customer) },
-		validate: func(in *model.UnsubscribeResourcesInput) error { return validText("reason", in.Reason) },
+		validate: func(in *model.UnsubscribeResourcesInput, now time.Time) error { return validText("reason", in.Reason) },
 		describe: func(in *model.UnsubscribeResourcesInput) verify.Details {
 			return verify.Details{Target: listed("resource", in.ResourceIds)}
 		},

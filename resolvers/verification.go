@@ -61,9 +61,9 @@ type sensitive[In, Out any] struct {
 	tier1 bool
 	// reseller is the reseller the input acts for ("" for none).
 	reseller func(*In) string
-	// validate checks what can be checked without the upstream, before a
-	// code is sent and again before the move (nil: nothing to check).
-	validate func(*In) error
+	// validate checks what can be checked without the upstream, at now,
+	// before a code is sent and before the move (nil: nothing to check).
+	validate func(in *In, now time.Time) error
 	// describe says what a code approves, for its message; it never
 	// affects the binding (the digest of the input does).
 	describe func(*In) verify.Details
@@ -90,7 +90,7 @@ func (s sensitive[In, Out]) authorize(r *Resolver, p *identity.Principal, in *In
 		}
 	}
 	if s.validate != nil {
-		return s.validate(in)
+		return s.validate(in, r.now())
 	}
 	return nil
 }
