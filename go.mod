@@ -4,11 +4,14 @@ go 1.26.8
 
 require (
 	github.com/99designs/gqlgen v0.17.90
+	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/golang-jwt/jwt/v5 v5.3.0
 	github.com/graph-gophers/dataloader/v7 v7.1.0
 	github.com/huaweicloud/huaweicloud-sdk-go-obs v3.25.4+incompatible
 	github.com/huaweicloud/huaweicloud-sdk-go-v3 v0.1.207
+	github.com/rs/cors v1.11.1
 	github.com/shopspring/decimal v1.4.0
+	golang.org/x/time v0.16.0
 )
 
 require golang.org/x/net v0.52.0 // indirect
