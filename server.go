@@ -136,16 +136,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if outbox != nil {
 		devOutbox = outbox.Handler()
 	}
-	handler := edge.NewHandler(edge.Options{
-		DevOutbox:      devOutbox,
-		Schema:         schema,
-		Verifier:       verifier,
-		Ready:          client.Ping,
-		DevTokens:      tokens,
-		GraphiQLToken:  prefill,
-		RequestTimeout: c.requestTimeout,
-		Log:            stderr,
-	})
+	web, closeWeb, err := edgeOptions(c)
+	if err != nil {
+		return err
+	}
+	defer closeWeb()
+	web.DevOutbox, web.Schema, web.Verifier, web.Ready = devOutbox, schema, verifier, client.Ping
+	web.DevTokens, web.GraphiQLToken, web.RequestTimeout, web.Log = tokens, prefill, c.requestTimeout, stderr
+	handler := edge.NewHandler(web)
 
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
