@@ -179,7 +179,12 @@ type shape struct{ depth, aliases, roots, fields int }
 // gqlparser's validator walks spreads per use (and OverlappingFieldsCanBeMerged
 // compares them pairwise), which is what makes a fragment bomb slow.
 func Analyse(doc *ast.QueryDocument) Shape {
-	a := analyser{doc: doc, memo: map[string]shape{}, visiting: map[string]bool{}}
+	a := analyser{fragments: make(map[string]*ast.FragmentDefinition, len(doc.Fragments)), memo: map[string]shape{}, visiting: map[string]bool{}}
+	for _, f := range doc.Fragments {
+		if _, dup := a.fragments[f.Name]; !dup { // validation reports duplicates
+			a.fragments[f.Name] = f
+		}
+	}
 	var s Shape
 	for _, op := range doc.Operations {
 		a.directives(op.Directives)
@@ -228,7 +233,7 @@ func count(n int) string {
 }
 
 type analyser struct {
-	doc           *ast.QueryDocument
+	fragments     map[string]*ast.FragmentDefinition
 	memo          map[string]shape
 	visiting      map[string]bool
 	maxDirectives int
@@ -249,7 +254,7 @@ func (a *analyser) fragment(name string) shape {
 		}
 		return shape{}
 	}
-	f := a.doc.Fragments.ForName(name)
+	f := a.fragments[name]
 	if f == nil {
 		return shape{} // unknown: validation reports it
 	}
