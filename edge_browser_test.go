@@ -277,3 +277,29 @@ func TestTrustedDocuments(t *testing.T) {
 		}
 	})
 }
+
+// A bad edge setting stops start-up with one line naming it.
+func TestEdgeSettingsBadConfig(t *testing.T) {
+	tests := map[string]struct {
+		args []string
+		want string
+	}{
+		"NegativeLimit":       {[]string{"--max-depth", "-1"}, "--max-depth (PARTNERGRAPH_MAX_DEPTH)"},
+		"NotANumber":          {[]string{"--max-cost", "lots"}, "--max-cost"},
+		"Rate":                {[]string{"--rate-limit", "5"}, "--rate-limit (PARTNERGRAPH_RATE_LIMIT)"},
+		"Burst":               {[]string{"--anonymous-rate-burst", "0"}, "--anonymous-rate-burst"},
+		"Introspection":       {[]string{"--introspection", "sometimes"}, "--introspection"},
+		"Origin":              {[]string{"--cors-origins", "dash.example.com"}, "--cors-origins"},
+		"CredentialsAnyone":   {[]string{"--cors-origins", "*", "--cors-credentials", "true"}, "--cors-credentials"},
+		"Proxies":             {[]string{"--trusted-proxies", "10.0.0.0/8,lb"}, "--trusted-proxies"},
+		"ModeWithoutManifest": {[]string{"--trusted-documents-mode", "allow"}, "--trusted-documents-mode"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := run(context.Background(), append([]string{"partnergraph"}, tt.args...), func(string) string { return "" }, &syncBuffer{}, &syncBuffer{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %v, want one line naming %q", err, tt.want)
+			}
+		})
+	}
+}

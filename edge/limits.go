@@ -141,6 +141,8 @@ func (q *queryLimits) MutateOperationContext(ctx context.Context, oc *graphql.Op
 }
 
 // countTokens counts the document's tokens, comments aside, up to max.
+// The executor's own token limit (SetParserTokenLimit) answers a parse
+// error without a code of its own; counting first gives DOCUMENT_TOO_LARGE.
 func countTokens(doc string, max int) int {
 	lx := lexer.New(&ast.Source{Input: doc})
 	n := 0
