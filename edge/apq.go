@@ -26,13 +26,13 @@ func NewMemoryAPQCache(n, maxDoc int) graphql.Cache[string] {
 // "<prefix>{<sha256>}" for TTL; each key is its own hash slot, so it works
 // on Redis Cluster. Errors are misses: the client then sends the document.
 type RedisAPQCache struct {
-	Client *redis.Client
+	Client redis.UniversalClient
 	Prefix string        // default "partnergraph:apq:"
 	TTL    time.Duration // default 24h
 }
 
 // NewRedisAPQCache is a RedisAPQCache for documents of at most maxDoc bytes.
-func NewRedisAPQCache(c *redis.Client, maxDoc int) graphql.Cache[string] {
+func NewRedisAPQCache(c redis.UniversalClient, maxDoc int) graphql.Cache[string] {
 	return boundedAPQ{&RedisAPQCache{Client: c}, maxDoc}
 }
 

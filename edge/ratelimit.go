@@ -114,7 +114,7 @@ func (m *MemoryLimiter) Take(_ context.Context, key string, r Rate) (time.Durati
 type RedisLimiter struct{ l *redis_rate.Limiter }
 
 // NewRedisLimiter returns a limiter on c.
-func NewRedisLimiter(c *redis.Client) *RedisLimiter {
+func NewRedisLimiter(c redis.UniversalClient) *RedisLimiter {
 	return &RedisLimiter{redis_rate.NewLimiter(c)}
 }
 
