@@ -130,6 +130,9 @@ func (q *queryLimits) MutateOperationParameters(ctx context.Context, p *graphql.
 }
 
 // MutateOperationContext implements graphql.OperationContextMutator.
+// gqlgen's extension.ComplexityLimit would price fields with the generated
+// schema's costs (no `first`) and answer its own code; its calculator is
+// reused here with pagedCost.
 func (q *queryLimits) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if q.limits.Cost <= 0 || oc.Operation == nil {
 		return nil
