@@ -51,7 +51,11 @@ func (r Rate) String() string {
 	if r.Events == 0 {
 		return "off"
 	}
-	return fmt.Sprintf("%d/%s burst %d", r.Events, strings.TrimPrefix(r.Per.String(), "1"), r.Burst)
+	unit := map[time.Duration]string{time.Second: "s", time.Minute: "m", time.Hour: "h"}[r.Per]
+	if unit == "" {
+		unit = r.Per.String()
+	}
+	return fmt.Sprintf("%d/%s burst %d", r.Events, unit, r.Burst)
 }
 
 // RateLimits limit how often one caller may call /graphql: per verified
