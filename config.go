@@ -13,13 +13,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"partnergraph/edge"
 	"partnergraph/guard/audit"
 	"partnergraph/guard/verify"
 )
@@ -62,6 +65,19 @@ type config struct {
 	smtpUser, smtpPass         string
 	webhookURL, webhookSecret  string
 	contactEmail, contactPhone string
+
+	// The HTTP edge: request limits, introspection, browsers, rate limits
+	// and trusted documents (edgeOptions in stores.go).
+	limits           edge.Limits
+	introspection    string // "": on in sandbox mode, authenticated in live mode
+	corsOrigins      []string
+	corsDefault      bool // --cors-origins not set: the mode's default
+	corsCredentials  bool
+	rateLimit        edge.Rate
+	anonRateLimit    edge.Rate
+	trustedProxies   []netip.Prefix
+	trustedDocuments string
+	trustedMode      edge.TrustedMode
 }
 
 // setting is one configurable value.
@@ -108,6 +124,44 @@ func httpURL(dst func(*config) *string) func(*config, string) error {
 		return nil
 	}
 }
+
+func limit(dst func(*config) *int) func(*config, string) error {
+	return func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("must be a whole number (0: no limit)")
+		}
+		*dst(c) = n
+		return nil
+	}
+}
+
+func rateOf(dst func(*config) *edge.Rate) func(*config, string) error {
+	return func(c *config, v string) error {
+		r, err := edge.ParseRate(v)
+		if err != nil {
+			return err
+		}
+		burst := dst(c).Burst
+		*dst(c) = r
+		dst(c).Burst = burst
+		return nil
+	}
+}
+
+func burst(dst func(*config) *edge.Rate) func(*config, string) error {
+	return func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return errors.New("must be a whole number ≥ 1")
+		}
+		dst(c).Burst = n
+		return nil
+	}
+}
+
+// defaultLimit is the default of a limit setting.
+func defaultLimit(f func(edge.Limits) int) string { return strconv.Itoa(f(edge.DefaultLimits())) }
 
 // settings is every setting of the gateway, in the order -h lists them.
 var settings = []setting{
@@ -193,6 +247,57 @@ var settings = []setting{
 	{"sms-webhook-secret", "", "HMAC key of the SMS webhook signature", str(func(c *config) *string { return &c.webhookSecret })},
 	{"verification-email", "", "the live partner's e-mail for codes when tokens carry no email claim", str(func(c *config) *string { return &c.contactEmail })},
 	{"verification-phone", "", "the live partner's phone for codes when tokens carry no phone_number claim", str(func(c *config) *string { return &c.contactPhone })},
+	{"max-body-bytes", defaultLimit(func(l edge.Limits) int { return l.BodyBytes }), "largest request body; larger ones answer 413 (0: no limit)", limit(func(c *config) *int { return &c.limits.BodyBytes })},
+	{"max-document-bytes", defaultLimit(func(l edge.Limits) int { return l.DocumentBytes }), "largest GraphQL document in bytes (0: no limit)", limit(func(c *config) *int { return &c.limits.DocumentBytes })},
+	{"max-tokens", defaultLimit(func(l edge.Limits) int { return l.Tokens }), "most lexical tokens in a document, counted before parsing (0: no limit)", limit(func(c *config) *int { return &c.limits.Tokens })},
+	{"max-variables-bytes", defaultLimit(func(l edge.Limits) int { return l.VariablesBytes }), "largest JSON of the variables (0: no limit)", limit(func(c *config) *int { return &c.limits.VariablesBytes })},
+	{"max-depth", defaultLimit(func(l edge.Limits) int { return l.Depth }), "deepest field nesting, through fragments (0: no limit)", limit(func(c *config) *int { return &c.limits.Depth })},
+	{"max-aliases", defaultLimit(func(l edge.Limits) int { return l.Aliases }), "most aliases in an operation, through fragments (0: no limit)", limit(func(c *config) *int { return &c.limits.Aliases })},
+	{"max-root-fields", defaultLimit(func(l edge.Limits) int { return l.RootFields }), "most top-level fields in an operation (0: no limit)", limit(func(c *config) *int { return &c.limits.RootFields })},
+	{"max-directives", defaultLimit(func(l edge.Limits) int { return l.Directives }), "most directives on one field or fragment (0: no limit)", limit(func(c *config) *int { return &c.limits.Directives })},
+	{"max-fields", defaultLimit(func(l edge.Limits) int { return l.Fields }), "most field selections in a document, counted through fragment spreads (0: no limit)", limit(func(c *config) *int { return &c.limits.Fields })},
+	{"max-cost", defaultLimit(func(l edge.Limits) int { return l.Cost }), "highest operation cost; a connection costs `first` times its selection (0: no limit)", limit(func(c *config) *int { return &c.limits.Cost })},
+	{"introspection", "", "who may introspect the schema: off, authenticated or on (default: on in sandbox mode, authenticated in live mode)", func(c *config, v string) error {
+		if v != "" {
+			if _, err := edge.ParseIntrospectionPolicy(v); err != nil {
+				return err
+			}
+		}
+		c.introspection = v
+		return nil
+	}},
+	{"cors-origins", "", `origins whose pages may call /graphql, comma-separated ("https://*.example.com" allowed; "none"; default: none in live mode, the loopback origins in sandbox mode)`, func(c *config, v string) (err error) {
+		c.corsDefault = v == ""
+		if v == "" || v == "none" {
+			c.corsOrigins = nil
+			return nil
+		}
+		c.corsOrigins, err = edge.ParseOrigins(v)
+		return err
+	}},
+	{"cors-credentials", "false", "let allowed origins send credentials (cookies; the gateway reads none)", func(c *config, v string) (err error) {
+		if c.corsCredentials, err = strconv.ParseBool(v); err != nil {
+			return errors.New("must be true or false")
+		}
+		return nil
+	}},
+	{"rate-limit", "10/s", `requests per principal: N/s, N/m or N/h, or "off" (shared through --redis-url)`, rateOf(func(c *config) *edge.Rate { return &c.rateLimit })},
+	{"rate-burst", "100", "requests a principal may send at once", burst(func(c *config) *edge.Rate { return &c.rateLimit })},
+	{"anonymous-rate-limit", "2/s", `requests per client address without a valid token: N/s, N/m or N/h, or "off"`, rateOf(func(c *config) *edge.Rate { return &c.anonRateLimit })},
+	{"anonymous-rate-burst", "20", "requests an anonymous client address may send at once", burst(func(c *config) *edge.Rate { return &c.anonRateLimit })},
+	{"trusted-proxies", "", "load balancers in front of the gateway (CIDRs): the client address is then taken from X-Forwarded-For", func(c *config, v string) (err error) {
+		c.trustedProxies, err = edge.ParsePrefixes(v)
+		return err
+	}},
+	{"trusted-documents", "", "manifest of the first-party apps' persisted operations (Apollo persisted-query list, Relay or graphql-codegen JSON)", str(func(c *config) *string { return &c.trustedDocuments })},
+	{"trusted-documents-mode", "off", "off, allow (manifest documents may be sent by id) or require (only manifest documents)", func(c *config, v string) error {
+		switch m := edge.TrustedMode(v); m {
+		case edge.TrustedOff, edge.TrustedAllow, edge.TrustedRequire:
+			c.trustedMode = m
+			return nil
+		}
+		return errors.New("must be off, allow or require")
+	}},
 }
 
 // settingError names the setting that is wrong, flag and env var.
@@ -269,6 +374,12 @@ func (c *config) check() error {
 	}
 	if c.webhookURL != "" && len(c.webhookSecret) < 16 {
 		return bad("sms-webhook-secret", "is required with --sms-webhook-url (at least 16 bytes)")
+	}
+	if (c.trustedMode == edge.TrustedOff) != (c.trustedDocuments == "") {
+		return bad("trusted-documents-mode", "allow or require needs --trusted-documents, and --trusted-documents needs allow or require")
+	}
+	if c.corsCredentials && slices.Contains(c.corsOrigins, "*") {
+		return bad("cors-credentials", `cannot be used with --cors-origins "*"`)
 	}
 	if c.mode != "live" {
 		return nil

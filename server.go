@@ -137,22 +137,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if outbox != nil {
 		devOutbox = outbox.Handler()
 	}
-	handler := edge.NewHandler(edge.Options{
-		DevOutbox:      devOutbox,
-		Schema:         schema,
-		Verifier:       verifier,
-		Ready:          client.Ping,
-		DevTokens:      tokens,
-		GraphiQLToken:  prefill,
-		RequestTimeout: c.requestTimeout,
-		Log:            stderr,
-	})
+	web, closeWeb, err := edgeOptions(c)
+	if err != nil {
+		return err
+	}
+	defer closeWeb()
+	web.DevOutbox, web.Schema, web.Verifier, web.Ready = devOutbox, schema, verifier, client.Ping
+	web.DevTokens, web.GraphiQLToken, web.RequestTimeout, web.Log = tokens, prefill, c.requestTimeout, stderr
+	handler := edge.NewHandler(web)
 
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		return bad("listen", "cannot listen: "+err.Error())
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	// A request's body must arrive within the request deadline (a slow
+	// sender holds no connection longer); its answer a little after it.
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: c.requestTimeout,
+		WriteTimeout: c.requestTimeout + 5*time.Second, IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- err

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+	"partnergraph/edge"
 	"partnergraph/guard/audit"
 	"partnergraph/guard/idempotency"
 	"partnergraph/guard/notify"
@@ -94,4 +96,48 @@ func buildGuards(c *config) (resolvers.Deps, *notify.Outbox, func(), error) {
 		return fail(errors.New("verification: " + err.Error()))
 	}
 	return resolvers.Deps{Verify: eng, Idempotency: idem, Pending: pend, Audit: al}, outbox, closeAll, nil
+}
+
+// edgeOptions assembles the HTTP edge's safety settings: the limits, who
+// may introspect, the CORS allowlist, the rate limits and the automatic
+// persisted queries (both in Redis with --redis-url, so every instance
+// shares them; in memory otherwise) and the trusted documents.
+func edgeOptions(c *config) (edge.Options, func(), error) {
+	o := edge.Options{
+		Limits:          c.limits,
+		Introspection:   edge.IntrospectionAuthenticated,
+		HideSuggestions: c.mode == "live",
+		CORS:            edge.CORS{Origins: c.corsOrigins, Credentials: c.corsCredentials},
+		RateLimits:      edge.RateLimits{Principal: c.rateLimit, Anonymous: c.anonRateLimit, TrustedProxies: c.trustedProxies},
+		TrustedMode:     c.trustedMode,
+	}
+	if c.mode == "sandbox" {
+		o.Introspection = edge.IntrospectionOn
+		if c.corsDefault {
+			o.CORS.Origins = edge.LoopbackOrigins
+		}
+	}
+	if c.introspection != "" {
+		o.Introspection = edge.IntrospectionPolicy(c.introspection)
+	}
+	if c.trustedDocuments != "" {
+		b, err := os.ReadFile(c.trustedDocuments)
+		if err != nil {
+			return o, func() {}, bad("trusted-documents", "cannot be read: "+err.Error())
+		}
+		if o.Manifest, err = edge.ParseManifest(b); err != nil {
+			return o, func() {}, bad("trusted-documents", "is not a manifest: "+err.Error())
+		}
+	}
+	if c.redisURL == "" {
+		return o, func() {}, nil
+	}
+	opt, err := redis.ParseURL(c.redisURL)
+	if err != nil {
+		return o, func() {}, bad("redis-url", "is invalid")
+	}
+	rc := redis.NewClient(opt)
+	o.RateLimits.Limiter = edge.NewRedisLimiter(rc)
+	o.APQCache = edge.NewRedisAPQCache(rc, c.limits.DocumentBytes)
+	return o, func() { _ = rc.Close() }, nil
 }

@@ -35,6 +35,23 @@ const (
 	CodeOutcomeUnknown Code = "OUTCOME_UNKNOWN"
 )
 
+// Refusals of the HTTP edge, answered before anything executes (the limits
+// are settings of the gateway; README "Running it in production").
+const (
+	CodeQueryTooDeep      Code = "QUERY_TOO_DEEP"
+	CodeTooManyAliases    Code = "TOO_MANY_ALIASES"
+	CodeTooManyRootFields Code = "TOO_MANY_ROOT_FIELDS"
+	CodeTooManyDirectives Code = "TOO_MANY_DIRECTIVES"
+	CodeTooManyFields     Code = "TOO_MANY_FIELDS" // fields selected, counted through fragments
+	CodeQueryTooComplex   Code = "QUERY_TOO_COMPLEX"
+	CodeDocumentTooLarge  Code = "DOCUMENT_TOO_LARGE" // bytes or tokens of the document
+	CodeVariablesTooLarge Code = "VARIABLES_TOO_LARGE"
+	CodeRequestTooLarge   Code = "REQUEST_TOO_LARGE" // the HTTP body (413)
+	CodePersistedNotFound Code = "PERSISTED_QUERY_NOT_FOUND"
+	CodePersistedRequired Code = "PERSISTED_QUERY_REQUIRED"
+	CodeNotAcceptable     Code = "NOT_ACCEPTABLE" // no media type of the Accept header is served (406)
+)
+
 // Error is the one error type of the gateway. Message is safe to show to a
 // client; Err (the cause) is for logs only.
 type Error struct {

@@ -12,25 +12,58 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
 var listeningRE = regexp.MustCompile(`listening on (http://\S+)`)
 
-// MustStart builds the binary and starts it in sandbox mode on random
-// loopback ports; it returns the gateway's base URL.
-func MustStart(tb testing.TB) string {
-	tb.Helper()
-	bin := filepath.Join(tb.TempDir(), "partnergraph")
-	build := exec.Command("go", "build", "-o", bin, "..")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		tb.Fatalf("go build: %v", err)
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// TestMain removes the binary the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
 	}
-	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--audit-log", filepath.Join(tb.TempDir(), "audit.jsonl"))
+	os.Exit(code)
+}
+
+// binary builds partnergraph once per test binary.
+func binary(tb testing.TB) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "partnergraph-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "partnergraph")
+		build := exec.Command("go", "build", "-o", binPath, "..")
+		build.Stderr = os.Stderr
+		buildErr = build.Run()
+	})
+	if buildErr != nil {
+		tb.Fatalf("go build: %v", buildErr)
+	}
+	return binPath
+}
+
+// MustStart starts the binary in sandbox mode on random loopback ports,
+// with args added; it returns the gateway's base URL.
+func MustStart(tb testing.TB, args ...string) string {
+	tb.Helper()
+	bin := binary(tb)
+	args = append([]string{"--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--audit-log", filepath.Join(tb.TempDir(), "audit.jsonl")}, args...)
+	cmd := exec.Command(bin, args...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -66,6 +99,21 @@ func MustStart(tb testing.TB) string {
 	return ""
 }
 
+// devTokens reads the sandbox's demo tokens.
+func devTokens(tb testing.TB, base string) map[string]string {
+	tb.Helper()
+	var tokens map[string]string
+	resp, err := http.Get(base + "/dev/tokens")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&tokens); err != nil {
+		tb.Fatal(err)
+	}
+	return tokens
+}
+
 func chromium(tb testing.TB) string {
 	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
 		if p != "" {
@@ -81,20 +129,32 @@ func chromium(tb testing.TB) string {
 	return ""
 }
 
-// TestGraphiQL loads GraphiQL in headless Chromium, checks the sandbox
-// token is pre-filled and the docs explorer shows the schema, runs the
-// default query and waits for data in the result pane.
+// TestGraphiQL loads GraphiQL in headless Chromium under its
+// Content-Security-Policy, with introspection for authenticated callers
+// only: the sandbox token is pre-filled, the docs explorer shows the
+// schema, the default query returns data in the result pane, and the
+// browser reports no CSP violation.
 func TestGraphiQL(t *testing.T) {
 	exe := chromium(t)
-	base := MustStart(t)
+	base := MustStart(t, "--introspection", "authenticated")
+	tokens := devTokens(t, base)
 
-	var tokens map[string]string
-	resp, err := http.Get(base + "/dev/tokens")
+	resp, err := http.Get(base + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = json.NewDecoder(resp.Body).Decode(&tokens)
 	resp.Body.Close()
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("GraphiQL's Content-Security-Policy %q lacks %q", csp, want)
+		}
+	}
+	for _, d := range strings.Split(csp, ";") {
+		if f := strings.Fields(d); len(f) > 0 && f[0] == "script-src" && strings.Join(f[1:], " ") != "'self'" {
+			t.Errorf("GraphiQL's scripts: got %q, want only 'self' (no inline or eval'd script)", d)
+		}
+	}
 
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
@@ -119,7 +179,13 @@ func TestGraphiQL(t *testing.T) {
 	defer cancel()
 
 	var headers, docs, result string
+	var violations []string
 	err = chromedp.Run(ctx,
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			_, err := page.AddScriptToEvaluateOnNewDocument(`window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`).Do(ctx)
+			return err
+		}),
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(`.graphiql-execute-button`, chromedp.ByQuery),
 		// the headers editor carries the tier-1 token
@@ -135,9 +201,13 @@ func TestGraphiQL(t *testing.T) {
 		chromedp.Click(`.graphiql-execute-button`, chromedp.ByQuery),
 		chromedp.Poll(`(() => { const r = document.querySelector('.graphiql-response .CodeMirror'); return r && r.CodeMirror.getValue().includes('accountName'); })()`, nil, chromedp.WithPollingTimeout(30*time.Second)),
 		chromedp.Evaluate(`document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()`, &result),
+		chromedp.Evaluate(`window.__csp`, &violations),
 	)
 	if err != nil {
 		t.Fatalf("chromium: %v (headers %q, docs %q, result %q)", err, headers, docs, result)
+	}
+	if len(violations) > 0 {
+		t.Errorf("Content-Security-Policy violations: %q", violations)
 	}
 	if !strings.Contains(headers, "Bearer "+tokens["tier1"]) {
 		t.Errorf("headers editor: got %q, want the tier-1 token", headers)

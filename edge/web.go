@@ -9,11 +9,13 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -22,12 +24,16 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"partnergraph/identity"
 )
 
-// Options are the parts the HTTP surface is built from.
+// Options are the parts the HTTP surface is built from. The zero value of
+// each safety setting is the permissive one (no limit, introspection on,
+// no rate limit, no CORS, trusted documents off); the gateway's
+// configuration (config.go) sets them all.
 type Options struct {
 	Schema   graphql.ExecutableSchema
 	Verifier *identity.Verifier
@@ -40,37 +46,90 @@ type Options struct {
 	// RequestTimeout bounds a GraphQL request, upstream calls included
 	// (default 30s).
 	RequestTimeout time.Duration
-	// ComplexityLimit caps a query's complexity (default 2000).
-	ComplexityLimit int
-	Log             io.Writer
+	Log            io.Writer
 	// DevOutbox, when set (sandbox mode only), is served at GET /dev/outbox:
 	// the verification codes "sent", so GraphiQL users and tests can finish
 	// the verification flow.
 	DevOutbox http.Handler
+
+	// Limits bound every request before it executes (DefaultLimits are the
+	// configuration's defaults).
+	Limits Limits
+	// Introspection is who may introspect the schema (default on).
+	Introspection IntrospectionPolicy
+	// HideSuggestions leaves "Did you mean …?" out of validation errors,
+	// so they do not leak field, argument, type and enum value names.
+	HideSuggestions bool
+	// CORS is who may call /graphql from another origin.
+	CORS CORS
+	// RateLimits bound how often one caller may call /graphql.
+	RateLimits RateLimits
+	// TrustedMode and Manifest: the trusted documents of first-party apps.
+	TrustedMode TrustedMode
+	Manifest    *Manifest
+	// APQCache keeps automatic persisted queries (default: 1000 in memory;
+	// NewRedisAPQCache shares them between instances).
+	APQCache graphql.Cache[string]
 }
 
-// NewGraphQL returns the GraphQL handler with explicit transports, a query
-// cache, a complexity limit and the error presenter.
+// NewGraphQL returns the GraphQL handler: the GraphQL-over-HTTP transport,
+// a query cache, trusted documents and automatic persisted queries, the
+// limits, the introspection policy and the error presenter.
 func NewGraphQL(o Options) *handler.Server {
 	srv := handler.New(o.Schema)
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	limit := o.ComplexityLimit
-	if limit == 0 {
-		limit = 2000
+	srv.AddTransport(httpTransport{limits: o.Limits})
+	docs := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(docs)
+	if o.HideSuggestions {
+		srv.SetDisableSuggestion(true)
+		srv.SetValidationRulesFn(rulesWithoutSuggestions)
 	}
-	srv.Use(extension.FixedComplexityLimit(limit))
+	policy := o.Introspection
+	if policy == "" {
+		policy = IntrospectionOn
+	}
+	srv.Use(introspection{policy})
+	mode := o.TrustedMode
+	if mode == "" {
+		mode = TrustedOff
+	}
+	// parameter mutators run in this order, before the document is parsed:
+	// trusted documents, then automatic persisted queries, then the limits
+	srv.Use(trustedDocuments{mode: mode, manifest: o.Manifest})
+	apq := o.APQCache
+	if apq == nil {
+		apq = NewMemoryAPQCache(1000, o.Limits.DocumentBytes)
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
+	srv.Use(&queryLimits{limits: o.Limits, cache: docs})
 	srv.Use(SensitiveFieldLimit{}) // one @verified root field per operation
-	srv.SetErrorPresenter(Presenter(o.Log))
+	srv.SetErrorPresenter(presenter(o.Log, o.HideSuggestions))
 	srv.SetRecoverFunc(Recover(o.Log))
 	return srv
 }
 
-// NewHandler returns the whole HTTP surface.
+// rulesWithoutSuggestions are gqlparser's validation rules with every rule
+// that suggests names replaced by its variant that does not.
+func rulesWithoutSuggestions() *rules.Rules {
+	r := rules.NewDefaultRules()
+	for _, rule := range []core.Rule{
+		rules.FieldsOnCorrectTypeRuleWithoutSuggestions,
+		rules.KnownArgumentNamesRuleWithoutSuggestions,
+		rules.KnownTypeNamesRuleWithoutSuggestions,
+		rules.ScalarLeafsRuleWithoutSuggestions,
+		rules.ValuesOfCorrectTypeRuleWithoutSuggestions,
+	} {
+		r.RemoveRule(strings.TrimSuffix(rule.Name, "WithoutSuggestions"))
+		r.AddRule(rule.Name, rule.RuleFunc)
+	}
+	return r
+}
+
+// NewHandler returns the whole HTTP surface. Every response carries the
+// security headers; /graphql is, in this order, CORS, the method and
+// media-type checks, the deadline, the caller's identity (from the
+// Authorization header only), the rate limits and the GraphQL handler.
 func NewHandler(o Options) http.Handler {
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -78,11 +137,23 @@ func NewHandler(o Options) http.Handler {
 	if o.RequestTimeout == 0 {
 		o.RequestTimeout = 30 * time.Second
 	}
+	var logMu sync.Mutex
+	logf := func(format string, args ...any) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		fmt.Fprintf(o.Log, format, args...)
+	}
 	gql := NewGraphQL(o)
+	limited := newRateLimiter(o.RateLimits, presenter(o.Log, o.HideSuggestions), logf).handler(gql)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", graphqlOverHTTP(timeout(o.RequestTimeout, o.Verifier.Middleware(gql))))
+	mux.Handle("/graphql", o.CORS.handler(graphqlOverHTTP(timeout(o.RequestTimeout, o.Verifier.Middleware(limited)))))
 	mux.HandleFunc("GET /{$}", graphiql(o.GraphiQLToken))
 	mux.HandleFunc("GET /graphiql/{file}", assets)
+	mux.HandleFunc("GET /graphiql/init.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		_, _ = io.WriteString(w, initJS)
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -105,7 +176,7 @@ func NewHandler(o Options) http.Handler {
 			writeJSON(w, http.StatusOK, o.DevTokens)
 		})
 	}
-	return mux
+	return securityHeaders(mux)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -123,26 +194,19 @@ func timeout(d time.Duration, next http.Handler) http.Handler {
 	})
 }
 
-// graphqlOverHTTP answers the GraphQL-over-HTTP cases gqlgen leaves to the
-// server: 405 for other methods, 415 for POST bodies that are not JSON.
+// graphqlOverHTTP answers the GraphQL-over-HTTP cases before the GraphQL
+// handler: 405 for other methods, 415 for POST bodies that are not JSON
+// (so no HTML form can post a query). The transport does the rest.
 func graphqlOverHTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
-		case http.MethodGet:
-			if getWouldMutate(r) {
-				// GraphQL over HTTP: GET must not run a mutation (405).
-				w.Header().Set("Allow", "POST")
-				writeGraphQLError(w, http.StatusMethodNotAllowed, "mutations must be sent with POST")
-				return
-			}
-		case http.MethodOptions:
+		case http.MethodGet, http.MethodOptions:
 		case http.MethodPost:
 			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if err != nil || mt != "application/json" {
 				writeGraphQLError(w, http.StatusUnsupportedMediaType, "POST bodies must be application/json")
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		default:
 			w.Header().Set("Allow", "GET, POST")
 			writeGraphQLError(w, http.StatusMethodNotAllowed, "use GET (queries only) or POST")
@@ -150,24 +214,6 @@ func graphqlOverHTTP(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// getWouldMutate reports whether a GET request names a mutation or
-// subscription: the operation chosen by operationName, or the only one. A
-// query that does not parse is left to the executor's own error.
-func getWouldMutate(r *http.Request) bool {
-	q := r.URL.Query()
-	doc, err := parser.ParseQuery(&ast.Source{Input: q.Get("query")})
-	if err != nil {
-		return false
-	}
-	name := q.Get("operationName")
-	for _, op := range doc.Operations {
-		if (name == "" && len(doc.Operations) == 1) || op.Name == name {
-			return op.Operation != ast.Query
-		}
-	}
-	return false
 }
 
 func writeGraphQLError(w http.ResponseWriter, status int, msg string) {
@@ -210,25 +256,32 @@ var page = template.Must(template.New("graphiql").Parse(`<!doctype html>
 </head>
 <body>
 <div id="graphiql">Loading GraphiQL…</div>
+<script id="graphiql-settings" type="application/json">{{.}}</script>
 <script src="/graphiql/react.production.min.js"></script>
 <script src="/graphiql/react-dom.production.min.js"></script>
 <script src="/graphiql/graphiql.min.js"></script>
-<script>
-const headers = {{.Headers}};
-const fetcher = GraphiQL.createFetcher({ url: new URL('/graphql', window.location.href).toString() });
-ReactDOM.createRoot(document.getElementById('graphiql')).render(
-  React.createElement(GraphiQL, {
-    fetcher: fetcher,
-    defaultQuery: {{.Query}},
-    headers: headers,
-    shouldPersistHeaders: false,
-    defaultEditorToolsVisibility: headers !== '' ? 'headers' : true,
-  }),
-);
-</script>
+<script src="/graphiql/init.js"></script>
 </body>
 </html>
 `))
+
+// initJS starts GraphiQL with the page's settings; a file rather than an
+// inline script, so the page's Content-Security-Policy allows no inline
+// script at all.
+const initJS = `(function () {
+  const settings = JSON.parse(document.getElementById('graphiql-settings').textContent);
+  const fetcher = GraphiQL.createFetcher({ url: new URL('/graphql', window.location.href).toString() });
+  ReactDOM.createRoot(document.getElementById('graphiql')).render(
+    React.createElement(GraphiQL, {
+      fetcher: fetcher,
+      defaultQuery: settings.query,
+      headers: settings.headers,
+      shouldPersistHeaders: false,
+      defaultEditorToolsVisibility: settings.headers !== '' ? 'headers' : true,
+    }),
+  );
+})();
+`
 
 const defaultQuery = `# partnergraph: the Huawei Cloud partner platform as a graph.
 # Press the play button (or Ctrl-Enter) to run.
@@ -257,9 +310,11 @@ func graphiql(token string) http.HandlerFunc {
 		b, _ := json.MarshalIndent(map[string]string{"Authorization": "Bearer " + token}, "", "  ")
 		headers = string(b)
 	}
+	settings := map[string]string{"headers": headers, "query": defaultQuery}
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		_ = page.Execute(w, map[string]string{"Headers": headers, "Query": defaultQuery})
+		w.Header().Set("Content-Security-Policy", graphiqlCSP)
+		_ = page.Execute(w, settings)
 	}
 }

@@ -82,16 +82,16 @@ func TestGraphQLOverHTTP(t *testing.T) {
 		status                         int
 		contentType                    string
 	}{
-		"PostJSON":                  {"POST", "/graphql", "application/json", "", `{"query":"{ viewer { role } }"}`, 200, "application/json"},
-		"PostGraphQLResponseJSON":   {"POST", "/graphql", "application/json", "application/graphql-response+json", `{"query":"{ viewer { role } }"}`, 200, "application/graphql-response+json"},
-		"ParseErrorGraphQLResp":     {"POST", "/graphql", "application/json", "application/graphql-response+json", `{"query":"{ viewer { "}`, 400, "application/graphql-response+json"},
-		"ValidationErrGraphQLResp":  {"POST", "/graphql", "application/json", "application/graphql-response+json", `{"query":"{ nope }"}`, 400, "application/graphql-response+json"},
+		"PostJSON":                  {"POST", "/graphql", "application/json", "", `{"query":"{ viewer { role } }"}`, 200, "application/json; charset=utf-8"},
+		"PostGraphQLResponseJSON":   {"POST", "/graphql", "application/json", "application/graphql-response+json", `{"query":"{ viewer { role } }"}`, 200, "application/graphql-response+json; charset=utf-8"},
+		"ParseErrorGraphQLResp":     {"POST", "/graphql", "application/json", "application/graphql-response+json", `{"query":"{ viewer { "}`, 400, "application/graphql-response+json; charset=utf-8"},
+		"ValidationErrGraphQLResp":  {"POST", "/graphql", "application/json", "application/graphql-response+json", `{"query":"{ nope }"}`, 400, "application/graphql-response+json; charset=utf-8"},
 		"NotJSONBody":               {"POST", "/graphql", "application/json", "", `{"query":`, 400, ""},
-		"GetQuery":                  {"GET", "/graphql?query=%7Bviewer%7Brole%7D%7D", "", "", "", 200, "application/json"},
+		"GetQuery":                  {"GET", "/graphql?query=%7Bviewer%7Brole%7D%7D", "", "", "", 200, "application/json; charset=utf-8"},
 		"WrongMethod":               {"PUT", "/graphql", "application/json", "", `{}`, 405, ""},
 		"GetMutation":               {"GET", "/graphql?query=mutation%7BsetVerificationEnabled(input%3A%7Benabled%3Atrue%7D)%7Benabled%7D%7D", "", "", "", 405, ""},
 		"GetNamedMutation":          {"GET", "/graphql?operationName=M&query=query+Q%7Bviewer%7Brole%7D%7D+mutation+M%7BsetVerificationEnabled(input%3A%7Benabled%3Atrue%7D)%7Benabled%7D%7D", "", "", "", 405, ""},
-		"GetNamedQuery":             {"GET", "/graphql?operationName=Q&query=query+Q%7Bviewer%7Brole%7D%7D+mutation+M%7BsetVerificationEnabled(input%3A%7Benabled%3Atrue%7D)%7Benabled%7D%7D", "", "", "", 200, "application/json"},
+		"GetNamedQuery":             {"GET", "/graphql?operationName=Q&query=query+Q%7Bviewer%7Brole%7D%7D+mutation+M%7BsetVerificationEnabled(input%3A%7Benabled%3Atrue%7D)%7Benabled%7D%7D", "", "", "", 200, "application/json; charset=utf-8"},
 		"WrongContentType":          {"POST", "/graphql", "text/plain", "", `{ viewer { role } }`, 415, ""},
 		"Healthz":                   {"GET", "/healthz", "", "", "", 200, "application/json"},
 		"Readyz":                    {"GET", "/readyz", "", "", "", 200, "application/json"},

@@ -6,11 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests need (Chromium for the GraphiQL e2e test, Redis
-# for shared state, aiosmtpd as a real SMTP server), installed only when missing.
+# for shared state, aiosmtpd as a real SMTP server, Node.js and npm for the
+# graphql-http audit and the Apollo Client test, whose pinned packages the
+# e2e tests install with `npm ci` into the user cache once per lockfile),
+# installed only when missing.
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if ((${#need[@]})); then
   echo "==> installing ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
