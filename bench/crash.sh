@@ -6,8 +6,6 @@
 # the same idempotency key; the sandbox's records decide. Every process the
 # test starts is stopped by PID and its temporary directory removed.
 # Arguments are passed to go test (e.g. -run 'TestCrashExactlyOnce/4').
-# PARTNERGRAPH_CRASH_REPRO=1 also runs scenario 6, which reproduces a double
-# move after a client disconnect.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for cmd in go redis-server; do

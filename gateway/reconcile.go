@@ -195,7 +195,12 @@ func runMove[V, T any](ctx context.Context, c *Client, l Ledger, spec moveSpec[V
 	if err := l.Record(ctx, spec.lock, a); err != nil {
 		return zero, ledgerError(spec.op, err)
 	}
-	v, err := spec.do(ctx)
+	// The call outlives the client: a client that goes away (or a request
+	// that runs out of time) must not leave a call in flight whose outcome
+	// nobody looks for. It is bounded by the call timeout alone.
+	callCtx, cancelCall := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.CallTimeout)
+	v, err := spec.do(callCtx)
+	cancelCall()
 	if err == nil {
 		// The answer is the outcome. A claim refused here cannot undo
 		// the move: report it and keep the answer.
@@ -217,7 +222,7 @@ func runMove[V, T any](ctx context.Context, c *Client, l Ledger, spec moveSpec[V
 		return zero, serr
 	case found:
 		return v, nil
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		// The call may still be running upstream: "not yet in the
 		// records" proves nothing. The attempt stays.
 		op, _ := upstreamOf(err)

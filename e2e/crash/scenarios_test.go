@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -383,23 +382,11 @@ func scenario5c(t *testing.T, s *suite) []row {
 		records: "1 (its own)"}}
 }
 
-// reproEnv runs scenario 6, which reproduces a double move the gateway
-// still makes (see scenario6).
-const reproEnv = "PARTNERGRAPH_CRASH_REPRO"
-
 // scenario6: the client gives up (closes its connection) while the move is
-// delayed upstream; the gateway stays up. Its wait for the SDK call ends
-// with the request's context.Canceled while the call is still in flight
-// (the SDK takes no context), runMove settles that like a dropped
-// connection (gateway/reconcile.go: only context.DeadlineExceeded keeps
-// the attempt), finds nothing yet, clears the attempt and answers "not
-// applied"; the upstream applies the call a moment later, and the
-// client's retry with the same key moves again: two records for one key.
-// It fails until that is fixed, so it runs only with PARTNERGRAPH_CRASH_REPRO=1.
+// delayed upstream; the gateway stays up. The move's call outlives the
+// client (gateway/reconcile.go), so its answer is stored for the key and
+// the client's retry replays it: one record for the key.
 func scenario6(t *testing.T, s *suite) []row {
-	if os.Getenv(reproEnv) == "" {
-		t.Skipf("reproduces a double move the gateway still makes (a client disconnect during the call clears the attempt); %s=1 runs it", reproEnv)
-	}
 	st := s.stack(t)
 	a := st.gateway("A")
 	mut := st.allocation("61.61")
