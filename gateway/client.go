@@ -40,6 +40,12 @@ type Config struct {
 	// the customer SDK clients kept (default custtoken.DefaultMaxEntries):
 	// beyond it the least recently used are dropped and rebuilt on demand.
 	MaxCustomers int
+	// OSMEndpoint is the service-ticket (OSM v2) endpoint, e.g.
+	// DefaultOSMEndpoint; empty: no ticket operations (tickets.go).
+	OSMEndpoint string
+	// OSMLanguage is the X-Language of ticket calls, which localises the
+	// upstream's names (default "en-us").
+	OSMLanguage string
 }
 
 // Client calls the BSS v2 APIs with the right partner's credentials.
@@ -61,6 +67,9 @@ type Client struct {
 	// dropToken's compare-and-remove, atomic: the LRU has neither.
 	custMu      sync.Mutex
 	custClients *expirable.LRU[custKey, tokenClient]
+
+	// osm holds the service-ticket SDK clients (tickets.go).
+	osm *osmClients
 }
 
 // New validates cfg and builds one SDK client per account we hold keys for.
@@ -83,6 +92,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, accounts: map[string]Account{}, bss: map[string]*bss.BssClient{}, ids: newIDTransport(),
 		tokens: map[string]*custtoken.Cache{}, custClients: expirable.NewLRU[custKey, tokenClient](cfg.MaxCustomers, nil, custtoken.MaxAge)}
+	if err := c.newOSMClients(); err != nil {
+		return nil, err
+	}
 	for _, a := range cfg.Accounts {
 		if a.ID == "" {
 			return nil, errors.New("partner account with an empty id")
@@ -108,6 +120,9 @@ func New(cfg Config) (*Client, error) {
 		}
 		c.bss[a.ID] = bss.NewBssClient(hc)
 		if err := c.addTokenCache(a, cred); err != nil {
+			return nil, err
+		}
+		if err := c.addOSMClient(a, cred); err != nil {
 			return nil, err
 		}
 	}
