@@ -46,6 +46,9 @@ type Deps struct {
 	// Now is the clock of submissions and refund estimates (default
 	// time.Now).
 	Now func() time.Time
+	// Tickets tunes the service tickets' live updates and caches
+	// (tickets.go); the zero value takes the defaults.
+	Tickets TicketOptions
 }
 
 // KeyStore is the idempotency store the resolvers use: memory in one
@@ -92,6 +95,8 @@ type Resolver struct {
 	// xaccountTypes caches a scope's xaccount type once learnt from the
 	// upstream (registration.go).
 	xaccountTypes sync.Map
+	// tickets holds the ticket pollers and caches (tickets.go).
+	tickets *ticketState
 }
 
 var _ graph.ResolverRoot = (*Resolver)(nil)
@@ -116,6 +121,7 @@ func NewSchema(d Deps) (graphql.ExecutableSchema, error) {
 	}
 	r := &Resolver{upstream: d.Upstream, verify: d.Verify, idempotency: d.Idempotency, audit: d.Audit,
 		pending: d.Pending, contacts: d.Contacts, now: d.Now}
+	r.tickets = newTicketState(d.Upstream, d.Tickets)
 	s := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  r,
 		Directives: graph.DirectiveRoot{Verified: verifiedDirective},
