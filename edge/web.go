@@ -80,7 +80,7 @@ func NewHandler(o Options) http.Handler {
 	}
 	gql := NewGraphQL(o)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", graphqlOverHTTP(timeout(o.RequestTimeout, o.Verifier.Middleware(gql))))
+	mux.Handle("/graphql", withSubscriptions(o, graphqlOverHTTP(timeout(o.RequestTimeout, o.Verifier.Middleware(gql)))))
 	mux.HandleFunc("GET /{$}", graphiql(o.GraphiQLToken))
 	mux.HandleFunc("GET /graphiql/{file}", assets)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -215,7 +215,8 @@ var page = template.Must(template.New("graphiql").Parse(`<!doctype html>
 <script src="/graphiql/graphiql.min.js"></script>
 <script>
 const headers = {{.Headers}};
-const fetcher = GraphiQL.createFetcher({ url: new URL('/graphql', window.location.href).toString() });
+const url = new URL('/graphql', window.location.href).toString();
+const fetcher = GraphiQL.createFetcher({ url: url, subscriptionUrl: url.replace(/^http/, 'ws') });
 ReactDOM.createRoot(document.getElementById('graphiql')).render(
   React.createElement(GraphiQL, {
     fetcher: fetcher,

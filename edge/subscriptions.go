@@ -1,0 +1,214 @@
+package edge
+
+// GraphQL subscriptions on /graphql, beside queries and mutations:
+//
+//   - WebSocket upgrades (graphql-transport-ws, and the older graphql-ws)
+//     authenticate once, at connection_init: the payload's Authorization
+//     ("Bearer <jwt>", what GraphiQL and graphql-ws clients send as
+//     connection params) or else the upgrade request's Authorization
+//     header. Without a valid token the connection is refused
+//     (connection_error, then close). Origins other than the page's own are
+//     refused at the upgrade (the upgrader's same-origin check);
+//   - POST requests that accept text/event-stream get Server-Sent Events
+//     (event: next … event: complete), authenticated by the Authorization
+//     header like any request;
+//   - either way the subscription ends when the token's exp passes: the
+//     WebSocket sends connection_error "the token has expired" and closes,
+//     the event stream sends event: complete;
+//   - only subscriptions are served this way (queries and mutations go
+//     over POST /graphql with its request timeout), and these requests are
+//     not bounded by the request timeout: a subscription lasts as long as
+//     its token.
+
+import (
+	"context"
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"partnergraph/apierr"
+	"partnergraph/identity"
+)
+
+// errTokenExpired is the cause of a subscription ended by its token's exp.
+var errTokenExpired = errors.New("the token has expired")
+
+// keepAlive is how often an idle subscription connection carries a
+// keep-alive message, so proxies do not close it.
+const keepAlive = 15 * time.Second
+
+// withSubscriptions serves /graphql's WebSocket upgrades and event-stream
+// requests with a subscription server of their own, and every other
+// request with next.
+func withSubscriptions(o Options, next http.Handler) http.Handler {
+	streams := o.Verifier.Middleware(expireWithToken(newSubscriptionServer(o)))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case isUpgrade(r):
+			ctx := context.WithValue(r.Context(), upgradeTokenKey{}, r.Header.Get("Authorization"))
+			streams.ServeHTTP(w, r.WithContext(ctx))
+		case isEventStream(r):
+			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+				writeGraphQLError(w, http.StatusUnsupportedMediaType, "POST bodies must be application/json")
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+			streams.ServeHTTP(w, r)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+func isUpgrade(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+func isEventStream(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// newSubscriptionServer is the GraphQL server of subscriptions: the same
+// schema, error presenter and complexity limit as NewGraphQL, over
+// WebSocket and SSE.
+func newSubscriptionServer(o Options) *handler.Server {
+	srv := handler.New(o.Schema)
+	srv.AddTransport(transport.Websocket{
+		InitFunc:              wsInit(o.Verifier),
+		InitTimeout:           10 * time.Second,
+		KeepAlivePingInterval: keepAlive,
+		PongOnlyInterval:      keepAlive,
+		CloseFunc: func(ctx context.Context, _ int) {
+			if stop, ok := ctx.Value(stopExpiryKey{}).(context.CancelFunc); ok {
+				stop()
+			}
+		},
+	})
+	srv.AddTransport(transport.SSE{KeepAlivePingInterval: keepAlive})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](100))
+	srv.Use(subscriptionsOnly{})
+	limit := o.ComplexityLimit
+	if limit == 0 {
+		limit = 2000
+	}
+	srv.Use(extension.FixedComplexityLimit(limit))
+	srv.SetErrorPresenter(Presenter(o.Log))
+	srv.SetRecoverFunc(Recover(o.Log))
+	return srv
+}
+
+type (
+	upgradeTokenKey struct{}
+	stopExpiryKey   struct{}
+)
+
+// wsInit authenticates a WebSocket connection at connection_init and
+// makes its context end when the token expires.
+func wsInit(v *identity.Verifier) transport.WebsocketInitFunc {
+	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		raw := bearer(payload.Authorization())
+		if h, _ := ctx.Value(upgradeTokenKey{}).(string); raw == "" {
+			raw = bearer(h)
+		}
+		if raw == "" {
+			return nil, nil, errors.New("a bearer token is required: send Authorization: Bearer <token> in the connection_init payload or the upgrade request")
+		}
+		p, err := v.Verify(ctx, raw)
+		if err != nil {
+			var ae *apierr.Error
+			if errors.As(err, &ae) {
+				return nil, nil, errors.New(ae.Message)
+			}
+			return nil, nil, errors.New("the token is invalid")
+		}
+		ctx = identity.WithPrincipal(ctx, p)
+		if exp, ok := tokenExpiry(raw); ok {
+			var stop context.CancelFunc
+			ctx, stop = context.WithDeadlineCause(ctx, exp, errTokenExpired)
+			ctx = context.WithValue(ctx, stopExpiryKey{}, stop)
+		}
+		return expiring{ctx}, nil, nil
+	}
+}
+
+// expiredReason carries the transport's close reason for an expired token.
+var expiredReason = transport.AppendCloseReason(context.Background(), errTokenExpired.Error())
+
+// expiring is a connection context that gives the WebSocket transport the
+// close reason "the token has expired" once it ended for that cause (and
+// no reason when it ended otherwise: the client left, the server stops).
+type expiring struct{ context.Context }
+
+func (c expiring) Value(key any) any {
+	if errors.Is(context.Cause(c.Context), errTokenExpired) {
+		if v := expiredReason.Value(key); v != nil {
+			return v
+		}
+	}
+	return c.Context.Value(key)
+}
+
+// expireWithToken ends an event stream when its token expires. (A
+// WebSocket connection is bounded at connection_init instead: its token
+// may come in the payload.)
+func expireWithToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := identity.For(r.Context()); err == nil && !isUpgrade(r) {
+			if exp, ok := tokenExpiry(bearer(r.Header.Get("Authorization"))); ok {
+				ctx, stop := context.WithDeadlineCause(r.Context(), exp, errTokenExpired)
+				defer stop()
+				r = r.WithContext(ctx)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bearer is the token of an Authorization value, "" when it is not
+// "Bearer <token>".
+func bearer(h string) string {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// tokenExpiry reads the exp of a token the verifier has already accepted.
+func tokenExpiry(raw string) (time.Time, bool) {
+	var c jwt.RegisteredClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(raw, &c); err != nil || c.ExpiresAt == nil {
+		return time.Time{}, false
+	}
+	return c.ExpiresAt.Time, true
+}
+
+// subscriptionsOnly refuses queries and mutations on the subscription
+// transports: they belong to POST /graphql and its request timeout.
+type subscriptionsOnly struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = subscriptionsOnly{}
+
+func (subscriptionsOnly) ExtensionName() string                          { return "SubscriptionsOnly" }
+func (subscriptionsOnly) Validate(schema graphql.ExecutableSchema) error { return nil }
+
+func (subscriptionsOnly) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	if rc.Operation != nil && rc.Operation.Operation != ast.Subscription {
+		return gqlerror.Errorf("only subscriptions are served over WebSocket and event streams: send queries and mutations with POST /graphql")
+	}
+	return nil
+}
