@@ -12,9 +12,12 @@ package edge
 //   - POST requests that accept text/event-stream get Server-Sent Events
 //     (event: next … event: complete), authenticated by the Authorization
 //     header like any request;
-//   - either way the subscription ends when the token's exp passes: the
-//     WebSocket sends connection_error "the token has expired" and closes,
-//     the event stream sends event: complete;
+//   - either way each subscription ends when the token's exp passes, with
+//     a last result carrying the error "the token has expired"
+//     (extensions.code UNAUTHENTICATED), then complete; a WebSocket
+//     connection closes a second later (graphql-ws clients also get
+//     connection_error "the token has expired") and takes no new
+//     subscription meanwhile;
 //   - only subscriptions are served this way (queries and mutations go
 //     over POST /graphql with its request timeout), and these requests are
 //     not bounded by the request timeout: a subscription lasts as long as
@@ -43,6 +46,10 @@ import (
 
 // errTokenExpired is the cause of a subscription ended by its token's exp.
 var errTokenExpired = errors.New("the token has expired")
+
+// closeGrace is how long a WebSocket connection stays open after its
+// token expired, so the subscriptions' last results reach the client.
+const closeGrace = time.Second
 
 // keepAlive is how often an idle subscription connection carries a
 // keep-alive message, so proxies do not close it.
@@ -98,6 +105,7 @@ func newSubscriptionServer(o Options) *handler.Server {
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: keepAlive})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](100))
 	srv.Use(subscriptionsOnly{})
+	srv.Use(tokenLifetime{})
 	limit := o.ComplexityLimit
 	if limit == 0 {
 		limit = 2000
@@ -111,6 +119,7 @@ func newSubscriptionServer(o Options) *handler.Server {
 type (
 	upgradeTokenKey struct{}
 	stopExpiryKey   struct{}
+	expiryKey       struct{}
 )
 
 // wsInit authenticates a WebSocket connection at connection_init and
@@ -135,8 +144,8 @@ func wsInit(v *identity.Verifier) transport.WebsocketInitFunc {
 		ctx = identity.WithPrincipal(ctx, p)
 		if exp, ok := tokenExpiry(raw); ok {
 			var stop context.CancelFunc
-			ctx, stop = context.WithDeadlineCause(ctx, exp, errTokenExpired)
-			ctx = context.WithValue(ctx, stopExpiryKey{}, stop)
+			ctx, stop = context.WithDeadlineCause(ctx, exp.Add(closeGrace), errTokenExpired)
+			ctx = context.WithValue(context.WithValue(ctx, stopExpiryKey{}, stop), expiryKey{}, exp)
 		}
 		return expiring{ctx}, nil, nil
 	}
@@ -159,20 +168,61 @@ func (c expiring) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// expireWithToken ends an event stream when its token expires. (A
-// WebSocket connection is bounded at connection_init instead: its token
-// may come in the payload.)
+// expireWithToken gives an event stream its token's expiry (tokenLifetime
+// ends the stream then). A WebSocket connection gets it at
+// connection_init instead: its token may come in the payload.
 func expireWithToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := identity.For(r.Context()); err == nil && !isUpgrade(r) {
 			if exp, ok := tokenExpiry(bearer(r.Header.Get("Authorization"))); ok {
-				ctx, stop := context.WithDeadlineCause(r.Context(), exp, errTokenExpired)
-				defer stop()
-				r = r.WithContext(ctx)
+				r = r.WithContext(context.WithValue(r.Context(), expiryKey{}, exp))
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// tokenLifetime ends every subscription when the caller's token expires:
+// the operation's context ends then, and the stream's last result is the
+// error "the token has expired". An operation started after the expiry
+// gets only that error.
+type tokenLifetime struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationInterceptor
+} = tokenLifetime{}
+
+func (tokenLifetime) ExtensionName() string                          { return "TokenLifetime" }
+func (tokenLifetime) Validate(schema graphql.ExecutableSchema) error { return nil }
+
+func expiredResponse() *graphql.Response {
+	return &graphql.Response{Errors: gqlerror.List{{Message: errTokenExpired.Error(),
+		Extensions: map[string]any{"code": string(apierr.CodeUnauthenticated)}}}}
+}
+
+func (tokenLifetime) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	exp, ok := ctx.Value(expiryKey{}).(time.Time)
+	if !ok {
+		return next(ctx)
+	}
+	if !time.Now().Before(exp) {
+		return graphql.OneShot(expiredResponse())
+	}
+	ctx, stop := context.WithDeadlineCause(ctx, exp, errTokenExpired)
+	responses := next(ctx)
+	told := false
+	return func(rctx context.Context) *graphql.Response {
+		if resp := responses(rctx); resp != nil {
+			return resp
+		}
+		if !told && errors.Is(context.Cause(ctx), errTokenExpired) {
+			told = true
+			return expiredResponse()
+		}
+		stop()
+		return nil
+	}
 }
 
 // bearer is the token of an Authorization value, "" when it is not

@@ -92,7 +92,6 @@ func (e *env) ticketForm(tb testing.TB, token string) form {
 	return f
 }
 
-
 const ticketFields = `id caseId status statusCode accountId allowedActions description createdAt`
 
 // createTicket opens a consultation ticket with description and returns it.
