@@ -457,20 +457,19 @@ func (r *Resolver) listTickets(ctx context.Context, o gateway.TicketOwner, first
 	if account == "" {
 		account = o.Scope.Account
 	}
-	kept := l.Tickets[:0]
+	mine := func(t gateway.Ticket) bool { return t.AccountID == "" || t.AccountID == account } // never show another account's ticket
+	ids := make([]string, 0, len(l.Tickets))
 	for _, t := range l.Tickets {
-		if t.AccountID == "" || t.AccountID == account { // never show another account's ticket
-			kept = append(kept, t)
+		if mine(t) {
+			ids = append(ids, t.ID)
 		}
 	}
-	ids := make([]string, len(kept))
-	for i, t := range kept {
-		ids[i] = t.ID
-	}
 	page := loader.NewTicketPage(r.upstream, o, ids)
-	conn := &model.TicketConnection{Edges: make([]*model.TicketEdge, len(kept)), TotalCount: l.Total, PageInfo: pageInfo(q.Window, len(l.Tickets), l.Total)}
-	for i, t := range kept {
-		conn.Edges[i] = &model.TicketEdge{Cursor: cursor(q.Offset + i), Node: ticketModel(o, t, page)}
+	conn := &model.TicketConnection{Edges: make([]*model.TicketEdge, 0, len(ids)), TotalCount: l.Total, PageInfo: pageInfo(q.Window, len(l.Tickets), l.Total)}
+	for i, t := range l.Tickets {
+		if mine(t) {
+			conn.Edges = append(conn.Edges, &model.TicketEdge{Cursor: cursor(q.Offset + i), Node: ticketModel(o, t, page)})
+		}
 	}
 	return conn, nil
 }
@@ -630,9 +629,14 @@ type attachmentRecord struct {
 	Purpose string `json:"purpose"`
 }
 
-// outcomeUnknown marks a write that ended without an answer and could not
-// be found applied.
-type outcomeUnknown struct{ err error }
+// outcomeUnknown marks a write that ended without an answer and was not
+// found applied. keep: the upstream may still apply it (a timeout, a
+// cancelled request, or the look could not be made), so the key stays
+// reserved.
+type outcomeUnknown struct {
+	err  error
+	keep bool
+}
 
 func (e *outcomeUnknown) Error() string { return e.err.Error() }
 func (e *outcomeUnknown) Unwrap() error { return e.err }
@@ -674,7 +678,7 @@ func (r *Resolver) ticketOnce(ctx context.Context, p *identity.Principal, op, ke
 		// lease looks before it writes again.
 		_ = keys.Complete(context.WithoutCancel(ctx), scope, key, out.Owner, b)
 		return res, false, nil
-	case errors.As(err, &unknown) && errors.Is(err, context.DeadlineExceeded):
+	case errors.As(err, &unknown) && unknown.keep:
 		e := &apierr.Error{Code: apierr.CodeUpstreamUnavailable, Op: op, Err: err,
 			Message: "the upstream did not answer in time and the change may still be applied: retry with the same idempotencyKey in a few minutes; the retry looks for it first"}
 		return ticketOutcome{}, false, e
@@ -726,12 +730,16 @@ func (r *Resolver) findReply(ctx context.Context, o gateway.TicketOwner, caseID,
 	return false, nil
 }
 
+// lookTimeout bounds the look for a write whose answer was lost.
+const lookTimeout = 10 * time.Second
+
 // writeOnce runs a create or reply write: a lost answer is looked for
 // (found: done), else reported as outcomeUnknown. With takenOver, it
-// looks before writing.
-func (r *Resolver) writeOnce(ctx context.Context, takenOver bool, find func(since time.Time) (bool, error), write func() error) error {
+// looks before writing. find looks with the context it is given: the
+// look after a lost answer runs even when the request was cancelled.
+func (r *Resolver) writeOnce(ctx context.Context, takenOver bool, find func(ctx context.Context, since time.Time) (bool, error), write func() error) error {
 	if takenOver {
-		if ok, err := find(r.now().Add(-createdWindow)); err != nil {
+		if ok, err := find(ctx, r.now().Add(-createdWindow)); err != nil {
 			return err
 		} else if ok {
 			return nil
@@ -742,10 +750,14 @@ func (r *Resolver) writeOnce(ctx context.Context, takenOver bool, find func(sinc
 	if err == nil || !lostWrite(err) {
 		return err
 	}
-	if ok, ferr := find(start.Add(-time.Minute)); ferr == nil && ok {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookTimeout)
+	defer cancel()
+	ok, ferr := find(lctx, start.Add(-time.Minute))
+	if ferr == nil && ok {
 		return nil
 	}
-	return &outcomeUnknown{err}
+	late := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+	return &outcomeUnknown{err: err, keep: late || ferr != nil}
 }
 
 func checkText(field, v string, min, max int) error {

@@ -67,7 +67,7 @@ func (r *mutationResolver) CreateTicket(ctx context.Context, input model.CreateT
 			return ticketOutcome{}, err
 		}
 		var id string
-		find := func(since time.Time) (bool, error) {
+		find := func(ctx context.Context, since time.Time) (bool, error) {
 			found, ok, err := r.findCreated(ctx, o, nt.Description, since)
 			id = found
 			return ok, err
@@ -99,7 +99,9 @@ func (r *mutationResolver) ReplyToTicket(ctx context.Context, ticketID string, c
 			if err := r.checkAttachmentIDs(ctx, o, attachmentIds); err != nil {
 				return err
 			}
-			find := func(since time.Time) (bool, error) { return r.findReply(ctx, o, caseID, content, since) }
+			find := func(ctx context.Context, since time.Time) (bool, error) {
+				return r.findReply(ctx, o, caseID, content, since)
+			}
 			return r.writeOnce(ctx, takenOver, find, func() error { return r.upstream.ReplyToTicket(ctx, o, caseID, content, attachmentIds) })
 		})
 }

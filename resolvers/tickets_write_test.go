@@ -4,9 +4,11 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"partnergraph/guard/idempotency"
+	"partnergraph/sandbox"
 )
 
 const createQ = `mutation($in: CreateTicketInput!, $k: String!) { createTicket(input: $in, idempotencyKey: $k) { replayed ticket { ` + ticketFields + ` } } }`
@@ -232,13 +234,40 @@ func TestTicketLifecycle(t *testing.T) {
 	if !contains(r.Data["node"], `"comment":"quick"`) || !contains(r.Data["node"], `"dimensionId":3,"value":4`) {
 		t.Fatalf("rating: %s %+v", r.Data["node"], r.Errors)
 	}
-	// The tier-1 sees the customer's ticket through the customer.
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		r := e.query(t, e.tier1Token(t), `query($id: ID!) { node(id: $id) { ... on Ticket { status } } }`, map[string]any{"id": id})
-		if !contains(r.Data["node"], "COMPLETED") {
-			t.Errorf("tier-1 reads the customer's ticket: %s %+v", r.Data["node"], r.Errors)
-		}
-	})
-	wg.Wait()
+	// The tier-1 reads the customer's ticket by the same id.
+	r = e.query(t, e.tier1Token(t), `query($id: ID!) { node(id: $id) { ... on Ticket { status } } }`, map[string]any{"id": id})
+	if !contains(r.Data["node"], "COMPLETED") {
+		t.Errorf("tier-1 reads the customer's ticket: %s %+v", r.Data["node"], r.Errors)
+	}
+}
+
+// A create that times out may still be applied: the key stays reserved,
+// and the retry after the key's lease finds the ticket instead of opening
+// a second one.
+func TestCreateTicketTimeoutKeepsKey(t *testing.T) {
+	t.Parallel()
+	// The lease outlasts the gateway's 5 s call timeout, as the store's
+	// documentation asks.
+	store := idempotency.NewMemoryStore(idempotency.Options{Lease: 7 * time.Second, MaxWait: 500 * time.Millisecond})
+	e := newEnv(t, envConfig{Sandbox: sandbox.Options{TicketReplyDelay: time.Hour}, Idem: store})
+	tok := e.providerToken(t)
+	f := e.ticketForm(t, tok)
+	in := map[string]any{"productCategoryId": f.category, "problemTypeId": f.consult, "description": "Slow upstream: is my ticket there?"}
+	key := newKey()
+	e.fault(t, map[string]any{"operation": "CreateCases", "latency_ms": 6000, "count": 1}) // applied after the gateway gave up
+	start := time.Now()
+	r := e.query(t, tok, createQ, map[string]any{"in": in, "k": key})
+	if e := wantError(t, r, "UPSTREAM_UNAVAILABLE", ""); !strings.Contains(e.Message, "same idempotencyKey") {
+		t.Fatalf("message %q", e.Message)
+	}
+	wantError(t, e.query(t, tok, createQ, map[string]any{"in": in, "k": key}), "IDEMPOTENCY_IN_PROGRESS", "")
+	time.Sleep(time.Until(start.Add(7500 * time.Millisecond))) // the lease ran out
+	var p ticketPayload
+	mustData(t, e.query(t, tok, createQ, map[string]any{"in": in, "k": key}), "createTicket", &p)
+	if p.Ticket.Description != in["description"] {
+		t.Fatalf("retry: %+v", p)
+	}
+	if n := e.calls(t, "CreateCases")["CreateCases"]; n != 1 {
+		t.Fatalf("CreateCases = %d, want 1", n)
+	}
 }
