@@ -21,8 +21,8 @@ import (
 var listeningRE = regexp.MustCompile(`listening on (http://\S+)`)
 
 // MustStart builds the binary and starts it in sandbox mode on random
-// loopback ports; it returns the gateway's base URL.
-func MustStart(tb testing.TB) string {
+// loopback ports, with args added; it returns the gateway's base URL.
+func MustStart(tb testing.TB, args ...string) string {
 	tb.Helper()
 	bin := filepath.Join(tb.TempDir(), "partnergraph")
 	build := exec.Command("go", "build", "-o", bin, "..")
@@ -30,7 +30,7 @@ func MustStart(tb testing.TB) string {
 	if err := build.Run(); err != nil {
 		tb.Fatalf("go build: %v", err)
 	}
-	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--audit-log", filepath.Join(tb.TempDir(), "audit.jsonl"))
+	cmd := exec.Command(bin, append([]string{"--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--audit-log", filepath.Join(tb.TempDir(), "audit.jsonl")}, args...)...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

@@ -21,11 +21,16 @@ package edge
 //   - only subscriptions are served this way (queries and mutations go
 //     over POST /graphql with its request timeout), and these requests are
 //     not bounded by the request timeout: a subscription lasts as long as
-//     its token.
+//     its token. A subscription POSTed without Accept: text/event-stream
+//     is refused (400, BAD_USER_INPUT) rather than answered with its first
+//     event only.
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -39,6 +44,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"partnergraph/apierr"
 	"partnergraph/identity"
@@ -72,6 +78,8 @@ func withSubscriptions(o Options, next http.Handler) http.Handler {
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 			streams.ServeHTTP(w, r)
+		case r.Method == http.MethodPost && postsSubscription(r):
+			writeGraphQLError(w, http.StatusBadRequest, "subscriptions are served over WebSocket (graphql-transport-ws) or Server-Sent Events (Accept: text/event-stream)")
 		default:
 			next.ServeHTTP(w, r)
 		}
@@ -84,6 +92,37 @@ func isUpgrade(r *http.Request) bool {
 
 func isEventStream(r *http.Request) bool {
 	return r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// postsSubscription reports whether a POST body names a subscription: the
+// operation chosen by operationName, or the only one. Only bodies that
+// contain the word are parsed; the body is left for the next handler.
+func postsSubscription(r *http.Request) bool {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
+	if err != nil || !bytes.Contains(b, []byte("subscription")) {
+		return false
+	}
+	var p struct {
+		Query         string `json:"query"`
+		OperationName string `json:"operationName"`
+	}
+	if json.Unmarshal(b, &p) != nil {
+		return false
+	}
+	doc, perr := parser.ParseQuery(&ast.Source{Input: p.Query})
+	if perr != nil {
+		return false
+	}
+	for _, op := range doc.Operations {
+		if (p.OperationName == "" && len(doc.Operations) == 1) || op.Name == p.OperationName {
+			return op.Operation == ast.Subscription
+		}
+	}
+	return false
 }
 
 // newSubscriptionServer is the GraphQL server of subscriptions: the same

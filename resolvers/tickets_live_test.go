@@ -285,6 +285,18 @@ func TestSubscriptionAuth(t *testing.T) {
 			t.Fatalf("a query over the WebSocket: %+v %v", m, err)
 		}
 	})
+	t.Run("PlainPOSTRefused", func(t *testing.T) {
+		body, _ := json.Marshal(map[string]any{"query": sub})
+		resp, text := httpDo(t, http.MethodPost, e.gw.URL+"/graphql", "application/json", "application/json", tok, string(body))
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(text, "BAD_USER_INPUT") || !strings.Contains(text, "text/event-stream") {
+			t.Fatalf("a subscription over plain POST: %d %s", resp.StatusCode, text)
+		}
+		// Queries that merely mention the word pass.
+		body, _ = json.Marshal(map[string]any{"query": `{ viewer { role } } # subscription`})
+		if resp, text := httpDo(t, http.MethodPost, e.gw.URL+"/graphql", "application/json", "", tok, string(body)); resp.StatusCode != 200 || !strings.Contains(text, "PARTNER") {
+			t.Fatalf("a query: %d %s", resp.StatusCode, text)
+		}
+	})
 	t.Run("SSEUnauthenticated", func(t *testing.T) {
 		s := openSSE(t, e.gw.URL, "", sub, nil)
 		ev, ok := s.next(5 * time.Second)
