@@ -72,6 +72,49 @@ func TestTicketsByRole(t *testing.T) {
 	}
 }
 
+// A reseller reaches its own customers' tickets through its tier-1's
+// agency, as for orders.
+func TestResellerCustomerTickets(t *testing.T) {
+	e := newTicketEnv(t, time.Hour)
+	cu := e.customersOf(e.reseller.ID)[0] // the reseller's showcase customer
+	r := e.query(t, e.resellerToken(t), `query($id: String) { customers(first: 100, filter: { name: $id }) { edges { node { customerId
+		tickets(first: 20) { totalCount edges { node { id accountId } } } } } } }`, map[string]any{"id": nil})
+	var cs struct {
+		Edges []struct {
+			Node struct {
+				CustomerID string `json:"customerId"`
+				Tickets    struct {
+					TotalCount int `json:"totalCount"`
+					Edges      []struct {
+						Node ticketNode `json:"node"`
+					} `json:"edges"`
+				} `json:"tickets"`
+			} `json:"node"`
+		} `json:"edges"`
+	}
+	mustData(t, r, "customers", &cs)
+	for _, ed := range cs.Edges {
+		if ed.Node.CustomerID != cu.ID {
+			continue
+		}
+		if ed.Node.Tickets.TotalCount != 6 || ed.Node.Tickets.Edges[0].Node.AccountID != cu.ID {
+			t.Fatalf("reseller's customer tickets: %+v", ed.Node.Tickets)
+		}
+		// The same ticket by id, for the reseller; not for the tier-1's
+		// other partners.
+		id := ed.Node.Tickets.Edges[0].Node.ID
+		nodeQ := `query($id: ID!) { node(id: $id) { ... on Ticket { accountId } } }`
+		if r := e.query(t, e.resellerToken(t), nodeQ, map[string]any{"id": id}); len(r.Errors) > 0 || !contains(r.Data["node"], cu.ID) {
+			t.Fatalf("reseller node: %+v %s", r.Errors, r.Data["node"])
+		}
+		if r := e.query(t, e.providerToken(t), nodeQ, map[string]any{"id": id}); !hasCode(r, "NOT_FOUND") {
+			t.Fatalf("provider node: %+v %s", r.Errors, r.Data["node"])
+		}
+		return
+	}
+	t.Fatalf("the reseller's showcase customer %s is not in its list", cu.ID)
+}
+
 // A ticket's messages come oldest first, with authors and attachments
 // whose links download the file without credentials; the detail fields
 // share one read.
