@@ -23,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"partnergraph/edge"
+	"partnergraph/gateway"
 	"partnergraph/guard/audit"
 	"partnergraph/guard/verify"
 )
@@ -36,8 +37,10 @@ type config struct {
 	sandboxSeed        int64
 	sandboxCustomers   int
 	sandboxReviewDelay time.Duration
+	sandboxTicketDelay time.Duration
 
 	bssEndpoint, iamEndpoint string
+	osmEndpoint              string
 	ak, sk                   string
 	partnerID, partnerKind   string
 	agencyName               string
@@ -52,6 +55,11 @@ type config struct {
 	// idempotencyLease is how long a crashed holder keeps an idempotency
 	// key or a target lock.
 	idempotencyLease time.Duration
+
+	// Live ticket updates: the poll interval of one account and the
+	// subscription limits.
+	ticketPollInterval               time.Duration
+	ticketSubsPerAccount, ticketSubs int
 
 	// gogc is the GC target percentage run sets (0: leave the runtime's,
 	// i.e. the GOGC environment variable's, setting alone).
@@ -98,6 +106,17 @@ func duration(dst func(*config) *time.Duration, zeroOK bool) func(*config, strin
 			return errors.New("must be a positive duration like 10s")
 		}
 		*dst(c) = d
+		return nil
+	}
+}
+
+func count(dst func(*config) *int, max int) func(*config, string) error {
+	return func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > max {
+			return fmt.Errorf("must be an integer between 1 and %d", max)
+		}
+		*dst(c) = n
 		return nil
 	}
 }
@@ -187,8 +206,10 @@ var settings = []setting{
 		return nil
 	}},
 	{"sandbox-review-delay", "30s", "how long a sandbox real-name review takes", duration(func(c *config) *time.Duration { return &c.sandboxReviewDelay }, false)},
+	{"sandbox-ticket-reply-delay", "30s", "how long the sandbox's simulated engineer takes to answer a ticket", duration(func(c *config) *time.Duration { return &c.sandboxTicketDelay }, false)},
 	{"bss-endpoint", "https://bss.myhuaweicloud.com", "BSS endpoint (live mode)", httpURL(func(c *config) *string { return &c.bssEndpoint })},
 	{"iam-endpoint", "https://iam.myhuaweicloud.com", "IAM endpoint (live mode)", httpURL(func(c *config) *string { return &c.iamEndpoint })},
+	{"osm-endpoint", gateway.DefaultOSMEndpoint, "service-ticket (OSM v2) endpoint (live mode)", httpURL(func(c *config) *string { return &c.osmEndpoint })},
 	{"ak", "", "access key of the partner account (live mode)", str(func(c *config) *string { return &c.ak })},
 	{"sk", "", "secret key of the partner account (live mode)", str(func(c *config) *string { return &c.sk })},
 	{"partner-id", "", "domain id of the partner account (live mode)", str(func(c *config) *string { return &c.partnerID })},
@@ -215,6 +236,9 @@ var settings = []setting{
 	{"request-timeout", "30s", "deadline of a GraphQL request", duration(func(c *config) *time.Duration { return &c.requestTimeout }, false)},
 	{"upstream-timeout", "10s", "deadline of one upstream call", duration(func(c *config) *time.Duration { return &c.upstreamTimeout }, false)},
 	{"idempotency-lease", "10s", "how long a crashed instance keeps an idempotency key or a target lock (renewed every third of it while it works)", duration(func(c *config) *time.Duration { return &c.idempotencyLease }, false)},
+	{"ticket-poll-interval", "5s", "how often the gateway polls the upstream for one account's live ticket updates", duration(func(c *config) *time.Duration { return &c.ticketPollInterval }, false)},
+	{"ticket-subscriptions-per-account", "20", "live ticket subscriptions one account may hold", count(func(c *config) *int { return &c.ticketSubsPerAccount }, 1000)},
+	{"ticket-subscriptions-max", "1000", "live ticket subscriptions the gateway holds in all", count(func(c *config) *int { return &c.ticketSubs }, 1_000_000)},
 	{"gogc", "", "GC target percentage, 25-10000 (default " + strconv.Itoa(defaultGOGC) + " unless the GOGC environment variable is set)", nil},
 	{"redis-url", "", "redis://… for verification codes, idempotency keys and pending registrations (required in live mode)", func(c *config, v string) error {
 		if v != "" {
@@ -251,6 +275,7 @@ var settings = []setting{
 	{"max-document-bytes", defaultLimit(func(l edge.Limits) int { return l.DocumentBytes }), "largest GraphQL document in bytes (0: no limit)", limit(func(c *config) *int { return &c.limits.DocumentBytes })},
 	{"max-tokens", defaultLimit(func(l edge.Limits) int { return l.Tokens }), "most lexical tokens in a document, counted before parsing (0: no limit)", limit(func(c *config) *int { return &c.limits.Tokens })},
 	{"max-variables-bytes", defaultLimit(func(l edge.Limits) int { return l.VariablesBytes }), "largest JSON of the variables (0: no limit)", limit(func(c *config) *int { return &c.limits.VariablesBytes })},
+	{"max-upload-bytes", defaultLimit(func(l edge.Limits) int { return l.UploadBytes }), "largest body and variables of an authenticated caller (ticket attachments travel as base64)", limit(func(c *config) *int { return &c.limits.UploadBytes })},
 	{"max-depth", defaultLimit(func(l edge.Limits) int { return l.Depth }), "deepest field nesting, through fragments (0: no limit)", limit(func(c *config) *int { return &c.limits.Depth })},
 	{"max-aliases", defaultLimit(func(l edge.Limits) int { return l.Aliases }), "most aliases in an operation, through fragments (0: no limit)", limit(func(c *config) *int { return &c.limits.Aliases })},
 	{"max-root-fields", defaultLimit(func(l edge.Limits) int { return l.RootFields }), "most top-level fields in an operation (0: no limit)", limit(func(c *config) *int { return &c.limits.RootFields })},
@@ -431,6 +456,7 @@ type sandboxConfig struct {
 	seed        int64
 	customers   int
 	reviewDelay time.Duration
+	ticketDelay time.Duration
 }
 
 func parseSandboxConfig(args []string, stderr io.Writer) (*sandboxConfig, error) {
@@ -441,6 +467,7 @@ func parseSandboxConfig(args []string, stderr io.Writer) (*sandboxConfig, error)
 	fs.Int64Var(&c.seed, "seed", 1, "dataset seed: the same seed gives the same data")
 	fs.IntVar(&c.customers, "customers", 60, "number of customers (8 to 1000000)")
 	fs.DurationVar(&c.reviewDelay, "review-delay", 30*time.Second, "how long a real-name review stays in review")
+	fs.DurationVar(&c.ticketDelay, "ticket-reply-delay", 30*time.Second, "how long the simulated engineer takes to answer a ticket")
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
@@ -451,6 +478,8 @@ func parseSandboxConfig(args []string, stderr io.Writer) (*sandboxConfig, error)
 		return nil, &settingError{"customers", "", "must be between 8 and 1000000"}
 	case c.reviewDelay <= 0:
 		return nil, &settingError{"review-delay", "", "must be a positive duration"}
+	case c.ticketDelay <= 0:
+		return nil, &settingError{"ticket-reply-delay", "", "must be a positive duration"}
 	}
 	return c, nil
 }

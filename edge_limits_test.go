@@ -214,7 +214,9 @@ func attacks() map[string]struct {
 		"Nested100^3ByVars":  {queryBody("query($n: Int) { resellers(first: $n) { edges { node { customers(first: $n) { edges { node { issuedCoupons(first: $n) { edges { node { couponId } } } } } } } } } }", map[string]any{"n": 100}), "QUERY_TOO_COMPLEX"},
 		"Tokens":             {queryBody("query($v: [Int!] = ["+list+"]) { __typename }", nil), "DOCUMENT_TOO_LARGE"},
 		"DocumentBytes":      {queryBody("{ __typename }\n#"+strings.Repeat("x", 33<<10), nil), "DOCUMENT_TOO_LARGE"},
-		"VariablesBytes":     {queryBody("query($s: String) { __typename }", map[string]any{"s": strings.Repeat("x", 65<<10)}), "VARIABLES_TOO_LARGE"},
+		// An authenticated caller may send up to --max-upload-bytes (ticket
+		// attachments travel as base64); anonymous ones keep the small limit.
+		"AnonymousVariablesBytes": {queryBody("query($s: String) { __typename }", map[string]any{"s": strings.Repeat("x", 65<<10)}), "VARIABLES_TOO_LARGE"},
 	}
 }
 
@@ -227,7 +229,11 @@ func TestAttacksRefusedBeforeExecution(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			for accept, status := range map[string]int{"application/json": 200, "application/graphql-response+json": 400} {
 				g.resetUpstream(t)
-				r := post(t, g.base, g.tier1, accept, a.body, nil)
+				token := g.tier1
+				if strings.HasPrefix(name, "Anonymous") {
+					token = ""
+				}
+				r := post(t, g.base, token, accept, a.body, nil)
 				if r.status != status || len(r.Errors) != 1 || r.codes()[0] != a.code || r.HasData {
 					t.Fatalf("%s: got %d %s, want %d, one %s error and no data", accept, r.status, excerptOf(r.raw), status, a.code)
 				}
@@ -292,7 +298,7 @@ func TestHostileInputNotEchoed(t *testing.T) {
 		body   []byte
 		status int
 	}{
-		"BodyOverLimit":  {[]byte(`{"query": "` + long + `"`), 413},
+		"BodyOverLimit":  {[]byte(`{"query": "` + strings.Repeat("A", 7<<20) + `"`), 413},
 		"InvalidJSON":    {[]byte(`{"query": "` + long[:100<<10]), 400},
 		"ParseError":     {queryBody(`{ "`+strings.Repeat("x", 30<<10)+`" }`, nil), 200},
 		"UnknownField":   {queryBody(`{ `+strings.Repeat("x", 30<<10)+` }`, nil), 200},
@@ -300,9 +306,18 @@ func TestHostileInputNotEchoed(t *testing.T) {
 		"OperationName":  {[]byte(`{"query": "{ __typename }", "operationName": "` + strings.Repeat("x", 60<<10) + `"}`), 200},
 		"BatchedRequest": {[]byte(`[{"query": "` + strings.Repeat("x", 60<<10) + `"}]`), 400},
 	}
+	// Anonymous callers keep the small limits.
+	tests["AnonymousBodyOverLimit"] = struct {
+		body   []byte
+		status int
+	}{[]byte(`{"query": "` + long + `"`), 413}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			r := post(t, g.base, g.tier1, "application/json", tt.body, nil)
+			token := g.tier1
+			if strings.HasPrefix(name, "Anonymous") {
+				token = ""
+			}
+			r := post(t, g.base, token, "application/json", tt.body, nil)
 			if r.status != tt.status || len(r.Errors) != 1 {
 				t.Fatalf("got %d %s, want %d and one error", r.status, excerptOf(r.raw), tt.status)
 			}

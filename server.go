@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -67,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	var (
-		gwCfg      = gateway.Config{Endpoint: c.bssEndpoint, IAMEndpoint: c.iamEndpoint, CallTimeout: c.upstreamTimeout}
+		gwCfg      = gateway.Config{Endpoint: c.bssEndpoint, IAMEndpoint: c.iamEndpoint, OSMEndpoint: c.osmEndpoint, CallTimeout: c.upstreamTimeout}
 		tokens     map[string]string
 		prefill    string
 		sandboxURL string
@@ -79,7 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			_, _ = rand.Read(b)
 			authCfg.HS256Secret = []byte(hex.EncodeToString(b))
 		}
-		sb, err := sandbox.New(sandbox.Options{Seed: c.sandboxSeed, Customers: c.sandboxCustomers, ReviewDelay: c.sandboxReviewDelay})
+		sb, err := sandbox.New(sandbox.Options{Seed: c.sandboxSeed, Customers: c.sandboxCustomers, ReviewDelay: c.sandboxReviewDelay,
+			TicketReplyDelay: c.sandboxTicketDelay})
 		if err != nil {
 			return fmt.Errorf("sandbox: %w", err)
 		}
@@ -96,7 +98,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}()
 		defer ssrv.Close()
 		m := sb.Manifest(sandboxURL)
-		gwCfg.Endpoint, gwCfg.IAMEndpoint = m.Endpoint, m.IAMEndpoint
+		gwCfg.Endpoint, gwCfg.IAMEndpoint, gwCfg.OSMEndpoint = m.Endpoint, m.IAMEndpoint, m.Endpoint
 		for _, p := range m.Partners {
 			gwCfg.Accounts = append(gwCfg.Accounts, gateway.Account{ID: p.ID, Name: p.Name, Kind: gateway.Kind(p.Kind), ParentID: p.ParentID, AK: p.AK, SK: p.SK, AgencyName: p.AgencyName})
 		}
@@ -129,6 +131,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		deps.Contacts = map[string]resolvers.Contact{c.partnerID: {Email: c.contactEmail, Phone: c.contactPhone}}
 	}
 	deps.Upstream = client
+	deps.Tickets = resolvers.TicketOptions{PollInterval: c.ticketPollInterval, SubscriptionsPerAccount: c.ticketSubsPerAccount,
+		MaxSubscriptions: c.ticketSubs, OnPollError: pollErrorLog(stderr)}
 	schema, err := resolvers.NewSchema(deps)
 	if err != nil {
 		return err
@@ -164,7 +168,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintf(stdout, "partnergraph (%s mode) listening on %s\n", c.mode, base)
 	fmt.Fprintf(stdout, "  GraphiQL: %s/\n  GraphQL:  %s/graphql\n", base, base)
 	if c.mode == "sandbox" {
-		fmt.Fprintf(stdout, "  sandbox:  %s (BSS v2 + IAM emulator)\n", sandboxURL)
+		fmt.Fprintf(stdout, "  sandbox:  %s (BSS v2, OSM v2 tickets + IAM emulator)\n", sandboxURL)
 		if tokens != nil {
 			fmt.Fprintf(stdout, "  tokens:   %s/dev/tokens\n", base)
 			fmt.Fprintf(stdout, "  codes:    %s/dev/outbox (verification codes \"sent\")\n", base)
@@ -233,7 +237,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	sb, err := sandbox.New(sandbox.Options{Seed: c.seed, Customers: c.customers, ReviewDelay: c.reviewDelay})
+	sb, err := sandbox.New(sandbox.Options{Seed: c.seed, Customers: c.customers, ReviewDelay: c.reviewDelay, TicketReplyDelay: c.ticketDelay})
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
@@ -258,6 +262,21 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// pollErrorLog logs the failed polls of the live ticket updates, one line
+// each.
+func pollErrorLog(w io.Writer) func(gateway.TicketOwner, error) {
+	var mu sync.Mutex
+	return func(o gateway.TicketOwner, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		who := o.Scope.Account
+		if o.Customer != "" {
+			who += " for customer " + o.Customer
+		}
+		fmt.Fprintf(w, "tickets: live-update poll of %s failed: %v\n", who, err)
+	}
 }
 
 // jwtKeySetting is the setting the JWT key came from.

@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"partnergraph/apierr"
+	"partnergraph/identity"
 )
 
 // Limits bound what one request may ask for. Each is checked before
@@ -29,6 +30,10 @@ type Limits struct {
 	Tokens int
 	// VariablesBytes bounds the JSON of the variables: VARIABLES_TOO_LARGE.
 	VariablesBytes int
+	// UploadBytes replaces BodyBytes and VariablesBytes for an
+	// authenticated caller when it is larger: a ticket attachment travels
+	// as base64 in the variables. Anonymous callers keep the small limits.
+	UploadBytes int
 	// Depth bounds how deep fields nest, leaves and introspection
 	// included, through fragments: QUERY_TOO_DEEP.
 	Depth int
@@ -59,6 +64,7 @@ func DefaultLimits() Limits {
 		DocumentBytes:  32 << 10,
 		Tokens:         2000,
 		VariablesBytes: 64 << 10,
+		UploadBytes:    6 << 20,
 		Depth:          20,
 		Aliases:        30,
 		RootFields:     20,
@@ -340,4 +346,18 @@ func (p pagedCost) Complexity(ctx context.Context, typeName, field string, child
 		return math.MaxInt, true
 	}
 	return 1 + int(n)*child, true
+}
+
+// forCaller is l as it applies to the request's caller: an authenticated
+// one may send up to UploadBytes.
+func (l Limits) forCaller(ctx context.Context) Limits {
+	if _, err := identity.For(ctx); err == nil && l.UploadBytes > 0 {
+		if l.BodyBytes > 0 {
+			l.BodyBytes = max(l.BodyBytes, l.UploadBytes)
+		}
+		if l.VariablesBytes > 0 {
+			l.VariablesBytes = max(l.VariablesBytes, l.UploadBytes)
+		}
+	}
+	return l
 }

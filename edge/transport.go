@@ -58,6 +58,7 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	w.Header().Add("Vary", "Accept")
 
 	start := graphql.Now()
+	t.limits = t.limits.forCaller(ctx)
 	req, status, gerr := t.read(w, r)
 	if gerr != nil {
 		if status == 0 {

@@ -79,6 +79,15 @@ func NewGraphQL(o Options) *handler.Server {
 	srv := handler.New(o.Schema)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(httpTransport{limits: o.Limits})
+	protect(srv, o)
+	return srv
+}
+
+// protect sets what every GraphQL server of the edge enforces, whatever
+// its transport: the parsed-document cache, suggestions, the introspection
+// policy, trusted documents, automatic persisted queries, the limits, one
+// sensitive field per operation, and the error presenter.
+func protect(srv *handler.Server, o Options) {
 	docs := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(docs)
 	if o.HideSuggestions {
@@ -106,7 +115,6 @@ func NewGraphQL(o Options) *handler.Server {
 	srv.Use(SensitiveFieldLimit{}) // one @verified root field per operation
 	srv.SetErrorPresenter(presenter(o.Log, o.HideSuggestions))
 	srv.SetRecoverFunc(Recover(o.Log))
-	return srv
 }
 
 // rulesWithoutSuggestions are gqlparser's validation rules with every rule
@@ -144,9 +152,9 @@ func NewHandler(o Options) http.Handler {
 		fmt.Fprintf(o.Log, format, args...)
 	}
 	gql := NewGraphQL(o)
-	limited := newRateLimiter(o.RateLimits, presenter(o.Log, o.HideSuggestions), logf).handler(gql)
+	rl := newRateLimiter(o.RateLimits, presenter(o.Log, o.HideSuggestions), logf)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", o.CORS.handler(graphqlOverHTTP(timeout(o.RequestTimeout, o.Verifier.Middleware(limited)))))
+	mux.Handle("/graphql", o.CORS.handler(withSubscriptions(o, rl, graphqlOverHTTP(timeout(o.RequestTimeout, o.Verifier.Middleware(rl.handler(gql)))))))
 	mux.HandleFunc("GET /{$}", graphiql(o.GraphiQLToken))
 	mux.HandleFunc("GET /graphiql/{file}", assets)
 	mux.HandleFunc("GET /graphiql/init.js", func(w http.ResponseWriter, r *http.Request) {
@@ -270,7 +278,8 @@ var page = template.Must(template.New("graphiql").Parse(`<!doctype html>
 // script at all.
 const initJS = `(function () {
   const settings = JSON.parse(document.getElementById('graphiql-settings').textContent);
-  const fetcher = GraphiQL.createFetcher({ url: new URL('/graphql', window.location.href).toString() });
+  const url = new URL('/graphql', window.location.href).toString();
+  const fetcher = GraphiQL.createFetcher({ url: url, subscriptionUrl: url.replace(/^http/, 'ws') });
   ReactDOM.createRoot(document.getElementById('graphiql')).render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,

@@ -44,6 +44,12 @@ type Config struct {
 	// the customer SDK clients kept (default custtoken.DefaultMaxEntries):
 	// beyond it the least recently used are dropped and rebuilt on demand.
 	MaxCustomers int
+	// OSMEndpoint is the service-ticket (OSM v2) endpoint, e.g.
+	// DefaultOSMEndpoint; empty: no ticket operations (tickets.go).
+	OSMEndpoint string
+	// OSMLanguage is the X-Language of ticket calls, which localises the
+	// upstream's names (default "en-us").
+	OSMLanguage string
 }
 
 // Client calls the BSS v2 APIs with the right partner's credentials.
@@ -66,6 +72,9 @@ type Client struct {
 	// dropToken's compare-and-remove, atomic: the LRU has neither.
 	custMu      sync.Mutex
 	custClients *expirable.LRU[custKey, tokenClient]
+
+	// osm holds the service-ticket SDK clients (tickets.go).
+	osm *osmClients
 }
 
 // New validates cfg and builds one SDK client per account we hold keys for.
@@ -91,6 +100,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, log: cfg.Log, accounts: map[string]Account{}, bss: map[string]*bss.BssClient{}, ids: newIDTransport(),
 		tokens: map[string]*custtoken.Cache{}, custClients: expirable.NewLRU[custKey, tokenClient](cfg.MaxCustomers, nil, custtoken.MaxAge)}
+	if err := c.newOSMClients(); err != nil {
+		return nil, err
+	}
 	for _, a := range cfg.Accounts {
 		if a.ID == "" {
 			return nil, errors.New("partner account with an empty id")
@@ -118,6 +130,9 @@ func New(cfg Config) (*Client, error) {
 		if err := c.addTokenCache(a, cred); err != nil {
 			return nil, err
 		}
+		if err := c.addOSMClient(a, cred); err != nil {
+			return nil, err
+		}
 	}
 	if len(c.bss) == 0 {
 		return nil, errors.New("no partner account with AK/SK configured")
@@ -131,6 +146,10 @@ func New(cfg Config) (*Client, error) {
 func (c *Client) httpConfig() *config.HttpConfig {
 	return config.DefaultHttpConfig().WithTimeout(c.cfg.CallTimeout + time.Second).WithHttpRoundTripper(c.ids)
 }
+
+// CallTimeout bounds one upstream call: after it (and some slack) a call
+// whose answer was lost is over upstream too.
+func (c *Client) CallTimeout() time.Duration { return c.cfg.CallTimeout }
 
 // Account returns a known partner account.
 func (c *Client) Account(id string) (Account, bool) {

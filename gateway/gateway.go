@@ -1,13 +1,14 @@
 // Package gateway is partnergraph's access to the Huawei Cloud partner
-// (BSS v2) APIs: the only package that imports huaweicloud-sdk-go-v3. Every
-// method takes a context first, bounds the SDK call by it (the SDK takes no
-// context) and returns the gateway's own types and *apierr.Error values.
+// (BSS v2) and service-ticket (OSM v2) APIs: the only package that imports
+// huaweicloud-sdk-go-v3. Every method takes a context first, bounds the SDK
+// call by it (the SDK takes no context) and returns the gateway's own
+// types and *apierr.Error values.
 //
 // One domain has one name in every layer: the SDK calls of a domain, its
 // types and their conversion from the SDK's models live in the file named
 // after schema/<domain>.graphqls (customers.go, resellers.go, funds.go,
-// coupons.go, catalogue.go, orders.go, resources.go, registration.go).
-// client.go builds the SDK clients and runs every call (custtoken/ gets
+// coupons.go, catalogue.go, orders.go, resources.go, registration.go,
+// tickets.go). client.go builds the SDK clients and runs every call (custtoken/ gets
 // the customer tokens of customer-only operations), reconcile.go
 // establishes the outcome of a money move whose call ended without an
 // answer, and requestid.go records the upstream request ids of audited

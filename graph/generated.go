@@ -41,6 +41,12 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Reseller() ResellerResolver
 	Resource() ResourceResolver
+	Subscription() SubscriptionResolver
+	Ticket() TicketResolver
+	TicketAttachment() TicketAttachmentResolver
+	TicketForm() TicketFormResolver
+	TicketProblemType() TicketProblemTypeResolver
+	TicketProductCategory() TicketProductCategoryResolver
 	Viewer() ViewerResolver
 }
 
@@ -223,6 +229,8 @@ type ComplexityRoot struct {
 		RenewalQuote      func(childComplexity int, resourceIds []string, period model.PeriodInput) int
 		ResourcePackages  func(childComplexity int, first *int, after *string) int
 		Resources         func(childComplexity int, first *int, after *string, filter *model.ResourceFilter) int
+		TicketForm        func(childComplexity int) int
+		Tickets           func(childComplexity int, first *int, after *string, filter *model.TicketFilter) int
 	}
 
 	CustomerBalance struct {
@@ -310,17 +318,23 @@ type ComplexityRoot struct {
 		AllocateCustomerFunds        func(childComplexity int, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) int
 		AllocateResellerFunds        func(childComplexity int, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) int
 		CancelOrder                  func(childComplexity int, input model.CancelOrderInput) int
+		CancelTicket                 func(childComplexity int, ticketID string, reason *string, idempotencyKey string) int
 		ChangeEnterpriseRealNameAuth func(childComplexity int, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) int
+		CloseTicket                  func(childComplexity int, ticketID string, comment *string, scores []*model.TicketScoreInput, idempotencyKey string) int
 		CreateCustomer               func(childComplexity int, input model.CreateCustomerInput) int
 		CreateRenewalOrder           func(childComplexity int, input model.RenewResourcesInput) int
+		CreateTicket                 func(childComplexity int, input model.CreateTicketInput, idempotencyKey string) int
 		IssueCouponQuotas            func(childComplexity int, input model.IssueCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) int
 		IssueCoupons                 func(childComplexity int, input model.IssueCouponsInput, idempotencyKey string, verification *model.VerificationInput) int
+		MarkTicketRead               func(childComplexity int, ticketID string, idempotencyKey string) int
 		PayOrder                     func(childComplexity int, input model.PayOrderInput, idempotencyKey string, verification *model.VerificationInput) int
+		RateTicket                   func(childComplexity int, ticketID string, comment string, scores []*model.TicketScoreInput, idempotencyKey string) int
 		ReclaimCouponQuotas          func(childComplexity int, input model.ReclaimCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) int
 		ReclaimCoupons               func(childComplexity int, input model.ReclaimCouponsInput, idempotencyKey string, verification *model.VerificationInput) int
 		ReclaimCustomerFunds         func(childComplexity int, input model.CustomerFundsInput, idempotencyKey string, verification *model.VerificationInput) int
 		ReclaimResellerFunds         func(childComplexity int, input model.ResellerFundsInput, idempotencyKey string, verification *model.VerificationInput) int
 		RenewResources               func(childComplexity int, input model.RenewResourcesInput, idempotencyKey string, verification *model.VerificationInput) int
+		ReplyToTicket                func(childComplexity int, ticketID string, content string, attachmentIds []string, idempotencyKey string) int
 		RequestVerificationCode      func(childComplexity int, channel model.VerificationChannel, operation model.SensitiveOperation, input model.SensitiveInput) int
 		SendRegistrationCode         func(childComplexity int, mobile string) int
 		SetAutoRenew                 func(childComplexity int, input model.SetAutoRenewInput) int
@@ -329,6 +343,8 @@ type ComplexityRoot struct {
 		SubmitPersonalRealNameAuth   func(childComplexity int, customerID string, resellerID *string, input model.PersonalRealNameAuthInput) int
 		SwitchToOnDemandAtExpiry     func(childComplexity int, input model.SwitchToOnDemandInput) int
 		UnsubscribeResources         func(childComplexity int, input model.UnsubscribeResourcesInput, idempotencyKey string, verification *model.VerificationInput) int
+		UploadTicketAttachment       func(childComplexity int, input model.UploadTicketAttachmentInput, idempotencyKey string) int
+		UrgeTicket                   func(childComplexity int, ticketID string, note *string, idempotencyKey string) int
 	}
 
 	NewCustomerTag struct {
@@ -688,10 +704,228 @@ type ComplexityRoot struct {
 		Resources func(childComplexity int) int
 	}
 
+	SatisfactionDimension struct {
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		MaxScore    func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Step        func(childComplexity int) int
+	}
+
 	ServiceType struct {
 		Abbreviation func(childComplexity int) int
 		Code         func(childComplexity int) int
 		Name         func(childComplexity int) int
+	}
+
+	Subscription struct {
+		OpenTicketsUpdated func(childComplexity int, customer *model.TicketCustomerInput) int
+		TicketUpdated      func(childComplexity int, ticketID string) int
+	}
+
+	Ticket struct {
+		AccountID       func(childComplexity int) int
+		AllowedActions  func(childComplexity int) int
+		CaseID          func(childComplexity int) int
+		Contact         func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Creator         func(childComplexity int) int
+		Description     func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Messages        func(childComplexity int, first *int, after *string, last *int, before *string) int
+		ProblemType     func(childComplexity int) int
+		ProductCategory func(childComplexity int) int
+		Rating          func(childComplexity int) int
+		Region          func(childComplexity int) int
+		Resolution      func(childComplexity int) int
+		ResolvedAt      func(childComplexity int) int
+		RootCause       func(childComplexity int) int
+		ServiceType     func(childComplexity int) int
+		Severity        func(childComplexity int) int
+		Status          func(childComplexity int) int
+		StatusCode      func(childComplexity int) int
+		TicketType      func(childComplexity int) int
+		UnreadCount     func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+	}
+
+	TicketAreaCode struct {
+		Code func(childComplexity int) int
+		Name func(childComplexity int) int
+	}
+
+	TicketAttachment struct {
+		DownloadURL func(childComplexity int) int
+		FileName    func(childComplexity int) int
+		ID          func(childComplexity int) int
+	}
+
+	TicketAttachmentLimits struct {
+		FileTypes    func(childComplexity int) int
+		MaxCount     func(childComplexity int) int
+		MaxSizeBytes func(childComplexity int) int
+		MaxSizeMb    func(childComplexity int) int
+	}
+
+	TicketAuthor struct {
+		ID   func(childComplexity int) int
+		Kind func(childComplexity int) int
+		Name func(childComplexity int) int
+	}
+
+	TicketConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TicketContact struct {
+		AreaCode func(childComplexity int) int
+		Email    func(childComplexity int) int
+		Hours    func(childComplexity int) int
+		Mobile   func(childComplexity int) int
+	}
+
+	TicketCreator struct {
+		Name   func(childComplexity int) int
+		UserID func(childComplexity int) int
+	}
+
+	TicketEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	TicketForm struct {
+		AreaCodes              func(childComplexity int) int
+		AttachmentLimits       func(childComplexity int) int
+		ProblemType            func(childComplexity int, productCategoryID string, id string) int
+		ProblemTypes           func(childComplexity int, productCategoryID string) int
+		ProductCategories      func(childComplexity int) int
+		Regions                func(childComplexity int) int
+		SatisfactionDimensions func(childComplexity int) int
+	}
+
+	TicketMessage struct {
+		Attachments   func(childComplexity int) int
+		Author        func(childComplexity int) int
+		Content       func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		IsDescription func(childComplexity int) int
+	}
+
+	TicketMessageConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TicketMessageEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	TicketParameter struct {
+		DefaultValue func(childComplexity int) int
+		Description  func(childComplexity int) int
+		Key          func(childComplexity int) int
+		Max          func(childComplexity int) int
+		MaxLength    func(childComplexity int) int
+		Min          func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Options      func(childComplexity int) int
+		Required     func(childComplexity int) int
+		Sensitive    func(childComplexity int) int
+		Shown        func(childComplexity int) int
+		Tips         func(childComplexity int) int
+		Type         func(childComplexity int) int
+	}
+
+	TicketPayload struct {
+		Replayed func(childComplexity int) int
+		Ticket   func(childComplexity int) int
+	}
+
+	TicketProblemType struct {
+		ID                 func(childComplexity int) int
+		Kind               func(childComplexity int) int
+		Name               func(childComplexity int) int
+		Parameters         func(childComplexity int) int
+		ProductCategoryID  func(childComplexity int) int
+		Quota              func(childComplexity int) int
+		RegionRequired     func(childComplexity int) int
+		Severities         func(childComplexity int) int
+		SupportPlanApplies func(childComplexity int) int
+		Templates          func(childComplexity int) int
+	}
+
+	TicketProductCategory struct {
+		Acronym            func(childComplexity int) int
+		Description        func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Name               func(childComplexity int) int
+		ProblemTypes       func(childComplexity int) int
+		SupportPlanApplies func(childComplexity int) int
+		TicketTypeID       func(childComplexity int) int
+		TicketTypeName     func(childComplexity int) int
+	}
+
+	TicketQuota struct {
+		Remaining func(childComplexity int) int
+		Total     func(childComplexity int) int
+	}
+
+	TicketRating struct {
+		Comment func(childComplexity int) int
+		Scores  func(childComplexity int) int
+	}
+
+	TicketRegion struct {
+		ID              func(childComplexity int) int
+		Name            func(childComplexity int) int
+		OutsideMainland func(childComplexity int) int
+	}
+
+	TicketScore struct {
+		DimensionID func(childComplexity int) int
+		Max         func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Value       func(childComplexity int) int
+	}
+
+	TicketSeverities struct {
+		Options    func(childComplexity int) int
+		ShowPicker func(childComplexity int) int
+	}
+
+	TicketSeverity struct {
+		ID   func(childComplexity int) int
+		Name func(childComplexity int) int
+	}
+
+	TicketTemplate struct {
+		Content func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Name    func(childComplexity int) int
+	}
+
+	TicketUpdate struct {
+		AllowedActions func(childComplexity int) int
+		CaseID         func(childComplexity int) int
+		NewMessages    func(childComplexity int) int
+		ObservedAt     func(childComplexity int) int
+		PreviousStatus func(childComplexity int) int
+		Status         func(childComplexity int) int
+		StatusCode     func(childComplexity int) int
+		TicketID       func(childComplexity int) int
+		UnreadCount    func(childComplexity int) int
+	}
+
+	UploadTicketAttachmentPayload struct {
+		Attachment func(childComplexity int) int
+		Purpose    func(childComplexity int) int
+		Replayed   func(childComplexity int) int
+		Size       func(childComplexity int) int
 	}
 
 	VerificationChallenge struct {
@@ -707,11 +941,13 @@ type ComplexityRoot struct {
 	}
 
 	Viewer struct {
-		Customer func(childComplexity int) int
-		Partner  func(childComplexity int) int
-		Reseller func(childComplexity int) int
-		Role     func(childComplexity int) int
-		Subject  func(childComplexity int) int
+		Customer   func(childComplexity int) int
+		Partner    func(childComplexity int) int
+		Reseller   func(childComplexity int) int
+		Role       func(childComplexity int) int
+		Subject    func(childComplexity int) int
+		TicketForm func(childComplexity int) int
+		Tickets    func(childComplexity int, first *int, after *string, filter *model.TicketFilter) int
 	}
 }
 
@@ -738,6 +974,8 @@ type CustomerResolver interface {
 	ResourcePackages(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.ResourcePackageConnection, error)
 	RenewalQuote(ctx context.Context, obj *model.Customer, resourceIds []string, period model.PeriodInput) (*model.RenewalQuote, error)
 	RefundPreview(ctx context.Context, obj *model.Customer, resourceIds []string) (*model.RefundPreview, error)
+	Tickets(ctx context.Context, obj *model.Customer, first *int, after *string, filter *model.TicketFilter) (*model.TicketConnection, error)
+	TicketForm(ctx context.Context, obj *model.Customer) (*model.TicketForm, error)
 }
 type FreeResourceItemResolver interface {
 	Usage(ctx context.Context, obj *model.FreeResourceItem) (*model.FreeResourceUsage, error)
@@ -763,6 +1001,14 @@ type MutationResolver interface {
 	SetAutoRenew(ctx context.Context, input model.SetAutoRenewInput) (*model.ResourcesPayload, error)
 	UnsubscribeResources(ctx context.Context, input model.UnsubscribeResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error)
 	SwitchToOnDemandAtExpiry(ctx context.Context, input model.SwitchToOnDemandInput) (*model.ResourcesPayload, error)
+	CreateTicket(ctx context.Context, input model.CreateTicketInput, idempotencyKey string) (*model.TicketPayload, error)
+	ReplyToTicket(ctx context.Context, ticketID string, content string, attachmentIds []string, idempotencyKey string) (*model.TicketPayload, error)
+	MarkTicketRead(ctx context.Context, ticketID string, idempotencyKey string) (*model.TicketPayload, error)
+	UrgeTicket(ctx context.Context, ticketID string, note *string, idempotencyKey string) (*model.TicketPayload, error)
+	CancelTicket(ctx context.Context, ticketID string, reason *string, idempotencyKey string) (*model.TicketPayload, error)
+	CloseTicket(ctx context.Context, ticketID string, comment *string, scores []*model.TicketScoreInput, idempotencyKey string) (*model.TicketPayload, error)
+	RateTicket(ctx context.Context, ticketID string, comment string, scores []*model.TicketScoreInput, idempotencyKey string) (*model.TicketPayload, error)
+	UploadTicketAttachment(ctx context.Context, input model.UploadTicketAttachmentInput, idempotencyKey string) (*model.UploadTicketAttachmentPayload, error)
 	RequestVerificationCode(ctx context.Context, channel model.VerificationChannel, operation model.SensitiveOperation, input model.SensitiveInput) (*model.VerificationChallenge, error)
 	SetVerificationEnabled(ctx context.Context, input model.SetVerificationEnabledInput, verification *model.VerificationInput) (*model.VerificationSettings, error)
 }
@@ -800,10 +1046,48 @@ type ResourceResolver interface {
 	Children(ctx context.Context, obj *model.Resource) ([]*model.Resource, error)
 	RenewalQuote(ctx context.Context, obj *model.Resource, period model.PeriodInput) (*model.ResourceRenewalQuote, error)
 }
+type SubscriptionResolver interface {
+	TicketUpdated(ctx context.Context, ticketID string) (<-chan *model.TicketUpdate, error)
+	OpenTicketsUpdated(ctx context.Context, customer *model.TicketCustomerInput) (<-chan *model.TicketUpdate, error)
+}
+type TicketResolver interface {
+	Severity(ctx context.Context, obj *model.Ticket) (*string, error)
+
+	UpdatedAt(ctx context.Context, obj *model.Ticket) (*string, error)
+
+	Contact(ctx context.Context, obj *model.Ticket) (*model.TicketContact, error)
+	Rating(ctx context.Context, obj *model.Ticket) (*model.TicketRating, error)
+	UnreadCount(ctx context.Context, obj *model.Ticket) (int, error)
+
+	Messages(ctx context.Context, obj *model.Ticket, first *int, after *string, last *int, before *string) (*model.TicketMessageConnection, error)
+}
+type TicketAttachmentResolver interface {
+	DownloadURL(ctx context.Context, obj *model.TicketAttachment) (*string, error)
+}
+type TicketFormResolver interface {
+	ProductCategories(ctx context.Context, obj *model.TicketForm) ([]*model.TicketProductCategory, error)
+	ProblemTypes(ctx context.Context, obj *model.TicketForm, productCategoryID string) ([]*model.TicketProblemType, error)
+	ProblemType(ctx context.Context, obj *model.TicketForm, productCategoryID string, id string) (*model.TicketProblemType, error)
+	Regions(ctx context.Context, obj *model.TicketForm) ([]*model.TicketRegion, error)
+	AreaCodes(ctx context.Context, obj *model.TicketForm) ([]*model.TicketAreaCode, error)
+	AttachmentLimits(ctx context.Context, obj *model.TicketForm) (*model.TicketAttachmentLimits, error)
+	SatisfactionDimensions(ctx context.Context, obj *model.TicketForm) ([]*model.SatisfactionDimension, error)
+}
+type TicketProblemTypeResolver interface {
+	Templates(ctx context.Context, obj *model.TicketProblemType) ([]*model.TicketTemplate, error)
+	Severities(ctx context.Context, obj *model.TicketProblemType) (*model.TicketSeverities, error)
+	Parameters(ctx context.Context, obj *model.TicketProblemType) ([]*model.TicketParameter, error)
+	Quota(ctx context.Context, obj *model.TicketProblemType) (*model.TicketQuota, error)
+}
+type TicketProductCategoryResolver interface {
+	ProblemTypes(ctx context.Context, obj *model.TicketProductCategory) ([]*model.TicketProblemType, error)
+}
 type ViewerResolver interface {
 	Partner(ctx context.Context, obj *model.Viewer) (*model.Partner, error)
 	Reseller(ctx context.Context, obj *model.Viewer) (*model.Reseller, error)
 	Customer(ctx context.Context, obj *model.Viewer) (*model.Customer, error)
+	Tickets(ctx context.Context, obj *model.Viewer, first *int, after *string, filter *model.TicketFilter) (*model.TicketConnection, error)
+	TicketForm(ctx context.Context, obj *model.Viewer) (*model.TicketForm, error)
 }
 
 type executableSchema graphql.ExecutableSchemaState[ResolverRoot, DirectiveRoot, ComplexityRoot]
@@ -1541,6 +1825,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Resources(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.ResourceFilter)), true
+	case "Customer.ticketForm":
+		if e.ComplexityRoot.Customer.TicketForm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.TicketForm(childComplexity), true
+	case "Customer.tickets":
+		if e.ComplexityRoot.Customer.Tickets == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_tickets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Tickets(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.TicketFilter)), true
 
 	case "CustomerBalance.available":
 		if e.ComplexityRoot.CustomerBalance.Available == nil {
@@ -1874,6 +2175,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelOrder(childComplexity, args["input"].(model.CancelOrderInput)), true
+	case "Mutation.cancelTicket":
+		if e.ComplexityRoot.Mutation.CancelTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelTicket(childComplexity, args["ticketId"].(string), args["reason"].(*string), args["idempotencyKey"].(string)), true
 	case "Mutation.changeEnterpriseRealNameAuth":
 		if e.ComplexityRoot.Mutation.ChangeEnterpriseRealNameAuth == nil {
 			break
@@ -1885,6 +2197,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangeEnterpriseRealNameAuth(childComplexity, args["customerId"].(string), args["resellerId"].(*string), args["input"].(model.EnterpriseRealNameAuthInput)), true
+	case "Mutation.closeTicket":
+		if e.ComplexityRoot.Mutation.CloseTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseTicket(childComplexity, args["ticketId"].(string), args["comment"].(*string), args["scores"].([]*model.TicketScoreInput), args["idempotencyKey"].(string)), true
 	case "Mutation.createCustomer":
 		if e.ComplexityRoot.Mutation.CreateCustomer == nil {
 			break
@@ -1907,6 +2230,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateRenewalOrder(childComplexity, args["input"].(model.RenewResourcesInput)), true
+	case "Mutation.createTicket":
+		if e.ComplexityRoot.Mutation.CreateTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTicket(childComplexity, args["input"].(model.CreateTicketInput), args["idempotencyKey"].(string)), true
 	case "Mutation.issueCouponQuotas":
 		if e.ComplexityRoot.Mutation.IssueCouponQuotas == nil {
 			break
@@ -1929,6 +2263,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.IssueCoupons(childComplexity, args["input"].(model.IssueCouponsInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.markTicketRead":
+		if e.ComplexityRoot.Mutation.MarkTicketRead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markTicketRead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkTicketRead(childComplexity, args["ticketId"].(string), args["idempotencyKey"].(string)), true
 	case "Mutation.payOrder":
 		if e.ComplexityRoot.Mutation.PayOrder == nil {
 			break
@@ -1940,6 +2285,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PayOrder(childComplexity, args["input"].(model.PayOrderInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.rateTicket":
+		if e.ComplexityRoot.Mutation.RateTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rateTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RateTicket(childComplexity, args["ticketId"].(string), args["comment"].(string), args["scores"].([]*model.TicketScoreInput), args["idempotencyKey"].(string)), true
 	case "Mutation.reclaimCouponQuotas":
 		if e.ComplexityRoot.Mutation.ReclaimCouponQuotas == nil {
 			break
@@ -1995,6 +2351,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RenewResources(childComplexity, args["input"].(model.RenewResourcesInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.replyToTicket":
+		if e.ComplexityRoot.Mutation.ReplyToTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_replyToTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReplyToTicket(childComplexity, args["ticketId"].(string), args["content"].(string), args["attachmentIds"].([]string), args["idempotencyKey"].(string)), true
 	case "Mutation.requestVerificationCode":
 		if e.ComplexityRoot.Mutation.RequestVerificationCode == nil {
 			break
@@ -2083,6 +2450,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnsubscribeResources(childComplexity, args["input"].(model.UnsubscribeResourcesInput), args["idempotencyKey"].(string), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.uploadTicketAttachment":
+		if e.ComplexityRoot.Mutation.UploadTicketAttachment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_uploadTicketAttachment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UploadTicketAttachment(childComplexity, args["input"].(model.UploadTicketAttachmentInput), args["idempotencyKey"].(string)), true
+	case "Mutation.urgeTicket":
+		if e.ComplexityRoot.Mutation.UrgeTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_urgeTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UrgeTicket(childComplexity, args["ticketId"].(string), args["note"].(*string), args["idempotencyKey"].(string)), true
 
 	case "NewCustomerTag.effectiveTime":
 		if e.ComplexityRoot.NewCustomerTag.EffectiveTime == nil {
@@ -3568,6 +3957,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResourcesPayload.Resources(childComplexity), true
 
+	case "SatisfactionDimension.description":
+		if e.ComplexityRoot.SatisfactionDimension.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SatisfactionDimension.Description(childComplexity), true
+	case "SatisfactionDimension.id":
+		if e.ComplexityRoot.SatisfactionDimension.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SatisfactionDimension.ID(childComplexity), true
+	case "SatisfactionDimension.maxScore":
+		if e.ComplexityRoot.SatisfactionDimension.MaxScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SatisfactionDimension.MaxScore(childComplexity), true
+	case "SatisfactionDimension.name":
+		if e.ComplexityRoot.SatisfactionDimension.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SatisfactionDimension.Name(childComplexity), true
+	case "SatisfactionDimension.step":
+		if e.ComplexityRoot.SatisfactionDimension.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SatisfactionDimension.Step(childComplexity), true
+
 	case "ServiceType.abbreviation":
 		if e.ComplexityRoot.ServiceType.Abbreviation == nil {
 			break
@@ -3586,6 +4006,832 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceType.Name(childComplexity), true
+
+	case "Subscription.openTicketsUpdated":
+		if e.ComplexityRoot.Subscription.OpenTicketsUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_openTicketsUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.OpenTicketsUpdated(childComplexity, args["customer"].(*model.TicketCustomerInput)), true
+	case "Subscription.ticketUpdated":
+		if e.ComplexityRoot.Subscription.TicketUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_ticketUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TicketUpdated(childComplexity, args["ticketId"].(string)), true
+
+	case "Ticket.accountId":
+		if e.ComplexityRoot.Ticket.AccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.AccountID(childComplexity), true
+	case "Ticket.allowedActions":
+		if e.ComplexityRoot.Ticket.AllowedActions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.AllowedActions(childComplexity), true
+	case "Ticket.caseId":
+		if e.ComplexityRoot.Ticket.CaseID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.CaseID(childComplexity), true
+	case "Ticket.contact":
+		if e.ComplexityRoot.Ticket.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Contact(childComplexity), true
+	case "Ticket.createdAt":
+		if e.ComplexityRoot.Ticket.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.CreatedAt(childComplexity), true
+	case "Ticket.creator":
+		if e.ComplexityRoot.Ticket.Creator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Creator(childComplexity), true
+	case "Ticket.description":
+		if e.ComplexityRoot.Ticket.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Description(childComplexity), true
+	case "Ticket.id":
+		if e.ComplexityRoot.Ticket.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.ID(childComplexity), true
+	case "Ticket.messages":
+		if e.ComplexityRoot.Ticket.Messages == nil {
+			break
+		}
+
+		args, err := ec.field_Ticket_messages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Ticket.Messages(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Ticket.problemType":
+		if e.ComplexityRoot.Ticket.ProblemType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.ProblemType(childComplexity), true
+	case "Ticket.productCategory":
+		if e.ComplexityRoot.Ticket.ProductCategory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.ProductCategory(childComplexity), true
+	case "Ticket.rating":
+		if e.ComplexityRoot.Ticket.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Rating(childComplexity), true
+	case "Ticket.region":
+		if e.ComplexityRoot.Ticket.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Region(childComplexity), true
+	case "Ticket.resolution":
+		if e.ComplexityRoot.Ticket.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Resolution(childComplexity), true
+	case "Ticket.resolvedAt":
+		if e.ComplexityRoot.Ticket.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.ResolvedAt(childComplexity), true
+	case "Ticket.rootCause":
+		if e.ComplexityRoot.Ticket.RootCause == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.RootCause(childComplexity), true
+	case "Ticket.serviceType":
+		if e.ComplexityRoot.Ticket.ServiceType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.ServiceType(childComplexity), true
+	case "Ticket.severity":
+		if e.ComplexityRoot.Ticket.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Severity(childComplexity), true
+	case "Ticket.status":
+		if e.ComplexityRoot.Ticket.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Status(childComplexity), true
+	case "Ticket.statusCode":
+		if e.ComplexityRoot.Ticket.StatusCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.StatusCode(childComplexity), true
+	case "Ticket.ticketType":
+		if e.ComplexityRoot.Ticket.TicketType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.TicketType(childComplexity), true
+	case "Ticket.unreadCount":
+		if e.ComplexityRoot.Ticket.UnreadCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.UnreadCount(childComplexity), true
+	case "Ticket.updatedAt":
+		if e.ComplexityRoot.Ticket.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.UpdatedAt(childComplexity), true
+
+	case "TicketAreaCode.code":
+		if e.ComplexityRoot.TicketAreaCode.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketAreaCode.Code(childComplexity), true
+	case "TicketAreaCode.name":
+		if e.ComplexityRoot.TicketAreaCode.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketAreaCode.Name(childComplexity), true
+
+	case "TicketAttachment.downloadUrl":
+		if e.ComplexityRoot.TicketAttachment.DownloadURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketAttachment.DownloadURL(childComplexity), true
+	case "TicketAttachment.fileName":
+		if e.ComplexityRoot.TicketAttachment.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketAttachment.FileName(childComplexity), true
+	case "TicketAttachment.id":
+		if e.ComplexityRoot.TicketAttachment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketAttachment.ID(childComplexity), true
+
+	case "TicketAttachmentLimits.fileTypes":
+		if e.ComplexityRoot.TicketAttachmentLimits.FileTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketAttachmentLimits.FileTypes(childComplexity), true
+	case "TicketAttachmentLimits.maxCount":
+		if e.ComplexityRoot.TicketAttachmentLimits.MaxCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketAttachmentLimits.MaxCount(childComplexity), true
+	case "TicketAttachmentLimits.maxSizeBytes":
+		if e.ComplexityRoot.TicketAttachmentLimits.MaxSizeBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketAttachmentLimits.MaxSizeBytes(childComplexity), true
+	case "TicketAttachmentLimits.maxSizeMb":
+		if e.ComplexityRoot.TicketAttachmentLimits.MaxSizeMb == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketAttachmentLimits.MaxSizeMb(childComplexity), true
+
+	case "TicketAuthor.id":
+		if e.ComplexityRoot.TicketAuthor.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketAuthor.ID(childComplexity), true
+	case "TicketAuthor.kind":
+		if e.ComplexityRoot.TicketAuthor.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketAuthor.Kind(childComplexity), true
+	case "TicketAuthor.name":
+		if e.ComplexityRoot.TicketAuthor.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketAuthor.Name(childComplexity), true
+
+	case "TicketConnection.edges":
+		if e.ComplexityRoot.TicketConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketConnection.Edges(childComplexity), true
+	case "TicketConnection.pageInfo":
+		if e.ComplexityRoot.TicketConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketConnection.PageInfo(childComplexity), true
+	case "TicketConnection.totalCount":
+		if e.ComplexityRoot.TicketConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketConnection.TotalCount(childComplexity), true
+
+	case "TicketContact.areaCode":
+		if e.ComplexityRoot.TicketContact.AreaCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketContact.AreaCode(childComplexity), true
+	case "TicketContact.email":
+		if e.ComplexityRoot.TicketContact.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketContact.Email(childComplexity), true
+	case "TicketContact.hours":
+		if e.ComplexityRoot.TicketContact.Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketContact.Hours(childComplexity), true
+	case "TicketContact.mobile":
+		if e.ComplexityRoot.TicketContact.Mobile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketContact.Mobile(childComplexity), true
+
+	case "TicketCreator.name":
+		if e.ComplexityRoot.TicketCreator.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketCreator.Name(childComplexity), true
+	case "TicketCreator.userId":
+		if e.ComplexityRoot.TicketCreator.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketCreator.UserID(childComplexity), true
+
+	case "TicketEdge.cursor":
+		if e.ComplexityRoot.TicketEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEdge.Cursor(childComplexity), true
+	case "TicketEdge.node":
+		if e.ComplexityRoot.TicketEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEdge.Node(childComplexity), true
+
+	case "TicketForm.areaCodes":
+		if e.ComplexityRoot.TicketForm.AreaCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketForm.AreaCodes(childComplexity), true
+	case "TicketForm.attachmentLimits":
+		if e.ComplexityRoot.TicketForm.AttachmentLimits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketForm.AttachmentLimits(childComplexity), true
+	case "TicketForm.problemType":
+		if e.ComplexityRoot.TicketForm.ProblemType == nil {
+			break
+		}
+
+		args, err := ec.field_TicketForm_problemType_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.TicketForm.ProblemType(childComplexity, args["productCategoryId"].(string), args["id"].(string)), true
+	case "TicketForm.problemTypes":
+		if e.ComplexityRoot.TicketForm.ProblemTypes == nil {
+			break
+		}
+
+		args, err := ec.field_TicketForm_problemTypes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.TicketForm.ProblemTypes(childComplexity, args["productCategoryId"].(string)), true
+	case "TicketForm.productCategories":
+		if e.ComplexityRoot.TicketForm.ProductCategories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketForm.ProductCategories(childComplexity), true
+	case "TicketForm.regions":
+		if e.ComplexityRoot.TicketForm.Regions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketForm.Regions(childComplexity), true
+	case "TicketForm.satisfactionDimensions":
+		if e.ComplexityRoot.TicketForm.SatisfactionDimensions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketForm.SatisfactionDimensions(childComplexity), true
+
+	case "TicketMessage.attachments":
+		if e.ComplexityRoot.TicketMessage.Attachments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.Attachments(childComplexity), true
+	case "TicketMessage.author":
+		if e.ComplexityRoot.TicketMessage.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.Author(childComplexity), true
+	case "TicketMessage.content":
+		if e.ComplexityRoot.TicketMessage.Content == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.Content(childComplexity), true
+	case "TicketMessage.createdAt":
+		if e.ComplexityRoot.TicketMessage.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.CreatedAt(childComplexity), true
+	case "TicketMessage.isDescription":
+		if e.ComplexityRoot.TicketMessage.IsDescription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessage.IsDescription(childComplexity), true
+
+	case "TicketMessageConnection.edges":
+		if e.ComplexityRoot.TicketMessageConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessageConnection.Edges(childComplexity), true
+	case "TicketMessageConnection.pageInfo":
+		if e.ComplexityRoot.TicketMessageConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessageConnection.PageInfo(childComplexity), true
+	case "TicketMessageConnection.totalCount":
+		if e.ComplexityRoot.TicketMessageConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessageConnection.TotalCount(childComplexity), true
+
+	case "TicketMessageEdge.cursor":
+		if e.ComplexityRoot.TicketMessageEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessageEdge.Cursor(childComplexity), true
+	case "TicketMessageEdge.node":
+		if e.ComplexityRoot.TicketMessageEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketMessageEdge.Node(childComplexity), true
+
+	case "TicketParameter.defaultValue":
+		if e.ComplexityRoot.TicketParameter.DefaultValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketParameter.DefaultValue(childComplexity), true
+	case "TicketParameter.description":
+		if e.ComplexityRoot.TicketParameter.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketParameter.Description(childComplexity), true
+	case "TicketParameter.key":
+		if e.ComplexityRoot.TicketParameter.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketParameter.Key(childComplexity), true
+	case "TicketParameter.max":
+		if e.ComplexityRoot.TicketParameter.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketParameter.Max(childComplexity), true
+	case "TicketParameter.maxLength":
+		if e.ComplexityRoot.TicketParameter.MaxLength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketParameter.MaxLength(childComplexity), true
+	case "TicketParameter.min":
+		if e.ComplexityRoot.TicketParameter.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketParameter.Min(childComplexity), true
+	case "TicketParameter.name":
+		if e.ComplexityRoot.TicketParameter.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketParameter.Name(childComplexity), true
+	case "TicketParameter.options":
+		if e.ComplexityRoot.TicketParameter.Options == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketParameter.Options(childComplexity), true
+	case "TicketParameter.required":
+		if e.ComplexityRoot.TicketParameter.Required == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketParameter.Required(childComplexity), true
+	case "TicketParameter.sensitive":
+		if e.ComplexityRoot.TicketParameter.Sensitive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketParameter.Sensitive(childComplexity), true
+	case "TicketParameter.shown":
+		if e.ComplexityRoot.TicketParameter.Shown == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketParameter.Shown(childComplexity), true
+	case "TicketParameter.tips":
+		if e.ComplexityRoot.TicketParameter.Tips == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketParameter.Tips(childComplexity), true
+	case "TicketParameter.type":
+		if e.ComplexityRoot.TicketParameter.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketParameter.Type(childComplexity), true
+
+	case "TicketPayload.replayed":
+		if e.ComplexityRoot.TicketPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketPayload.Replayed(childComplexity), true
+	case "TicketPayload.ticket":
+		if e.ComplexityRoot.TicketPayload.Ticket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketPayload.Ticket(childComplexity), true
+
+	case "TicketProblemType.id":
+		if e.ComplexityRoot.TicketProblemType.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProblemType.ID(childComplexity), true
+	case "TicketProblemType.kind":
+		if e.ComplexityRoot.TicketProblemType.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProblemType.Kind(childComplexity), true
+	case "TicketProblemType.name":
+		if e.ComplexityRoot.TicketProblemType.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProblemType.Name(childComplexity), true
+	case "TicketProblemType.parameters":
+		if e.ComplexityRoot.TicketProblemType.Parameters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProblemType.Parameters(childComplexity), true
+	case "TicketProblemType.productCategoryId":
+		if e.ComplexityRoot.TicketProblemType.ProductCategoryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProblemType.ProductCategoryID(childComplexity), true
+	case "TicketProblemType.quota":
+		if e.ComplexityRoot.TicketProblemType.Quota == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProblemType.Quota(childComplexity), true
+	case "TicketProblemType.regionRequired":
+		if e.ComplexityRoot.TicketProblemType.RegionRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProblemType.RegionRequired(childComplexity), true
+	case "TicketProblemType.severities":
+		if e.ComplexityRoot.TicketProblemType.Severities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProblemType.Severities(childComplexity), true
+	case "TicketProblemType.supportPlanApplies":
+		if e.ComplexityRoot.TicketProblemType.SupportPlanApplies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProblemType.SupportPlanApplies(childComplexity), true
+	case "TicketProblemType.templates":
+		if e.ComplexityRoot.TicketProblemType.Templates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProblemType.Templates(childComplexity), true
+
+	case "TicketProductCategory.acronym":
+		if e.ComplexityRoot.TicketProductCategory.Acronym == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProductCategory.Acronym(childComplexity), true
+	case "TicketProductCategory.description":
+		if e.ComplexityRoot.TicketProductCategory.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProductCategory.Description(childComplexity), true
+	case "TicketProductCategory.id":
+		if e.ComplexityRoot.TicketProductCategory.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProductCategory.ID(childComplexity), true
+	case "TicketProductCategory.name":
+		if e.ComplexityRoot.TicketProductCategory.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProductCategory.Name(childComplexity), true
+	case "TicketProductCategory.problemTypes":
+		if e.ComplexityRoot.TicketProductCategory.ProblemTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProductCategory.ProblemTypes(childComplexity), true
+	case "TicketProductCategory.supportPlanApplies":
+		if e.ComplexityRoot.TicketProductCategory.SupportPlanApplies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProductCategory.SupportPlanApplies(childComplexity), true
+	case "TicketProductCategory.ticketTypeId":
+		if e.ComplexityRoot.TicketProductCategory.TicketTypeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProductCategory.TicketTypeID(childComplexity), true
+	case "TicketProductCategory.ticketTypeName":
+		if e.ComplexityRoot.TicketProductCategory.TicketTypeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketProductCategory.TicketTypeName(childComplexity), true
+
+	case "TicketQuota.remaining":
+		if e.ComplexityRoot.TicketQuota.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketQuota.Remaining(childComplexity), true
+	case "TicketQuota.total":
+		if e.ComplexityRoot.TicketQuota.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketQuota.Total(childComplexity), true
+
+	case "TicketRating.comment":
+		if e.ComplexityRoot.TicketRating.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketRating.Comment(childComplexity), true
+	case "TicketRating.scores":
+		if e.ComplexityRoot.TicketRating.Scores == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketRating.Scores(childComplexity), true
+
+	case "TicketRegion.id":
+		if e.ComplexityRoot.TicketRegion.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketRegion.ID(childComplexity), true
+	case "TicketRegion.name":
+		if e.ComplexityRoot.TicketRegion.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketRegion.Name(childComplexity), true
+	case "TicketRegion.outsideMainland":
+		if e.ComplexityRoot.TicketRegion.OutsideMainland == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketRegion.OutsideMainland(childComplexity), true
+
+	case "TicketScore.dimensionId":
+		if e.ComplexityRoot.TicketScore.DimensionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketScore.DimensionID(childComplexity), true
+	case "TicketScore.max":
+		if e.ComplexityRoot.TicketScore.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketScore.Max(childComplexity), true
+	case "TicketScore.name":
+		if e.ComplexityRoot.TicketScore.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketScore.Name(childComplexity), true
+	case "TicketScore.value":
+		if e.ComplexityRoot.TicketScore.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketScore.Value(childComplexity), true
+
+	case "TicketSeverities.options":
+		if e.ComplexityRoot.TicketSeverities.Options == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSeverities.Options(childComplexity), true
+	case "TicketSeverities.showPicker":
+		if e.ComplexityRoot.TicketSeverities.ShowPicker == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSeverities.ShowPicker(childComplexity), true
+
+	case "TicketSeverity.id":
+		if e.ComplexityRoot.TicketSeverity.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSeverity.ID(childComplexity), true
+	case "TicketSeverity.name":
+		if e.ComplexityRoot.TicketSeverity.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSeverity.Name(childComplexity), true
+
+	case "TicketTemplate.content":
+		if e.ComplexityRoot.TicketTemplate.Content == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketTemplate.Content(childComplexity), true
+	case "TicketTemplate.id":
+		if e.ComplexityRoot.TicketTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketTemplate.ID(childComplexity), true
+	case "TicketTemplate.name":
+		if e.ComplexityRoot.TicketTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketTemplate.Name(childComplexity), true
+
+	case "TicketUpdate.allowedActions":
+		if e.ComplexityRoot.TicketUpdate.AllowedActions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketUpdate.AllowedActions(childComplexity), true
+	case "TicketUpdate.caseId":
+		if e.ComplexityRoot.TicketUpdate.CaseID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketUpdate.CaseID(childComplexity), true
+	case "TicketUpdate.newMessages":
+		if e.ComplexityRoot.TicketUpdate.NewMessages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketUpdate.NewMessages(childComplexity), true
+	case "TicketUpdate.observedAt":
+		if e.ComplexityRoot.TicketUpdate.ObservedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketUpdate.ObservedAt(childComplexity), true
+	case "TicketUpdate.previousStatus":
+		if e.ComplexityRoot.TicketUpdate.PreviousStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketUpdate.PreviousStatus(childComplexity), true
+	case "TicketUpdate.status":
+		if e.ComplexityRoot.TicketUpdate.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketUpdate.Status(childComplexity), true
+	case "TicketUpdate.statusCode":
+		if e.ComplexityRoot.TicketUpdate.StatusCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketUpdate.StatusCode(childComplexity), true
+	case "TicketUpdate.ticketId":
+		if e.ComplexityRoot.TicketUpdate.TicketID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketUpdate.TicketID(childComplexity), true
+	case "TicketUpdate.unreadCount":
+		if e.ComplexityRoot.TicketUpdate.UnreadCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketUpdate.UnreadCount(childComplexity), true
+
+	case "UploadTicketAttachmentPayload.attachment":
+		if e.ComplexityRoot.UploadTicketAttachmentPayload.Attachment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadTicketAttachmentPayload.Attachment(childComplexity), true
+	case "UploadTicketAttachmentPayload.purpose":
+		if e.ComplexityRoot.UploadTicketAttachmentPayload.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadTicketAttachmentPayload.Purpose(childComplexity), true
+	case "UploadTicketAttachmentPayload.replayed":
+		if e.ComplexityRoot.UploadTicketAttachmentPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadTicketAttachmentPayload.Replayed(childComplexity), true
+	case "UploadTicketAttachmentPayload.size":
+		if e.ComplexityRoot.UploadTicketAttachmentPayload.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadTicketAttachmentPayload.Size(childComplexity), true
 
 	case "VerificationChallenge.channel":
 		if e.ComplexityRoot.VerificationChallenge.Channel == nil {
@@ -3655,6 +4901,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.Subject(childComplexity), true
+	case "Viewer.ticketForm":
+		if e.ComplexityRoot.Viewer.TicketForm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.TicketForm(childComplexity), true
+	case "Viewer.tickets":
+		if e.ComplexityRoot.Viewer.Tickets == nil {
+			break
+		}
+
+		args, err := ec.field_Viewer_tickets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Viewer.Tickets(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.TicketFilter)), true
 
 	}
 	return 0, false
@@ -3667,6 +4930,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCancelOrderInput,
 		ec.unmarshalInputCommerceTarget,
 		ec.unmarshalInputCreateCustomerInput,
+		ec.unmarshalInputCreateTicketInput,
 		ec.unmarshalInputCustomerFilter,
 		ec.unmarshalInputCustomerFundsInput,
 		ec.unmarshalInputEnterpriseRealNameAuthInput,
@@ -3686,7 +4950,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSetAutoRenewInput,
 		ec.unmarshalInputSetVerificationEnabledInput,
 		ec.unmarshalInputSwitchToOnDemandInput,
+		ec.unmarshalInputTicketContactInput,
+		ec.unmarshalInputTicketCustomerInput,
+		ec.unmarshalInputTicketFilter,
+		ec.unmarshalInputTicketParameterInput,
+		ec.unmarshalInputTicketScoreInput,
 		ec.unmarshalInputUnsubscribeResourcesInput,
+		ec.unmarshalInputUploadTicketAttachmentInput,
 		ec.unmarshalInputVerificationInput,
 	)
 	first := true
@@ -3731,6 +5001,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -3813,6 +5100,13 @@ The changes a caller can make. Sensitive ones (money, quota, coupons, paying
 for a customer) carry ` + "`" + `@verified` + "`" + ` and an ` + "`" + `idempotencyKey` + "`" + `.
 """
 type Mutation
+
+"""
+The live updates a caller can follow. Subscriptions are served over WebSocket
+(graphql-transport-ws and graphql-ws) and Server-Sent Events at /graphql,
+authenticated with the same bearer token, and end when the token expires.
+"""
+type Subscription
 
 "The role carried by the caller's token."
 enum Role {
@@ -5694,6 +6988,703 @@ extend type Mutation {
   switchToOnDemandAtExpiry("What to change." input: SwitchToOnDemandInput!): ResourcesPayload!
 }
 `, BuiltIn: false},
+	{Name: "../schema/tickets.graphqls", Input: `"""
+The status of a service ticket. The upstream numbers them; ` + "`" + `statusCode` + "`" + `
+next to a status always carries the number.
+"""
+enum TicketStatus {
+  "Submitted, waiting to be accepted (upstream 0)."
+  SUBMITTED
+  "Being handled by an engineer (1)."
+  IN_PROGRESS
+  "The engineer gave a solution and waits for the submitter to confirm it (2)."
+  AWAITING_CONFIRMATION
+  "Completed (3)."
+  COMPLETED
+  "Cancelled by the submitter (4)."
+  CANCELLED
+  "Suspended by the engineer (5)."
+  SUSPENDED
+  "Closed by the engineer as invalid (12)."
+  INVALID
+  "Deleted by the submitter (13); listed only when a filter asks for it."
+  DELETED
+  "The engineer waits for the submitter's feedback (17)."
+  AWAITING_FEEDBACK
+}
+
+"Something the submitter may do with a ticket in its current status."
+enum TicketAction {
+  "Post a message (` + "`" + `replyToTicket` + "`" + `): open tickets (submitted, in progress, awaiting confirmation or feedback, suspended)."
+  REPLY
+  "Ask for progress (` + "`" + `urgeTicket` + "`" + `): submitted, in progress or awaiting feedback; the upstream takes one urge per hour."
+  URGE
+  "Withdraw the ticket (` + "`" + `cancelTicket` + "`" + `): only before an engineer accepts it."
+  CANCEL
+  "Confirm the solution and close the ticket (` + "`" + `closeTicket` + "`" + `): in progress or awaiting confirmation."
+  CLOSE
+  "Rate the service (` + "`" + `rateTicket` + "`" + `): completed tickets; the upstream takes one rating."
+  RATE
+}
+
+"Who wrote a ticket message."
+enum TicketAuthorKind {
+  "The submitter's side: the account, one of its users, or a partner acting for it."
+  CUSTOMER
+  "A Huawei Cloud (or partner) support engineer."
+  ENGINEER
+  "A third party the upstream brought in."
+  THIRD_PARTY
+}
+
+"The kind of ticket a problem type opens."
+enum TicketKind {
+  "A question (upstream case type 0)."
+  CONSULTATION
+  "A fault report (case type 5): it needs a region."
+  FAULT
+}
+
+"What an uploaded attachment will be attached to."
+enum TicketAttachmentPurpose {
+  "A new ticket (` + "`" + `CreateTicketInput.attachmentIds` + "`" + `)."
+  NEW_TICKET
+  "A reply (` + "`" + `replyToTicket(attachmentIds:)` + "`" + `)."
+  REPLY
+}
+
+"How a form shows an extended parameter."
+enum TicketParameterType {
+  "Free text, at most ` + "`" + `maxLength` + "`" + ` characters."
+  TEXT
+  "One of ` + "`" + `options` + "`" + `."
+  SELECT
+  "A whole number between ` + "`" + `min` + "`" + ` and ` + "`" + `max` + "`" + `."
+  NUMBER
+}
+
+"Filters of a ticket list (all optional, combined with AND; applied by the upstream)."
+input TicketFilter {
+  "Only tickets in one of these statuses. Without it, every status but DELETED."
+  statuses: [TicketStatus!]
+  "Created at or after this time (RFC 3339, e.g. 2026-01-31T00:00:00Z)."
+  createdAfter: String
+  "Created at or before this time (RFC 3339)."
+  createdBefore: String
+  "Text the ticket id or description contains (at most 64 characters)."
+  keyword: String
+}
+
+"A page of tickets, newest first."
+type TicketConnection {
+  "The tickets of this page."
+  edges: [TicketEdge!]!
+  "Paging information."
+  pageInfo: PageInfo!
+  "Number of tickets matching the filter."
+  totalCount: Int!
+}
+
+"A ticket and its cursor."
+type TicketEdge {
+  "Cursor of this ticket."
+  cursor: String!
+  "The ticket."
+  node: Ticket!
+}
+
+"""
+A service ticket (工单) of an account: the caller's own (` + "`" + `viewer.tickets` + "`" + `) or
+a customer's (` + "`" + `Customer.tickets` + "`" + `). The fields read with the ticket's list cost
+no extra upstream call; ` + "`" + `unreadCount` + "`" + ` and ` + "`" + `updatedAt` + "`" + ` are read for a whole
+page at once; ` + "`" + `severity` + "`" + `, ` + "`" + `contact` + "`" + ` and ` + "`" + `rating` + "`" + ` read the ticket's detail
+(one call per ticket, shared by the three); ` + "`" + `messages` + "`" + ` one call per ticket.
+"""
+type Ticket implements Node {
+  "The opaque global ID (for ` + "`" + `node` + "`" + ` and the ticket mutations)."
+  id: ID!
+  "The upstream ticket id, e.g. TT20260131000001."
+  caseId: String!
+  "The status; null for a status this API does not know (see ` + "`" + `statusCode` + "`" + `)."
+  status: TicketStatus
+  "The upstream status number."
+  statusCode: Int!
+  "The ticket type (the upstream's incident type), e.g. Technical issue."
+  ticketType: String
+  "The problem type chosen when the ticket was opened."
+  problemType: String
+  "The product category."
+  productCategory: String
+  "Consultation or fault, in the upstream's words."
+  serviceType: String
+  "The severity chosen when the ticket was opened (from the detail)."
+  severity: String
+  "What the submitter wrote when opening the ticket."
+  description: String!
+  "The region name of a fault ticket."
+  region: String
+  "Who opened the ticket."
+  creator: TicketCreator!
+  "The account (domain) id that owns the ticket."
+  accountId: String!
+  "When the ticket was opened (RFC 3339, UTC)."
+  createdAt: String
+  "The time of the latest message, or of the completion when later (RFC 3339, UTC); read for the whole page at once."
+  updatedAt: String
+  "When the ticket was completed (RFC 3339, UTC)."
+  resolvedAt: String
+  "The engineer's summary of the solution."
+  resolution: String
+  "Where the problem came from, in the engineer's words."
+  rootCause: String
+  "How the submitter is reminded (from the detail)."
+  contact: TicketContact
+  "The submitter's rating; null until rated (from the detail)."
+  rating: TicketRating
+  "Engineer messages the account has not read; read for the whole page at once."
+  unreadCount: Int!
+  "What the submitter may do now, by the ticket's status."
+  allowedActions: [TicketAction!]!
+  """
+  The ticket's messages, oldest first (newest last); the first one is the
+  description. Use first/after to page forward, or last (with before) for the
+  newest ones.
+  """
+  messages(
+    "Number of messages from the start (1-100, default 20)."
+    first: Int
+    "Cursor of the last message of the previous page."
+    after: String
+    "Number of messages up to the end, or up to ` + "`" + `before` + "`" + ` (1-100)."
+    last: Int
+    "Cursor of the first message of the page after the wanted one."
+    before: String
+  ): TicketMessageConnection!
+}
+
+"Who opened a ticket: a user of the owning account (for a partner acting for a customer, its agency user)."
+type TicketCreator {
+  "The user id."
+  userId: String
+  "The user name."
+  name: String
+}
+
+"How the submitter of a ticket is reminded of answers."
+type TicketContact {
+  "Country or region calling code, e.g. 86."
+  areaCode: String
+  "Mobile number for reminders."
+  mobile: String
+  "E-mail address for reminders."
+  email: String
+  "When reminders may be sent: \"0\" any time, or HH:MM-HH:MM in the submitter's time zone."
+  hours: String
+}
+
+"A submitter's rating of a completed ticket."
+type TicketRating {
+  "The submitter's comment."
+  comment: String
+  "One score per satisfaction dimension."
+  scores: [TicketScore!]!
+}
+
+"One score of a rating."
+type TicketScore {
+  "The satisfaction dimension (see ` + "`" + `TicketForm.satisfactionDimensions` + "`" + `)."
+  dimensionId: Int!
+  "The dimension's name."
+  name: String
+  "The score given."
+  value: Int!
+  "The best score of the dimension."
+  max: Int
+}
+
+"A page of ticket messages."
+type TicketMessageConnection {
+  "The messages of this page, oldest first."
+  edges: [TicketMessageEdge!]!
+  "Paging information."
+  pageInfo: PageInfo!
+  "Number of messages of the ticket."
+  totalCount: Int!
+}
+
+"A message and its cursor."
+type TicketMessageEdge {
+  "Cursor of this message."
+  cursor: String!
+  "The message."
+  node: TicketMessage!
+}
+
+"One message (留言) of a ticket."
+type TicketMessage {
+  "Who wrote it."
+  author: TicketAuthor!
+  "The text."
+  content: String!
+  "When it was posted (RFC 3339, UTC)."
+  createdAt: String
+  "Whether this is the ticket's description (its first message)."
+  isDescription: Boolean!
+  "The files attached to it."
+  attachments: [TicketAttachment!]!
+}
+
+"The author of a ticket message."
+type TicketAuthor {
+  "Customer side or engineer."
+  kind: TicketAuthorKind!
+  "The author's user id."
+  id: String
+  "The author's display name."
+  name: String
+}
+
+"A file attached to a ticket or a message."
+type TicketAttachment {
+  "The upstream attachment id."
+  id: String!
+  "The file name."
+  fileName: String!
+  """
+  A link that downloads the file without credentials, valid for a few
+  minutes (the upstream's choice: 5 in the sandbox). Read for all the
+  attachments of a page of messages at once (20 per upstream call).
+  """
+  downloadUrl: String
+}
+
+"""
+What a "new ticket" form needs, in the order it needs it: the product
+category, the problem types of that category, then for the chosen problem
+type its description templates, severities, extended parameters and the
+remaining quota; the regions (fault tickets), the area codes of reminder
+mobiles and the attachment limits. Everything is cached for the caller for
+5 minutes.
+"""
+type TicketForm {
+  "The product categories, with the ticket type each belongs to."
+  productCategories: [TicketProductCategory!]!
+  "The problem types of a product category."
+  problemTypes("A product category id from ` + "`" + `productCategories` + "`" + `." productCategoryId: String!): [TicketProblemType!]!
+  "One problem type of a product category; null when it does not exist."
+  problemType(
+    "A product category id from ` + "`" + `productCategories` + "`" + `."
+    productCategoryId: String!
+    "A problem type id from ` + "`" + `problemTypes` + "`" + `."
+    id: String!
+  ): TicketProblemType
+  "The regions a fault ticket may name."
+  regions: [TicketRegion!]!
+  "Country and region calling codes for the reminder mobile."
+  areaCodes: [TicketAreaCode!]!
+  "How many files, how large and of which types a ticket or reply may carry."
+  attachmentLimits: TicketAttachmentLimits!
+  "The dimensions of a rating (` + "`" + `rateTicket` + "`" + `, ` + "`" + `closeTicket` + "`" + `)."
+  satisfactionDimensions: [SatisfactionDimension!]!
+}
+
+"A product category of the ticket form."
+type TicketProductCategory {
+  "The category id (` + "`" + `CreateTicketInput.productCategoryId` + "`" + `)."
+  id: String!
+  "The category's name."
+  name: String!
+  "What the category covers."
+  description: String
+  "The category's short name, e.g. ECS."
+  acronym: String
+  "The ticket type the category belongs to."
+  ticketTypeId: String
+  "The ticket type's name, e.g. Technical issue."
+  ticketTypeName: String
+  "Whether the account's support plan covers tickets of this category."
+  supportPlanApplies: Boolean!
+  "The category's problem types."
+  problemTypes: [TicketProblemType!]!
+}
+
+"A problem type of a product category."
+type TicketProblemType {
+  "The problem type id (` + "`" + `CreateTicketInput.problemTypeId` + "`" + `)."
+  id: String!
+  "The problem type's name."
+  name: String!
+  "The product category it belongs to."
+  productCategoryId: String!
+  "Consultation or fault; null for a kind this API does not know."
+  kind: TicketKind
+  "Whether a ticket of this type must name a region (fault tickets)."
+  regionRequired: Boolean!
+  "Whether the account's support plan covers tickets of this type."
+  supportPlanApplies: Boolean!
+  "Texts that pre-fill the description."
+  templates: [TicketTemplate!]!
+  "The severities to offer, and whether to show the picker at all."
+  severities: TicketSeverities!
+  "The extra fields of this problem type (` + "`" + `CreateTicketInput.parameters` + "`" + `)."
+  parameters: [TicketParameter!]!
+  "How many tickets of this type the account may still open this period."
+  quota: TicketQuota!
+}
+
+"A description template."
+type TicketTemplate {
+  "The template id."
+  id: String!
+  "The template's name."
+  name: String!
+  "The text to pre-fill the description with."
+  content: String!
+}
+
+"The severities of a problem type."
+type TicketSeverities {
+  "Whether the form should show a severity picker (it depends on the support plan)."
+  showPicker: Boolean!
+  "The severities (` + "`" + `CreateTicketInput.severityId` + "`" + `)."
+  options: [TicketSeverity!]!
+}
+
+"A severity of a ticket."
+type TicketSeverity {
+  "The severity id."
+  id: String!
+  "The severity's name."
+  name: String!
+}
+
+"An extended parameter of a problem type."
+type TicketParameter {
+  "The key (` + "`" + `TicketParameterInput.key` + "`" + `)."
+  key: String!
+  "The label."
+  name: String!
+  "What to enter."
+  description: String
+  "A hint shown with the field."
+  tips: String
+  "Whether a ticket must give it."
+  required: Boolean!
+  "How to show it; null for a type this API does not know."
+  type: TicketParameterType
+  "The choices of a SELECT parameter."
+  options: [String!]!
+  "The longest accepted value, in characters."
+  maxLength: Int
+  "The smallest accepted NUMBER."
+  min: Decimal
+  "The largest accepted NUMBER."
+  max: Decimal
+  "The value to pre-fill."
+  defaultValue: String
+  "Whether the form should show it."
+  shown: Boolean!
+  "Whether the value is sensitive (mask it on screen)."
+  sensitive: Boolean!
+}
+
+"A region a fault ticket may name."
+type TicketRegion {
+  "The region id (` + "`" + `CreateTicketInput.regionId` + "`" + `), e.g. cn-north-4."
+  id: String!
+  "The region's name."
+  name: String!
+  "Whether the region is outside the Chinese mainland."
+  outsideMainland: Boolean!
+}
+
+"A country or region calling code."
+type TicketAreaCode {
+  "The code, e.g. 86."
+  code: String!
+  "The country or region."
+  name: String!
+}
+
+"The upstream's attachment limits; the gateway checks them before any upload or write."
+type TicketAttachmentLimits {
+  "Most files per ticket or reply."
+  maxCount: Int!
+  "Largest file, in MB."
+  maxSizeMb: Int!
+  "Largest file, in bytes."
+  maxSizeBytes: Int!
+  "Accepted file name extensions, lower case (e.g. png, pdf, log)."
+  fileTypes: [String!]!
+}
+
+"The remaining ticket quota of an account for a problem type."
+type TicketQuota {
+  "Tickets the account may open in the period."
+  total: Int!
+  "Tickets it may still open."
+  remaining: Int!
+}
+
+"A dimension of a ticket rating."
+type SatisfactionDimension {
+  "The dimension id (` + "`" + `TicketScoreInput.dimensionId` + "`" + `)."
+  id: Int!
+  "The dimension's name."
+  name: String!
+  "What it rates."
+  description: String
+  "The best score."
+  maxScore: Int!
+  "The value of one star."
+  step: Int
+}
+
+"""
+A change of a ticket seen by the gateway's poller: new messages, a new
+status, or both. The gateway polls the upstream once per account on a shared
+schedule, whatever the number of subscribers.
+"""
+type TicketUpdate {
+  "The ticket's global ID (for ` + "`" + `node` + "`" + `)."
+  ticketId: ID!
+  "The upstream ticket id."
+  caseId: String!
+  "The ticket's status now; null for a status this API does not know."
+  status: TicketStatus
+  "The upstream status number now."
+  statusCode: Int!
+  "The status before this update; null when the status did not change."
+  previousStatus: TicketStatus
+  "Messages posted since the previous update, oldest first (may be empty)."
+  newMessages: [TicketMessage!]!
+  "Engineer messages not read yet, as the upstream counted them with this update."
+  unreadCount: Int
+  "What the submitter may do now."
+  allowedActions: [TicketAction!]!
+  "When the gateway saw the change (RFC 3339, UTC)."
+  observedAt: String!
+}
+
+"Which customer a ticket operation acts for; omit it for the caller's own account."
+input TicketCustomerInput {
+  "The customer's account id (a customer may only name itself)."
+  customerId: String!
+  "Tier-1 only: the tier-2 reseller whose customer this is."
+  resellerId: String
+}
+
+"How the submitter wants to be reminded of answers."
+input TicketContactInput {
+  "Country or region calling code of the mobile (` + "`" + `TicketForm.areaCodes` + "`" + `, default 86)."
+  areaCode: String
+  "Mobile number (digits). Another than the account's own must have been verified upstream."
+  mobile: String
+  "E-mail address. Another than the account's own must have been verified upstream."
+  email: String
+  "When to remind: \"0\" any time (default) or HH:MM-HH:MM."
+  hours: String
+}
+
+"A value of an extended parameter (` + "`" + `TicketProblemType.parameters` + "`" + `)."
+input TicketParameterInput {
+  "The parameter's key."
+  key: String!
+  "Its value, as text."
+  value: String!
+}
+
+"A new ticket, from the form data (` + "`" + `viewer.ticketForm` + "`" + `, ` + "`" + `Customer.ticketForm` + "`" + `)."
+input CreateTicketInput {
+  "The customer to open it for; omit it for the caller's own account."
+  customer: TicketCustomerInput
+  "A product category id."
+  productCategoryId: String!
+  "A problem type id of that category."
+  problemTypeId: String!
+  "What happened or what you want to know (1-1200 characters; a template may pre-fill it)."
+  description: String!
+  "The region of a fault ticket (required for FAULT problem types)."
+  regionId: String
+  "A severity id, when the form shows the picker."
+  severityId: String
+  "How to remind the submitter."
+  contact: TicketContactInput
+  "Values of the problem type's extended parameters."
+  parameters: [TicketParameterInput!]
+  "Attachments uploaded with purpose NEW_TICKET (at most ` + "`" + `attachmentLimits.maxCount` + "`" + `)."
+  attachmentIds: [String!]
+}
+
+"A score of a rating."
+input TicketScoreInput {
+  "A satisfaction dimension id."
+  dimensionId: Int!
+  "The score, 1 to the dimension's maxScore."
+  value: Int!
+}
+
+"A file to attach to a new ticket or a reply."
+input UploadTicketAttachmentInput {
+  "The customer whose ticket it is for; omit it for the caller's own account."
+  customer: TicketCustomerInput
+  "The file name; its extension must be one of ` + "`" + `attachmentLimits.fileTypes` + "`" + `."
+  fileName: String!
+  "What it will be attached to."
+  purpose: TicketAttachmentPurpose!
+  "The file's bytes, base64 (standard alphabet, padded), at most ` + "`" + `attachmentLimits.maxSizeMb` + "`" + ` once decoded."
+  contentBase64: String!
+}
+
+"The result of a ticket mutation."
+type TicketPayload {
+  "The ticket, read again after the change."
+  ticket: Ticket!
+  "True when the idempotency key had been used before: nothing was applied again."
+  replayed: Boolean!
+}
+
+"The result of uploading an attachment."
+type UploadTicketAttachmentPayload {
+  "The stored attachment; pass its id in attachmentIds."
+  attachment: TicketAttachment!
+  "The file's size in bytes."
+  size: Int!
+  "What it may be attached to."
+  purpose: TicketAttachmentPurpose!
+  "True when the idempotency key had been used before: nothing was uploaded again."
+  replayed: Boolean!
+}
+
+extend type Viewer {
+  "The tickets of the caller's own account (a customer: its own), newest first."
+  tickets(
+    "Number of tickets to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last ticket of the previous page."
+    after: String
+    "Filters applied by the upstream."
+    filter: TicketFilter
+  ): TicketConnection!
+  "The form data for opening a ticket for the caller's own account."
+  ticketForm: TicketForm!
+}
+
+extend type Customer {
+  "The customer's tickets, newest first (read with a customer token)."
+  tickets(
+    "Number of tickets to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last ticket of the previous page."
+    after: String
+    "Filters applied by the upstream."
+    filter: TicketFilter
+  ): TicketConnection!
+  "The form data for opening a ticket for this customer."
+  ticketForm: TicketForm!
+}
+
+extend type Mutation {
+  """
+  Opens a ticket. A retry with the same idempotencyKey returns the ticket the
+  first call opened, never a second one. The upstream's rules come back as
+  BAD_USER_INPUT with the upstream code (e.g. OSM.01010009: the quota is used
+  up; OSM.01010001: a missing region or parameter).
+  """
+  createTicket(
+    "The ticket."
+    input: CreateTicketInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+  ): TicketPayload!
+  "Posts a message on an open ticket, with attachments uploaded with purpose REPLY."
+  replyToTicket(
+    "The ticket's global ID."
+    ticketId: ID!
+    "The message (1-1200 characters)."
+    content: String!
+    "Attachments uploaded with purpose REPLY (at most ` + "`" + `attachmentLimits.maxCount` + "`" + `)."
+    attachmentIds: [String!]
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+  ): TicketPayload!
+  "Marks the ticket's messages read: its unreadCount becomes 0."
+  markTicketRead(
+    "The ticket's global ID."
+    ticketId: ID!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+  ): TicketPayload!
+  "Asks the engineers for progress (URGE)."
+  urgeTicket(
+    "The ticket's global ID."
+    ticketId: ID!
+    "An optional note (at most 400 characters)."
+    note: String
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+  ): TicketPayload!
+  "Withdraws a ticket no engineer has accepted yet (CANCEL)."
+  cancelTicket(
+    "The ticket's global ID."
+    ticketId: ID!
+    "Why (at most 400 characters)."
+    reason: String
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+  ): TicketPayload!
+  "Confirms the solution and completes the ticket (CLOSE), optionally rating it at once."
+  closeTicket(
+    "The ticket's global ID."
+    ticketId: ID!
+    "A comment (at most 400 characters)."
+    comment: String
+    "Scores of a rating given with the closing."
+    scores: [TicketScoreInput!]
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+  ): TicketPayload!
+  "Rates a completed ticket (RATE), once."
+  rateTicket(
+    "The ticket's global ID."
+    ticketId: ID!
+    "A comment (at most 400 characters)."
+    comment: String!
+    "One score per dimension rated (` + "`" + `TicketForm.satisfactionDimensions` + "`" + `)."
+    scores: [TicketScoreInput!]!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+  ): TicketPayload!
+  """
+  Uploads a file for a new ticket or a reply. Its name, type and size are
+  checked against the upstream's limits (` + "`" + `attachmentLimits` + "`" + `) before the
+  upload.
+  """
+  uploadTicketAttachment(
+    "The file."
+    input: UploadTicketAttachmentInput!
+    "A client-chosen key (1-128 printable ASCII): retries with it apply at most once."
+    idempotencyKey: String!
+  ): UploadTicketAttachmentPayload!
+}
+
+extend type Subscription {
+  """
+  The changes of one ticket: new messages (the engineer's answers among them)
+  and status changes, as the gateway's poller sees them.
+  """
+  ticketUpdated("The ticket's global ID." ticketId: ID!): TicketUpdate!
+  """
+  The changes of all the open tickets of the caller's own account, or of a
+  customer's; tickets opened later join, tickets leaving the open statuses
+  send their last update.
+  """
+  openTicketsUpdated(
+    "The customer whose tickets to follow; omit it for the caller's own account."
+    customer: TicketCustomerInput
+  ): TicketUpdate!
+}
+`, BuiltIn: false},
 	{Name: "../schema/verification.graphqls", Input: `"Every operation guarded by ` + "`" + `@verified` + "`" + `; a code approves exactly one of them."
 enum SensitiveOperation {
   "Allocate funds to a resale customer."
@@ -6237,6 +8228,10 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_renewalQuote(ctx, field)
 	case "refundPreview":
 		return ec.fieldContext_Customer_refundPreview(ctx, field)
+	case "tickets":
+		return ec.fieldContext_Customer_tickets(ctx, field)
+	case "ticketForm":
+		return ec.fieldContext_Customer_ticketForm(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -7099,6 +9094,22 @@ func (ec *executionContext) childFields_ResourcesPayload(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ResourcesPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SatisfactionDimension(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SatisfactionDimension_id(ctx, field)
+	case "name":
+		return ec.fieldContext_SatisfactionDimension_name(ctx, field)
+	case "description":
+		return ec.fieldContext_SatisfactionDimension_description(ctx, field)
+	case "maxScore":
+		return ec.fieldContext_SatisfactionDimension_maxScore(ctx, field)
+	case "step":
+		return ec.fieldContext_SatisfactionDimension_step(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SatisfactionDimension", field.Name)
+}
+
 func (ec *executionContext) childFields_ServiceType(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -7109,6 +9120,416 @@ func (ec *executionContext) childFields_ServiceType(ctx context.Context, field g
 		return ec.fieldContext_ServiceType_abbreviation(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceType", field.Name)
+}
+
+func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Ticket_id(ctx, field)
+	case "caseId":
+		return ec.fieldContext_Ticket_caseId(ctx, field)
+	case "status":
+		return ec.fieldContext_Ticket_status(ctx, field)
+	case "statusCode":
+		return ec.fieldContext_Ticket_statusCode(ctx, field)
+	case "ticketType":
+		return ec.fieldContext_Ticket_ticketType(ctx, field)
+	case "problemType":
+		return ec.fieldContext_Ticket_problemType(ctx, field)
+	case "productCategory":
+		return ec.fieldContext_Ticket_productCategory(ctx, field)
+	case "serviceType":
+		return ec.fieldContext_Ticket_serviceType(ctx, field)
+	case "severity":
+		return ec.fieldContext_Ticket_severity(ctx, field)
+	case "description":
+		return ec.fieldContext_Ticket_description(ctx, field)
+	case "region":
+		return ec.fieldContext_Ticket_region(ctx, field)
+	case "creator":
+		return ec.fieldContext_Ticket_creator(ctx, field)
+	case "accountId":
+		return ec.fieldContext_Ticket_accountId(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Ticket_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Ticket_updatedAt(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Ticket_resolvedAt(ctx, field)
+	case "resolution":
+		return ec.fieldContext_Ticket_resolution(ctx, field)
+	case "rootCause":
+		return ec.fieldContext_Ticket_rootCause(ctx, field)
+	case "contact":
+		return ec.fieldContext_Ticket_contact(ctx, field)
+	case "rating":
+		return ec.fieldContext_Ticket_rating(ctx, field)
+	case "unreadCount":
+		return ec.fieldContext_Ticket_unreadCount(ctx, field)
+	case "allowedActions":
+		return ec.fieldContext_Ticket_allowedActions(ctx, field)
+	case "messages":
+		return ec.fieldContext_Ticket_messages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Ticket", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketAreaCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_TicketAreaCode_code(ctx, field)
+	case "name":
+		return ec.fieldContext_TicketAreaCode_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketAreaCode", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketAttachment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TicketAttachment_id(ctx, field)
+	case "fileName":
+		return ec.fieldContext_TicketAttachment_fileName(ctx, field)
+	case "downloadUrl":
+		return ec.fieldContext_TicketAttachment_downloadUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketAttachment", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketAttachmentLimits(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "maxCount":
+		return ec.fieldContext_TicketAttachmentLimits_maxCount(ctx, field)
+	case "maxSizeMb":
+		return ec.fieldContext_TicketAttachmentLimits_maxSizeMb(ctx, field)
+	case "maxSizeBytes":
+		return ec.fieldContext_TicketAttachmentLimits_maxSizeBytes(ctx, field)
+	case "fileTypes":
+		return ec.fieldContext_TicketAttachmentLimits_fileTypes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketAttachmentLimits", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketAuthor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_TicketAuthor_kind(ctx, field)
+	case "id":
+		return ec.fieldContext_TicketAuthor_id(ctx, field)
+	case "name":
+		return ec.fieldContext_TicketAuthor_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketAuthor", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TicketConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TicketConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TicketConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketContact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "areaCode":
+		return ec.fieldContext_TicketContact_areaCode(ctx, field)
+	case "mobile":
+		return ec.fieldContext_TicketContact_mobile(ctx, field)
+	case "email":
+		return ec.fieldContext_TicketContact_email(ctx, field)
+	case "hours":
+		return ec.fieldContext_TicketContact_hours(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketContact", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketCreator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "userId":
+		return ec.fieldContext_TicketCreator_userId(ctx, field)
+	case "name":
+		return ec.fieldContext_TicketCreator_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketCreator", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TicketEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TicketEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketForm(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "productCategories":
+		return ec.fieldContext_TicketForm_productCategories(ctx, field)
+	case "problemTypes":
+		return ec.fieldContext_TicketForm_problemTypes(ctx, field)
+	case "problemType":
+		return ec.fieldContext_TicketForm_problemType(ctx, field)
+	case "regions":
+		return ec.fieldContext_TicketForm_regions(ctx, field)
+	case "areaCodes":
+		return ec.fieldContext_TicketForm_areaCodes(ctx, field)
+	case "attachmentLimits":
+		return ec.fieldContext_TicketForm_attachmentLimits(ctx, field)
+	case "satisfactionDimensions":
+		return ec.fieldContext_TicketForm_satisfactionDimensions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketForm", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "author":
+		return ec.fieldContext_TicketMessage_author(ctx, field)
+	case "content":
+		return ec.fieldContext_TicketMessage_content(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_TicketMessage_createdAt(ctx, field)
+	case "isDescription":
+		return ec.fieldContext_TicketMessage_isDescription(ctx, field)
+	case "attachments":
+		return ec.fieldContext_TicketMessage_attachments(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketMessageConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TicketMessageConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TicketMessageConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TicketMessageConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketMessageConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketMessageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TicketMessageEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TicketMessageEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketMessageEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketParameter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_TicketParameter_key(ctx, field)
+	case "name":
+		return ec.fieldContext_TicketParameter_name(ctx, field)
+	case "description":
+		return ec.fieldContext_TicketParameter_description(ctx, field)
+	case "tips":
+		return ec.fieldContext_TicketParameter_tips(ctx, field)
+	case "required":
+		return ec.fieldContext_TicketParameter_required(ctx, field)
+	case "type":
+		return ec.fieldContext_TicketParameter_type(ctx, field)
+	case "options":
+		return ec.fieldContext_TicketParameter_options(ctx, field)
+	case "maxLength":
+		return ec.fieldContext_TicketParameter_maxLength(ctx, field)
+	case "min":
+		return ec.fieldContext_TicketParameter_min(ctx, field)
+	case "max":
+		return ec.fieldContext_TicketParameter_max(ctx, field)
+	case "defaultValue":
+		return ec.fieldContext_TicketParameter_defaultValue(ctx, field)
+	case "shown":
+		return ec.fieldContext_TicketParameter_shown(ctx, field)
+	case "sensitive":
+		return ec.fieldContext_TicketParameter_sensitive(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketParameter", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ticket":
+		return ec.fieldContext_TicketPayload_ticket(ctx, field)
+	case "replayed":
+		return ec.fieldContext_TicketPayload_replayed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketProblemType(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TicketProblemType_id(ctx, field)
+	case "name":
+		return ec.fieldContext_TicketProblemType_name(ctx, field)
+	case "productCategoryId":
+		return ec.fieldContext_TicketProblemType_productCategoryId(ctx, field)
+	case "kind":
+		return ec.fieldContext_TicketProblemType_kind(ctx, field)
+	case "regionRequired":
+		return ec.fieldContext_TicketProblemType_regionRequired(ctx, field)
+	case "supportPlanApplies":
+		return ec.fieldContext_TicketProblemType_supportPlanApplies(ctx, field)
+	case "templates":
+		return ec.fieldContext_TicketProblemType_templates(ctx, field)
+	case "severities":
+		return ec.fieldContext_TicketProblemType_severities(ctx, field)
+	case "parameters":
+		return ec.fieldContext_TicketProblemType_parameters(ctx, field)
+	case "quota":
+		return ec.fieldContext_TicketProblemType_quota(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketProblemType", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketProductCategory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TicketProductCategory_id(ctx, field)
+	case "name":
+		return ec.fieldContext_TicketProductCategory_name(ctx, field)
+	case "description":
+		return ec.fieldContext_TicketProductCategory_description(ctx, field)
+	case "acronym":
+		return ec.fieldContext_TicketProductCategory_acronym(ctx, field)
+	case "ticketTypeId":
+		return ec.fieldContext_TicketProductCategory_ticketTypeId(ctx, field)
+	case "ticketTypeName":
+		return ec.fieldContext_TicketProductCategory_ticketTypeName(ctx, field)
+	case "supportPlanApplies":
+		return ec.fieldContext_TicketProductCategory_supportPlanApplies(ctx, field)
+	case "problemTypes":
+		return ec.fieldContext_TicketProductCategory_problemTypes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketProductCategory", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketQuota(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_TicketQuota_total(ctx, field)
+	case "remaining":
+		return ec.fieldContext_TicketQuota_remaining(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketQuota", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketRating(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "comment":
+		return ec.fieldContext_TicketRating_comment(ctx, field)
+	case "scores":
+		return ec.fieldContext_TicketRating_scores(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketRating", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketRegion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TicketRegion_id(ctx, field)
+	case "name":
+		return ec.fieldContext_TicketRegion_name(ctx, field)
+	case "outsideMainland":
+		return ec.fieldContext_TicketRegion_outsideMainland(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketRegion", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketScore(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dimensionId":
+		return ec.fieldContext_TicketScore_dimensionId(ctx, field)
+	case "name":
+		return ec.fieldContext_TicketScore_name(ctx, field)
+	case "value":
+		return ec.fieldContext_TicketScore_value(ctx, field)
+	case "max":
+		return ec.fieldContext_TicketScore_max(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketScore", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketSeverities(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "showPicker":
+		return ec.fieldContext_TicketSeverities_showPicker(ctx, field)
+	case "options":
+		return ec.fieldContext_TicketSeverities_options(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketSeverities", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketSeverity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TicketSeverity_id(ctx, field)
+	case "name":
+		return ec.fieldContext_TicketSeverity_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketSeverity", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TicketTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_TicketTemplate_name(ctx, field)
+	case "content":
+		return ec.fieldContext_TicketTemplate_content(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketTemplate", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketUpdate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ticketId":
+		return ec.fieldContext_TicketUpdate_ticketId(ctx, field)
+	case "caseId":
+		return ec.fieldContext_TicketUpdate_caseId(ctx, field)
+	case "status":
+		return ec.fieldContext_TicketUpdate_status(ctx, field)
+	case "statusCode":
+		return ec.fieldContext_TicketUpdate_statusCode(ctx, field)
+	case "previousStatus":
+		return ec.fieldContext_TicketUpdate_previousStatus(ctx, field)
+	case "newMessages":
+		return ec.fieldContext_TicketUpdate_newMessages(ctx, field)
+	case "unreadCount":
+		return ec.fieldContext_TicketUpdate_unreadCount(ctx, field)
+	case "allowedActions":
+		return ec.fieldContext_TicketUpdate_allowedActions(ctx, field)
+	case "observedAt":
+		return ec.fieldContext_TicketUpdate_observedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketUpdate", field.Name)
+}
+
+func (ec *executionContext) childFields_UploadTicketAttachmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "attachment":
+		return ec.fieldContext_UploadTicketAttachmentPayload_attachment(ctx, field)
+	case "size":
+		return ec.fieldContext_UploadTicketAttachmentPayload_size(ctx, field)
+	case "purpose":
+		return ec.fieldContext_UploadTicketAttachmentPayload_purpose(ctx, field)
+	case "replayed":
+		return ec.fieldContext_UploadTicketAttachmentPayload_replayed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UploadTicketAttachmentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_VerificationChallenge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7147,6 +9568,10 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_reseller(ctx, field)
 	case "customer":
 		return ec.fieldContext_Viewer_customer(ctx, field)
+	case "tickets":
+		return ec.fieldContext_Viewer_tickets(ctx, field)
+	case "ticketForm":
+		return ec.fieldContext_Viewer_ticketForm(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -7465,6 +9890,36 @@ func (ec *executionContext) field_Customer_resources_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Customer_tickets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.TicketFilter, error) {
+			return ec.unmarshalOTicketFilter2ᚖpartnergraphᚋgraphᚋmodelᚐTicketFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_allocateCustomerFunds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7539,6 +9994,36 @@ func (ec *executionContext) field_Mutation_cancelOrder_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_changeEnterpriseRealNameAuth_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7569,6 +10054,44 @@ func (ec *executionContext) field_Mutation_changeEnterpriseRealNameAuth_args(ctx
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_closeTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "scores",
+		func(ctx context.Context, v any) ([]*model.TicketScoreInput, error) {
+			return ec.unmarshalOTicketScoreInput2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketScoreInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scores"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7594,6 +10117,28 @@ func (ec *executionContext) field_Mutation_createRenewalOrder_args(ctx context.C
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateTicketInput, error) {
+			return ec.unmarshalNCreateTicketInput2partnergraphᚋgraphᚋmodelᚐCreateTicketInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
 	return args, nil
 }
 
@@ -7657,6 +10202,28 @@ func (ec *executionContext) field_Mutation_issueCoupons_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_markTicketRead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_payOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7684,6 +10251,44 @@ func (ec *executionContext) field_Mutation_payOrder_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["verification"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rateTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "scores",
+		func(ctx context.Context, v any) ([]*model.TicketScoreInput, error) {
+			return ec.unmarshalNTicketScoreInput2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketScoreInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scores"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg3
 	return args, nil
 }
 
@@ -7834,6 +10439,44 @@ func (ec *executionContext) field_Mutation_renewResources_args(ctx context.Conte
 		return nil, err
 	}
 	args["verification"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_replyToTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "content",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["content"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "attachmentIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["attachmentIds"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg3
 	return args, nil
 }
 
@@ -8018,6 +10661,58 @@ func (ec *executionContext) field_Mutation_unsubscribeResources_args(ctx context
 		return nil, err
 	}
 	args["verification"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_uploadTicketAttachment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UploadTicketAttachmentInput, error) {
+			return ec.unmarshalNUploadTicketAttachmentInput2partnergraphᚋgraphᚋmodelᚐUploadTicketAttachmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_urgeTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg2
 	return args, nil
 }
 
@@ -8298,6 +10993,138 @@ func (ec *executionContext) field_Resource_renewalQuote_args(ctx context.Context
 		return nil, err
 	}
 	args["period"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_openTicketsUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customer",
+		func(ctx context.Context, v any) (*model.TicketCustomerInput, error) {
+			return ec.unmarshalOTicketCustomerInput2ᚖpartnergraphᚋgraphᚋmodelᚐTicketCustomerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customer"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_ticketUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_TicketForm_problemType_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productCategoryId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productCategoryId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_TicketForm_problemTypes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productCategoryId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productCategoryId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Ticket_messages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Viewer_tickets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.TicketFilter, error) {
+			return ec.unmarshalOTicketFilter2ᚖpartnergraphᚋgraphᚋmodelᚐTicketFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
 	return args, nil
 }
 
@@ -11387,6 +14214,82 @@ func (ec *executionContext) fieldContext_Customer_refundPreview(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_tickets(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_tickets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Tickets(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.TicketFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketConnection) graphql.Marshaler {
+			return ec.marshalNTicketConnection2ᚖpartnergraphᚋgraphᚋmodelᚐTicketConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_tickets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_tickets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_ticketForm(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_ticketForm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().TicketForm(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketForm) graphql.Marshaler {
+			return ec.marshalNTicketForm2ᚖpartnergraphᚋgraphᚋmodelᚐTicketForm(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_ticketForm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketForm(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CustomerBalance_available(ctx context.Context, field graphql.CollectedField, obj *model.CustomerBalance) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13671,6 +16574,358 @@ func (ec *executionContext) fieldContext_Mutation_switchToOnDemandAtExpiry(ctx c
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_switchToOnDemandAtExpiry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateTicket(ctx, fc.Args["input"].(model.CreateTicketInput), fc.Args["idempotencyKey"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketPayload) graphql.Marshaler {
+			return ec.marshalNTicketPayload2ᚖpartnergraphᚋgraphᚋmodelᚐTicketPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_replyToTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_replyToTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReplyToTicket(ctx, fc.Args["ticketId"].(string), fc.Args["content"].(string), fc.Args["attachmentIds"].([]string), fc.Args["idempotencyKey"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketPayload) graphql.Marshaler {
+			return ec.marshalNTicketPayload2ᚖpartnergraphᚋgraphᚋmodelᚐTicketPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_replyToTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_replyToTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markTicketRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markTicketRead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkTicketRead(ctx, fc.Args["ticketId"].(string), fc.Args["idempotencyKey"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketPayload) graphql.Marshaler {
+			return ec.marshalNTicketPayload2ᚖpartnergraphᚋgraphᚋmodelᚐTicketPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markTicketRead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markTicketRead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_urgeTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_urgeTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UrgeTicket(ctx, fc.Args["ticketId"].(string), fc.Args["note"].(*string), fc.Args["idempotencyKey"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketPayload) graphql.Marshaler {
+			return ec.marshalNTicketPayload2ᚖpartnergraphᚋgraphᚋmodelᚐTicketPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_urgeTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_urgeTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelTicket(ctx, fc.Args["ticketId"].(string), fc.Args["reason"].(*string), fc.Args["idempotencyKey"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketPayload) graphql.Marshaler {
+			return ec.marshalNTicketPayload2ᚖpartnergraphᚋgraphᚋmodelᚐTicketPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_closeTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_closeTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CloseTicket(ctx, fc.Args["ticketId"].(string), fc.Args["comment"].(*string), fc.Args["scores"].([]*model.TicketScoreInput), fc.Args["idempotencyKey"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketPayload) graphql.Marshaler {
+			return ec.marshalNTicketPayload2ᚖpartnergraphᚋgraphᚋmodelᚐTicketPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_closeTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_closeTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rateTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rateTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RateTicket(ctx, fc.Args["ticketId"].(string), fc.Args["comment"].(string), fc.Args["scores"].([]*model.TicketScoreInput), fc.Args["idempotencyKey"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketPayload) graphql.Marshaler {
+			return ec.marshalNTicketPayload2ᚖpartnergraphᚋgraphᚋmodelᚐTicketPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rateTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rateTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_uploadTicketAttachment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_uploadTicketAttachment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UploadTicketAttachment(ctx, fc.Args["input"].(model.UploadTicketAttachmentInput), fc.Args["idempotencyKey"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UploadTicketAttachmentPayload) graphql.Marshaler {
+			return ec.marshalNUploadTicketAttachmentPayload2ᚖpartnergraphᚋgraphᚋmodelᚐUploadTicketAttachmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_uploadTicketAttachment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UploadTicketAttachmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_uploadTicketAttachment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20024,6 +23279,121 @@ func (ec *executionContext) fieldContext_ResourcesPayload_failures(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _SatisfactionDimension_id(ctx context.Context, field graphql.CollectedField, obj *model.SatisfactionDimension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SatisfactionDimension_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SatisfactionDimension_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SatisfactionDimension", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SatisfactionDimension_name(ctx context.Context, field graphql.CollectedField, obj *model.SatisfactionDimension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SatisfactionDimension_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SatisfactionDimension_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SatisfactionDimension", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SatisfactionDimension_description(ctx context.Context, field graphql.CollectedField, obj *model.SatisfactionDimension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SatisfactionDimension_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SatisfactionDimension_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SatisfactionDimension", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SatisfactionDimension_maxScore(ctx context.Context, field graphql.CollectedField, obj *model.SatisfactionDimension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SatisfactionDimension_maxScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SatisfactionDimension_maxScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SatisfactionDimension", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SatisfactionDimension_step(ctx context.Context, field graphql.CollectedField, obj *model.SatisfactionDimension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SatisfactionDimension_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SatisfactionDimension_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SatisfactionDimension", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _ServiceType_code(ctx context.Context, field graphql.CollectedField, obj *model.ServiceType) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20091,6 +23461,3312 @@ func (ec *executionContext) _ServiceType_abbreviation(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_ServiceType_abbreviation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ServiceType", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Subscription_ticketUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_ticketUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TicketUpdated(ctx, fc.Args["ticketId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketUpdate) graphql.Marshaler {
+			return ec.marshalNTicketUpdate2ᚖpartnergraphᚋgraphᚋmodelᚐTicketUpdate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_ticketUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketUpdate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_ticketUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_openTicketsUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_openTicketsUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().OpenTicketsUpdated(ctx, fc.Args["customer"].(*model.TicketCustomerInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketUpdate) graphql.Marshaler {
+			return ec.marshalNTicketUpdate2ᚖpartnergraphᚋgraphᚋmodelᚐTicketUpdate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_openTicketsUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketUpdate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_openTicketsUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Ticket_id(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_caseId(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_caseId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CaseID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_caseId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_status(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketStatus) graphql.Marshaler {
+			return ec.marshalOTicketStatus2ᚖpartnergraphᚋgraphᚋmodelᚐTicketStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type TicketStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_statusCode(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_statusCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_statusCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_ticketType(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_ticketType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TicketType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_ticketType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_problemType(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_problemType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProblemType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_problemType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_productCategory(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_productCategory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductCategory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_productCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_serviceType(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_serviceType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_serviceType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_severity(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().Severity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_description(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_region(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_creator(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_creator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Creator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketCreator) graphql.Marshaler {
+			return ec.marshalNTicketCreator2ᚖpartnergraphᚋgraphᚋmodelᚐTicketCreator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_creator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketCreator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Ticket_accountId(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_accountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().UpdatedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_resolvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_resolvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_resolution(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_resolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_resolution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_rootCause(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_rootCause(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RootCause, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_rootCause(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_contact(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().Contact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketContact) graphql.Marshaler {
+			return ec.marshalOTicketContact2ᚖpartnergraphᚋgraphᚋmodelᚐTicketContact(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketContact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Ticket_rating(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().Rating(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketRating) graphql.Marshaler {
+			return ec.marshalOTicketRating2ᚖpartnergraphᚋgraphᚋmodelᚐTicketRating(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketRating(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Ticket_unreadCount(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_unreadCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().UnreadCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_unreadCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_allowedActions(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_allowedActions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowedActions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.TicketAction) graphql.Marshaler {
+			return ec.marshalNTicketAction2ᚕpartnergraphᚋgraphᚋmodelᚐTicketActionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_allowedActions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, errors.New("field of type TicketAction does not have child fields"))
+}
+
+func (ec *executionContext) _Ticket_messages(ctx context.Context, field graphql.CollectedField, obj *model.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Ticket().Messages(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketMessageConnection) graphql.Marshaler {
+			return ec.marshalNTicketMessageConnection2ᚖpartnergraphᚋgraphᚋmodelᚐTicketMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_messages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketMessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Ticket_messages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketAreaCode_code(ctx context.Context, field graphql.CollectedField, obj *model.TicketAreaCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketAreaCode_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketAreaCode_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketAreaCode", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketAreaCode_name(ctx context.Context, field graphql.CollectedField, obj *model.TicketAreaCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketAreaCode_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketAreaCode_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketAreaCode", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketAttachment_id(ctx context.Context, field graphql.CollectedField, obj *model.TicketAttachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketAttachment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketAttachment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketAttachment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketAttachment_fileName(ctx context.Context, field graphql.CollectedField, obj *model.TicketAttachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketAttachment_fileName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketAttachment_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketAttachment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketAttachment_downloadUrl(ctx context.Context, field graphql.CollectedField, obj *model.TicketAttachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketAttachment_downloadUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketAttachment().DownloadURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketAttachment_downloadUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketAttachment", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketAttachmentLimits_maxCount(ctx context.Context, field graphql.CollectedField, obj *model.TicketAttachmentLimits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketAttachmentLimits_maxCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketAttachmentLimits_maxCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketAttachmentLimits", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TicketAttachmentLimits_maxSizeMb(ctx context.Context, field graphql.CollectedField, obj *model.TicketAttachmentLimits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketAttachmentLimits_maxSizeMb(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxSizeMb, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketAttachmentLimits_maxSizeMb(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketAttachmentLimits", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TicketAttachmentLimits_maxSizeBytes(ctx context.Context, field graphql.CollectedField, obj *model.TicketAttachmentLimits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketAttachmentLimits_maxSizeBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxSizeBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketAttachmentLimits_maxSizeBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketAttachmentLimits", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TicketAttachmentLimits_fileTypes(ctx context.Context, field graphql.CollectedField, obj *model.TicketAttachmentLimits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketAttachmentLimits_fileTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketAttachmentLimits_fileTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketAttachmentLimits", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketAuthor_kind(ctx context.Context, field graphql.CollectedField, obj *model.TicketAuthor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketAuthor_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TicketAuthorKind) graphql.Marshaler {
+			return ec.marshalNTicketAuthorKind2partnergraphᚋgraphᚋmodelᚐTicketAuthorKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketAuthor_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketAuthor", field, false, false, errors.New("field of type TicketAuthorKind does not have child fields"))
+}
+
+func (ec *executionContext) _TicketAuthor_id(ctx context.Context, field graphql.CollectedField, obj *model.TicketAuthor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketAuthor_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketAuthor_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketAuthor", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketAuthor_name(ctx context.Context, field graphql.CollectedField, obj *model.TicketAuthor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketAuthor_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketAuthor_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketAuthor", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TicketConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TicketEdge) graphql.Marshaler {
+			return ec.marshalNTicketEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.TicketConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖpartnergraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.TicketConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TicketContact_areaCode(ctx context.Context, field graphql.CollectedField, obj *model.TicketContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketContact_areaCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AreaCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketContact_areaCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketContact", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketContact_mobile(ctx context.Context, field graphql.CollectedField, obj *model.TicketContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketContact_mobile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mobile, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketContact_mobile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketContact", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketContact_email(ctx context.Context, field graphql.CollectedField, obj *model.TicketContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketContact_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketContact_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketContact", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketContact_hours(ctx context.Context, field graphql.CollectedField, obj *model.TicketContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketContact_hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketContact_hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketContact", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketCreator_userId(ctx context.Context, field graphql.CollectedField, obj *model.TicketCreator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketCreator_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketCreator_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketCreator", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketCreator_name(ctx context.Context, field graphql.CollectedField, obj *model.TicketCreator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketCreator_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketCreator_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketCreator", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TicketEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.TicketEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖpartnergraphᚋgraphᚋmodelᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketForm_productCategories(ctx context.Context, field graphql.CollectedField, obj *model.TicketForm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketForm_productCategories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketForm().ProductCategories(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TicketProductCategory) graphql.Marshaler {
+			return ec.marshalNTicketProductCategory2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketProductCategoryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketForm_productCategories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketForm",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketProductCategory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketForm_problemTypes(ctx context.Context, field graphql.CollectedField, obj *model.TicketForm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketForm_problemTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.TicketForm().ProblemTypes(ctx, obj, fc.Args["productCategoryId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TicketProblemType) graphql.Marshaler {
+			return ec.marshalNTicketProblemType2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketProblemTypeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketForm_problemTypes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketForm",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketProblemType(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_TicketForm_problemTypes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketForm_problemType(ctx context.Context, field graphql.CollectedField, obj *model.TicketForm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketForm_problemType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.TicketForm().ProblemType(ctx, obj, fc.Args["productCategoryId"].(string), fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketProblemType) graphql.Marshaler {
+			return ec.marshalOTicketProblemType2ᚖpartnergraphᚋgraphᚋmodelᚐTicketProblemType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketForm_problemType(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketForm",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketProblemType(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_TicketForm_problemType_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketForm_regions(ctx context.Context, field graphql.CollectedField, obj *model.TicketForm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketForm_regions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketForm().Regions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TicketRegion) graphql.Marshaler {
+			return ec.marshalNTicketRegion2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketRegionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketForm_regions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketForm",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketRegion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketForm_areaCodes(ctx context.Context, field graphql.CollectedField, obj *model.TicketForm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketForm_areaCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketForm().AreaCodes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TicketAreaCode) graphql.Marshaler {
+			return ec.marshalNTicketAreaCode2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketAreaCodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketForm_areaCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketForm",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketAreaCode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketForm_attachmentLimits(ctx context.Context, field graphql.CollectedField, obj *model.TicketForm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketForm_attachmentLimits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketForm().AttachmentLimits(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketAttachmentLimits) graphql.Marshaler {
+			return ec.marshalNTicketAttachmentLimits2ᚖpartnergraphᚋgraphᚋmodelᚐTicketAttachmentLimits(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketForm_attachmentLimits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketForm",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketAttachmentLimits(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketForm_satisfactionDimensions(ctx context.Context, field graphql.CollectedField, obj *model.TicketForm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketForm_satisfactionDimensions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketForm().SatisfactionDimensions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SatisfactionDimension) graphql.Marshaler {
+			return ec.marshalNSatisfactionDimension2ᚕᚖpartnergraphᚋgraphᚋmodelᚐSatisfactionDimensionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketForm_satisfactionDimensions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketForm",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SatisfactionDimension(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketMessage_author(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessage_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Author, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketAuthor) graphql.Marshaler {
+			return ec.marshalNTicketAuthor2ᚖpartnergraphᚋgraphᚋmodelᚐTicketAuthor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessage_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketMessage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketAuthor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketMessage_content(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessage_content(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Content, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessage_content(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketMessage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessage_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessage_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketMessage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketMessage_isDescription(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessage_isDescription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsDescription, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessage_isDescription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketMessage", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _TicketMessage_attachments(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessage_attachments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attachments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TicketAttachment) graphql.Marshaler {
+			return ec.marshalNTicketAttachment2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketAttachmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessage_attachments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketMessage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketAttachment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketMessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessageConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TicketMessageEdge) graphql.Marshaler {
+			return ec.marshalNTicketMessageEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketMessageEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessageConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketMessageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketMessageEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketMessageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessageConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖpartnergraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessageConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketMessageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketMessageConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessageConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessageConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketMessageConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TicketMessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessageEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketMessageEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketMessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.TicketMessageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketMessageEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketMessage) graphql.Marshaler {
+			return ec.marshalNTicketMessage2ᚖpartnergraphᚋgraphᚋmodelᚐTicketMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketMessageEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketMessageEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketParameter_key(ctx context.Context, field graphql.CollectedField, obj *model.TicketParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketParameter_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketParameter_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketParameter", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketParameter_name(ctx context.Context, field graphql.CollectedField, obj *model.TicketParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketParameter_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketParameter_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketParameter", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketParameter_description(ctx context.Context, field graphql.CollectedField, obj *model.TicketParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketParameter_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketParameter_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketParameter", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketParameter_tips(ctx context.Context, field graphql.CollectedField, obj *model.TicketParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketParameter_tips(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tips, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketParameter_tips(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketParameter", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketParameter_required(ctx context.Context, field graphql.CollectedField, obj *model.TicketParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketParameter_required(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Required, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketParameter_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketParameter", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _TicketParameter_type(ctx context.Context, field graphql.CollectedField, obj *model.TicketParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketParameter_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketParameterType) graphql.Marshaler {
+			return ec.marshalOTicketParameterType2ᚖpartnergraphᚋgraphᚋmodelᚐTicketParameterType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketParameter_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketParameter", field, false, false, errors.New("field of type TicketParameterType does not have child fields"))
+}
+
+func (ec *executionContext) _TicketParameter_options(ctx context.Context, field graphql.CollectedField, obj *model.TicketParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketParameter_options(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Options, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketParameter_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketParameter", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketParameter_maxLength(ctx context.Context, field graphql.CollectedField, obj *model.TicketParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketParameter_maxLength(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxLength, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketParameter_maxLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketParameter", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TicketParameter_min(ctx context.Context, field graphql.CollectedField, obj *model.TicketParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketParameter_min(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Min, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketParameter_min(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketParameter", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _TicketParameter_max(ctx context.Context, field graphql.CollectedField, obj *model.TicketParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketParameter_max(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Max, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketParameter_max(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketParameter", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _TicketParameter_defaultValue(ctx context.Context, field graphql.CollectedField, obj *model.TicketParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketParameter_defaultValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketParameter_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketParameter", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketParameter_shown(ctx context.Context, field graphql.CollectedField, obj *model.TicketParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketParameter_shown(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Shown, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketParameter_shown(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketParameter", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _TicketParameter_sensitive(ctx context.Context, field graphql.CollectedField, obj *model.TicketParameter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketParameter_sensitive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sensitive, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketParameter_sensitive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketParameter", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _TicketPayload_ticket(ctx context.Context, field graphql.CollectedField, obj *model.TicketPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketPayload_ticket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ticket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖpartnergraphᚋgraphᚋmodelᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketPayload_ticket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.TicketPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _TicketProblemType_id(ctx context.Context, field graphql.CollectedField, obj *model.TicketProblemType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProblemType_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProblemType_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketProblemType", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketProblemType_name(ctx context.Context, field graphql.CollectedField, obj *model.TicketProblemType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProblemType_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProblemType_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketProblemType", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketProblemType_productCategoryId(ctx context.Context, field graphql.CollectedField, obj *model.TicketProblemType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProblemType_productCategoryId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductCategoryID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProblemType_productCategoryId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketProblemType", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketProblemType_kind(ctx context.Context, field graphql.CollectedField, obj *model.TicketProblemType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProblemType_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketKind) graphql.Marshaler {
+			return ec.marshalOTicketKind2ᚖpartnergraphᚋgraphᚋmodelᚐTicketKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProblemType_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketProblemType", field, false, false, errors.New("field of type TicketKind does not have child fields"))
+}
+
+func (ec *executionContext) _TicketProblemType_regionRequired(ctx context.Context, field graphql.CollectedField, obj *model.TicketProblemType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProblemType_regionRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegionRequired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProblemType_regionRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketProblemType", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _TicketProblemType_supportPlanApplies(ctx context.Context, field graphql.CollectedField, obj *model.TicketProblemType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProblemType_supportPlanApplies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SupportPlanApplies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProblemType_supportPlanApplies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketProblemType", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _TicketProblemType_templates(ctx context.Context, field graphql.CollectedField, obj *model.TicketProblemType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProblemType_templates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketProblemType().Templates(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TicketTemplate) graphql.Marshaler {
+			return ec.marshalNTicketTemplate2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProblemType_templates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketProblemType",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketProblemType_severities(ctx context.Context, field graphql.CollectedField, obj *model.TicketProblemType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProblemType_severities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketProblemType().Severities(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketSeverities) graphql.Marshaler {
+			return ec.marshalNTicketSeverities2ᚖpartnergraphᚋgraphᚋmodelᚐTicketSeverities(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProblemType_severities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketProblemType",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketSeverities(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketProblemType_parameters(ctx context.Context, field graphql.CollectedField, obj *model.TicketProblemType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProblemType_parameters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketProblemType().Parameters(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TicketParameter) graphql.Marshaler {
+			return ec.marshalNTicketParameter2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketParameterᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProblemType_parameters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketProblemType",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketParameter(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketProblemType_quota(ctx context.Context, field graphql.CollectedField, obj *model.TicketProblemType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProblemType_quota(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketProblemType().Quota(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketQuota) graphql.Marshaler {
+			return ec.marshalNTicketQuota2ᚖpartnergraphᚋgraphᚋmodelᚐTicketQuota(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProblemType_quota(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketProblemType",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketQuota(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketProductCategory_id(ctx context.Context, field graphql.CollectedField, obj *model.TicketProductCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProductCategory_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProductCategory_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketProductCategory", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketProductCategory_name(ctx context.Context, field graphql.CollectedField, obj *model.TicketProductCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProductCategory_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProductCategory_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketProductCategory", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketProductCategory_description(ctx context.Context, field graphql.CollectedField, obj *model.TicketProductCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProductCategory_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProductCategory_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketProductCategory", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketProductCategory_acronym(ctx context.Context, field graphql.CollectedField, obj *model.TicketProductCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProductCategory_acronym(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Acronym, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProductCategory_acronym(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketProductCategory", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketProductCategory_ticketTypeId(ctx context.Context, field graphql.CollectedField, obj *model.TicketProductCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProductCategory_ticketTypeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TicketTypeID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProductCategory_ticketTypeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketProductCategory", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketProductCategory_ticketTypeName(ctx context.Context, field graphql.CollectedField, obj *model.TicketProductCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProductCategory_ticketTypeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TicketTypeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProductCategory_ticketTypeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketProductCategory", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketProductCategory_supportPlanApplies(ctx context.Context, field graphql.CollectedField, obj *model.TicketProductCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProductCategory_supportPlanApplies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SupportPlanApplies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProductCategory_supportPlanApplies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketProductCategory", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _TicketProductCategory_problemTypes(ctx context.Context, field graphql.CollectedField, obj *model.TicketProductCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketProductCategory_problemTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketProductCategory().ProblemTypes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TicketProblemType) graphql.Marshaler {
+			return ec.marshalNTicketProblemType2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketProblemTypeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketProductCategory_problemTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketProductCategory",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketProblemType(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketQuota_total(ctx context.Context, field graphql.CollectedField, obj *model.TicketQuota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketQuota_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketQuota_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketQuota", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TicketQuota_remaining(ctx context.Context, field graphql.CollectedField, obj *model.TicketQuota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketQuota_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketQuota_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketQuota", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TicketRating_comment(ctx context.Context, field graphql.CollectedField, obj *model.TicketRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketRating_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketRating_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketRating", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketRating_scores(ctx context.Context, field graphql.CollectedField, obj *model.TicketRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketRating_scores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scores, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TicketScore) graphql.Marshaler {
+			return ec.marshalNTicketScore2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketScoreᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketRating_scores(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketRating",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketScore(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketRegion_id(ctx context.Context, field graphql.CollectedField, obj *model.TicketRegion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketRegion_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketRegion_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketRegion", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketRegion_name(ctx context.Context, field graphql.CollectedField, obj *model.TicketRegion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketRegion_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketRegion_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketRegion", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketRegion_outsideMainland(ctx context.Context, field graphql.CollectedField, obj *model.TicketRegion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketRegion_outsideMainland(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutsideMainland, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketRegion_outsideMainland(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketRegion", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _TicketScore_dimensionId(ctx context.Context, field graphql.CollectedField, obj *model.TicketScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketScore_dimensionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DimensionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketScore_dimensionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketScore", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TicketScore_name(ctx context.Context, field graphql.CollectedField, obj *model.TicketScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketScore_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketScore_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketScore", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketScore_value(ctx context.Context, field graphql.CollectedField, obj *model.TicketScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketScore_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketScore_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketScore", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TicketScore_max(ctx context.Context, field graphql.CollectedField, obj *model.TicketScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketScore_max(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Max, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketScore_max(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketScore", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TicketSeverities_showPicker(ctx context.Context, field graphql.CollectedField, obj *model.TicketSeverities) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSeverities_showPicker(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShowPicker, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSeverities_showPicker(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketSeverities", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _TicketSeverities_options(ctx context.Context, field graphql.CollectedField, obj *model.TicketSeverities) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSeverities_options(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Options, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TicketSeverity) graphql.Marshaler {
+			return ec.marshalNTicketSeverity2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketSeverityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSeverities_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketSeverities",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketSeverity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketSeverity_id(ctx context.Context, field graphql.CollectedField, obj *model.TicketSeverity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSeverity_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSeverity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketSeverity", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketSeverity_name(ctx context.Context, field graphql.CollectedField, obj *model.TicketSeverity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSeverity_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSeverity_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketSeverity", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketTemplate_id(ctx context.Context, field graphql.CollectedField, obj *model.TicketTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketTemplate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketTemplate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketTemplate_name(ctx context.Context, field graphql.CollectedField, obj *model.TicketTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketTemplate_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketTemplate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketTemplate_content(ctx context.Context, field graphql.CollectedField, obj *model.TicketTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketTemplate_content(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Content, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketTemplate_content(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketTemplate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketUpdate_ticketId(ctx context.Context, field graphql.CollectedField, obj *model.TicketUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketUpdate_ticketId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TicketID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketUpdate_ticketId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketUpdate", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _TicketUpdate_caseId(ctx context.Context, field graphql.CollectedField, obj *model.TicketUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketUpdate_caseId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CaseID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketUpdate_caseId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketUpdate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TicketUpdate_status(ctx context.Context, field graphql.CollectedField, obj *model.TicketUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketUpdate_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketStatus) graphql.Marshaler {
+			return ec.marshalOTicketStatus2ᚖpartnergraphᚋgraphᚋmodelᚐTicketStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketUpdate_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketUpdate", field, false, false, errors.New("field of type TicketStatus does not have child fields"))
+}
+
+func (ec *executionContext) _TicketUpdate_statusCode(ctx context.Context, field graphql.CollectedField, obj *model.TicketUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketUpdate_statusCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketUpdate_statusCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketUpdate", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TicketUpdate_previousStatus(ctx context.Context, field graphql.CollectedField, obj *model.TicketUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketUpdate_previousStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketStatus) graphql.Marshaler {
+			return ec.marshalOTicketStatus2ᚖpartnergraphᚋgraphᚋmodelᚐTicketStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketUpdate_previousStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketUpdate", field, false, false, errors.New("field of type TicketStatus does not have child fields"))
+}
+
+func (ec *executionContext) _TicketUpdate_newMessages(ctx context.Context, field graphql.CollectedField, obj *model.TicketUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketUpdate_newMessages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewMessages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TicketMessage) graphql.Marshaler {
+			return ec.marshalNTicketMessage2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketMessageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketUpdate_newMessages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketUpdate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketUpdate_unreadCount(ctx context.Context, field graphql.CollectedField, obj *model.TicketUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketUpdate_unreadCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnreadCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketUpdate_unreadCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketUpdate", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TicketUpdate_allowedActions(ctx context.Context, field graphql.CollectedField, obj *model.TicketUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketUpdate_allowedActions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowedActions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.TicketAction) graphql.Marshaler {
+			return ec.marshalNTicketAction2ᚕpartnergraphᚋgraphᚋmodelᚐTicketActionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketUpdate_allowedActions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketUpdate", field, false, false, errors.New("field of type TicketAction does not have child fields"))
+}
+
+func (ec *executionContext) _TicketUpdate_observedAt(ctx context.Context, field graphql.CollectedField, obj *model.TicketUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketUpdate_observedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ObservedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketUpdate_observedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketUpdate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UploadTicketAttachmentPayload_attachment(ctx context.Context, field graphql.CollectedField, obj *model.UploadTicketAttachmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UploadTicketAttachmentPayload_attachment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attachment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketAttachment) graphql.Marshaler {
+			return ec.marshalNTicketAttachment2ᚖpartnergraphᚋgraphᚋmodelᚐTicketAttachment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UploadTicketAttachmentPayload_attachment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UploadTicketAttachmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketAttachment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UploadTicketAttachmentPayload_size(ctx context.Context, field graphql.CollectedField, obj *model.UploadTicketAttachmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UploadTicketAttachmentPayload_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UploadTicketAttachmentPayload_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UploadTicketAttachmentPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UploadTicketAttachmentPayload_purpose(ctx context.Context, field graphql.CollectedField, obj *model.UploadTicketAttachmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UploadTicketAttachmentPayload_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purpose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TicketAttachmentPurpose) graphql.Marshaler {
+			return ec.marshalNTicketAttachmentPurpose2partnergraphᚋgraphᚋmodelᚐTicketAttachmentPurpose(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UploadTicketAttachmentPayload_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UploadTicketAttachmentPayload", field, false, false, errors.New("field of type TicketAttachmentPurpose does not have child fields"))
+}
+
+func (ec *executionContext) _UploadTicketAttachmentPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.UploadTicketAttachmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UploadTicketAttachmentPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UploadTicketAttachmentPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UploadTicketAttachmentPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _VerificationChallenge_id(ctx context.Context, field graphql.CollectedField, obj *model.VerificationChallenge) (ret graphql.Marshaler) {
@@ -20368,6 +27044,82 @@ func (ec *executionContext) fieldContext_Viewer_customer(_ context.Context, fiel
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_tickets(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_tickets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Viewer().Tickets(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.TicketFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketConnection) graphql.Marshaler {
+			return ec.marshalNTicketConnection2ᚖpartnergraphᚋgraphᚋmodelᚐTicketConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_tickets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Viewer_tickets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_ticketForm(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_ticketForm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().TicketForm(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TicketForm) graphql.Marshaler {
+			return ec.marshalNTicketForm2ᚖpartnergraphᚋgraphᚋmodelᚐTicketForm(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_ticketForm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketForm(ctx, field)
 		},
 	}
 	return fc, nil
@@ -21578,6 +28330,92 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCreateTicketInput(ctx context.Context, obj any) (model.CreateTicketInput, error) {
+	var it model.CreateTicketInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customer", "productCategoryId", "problemTypeId", "description", "regionId", "severityId", "contact", "parameters", "attachmentIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customer"))
+			data, err := ec.unmarshalOTicketCustomerInput2ᚖpartnergraphᚋgraphᚋmodelᚐTicketCustomerInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Customer = data
+		case "productCategoryId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productCategoryId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductCategoryID = data
+		case "problemTypeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("problemTypeId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProblemTypeID = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "regionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("regionId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RegionID = data
+		case "severityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityID = data
+		case "contact":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contact"))
+			data, err := ec.unmarshalOTicketContactInput2ᚖpartnergraphᚋgraphᚋmodelᚐTicketContactInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Contact = data
+		case "parameters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parameters"))
+			data, err := ec.unmarshalOTicketParameterInput2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketParameterInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Parameters = data
+		case "attachmentIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachmentIds"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttachmentIds = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, obj any) (model.CustomerFilter, error) {
 	var it model.CustomerFilter
 	if obj == nil {
@@ -22551,6 +29389,219 @@ func (ec *executionContext) unmarshalInputSwitchToOnDemandInput(ctx context.Cont
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputTicketContactInput(ctx context.Context, obj any) (model.TicketContactInput, error) {
+	var it model.TicketContactInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"areaCode", "mobile", "email", "hours"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "areaCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("areaCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AreaCode = data
+		case "mobile":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mobile"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mobile = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hours"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hours = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputTicketCustomerInput(ctx context.Context, obj any) (model.TicketCustomerInput, error) {
+	var it model.TicketCustomerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "resellerId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "resellerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resellerId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResellerID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputTicketFilter(ctx context.Context, obj any) (model.TicketFilter, error) {
+	var it model.TicketFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"statuses", "createdAfter", "createdBefore", "keyword"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "statuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
+			data, err := ec.unmarshalOTicketStatus2ᚕpartnergraphᚋgraphᚋmodelᚐTicketStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statuses = data
+		case "createdAfter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAfter"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAfter = data
+		case "createdBefore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdBefore"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedBefore = data
+		case "keyword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keyword"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Keyword = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputTicketParameterInput(ctx context.Context, obj any) (model.TicketParameterInput, error) {
+	var it model.TicketParameterInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputTicketScoreInput(ctx context.Context, obj any) (model.TicketScoreInput, error) {
+	var it model.TicketScoreInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"dimensionId", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "dimensionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dimensionId"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DimensionID = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputUnsubscribeResourcesInput(ctx context.Context, obj any) (model.UnsubscribeResourcesInput, error) {
 	var it model.UnsubscribeResourcesInput
 	if obj == nil {
@@ -22609,6 +29660,57 @@ func (ec *executionContext) unmarshalInputUnsubscribeResourcesInput(ctx context.
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputUploadTicketAttachmentInput(ctx context.Context, obj any) (model.UploadTicketAttachmentInput, error) {
+	var it model.UploadTicketAttachmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customer", "fileName", "purpose", "contentBase64"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customer"))
+			data, err := ec.unmarshalOTicketCustomerInput2ᚖpartnergraphᚋgraphᚋmodelᚐTicketCustomerInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Customer = data
+		case "fileName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fileName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FileName = data
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNTicketAttachmentPurpose2partnergraphᚋgraphᚋmodelᚐTicketAttachmentPurpose(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "contentBase64":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentBase64"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentBase64 = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputVerificationInput(ctx context.Context, obj any) (model.VerificationInput, error) {
 	var it model.VerificationInput
 	if obj == nil {
@@ -22654,6 +29756,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case model.Ticket:
+		return ec._Ticket(ctx, sel, &obj)
+	case *model.Ticket:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Ticket(ctx, sel, obj)
 	case model.Resource:
 		return ec._Resource(ctx, sel, &obj)
 	case *model.Resource:
@@ -24278,6 +31387,78 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "tickets":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_tickets(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "ticketForm":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_ticketForm(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25038,6 +32219,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "switchToOnDemandAtExpiry":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_switchToOnDemandAtExpiry(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replyToTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_replyToTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markTicketRead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markTicketRead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "urgeTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_urgeTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_closeTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rateTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "uploadTicketAttachment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_uploadTicketAttachment(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -27990,6 +35227,59 @@ func (ec *executionContext) _ResourcesPayload(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var satisfactionDimensionImplementors = []string{"SatisfactionDimension"}
+
+func (ec *executionContext) _SatisfactionDimension(ctx context.Context, sel ast.SelectionSet, obj *model.SatisfactionDimension) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, satisfactionDimensionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SatisfactionDimension")
+		case "id":
+			out.Values[i] = ec._SatisfactionDimension_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._SatisfactionDimension_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._SatisfactionDimension_description(ctx, field, obj)
+		case "maxScore":
+			out.Values[i] = ec._SatisfactionDimension_maxScore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "step":
+			out.Values[i] = ec._SatisfactionDimension_step(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var serviceTypeImplementors = []string{"ServiceType"}
 
 func (ec *executionContext) _ServiceType(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceType) graphql.Marshaler {
@@ -28010,6 +35300,2007 @@ func (ec *executionContext) _ServiceType(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._ServiceType_name(ctx, field, obj)
 		case "abbreviation":
 			out.Values[i] = ec._ServiceType_abbreviation(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "ticketUpdated":
+		return ec._Subscription_ticketUpdated(ctx, fields[0])
+	case "openTicketsUpdated":
+		return ec._Subscription_openTicketsUpdated(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
+var ticketImplementors = []string{"Ticket", "Node"}
+
+func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, obj *model.Ticket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Ticket")
+		case "id":
+			out.Values[i] = ec._Ticket_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "caseId":
+			out.Values[i] = ec._Ticket_caseId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Ticket_status(ctx, field, obj)
+		case "statusCode":
+			out.Values[i] = ec._Ticket_statusCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ticketType":
+			out.Values[i] = ec._Ticket_ticketType(ctx, field, obj)
+		case "problemType":
+			out.Values[i] = ec._Ticket_problemType(ctx, field, obj)
+		case "productCategory":
+			out.Values[i] = ec._Ticket_productCategory(ctx, field, obj)
+		case "serviceType":
+			out.Values[i] = ec._Ticket_serviceType(ctx, field, obj)
+		case "severity":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Ticket_severity(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "description":
+			out.Values[i] = ec._Ticket_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "region":
+			out.Values[i] = ec._Ticket_region(ctx, field, obj)
+		case "creator":
+			out.Values[i] = ec._Ticket_creator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "accountId":
+			out.Values[i] = ec._Ticket_accountId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Ticket_createdAt(ctx, field, obj)
+		case "updatedAt":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Ticket_updatedAt(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "resolvedAt":
+			out.Values[i] = ec._Ticket_resolvedAt(ctx, field, obj)
+		case "resolution":
+			out.Values[i] = ec._Ticket_resolution(ctx, field, obj)
+		case "rootCause":
+			out.Values[i] = ec._Ticket_rootCause(ctx, field, obj)
+		case "contact":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Ticket_contact(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "rating":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Ticket_rating(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "unreadCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Ticket_unreadCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "allowedActions":
+			out.Values[i] = ec._Ticket_allowedActions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messages":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Ticket_messages(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketAreaCodeImplementors = []string{"TicketAreaCode"}
+
+func (ec *executionContext) _TicketAreaCode(ctx context.Context, sel ast.SelectionSet, obj *model.TicketAreaCode) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketAreaCodeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketAreaCode")
+		case "code":
+			out.Values[i] = ec._TicketAreaCode_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._TicketAreaCode_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketAttachmentImplementors = []string{"TicketAttachment"}
+
+func (ec *executionContext) _TicketAttachment(ctx context.Context, sel ast.SelectionSet, obj *model.TicketAttachment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketAttachmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketAttachment")
+		case "id":
+			out.Values[i] = ec._TicketAttachment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fileName":
+			out.Values[i] = ec._TicketAttachment_fileName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "downloadUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TicketAttachment_downloadUrl(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketAttachmentLimitsImplementors = []string{"TicketAttachmentLimits"}
+
+func (ec *executionContext) _TicketAttachmentLimits(ctx context.Context, sel ast.SelectionSet, obj *model.TicketAttachmentLimits) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketAttachmentLimitsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketAttachmentLimits")
+		case "maxCount":
+			out.Values[i] = ec._TicketAttachmentLimits_maxCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxSizeMb":
+			out.Values[i] = ec._TicketAttachmentLimits_maxSizeMb(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxSizeBytes":
+			out.Values[i] = ec._TicketAttachmentLimits_maxSizeBytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fileTypes":
+			out.Values[i] = ec._TicketAttachmentLimits_fileTypes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketAuthorImplementors = []string{"TicketAuthor"}
+
+func (ec *executionContext) _TicketAuthor(ctx context.Context, sel ast.SelectionSet, obj *model.TicketAuthor) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketAuthorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketAuthor")
+		case "kind":
+			out.Values[i] = ec._TicketAuthor_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "id":
+			out.Values[i] = ec._TicketAuthor_id(ctx, field, obj)
+		case "name":
+			out.Values[i] = ec._TicketAuthor_name(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketConnectionImplementors = []string{"TicketConnection"}
+
+func (ec *executionContext) _TicketConnection(ctx context.Context, sel ast.SelectionSet, obj *model.TicketConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketConnection")
+		case "edges":
+			out.Values[i] = ec._TicketConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TicketConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._TicketConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketContactImplementors = []string{"TicketContact"}
+
+func (ec *executionContext) _TicketContact(ctx context.Context, sel ast.SelectionSet, obj *model.TicketContact) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketContactImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketContact")
+		case "areaCode":
+			out.Values[i] = ec._TicketContact_areaCode(ctx, field, obj)
+		case "mobile":
+			out.Values[i] = ec._TicketContact_mobile(ctx, field, obj)
+		case "email":
+			out.Values[i] = ec._TicketContact_email(ctx, field, obj)
+		case "hours":
+			out.Values[i] = ec._TicketContact_hours(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketCreatorImplementors = []string{"TicketCreator"}
+
+func (ec *executionContext) _TicketCreator(ctx context.Context, sel ast.SelectionSet, obj *model.TicketCreator) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketCreatorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketCreator")
+		case "userId":
+			out.Values[i] = ec._TicketCreator_userId(ctx, field, obj)
+		case "name":
+			out.Values[i] = ec._TicketCreator_name(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketEdgeImplementors = []string{"TicketEdge"}
+
+func (ec *executionContext) _TicketEdge(ctx context.Context, sel ast.SelectionSet, obj *model.TicketEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketEdge")
+		case "cursor":
+			out.Values[i] = ec._TicketEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._TicketEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketFormImplementors = []string{"TicketForm"}
+
+func (ec *executionContext) _TicketForm(ctx context.Context, sel ast.SelectionSet, obj *model.TicketForm) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketFormImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketForm")
+		case "productCategories":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TicketForm_productCategories(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "problemTypes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TicketForm_problemTypes(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "problemType":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TicketForm_problemType(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "regions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TicketForm_regions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "areaCodes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TicketForm_areaCodes(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "attachmentLimits":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TicketForm_attachmentLimits(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "satisfactionDimensions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TicketForm_satisfactionDimensions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketMessageImplementors = []string{"TicketMessage"}
+
+func (ec *executionContext) _TicketMessage(ctx context.Context, sel ast.SelectionSet, obj *model.TicketMessage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketMessageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketMessage")
+		case "author":
+			out.Values[i] = ec._TicketMessage_author(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "content":
+			out.Values[i] = ec._TicketMessage_content(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._TicketMessage_createdAt(ctx, field, obj)
+		case "isDescription":
+			out.Values[i] = ec._TicketMessage_isDescription(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attachments":
+			out.Values[i] = ec._TicketMessage_attachments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketMessageConnectionImplementors = []string{"TicketMessageConnection"}
+
+func (ec *executionContext) _TicketMessageConnection(ctx context.Context, sel ast.SelectionSet, obj *model.TicketMessageConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketMessageConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketMessageConnection")
+		case "edges":
+			out.Values[i] = ec._TicketMessageConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TicketMessageConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._TicketMessageConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketMessageEdgeImplementors = []string{"TicketMessageEdge"}
+
+func (ec *executionContext) _TicketMessageEdge(ctx context.Context, sel ast.SelectionSet, obj *model.TicketMessageEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketMessageEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketMessageEdge")
+		case "cursor":
+			out.Values[i] = ec._TicketMessageEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._TicketMessageEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketParameterImplementors = []string{"TicketParameter"}
+
+func (ec *executionContext) _TicketParameter(ctx context.Context, sel ast.SelectionSet, obj *model.TicketParameter) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketParameterImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketParameter")
+		case "key":
+			out.Values[i] = ec._TicketParameter_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._TicketParameter_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._TicketParameter_description(ctx, field, obj)
+		case "tips":
+			out.Values[i] = ec._TicketParameter_tips(ctx, field, obj)
+		case "required":
+			out.Values[i] = ec._TicketParameter_required(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._TicketParameter_type(ctx, field, obj)
+		case "options":
+			out.Values[i] = ec._TicketParameter_options(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxLength":
+			out.Values[i] = ec._TicketParameter_maxLength(ctx, field, obj)
+		case "min":
+			out.Values[i] = ec._TicketParameter_min(ctx, field, obj)
+		case "max":
+			out.Values[i] = ec._TicketParameter_max(ctx, field, obj)
+		case "defaultValue":
+			out.Values[i] = ec._TicketParameter_defaultValue(ctx, field, obj)
+		case "shown":
+			out.Values[i] = ec._TicketParameter_shown(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sensitive":
+			out.Values[i] = ec._TicketParameter_sensitive(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketPayloadImplementors = []string{"TicketPayload"}
+
+func (ec *executionContext) _TicketPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TicketPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketPayload")
+		case "ticket":
+			out.Values[i] = ec._TicketPayload_ticket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replayed":
+			out.Values[i] = ec._TicketPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketProblemTypeImplementors = []string{"TicketProblemType"}
+
+func (ec *executionContext) _TicketProblemType(ctx context.Context, sel ast.SelectionSet, obj *model.TicketProblemType) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketProblemTypeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketProblemType")
+		case "id":
+			out.Values[i] = ec._TicketProblemType_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._TicketProblemType_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "productCategoryId":
+			out.Values[i] = ec._TicketProblemType_productCategoryId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._TicketProblemType_kind(ctx, field, obj)
+		case "regionRequired":
+			out.Values[i] = ec._TicketProblemType_regionRequired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "supportPlanApplies":
+			out.Values[i] = ec._TicketProblemType_supportPlanApplies(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "templates":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TicketProblemType_templates(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "severities":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TicketProblemType_severities(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "parameters":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TicketProblemType_parameters(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "quota":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TicketProblemType_quota(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketProductCategoryImplementors = []string{"TicketProductCategory"}
+
+func (ec *executionContext) _TicketProductCategory(ctx context.Context, sel ast.SelectionSet, obj *model.TicketProductCategory) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketProductCategoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketProductCategory")
+		case "id":
+			out.Values[i] = ec._TicketProductCategory_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._TicketProductCategory_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._TicketProductCategory_description(ctx, field, obj)
+		case "acronym":
+			out.Values[i] = ec._TicketProductCategory_acronym(ctx, field, obj)
+		case "ticketTypeId":
+			out.Values[i] = ec._TicketProductCategory_ticketTypeId(ctx, field, obj)
+		case "ticketTypeName":
+			out.Values[i] = ec._TicketProductCategory_ticketTypeName(ctx, field, obj)
+		case "supportPlanApplies":
+			out.Values[i] = ec._TicketProductCategory_supportPlanApplies(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "problemTypes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TicketProductCategory_problemTypes(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketQuotaImplementors = []string{"TicketQuota"}
+
+func (ec *executionContext) _TicketQuota(ctx context.Context, sel ast.SelectionSet, obj *model.TicketQuota) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketQuotaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketQuota")
+		case "total":
+			out.Values[i] = ec._TicketQuota_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remaining":
+			out.Values[i] = ec._TicketQuota_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketRatingImplementors = []string{"TicketRating"}
+
+func (ec *executionContext) _TicketRating(ctx context.Context, sel ast.SelectionSet, obj *model.TicketRating) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketRatingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketRating")
+		case "comment":
+			out.Values[i] = ec._TicketRating_comment(ctx, field, obj)
+		case "scores":
+			out.Values[i] = ec._TicketRating_scores(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketRegionImplementors = []string{"TicketRegion"}
+
+func (ec *executionContext) _TicketRegion(ctx context.Context, sel ast.SelectionSet, obj *model.TicketRegion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketRegionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketRegion")
+		case "id":
+			out.Values[i] = ec._TicketRegion_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._TicketRegion_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outsideMainland":
+			out.Values[i] = ec._TicketRegion_outsideMainland(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketScoreImplementors = []string{"TicketScore"}
+
+func (ec *executionContext) _TicketScore(ctx context.Context, sel ast.SelectionSet, obj *model.TicketScore) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketScoreImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketScore")
+		case "dimensionId":
+			out.Values[i] = ec._TicketScore_dimensionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._TicketScore_name(ctx, field, obj)
+		case "value":
+			out.Values[i] = ec._TicketScore_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "max":
+			out.Values[i] = ec._TicketScore_max(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketSeveritiesImplementors = []string{"TicketSeverities"}
+
+func (ec *executionContext) _TicketSeverities(ctx context.Context, sel ast.SelectionSet, obj *model.TicketSeverities) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketSeveritiesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketSeverities")
+		case "showPicker":
+			out.Values[i] = ec._TicketSeverities_showPicker(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "options":
+			out.Values[i] = ec._TicketSeverities_options(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketSeverityImplementors = []string{"TicketSeverity"}
+
+func (ec *executionContext) _TicketSeverity(ctx context.Context, sel ast.SelectionSet, obj *model.TicketSeverity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketSeverityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketSeverity")
+		case "id":
+			out.Values[i] = ec._TicketSeverity_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._TicketSeverity_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketTemplateImplementors = []string{"TicketTemplate"}
+
+func (ec *executionContext) _TicketTemplate(ctx context.Context, sel ast.SelectionSet, obj *model.TicketTemplate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketTemplate")
+		case "id":
+			out.Values[i] = ec._TicketTemplate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._TicketTemplate_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "content":
+			out.Values[i] = ec._TicketTemplate_content(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var ticketUpdateImplementors = []string{"TicketUpdate"}
+
+func (ec *executionContext) _TicketUpdate(ctx context.Context, sel ast.SelectionSet, obj *model.TicketUpdate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketUpdateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketUpdate")
+		case "ticketId":
+			out.Values[i] = ec._TicketUpdate_ticketId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "caseId":
+			out.Values[i] = ec._TicketUpdate_caseId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._TicketUpdate_status(ctx, field, obj)
+		case "statusCode":
+			out.Values[i] = ec._TicketUpdate_statusCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "previousStatus":
+			out.Values[i] = ec._TicketUpdate_previousStatus(ctx, field, obj)
+		case "newMessages":
+			out.Values[i] = ec._TicketUpdate_newMessages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unreadCount":
+			out.Values[i] = ec._TicketUpdate_unreadCount(ctx, field, obj)
+		case "allowedActions":
+			out.Values[i] = ec._TicketUpdate_allowedActions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "observedAt":
+			out.Values[i] = ec._TicketUpdate_observedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var uploadTicketAttachmentPayloadImplementors = []string{"UploadTicketAttachmentPayload"}
+
+func (ec *executionContext) _UploadTicketAttachmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UploadTicketAttachmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, uploadTicketAttachmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UploadTicketAttachmentPayload")
+		case "attachment":
+			out.Values[i] = ec._UploadTicketAttachmentPayload_attachment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "size":
+			out.Values[i] = ec._UploadTicketAttachmentPayload_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purpose":
+			out.Values[i] = ec._UploadTicketAttachmentPayload_purpose(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replayed":
+			out.Values[i] = ec._UploadTicketAttachmentPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28228,6 +37519,78 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Viewer_customer(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "tickets":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Viewer_tickets(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "ticketForm":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Viewer_ticketForm(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
 				return res
 			}
 
@@ -28904,6 +38267,11 @@ func (ec *executionContext) marshalNCreateCustomerPayload2ᚖpartnergraphᚋgrap
 		return graphql.Null
 	}
 	return ec._CreateCustomerPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateTicketInput2partnergraphᚋgraphᚋmodelᚐCreateTicketInput(ctx context.Context, v any) (model.CreateTicketInput, error) {
+	res, err := ec.unmarshalInputCreateTicketInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNCustomer2ᚖpartnergraphᚋgraphᚋmodelᚐCustomer(ctx context.Context, sel ast.SelectionSet, v *model.Customer) graphql.Marshaler {
@@ -29914,6 +39282,32 @@ func (ec *executionContext) marshalNRole2partnergraphᚋgraphᚋmodelᚐRole(ctx
 	return v
 }
 
+func (ec *executionContext) marshalNSatisfactionDimension2ᚕᚖpartnergraphᚋgraphᚋmodelᚐSatisfactionDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SatisfactionDimension) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSatisfactionDimension2ᚖpartnergraphᚋgraphᚋmodelᚐSatisfactionDimension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSatisfactionDimension2ᚖpartnergraphᚋgraphᚋmodelᚐSatisfactionDimension(ctx context.Context, sel ast.SelectionSet, v *model.SatisfactionDimension) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SatisfactionDimension(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSensitiveInput2partnergraphᚋgraphᚋmodelᚐSensitiveInput(ctx context.Context, v any) (model.SensitiveInput, error) {
 	res, err := ec.unmarshalInputSensitiveInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30000,9 +39394,578 @@ func (ec *executionContext) unmarshalNSwitchToOnDemandInput2partnergraphᚋgraph
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNTicket2ᚖpartnergraphᚋgraphᚋmodelᚐTicket(ctx context.Context, sel ast.SelectionSet, v *model.Ticket) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Ticket(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTicketAction2partnergraphᚋgraphᚋmodelᚐTicketAction(ctx context.Context, v any) (model.TicketAction, error) {
+	var res model.TicketAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTicketAction2partnergraphᚋgraphᚋmodelᚐTicketAction(ctx context.Context, sel ast.SelectionSet, v model.TicketAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNTicketAction2ᚕpartnergraphᚋgraphᚋmodelᚐTicketActionᚄ(ctx context.Context, v any) ([]model.TicketAction, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]model.TicketAction, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTicketAction2partnergraphᚋgraphᚋmodelᚐTicketAction(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNTicketAction2ᚕpartnergraphᚋgraphᚋmodelᚐTicketActionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.TicketAction) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketAction2partnergraphᚋgraphᚋmodelᚐTicketAction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketAreaCode2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketAreaCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TicketAreaCode) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketAreaCode2ᚖpartnergraphᚋgraphᚋmodelᚐTicketAreaCode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketAreaCode2ᚖpartnergraphᚋgraphᚋmodelᚐTicketAreaCode(ctx context.Context, sel ast.SelectionSet, v *model.TicketAreaCode) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketAreaCode(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketAttachment2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketAttachmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TicketAttachment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketAttachment2ᚖpartnergraphᚋgraphᚋmodelᚐTicketAttachment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketAttachment2ᚖpartnergraphᚋgraphᚋmodelᚐTicketAttachment(ctx context.Context, sel ast.SelectionSet, v *model.TicketAttachment) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketAttachment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketAttachmentLimits2partnergraphᚋgraphᚋmodelᚐTicketAttachmentLimits(ctx context.Context, sel ast.SelectionSet, v model.TicketAttachmentLimits) graphql.Marshaler {
+	return ec._TicketAttachmentLimits(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTicketAttachmentLimits2ᚖpartnergraphᚋgraphᚋmodelᚐTicketAttachmentLimits(ctx context.Context, sel ast.SelectionSet, v *model.TicketAttachmentLimits) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketAttachmentLimits(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTicketAttachmentPurpose2partnergraphᚋgraphᚋmodelᚐTicketAttachmentPurpose(ctx context.Context, v any) (model.TicketAttachmentPurpose, error) {
+	var res model.TicketAttachmentPurpose
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTicketAttachmentPurpose2partnergraphᚋgraphᚋmodelᚐTicketAttachmentPurpose(ctx context.Context, sel ast.SelectionSet, v model.TicketAttachmentPurpose) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNTicketAuthor2ᚖpartnergraphᚋgraphᚋmodelᚐTicketAuthor(ctx context.Context, sel ast.SelectionSet, v *model.TicketAuthor) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketAuthor(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTicketAuthorKind2partnergraphᚋgraphᚋmodelᚐTicketAuthorKind(ctx context.Context, v any) (model.TicketAuthorKind, error) {
+	var res model.TicketAuthorKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTicketAuthorKind2partnergraphᚋgraphᚋmodelᚐTicketAuthorKind(ctx context.Context, sel ast.SelectionSet, v model.TicketAuthorKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNTicketConnection2partnergraphᚋgraphᚋmodelᚐTicketConnection(ctx context.Context, sel ast.SelectionSet, v model.TicketConnection) graphql.Marshaler {
+	return ec._TicketConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTicketConnection2ᚖpartnergraphᚋgraphᚋmodelᚐTicketConnection(ctx context.Context, sel ast.SelectionSet, v *model.TicketConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketCreator2ᚖpartnergraphᚋgraphᚋmodelᚐTicketCreator(ctx context.Context, sel ast.SelectionSet, v *model.TicketCreator) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketCreator(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TicketEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketEdge2ᚖpartnergraphᚋgraphᚋmodelᚐTicketEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketEdge2ᚖpartnergraphᚋgraphᚋmodelᚐTicketEdge(ctx context.Context, sel ast.SelectionSet, v *model.TicketEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketForm2partnergraphᚋgraphᚋmodelᚐTicketForm(ctx context.Context, sel ast.SelectionSet, v model.TicketForm) graphql.Marshaler {
+	return ec._TicketForm(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTicketForm2ᚖpartnergraphᚋgraphᚋmodelᚐTicketForm(ctx context.Context, sel ast.SelectionSet, v *model.TicketForm) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketForm(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketMessage2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TicketMessage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketMessage2ᚖpartnergraphᚋgraphᚋmodelᚐTicketMessage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketMessage2ᚖpartnergraphᚋgraphᚋmodelᚐTicketMessage(ctx context.Context, sel ast.SelectionSet, v *model.TicketMessage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketMessage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketMessageConnection2partnergraphᚋgraphᚋmodelᚐTicketMessageConnection(ctx context.Context, sel ast.SelectionSet, v model.TicketMessageConnection) graphql.Marshaler {
+	return ec._TicketMessageConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTicketMessageConnection2ᚖpartnergraphᚋgraphᚋmodelᚐTicketMessageConnection(ctx context.Context, sel ast.SelectionSet, v *model.TicketMessageConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketMessageConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketMessageEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketMessageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TicketMessageEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketMessageEdge2ᚖpartnergraphᚋgraphᚋmodelᚐTicketMessageEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketMessageEdge2ᚖpartnergraphᚋgraphᚋmodelᚐTicketMessageEdge(ctx context.Context, sel ast.SelectionSet, v *model.TicketMessageEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketMessageEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketParameter2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketParameterᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TicketParameter) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketParameter2ᚖpartnergraphᚋgraphᚋmodelᚐTicketParameter(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketParameter2ᚖpartnergraphᚋgraphᚋmodelᚐTicketParameter(ctx context.Context, sel ast.SelectionSet, v *model.TicketParameter) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketParameter(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTicketParameterInput2ᚖpartnergraphᚋgraphᚋmodelᚐTicketParameterInput(ctx context.Context, v any) (*model.TicketParameterInput, error) {
+	res, err := ec.unmarshalInputTicketParameterInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTicketPayload2partnergraphᚋgraphᚋmodelᚐTicketPayload(ctx context.Context, sel ast.SelectionSet, v model.TicketPayload) graphql.Marshaler {
+	return ec._TicketPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTicketPayload2ᚖpartnergraphᚋgraphᚋmodelᚐTicketPayload(ctx context.Context, sel ast.SelectionSet, v *model.TicketPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketProblemType2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketProblemTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TicketProblemType) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketProblemType2ᚖpartnergraphᚋgraphᚋmodelᚐTicketProblemType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketProblemType2ᚖpartnergraphᚋgraphᚋmodelᚐTicketProblemType(ctx context.Context, sel ast.SelectionSet, v *model.TicketProblemType) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketProblemType(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketProductCategory2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketProductCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TicketProductCategory) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketProductCategory2ᚖpartnergraphᚋgraphᚋmodelᚐTicketProductCategory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketProductCategory2ᚖpartnergraphᚋgraphᚋmodelᚐTicketProductCategory(ctx context.Context, sel ast.SelectionSet, v *model.TicketProductCategory) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketProductCategory(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketQuota2partnergraphᚋgraphᚋmodelᚐTicketQuota(ctx context.Context, sel ast.SelectionSet, v model.TicketQuota) graphql.Marshaler {
+	return ec._TicketQuota(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTicketQuota2ᚖpartnergraphᚋgraphᚋmodelᚐTicketQuota(ctx context.Context, sel ast.SelectionSet, v *model.TicketQuota) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketQuota(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketRegion2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketRegionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TicketRegion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketRegion2ᚖpartnergraphᚋgraphᚋmodelᚐTicketRegion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketRegion2ᚖpartnergraphᚋgraphᚋmodelᚐTicketRegion(ctx context.Context, sel ast.SelectionSet, v *model.TicketRegion) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketRegion(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketScore2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TicketScore) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketScore2ᚖpartnergraphᚋgraphᚋmodelᚐTicketScore(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketScore2ᚖpartnergraphᚋgraphᚋmodelᚐTicketScore(ctx context.Context, sel ast.SelectionSet, v *model.TicketScore) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketScore(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTicketScoreInput2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketScoreInputᚄ(ctx context.Context, v any) ([]*model.TicketScoreInput, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]*model.TicketScoreInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTicketScoreInput2ᚖpartnergraphᚋgraphᚋmodelᚐTicketScoreInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNTicketScoreInput2ᚖpartnergraphᚋgraphᚋmodelᚐTicketScoreInput(ctx context.Context, v any) (*model.TicketScoreInput, error) {
+	res, err := ec.unmarshalInputTicketScoreInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTicketSeverities2partnergraphᚋgraphᚋmodelᚐTicketSeverities(ctx context.Context, sel ast.SelectionSet, v model.TicketSeverities) graphql.Marshaler {
+	return ec._TicketSeverities(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTicketSeverities2ᚖpartnergraphᚋgraphᚋmodelᚐTicketSeverities(ctx context.Context, sel ast.SelectionSet, v *model.TicketSeverities) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketSeverities(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketSeverity2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketSeverityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TicketSeverity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketSeverity2ᚖpartnergraphᚋgraphᚋmodelᚐTicketSeverity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketSeverity2ᚖpartnergraphᚋgraphᚋmodelᚐTicketSeverity(ctx context.Context, sel ast.SelectionSet, v *model.TicketSeverity) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketSeverity(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTicketStatus2partnergraphᚋgraphᚋmodelᚐTicketStatus(ctx context.Context, v any) (model.TicketStatus, error) {
+	var res model.TicketStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTicketStatus2partnergraphᚋgraphᚋmodelᚐTicketStatus(ctx context.Context, sel ast.SelectionSet, v model.TicketStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNTicketTemplate2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TicketTemplate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketTemplate2ᚖpartnergraphᚋgraphᚋmodelᚐTicketTemplate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTicketTemplate2ᚖpartnergraphᚋgraphᚋmodelᚐTicketTemplate(ctx context.Context, sel ast.SelectionSet, v *model.TicketTemplate) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketUpdate2partnergraphᚋgraphᚋmodelᚐTicketUpdate(ctx context.Context, sel ast.SelectionSet, v model.TicketUpdate) graphql.Marshaler {
+	return ec._TicketUpdate(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTicketUpdate2ᚖpartnergraphᚋgraphᚋmodelᚐTicketUpdate(ctx context.Context, sel ast.SelectionSet, v *model.TicketUpdate) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TicketUpdate(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNUnsubscribeResourcesInput2partnergraphᚋgraphᚋmodelᚐUnsubscribeResourcesInput(ctx context.Context, v any) (model.UnsubscribeResourcesInput, error) {
 	res, err := ec.unmarshalInputUnsubscribeResourcesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUploadTicketAttachmentInput2partnergraphᚋgraphᚋmodelᚐUploadTicketAttachmentInput(ctx context.Context, v any) (model.UploadTicketAttachmentInput, error) {
+	res, err := ec.unmarshalInputUploadTicketAttachmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUploadTicketAttachmentPayload2partnergraphᚋgraphᚋmodelᚐUploadTicketAttachmentPayload(ctx context.Context, sel ast.SelectionSet, v model.UploadTicketAttachmentPayload) graphql.Marshaler {
+	return ec._UploadTicketAttachmentPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUploadTicketAttachmentPayload2ᚖpartnergraphᚋgraphᚋmodelᚐUploadTicketAttachmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.UploadTicketAttachmentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UploadTicketAttachmentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNVerificationChallenge2partnergraphᚋgraphᚋmodelᚐVerificationChallenge(ctx context.Context, sel ast.SelectionSet, v model.VerificationChallenge) graphql.Marshaler {
@@ -30852,6 +40815,172 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := scalar.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTicketContact2ᚖpartnergraphᚋgraphᚋmodelᚐTicketContact(ctx context.Context, sel ast.SelectionSet, v *model.TicketContact) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TicketContact(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTicketContactInput2ᚖpartnergraphᚋgraphᚋmodelᚐTicketContactInput(ctx context.Context, v any) (*model.TicketContactInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTicketContactInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOTicketCustomerInput2ᚖpartnergraphᚋgraphᚋmodelᚐTicketCustomerInput(ctx context.Context, v any) (*model.TicketCustomerInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTicketCustomerInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOTicketFilter2ᚖpartnergraphᚋgraphᚋmodelᚐTicketFilter(ctx context.Context, v any) (*model.TicketFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTicketFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOTicketKind2ᚖpartnergraphᚋgraphᚋmodelᚐTicketKind(ctx context.Context, v any) (*model.TicketKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.TicketKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTicketKind2ᚖpartnergraphᚋgraphᚋmodelᚐTicketKind(ctx context.Context, sel ast.SelectionSet, v *model.TicketKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOTicketParameterInput2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketParameterInputᚄ(ctx context.Context, v any) ([]*model.TicketParameterInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]*model.TicketParameterInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTicketParameterInput2ᚖpartnergraphᚋgraphᚋmodelᚐTicketParameterInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOTicketParameterType2ᚖpartnergraphᚋgraphᚋmodelᚐTicketParameterType(ctx context.Context, v any) (*model.TicketParameterType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.TicketParameterType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTicketParameterType2ᚖpartnergraphᚋgraphᚋmodelᚐTicketParameterType(ctx context.Context, sel ast.SelectionSet, v *model.TicketParameterType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOTicketProblemType2ᚖpartnergraphᚋgraphᚋmodelᚐTicketProblemType(ctx context.Context, sel ast.SelectionSet, v *model.TicketProblemType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TicketProblemType(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOTicketRating2ᚖpartnergraphᚋgraphᚋmodelᚐTicketRating(ctx context.Context, sel ast.SelectionSet, v *model.TicketRating) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TicketRating(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTicketScoreInput2ᚕᚖpartnergraphᚋgraphᚋmodelᚐTicketScoreInputᚄ(ctx context.Context, v any) ([]*model.TicketScoreInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]*model.TicketScoreInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTicketScoreInput2ᚖpartnergraphᚋgraphᚋmodelᚐTicketScoreInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOTicketStatus2ᚕpartnergraphᚋgraphᚋmodelᚐTicketStatusᚄ(ctx context.Context, v any) ([]model.TicketStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]model.TicketStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTicketStatus2partnergraphᚋgraphᚋmodelᚐTicketStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOTicketStatus2ᚕpartnergraphᚋgraphᚋmodelᚐTicketStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []model.TicketStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketStatus2partnergraphᚋgraphᚋmodelᚐTicketStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOTicketStatus2ᚖpartnergraphᚋgraphᚋmodelᚐTicketStatus(ctx context.Context, v any) (*model.TicketStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.TicketStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTicketStatus2ᚖpartnergraphᚋgraphᚋmodelᚐTicketStatus(ctx context.Context, sel ast.SelectionSet, v *model.TicketStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOUnsubscribeResourcesInput2ᚖpartnergraphᚋgraphᚋmodelᚐUnsubscribeResourcesInput(ctx context.Context, v any) (*model.UnsubscribeResourcesInput, error) {

@@ -49,9 +49,23 @@ var rootFieldCalls = map[string]string{
 	"Mutation.setAutoRenew":             `mutation { setAutoRenew(input: { customer: { customerId: "` + nobody + `" }, resourceId: "nope", enabled: true }) { __typename } }`,
 	"Mutation.unsubscribeResources":     `mutation { unsubscribeResources(input: { customer: { customerId: "` + nobody + `" }, resourceIds: ["nope"] }, idempotencyKey: "t-ur") { __typename } }`,
 	"Mutation.switchToOnDemandAtExpiry": `mutation { switchToOnDemandAtExpiry(input: { customer: { customerId: "` + nobody + `" }, resourceIds: ["nope"], enabled: true }) { __typename } }`,
+	"Mutation.createTicket": `mutation { createTicket(input: { customer: { customerId: "` + nobody + `" }, productCategoryId: "c", problemTypeId: "p",
+		description: "x" }, idempotencyKey: "t-ct") { __typename } }`,
+	"Mutation.replyToTicket":  `mutation { replyToTicket(ticketId: "` + nobodysTicket + `", content: "x", idempotencyKey: "t-rt") { __typename } }`,
+	"Mutation.markTicketRead": `mutation { markTicketRead(ticketId: "` + nobodysTicket + `", idempotencyKey: "t-mr") { __typename } }`,
+	"Mutation.urgeTicket":     `mutation { urgeTicket(ticketId: "` + nobodysTicket + `", idempotencyKey: "t-ut") { __typename } }`,
+	"Mutation.cancelTicket":   `mutation { cancelTicket(ticketId: "` + nobodysTicket + `", idempotencyKey: "t-cat") { __typename } }`,
+	"Mutation.closeTicket":    `mutation { closeTicket(ticketId: "` + nobodysTicket + `", idempotencyKey: "t-clt") { __typename } }`,
+	"Mutation.rateTicket": `mutation { rateTicket(ticketId: "` + nobodysTicket + `", comment: "x", scores: [{ dimensionId: 1, value: 1 }],
+		idempotencyKey: "t-rat") { __typename } }`,
+	"Mutation.uploadTicketAttachment": `mutation { uploadTicketAttachment(input: { customer: { customerId: "` + nobody + `" }, fileName: "a.txt",
+		purpose: NEW_TICKET, contentBase64: "aGk=" }, idempotencyKey: "t-uta") { __typename } }`,
 }
 
 const nobody = "00000000000000000000000000000000"
+
+// nobodysTicket is the global ID of a ticket of an account nobody holds.
+const nobodysTicket = "VGlja2V0Ong6Ong6VFQx"
 
 // rootFieldAccess is what each role gets from rootFieldCalls: "ok" (data),
 // or the extensions.code. The columns are tier1, reseller, provider,
@@ -91,6 +105,14 @@ var rootFieldAccess = map[string][4]string{
 	"Mutation.setAutoRenew":                 {nf, nf, nf, nf},
 	"Mutation.unsubscribeResources":         {vr, vr, vr, nf},
 	"Mutation.switchToOnDemandAtExpiry":     {nf, nf, nf, nf},
+	"Mutation.createTicket":                 {nf, nf, nf, nf}, // not its customer
+	"Mutation.replyToTicket":                {nf, nf, nf, nf},
+	"Mutation.markTicketRead":               {nf, nf, nf, nf},
+	"Mutation.urgeTicket":                   {nf, nf, nf, nf},
+	"Mutation.cancelTicket":                 {nf, nf, nf, nf},
+	"Mutation.closeTicket":                  {nf, nf, nf, nf},
+	"Mutation.rateTicket":                   {nf, nf, nf, nf},
+	"Mutation.uploadTicketAttachment":       {nf, nf, nf, nf},
 }
 
 const (

@@ -52,6 +52,8 @@ type envConfig struct {
 
 	// Web adjusts the handler's options last.
 	Web func(*edge.Options)
+	// Tickets tunes the ticket pollers and caches.
+	Tickets resolvers.TicketOptions
 }
 
 // env is a gateway aimed at a sandbox, both on 127.0.0.1 random ports.
@@ -152,6 +154,7 @@ func newEnv(tb testing.TB, cfg envConfig) *env {
 	}
 	deps := e.deps(tb, cfg)
 	deps.Upstream = e.client
+	deps.Tickets = cfg.Tickets
 	schema, err := resolvers.NewSchema(deps)
 	if err != nil {
 		tb.Fatal(err)
@@ -205,7 +208,8 @@ func (e *env) newClient(tb testing.TB, now func() time.Time) *gateway.Client {
 	for _, p := range e.manifest.Partners {
 		accounts = append(accounts, gateway.Account{ID: p.ID, Name: p.Name, Kind: gateway.Kind(p.Kind), ParentID: p.ParentID, AK: p.AK, SK: p.SK, AgencyName: p.AgencyName})
 	}
-	c, err := gateway.New(gateway.Config{Endpoint: e.manifest.Endpoint, IAMEndpoint: e.manifest.IAMEndpoint, Accounts: accounts, CallTimeout: 5 * time.Second, Now: now})
+	c, err := gateway.New(gateway.Config{Endpoint: e.manifest.Endpoint, IAMEndpoint: e.manifest.IAMEndpoint, OSMEndpoint: e.manifest.Endpoint,
+		Accounts: accounts, CallTimeout: 5 * time.Second, Now: now})
 	if err != nil {
 		tb.Fatal(err)
 	}

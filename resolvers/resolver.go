@@ -51,6 +51,9 @@ type Deps struct {
 	// Log receives what cannot be answered to a client (default
 	// slog.Default()).
 	Log *slog.Logger
+	// Tickets tunes the service tickets' live updates and caches
+	// (tickets.go); the zero value takes the defaults.
+	Tickets TicketOptions
 }
 
 // AuditLog is the audit log: appended by sensitive mutations, read by
@@ -90,6 +93,8 @@ type Resolver struct {
 	// xaccountTypes caches a scope's xaccount type once learnt from the
 	// upstream (registration.go).
 	xaccountTypes sync.Map
+	// tickets holds the ticket pollers and caches (tickets.go).
+	tickets *ticketState
 }
 
 var _ graph.ResolverRoot = (*Resolver)(nil)
@@ -117,6 +122,7 @@ func NewSchema(d Deps) (graphql.ExecutableSchema, error) {
 	}
 	r := &Resolver{upstream: d.Upstream, verify: d.Verify, idempotency: d.Idempotency, audit: d.Audit,
 		pending: d.Pending, contacts: d.Contacts, now: d.Now, log: d.Log}
+	r.tickets = newTicketState(d.Upstream, d.Tickets)
 	s := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  r,
 		Directives: graph.DirectiveRoot{Verified: verifiedDirective},

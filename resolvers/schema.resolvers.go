@@ -54,6 +54,8 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 		return partner(a), nil
 	case "Order", "Resource":
 		return r.commerceNode(ctx, p, typ, s, objID)
+	case "Ticket":
+		return r.ticketNode(ctx, p, s, objID)
 	case "CouponQuota":
 		if p.Role == identity.RoleCustomer || !r.canUse(ctx, p, s, "") {
 			return nil, apierr.NotFound("node")
@@ -124,8 +126,11 @@ func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{
 
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+
 func (r *Resolver) Viewer() graph.ViewerResolver { return &viewerResolver{r} }
 
 type mutationResolver struct{ *Resolver }
 type queryResolver struct{ *Resolver }
+type subscriptionResolver struct{ *Resolver }
 type viewerResolver struct{ *Resolver }

@@ -319,6 +319,28 @@ type CreateCustomerPayload struct {
 	Created bool `json:"created"`
 }
 
+// A new ticket, from the form data (`viewer.ticketForm`, `Customer.ticketForm`).
+type CreateTicketInput struct {
+	// The customer to open it for; omit it for the caller's own account.
+	Customer *TicketCustomerInput `json:"customer,omitempty"`
+	// A product category id.
+	ProductCategoryID string `json:"productCategoryId"`
+	// A problem type id of that category.
+	ProblemTypeID string `json:"problemTypeId"`
+	// What happened or what you want to know (1-1200 characters; a template may pre-fill it).
+	Description string `json:"description"`
+	// The region of a fault ticket (required for FAULT problem types).
+	RegionID *string `json:"regionId,omitempty"`
+	// A severity id, when the form shows the picker.
+	SeverityID *string `json:"severityId,omitempty"`
+	// How to remind the submitter.
+	Contact *TicketContactInput `json:"contact,omitempty"`
+	// Values of the problem type's extended parameters.
+	Parameters []*TicketParameterInput `json:"parameters,omitempty"`
+	// Attachments uploaded with purpose NEW_TICKET (at most `attachmentLimits.maxCount`).
+	AttachmentIds []string `json:"attachmentIds,omitempty"`
+}
+
 // A customer's balance.
 type CustomerBalance struct {
 	// Available amount.
@@ -1263,6 +1285,20 @@ type ResourcesPayload struct {
 	Failures []*ResourceFailure `json:"failures"`
 }
 
+// A dimension of a ticket rating.
+type SatisfactionDimension struct {
+	// The dimension id (`TicketScoreInput.dimensionId`).
+	ID int `json:"id"`
+	// The dimension's name.
+	Name string `json:"name"`
+	// What it rates.
+	Description *string `json:"description,omitempty"`
+	// The best score.
+	MaxScore int `json:"maxScore"`
+	// The value of one star.
+	Step *int `json:"step,omitempty"`
+}
+
 // The arguments of the sensitive operation a code is requested for: set exactly
 // the member named like the mutation, with exactly the input the mutation will
 // receive (the code is bound to a digest of it).
@@ -1323,6 +1359,12 @@ type SetVerificationEnabledInput struct {
 	Enabled bool `json:"enabled"`
 }
 
+// The live updates a caller can follow. Subscriptions are served over WebSocket
+// (graphql-transport-ws and graphql-ws) and Server-Sent Events at /graphql,
+// authenticated with the same bearer token, and end when the token expires.
+type Subscription struct {
+}
+
 // Set or cancel the switch of main resources to on-demand at expiry.
 type SwitchToOnDemandInput struct {
 	// The customer.
@@ -1331,6 +1373,390 @@ type SwitchToOnDemandInput struct {
 	ResourceIds []string `json:"resourceIds"`
 	// True to switch at expiry, false to cancel the switch.
 	Enabled bool `json:"enabled"`
+}
+
+// A service ticket (工单) of an account: the caller's own (`viewer.tickets`) or
+// a customer's (`Customer.tickets`). The fields read with the ticket's list cost
+// no extra upstream call; `unreadCount` and `updatedAt` are read for a whole
+// page at once; `severity`, `contact` and `rating` read the ticket's detail
+// (one call per ticket, shared by the three); `messages` one call per ticket.
+type Ticket struct {
+	// The opaque global ID (for `node` and the ticket mutations).
+	ID string `json:"id"`
+	// The upstream ticket id, e.g. TT20260131000001.
+	CaseID string `json:"caseId"`
+	// The status; null for a status this API does not know (see `statusCode`).
+	Status *TicketStatus `json:"status,omitempty"`
+	// The upstream status number.
+	StatusCode int `json:"statusCode"`
+	// The ticket type (the upstream's incident type), e.g. Technical issue.
+	TicketType *string `json:"ticketType,omitempty"`
+	// The problem type chosen when the ticket was opened.
+	ProblemType *string `json:"problemType,omitempty"`
+	// The product category.
+	ProductCategory *string `json:"productCategory,omitempty"`
+	// Consultation or fault, in the upstream's words.
+	ServiceType *string `json:"serviceType,omitempty"`
+	// What the submitter wrote when opening the ticket.
+	Description string `json:"description"`
+	// The region name of a fault ticket.
+	Region *string `json:"region,omitempty"`
+	// Who opened the ticket.
+	Creator *TicketCreator `json:"creator"`
+	// The account (domain) id that owns the ticket.
+	AccountID string `json:"accountId"`
+	// When the ticket was opened (RFC 3339, UTC).
+	CreatedAt *string `json:"createdAt,omitempty"`
+	// When the ticket was completed (RFC 3339, UTC).
+	ResolvedAt *string `json:"resolvedAt,omitempty"`
+	// The engineer's summary of the solution.
+	Resolution *string `json:"resolution,omitempty"`
+	// Where the problem came from, in the engineer's words.
+	RootCause *string `json:"rootCause,omitempty"`
+	// What the submitter may do now, by the ticket's status.
+	AllowedActions []TicketAction `json:"allowedActions"`
+	// Whose ticket it is: the account whose keys read it, and the customer for a customer token.
+	Owner gateway.TicketOwner `json:"-"`
+	// The page the ticket was listed in, for one batch read per page.
+	Page *loader.TicketPage `json:"-"`
+}
+
+func (Ticket) IsNode() {}
+
+// The opaque global ID of the object.
+func (this Ticket) GetID() string { return this.ID }
+
+// A country or region calling code.
+type TicketAreaCode struct {
+	// The code, e.g. 86.
+	Code string `json:"code"`
+	// The country or region.
+	Name string `json:"name"`
+}
+
+// A file attached to a ticket or a message.
+type TicketAttachment struct {
+	// The upstream attachment id.
+	ID string `json:"id"`
+	// The file name.
+	FileName string `json:"fileName"`
+	// The attachments listed together, for one batch of download links.
+	Page *loader.AttachmentPage `json:"-"`
+}
+
+// The upstream's attachment limits; the gateway checks them before any upload or write.
+type TicketAttachmentLimits struct {
+	// Most files per ticket or reply.
+	MaxCount int `json:"maxCount"`
+	// Largest file, in MB.
+	MaxSizeMb int `json:"maxSizeMb"`
+	// Largest file, in bytes.
+	MaxSizeBytes int `json:"maxSizeBytes"`
+	// Accepted file name extensions, lower case (e.g. png, pdf, log).
+	FileTypes []string `json:"fileTypes"`
+}
+
+// The author of a ticket message.
+type TicketAuthor struct {
+	// Customer side or engineer.
+	Kind TicketAuthorKind `json:"kind"`
+	// The author's user id.
+	ID *string `json:"id,omitempty"`
+	// The author's display name.
+	Name *string `json:"name,omitempty"`
+}
+
+// A page of tickets, newest first.
+type TicketConnection struct {
+	// The tickets of this page.
+	Edges []*TicketEdge `json:"edges"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Number of tickets matching the filter.
+	TotalCount int `json:"totalCount"`
+}
+
+// How the submitter of a ticket is reminded of answers.
+type TicketContact struct {
+	// Country or region calling code, e.g. 86.
+	AreaCode *string `json:"areaCode,omitempty"`
+	// Mobile number for reminders.
+	Mobile *string `json:"mobile,omitempty"`
+	// E-mail address for reminders.
+	Email *string `json:"email,omitempty"`
+	// When reminders may be sent: "0" any time, or HH:MM-HH:MM in the submitter's time zone.
+	Hours *string `json:"hours,omitempty"`
+}
+
+// How the submitter wants to be reminded of answers.
+type TicketContactInput struct {
+	// Country or region calling code of the mobile (`TicketForm.areaCodes`, default 86).
+	AreaCode *string `json:"areaCode,omitempty"`
+	// Mobile number (digits). Another than the account's own must have been verified upstream.
+	Mobile *string `json:"mobile,omitempty"`
+	// E-mail address. Another than the account's own must have been verified upstream.
+	Email *string `json:"email,omitempty"`
+	// When to remind: "0" any time (default) or HH:MM-HH:MM.
+	Hours *string `json:"hours,omitempty"`
+}
+
+// Who opened a ticket: a user of the owning account (for a partner acting for a customer, its agency user).
+type TicketCreator struct {
+	// The user id.
+	UserID *string `json:"userId,omitempty"`
+	// The user name.
+	Name *string `json:"name,omitempty"`
+}
+
+// Which customer a ticket operation acts for; omit it for the caller's own account.
+type TicketCustomerInput struct {
+	// The customer's account id (a customer may only name itself).
+	CustomerID string `json:"customerId"`
+	// Tier-1 only: the tier-2 reseller whose customer this is.
+	ResellerID *string `json:"resellerId,omitempty"`
+}
+
+// A ticket and its cursor.
+type TicketEdge struct {
+	// Cursor of this ticket.
+	Cursor string `json:"cursor"`
+	// The ticket.
+	Node *Ticket `json:"node"`
+}
+
+// Filters of a ticket list (all optional, combined with AND; applied by the upstream).
+type TicketFilter struct {
+	// Only tickets in one of these statuses. Without it, every status but DELETED.
+	Statuses []TicketStatus `json:"statuses,omitempty"`
+	// Created at or after this time (RFC 3339, e.g. 2026-01-31T00:00:00Z).
+	CreatedAfter *string `json:"createdAfter,omitempty"`
+	// Created at or before this time (RFC 3339).
+	CreatedBefore *string `json:"createdBefore,omitempty"`
+	// Text the ticket id or description contains (at most 64 characters).
+	Keyword *string `json:"keyword,omitempty"`
+}
+
+// What a "new ticket" form needs, in the order it needs it: the product
+// category, the problem types of that category, then for the chosen problem
+// type its description templates, severities, extended parameters and the
+// remaining quota; the regions (fault tickets), the area codes of reminder
+// mobiles and the attachment limits. Everything is cached for the caller for
+// 5 minutes.
+type TicketForm struct {
+	// Whose form it is.
+	Owner gateway.TicketOwner `json:"-"`
+}
+
+// One message (留言) of a ticket.
+type TicketMessage struct {
+	// Who wrote it.
+	Author *TicketAuthor `json:"author"`
+	// The text.
+	Content string `json:"content"`
+	// When it was posted (RFC 3339, UTC).
+	CreatedAt *string `json:"createdAt,omitempty"`
+	// Whether this is the ticket's description (its first message).
+	IsDescription bool `json:"isDescription"`
+	// The files attached to it.
+	Attachments []*TicketAttachment `json:"attachments"`
+}
+
+// A page of ticket messages.
+type TicketMessageConnection struct {
+	// The messages of this page, oldest first.
+	Edges []*TicketMessageEdge `json:"edges"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Number of messages of the ticket.
+	TotalCount int `json:"totalCount"`
+}
+
+// A message and its cursor.
+type TicketMessageEdge struct {
+	// Cursor of this message.
+	Cursor string `json:"cursor"`
+	// The message.
+	Node *TicketMessage `json:"node"`
+}
+
+// An extended parameter of a problem type.
+type TicketParameter struct {
+	// The key (`TicketParameterInput.key`).
+	Key string `json:"key"`
+	// The label.
+	Name string `json:"name"`
+	// What to enter.
+	Description *string `json:"description,omitempty"`
+	// A hint shown with the field.
+	Tips *string `json:"tips,omitempty"`
+	// Whether a ticket must give it.
+	Required bool `json:"required"`
+	// How to show it; null for a type this API does not know.
+	Type *TicketParameterType `json:"type,omitempty"`
+	// The choices of a SELECT parameter.
+	Options []string `json:"options"`
+	// The longest accepted value, in characters.
+	MaxLength *int `json:"maxLength,omitempty"`
+	// The smallest accepted NUMBER.
+	Min *decimal.Decimal `json:"min,omitempty"`
+	// The largest accepted NUMBER.
+	Max *decimal.Decimal `json:"max,omitempty"`
+	// The value to pre-fill.
+	DefaultValue *string `json:"defaultValue,omitempty"`
+	// Whether the form should show it.
+	Shown bool `json:"shown"`
+	// Whether the value is sensitive (mask it on screen).
+	Sensitive bool `json:"sensitive"`
+}
+
+// A value of an extended parameter (`TicketProblemType.parameters`).
+type TicketParameterInput struct {
+	// The parameter's key.
+	Key string `json:"key"`
+	// Its value, as text.
+	Value string `json:"value"`
+}
+
+// The result of a ticket mutation.
+type TicketPayload struct {
+	// The ticket, read again after the change.
+	Ticket *Ticket `json:"ticket"`
+	// True when the idempotency key had been used before: nothing was applied again.
+	Replayed bool `json:"replayed"`
+}
+
+// A problem type of a product category.
+type TicketProblemType struct {
+	// The problem type id (`CreateTicketInput.problemTypeId`).
+	ID string `json:"id"`
+	// The problem type's name.
+	Name string `json:"name"`
+	// The product category it belongs to.
+	ProductCategoryID string `json:"productCategoryId"`
+	// Consultation or fault; null for a kind this API does not know.
+	Kind *TicketKind `json:"kind,omitempty"`
+	// Whether a ticket of this type must name a region (fault tickets).
+	RegionRequired bool `json:"regionRequired"`
+	// Whether the account's support plan covers tickets of this type.
+	SupportPlanApplies bool `json:"supportPlanApplies"`
+	// Whose form the problem type was read for.
+	Owner gateway.TicketOwner `json:"-"`
+}
+
+// A product category of the ticket form.
+type TicketProductCategory struct {
+	// The category id (`CreateTicketInput.productCategoryId`).
+	ID string `json:"id"`
+	// The category's name.
+	Name string `json:"name"`
+	// What the category covers.
+	Description *string `json:"description,omitempty"`
+	// The category's short name, e.g. ECS.
+	Acronym *string `json:"acronym,omitempty"`
+	// The ticket type the category belongs to.
+	TicketTypeID *string `json:"ticketTypeId,omitempty"`
+	// The ticket type's name, e.g. Technical issue.
+	TicketTypeName *string `json:"ticketTypeName,omitempty"`
+	// Whether the account's support plan covers tickets of this category.
+	SupportPlanApplies bool `json:"supportPlanApplies"`
+	// Whose form the category was read for.
+	Owner gateway.TicketOwner `json:"-"`
+}
+
+// The remaining ticket quota of an account for a problem type.
+type TicketQuota struct {
+	// Tickets the account may open in the period.
+	Total int `json:"total"`
+	// Tickets it may still open.
+	Remaining int `json:"remaining"`
+}
+
+// A submitter's rating of a completed ticket.
+type TicketRating struct {
+	// The submitter's comment.
+	Comment *string `json:"comment,omitempty"`
+	// One score per satisfaction dimension.
+	Scores []*TicketScore `json:"scores"`
+}
+
+// A region a fault ticket may name.
+type TicketRegion struct {
+	// The region id (`CreateTicketInput.regionId`), e.g. cn-north-4.
+	ID string `json:"id"`
+	// The region's name.
+	Name string `json:"name"`
+	// Whether the region is outside the Chinese mainland.
+	OutsideMainland bool `json:"outsideMainland"`
+}
+
+// One score of a rating.
+type TicketScore struct {
+	// The satisfaction dimension (see `TicketForm.satisfactionDimensions`).
+	DimensionID int `json:"dimensionId"`
+	// The dimension's name.
+	Name *string `json:"name,omitempty"`
+	// The score given.
+	Value int `json:"value"`
+	// The best score of the dimension.
+	Max *int `json:"max,omitempty"`
+}
+
+// A score of a rating.
+type TicketScoreInput struct {
+	// A satisfaction dimension id.
+	DimensionID int `json:"dimensionId"`
+	// The score, 1 to the dimension's maxScore.
+	Value int `json:"value"`
+}
+
+// The severities of a problem type.
+type TicketSeverities struct {
+	// Whether the form should show a severity picker (it depends on the support plan).
+	ShowPicker bool `json:"showPicker"`
+	// The severities (`CreateTicketInput.severityId`).
+	Options []*TicketSeverity `json:"options"`
+}
+
+// A severity of a ticket.
+type TicketSeverity struct {
+	// The severity id.
+	ID string `json:"id"`
+	// The severity's name.
+	Name string `json:"name"`
+}
+
+// A description template.
+type TicketTemplate struct {
+	// The template id.
+	ID string `json:"id"`
+	// The template's name.
+	Name string `json:"name"`
+	// The text to pre-fill the description with.
+	Content string `json:"content"`
+}
+
+// A change of a ticket seen by the gateway's poller: new messages, a new
+// status, or both. The gateway polls the upstream once per account on a shared
+// schedule, whatever the number of subscribers.
+type TicketUpdate struct {
+	// The ticket's global ID (for `node`).
+	TicketID string `json:"ticketId"`
+	// The upstream ticket id.
+	CaseID string `json:"caseId"`
+	// The ticket's status now; null for a status this API does not know.
+	Status *TicketStatus `json:"status,omitempty"`
+	// The upstream status number now.
+	StatusCode int `json:"statusCode"`
+	// The status before this update; null when the status did not change.
+	PreviousStatus *TicketStatus `json:"previousStatus,omitempty"`
+	// Messages posted since the previous update, oldest first (may be empty).
+	NewMessages []*TicketMessage `json:"newMessages"`
+	// Engineer messages not read yet, as the upstream counted them with this update.
+	UnreadCount *int `json:"unreadCount,omitempty"`
+	// What the submitter may do now.
+	AllowedActions []TicketAction `json:"allowedActions"`
+	// When the gateway saw the change (RFC 3339, UTC).
+	ObservedAt string `json:"observedAt"`
 }
 
 // Unsubscribe main resources.
@@ -1345,6 +1771,30 @@ type UnsubscribeResourcesInput struct {
 	ReasonType *int `json:"reasonType,omitempty"`
 	// A free-text reason.
 	Reason *string `json:"reason,omitempty"`
+}
+
+// A file to attach to a new ticket or a reply.
+type UploadTicketAttachmentInput struct {
+	// The customer whose ticket it is for; omit it for the caller's own account.
+	Customer *TicketCustomerInput `json:"customer,omitempty"`
+	// The file name; its extension must be one of `attachmentLimits.fileTypes`.
+	FileName string `json:"fileName"`
+	// What it will be attached to.
+	Purpose TicketAttachmentPurpose `json:"purpose"`
+	// The file's bytes, base64 (standard alphabet, padded), at most `attachmentLimits.maxSizeMb` once decoded.
+	ContentBase64 string `json:"contentBase64"`
+}
+
+// The result of uploading an attachment.
+type UploadTicketAttachmentPayload struct {
+	// The stored attachment; pass its id in attachmentIds.
+	Attachment *TicketAttachment `json:"attachment"`
+	// The file's size in bytes.
+	Size int `json:"size"`
+	// What it may be attached to.
+	Purpose TicketAttachmentPurpose `json:"purpose"`
+	// True when the idempotency key had been used before: nothing was uploaded again.
+	Replayed bool `json:"replayed"`
 }
 
 // A verification code was sent; pass `id` and the code to the guarded mutation.
@@ -2673,6 +3123,391 @@ func (e *SensitiveOperation) UnmarshalJSON(b []byte) error {
 }
 
 func (e SensitiveOperation) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Something the submitter may do with a ticket in its current status.
+type TicketAction string
+
+const (
+	// Post a message (`replyToTicket`): open tickets (submitted, in progress, awaiting confirmation or feedback, suspended).
+	TicketActionReply TicketAction = "REPLY"
+	// Ask for progress (`urgeTicket`): submitted, in progress or awaiting feedback; the upstream takes one urge per hour.
+	TicketActionUrge TicketAction = "URGE"
+	// Withdraw the ticket (`cancelTicket`): only before an engineer accepts it.
+	TicketActionCancel TicketAction = "CANCEL"
+	// Confirm the solution and close the ticket (`closeTicket`): in progress or awaiting confirmation.
+	TicketActionClose TicketAction = "CLOSE"
+	// Rate the service (`rateTicket`): completed tickets; the upstream takes one rating.
+	TicketActionRate TicketAction = "RATE"
+)
+
+var AllTicketAction = []TicketAction{
+	TicketActionReply,
+	TicketActionUrge,
+	TicketActionCancel,
+	TicketActionClose,
+	TicketActionRate,
+}
+
+func (e TicketAction) IsValid() bool {
+	switch e {
+	case TicketActionReply, TicketActionUrge, TicketActionCancel, TicketActionClose, TicketActionRate:
+		return true
+	}
+	return false
+}
+
+func (e TicketAction) String() string {
+	return string(e)
+}
+
+func (e *TicketAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TicketAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TicketAction", str)
+	}
+	return nil
+}
+
+func (e TicketAction) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TicketAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TicketAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What an uploaded attachment will be attached to.
+type TicketAttachmentPurpose string
+
+const (
+	// A new ticket (`CreateTicketInput.attachmentIds`).
+	TicketAttachmentPurposeNewTicket TicketAttachmentPurpose = "NEW_TICKET"
+	// A reply (`replyToTicket(attachmentIds:)`).
+	TicketAttachmentPurposeReply TicketAttachmentPurpose = "REPLY"
+)
+
+var AllTicketAttachmentPurpose = []TicketAttachmentPurpose{
+	TicketAttachmentPurposeNewTicket,
+	TicketAttachmentPurposeReply,
+}
+
+func (e TicketAttachmentPurpose) IsValid() bool {
+	switch e {
+	case TicketAttachmentPurposeNewTicket, TicketAttachmentPurposeReply:
+		return true
+	}
+	return false
+}
+
+func (e TicketAttachmentPurpose) String() string {
+	return string(e)
+}
+
+func (e *TicketAttachmentPurpose) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TicketAttachmentPurpose(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TicketAttachmentPurpose", str)
+	}
+	return nil
+}
+
+func (e TicketAttachmentPurpose) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TicketAttachmentPurpose) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TicketAttachmentPurpose) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Who wrote a ticket message.
+type TicketAuthorKind string
+
+const (
+	// The submitter's side: the account, one of its users, or a partner acting for it.
+	TicketAuthorKindCustomer TicketAuthorKind = "CUSTOMER"
+	// A Huawei Cloud (or partner) support engineer.
+	TicketAuthorKindEngineer TicketAuthorKind = "ENGINEER"
+	// A third party the upstream brought in.
+	TicketAuthorKindThirdParty TicketAuthorKind = "THIRD_PARTY"
+)
+
+var AllTicketAuthorKind = []TicketAuthorKind{
+	TicketAuthorKindCustomer,
+	TicketAuthorKindEngineer,
+	TicketAuthorKindThirdParty,
+}
+
+func (e TicketAuthorKind) IsValid() bool {
+	switch e {
+	case TicketAuthorKindCustomer, TicketAuthorKindEngineer, TicketAuthorKindThirdParty:
+		return true
+	}
+	return false
+}
+
+func (e TicketAuthorKind) String() string {
+	return string(e)
+}
+
+func (e *TicketAuthorKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TicketAuthorKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TicketAuthorKind", str)
+	}
+	return nil
+}
+
+func (e TicketAuthorKind) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TicketAuthorKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TicketAuthorKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The kind of ticket a problem type opens.
+type TicketKind string
+
+const (
+	// A question (upstream case type 0).
+	TicketKindConsultation TicketKind = "CONSULTATION"
+	// A fault report (case type 5): it needs a region.
+	TicketKindFault TicketKind = "FAULT"
+)
+
+var AllTicketKind = []TicketKind{
+	TicketKindConsultation,
+	TicketKindFault,
+}
+
+func (e TicketKind) IsValid() bool {
+	switch e {
+	case TicketKindConsultation, TicketKindFault:
+		return true
+	}
+	return false
+}
+
+func (e TicketKind) String() string {
+	return string(e)
+}
+
+func (e *TicketKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TicketKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TicketKind", str)
+	}
+	return nil
+}
+
+func (e TicketKind) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TicketKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TicketKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How a form shows an extended parameter.
+type TicketParameterType string
+
+const (
+	// Free text, at most `maxLength` characters.
+	TicketParameterTypeText TicketParameterType = "TEXT"
+	// One of `options`.
+	TicketParameterTypeSelect TicketParameterType = "SELECT"
+	// A whole number between `min` and `max`.
+	TicketParameterTypeNumber TicketParameterType = "NUMBER"
+)
+
+var AllTicketParameterType = []TicketParameterType{
+	TicketParameterTypeText,
+	TicketParameterTypeSelect,
+	TicketParameterTypeNumber,
+}
+
+func (e TicketParameterType) IsValid() bool {
+	switch e {
+	case TicketParameterTypeText, TicketParameterTypeSelect, TicketParameterTypeNumber:
+		return true
+	}
+	return false
+}
+
+func (e TicketParameterType) String() string {
+	return string(e)
+}
+
+func (e *TicketParameterType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TicketParameterType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TicketParameterType", str)
+	}
+	return nil
+}
+
+func (e TicketParameterType) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TicketParameterType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TicketParameterType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The status of a service ticket. The upstream numbers them; `statusCode`
+// next to a status always carries the number.
+type TicketStatus string
+
+const (
+	// Submitted, waiting to be accepted (upstream 0).
+	TicketStatusSubmitted TicketStatus = "SUBMITTED"
+	// Being handled by an engineer (1).
+	TicketStatusInProgress TicketStatus = "IN_PROGRESS"
+	// The engineer gave a solution and waits for the submitter to confirm it (2).
+	TicketStatusAwaitingConfirmation TicketStatus = "AWAITING_CONFIRMATION"
+	// Completed (3).
+	TicketStatusCompleted TicketStatus = "COMPLETED"
+	// Cancelled by the submitter (4).
+	TicketStatusCancelled TicketStatus = "CANCELLED"
+	// Suspended by the engineer (5).
+	TicketStatusSuspended TicketStatus = "SUSPENDED"
+	// Closed by the engineer as invalid (12).
+	TicketStatusInvalid TicketStatus = "INVALID"
+	// Deleted by the submitter (13); listed only when a filter asks for it.
+	TicketStatusDeleted TicketStatus = "DELETED"
+	// The engineer waits for the submitter's feedback (17).
+	TicketStatusAwaitingFeedback TicketStatus = "AWAITING_FEEDBACK"
+)
+
+var AllTicketStatus = []TicketStatus{
+	TicketStatusSubmitted,
+	TicketStatusInProgress,
+	TicketStatusAwaitingConfirmation,
+	TicketStatusCompleted,
+	TicketStatusCancelled,
+	TicketStatusSuspended,
+	TicketStatusInvalid,
+	TicketStatusDeleted,
+	TicketStatusAwaitingFeedback,
+}
+
+func (e TicketStatus) IsValid() bool {
+	switch e {
+	case TicketStatusSubmitted, TicketStatusInProgress, TicketStatusAwaitingConfirmation, TicketStatusCompleted, TicketStatusCancelled, TicketStatusSuspended, TicketStatusInvalid, TicketStatusDeleted, TicketStatusAwaitingFeedback:
+		return true
+	}
+	return false
+}
+
+func (e TicketStatus) String() string {
+	return string(e)
+}
+
+func (e *TicketStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TicketStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TicketStatus", str)
+	}
+	return nil
+}
+
+func (e TicketStatus) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TicketStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TicketStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
