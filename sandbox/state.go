@@ -247,8 +247,11 @@ type Token struct {
 
 func newState(opts Options) *State {
 	return &State{
-		opts:               opts,
-		rng:                rand.New(rand.NewSource(opts.Seed)),
+		opts: opts,
+		// Ids made at run time come from their own sequence: the seed's
+		// (seed.go) made the partners' and customers' ids, and the same
+		// sequence would make them again.
+		rng:                rand.New(rand.NewSource(opts.Seed ^ 0x72756e74696d65)),
 		epoch:              opts.Epoch,
 		partnerByID:        map[string]*Partner{},
 		partnerByAK:        map[string]*Partner{},
