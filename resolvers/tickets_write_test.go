@@ -256,7 +256,9 @@ func TestCreateTicketTimeoutKeepsKey(t *testing.T) {
 	f := e.ticketForm(t, tok)
 	in := map[string]any{"productCategoryId": f.category, "problemTypeId": f.consult, "description": "Slow upstream: is my ticket there?"}
 	key := newKey()
-	e.fault(t, map[string]any{"operation": "CreateCases", "latency_ms": 6000, "count": 1}) // applied after the gateway gave up
+	// The gateway stops waiting at 5s (CallTimeout); the sandbox applies at
+	// 5.5s, before the SDK's own HTTP timeout (6s) would abort the request.
+	e.fault(t, map[string]any{"operation": "CreateCases", "latency_ms": 5500, "count": 1})
 	start := time.Now()
 	r := e.query(t, tok, createQ, map[string]any{"in": in, "k": key})
 	if e := wantError(t, r, "OUTCOME_UNKNOWN", ""); !strings.Contains(e.Message, "same idempotencyKey") {
