@@ -40,6 +40,9 @@ type Config struct {
 	// Now is the clock of the customer-token cache (default time.Now);
 	// tests inject one to let tokens expire.
 	Now func() time.Time
+	// RegionTTL is how long the administrative regions (provinces, cities,
+	// counties) are cached (default 24h).
+	RegionTTL time.Duration
 	// MaxCustomers caps the customer tokens cached per partner account and
 	// the customer SDK clients kept (default custtoken.DefaultMaxEntries):
 	// beyond it the least recently used are dropped and rebuilt on demand.
@@ -66,6 +69,12 @@ type Client struct {
 	// dropToken's compare-and-remove, atomic: the LRU has neither.
 	custMu      sync.Mutex
 	custClients *expirable.LRU[custKey, tokenClient]
+
+	// buckets are the partners' OBS buckets (obs.go), by account id.
+	buckets map[string]*bucketClient
+	// regions caches the administrative regions (catalogue.go): the same
+	// for every partner, and they rarely change.
+	regions *regionCache
 }
 
 // New validates cfg and builds one SDK client per account we hold keys for.
@@ -90,7 +99,8 @@ func New(cfg Config) (*Client, error) {
 		cfg.MaxCustomers = custtoken.DefaultMaxEntries
 	}
 	c := &Client{cfg: cfg, log: cfg.Log, accounts: map[string]Account{}, bss: map[string]*bss.BssClient{}, ids: newIDTransport(),
-		tokens: map[string]*custtoken.Cache{}, custClients: expirable.NewLRU[custKey, tokenClient](cfg.MaxCustomers, nil, custtoken.MaxAge)}
+		tokens: map[string]*custtoken.Cache{}, custClients: expirable.NewLRU[custKey, tokenClient](cfg.MaxCustomers, nil, custtoken.MaxAge),
+		buckets: map[string]*bucketClient{}, regions: newRegionCache(cfg.RegionTTL)}
 	for _, a := range cfg.Accounts {
 		if a.ID == "" {
 			return nil, errors.New("partner account with an empty id")
@@ -116,6 +126,9 @@ func New(cfg Config) (*Client, error) {
 		}
 		c.bss[a.ID] = bss.NewBssClient(hc)
 		if err := c.addTokenCache(a, cred); err != nil {
+			return nil, err
+		}
+		if err := c.addBucket(a); err != nil {
 			return nil, err
 		}
 	}
