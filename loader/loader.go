@@ -32,6 +32,7 @@ type Source interface {
 	RenewalQuote(ctx context.Context, s gateway.Scope, customerID string, ids []string, periodType, periodNum int) (gateway.RenewalQuote, error)
 	FreeResourceUsages(ctx context.Context, s gateway.Scope, customerID string, ids []string) (map[string]gateway.FreeResourceUsage, error)
 	OnDemandResources(ctx context.Context, s gateway.Scope, customerID string, p gateway.Window) (gateway.OnDemandList, error)
+	CouponRecords(ctx context.Context, s gateway.Scope, q gateway.CouponRecordQuery) (gateway.CouponRecordList, error)
 }
 
 var _ Source = (*gateway.Client)(nil)

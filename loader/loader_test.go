@@ -21,6 +21,8 @@ type fakeSource struct {
 	balanceIDs                                     []string
 	// failBalances is how many balance reads fail before they succeed.
 	failBalances int32
+	recordCalls  atomic.Int32
+	failRecords  bool
 }
 
 var _ loader.Source = (*fakeSource)(nil)
@@ -78,6 +80,24 @@ func (f *fakeSource) FreeResourceUsages(ctx context.Context, s gateway.Scope, cu
 
 func (f *fakeSource) OnDemandResources(ctx context.Context, s gateway.Scope, customerID string, p gateway.Window) (gateway.OnDemandList, error) {
 	return gateway.OnDemandList{}, errors.New("not used")
+}
+
+// CouponRecords gives every coupon asked for three records (issue, reclaim,
+// expiry), newest first, paged like the upstream.
+func (f *fakeSource) CouponRecords(ctx context.Context, s gateway.Scope, q gateway.CouponRecordQuery) (gateway.CouponRecordList, error) {
+	f.recordCalls.Add(1)
+	if f.failRecords {
+		return gateway.CouponRecordList{}, errors.New("upstream down")
+	}
+	var all []gateway.CouponRecord
+	for _, id := range q.CouponIDs {
+		for _, op := range []string{"4", "2", "1"} {
+			all = append(all, gateway.CouponRecord{ID: id + "/" + op, CouponID: id, OperationType: op})
+		}
+	}
+	lo := min(q.Offset, len(all))
+	hi := min(lo+q.Limit, len(all))
+	return gateway.CouponRecordList{Records: all[lo:hi], Total: len(all)}, nil
 }
 
 // A page reads all its ids in one call, whatever its length, and answers
@@ -207,4 +227,45 @@ func TestResellerPage(t *testing.T) {
 	if got := src.quotaCalls.Load(); got != 1 {
 		t.Errorf("issued quota calls: got %d, want 1", got)
 	}
+}
+
+// A page of coupons reads the records of all its coupons together:
+// ceil(R/100) calls for R records, however many coupons ask at once, and
+// each coupon gets its own records in order.
+func TestCouponRecordsReadPerPage(t *testing.T) {
+	ctx := context.Background()
+	s := gateway.Scope{Account: "p1", Indirect: "r1"}
+	for _, n := range []int{1, 30, 100} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			src := &fakeSource{}
+			l := loader.New(src)
+			page := loader.NewCouponPage(s, ids(n))
+			var wg sync.WaitGroup
+			for _, id := range page.IDs {
+				wg.Go(func() {
+					recs, err := l.CouponRecords(ctx, page, id)
+					if err != nil || len(recs) != 3 || recs[0].ID != id+"/4" || recs[2].ID != id+"/1" {
+						t.Errorf("%s: %+v, %v", id, recs, err)
+					}
+				})
+			}
+			wg.Wait()
+			if got, want := int(src.recordCalls.Load()), (3*n+99)/100; got != want {
+				t.Errorf("calls %d, want %d", got, want)
+			}
+		})
+	}
+	t.Run("Error", func(t *testing.T) {
+		src := &fakeSource{failRecords: true}
+		l := loader.New(src)
+		page := loader.NewCouponPage(s, ids(5))
+		for _, id := range page.IDs {
+			if _, err := l.CouponRecords(ctx, page, id); err == nil {
+				t.Fatalf("%s: no error", id)
+			}
+		}
+		if n := src.recordCalls.Load(); n != 1 {
+			t.Fatalf("calls %d, want 1 (the failure is the page's)", n)
+		}
+	})
 }
