@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -268,4 +269,46 @@ func TestCouponRecordsReadPerPage(t *testing.T) {
 			t.Fatalf("calls %d, want 1 (the failure is the page's)", n)
 		}
 	})
+}
+
+// Per-row reads without a batch form run side by side, at most 4 at a
+// time per operation; a read waiting for its turn gives up with its ctx.
+func TestSideBounded(t *testing.T) {
+	l := loader.New(&fakeSource{})
+	var inFlight, most atomic.Int32
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			_ = l.Side(context.Background(), func() error {
+				n := inFlight.Add(1)
+				for {
+					m := most.Load()
+					if n <= m || most.CompareAndSwap(m, n) {
+						break
+					}
+				}
+				time.Sleep(2 * time.Millisecond)
+				inFlight.Add(-1)
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	if m := most.Load(); m < 2 || m > 4 {
+		t.Fatalf("at most %d in flight, want 2-4", m)
+	}
+	block, started := make(chan struct{}), make(chan struct{})
+	for range 4 {
+		go func() { _ = l.Side(context.Background(), func() error { started <- struct{}{}; <-block; return nil }) }()
+	}
+	for range 4 {
+		<-started // every slot is taken
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	if err := l.Side(ctx, func() error { ran = true; return nil }); err == nil || ran {
+		t.Fatalf("a cancelled read ran (%v) or did not fail: %v", ran, err)
+	}
+	close(block)
 }

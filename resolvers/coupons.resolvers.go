@@ -259,7 +259,12 @@ func (r *resellerResolver) IssuedCoupons(ctx context.Context, obj *model.Reselle
 	if err != nil || !r.resellerReadable(ctx, obj) {
 		return nil, err
 	}
-	return r.listIssuedCoupons(ctx, obj.Scope, q)
+	var out *model.CouponConnection
+	err = loader.For(ctx).Side(ctx, func() (err error) {
+		out, err = r.listIssuedCoupons(ctx, obj.Scope, q)
+		return err
+	})
+	return out, err
 }
 
 // CouponRecords are the reseller's, for its tier-1 and itself (null for
@@ -273,7 +278,12 @@ func (r *resellerResolver) CouponRecords(ctx context.Context, obj *model.Reselle
 	if err != nil || !r.resellerReadable(ctx, obj) {
 		return nil, err
 	}
-	return r.listCouponRecords(ctx, obj.Scope, q)
+	var out *model.CouponRecordConnection
+	err = loader.For(ctx).Side(ctx, func() (err error) {
+		out, err = r.listCouponRecords(ctx, obj.Scope, q)
+		return err
+	})
+	return out, err
 }
 
 func (r *Resolver) Coupon() graph.CouponResolver { return &couponResolver{r} }

@@ -70,7 +70,12 @@ func (r *resellerResolver) AdjustRecords(ctx context.Context, obj *model.Reselle
 	if !r.resellerReadable(ctx, obj) {
 		return nil, nil
 	}
-	return r.adjustRecords(ctx, obj.Scope, customerID, first, after)
+	var out *model.AdjustRecordConnection
+	err := loader.For(ctx).Side(ctx, func() (err error) {
+		out, err = r.adjustRecords(ctx, obj.Scope, customerID, first, after)
+		return err
+	})
+	return out, err
 }
 
 // AccountChangeRecords are the reseller's, for its tier-1 and itself (null
@@ -79,5 +84,10 @@ func (r *resellerResolver) AccountChangeRecords(ctx context.Context, obj *model.
 	if !r.resellerReadable(ctx, obj) {
 		return nil, nil
 	}
-	return r.accountChangeRecords(ctx, obj.Scope, balanceType, first, after)
+	var out *model.AccountChangeRecordConnection
+	err := loader.For(ctx).Side(ctx, func() (err error) {
+		out, err = r.accountChangeRecords(ctx, obj.Scope, balanceType, first, after)
+		return err
+	})
+	return out, err
 }
