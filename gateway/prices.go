@@ -177,7 +177,7 @@ func checkProduct(p Product) *ProductFailure {
 	case !reRegion.MatchString(p.Region):
 		return invalid("region must be a region code like cn-north-4")
 	case p.AvailabilityZone != "" && (!reZone.MatchString(p.AvailabilityZone) || !strings.HasPrefix(strings.ToLower(p.AvailabilityZone), p.Region)):
-		return invalid("availabilityZone must be a zone of the region, like %sa", p.Region)
+		return invalid("availabilityZone must be a zone of the product's region, like cn-north-4a")
 	case p.SizeUnit != 0 && p.SizeUnit != SizeCount && p.SizeUnit != SizeMbps && p.SizeUnit != SizeGB:
 		return invalid("the size unit is not one the upstream sizes products in")
 	case (p.Size != 0) != (p.SizeUnit != 0) || p.Size < 0:
@@ -288,11 +288,10 @@ func refusedProduct(err error, ids []string) (string, *ProductFailure) {
 	if found == "" {
 		return "", nil
 	}
-	f := &ProductFailure{Code: se.ErrorCode, Message: "the upstream refused this product"}
+	// Fixed messages: the upstream's own text may echo the product's input.
+	f := &ProductFailure{Code: se.ErrorCode, Message: "the upstream refused this product's parameters (a product bought by size needs its size and unit)"}
 	if se.ErrorCode == "CBC.99006006" {
 		f.Message = "the upstream does not sell this product (service, resource type, specification, region or zone)"
-	} else if m := upstreamMessage(err); m != "" {
-		f.Message += ": " + strings.ReplaceAll(m, found, "this product")
 	}
 	return found, f
 }
@@ -318,7 +317,8 @@ func namesID(msg, id string) bool {
 
 // quoteError turns a refusal of a whole quote into BAD_USER_INPUT when it
 // is about the request (the project, an amount beyond the upstream's
-// maximum), keeping the upstream code and request id.
+// maximum), keeping the upstream code and request id; the message is the
+// gateway's (the upstream's may echo the input).
 func quoteError(err error) error {
 	var e *apierr.Error
 	if !errors.As(err, &e) || e.Code != apierr.CodeUpstreamError {
@@ -327,10 +327,7 @@ func quoteError(err error) error {
 	c := *e
 	switch e.UpstreamCode {
 	case "CBC.0100", "CBC.0101":
-		c.Code, c.Message = apierr.CodeBadUserInput, "the upstream refused the quote"
-		if m := upstreamMessage(e.Err); m != "" {
-			c.Message += ": " + m
-		}
+		c.Code, c.Message = apierr.CodeBadUserInput, "the upstream refused the quote's parameters (the project must be the caller's own, or the customer's)"
 	case "CBC.99006055":
 		c.Code, c.Message = apierr.CodeBadUserInput, "the quote exceeds the upstream's largest amount"
 	default:

@@ -41,7 +41,7 @@ func quoteIDs(in model.PriceQuoteInput) error {
 			return err
 		}
 		if seen[id] {
-			return badInput("product id %q is given twice", id)
+			return badInput("a product id is given twice (ids are unique in a quote)")
 		}
 		seen[id] = true
 		return nil
