@@ -161,3 +161,27 @@ func TestBatchingResellerRecords(t *testing.T) {
 		t.Fatalf("upstream calls: got %v, want %v", got, want)
 	}
 }
+
+// The customers' identity fields (xaccountId, xaccountType, customerType)
+// come with the list's own rows: a page costs its one list call.
+func TestBatchingCustomerIdentity(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	tok := MustToken(t, identity.Principal{Subject: "t", Role: identity.RolePartner, PartnerID: e.provider.ID})
+	e.resetStats(t)
+	r := e.query(t, tok, `{ customers(first: 100) { edges { node { customerId xaccountId xaccountType customerType } } } }`, nil)
+	var c struct {
+		Edges []struct {
+			Node struct {
+				XaccountID   *string
+				CustomerType *string
+			}
+		}
+	}
+	mustData(t, r, "customers", &c)
+	if len(c.Edges) == 0 || c.Edges[0].Node.XaccountID == nil || c.Edges[0].Node.CustomerType == nil {
+		t.Fatalf("identity fields %+v", c.Edges)
+	}
+	if got := e.stats(t); !maps.Equal(got, map[string]int{"ListSubCustomers": 1}) {
+		t.Fatalf("upstream calls %v, want the list call only", got)
+	}
+}
