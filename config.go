@@ -44,6 +44,9 @@ type config struct {
 	ak, sk                   string
 	partnerID, partnerKind   string
 	agencyName               string
+	// obsEndpoint and obsBucket are the live partner's OBS bucket for
+	// real-name attachments (signed with --ak/--sk).
+	obsEndpoint, obsBucket string
 
 	jwtIssuer, jwtAudience string
 	jwtSecret              string
@@ -221,6 +224,14 @@ var settings = []setting{
 		return nil
 	}},
 	{"agency-name", "", "agency name customers delegated to the partner (live mode)", str(func(c *config) *string { return &c.agencyName })},
+	{"obs-endpoint", "", "OBS endpoint of the partner's bucket for real-name attachments, e.g. https://obs.cn-north-4.myhuaweicloud.com (live mode)", httpURL(func(c *config) *string { return &c.obsEndpoint })},
+	{"obs-bucket", "", "the partner's OBS bucket for real-name attachments (live mode; uploads go under download/)", func(c *config, v string) error {
+		if v != "" && !validBucket(v) {
+			return errors.New("must be an OBS bucket name: 3-63 lower-case letters, digits, - and .")
+		}
+		c.obsBucket = v
+		return nil
+	}},
 	{"jwt-issuer", "partnergraph", "required iss of bearer tokens", str(func(c *config) *string { return &c.jwtIssuer })},
 	{"jwt-audience", "partnergraph", "required aud of bearer tokens", str(func(c *config) *string { return &c.jwtAudience })},
 	{"jwt-hs256-secret", "", "HS256 secret, at least 32 bytes (sandbox: random when empty)", func(c *config, v string) error {
@@ -406,6 +417,9 @@ func (c *config) check() error {
 	if c.corsCredentials && slices.Contains(c.corsOrigins, "*") {
 		return bad("cors-credentials", `cannot be used with --cors-origins "*"`)
 	}
+	if (c.obsEndpoint == "") != (c.obsBucket == "") {
+		return bad("obs-endpoint", "and --obs-bucket must be set together")
+	}
 	if c.mode != "live" {
 		return nil
 	}
@@ -425,6 +439,19 @@ func (c *config) check() error {
 		return bad("smtp-addr", "or --sms-webhook-url is required in live mode (verification codes must be delivered)")
 	}
 	return nil
+}
+
+// validBucket reports whether v is an OBS bucket name.
+func validBucket(v string) bool {
+	if len(v) < 3 || len(v) > 63 || v[0] == '-' || v[0] == '.' || v[len(v)-1] == '-' || v[len(v)-1] == '.' {
+		return false
+	}
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // defaultGOGC is the GC target run sets when neither --gogc nor GOGC is

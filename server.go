@@ -100,7 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		m := sb.Manifest(sandboxURL)
 		gwCfg.Endpoint, gwCfg.IAMEndpoint, gwCfg.OSMEndpoint = m.Endpoint, m.IAMEndpoint, m.Endpoint
 		for _, p := range m.Partners {
-			gwCfg.Accounts = append(gwCfg.Accounts, gateway.Account{ID: p.ID, Name: p.Name, Kind: gateway.Kind(p.Kind), ParentID: p.ParentID, AK: p.AK, SK: p.SK, AgencyName: p.AgencyName})
+			gwCfg.Accounts = append(gwCfg.Accounts, gateway.Account{ID: p.ID, Name: p.Name, Kind: gateway.Kind(p.Kind), ParentID: p.ParentID, AK: p.AK, SK: p.SK, AgencyName: p.AgencyName,
+				OBS: gateway.Bucket{Endpoint: p.OBS.Endpoint, Name: p.OBS.Bucket, AK: p.OBS.AK, SK: p.OBS.SK, PathStyle: p.OBS.PathStyle}})
 		}
 		if len(authCfg.HS256Secret) > 0 {
 			tokens, err = demoTokens(m, authCfg)
@@ -110,7 +111,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			prefill = tokens["tier1"]
 		}
 	} else {
-		gwCfg.Accounts = []gateway.Account{{ID: c.partnerID, Kind: gateway.Kind(c.partnerKind), AK: c.ak, SK: c.sk, AgencyName: c.agencyName}}
+		gwCfg.Accounts = []gateway.Account{{ID: c.partnerID, Kind: gateway.Kind(c.partnerKind), AK: c.ak, SK: c.sk, AgencyName: c.agencyName,
+			OBS: gateway.Bucket{Endpoint: c.obsEndpoint, Name: c.obsBucket}}}
 	}
 
 	verifier, err := identity.NewVerifier(authCfg)

@@ -144,6 +144,8 @@ func TestRunLive(t *testing.T) {
 		// live mode needs shared stores, a code secret and a sender
 		"PARTNERGRAPH_REDIS_URL": testRedisURL(t), "PARTNERGRAPH_VERIFICATION_SECRET": strings.Repeat("v", 32),
 		"PARTNERGRAPH_SMS_WEBHOOK_URL": "http://127.0.0.1:9/sms", "PARTNERGRAPH_SMS_WEBHOOK_SECRET": strings.Repeat("w", 16),
+		// the partner's bucket for real-name attachments, signed with its keys
+		"PARTNERGRAPH_OBS_ENDPOINT": tier1.OBS.Endpoint, "PARTNERGRAPH_OBS_BUCKET": tier1.OBS.Bucket,
 	}
 	base := MustRun(t, []string{"--listen", "127.0.0.1:0"}, env)
 	if got := getJSON(t, base+"/dev/tokens", nil); got != 404 {
@@ -157,6 +159,36 @@ func TestRunLive(t *testing.T) {
 	b, _ := json.Marshal(out)
 	if !strings.Contains(string(b), "TIER1_DISTRIBUTOR") || strings.Contains(string(b), "errors") {
 		t.Errorf("live query: got %s", b)
+	}
+	// an upload URL of the configured bucket, which the bucket accepts
+	var direct string
+	for _, c := range m.Customers {
+		if c.PartnerID == tier1.ID {
+			direct = c.ID
+			break
+		}
+	}
+	out = query(t, base, tok, `mutation { createRealNameUploadUrl(customerId: "`+direct+`", input: { fileType: PNG, size: 3 }) { url headers { name value } } }`)
+	var upl struct {
+		Data struct {
+			CreateRealNameUploadURL struct {
+				URL     string
+				Headers []struct{ Name, Value string }
+			} `json:"createRealNameUploadUrl"`
+		}
+	}
+	b, _ = json.Marshal(out)
+	_ = json.Unmarshal(b, &upl)
+	u := upl.Data.CreateRealNameUploadURL
+	if !strings.Contains(u.URL, "/"+tier1.OBS.Bucket+"/download/realname/") || len(u.Headers) != 1 {
+		t.Fatalf("live upload URL: %s", b)
+	}
+	req, _ := http.NewRequest(http.MethodPut, u.URL, strings.NewReader("png"))
+	req.Header.Set(u.Headers[0].Name, u.Headers[0].Value)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("live upload: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	// a reseller principal is served through the tier-1's keys
 	var reseller string
@@ -191,6 +223,8 @@ func TestRunBadConfig(t *testing.T) {
 		"ShortSecret":     {[]string{"--jwt-hs256-secret", "short"}, nil, "--jwt-hs256-secret"},
 		"Timeout":         {[]string{"--upstream-timeout", "soon"}, nil, "--upstream-timeout"},
 		"UnknownFlag":     {[]string{"--nope"}, nil, "nope"},
+		"OBSAlone":        {[]string{"--obs-endpoint", "https://obs.cn-north-4.myhuaweicloud.com"}, nil, "--obs-endpoint (PARTNERGRAPH_OBS_ENDPOINT)"},
+		"OBSBucket":       {[]string{"--obs-bucket", "Not_A_Bucket"}, nil, "--obs-bucket (PARTNERGRAPH_OBS_BUCKET)"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -40,6 +40,9 @@ type Config struct {
 	// Now is the clock of the customer-token cache (default time.Now);
 	// tests inject one to let tokens expire.
 	Now func() time.Time
+	// RegionTTL is how long the administrative regions (provinces, cities,
+	// counties) are cached (default 24h).
+	RegionTTL time.Duration
 	// MaxCustomers caps the customer tokens cached per partner account and
 	// the customer SDK clients kept (default custtoken.DefaultMaxEntries):
 	// beyond it the least recently used are dropped and rebuilt on demand.
@@ -75,6 +78,11 @@ type Client struct {
 
 	// osm holds the service-ticket SDK clients (tickets.go).
 	osm *osmClients
+	// buckets are the partners' OBS buckets (obs.go), by account id.
+	buckets map[string]*bucketClient
+	// regions caches the administrative regions (catalogue.go): the same
+	// for every partner, and they rarely change.
+	regions *regionCache
 }
 
 // New validates cfg and builds one SDK client per account we hold keys for.
@@ -99,7 +107,8 @@ func New(cfg Config) (*Client, error) {
 		cfg.MaxCustomers = custtoken.DefaultMaxEntries
 	}
 	c := &Client{cfg: cfg, log: cfg.Log, accounts: map[string]Account{}, bss: map[string]*bss.BssClient{}, ids: newIDTransport(),
-		tokens: map[string]*custtoken.Cache{}, custClients: expirable.NewLRU[custKey, tokenClient](cfg.MaxCustomers, nil, custtoken.MaxAge)}
+		tokens: map[string]*custtoken.Cache{}, custClients: expirable.NewLRU[custKey, tokenClient](cfg.MaxCustomers, nil, custtoken.MaxAge),
+		buckets: map[string]*bucketClient{}, regions: newRegionCache(cfg.RegionTTL)}
 	if err := c.newOSMClients(); err != nil {
 		return nil, err
 	}
@@ -131,6 +140,9 @@ func New(cfg Config) (*Client, error) {
 			return nil, err
 		}
 		if err := c.addOSMClient(a, cred); err != nil {
+			return nil, err
+		}
+		if err := c.addBucket(a); err != nil {
 			return nil, err
 		}
 	}

@@ -197,13 +197,119 @@ func (c *Client) quotaRecords(ctx context.Context, s Scope, req *model.ListCoupo
 // IssuedCoupons lists coupons the scope's partner issued to a customer
 // (ListIssuedPartnerCoupons).
 func (c *Client) IssuedCoupons(ctx context.Context, s Scope, customerID string, p Window) (CouponList, error) {
-	off, lim := page(p)
-	req := &model.ListIssuedPartnerCouponsRequest{CustomerId: optStr(customerID), Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect)}
+	return c.IssuedCouponList(ctx, s, IssuedCouponQuery{Window: p, CustomerID: customerID})
+}
+
+// IssuedCouponQuery filters ListIssuedPartnerCoupons: every filter the
+// upstream has; times in the upstream's UTC form (RecordTime).
+type IssuedCouponQuery struct {
+	Window
+	CouponID, CustomerID, OrderID string
+	Type, Status                  int // 0: any
+	CreatedFrom, CreatedTo        string
+	EffectiveFrom, EffectiveTo    string
+	ExpireFrom, ExpireTo          string
+}
+
+// IssuedCouponList lists the coupons the scope's partner issued
+// (ListIssuedPartnerCoupons; for a reseller scope, the reseller's).
+func (c *Client) IssuedCouponList(ctx context.Context, s Scope, q IssuedCouponQuery) (CouponList, error) {
+	off, lim := page(q.Window)
+	req := &model.ListIssuedPartnerCouponsRequest{
+		CouponId: optStr(q.CouponID), CustomerId: optStr(q.CustomerID), OrderId: optStr(q.OrderID),
+		CreateTimeBegin: optStr(q.CreatedFrom), CreateTimeEnd: optStr(q.CreatedTo),
+		EffectiveTimeBegin: optStr(q.EffectiveFrom), EffectiveTimeEnd: optStr(q.EffectiveTo),
+		ExpireTimeBegin: optStr(q.ExpireFrom), ExpireTimeEnd: optStr(q.ExpireTo),
+		Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect),
+	}
+	if q.Type != 0 {
+		req.CouponType = ptr(int32(q.Type))
+	}
+	if q.Status != 0 {
+		req.Status = ptr(int32(q.Status))
+	}
 	resp, err := call(ctx, c, s, "ListIssuedPartnerCoupons", (*bss.BssClient).ListIssuedPartnerCoupons, req)
 	if err != nil {
 		return CouponList{}, err
 	}
 	return CouponList{Coupons: convert(resp.UserCoupons, couponFrom), Total: i32(resp.TotalCount)}, nil
+}
+
+// Coupon record operation types (operation_type), as the upstream numbers
+// them.
+const (
+	CouponOpIssue              = "1"
+	CouponOpManualReclaim      = "2"
+	CouponOpUnbindReclaim      = "3"
+	CouponOpExpiryReclaim      = "4"
+	CouponOpUnsubscribeReclaim = "5"
+	CouponOpRefundRevoke       = "6"
+	CouponOpAssociationReclaim = "7"
+	CouponOpModeSwitchReclaim  = "8"
+	CouponOpResellerTransfer   = "9"
+)
+
+// CouponRecord is one record of a partner's coupons: an issue, a reclaim,
+// an expiry, …
+type CouponRecord struct {
+	ID, OperationType     string // CouponOpIssue …
+	QuotaID               string
+	QuotaType             *int
+	CouponID, CustomerID  string
+	Amount                *Money // the face value issued, or what a reclaim took back
+	OperationTime, Result string // Result "0" success, "-1" failure
+	Remark                string
+}
+
+// CouponRecordList is one page of coupon records and the total.
+type CouponRecordList struct {
+	Records []CouponRecord
+	Total   int
+}
+
+// CouponRecordQuery filters ListPartnerCouponsRecord.
+type CouponRecordQuery struct {
+	Window
+	OperationTypes []string // CouponOpIssue …; empty: all
+	QuotaID        string
+	QuotaType      *int
+	CouponIDs      []string // empty: all
+	CustomerID     string
+	From, To       string // the upstream's UTC form (RecordTime)
+	Result         string // "0" or "-1"; "": both
+}
+
+func couponRecordFrom(r model.CouponRecordV2) CouponRecord {
+	return CouponRecord{
+		ID: str(r.Id), OperationType: str(r.OperationType), QuotaID: str(r.QuotaId), QuotaType: optInt(r.QuotaType),
+		CouponID: str(r.CouponId), CustomerID: str(r.CustomerId), Amount: decMoney(r.OperationAmount, defaultCurrency),
+		OperationTime: str(r.OperationTime), Result: str(r.Result), Remark: str(r.Remark),
+	}
+}
+
+// CouponRecords lists the records of the scope partner's coupons
+// (ListPartnerCouponsRecord; for a reseller scope, the reseller's). With
+// CouponIDs it reads the records of many coupons in one call.
+func (c *Client) CouponRecords(ctx context.Context, s Scope, q CouponRecordQuery) (CouponRecordList, error) {
+	off, lim := page(q.Window)
+	req := &model.ListPartnerCouponsRecordRequest{
+		QuotaId: optStr(q.QuotaID), CustomerId: optStr(q.CustomerID), OperationTimeBegin: optStr(q.From), OperationTimeEnd: optStr(q.To),
+		Result: optStr(q.Result), Offset: off, Limit: lim, IndirectPartnerId: optStr(s.Indirect),
+	}
+	if len(q.OperationTypes) > 0 {
+		req.OperationTypes = &q.OperationTypes
+	}
+	if len(q.CouponIDs) > 0 {
+		req.CouponIds = &q.CouponIDs
+	}
+	if q.QuotaType != nil {
+		req.QuotaType = ptr(int32(*q.QuotaType))
+	}
+	resp, err := call(ctx, c, s, "ListPartnerCouponsRecord", (*bss.BssClient).ListPartnerCouponsRecord, req)
+	if err != nil {
+		return CouponRecordList{}, err
+	}
+	return CouponRecordList{Records: convert(resp.Records, couponRecordFrom), Total: i32(resp.TotalCount)}, nil
 }
 
 // IssueCouponQuotas cuts a child quota of amount for each reseller from the

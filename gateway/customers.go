@@ -30,7 +30,20 @@ type Customer struct {
 	VerifiedStatus  string // RealNameUnverified … RealNameVerified
 	Frozen          bool
 	Level           string
+	// XAccountID is the partner's own key for the customer on its sales
+	// platform, XAccountType the platform's id (Huawei's).
+	XAccountID, XAccountType string
+	// CustomerType is CustomerTypeNone, CustomerTypeIndividual or
+	// CustomerTypeEnterprise; nil when the upstream sent none.
+	CustomerType *int
 }
+
+// Customer types (customer_type): set by real-name authentication.
+const (
+	CustomerTypeNone       = -1
+	CustomerTypeIndividual = 0
+	CustomerTypeEnterprise = 1
+)
 
 // Association types (association_type): how a customer is associated
 // with its partner.
@@ -87,6 +100,9 @@ func customerFrom(ci model.CustomerInformation) Customer {
 		VerifiedStatus:  str(ci.VerifiedStatus),
 		Frozen:          i32(ci.IsFrozen) == 1,
 		Level:           str(ci.CustomerLevel),
+		XAccountID:      str(ci.XaccountId),
+		XAccountType:    str(ci.XaccountType),
+		CustomerType:    optInt(ci.CustomerType),
 	}
 }
 

@@ -1,15 +1,19 @@
 // Package gateway is partnergraph's access to the Huawei Cloud partner
 // (BSS v2) and service-ticket (OSM v2) APIs: the only package that imports
-// huaweicloud-sdk-go-v3. Every method takes a context first, bounds the SDK
-// call by it (the SDK takes no context) and returns the gateway's own
-// types and *apierr.Error values.
+// huaweicloud-sdk-go-v3 (and huaweicloud-sdk-go-obs, for the partners'
+// buckets). Every method takes a context first, bounds the SDK call by it
+// (the SDK takes no context) and returns the gateway's own types and
+// *apierr.Error values.
 //
 // One domain has one name in every layer: the SDK calls of a domain, its
 // types and their conversion from the SDK's models live in the file named
 // after schema/<domain>.graphqls (customers.go, resellers.go, funds.go,
-// coupons.go, catalogue.go, orders.go, resources.go, registration.go,
-// tickets.go). client.go builds the SDK clients and runs every call (custtoken/ gets
-// the customer tokens of customer-only operations), reconcile.go
+// coupons.go, catalogue.go, prices.go, orders.go, resources.go,
+// registration.go, tickets.go). client.go builds the SDK clients and runs
+// every call (custtoken/ gets the customer tokens of customer-only
+// operations), obs.go reaches the partners' OBS buckets with Huawei's OBS
+// SDK (real-name attachments: presigned uploads and their checks),
+// reconcile.go
 // establishes the outcome of a money move whose call ended without an
 // answer, and requestid.go records the upstream request ids of audited
 // calls. gateway.go holds what the domains share: partner accounts,
@@ -42,6 +46,9 @@ type Account struct {
 	// AgencyName is the agency the partner's customers delegated to it:
 	// customer tokens are obtained with it (IAM assume_role, BSS-API.md §2.5).
 	AgencyName string
+	// OBS is the partner's bucket for real-name attachments (obs.go); the
+	// zero value: none, no uploads.
+	OBS Bucket
 }
 
 // Scope says how to address the upstream for one partner: sign with the

@@ -62,6 +62,10 @@ type Order struct {
 	DiscountAmount                   Money // Σ amount_info.discounts
 	CreateTime, PaymentTime          string
 	PaymentDeadline                  string // pending orders, details only
+	// PayOnBehalf: the customer asked partner PayingPartnerID to pay the
+	// order (agent_pay_info; ListCustomerOrders only).
+	PayOnBehalf     bool
+	PayingPartnerID string
 }
 
 // OrderQuery filters ListCustomerOrders.
@@ -173,6 +177,9 @@ func orderFrom(o model.CustomerOrderV2) Order {
 	out.Official = optFloatMoney(o.OfficialAmount, cur)
 	out.AfterDiscount = optFloatMoney(o.AmountAfterDiscount, cur)
 	out.CouponAmount, out.DiscountAmount = amountInfo(o.AmountInfo, cur)
+	if a := o.AgentPayInfo; a != nil && a.IsAgentPay != nil && *a.IsAgentPay {
+		out.PayOnBehalf, out.PayingPartnerID = true, str(a.PayingAgentId)
+	}
 	return out
 }
 

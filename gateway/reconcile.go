@@ -494,7 +494,7 @@ const (
 
 // couponMoves lists the coupon records of opType (couponIssued or
 // couponReclaimed) from since on, of quotaID or of couponIDs when set
-// (ListPartnerCouponsRecord; the gateway reads these records only here).
+// (ListPartnerCouponsRecord; coupons.go reads the same records for the graph).
 func (c *Client) couponMoves(s Scope, opType, quotaID string, couponIDs []string) func(ctx context.Context, since time.Time) ([]model.CouponRecordV2, error) {
 	return func(ctx context.Context, since time.Time) ([]model.CouponRecordV2, error) {
 		req := &model.ListPartnerCouponsRecordRequest{OperationTypes: &[]string{opType}, QuotaId: optStr(quotaID), OperationTimeBegin: ptr(since.UTC().Format(recordTime)),

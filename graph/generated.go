@@ -31,6 +31,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Catalogue() CatalogueResolver
+	City() CityResolver
 	Coupon() CouponResolver
 	CouponQuota() CouponQuotaResolver
 	Customer() CustomerResolver
@@ -38,6 +39,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Order() OrderResolver
 	Partner() PartnerResolver
+	Province() ProvinceResolver
 	Query() QueryResolver
 	Reseller() ResellerResolver
 	Resource() ResourceResolver
@@ -98,6 +100,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	AppliedDiscount struct {
+		Amount       func(childComplexity int) int
+		DiscountID   func(childComplexity int) int
+		DiscountType func(childComplexity int) int
+		Name         func(childComplexity int) int
+	}
+
 	AuditEntry struct {
 		ArgsDigest        func(childComplexity int) int
 		ChallengeID       func(childComplexity int) int
@@ -121,20 +130,40 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	BankCardCodePayload struct {
+		ExpiresAt    func(childComplexity int) int
+		MaskedMobile func(childComplexity int) int
+	}
+
 	CancelOrderPayload struct {
 		Order func(childComplexity int) int
 	}
 
 	Catalogue struct {
-		MeasureUnits  func(childComplexity int) int
-		ResourceTypes func(childComplexity int) int
-		ServiceTypes  func(childComplexity int) int
+		Conversions      func(childComplexity int, measureType *int) int
+		MeasureUnits     func(childComplexity int) int
+		Provinces        func(childComplexity int, code *string) int
+		ResourceTypes    func(childComplexity int) int
+		ServiceResources func(childComplexity int, serviceTypeCode string) int
+		ServiceTypes     func(childComplexity int) int
+		UsageTypes       func(childComplexity int, resourceTypeCode *string) int
+	}
+
+	City struct {
+		Code     func(childComplexity int) int
+		Counties func(childComplexity int, code *string) int
+		Name     func(childComplexity int) int
 	}
 
 	Contact struct {
 		CountryCode func(childComplexity int) int
 		Email       func(childComplexity int) int
 		Telephone   func(childComplexity int) int
+	}
+
+	County struct {
+		Code func(childComplexity int) int
+		Name func(childComplexity int) int
 	}
 
 	Coupon struct {
@@ -146,6 +175,7 @@ type ComplexityRoot struct {
 		EffectiveTime func(childComplexity int) int
 		ExpireTime    func(childComplexity int) int
 		FaceValue     func(childComplexity int) int
+		Records       func(childComplexity int, first *int, after *string) int
 		Remark        func(childComplexity int) int
 		Status        func(childComplexity int) int
 	}
@@ -194,6 +224,30 @@ type ComplexityRoot struct {
 		Results      func(childComplexity int) int
 	}
 
+	CouponRecord struct {
+		Amount        func(childComplexity int) int
+		CouponID      func(childComplexity int) int
+		CustomerID    func(childComplexity int) int
+		ID            func(childComplexity int) int
+		OperationTime func(childComplexity int) int
+		OperationType func(childComplexity int) int
+		QuotaID       func(childComplexity int) int
+		QuotaType     func(childComplexity int) int
+		Remark        func(childComplexity int) int
+		Succeeded     func(childComplexity int) int
+	}
+
+	CouponRecordConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CouponRecordEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	CouponsPayload struct {
 		IssuedCouponIds func(childComplexity int) int
 		QuotaBalance    func(childComplexity int) int
@@ -214,6 +268,7 @@ type ComplexityRoot struct {
 		Balance           func(childComplexity int) int
 		Contact           func(childComplexity int) int
 		CustomerID        func(childComplexity int) int
+		CustomerType      func(childComplexity int) int
 		Frozen            func(childComplexity int) int
 		ID                func(childComplexity int) int
 		IssuedCoupons     func(childComplexity int, first *int, after *string) int
@@ -231,6 +286,8 @@ type ComplexityRoot struct {
 		Resources         func(childComplexity int, first *int, after *string, filter *model.ResourceFilter) int
 		TicketForm        func(childComplexity int) int
 		Tickets           func(childComplexity int, first *int, after *string, filter *model.TicketFilter) int
+		XaccountID        func(childComplexity int) int
+		XaccountType      func(childComplexity int) int
 	}
 
 	CustomerBalance struct {
@@ -294,7 +351,13 @@ type ComplexityRoot struct {
 		Memo             func(childComplexity int) int
 	}
 
+	HttpHeader struct {
+		Name  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
 	ItemResult struct {
+		Amount       func(childComplexity int) int
 		CreatedID    func(childComplexity int) int
 		ErrorCode    func(childComplexity int) int
 		ErrorMessage func(childComplexity int) int
@@ -322,6 +385,7 @@ type ComplexityRoot struct {
 		ChangeEnterpriseRealNameAuth func(childComplexity int, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) int
 		CloseTicket                  func(childComplexity int, ticketID string, comment *string, scores []*model.TicketScoreInput, idempotencyKey string) int
 		CreateCustomer               func(childComplexity int, input model.CreateCustomerInput) int
+		CreateRealNameUploadURL      func(childComplexity int, customerID string, resellerID *string, input model.RealNameUploadInput) int
 		CreateRenewalOrder           func(childComplexity int, input model.RenewResourcesInput) int
 		CreateTicket                 func(childComplexity int, input model.CreateTicketInput, idempotencyKey string) int
 		IssueCouponQuotas            func(childComplexity int, input model.IssueCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) int
@@ -336,9 +400,11 @@ type ComplexityRoot struct {
 		RenewResources               func(childComplexity int, input model.RenewResourcesInput, idempotencyKey string, verification *model.VerificationInput) int
 		ReplyToTicket                func(childComplexity int, ticketID string, content string, attachmentIds []string, idempotencyKey string) int
 		RequestVerificationCode      func(childComplexity int, channel model.VerificationChannel, operation model.SensitiveOperation, input model.SensitiveInput) int
+		SendBankCardCode             func(childComplexity int, customerID string, resellerID *string, mobile string) int
 		SendRegistrationCode         func(childComplexity int, mobile string) int
 		SetAutoRenew                 func(childComplexity int, input model.SetAutoRenewInput) int
 		SetVerificationEnabled       func(childComplexity int, input model.SetVerificationEnabledInput, verification *model.VerificationInput) int
+		SubmitBankCardRealNameAuth   func(childComplexity int, customerID string, resellerID *string, input model.BankCardRealNameAuthInput) int
 		SubmitEnterpriseRealNameAuth func(childComplexity int, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) int
 		SubmitPersonalRealNameAuth   func(childComplexity int, customerID string, resellerID *string, input model.PersonalRealNameAuthInput) int
 		SwitchToOnDemandAtExpiry     func(childComplexity int, input model.SwitchToOnDemandInput) int
@@ -352,6 +418,23 @@ type ComplexityRoot struct {
 		ExpireTime    func(childComplexity int) int
 		TagType       func(childComplexity int) int
 		Value         func(childComplexity int) int
+	}
+
+	OnDemandPriceQuote struct {
+		Amount         func(childComplexity int) int
+		DiscountAmount func(childComplexity int) int
+		OfficialAmount func(childComplexity int) int
+		Products       func(childComplexity int) int
+	}
+
+	OnDemandProductQuote struct {
+		Amount         func(childComplexity int) int
+		DiscountAmount func(childComplexity int) int
+		Discounts      func(childComplexity int) int
+		Failure        func(childComplexity int) int
+		ID             func(childComplexity int) int
+		OfficialAmount func(childComplexity int) int
+		ProductID      func(childComplexity int) int
 	}
 
 	OnDemandResource struct {
@@ -395,6 +478,7 @@ type ComplexityRoot struct {
 		OfficialAmount      func(childComplexity int) int
 		OrderID             func(childComplexity int) int
 		PaidAt              func(childComplexity int) int
+		PayOnBehalf         func(childComplexity int) int
 		PaymentDeadline     func(childComplexity int) int
 		Refunds             func(childComplexity int) int
 		Resources           func(childComplexity int) int
@@ -458,6 +542,7 @@ type ComplexityRoot struct {
 		OfficialAmount      func(childComplexity int) int
 		OrderID             func(childComplexity int) int
 		PaidAt              func(childComplexity int) int
+		PayOnBehalf         func(childComplexity int) int
 		Status              func(childComplexity int) int
 		Type                func(childComplexity int) int
 	}
@@ -474,23 +559,70 @@ type ComplexityRoot struct {
 		AdjustRecords        func(childComplexity int, customerID *string, first *int, after *string) int
 		AuditLog             func(childComplexity int, first *int, after *string) int
 		CouponQuotas         func(childComplexity int, first *int, after *string) int
+		CouponRecords        func(childComplexity int, first *int, after *string, filter *model.CouponRecordFilter) int
 		Funds                func(childComplexity int) int
 		ID                   func(childComplexity int) int
+		IssuedCoupons        func(childComplexity int, first *int, after *string, filter *model.IssuedCouponFilter) int
 		Kind                 func(childComplexity int) int
 		Name                 func(childComplexity int) int
 		PartnerID            func(childComplexity int) int
 		Verification         func(childComplexity int) int
 	}
 
+	PayOnBehalf struct {
+		PayingPartnerID func(childComplexity int) int
+		Requested       func(childComplexity int) int
+	}
+
 	PayOrderPayload struct {
 		Order func(childComplexity int) int
+	}
+
+	PeriodPriceQuote struct {
+		BestOffer      func(childComplexity int) int
+		Discounts      func(childComplexity int) int
+		OfficialAmount func(childComplexity int) int
+		Products       func(childComplexity int) int
+	}
+
+	PeriodProductQuote struct {
+		BestOffer      func(childComplexity int) int
+		Discounts      func(childComplexity int) int
+		Failure        func(childComplexity int) int
+		ID             func(childComplexity int) int
+		OfficialAmount func(childComplexity int) int
+		ProductID      func(childComplexity int) int
+	}
+
+	PriceQuote struct {
+		OnDemand func(childComplexity int) int
+		Period   func(childComplexity int) int
+	}
+
+	ProductDiscountPrice struct {
+		Amount         func(childComplexity int) int
+		DiscountAmount func(childComplexity int) int
+		DiscountID     func(childComplexity int) int
+	}
+
+	ProductQuoteFailure struct {
+		Code    func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
+	Province struct {
+		Cities func(childComplexity int, code *string) int
+		Code   func(childComplexity int) int
+		Name   func(childComplexity int) int
 	}
 
 	Query struct {
 		Catalogue             func(childComplexity int) int
 		CheckCustomerIdentity func(childComplexity int, kind model.CustomerIdentityKind, value string) int
+		CustomerByXAccountID  func(childComplexity int, xaccountID string, resellerID *string) int
 		Customers             func(childComplexity int, first *int, after *string, filter *model.CustomerFilter) int
 		Node                  func(childComplexity int, id string) int
+		PriceQuote            func(childComplexity int, input model.PriceQuoteInput) int
 		Resellers             func(childComplexity int, first *int, after *string, accountName *string) int
 		Viewer                func(childComplexity int) int
 	}
@@ -519,6 +651,16 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	QuoteDiscount struct {
+		Amount         func(childComplexity int) int
+		Best           func(childComplexity int) int
+		DiscountAmount func(childComplexity int) int
+		DiscountID     func(childComplexity int) int
+		DiscountType   func(childComplexity int) int
+		Name           func(childComplexity int) int
+		OfficialAmount func(childComplexity int) int
+	}
+
 	RealNameAuthPayload struct {
 		Customer     func(childComplexity int) int
 		ManualReview func(childComplexity int) int
@@ -530,6 +672,15 @@ type ComplexityRoot struct {
 		Opinion     func(childComplexity int) int
 		Status      func(childComplexity int) int
 		SubmittedAt func(childComplexity int) int
+	}
+
+	RealNameUpload struct {
+		Attachment func(childComplexity int) int
+		ExpiresAt  func(childComplexity int) int
+		Headers    func(childComplexity int) int
+		MaxSize    func(childComplexity int) int
+		Method     func(childComplexity int) int
+		URL        func(childComplexity int) int
 	}
 
 	RefundLine struct {
@@ -581,18 +732,23 @@ type ComplexityRoot struct {
 	}
 
 	Reseller struct {
-		AccountManagerName func(childComplexity int) int
-		AccountName        func(childComplexity int) int
-		AssociatedOn       func(childComplexity int) int
-		AuditLog           func(childComplexity int, first *int, after *string) int
-		CouponQuotas       func(childComplexity int) int
-		Customers          func(childComplexity int, first *int, after *string, filter *model.CustomerFilter) int
-		Email              func(childComplexity int) int
-		Funds              func(childComplexity int) int
-		ID                 func(childComplexity int) int
-		MobilePhone        func(childComplexity int) int
-		Name               func(childComplexity int) int
-		ResellerID         func(childComplexity int) int
+		AccountChangeRecords func(childComplexity int, balanceType *model.BalanceType, first *int, after *string) int
+		AccountManagerName   func(childComplexity int) int
+		AccountName          func(childComplexity int) int
+		AdjustRecords        func(childComplexity int, customerID *string, first *int, after *string) int
+		AssociatedOn         func(childComplexity int) int
+		AuditLog             func(childComplexity int, first *int, after *string) int
+		CouponQuotas         func(childComplexity int) int
+		CouponRecords        func(childComplexity int, first *int, after *string, filter *model.CouponRecordFilter) int
+		Customers            func(childComplexity int, first *int, after *string, filter *model.CustomerFilter) int
+		Email                func(childComplexity int) int
+		Funds                func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		IssuedCoupons        func(childComplexity int, first *int, after *string, filter *model.IssuedCouponFilter) int
+		MobilePhone          func(childComplexity int) int
+		Name                 func(childComplexity int) int
+		ResellerID           func(childComplexity int) int
+		Verification         func(childComplexity int) int
 	}
 
 	ResellerConnection struct {
@@ -710,6 +866,13 @@ type ComplexityRoot struct {
 		MaxScore    func(childComplexity int) int
 		Name        func(childComplexity int) int
 		Step        func(childComplexity int) int
+	}
+
+	ServiceResource struct {
+		Description      func(childComplexity int) int
+		Name             func(childComplexity int) int
+		ResourceTypeCode func(childComplexity int) int
+		ServiceTypeCode  func(childComplexity int) int
 	}
 
 	ServiceType struct {
@@ -921,11 +1084,27 @@ type ComplexityRoot struct {
 		UnreadCount    func(childComplexity int) int
 	}
 
+	UnitConversion struct {
+		MeasureID    func(childComplexity int) int
+		MeasureType  func(childComplexity int) int
+		Ratio        func(childComplexity int) int
+		RefMeasureID func(childComplexity int) int
+	}
+
 	UploadTicketAttachmentPayload struct {
 		Attachment func(childComplexity int) int
 		Purpose    func(childComplexity int) int
 		Replayed   func(childComplexity int) int
 		Size       func(childComplexity int) int
+	}
+
+	UsageType struct {
+		Code             func(childComplexity int) int
+		Name             func(childComplexity int) int
+		ResourceTypeCode func(childComplexity int) int
+		ResourceTypeName func(childComplexity int) int
+		ServiceTypeCode  func(childComplexity int) int
+		ServiceTypeName  func(childComplexity int) int
 	}
 
 	VerificationChallenge struct {
@@ -955,9 +1134,17 @@ type CatalogueResolver interface {
 	ServiceTypes(ctx context.Context, obj *model.Catalogue) ([]*model.ServiceType, error)
 	ResourceTypes(ctx context.Context, obj *model.Catalogue) ([]*model.ResourceType, error)
 	MeasureUnits(ctx context.Context, obj *model.Catalogue) ([]*model.MeasureUnit, error)
+	ServiceResources(ctx context.Context, obj *model.Catalogue, serviceTypeCode string) ([]*model.ServiceResource, error)
+	UsageTypes(ctx context.Context, obj *model.Catalogue, resourceTypeCode *string) ([]*model.UsageType, error)
+	Conversions(ctx context.Context, obj *model.Catalogue, measureType *int) ([]*model.UnitConversion, error)
+	Provinces(ctx context.Context, obj *model.Catalogue, code *string) ([]*model.Province, error)
+}
+type CityResolver interface {
+	Counties(ctx context.Context, obj *model.City, code *string) ([]*model.County, error)
 }
 type CouponResolver interface {
 	Remark(ctx context.Context, obj *model.Coupon) (*string, error)
+	Records(ctx context.Context, obj *model.Coupon, first *int, after *string) (*model.CouponRecordConnection, error)
 }
 type CouponQuotaResolver interface {
 	ChildQuotas(ctx context.Context, obj *model.CouponQuota) ([]*model.CouponQuota, error)
@@ -996,6 +1183,9 @@ type MutationResolver interface {
 	SubmitPersonalRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.PersonalRealNameAuthInput) (*model.RealNameAuthPayload, error)
 	SubmitEnterpriseRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) (*model.RealNameAuthPayload, error)
 	ChangeEnterpriseRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) (*model.RealNameAuthPayload, error)
+	CreateRealNameUploadURL(ctx context.Context, customerID string, resellerID *string, input model.RealNameUploadInput) (*model.RealNameUpload, error)
+	SendBankCardCode(ctx context.Context, customerID string, resellerID *string, mobile string) (*model.BankCardCodePayload, error)
+	SubmitBankCardRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.BankCardRealNameAuthInput) (*model.RealNameAuthPayload, error)
 	RenewResources(ctx context.Context, input model.RenewResourcesInput, idempotencyKey string, verification *model.VerificationInput) (*model.ResourceOrdersPayload, error)
 	CreateRenewalOrder(ctx context.Context, input model.RenewResourcesInput) (*model.ResourceOrdersPayload, error)
 	SetAutoRenew(ctx context.Context, input model.SetAutoRenewInput) (*model.ResourcesPayload, error)
@@ -1022,24 +1212,36 @@ type OrderResolver interface {
 }
 type PartnerResolver interface {
 	CouponQuotas(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.CouponQuotaConnection, error)
+	IssuedCoupons(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.IssuedCouponFilter) (*model.CouponConnection, error)
+	CouponRecords(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.CouponRecordFilter) (*model.CouponRecordConnection, error)
 	Funds(ctx context.Context, obj *model.Partner) ([]*model.Fund, error)
 	AccountChangeRecords(ctx context.Context, obj *model.Partner, balanceType *model.BalanceType, first *int, after *string) (*model.AccountChangeRecordConnection, error)
 	AdjustRecords(ctx context.Context, obj *model.Partner, customerID *string, first *int, after *string) (*model.AdjustRecordConnection, error)
 	AuditLog(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.AuditEntryConnection, error)
 	Verification(ctx context.Context, obj *model.Partner) (*model.VerificationSettings, error)
 }
+type ProvinceResolver interface {
+	Cities(ctx context.Context, obj *model.Province, code *string) ([]*model.City, error)
+}
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Catalogue(ctx context.Context) (*model.Catalogue, error)
 	Customers(ctx context.Context, first *int, after *string, filter *model.CustomerFilter) (*model.CustomerConnection, error)
+	CustomerByXAccountID(ctx context.Context, xaccountID string, resellerID *string) (*model.Customer, error)
+	PriceQuote(ctx context.Context, input model.PriceQuoteInput) (*model.PriceQuote, error)
 	CheckCustomerIdentity(ctx context.Context, kind model.CustomerIdentityKind, value string) (*model.CustomerIdentityCheck, error)
 	Resellers(ctx context.Context, first *int, after *string, accountName *string) (*model.ResellerConnection, error)
 }
 type ResellerResolver interface {
 	Customers(ctx context.Context, obj *model.Reseller, first *int, after *string, filter *model.CustomerFilter) (*model.CustomerConnection, error)
 	CouponQuotas(ctx context.Context, obj *model.Reseller) ([]*model.CouponQuota, error)
+	IssuedCoupons(ctx context.Context, obj *model.Reseller, first *int, after *string, filter *model.IssuedCouponFilter) (*model.CouponConnection, error)
+	CouponRecords(ctx context.Context, obj *model.Reseller, first *int, after *string, filter *model.CouponRecordFilter) (*model.CouponRecordConnection, error)
 	Funds(ctx context.Context, obj *model.Reseller) ([]*model.Fund, error)
+	AdjustRecords(ctx context.Context, obj *model.Reseller, customerID *string, first *int, after *string) (*model.AdjustRecordConnection, error)
+	AccountChangeRecords(ctx context.Context, obj *model.Reseller, balanceType *model.BalanceType, first *int, after *string) (*model.AccountChangeRecordConnection, error)
+	Verification(ctx context.Context, obj *model.Reseller) (*model.VerificationSettings, error)
 	AuditLog(ctx context.Context, obj *model.Reseller, first *int, after *string) (*model.AuditEntryConnection, error)
 }
 type ResourceResolver interface {
@@ -1260,6 +1462,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AdjustRecordEdge.Node(childComplexity), true
 
+	case "AppliedDiscount.amount":
+		if e.ComplexityRoot.AppliedDiscount.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppliedDiscount.Amount(childComplexity), true
+	case "AppliedDiscount.discountId":
+		if e.ComplexityRoot.AppliedDiscount.DiscountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppliedDiscount.DiscountID(childComplexity), true
+	case "AppliedDiscount.discountType":
+		if e.ComplexityRoot.AppliedDiscount.DiscountType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppliedDiscount.DiscountType(childComplexity), true
+	case "AppliedDiscount.name":
+		if e.ComplexityRoot.AppliedDiscount.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppliedDiscount.Name(childComplexity), true
+
 	case "AuditEntry.argsDigest":
 		if e.ComplexityRoot.AuditEntry.ArgsDigest == nil {
 			break
@@ -1347,6 +1574,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEntryEdge.Node(childComplexity), true
 
+	case "BankCardCodePayload.expiresAt":
+		if e.ComplexityRoot.BankCardCodePayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankCardCodePayload.ExpiresAt(childComplexity), true
+	case "BankCardCodePayload.maskedMobile":
+		if e.ComplexityRoot.BankCardCodePayload.MaskedMobile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankCardCodePayload.MaskedMobile(childComplexity), true
+
 	case "CancelOrderPayload.order":
 		if e.ComplexityRoot.CancelOrderPayload.Order == nil {
 			break
@@ -1354,24 +1594,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CancelOrderPayload.Order(childComplexity), true
 
+	case "Catalogue.conversions":
+		if e.ComplexityRoot.Catalogue.Conversions == nil {
+			break
+		}
+
+		args, err := ec.field_Catalogue_conversions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Catalogue.Conversions(childComplexity, args["measureType"].(*int)), true
 	case "Catalogue.measureUnits":
 		if e.ComplexityRoot.Catalogue.MeasureUnits == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Catalogue.MeasureUnits(childComplexity), true
+	case "Catalogue.provinces":
+		if e.ComplexityRoot.Catalogue.Provinces == nil {
+			break
+		}
+
+		args, err := ec.field_Catalogue_provinces_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Catalogue.Provinces(childComplexity, args["code"].(*string)), true
 	case "Catalogue.resourceTypes":
 		if e.ComplexityRoot.Catalogue.ResourceTypes == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Catalogue.ResourceTypes(childComplexity), true
+	case "Catalogue.serviceResources":
+		if e.ComplexityRoot.Catalogue.ServiceResources == nil {
+			break
+		}
+
+		args, err := ec.field_Catalogue_serviceResources_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Catalogue.ServiceResources(childComplexity, args["serviceTypeCode"].(string)), true
 	case "Catalogue.serviceTypes":
 		if e.ComplexityRoot.Catalogue.ServiceTypes == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Catalogue.ServiceTypes(childComplexity), true
+	case "Catalogue.usageTypes":
+		if e.ComplexityRoot.Catalogue.UsageTypes == nil {
+			break
+		}
+
+		args, err := ec.field_Catalogue_usageTypes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Catalogue.UsageTypes(childComplexity, args["resourceTypeCode"].(*string)), true
+
+	case "City.code":
+		if e.ComplexityRoot.City.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.City.Code(childComplexity), true
+	case "City.counties":
+		if e.ComplexityRoot.City.Counties == nil {
+			break
+		}
+
+		args, err := ec.field_City_counties_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.City.Counties(childComplexity, args["code"].(*string)), true
+	case "City.name":
+		if e.ComplexityRoot.City.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.City.Name(childComplexity), true
 
 	case "Contact.countryCode":
 		if e.ComplexityRoot.Contact.CountryCode == nil {
@@ -1391,6 +1699,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.Telephone(childComplexity), true
+
+	case "County.code":
+		if e.ComplexityRoot.County.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.County.Code(childComplexity), true
+	case "County.name":
+		if e.ComplexityRoot.County.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.County.Name(childComplexity), true
 
 	case "Coupon.balance":
 		if e.ComplexityRoot.Coupon.Balance == nil {
@@ -1440,6 +1761,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Coupon.FaceValue(childComplexity), true
+	case "Coupon.records":
+		if e.ComplexityRoot.Coupon.Records == nil {
+			break
+		}
+
+		args, err := ec.field_Coupon_records_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Coupon.Records(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Coupon.remark":
 		if e.ComplexityRoot.Coupon.Remark == nil {
 			break
@@ -1620,6 +1952,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CouponQuotasPayload.Results(childComplexity), true
 
+	case "CouponRecord.amount":
+		if e.ComplexityRoot.CouponRecord.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecord.Amount(childComplexity), true
+	case "CouponRecord.couponId":
+		if e.ComplexityRoot.CouponRecord.CouponID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecord.CouponID(childComplexity), true
+	case "CouponRecord.customerId":
+		if e.ComplexityRoot.CouponRecord.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecord.CustomerID(childComplexity), true
+	case "CouponRecord.id":
+		if e.ComplexityRoot.CouponRecord.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecord.ID(childComplexity), true
+	case "CouponRecord.operationTime":
+		if e.ComplexityRoot.CouponRecord.OperationTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecord.OperationTime(childComplexity), true
+	case "CouponRecord.operationType":
+		if e.ComplexityRoot.CouponRecord.OperationType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecord.OperationType(childComplexity), true
+	case "CouponRecord.quotaId":
+		if e.ComplexityRoot.CouponRecord.QuotaID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecord.QuotaID(childComplexity), true
+	case "CouponRecord.quotaType":
+		if e.ComplexityRoot.CouponRecord.QuotaType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecord.QuotaType(childComplexity), true
+	case "CouponRecord.remark":
+		if e.ComplexityRoot.CouponRecord.Remark == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecord.Remark(childComplexity), true
+	case "CouponRecord.succeeded":
+		if e.ComplexityRoot.CouponRecord.Succeeded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecord.Succeeded(childComplexity), true
+
+	case "CouponRecordConnection.edges":
+		if e.ComplexityRoot.CouponRecordConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecordConnection.Edges(childComplexity), true
+	case "CouponRecordConnection.pageInfo":
+		if e.ComplexityRoot.CouponRecordConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecordConnection.PageInfo(childComplexity), true
+	case "CouponRecordConnection.totalCount":
+		if e.ComplexityRoot.CouponRecordConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecordConnection.TotalCount(childComplexity), true
+
+	case "CouponRecordEdge.cursor":
+		if e.ComplexityRoot.CouponRecordEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecordEdge.Cursor(childComplexity), true
+	case "CouponRecordEdge.node":
+		if e.ComplexityRoot.CouponRecordEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouponRecordEdge.Node(childComplexity), true
+
 	case "CouponsPayload.issuedCouponIds":
 		if e.ComplexityRoot.CouponsPayload.IssuedCouponIds == nil {
 			break
@@ -1700,6 +2125,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.CustomerID(childComplexity), true
+	case "Customer.customerType":
+		if e.ComplexityRoot.Customer.CustomerType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.CustomerType(childComplexity), true
 	case "Customer.frozen":
 		if e.ComplexityRoot.Customer.Frozen == nil {
 			break
@@ -1842,6 +2273,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Tickets(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.TicketFilter)), true
+	case "Customer.xaccountId":
+		if e.ComplexityRoot.Customer.XaccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.XaccountID(childComplexity), true
+	case "Customer.xaccountType":
+		if e.ComplexityRoot.Customer.XaccountType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.XaccountType(childComplexity), true
 
 	case "CustomerBalance.available":
 		if e.ComplexityRoot.CustomerBalance.Available == nil {
@@ -2073,6 +2516,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Fund.Memo(childComplexity), true
 
+	case "HttpHeader.name":
+		if e.ComplexityRoot.HttpHeader.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HttpHeader.Name(childComplexity), true
+	case "HttpHeader.value":
+		if e.ComplexityRoot.HttpHeader.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HttpHeader.Value(childComplexity), true
+
+	case "ItemResult.amount":
+		if e.ComplexityRoot.ItemResult.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemResult.Amount(childComplexity), true
 	case "ItemResult.createdId":
 		if e.ComplexityRoot.ItemResult.CreatedID == nil {
 			break
@@ -2219,6 +2681,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCustomer(childComplexity, args["input"].(model.CreateCustomerInput)), true
+	case "Mutation.createRealNameUploadUrl":
+		if e.ComplexityRoot.Mutation.CreateRealNameUploadURL == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createRealNameUploadUrl_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateRealNameUploadURL(childComplexity, args["customerId"].(string), args["resellerId"].(*string), args["input"].(model.RealNameUploadInput)), true
 	case "Mutation.createRenewalOrder":
 		if e.ComplexityRoot.Mutation.CreateRenewalOrder == nil {
 			break
@@ -2373,6 +2846,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestVerificationCode(childComplexity, args["channel"].(model.VerificationChannel), args["operation"].(model.SensitiveOperation), args["input"].(model.SensitiveInput)), true
+	case "Mutation.sendBankCardCode":
+		if e.ComplexityRoot.Mutation.SendBankCardCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendBankCardCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendBankCardCode(childComplexity, args["customerId"].(string), args["resellerId"].(*string), args["mobile"].(string)), true
 	case "Mutation.sendRegistrationCode":
 		if e.ComplexityRoot.Mutation.SendRegistrationCode == nil {
 			break
@@ -2406,6 +2890,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetVerificationEnabled(childComplexity, args["input"].(model.SetVerificationEnabledInput), args["verification"].(*model.VerificationInput)), true
+	case "Mutation.submitBankCardRealNameAuth":
+		if e.ComplexityRoot.Mutation.SubmitBankCardRealNameAuth == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitBankCardRealNameAuth_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitBankCardRealNameAuth(childComplexity, args["customerId"].(string), args["resellerId"].(*string), args["input"].(model.BankCardRealNameAuthInput)), true
 	case "Mutation.submitEnterpriseRealNameAuth":
 		if e.ComplexityRoot.Mutation.SubmitEnterpriseRealNameAuth == nil {
 			break
@@ -2497,6 +2992,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NewCustomerTag.Value(childComplexity), true
+
+	case "OnDemandPriceQuote.amount":
+		if e.ComplexityRoot.OnDemandPriceQuote.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandPriceQuote.Amount(childComplexity), true
+	case "OnDemandPriceQuote.discountAmount":
+		if e.ComplexityRoot.OnDemandPriceQuote.DiscountAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandPriceQuote.DiscountAmount(childComplexity), true
+	case "OnDemandPriceQuote.officialAmount":
+		if e.ComplexityRoot.OnDemandPriceQuote.OfficialAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandPriceQuote.OfficialAmount(childComplexity), true
+	case "OnDemandPriceQuote.products":
+		if e.ComplexityRoot.OnDemandPriceQuote.Products == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandPriceQuote.Products(childComplexity), true
+
+	case "OnDemandProductQuote.amount":
+		if e.ComplexityRoot.OnDemandProductQuote.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandProductQuote.Amount(childComplexity), true
+	case "OnDemandProductQuote.discountAmount":
+		if e.ComplexityRoot.OnDemandProductQuote.DiscountAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandProductQuote.DiscountAmount(childComplexity), true
+	case "OnDemandProductQuote.discounts":
+		if e.ComplexityRoot.OnDemandProductQuote.Discounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandProductQuote.Discounts(childComplexity), true
+	case "OnDemandProductQuote.failure":
+		if e.ComplexityRoot.OnDemandProductQuote.Failure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandProductQuote.Failure(childComplexity), true
+	case "OnDemandProductQuote.id":
+		if e.ComplexityRoot.OnDemandProductQuote.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandProductQuote.ID(childComplexity), true
+	case "OnDemandProductQuote.officialAmount":
+		if e.ComplexityRoot.OnDemandProductQuote.OfficialAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandProductQuote.OfficialAmount(childComplexity), true
+	case "OnDemandProductQuote.productId":
+		if e.ComplexityRoot.OnDemandProductQuote.ProductID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnDemandProductQuote.ProductID(childComplexity), true
 
 	case "OnDemandResource.availabilityZone":
 		if e.ComplexityRoot.OnDemandResource.AvailabilityZone == nil {
@@ -2687,6 +3250,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.PaidAt(childComplexity), true
+	case "Order.payOnBehalf":
+		if e.ComplexityRoot.Order.PayOnBehalf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.PayOnBehalf(childComplexity), true
 	case "Order.paymentDeadline":
 		if e.ComplexityRoot.Order.PaymentDeadline == nil {
 			break
@@ -2963,6 +3532,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderSnapshot.PaidAt(childComplexity), true
+	case "OrderSnapshot.payOnBehalf":
+		if e.ComplexityRoot.OrderSnapshot.PayOnBehalf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSnapshot.PayOnBehalf(childComplexity), true
 	case "OrderSnapshot.status":
 		if e.ComplexityRoot.OrderSnapshot.Status == nil {
 			break
@@ -3045,6 +3620,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Partner.CouponQuotas(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Partner.couponRecords":
+		if e.ComplexityRoot.Partner.CouponRecords == nil {
+			break
+		}
+
+		args, err := ec.field_Partner_couponRecords_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Partner.CouponRecords(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.CouponRecordFilter)), true
 	case "Partner.funds":
 		if e.ComplexityRoot.Partner.Funds == nil {
 			break
@@ -3057,6 +3643,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Partner.ID(childComplexity), true
+	case "Partner.issuedCoupons":
+		if e.ComplexityRoot.Partner.IssuedCoupons == nil {
+			break
+		}
+
+		args, err := ec.field_Partner_issuedCoupons_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Partner.IssuedCoupons(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.IssuedCouponFilter)), true
 	case "Partner.kind":
 		if e.ComplexityRoot.Partner.Kind == nil {
 			break
@@ -3082,12 +3679,156 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Partner.Verification(childComplexity), true
 
+	case "PayOnBehalf.payingPartnerId":
+		if e.ComplexityRoot.PayOnBehalf.PayingPartnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayOnBehalf.PayingPartnerID(childComplexity), true
+	case "PayOnBehalf.requested":
+		if e.ComplexityRoot.PayOnBehalf.Requested == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayOnBehalf.Requested(childComplexity), true
+
 	case "PayOrderPayload.order":
 		if e.ComplexityRoot.PayOrderPayload.Order == nil {
 			break
 		}
 
 		return e.ComplexityRoot.PayOrderPayload.Order(childComplexity), true
+
+	case "PeriodPriceQuote.bestOffer":
+		if e.ComplexityRoot.PeriodPriceQuote.BestOffer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeriodPriceQuote.BestOffer(childComplexity), true
+	case "PeriodPriceQuote.discounts":
+		if e.ComplexityRoot.PeriodPriceQuote.Discounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeriodPriceQuote.Discounts(childComplexity), true
+	case "PeriodPriceQuote.officialAmount":
+		if e.ComplexityRoot.PeriodPriceQuote.OfficialAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeriodPriceQuote.OfficialAmount(childComplexity), true
+	case "PeriodPriceQuote.products":
+		if e.ComplexityRoot.PeriodPriceQuote.Products == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeriodPriceQuote.Products(childComplexity), true
+
+	case "PeriodProductQuote.bestOffer":
+		if e.ComplexityRoot.PeriodProductQuote.BestOffer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeriodProductQuote.BestOffer(childComplexity), true
+	case "PeriodProductQuote.discounts":
+		if e.ComplexityRoot.PeriodProductQuote.Discounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeriodProductQuote.Discounts(childComplexity), true
+	case "PeriodProductQuote.failure":
+		if e.ComplexityRoot.PeriodProductQuote.Failure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeriodProductQuote.Failure(childComplexity), true
+	case "PeriodProductQuote.id":
+		if e.ComplexityRoot.PeriodProductQuote.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeriodProductQuote.ID(childComplexity), true
+	case "PeriodProductQuote.officialAmount":
+		if e.ComplexityRoot.PeriodProductQuote.OfficialAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeriodProductQuote.OfficialAmount(childComplexity), true
+	case "PeriodProductQuote.productId":
+		if e.ComplexityRoot.PeriodProductQuote.ProductID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeriodProductQuote.ProductID(childComplexity), true
+
+	case "PriceQuote.onDemand":
+		if e.ComplexityRoot.PriceQuote.OnDemand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceQuote.OnDemand(childComplexity), true
+	case "PriceQuote.period":
+		if e.ComplexityRoot.PriceQuote.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceQuote.Period(childComplexity), true
+
+	case "ProductDiscountPrice.amount":
+		if e.ComplexityRoot.ProductDiscountPrice.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductDiscountPrice.Amount(childComplexity), true
+	case "ProductDiscountPrice.discountAmount":
+		if e.ComplexityRoot.ProductDiscountPrice.DiscountAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductDiscountPrice.DiscountAmount(childComplexity), true
+	case "ProductDiscountPrice.discountId":
+		if e.ComplexityRoot.ProductDiscountPrice.DiscountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductDiscountPrice.DiscountID(childComplexity), true
+
+	case "ProductQuoteFailure.code":
+		if e.ComplexityRoot.ProductQuoteFailure.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductQuoteFailure.Code(childComplexity), true
+	case "ProductQuoteFailure.message":
+		if e.ComplexityRoot.ProductQuoteFailure.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductQuoteFailure.Message(childComplexity), true
+
+	case "Province.cities":
+		if e.ComplexityRoot.Province.Cities == nil {
+			break
+		}
+
+		args, err := ec.field_Province_cities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Province.Cities(childComplexity, args["code"].(*string)), true
+	case "Province.code":
+		if e.ComplexityRoot.Province.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Province.Code(childComplexity), true
+	case "Province.name":
+		if e.ComplexityRoot.Province.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Province.Name(childComplexity), true
 
 	case "Query.catalogue":
 		if e.ComplexityRoot.Query.Catalogue == nil {
@@ -3106,6 +3847,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CheckCustomerIdentity(childComplexity, args["kind"].(model.CustomerIdentityKind), args["value"].(string)), true
+	case "Query.customerByXAccountId":
+		if e.ComplexityRoot.Query.CustomerByXAccountID == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerByXAccountId_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerByXAccountID(childComplexity, args["xaccountId"].(string), args["resellerId"].(*string)), true
 	case "Query.customers":
 		if e.ComplexityRoot.Query.Customers == nil {
 			break
@@ -3129,6 +3881,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.priceQuote":
+		if e.ComplexityRoot.Query.PriceQuote == nil {
+			break
+		}
+
+		args, err := ec.field_Query_priceQuote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PriceQuote(childComplexity, args["input"].(model.PriceQuoteInput)), true
 	case "Query.resellers":
 		if e.ComplexityRoot.Query.Resellers == nil {
 			break
@@ -3240,6 +4003,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.QuotaRecordEdge.Node(childComplexity), true
 
+	case "QuoteDiscount.amount":
+		if e.ComplexityRoot.QuoteDiscount.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuoteDiscount.Amount(childComplexity), true
+	case "QuoteDiscount.best":
+		if e.ComplexityRoot.QuoteDiscount.Best == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuoteDiscount.Best(childComplexity), true
+	case "QuoteDiscount.discountAmount":
+		if e.ComplexityRoot.QuoteDiscount.DiscountAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuoteDiscount.DiscountAmount(childComplexity), true
+	case "QuoteDiscount.discountId":
+		if e.ComplexityRoot.QuoteDiscount.DiscountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuoteDiscount.DiscountID(childComplexity), true
+	case "QuoteDiscount.discountType":
+		if e.ComplexityRoot.QuoteDiscount.DiscountType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuoteDiscount.DiscountType(childComplexity), true
+	case "QuoteDiscount.name":
+		if e.ComplexityRoot.QuoteDiscount.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuoteDiscount.Name(childComplexity), true
+	case "QuoteDiscount.officialAmount":
+		if e.ComplexityRoot.QuoteDiscount.OfficialAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuoteDiscount.OfficialAmount(childComplexity), true
+
 	case "RealNameAuthPayload.customer":
 		if e.ComplexityRoot.RealNameAuthPayload.Customer == nil {
 			break
@@ -3283,6 +4089,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RealNameReview.SubmittedAt(childComplexity), true
+
+	case "RealNameUpload.attachment":
+		if e.ComplexityRoot.RealNameUpload.Attachment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RealNameUpload.Attachment(childComplexity), true
+	case "RealNameUpload.expiresAt":
+		if e.ComplexityRoot.RealNameUpload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RealNameUpload.ExpiresAt(childComplexity), true
+	case "RealNameUpload.headers":
+		if e.ComplexityRoot.RealNameUpload.Headers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RealNameUpload.Headers(childComplexity), true
+	case "RealNameUpload.maxSize":
+		if e.ComplexityRoot.RealNameUpload.MaxSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RealNameUpload.MaxSize(childComplexity), true
+	case "RealNameUpload.method":
+		if e.ComplexityRoot.RealNameUpload.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RealNameUpload.Method(childComplexity), true
+	case "RealNameUpload.url":
+		if e.ComplexityRoot.RealNameUpload.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RealNameUpload.URL(childComplexity), true
 
 	case "RefundLine.amount":
 		if e.ComplexityRoot.RefundLine.Amount == nil {
@@ -3453,6 +4296,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RenewalQuoteItem.ResourceID(childComplexity), true
 
+	case "Reseller.accountChangeRecords":
+		if e.ComplexityRoot.Reseller.AccountChangeRecords == nil {
+			break
+		}
+
+		args, err := ec.field_Reseller_accountChangeRecords_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Reseller.AccountChangeRecords(childComplexity, args["balanceType"].(*model.BalanceType), args["first"].(*int), args["after"].(*string)), true
 	case "Reseller.accountManagerName":
 		if e.ComplexityRoot.Reseller.AccountManagerName == nil {
 			break
@@ -3465,6 +4319,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Reseller.AccountName(childComplexity), true
+	case "Reseller.adjustRecords":
+		if e.ComplexityRoot.Reseller.AdjustRecords == nil {
+			break
+		}
+
+		args, err := ec.field_Reseller_adjustRecords_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Reseller.AdjustRecords(childComplexity, args["customerId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Reseller.associatedOn":
 		if e.ComplexityRoot.Reseller.AssociatedOn == nil {
 			break
@@ -3488,6 +4353,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Reseller.CouponQuotas(childComplexity), true
+	case "Reseller.couponRecords":
+		if e.ComplexityRoot.Reseller.CouponRecords == nil {
+			break
+		}
+
+		args, err := ec.field_Reseller_couponRecords_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Reseller.CouponRecords(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.CouponRecordFilter)), true
 	case "Reseller.customers":
 		if e.ComplexityRoot.Reseller.Customers == nil {
 			break
@@ -3517,6 +4393,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Reseller.ID(childComplexity), true
+	case "Reseller.issuedCoupons":
+		if e.ComplexityRoot.Reseller.IssuedCoupons == nil {
+			break
+		}
+
+		args, err := ec.field_Reseller_issuedCoupons_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Reseller.IssuedCoupons(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.IssuedCouponFilter)), true
 	case "Reseller.mobilePhone":
 		if e.ComplexityRoot.Reseller.MobilePhone == nil {
 			break
@@ -3535,6 +4422,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Reseller.ResellerID(childComplexity), true
+	case "Reseller.verification":
+		if e.ComplexityRoot.Reseller.Verification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reseller.Verification(childComplexity), true
 
 	case "ResellerConnection.edges":
 		if e.ComplexityRoot.ResellerConnection.Edges == nil {
@@ -3987,6 +4880,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SatisfactionDimension.Step(childComplexity), true
+
+	case "ServiceResource.description":
+		if e.ComplexityRoot.ServiceResource.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceResource.Description(childComplexity), true
+	case "ServiceResource.name":
+		if e.ComplexityRoot.ServiceResource.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceResource.Name(childComplexity), true
+	case "ServiceResource.resourceTypeCode":
+		if e.ComplexityRoot.ServiceResource.ResourceTypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceResource.ResourceTypeCode(childComplexity), true
+	case "ServiceResource.serviceTypeCode":
+		if e.ComplexityRoot.ServiceResource.ServiceTypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceResource.ServiceTypeCode(childComplexity), true
 
 	case "ServiceType.abbreviation":
 		if e.ComplexityRoot.ServiceType.Abbreviation == nil {
@@ -4808,6 +5726,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TicketUpdate.UnreadCount(childComplexity), true
 
+	case "UnitConversion.measureId":
+		if e.ComplexityRoot.UnitConversion.MeasureID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitConversion.MeasureID(childComplexity), true
+	case "UnitConversion.measureType":
+		if e.ComplexityRoot.UnitConversion.MeasureType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitConversion.MeasureType(childComplexity), true
+	case "UnitConversion.ratio":
+		if e.ComplexityRoot.UnitConversion.Ratio == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitConversion.Ratio(childComplexity), true
+	case "UnitConversion.refMeasureId":
+		if e.ComplexityRoot.UnitConversion.RefMeasureID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitConversion.RefMeasureID(childComplexity), true
+
 	case "UploadTicketAttachmentPayload.attachment":
 		if e.ComplexityRoot.UploadTicketAttachmentPayload.Attachment == nil {
 			break
@@ -4832,6 +5775,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UploadTicketAttachmentPayload.Size(childComplexity), true
+
+	case "UsageType.code":
+		if e.ComplexityRoot.UsageType.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageType.Code(childComplexity), true
+	case "UsageType.name":
+		if e.ComplexityRoot.UsageType.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageType.Name(childComplexity), true
+	case "UsageType.resourceTypeCode":
+		if e.ComplexityRoot.UsageType.ResourceTypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageType.ResourceTypeCode(childComplexity), true
+	case "UsageType.resourceTypeName":
+		if e.ComplexityRoot.UsageType.ResourceTypeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageType.ResourceTypeName(childComplexity), true
+	case "UsageType.serviceTypeCode":
+		if e.ComplexityRoot.UsageType.ServiceTypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageType.ServiceTypeCode(childComplexity), true
+	case "UsageType.serviceTypeName":
+		if e.ComplexityRoot.UsageType.ServiceTypeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageType.ServiceTypeName(childComplexity), true
 
 	case "VerificationChallenge.channel":
 		if e.ComplexityRoot.VerificationChallenge.Channel == nil {
@@ -4927,8 +5907,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputBankCardRealNameAuthInput,
 		ec.unmarshalInputCancelOrderInput,
 		ec.unmarshalInputCommerceTarget,
+		ec.unmarshalInputCouponRecordFilter,
 		ec.unmarshalInputCreateCustomerInput,
 		ec.unmarshalInputCreateTicketInput,
 		ec.unmarshalInputCustomerFilter,
@@ -4936,11 +5918,17 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputEnterpriseRealNameAuthInput,
 		ec.unmarshalInputIssueCouponQuotasInput,
 		ec.unmarshalInputIssueCouponsInput,
+		ec.unmarshalInputIssuedCouponFilter,
 		ec.unmarshalInputLegalPersonInput,
+		ec.unmarshalInputOnDemandProductInput,
 		ec.unmarshalInputOrderFilter,
 		ec.unmarshalInputPayOrderInput,
 		ec.unmarshalInputPeriodInput,
+		ec.unmarshalInputPeriodProductInput,
 		ec.unmarshalInputPersonalRealNameAuthInput,
+		ec.unmarshalInputPriceQuoteInput,
+		ec.unmarshalInputProductSizeInput,
+		ec.unmarshalInputRealNameUploadInput,
 		ec.unmarshalInputReclaimCouponQuotasInput,
 		ec.unmarshalInputReclaimCouponsInput,
 		ec.unmarshalInputRenewResourcesInput,
@@ -5153,7 +6141,7 @@ type PageInfo {
 }
 `, BuiltIn: false},
 	{Name: "../schema/catalogue.graphqls", Input: `extend type Query {
-  "The product catalogue: service types, resource types and measure units."
+  "The product catalogue: service types, resource types, measure units and the administrative regions."
   catalogue: Catalogue
 }
 
@@ -5199,6 +6187,108 @@ type MeasureUnit {
   abbreviation: String
   "1 currency, 2 duration, 3 data size, ..."
   measureType: Int
+}
+
+extend type Catalogue {
+  "The resource types a cloud service type is made of (ListServiceResources)."
+  serviceResources(
+    "The cloud service type code, e.g. hws.service.type.ec2."
+    serviceTypeCode: String!
+  ): [ServiceResource!]
+  "What on-demand use of a resource type is measured by (ListUsageTypes): the usage factors of on-demand quotes."
+  usageTypes(
+    "The resource type code, e.g. hws.resource.type.vm; all resource types when absent."
+    resourceTypeCode: String
+  ): [UsageType!]
+  "How measure units convert into one another (ListConversions)."
+  conversions(
+    "Only conversions of this measure type (1 currency, 2 duration, 3 data size, ...)."
+    measureType: Int
+  ): [UnitConversion!]
+  """
+  The provinces of China, each with its cities and their counties. Each level
+  is read only when selected, and cached by the gateway for every caller
+  (24 hours): the cities of every province cost one upstream call per
+  province the first time, none afterwards.
+  """
+  provinces(
+    "Only the province with this code."
+    code: String
+  ): [Province!]
+}
+
+"A resource type of a cloud service type."
+type ServiceResource {
+  "The resource type code, e.g. hws.resource.type.vm."
+  resourceTypeCode: String!
+  "The cloud service type it belongs to."
+  serviceTypeCode: String
+  "The name."
+  name: String
+  "A description."
+  description: String
+}
+
+"A usage type: what on-demand use of a resource type is measured by."
+type UsageType {
+  "The code (the usage factor of on-demand quotes), e.g. Duration."
+  code: String!
+  "The name."
+  name: String
+  "The resource type it measures."
+  resourceTypeCode: String
+  "The resource type's name."
+  resourceTypeName: String
+  "The cloud service type of the resource type."
+  serviceTypeCode: String
+  "The cloud service type's name."
+  serviceTypeName: String
+}
+
+"How one measure unit converts into another: 1 measureId = ratio refMeasureId (1 GB = 1024 MB)."
+type UnitConversion {
+  "The measure unit (Catalogue.measureUnits)."
+  measureId: Int!
+  "The unit it converts to."
+  refMeasureId: Int!
+  "How many refMeasureId make one measureId."
+  ratio: Int!
+  "The measure type of both units."
+  measureType: Int
+}
+
+"A province of China."
+type Province {
+  "The administrative code, e.g. 440000."
+  code: String!
+  "The name."
+  name: String!
+  "The province's cities (read when selected, then cached)."
+  cities(
+    "Only the city with this code."
+    code: String
+  ): [City!]
+}
+
+"A city of a province."
+type City {
+  "The administrative code, e.g. 440300."
+  code: String!
+  "The name."
+  name: String!
+  "The city's counties and districts (read when selected, then cached)."
+  counties(
+    "Only the county with this code."
+    code: String
+  ): [County!]
+}
+
+"A county or district of a city."
+type County {
+  "The administrative code, e.g. 440305."
+  code: String!
+  "The name."
+  name: String!
 }
 `, BuiltIn: false},
 	{Name: "../schema/coupons.graphqls", Input: `extend type Partner {
@@ -5417,6 +6507,12 @@ type ItemResult {
   ok: Boolean!
   "The id created for the item (new child quota id, coupon id), when ok."
   createdId: String
+  """
+  reclaimCoupons: the amount actually reclaimed from the coupon (what was left
+  of it), read from the coupon's reclaim record; null when not ok, or when the
+  record could not be read.
+  """
+  amount: Money
   "The upstream's error code, when not ok."
   errorCode: String
   "The upstream's message, when not ok."
@@ -5492,6 +6588,199 @@ extend type Coupon {
   "The issuer's remark; null unless the viewer is the issuing partner."
   remark: String
 }
+
+extend type Partner {
+  "Coupons the partner issued to its own customers, with the upstream's filters."
+  issuedCoupons(
+    "Number of coupons to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last coupon of the previous page."
+    after: String
+    "Filters applied by the upstream."
+    filter: IssuedCouponFilter
+  ): CouponConnection
+  "The records of the partner's coupons (issues, reclaims, expiries, ...), newest first."
+  couponRecords(
+    "Number of records to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last record of the previous page."
+    after: String
+    "Filters applied by the upstream."
+    filter: CouponRecordFilter
+  ): CouponRecordConnection
+}
+
+extend type Reseller {
+  """
+  Coupons the reseller issued to its customers, with the upstream's filters:
+  for its tier-1 and the reseller itself (null for anyone else). In a list of
+  resellers each costs one upstream call (the upstream takes one reseller per
+  call).
+  """
+  issuedCoupons(
+    "Number of coupons to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last coupon of the previous page."
+    after: String
+    "Filters applied by the upstream."
+    filter: IssuedCouponFilter
+  ): CouponConnection
+  "The records of the reseller's coupons, newest first: for its tier-1 and the reseller itself (null for anyone else)."
+  couponRecords(
+    "Number of records to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last record of the previous page."
+    after: String
+    "Filters applied by the upstream."
+    filter: CouponRecordFilter
+  ): CouponRecordConnection
+}
+
+extend type Coupon {
+  """
+  The coupon's records (issue, reclaims, expiry), newest first: for its issuer
+  (a tier-1 also for its resellers' coupons); null for customers. The records
+  of a page of coupons are read together, 100 records per upstream call.
+  """
+  records(
+    "Number of records to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last record of the previous page."
+    after: String
+  ): CouponRecordConnection
+}
+
+"The kind of a coupon."
+enum CouponType {
+  "A voucher (代金券, upstream 1)."
+  VOUCHER
+  "A cash coupon (现金券, 4)."
+  CASH
+}
+
+"The status of a coupon."
+enum CouponStatus {
+  "Not activated yet (upstream 1)."
+  INACTIVE
+  "Usable (2)."
+  USABLE
+  "Used up (3)."
+  USED
+  "Expired (4)."
+  EXPIRED
+  "Reclaimed by its partner (5)."
+  RECLAIMED
+}
+
+"Filters of issued coupons (all optional, combined with AND; times are RFC 3339)."
+input IssuedCouponFilter {
+  "Only this coupon."
+  couponId: String
+  "Only coupons of this customer."
+  customerId: String
+  "Only coupons used for this order."
+  orderId: String
+  "Only coupons of this kind."
+  type: CouponType
+  "Only coupons in this status."
+  status: CouponStatus
+  "Issued at or after this time."
+  createdFrom: String
+  "Issued at or before this time."
+  createdTo: String
+  "Valid from this time or later."
+  effectiveFrom: String
+  "Valid from this time or earlier."
+  effectiveTo: String
+  "Expiring at or after this time."
+  expiresFrom: String
+  "Expiring at or before this time."
+  expiresTo: String
+}
+
+"What a coupon record records."
+enum CouponOperationType {
+  "The coupon was issued (upstream 1)."
+  ISSUE
+  "The partner reclaimed it (2)."
+  MANUAL_RECLAIM
+  "Reclaimed when the customer was disassociated (3)."
+  UNBIND_RECLAIM
+  "Reclaimed at expiry (4)."
+  EXPIRY_RECLAIM
+  "Reclaimed when what it paid for was unsubscribed (5)."
+  UNSUBSCRIBE_RECLAIM
+  "Revoked by a refund (6)."
+  REFUND_REVOKE
+  "Reclaimed when an association was set up (7)."
+  ASSOCIATION_RECLAIM
+  "Reclaimed when the association mode changed (8)."
+  MODE_SWITCH_RECLAIM
+  "Moved with a reseller's transfer (9)."
+  RESELLER_TRANSFER
+}
+
+"Filters of coupon records (all optional, combined with AND; times are RFC 3339)."
+input CouponRecordFilter {
+  "Only records of these operations."
+  operationTypes: [CouponOperationType!]
+  "Only records of this quota."
+  quotaId: String
+  "Only records of quotas of this type."
+  quotaType: QuotaType
+  "Only records of these coupons (at most 100)."
+  couponIds: [String!]
+  "Only records of this customer's coupons."
+  customerId: String
+  "Operated at or after this time."
+  from: String
+  "Operated at or before this time."
+  to: String
+  "Only successful (true) or failed (false) operations."
+  succeeded: Boolean
+}
+
+"A page of coupon records."
+type CouponRecordConnection {
+  "The records with their cursors."
+  edges: [CouponRecordEdge!]!
+  "Where this page sits."
+  pageInfo: PageInfo!
+  "Total number of records matching."
+  totalCount: Int!
+}
+
+"A coupon record and its cursor."
+type CouponRecordEdge {
+  "The cursor of this record."
+  cursor: String!
+  "The record."
+  node: CouponRecord!
+}
+
+"One operation on a coupon: its issue, a reclaim, its expiry, ..."
+type CouponRecord {
+  "The record id."
+  id: String!
+  "What happened; null for an operation this API does not know."
+  operationType: CouponOperationType
+  "The quota the coupon was issued from."
+  quotaId: String
+  "The quota's type."
+  quotaType: QuotaType
+  "The coupon."
+  couponId: String
+  "The customer holding the coupon."
+  customerId: String
+  "The amount: the face value issued, or what a reclaim took back."
+  amount: Money
+  "When it happened."
+  operationTime: String
+  "Whether the operation succeeded."
+  succeeded: Boolean!
+  "The issuer's remark; null unless the viewer is the partner (or reseller) whose record it is."
+  remark: String
+}
 `, BuiltIn: false},
 	{Name: "../schema/customers.graphqls", Input: `extend type Query {
   """
@@ -5506,6 +6795,20 @@ extend type Coupon {
     "Filters applied by the upstream."
     filter: CustomerFilter
   ): CustomerConnection
+  """
+  The caller's customer registered with this key of the partner's own sales
+  platform (partners and resellers; a tier-1 passes resellerId for a
+  reseller's customers). NOT_FOUND for a key none of the caller's customers
+  has. The upstream cannot look customers up by this key: the gateway reads
+  the customer list (100 per call, at most 10 000 customers) and remembers
+  the keys it saw for 2 minutes, and the customers it registered itself.
+  """
+  customerByXAccountId(
+    "The key (xaccount_id, 1-128 characters)."
+    xaccountId: String!
+    "Tier-1 only: look among this reseller's customers."
+    resellerId: String
+  ): Customer
 }
 
 "Filters for the customers list (all optional, combined with AND)."
@@ -5598,6 +6901,22 @@ type Customer implements Node {
   realNameStatus: RealNameStatus!
   "The new-customer (SMB) tag."
   newCustomerTag: NewCustomerTag
+  "The partner's own key for the customer on its sales platform (xaccount_id), when it has one."
+  xaccountId: String
+  "Huawei's id of the partner platform the customer was registered through (xaccount_type)."
+  xaccountType: String
+  "Individual or enterprise, as real-name authentication set it; null when the upstream sends none."
+  customerType: CustomerType
+}
+
+"Whether a customer is an individual or an enterprise."
+enum CustomerType {
+  "Not set yet: the customer has not completed real-name authentication (upstream -1)."
+  NONE
+  "An individual (0)."
+  INDIVIDUAL
+  "An enterprise (1)."
+  ENTERPRISE
 }
 
 "Whether a customer counts as a new customer."
@@ -5775,6 +7094,33 @@ type CustomerBalance {
 extend type Reseller {
   "The reseller's funds."
   funds: [Fund!]
+  """
+  The reseller's allocations to and reclaims from its customers: for its
+  tier-1 and the reseller itself (null for anyone else). In a list of
+  resellers each costs one upstream call (the upstream takes one reseller per
+  call).
+  """
+  adjustRecords(
+    "Only records of this customer id."
+    customerId: String
+    "Number of records to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last record of the previous page."
+    after: String
+  ): AdjustRecordConnection
+  """
+  Changes to the reseller's account, newest first: for its tier-1 and the
+  reseller itself (null for anyone else). In a list of resellers each costs
+  one upstream call.
+  """
+  accountChangeRecords(
+    "Debit (cash) or credit account."
+    balanceType: BalanceType = DEBIT
+    "Number of records to return (1-100, default 20)."
+    first: Int
+    "Cursor of the last record of the previous page."
+    after: String
+  ): AccountChangeRecordConnection
 }
 
 "Move funds between the partner and a resale customer."
@@ -5914,6 +7260,29 @@ input OrderFilter {
   createdTo: String
   "Only orders of this cloud service type code (e.g. hws.service.type.ebs)."
   serviceTypeCode: String
+  """
+  Only pay-on-behalf orders (all of them, or those addressed to the caller).
+  The upstream has no such filter: the gateway reads the customer's orders
+  100 per call (at most its first 1 000 orders matching the other filters)
+  and pages the ones that match.
+  """
+  payOnBehalf: PayOnBehalfFilter
+}
+
+"Which pay-on-behalf orders to list."
+enum PayOnBehalfFilter {
+  "Every order the customer asked a partner to pay."
+  REQUESTED
+  "The orders whose paying partner is the caller (a partner or reseller; none for a customer)."
+  ADDRESSED_TO_ME
+}
+
+"Whether the customer asked a partner to pay an order on its behalf (代理支付)."
+type PayOnBehalf {
+  "True when the order is to be paid by a partner."
+  requested: Boolean!
+  "The partner (or reseller) asked to pay it: payOrder pays it from that partner's balance."
+  payingPartnerId: String
 }
 
 "A page of orders."
@@ -5974,6 +7343,8 @@ type Order implements Node {
   availableDiscounts: [OrderDiscount!]!
   "Unsubscribe orders: the refund lines (empty otherwise)."
   refunds: [RefundLine!]!
+  "Whether a partner is asked to pay the order on the customer's behalf."
+  payOnBehalf: PayOnBehalf!
 }
 
 "One product of an order."
@@ -6104,6 +7475,8 @@ type OrderSnapshot {
   createdAt: String
   "When the order was paid."
   paidAt: String
+  "Whether a partner is asked to pay the order on the customer's behalf."
+  payOnBehalf: PayOnBehalf
 }
 
 "The result of paying an order."
@@ -6142,7 +7515,9 @@ extend type Mutation {
   """
   Pays a pending order from the customer's balance with the chosen coupons and
   discount. A customer pays its own orders without a code; a partner paying
-  for a resale customer needs one.
+  for a resale customer needs one. A pay-on-behalf order (Order.payOnBehalf)
+  is paid from its paying partner's balance, by that partner (or its tier-1);
+  the customer cannot pay it.
   """
   payOrder(
     "What to pay."
@@ -6176,6 +7551,231 @@ type Partner implements Node {
   name: String
   "The kind of partner."
   kind: PartnerKind!
+}
+`, BuiltIn: false},
+	{Name: "../schema/prices.graphqls", Input: `extend type Query {
+  """
+  Quotes yearly/monthly and on-demand products: list price, discounts and the
+  best offer, in decimals with their currency. Each kind costs one upstream
+  call for up to 100 products (ListRateOnPeriodDetail,
+  ListOnDemandResourceRatings). A product the gateway finds malformed, or that
+  the upstream refuses, comes back with a ` + "`" + `failure` + "`" + ` and the others are still
+  quoted (the upstream refuses a whole call for one bad product, so the
+  gateway quotes again without it, at most 3 times). Partners and resellers
+  quote for their own project, or with ` + "`" + `customer` + "`" + ` for a customer's project;
+  a customer quotes for its own project.
+  """
+  priceQuote(
+    "What to quote, and for whom."
+    input: PriceQuoteInput!
+  ): PriceQuote!
+}
+
+"What to quote, and for whom."
+input PriceQuoteInput {
+  """
+  The IAM project the products would be bought in (1-64 letters, digits, _ or
+  -): the caller's own project, or with ` + "`" + `customer` + "`" + ` the customer's project.
+  """
+  projectId: String!
+  """
+  Quote in this customer's project, as the customer (a customer token). A
+  partner or reseller names one of its customers (a tier-1 adds resellerId
+  for a reseller's customer); a customer may only name itself, and quotes as
+  itself when this is absent.
+  """
+  customer: CommerceTarget
+  "Yearly/monthly products (at most 100, ids unique)."
+  periodProducts: [PeriodProductInput!]
+  "On-demand products (at most 100, ids unique)."
+  onDemandProducts: [OnDemandProductInput!]
+  "On-demand amounts with 10 decimals instead of 6."
+  highPrecision: Boolean
+}
+
+"The size a product is bought by (disks, bandwidth)."
+input ProductSizeInput {
+  "The size, e.g. 40 (GB)."
+  value: Int!
+  "Its unit."
+  unit: SizeUnit!
+}
+
+"The units products are sized in."
+enum SizeUnit {
+  "Gigabytes (disks; upstream measure 17)."
+  GB
+  "Megabits per second (bandwidth; 15)."
+  MBPS
+  "Pieces (14)."
+  COUNT
+}
+
+"A yearly/monthly product to quote."
+input PeriodProductInput {
+  "Your id for the product (1-64 characters, unique in the quote); the answer carries it."
+  id: String!
+  "The cloud service type code, e.g. hws.service.type.ec2 (Catalogue.serviceTypes)."
+  serviceTypeCode: String!
+  "The resource type code, e.g. hws.resource.type.vm (Catalogue.serviceResources)."
+  resourceTypeCode: String!
+  "The resource specification, e.g. c7.xlarge.2.linux (ECS: the flavor with .linux or .win)."
+  resourceSpec: String!
+  "The region code, e.g. cn-north-4."
+  region: String!
+  "The availability zone, e.g. cn-north-4a."
+  availabilityZone: String
+  "For a product bought by size (disks, bandwidth): the size; absent for the others."
+  size: ProductSizeInput
+  "The subscription period (1-11 months or 1-3 years)."
+  period: PeriodInput!
+  "How many (default 1)."
+  quantity: Int
+}
+
+"An on-demand product to quote for an amount of use."
+input OnDemandProductInput {
+  "Your id for the product (1-64 characters, unique in the quote); the answer carries it."
+  id: String!
+  "The cloud service type code, e.g. hws.service.type.ec2."
+  serviceTypeCode: String!
+  "The resource type code, e.g. hws.resource.type.vm."
+  resourceTypeCode: String!
+  "The resource specification, e.g. s6.medium.2.linux."
+  resourceSpec: String!
+  "The region code, e.g. cn-north-4."
+  region: String!
+  "The availability zone, e.g. cn-north-4a."
+  availabilityZone: String
+  "For a product bought by size (disks, bandwidth): the size; absent for the others."
+  size: ProductSizeInput
+  "What the use is measured by: a usage type code of the resource type (Catalogue.usageTypes), e.g. Duration."
+  usageFactor: String!
+  "How much use to quote, in usageMeasureId (greater than 0)."
+  usageValue: Decimal!
+  "The measure unit of usageValue (Catalogue.measureUnits), e.g. 4 hours, 13 months, 10 GB."
+  usageMeasureId: Int!
+  "How many (default 1)."
+  quantity: Int
+}
+
+"A price quote: one part per kind of product asked for."
+type PriceQuote {
+  "The yearly/monthly quote; null when no periodProducts were given."
+  period: PeriodPriceQuote
+  "The on-demand quote; null when no onDemandProducts were given."
+  onDemand: OnDemandPriceQuote
+}
+
+"A yearly/monthly quote: the list price, each discount the buyer may choose (one per purchase) and the best of them."
+type PeriodPriceQuote {
+  "The list price of the quoted products (failed products excluded)."
+  officialAmount: Money!
+  "The discounts the buyer may choose from, each priced for all the quoted products."
+  discounts: [QuoteDiscount!]!
+  "The discount that takes off most (the upstream's best offer); null when none applies."
+  bestOffer: QuoteDiscount
+  "One entry per product asked for, in the order given: quoted, or with a failure."
+  products: [PeriodProductQuote!]!
+}
+
+"A discount priced for all the products of a yearly/monthly quote."
+type QuoteDiscount {
+  "The discount's id."
+  discountId: String!
+  "The upstream's discount type: 605 commercial, 606 partner-granted, 607 partner-set."
+  discountType: Int
+  "The discount's name."
+  name: String
+  "The list price it applies to."
+  officialAmount: Money!
+  "What it takes off."
+  discountAmount: Money!
+  "What is paid with it."
+  amount: Money!
+  "Whether this is the best offer."
+  best: Boolean!
+}
+
+"One yearly/monthly product of a quote."
+type PeriodProductQuote {
+  "Your id for the product."
+  id: String!
+  "The upstream's product id, when quoted."
+  productId: String
+  "The list price, when quoted."
+  officialAmount: Money
+  "The product's price with each discount of the quote, in the order of PeriodPriceQuote.discounts."
+  discounts: [ProductDiscountPrice!]!
+  "The product's price with the best offer; null when none applies or the product was not quoted."
+  bestOffer: ProductDiscountPrice
+  "Why the product was not quoted; null when it was."
+  failure: ProductQuoteFailure
+}
+
+"One product's price with one discount."
+type ProductDiscountPrice {
+  "The discount's id."
+  discountId: String!
+  "What the discount takes off this product."
+  discountAmount: Money!
+  "What is paid for this product with it."
+  amount: Money!
+}
+
+"Why a product was not quoted."
+type ProductQuoteFailure {
+  """
+  INVALID_PRODUCT: the gateway's checks refused it and it was not sent;
+  NOT_QUOTED: the upstream refused too many products of the quote to quote
+  again; otherwise the upstream's code, e.g. CBC.99006006 (not sold: unknown
+  service, resource type, specification, region or zone).
+  """
+  code: String!
+  "What is wrong."
+  message: String!
+}
+
+"An on-demand quote: the upstream applies each product's best discount."
+type OnDemandPriceQuote {
+  "The list price of the quoted products (failed products excluded)."
+  officialAmount: Money!
+  "What the best discounts take off."
+  discountAmount: Money!
+  "What is paid: the best offer."
+  amount: Money!
+  "One entry per product asked for, in the order given: quoted, or with a failure."
+  products: [OnDemandProductQuote!]!
+}
+
+"One on-demand product of a quote."
+type OnDemandProductQuote {
+  "Your id for the product."
+  id: String!
+  "The upstream's product id, when quoted."
+  productId: String
+  "The list price of the use asked for, when quoted."
+  officialAmount: Money
+  "What the best discount takes off, when quoted."
+  discountAmount: Money
+  "What is paid: the best offer, when quoted."
+  amount: Money
+  "The discounts applied (the best offer)."
+  discounts: [AppliedDiscount!]!
+  "Why the product was not quoted; null when it was."
+  failure: ProductQuoteFailure
+}
+
+"A discount an on-demand quote applied to a product."
+type AppliedDiscount {
+  "The discount's id."
+  discountId: String!
+  "The upstream's discount type: 605 commercial, 606 partner-granted, 607 partner-set."
+  discountType: Int
+  "The discount's name."
+  name: String
+  "What it takes off the product."
+  amount: Money!
 }
 `, BuiltIn: false},
 	{Name: "../schema/registration.graphqls", Input: `"What ` + "`" + `checkCustomerIdentity` + "`" + ` checks."
@@ -6331,6 +7931,8 @@ input EnterpriseRealNameAuthInput {
 enum RealNameAuthKind {
   "A personal authentication."
   PERSONAL
+  "A personal authentication by bank card."
+  PERSONAL_BANK_CARD
   "An enterprise authentication."
   ENTERPRISE
   "A verified individual's change to an enterprise."
@@ -6443,6 +8045,132 @@ extend type Customer {
   "The customer's latest real-name review (readable by its partner and by the customer itself)."
   realNameReview: RealNameReview
 }
+
+"The file types the upstream takes as real-name attachments."
+enum AttachmentFileType {
+  "JPEG image (.jpg), uploaded as image/jpeg."
+  JPG
+  "JPEG image (.jpeg), uploaded as image/jpeg."
+  JPEG
+  "Bitmap (.bmp), uploaded as image/bmp."
+  BMP
+  "PNG image (.png), uploaded as image/png."
+  PNG
+  "GIF image (.gif), uploaded as image/gif."
+  GIF
+  "PDF document (.pdf), uploaded as application/pdf."
+  PDF
+}
+
+"The attachment a client wants to upload."
+input RealNameUploadInput {
+  "The file's type; the upload must carry its Content-Type."
+  fileType: AttachmentFileType!
+  "The file's size in bytes: 1 to 10485760 (10 MB)."
+  size: Int!
+}
+
+"An HTTP header."
+type HttpHeader {
+  "The header's name."
+  name: String!
+  "Its value."
+  value: String!
+}
+
+"""
+Where to upload one real-name attachment: send the file with ` + "`" + `method` + "`" + ` to
+` + "`" + `url` + "`" + ` (no other credentials) carrying exactly ` + "`" + `headers` + "`" + `, before ` + "`" + `expiresAt` + "`" + `;
+then pass ` + "`" + `attachment` + "`" + ` in a real-name submission.
+"""
+type RealNameUpload {
+  "The presigned URL of the partner's OBS bucket."
+  url: String!
+  "The HTTP method of the upload: PUT."
+  method: String!
+  "The headers the upload must carry, exactly (they are signed)."
+  headers: [HttpHeader!]!
+  "The attachment reference a submission takes (the object key relative to the bucket's download/)."
+  attachment: String!
+  "When the URL stops working (RFC 3339; 5 minutes after it was made)."
+  expiresAt: String!
+  "The largest file accepted, in bytes (10 MB)."
+  maxSize: Int!
+}
+
+"Huawei sent the SMS code of a bank-card authentication to the mobile the card is registered with."
+type BankCardCodePayload {
+  "The mobile the code went to, masked (138****5678)."
+  maskedMobile: String!
+  "When the code expires (RFC 3339, gateway clock; the upstream's validity is 10 minutes)."
+  expiresAt: String!
+}
+
+"A personal real-name authentication by bank card (individuals with a mainland China resident id)."
+input BankCardRealNameAuthInput {
+  "The person's name, as the card's holder."
+  name: String!
+  "The 18-character mainland China resident id number."
+  idNumber: String!
+  "The bank card number (letters, digits and -, at most 32)."
+  bankAccount: String!
+  "The mainland China mobile the card is registered with (sendBankCardCode sent the code there)."
+  mobile: String!
+  "The code Huawei sent to that mobile (sendBankCardCode)."
+  verificationCode: String!
+  """
+  The face photo: an attachment reference createRealNameUploadUrl returned
+  once the file is uploaded (jpg, jpeg, bmp, png or gif; at most 10 MB).
+  """
+  facePhoto: String!
+  "Huawei's id of your partner platform; default: the customer's own xaccount type."
+  xaccountType: String
+}
+
+extend type Mutation {
+  """
+  Makes a short-lived presigned URL for uploading one real-name attachment of
+  a customer straight to the partner's OBS bucket (under download/), with
+  Huawei's OBS SDK; the file never passes through the gateway (partners and
+  resellers only). Submissions take the returned ` + "`" + `attachment` + "`" + `.
+  """
+  createRealNameUploadUrl(
+    "The customer's account id (Customer.customerId)."
+    customerId: String!
+    "Tier-1 only: the reseller whose customer this is."
+    resellerId: String
+    "The file to upload."
+    input: RealNameUploadInput!
+  ): RealNameUpload!
+
+  """
+  Has Huawei send the SMS code of a bank-card authentication (scene 18) to the
+  mobile the customer's card is registered with (partners and resellers only).
+  """
+  sendBankCardCode(
+    "The customer's account id (Customer.customerId)."
+    customerId: String!
+    "Tier-1 only: the reseller whose customer this is."
+    resellerId: String
+    "The mainland China mobile the card is registered with."
+    mobile: String!
+  ): BankCardCodePayload!
+
+  """
+  Submits a personal real-name authentication by bank card with the code
+  sendBankCardCode had sent and an uploaded face photo (partners and
+  resellers only). The photo is checked in the bucket first (present, an
+  image, at most 10 MB).
+  """
+  submitBankCardRealNameAuth(
+    "The customer's account id (Customer.customerId)."
+    customerId: String!
+    "Tier-1 only: the reseller whose customer this is."
+    resellerId: String
+    "The authentication."
+    input: BankCardRealNameAuthInput!
+  ): RealNameAuthPayload!
+}
 `, BuiltIn: false},
 	{Name: "../schema/resellers.graphqls", Input: `extend type Query {
   """
@@ -6504,6 +8232,16 @@ type Reseller implements Node {
     "Filters applied by the upstream."
     filter: CustomerFilter
   ): CustomerConnection
+}
+
+extend type Reseller {
+  """
+  Whether the reseller's sensitive mutations need a verification code: the
+  gateway's own setting (the upstream has none), which the reseller changes
+  with setVerificationEnabled. For its tier-1 and the reseller itself (null
+  for anyone else).
+  """
+  verification: VerificationSettings
 }
 `, BuiltIn: false},
 	{Name: "../schema/resources.graphqls", Input: `"A period unit."
@@ -7966,6 +9704,20 @@ func (ec *executionContext) childFields_AdjustRecordEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type AdjustRecordEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_AppliedDiscount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "discountId":
+		return ec.fieldContext_AppliedDiscount_discountId(ctx, field)
+	case "discountType":
+		return ec.fieldContext_AppliedDiscount_discountType(ctx, field)
+	case "name":
+		return ec.fieldContext_AppliedDiscount_name(ctx, field)
+	case "amount":
+		return ec.fieldContext_AppliedDiscount_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AppliedDiscount", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "time":
@@ -8012,6 +9764,16 @@ func (ec *executionContext) childFields_AuditEntryEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AuditEntryEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_BankCardCodePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "maskedMobile":
+		return ec.fieldContext_BankCardCodePayload_maskedMobile(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_BankCardCodePayload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BankCardCodePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CancelOrderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "order":
@@ -8028,8 +9790,28 @@ func (ec *executionContext) childFields_Catalogue(ctx context.Context, field gra
 		return ec.fieldContext_Catalogue_resourceTypes(ctx, field)
 	case "measureUnits":
 		return ec.fieldContext_Catalogue_measureUnits(ctx, field)
+	case "serviceResources":
+		return ec.fieldContext_Catalogue_serviceResources(ctx, field)
+	case "usageTypes":
+		return ec.fieldContext_Catalogue_usageTypes(ctx, field)
+	case "conversions":
+		return ec.fieldContext_Catalogue_conversions(ctx, field)
+	case "provinces":
+		return ec.fieldContext_Catalogue_provinces(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Catalogue", field.Name)
+}
+
+func (ec *executionContext) childFields_City(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_City_code(ctx, field)
+	case "name":
+		return ec.fieldContext_City_name(ctx, field)
+	case "counties":
+		return ec.fieldContext_City_counties(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type City", field.Name)
 }
 
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8042,6 +9824,16 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_countryCode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
+}
+
+func (ec *executionContext) childFields_County(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_County_code(ctx, field)
+	case "name":
+		return ec.fieldContext_County_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type County", field.Name)
 }
 
 func (ec *executionContext) childFields_Coupon(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8066,6 +9858,8 @@ func (ec *executionContext) childFields_Coupon(ctx context.Context, field graphq
 		return ec.fieldContext_Coupon_createTime(ctx, field)
 	case "remark":
 		return ec.fieldContext_Coupon_remark(ctx, field)
+	case "records":
+		return ec.fieldContext_Coupon_records(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Coupon", field.Name)
 }
@@ -8158,6 +9952,54 @@ func (ec *executionContext) childFields_CouponQuotasPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type CouponQuotasPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CouponRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CouponRecord_id(ctx, field)
+	case "operationType":
+		return ec.fieldContext_CouponRecord_operationType(ctx, field)
+	case "quotaId":
+		return ec.fieldContext_CouponRecord_quotaId(ctx, field)
+	case "quotaType":
+		return ec.fieldContext_CouponRecord_quotaType(ctx, field)
+	case "couponId":
+		return ec.fieldContext_CouponRecord_couponId(ctx, field)
+	case "customerId":
+		return ec.fieldContext_CouponRecord_customerId(ctx, field)
+	case "amount":
+		return ec.fieldContext_CouponRecord_amount(ctx, field)
+	case "operationTime":
+		return ec.fieldContext_CouponRecord_operationTime(ctx, field)
+	case "succeeded":
+		return ec.fieldContext_CouponRecord_succeeded(ctx, field)
+	case "remark":
+		return ec.fieldContext_CouponRecord_remark(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CouponRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_CouponRecordConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CouponRecordConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CouponRecordConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CouponRecordConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CouponRecordConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CouponRecordEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CouponRecordEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CouponRecordEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CouponRecordEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_CouponsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "results":
@@ -8208,6 +10050,12 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_realNameStatus(ctx, field)
 	case "newCustomerTag":
 		return ec.fieldContext_Customer_newCustomerTag(ctx, field)
+	case "xaccountId":
+		return ec.fieldContext_Customer_xaccountId(ctx, field)
+	case "xaccountType":
+		return ec.fieldContext_Customer_xaccountType(ctx, field)
+	case "customerType":
+		return ec.fieldContext_Customer_customerType(ctx, field)
 	case "issuedCoupons":
 		return ec.fieldContext_Customer_issuedCoupons(ctx, field)
 	case "balance":
@@ -8358,6 +10206,16 @@ func (ec *executionContext) childFields_Fund(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Fund", field.Name)
 }
 
+func (ec *executionContext) childFields_HttpHeader(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_HttpHeader_name(ctx, field)
+	case "value":
+		return ec.fieldContext_HttpHeader_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HttpHeader", field.Name)
+}
+
 func (ec *executionContext) childFields_ItemResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8366,6 +10224,8 @@ func (ec *executionContext) childFields_ItemResult(ctx context.Context, field gr
 		return ec.fieldContext_ItemResult_ok(ctx, field)
 	case "createdId":
 		return ec.fieldContext_ItemResult_createdId(ctx, field)
+	case "amount":
+		return ec.fieldContext_ItemResult_amount(ctx, field)
 	case "errorCode":
 		return ec.fieldContext_ItemResult_errorCode(ctx, field)
 	case "errorMessage":
@@ -8410,6 +10270,40 @@ func (ec *executionContext) childFields_NewCustomerTag(ctx context.Context, fiel
 		return ec.fieldContext_NewCustomerTag_expireTime(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NewCustomerTag", field.Name)
+}
+
+func (ec *executionContext) childFields_OnDemandPriceQuote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "officialAmount":
+		return ec.fieldContext_OnDemandPriceQuote_officialAmount(ctx, field)
+	case "discountAmount":
+		return ec.fieldContext_OnDemandPriceQuote_discountAmount(ctx, field)
+	case "amount":
+		return ec.fieldContext_OnDemandPriceQuote_amount(ctx, field)
+	case "products":
+		return ec.fieldContext_OnDemandPriceQuote_products(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OnDemandPriceQuote", field.Name)
+}
+
+func (ec *executionContext) childFields_OnDemandProductQuote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OnDemandProductQuote_id(ctx, field)
+	case "productId":
+		return ec.fieldContext_OnDemandProductQuote_productId(ctx, field)
+	case "officialAmount":
+		return ec.fieldContext_OnDemandProductQuote_officialAmount(ctx, field)
+	case "discountAmount":
+		return ec.fieldContext_OnDemandProductQuote_discountAmount(ctx, field)
+	case "amount":
+		return ec.fieldContext_OnDemandProductQuote_amount(ctx, field)
+	case "discounts":
+		return ec.fieldContext_OnDemandProductQuote_discounts(ctx, field)
+	case "failure":
+		return ec.fieldContext_OnDemandProductQuote_failure(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OnDemandProductQuote", field.Name)
 }
 
 func (ec *executionContext) childFields_OnDemandResource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8508,6 +10402,8 @@ func (ec *executionContext) childFields_Order(ctx context.Context, field graphql
 		return ec.fieldContext_Order_availableDiscounts(ctx, field)
 	case "refunds":
 		return ec.fieldContext_Order_refunds(ctx, field)
+	case "payOnBehalf":
+		return ec.fieldContext_Order_payOnBehalf(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Order", field.Name)
 }
@@ -8624,6 +10520,8 @@ func (ec *executionContext) childFields_OrderSnapshot(ctx context.Context, field
 		return ec.fieldContext_OrderSnapshot_createdAt(ctx, field)
 	case "paidAt":
 		return ec.fieldContext_OrderSnapshot_paidAt(ctx, field)
+	case "payOnBehalf":
+		return ec.fieldContext_OrderSnapshot_payOnBehalf(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrderSnapshot", field.Name)
 }
@@ -8654,6 +10552,10 @@ func (ec *executionContext) childFields_Partner(ctx context.Context, field graph
 		return ec.fieldContext_Partner_kind(ctx, field)
 	case "couponQuotas":
 		return ec.fieldContext_Partner_couponQuotas(ctx, field)
+	case "issuedCoupons":
+		return ec.fieldContext_Partner_issuedCoupons(ctx, field)
+	case "couponRecords":
+		return ec.fieldContext_Partner_couponRecords(ctx, field)
 	case "funds":
 		return ec.fieldContext_Partner_funds(ctx, field)
 	case "accountChangeRecords":
@@ -8668,12 +10570,98 @@ func (ec *executionContext) childFields_Partner(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Partner", field.Name)
 }
 
+func (ec *executionContext) childFields_PayOnBehalf(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "requested":
+		return ec.fieldContext_PayOnBehalf_requested(ctx, field)
+	case "payingPartnerId":
+		return ec.fieldContext_PayOnBehalf_payingPartnerId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PayOnBehalf", field.Name)
+}
+
 func (ec *executionContext) childFields_PayOrderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "order":
 		return ec.fieldContext_PayOrderPayload_order(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PayOrderPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_PeriodPriceQuote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "officialAmount":
+		return ec.fieldContext_PeriodPriceQuote_officialAmount(ctx, field)
+	case "discounts":
+		return ec.fieldContext_PeriodPriceQuote_discounts(ctx, field)
+	case "bestOffer":
+		return ec.fieldContext_PeriodPriceQuote_bestOffer(ctx, field)
+	case "products":
+		return ec.fieldContext_PeriodPriceQuote_products(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PeriodPriceQuote", field.Name)
+}
+
+func (ec *executionContext) childFields_PeriodProductQuote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PeriodProductQuote_id(ctx, field)
+	case "productId":
+		return ec.fieldContext_PeriodProductQuote_productId(ctx, field)
+	case "officialAmount":
+		return ec.fieldContext_PeriodProductQuote_officialAmount(ctx, field)
+	case "discounts":
+		return ec.fieldContext_PeriodProductQuote_discounts(ctx, field)
+	case "bestOffer":
+		return ec.fieldContext_PeriodProductQuote_bestOffer(ctx, field)
+	case "failure":
+		return ec.fieldContext_PeriodProductQuote_failure(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PeriodProductQuote", field.Name)
+}
+
+func (ec *executionContext) childFields_PriceQuote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_PriceQuote_period(ctx, field)
+	case "onDemand":
+		return ec.fieldContext_PriceQuote_onDemand(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PriceQuote", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductDiscountPrice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "discountId":
+		return ec.fieldContext_ProductDiscountPrice_discountId(ctx, field)
+	case "discountAmount":
+		return ec.fieldContext_ProductDiscountPrice_discountAmount(ctx, field)
+	case "amount":
+		return ec.fieldContext_ProductDiscountPrice_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductDiscountPrice", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductQuoteFailure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_ProductQuoteFailure_code(ctx, field)
+	case "message":
+		return ec.fieldContext_ProductQuoteFailure_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductQuoteFailure", field.Name)
+}
+
+func (ec *executionContext) childFields_Province(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_Province_code(ctx, field)
+	case "name":
+		return ec.fieldContext_Province_name(ctx, field)
+	case "cities":
+		return ec.fieldContext_Province_cities(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Province", field.Name)
 }
 
 func (ec *executionContext) childFields_QuotaRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8724,6 +10712,26 @@ func (ec *executionContext) childFields_QuotaRecordEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type QuotaRecordEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_QuoteDiscount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "discountId":
+		return ec.fieldContext_QuoteDiscount_discountId(ctx, field)
+	case "discountType":
+		return ec.fieldContext_QuoteDiscount_discountType(ctx, field)
+	case "name":
+		return ec.fieldContext_QuoteDiscount_name(ctx, field)
+	case "officialAmount":
+		return ec.fieldContext_QuoteDiscount_officialAmount(ctx, field)
+	case "discountAmount":
+		return ec.fieldContext_QuoteDiscount_discountAmount(ctx, field)
+	case "amount":
+		return ec.fieldContext_QuoteDiscount_amount(ctx, field)
+	case "best":
+		return ec.fieldContext_QuoteDiscount_best(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuoteDiscount", field.Name)
+}
+
 func (ec *executionContext) childFields_RealNameAuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "customer":
@@ -8748,6 +10756,24 @@ func (ec *executionContext) childFields_RealNameReview(ctx context.Context, fiel
 		return ec.fieldContext_RealNameReview_submittedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RealNameReview", field.Name)
+}
+
+func (ec *executionContext) childFields_RealNameUpload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_RealNameUpload_url(ctx, field)
+	case "method":
+		return ec.fieldContext_RealNameUpload_method(ctx, field)
+	case "headers":
+		return ec.fieldContext_RealNameUpload_headers(ctx, field)
+	case "attachment":
+		return ec.fieldContext_RealNameUpload_attachment(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_RealNameUpload_expiresAt(ctx, field)
+	case "maxSize":
+		return ec.fieldContext_RealNameUpload_maxSize(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RealNameUpload", field.Name)
 }
 
 func (ec *executionContext) childFields_RefundLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8868,8 +10894,18 @@ func (ec *executionContext) childFields_Reseller(ctx context.Context, field grap
 		return ec.fieldContext_Reseller_customers(ctx, field)
 	case "couponQuotas":
 		return ec.fieldContext_Reseller_couponQuotas(ctx, field)
+	case "issuedCoupons":
+		return ec.fieldContext_Reseller_issuedCoupons(ctx, field)
+	case "couponRecords":
+		return ec.fieldContext_Reseller_couponRecords(ctx, field)
 	case "funds":
 		return ec.fieldContext_Reseller_funds(ctx, field)
+	case "adjustRecords":
+		return ec.fieldContext_Reseller_adjustRecords(ctx, field)
+	case "accountChangeRecords":
+		return ec.fieldContext_Reseller_accountChangeRecords(ctx, field)
+	case "verification":
+		return ec.fieldContext_Reseller_verification(ctx, field)
 	case "auditLog":
 		return ec.fieldContext_Reseller_auditLog(ctx, field)
 	}
@@ -9108,6 +11144,20 @@ func (ec *executionContext) childFields_SatisfactionDimension(ctx context.Contex
 		return ec.fieldContext_SatisfactionDimension_step(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SatisfactionDimension", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceResource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "resourceTypeCode":
+		return ec.fieldContext_ServiceResource_resourceTypeCode(ctx, field)
+	case "serviceTypeCode":
+		return ec.fieldContext_ServiceResource_serviceTypeCode(ctx, field)
+	case "name":
+		return ec.fieldContext_ServiceResource_name(ctx, field)
+	case "description":
+		return ec.fieldContext_ServiceResource_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceResource", field.Name)
 }
 
 func (ec *executionContext) childFields_ServiceType(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9518,6 +11568,20 @@ func (ec *executionContext) childFields_TicketUpdate(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type TicketUpdate", field.Name)
 }
 
+func (ec *executionContext) childFields_UnitConversion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "measureId":
+		return ec.fieldContext_UnitConversion_measureId(ctx, field)
+	case "refMeasureId":
+		return ec.fieldContext_UnitConversion_refMeasureId(ctx, field)
+	case "ratio":
+		return ec.fieldContext_UnitConversion_ratio(ctx, field)
+	case "measureType":
+		return ec.fieldContext_UnitConversion_measureType(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnitConversion", field.Name)
+}
+
 func (ec *executionContext) childFields_UploadTicketAttachmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "attachment":
@@ -9530,6 +11594,24 @@ func (ec *executionContext) childFields_UploadTicketAttachmentPayload(ctx contex
 		return ec.fieldContext_UploadTicketAttachmentPayload_replayed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UploadTicketAttachmentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageType(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_UsageType_code(ctx, field)
+	case "name":
+		return ec.fieldContext_UsageType_name(ctx, field)
+	case "resourceTypeCode":
+		return ec.fieldContext_UsageType_resourceTypeCode(ctx, field)
+	case "resourceTypeName":
+		return ec.fieldContext_UsageType_resourceTypeName(ctx, field)
+	case "serviceTypeCode":
+		return ec.fieldContext_UsageType_serviceTypeCode(ctx, field)
+	case "serviceTypeName":
+		return ec.fieldContext_UsageType_serviceTypeName(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageType", field.Name)
 }
 
 func (ec *executionContext) childFields_VerificationChallenge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9706,7 +11788,99 @@ func (ec *executionContext) dir_verified_args(ctx context.Context, rawArgs map[s
 	return args, nil
 }
 
+func (ec *executionContext) field_Catalogue_conversions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "measureType",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["measureType"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Catalogue_provinces_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Catalogue_serviceResources_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "serviceTypeCode",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["serviceTypeCode"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Catalogue_usageTypes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "resourceTypeCode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resourceTypeCode"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_City_counties_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_CouponQuota_records_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Coupon_records_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -10103,6 +12277,36 @@ func (ec *executionContext) field_Mutation_createCustomer_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createRealNameUploadUrl_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "resellerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resellerId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RealNameUploadInput, error) {
+			return ec.unmarshalNRealNameUploadInput2partnergraphᚋgraphᚋmodelᚐRealNameUploadInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -10510,6 +12714,36 @@ func (ec *executionContext) field_Mutation_requestVerificationCode_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_sendBankCardCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "resellerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resellerId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "mobile",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mobile"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_sendRegistrationCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10557,6 +12791,36 @@ func (ec *executionContext) field_Mutation_setVerificationEnabled_args(ctx conte
 		return nil, err
 	}
 	args["verification"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitBankCardRealNameAuth_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "resellerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resellerId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BankCardRealNameAuthInput, error) {
+			return ec.unmarshalNBankCardRealNameAuthInput2partnergraphᚋgraphᚋmodelᚐBankCardRealNameAuthInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -10820,6 +13084,80 @@ func (ec *executionContext) field_Partner_couponQuotas_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Partner_couponRecords_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.CouponRecordFilter, error) {
+			return ec.unmarshalOCouponRecordFilter2ᚖpartnergraphᚋgraphᚋmodelᚐCouponRecordFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Partner_issuedCoupons_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.IssuedCouponFilter, error) {
+			return ec.unmarshalOIssuedCouponFilter2ᚖpartnergraphᚋgraphᚋmodelᚐIssuedCouponFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Province_cities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10853,6 +13191,28 @@ func (ec *executionContext) field_Query_checkCustomerIdentity_args(ctx context.C
 		return nil, err
 	}
 	args["value"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customerByXAccountId_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "xaccountId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["xaccountId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "resellerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resellerId"] = arg1
 	return args, nil
 }
 
@@ -10900,6 +13260,20 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_priceQuote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PriceQuoteInput, error) {
+			return ec.unmarshalNPriceQuoteInput2partnergraphᚋgraphᚋmodelᚐPriceQuoteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_resellers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10930,6 +13304,66 @@ func (ec *executionContext) field_Query_resellers_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Reseller_accountChangeRecords_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "balanceType",
+		func(ctx context.Context, v any) (*model.BalanceType, error) {
+			return ec.unmarshalOBalanceType2ᚖpartnergraphᚋgraphᚋmodelᚐBalanceType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["balanceType"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Reseller_adjustRecords_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Reseller_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10949,6 +13383,36 @@ func (ec *executionContext) field_Reseller_auditLog_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Reseller_couponRecords_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.CouponRecordFilter, error) {
+			return ec.unmarshalOCouponRecordFilter2ᚖpartnergraphᚋgraphᚋmodelᚐCouponRecordFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
 	return args, nil
 }
 
@@ -10974,6 +13438,36 @@ func (ec *executionContext) field_Reseller_customers_args(ctx context.Context, r
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.CustomerFilter, error) {
 			return ec.unmarshalOCustomerFilter2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Reseller_issuedCoupons_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.IssuedCouponFilter, error) {
+			return ec.unmarshalOIssuedCouponFilter2ᚖpartnergraphᚋgraphᚋmodelᚐIssuedCouponFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11848,6 +14342,107 @@ func (ec *executionContext) fieldContext_AdjustRecordEdge_node(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _AppliedDiscount_discountId(ctx context.Context, field graphql.CollectedField, obj *model.AppliedDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppliedDiscount_discountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AppliedDiscount_discountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AppliedDiscount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AppliedDiscount_discountType(ctx context.Context, field graphql.CollectedField, obj *model.AppliedDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppliedDiscount_discountType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AppliedDiscount_discountType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AppliedDiscount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _AppliedDiscount_name(ctx context.Context, field graphql.CollectedField, obj *model.AppliedDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppliedDiscount_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AppliedDiscount_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AppliedDiscount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AppliedDiscount_amount(ctx context.Context, field graphql.CollectedField, obj *model.AppliedDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppliedDiscount_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AppliedDiscount_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AppliedDiscount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AuditEntry_time(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12197,6 +14792,52 @@ func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _BankCardCodePayload_maskedMobile(ctx context.Context, field graphql.CollectedField, obj *model.BankCardCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankCardCodePayload_maskedMobile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaskedMobile, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankCardCodePayload_maskedMobile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankCardCodePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BankCardCodePayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.BankCardCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankCardCodePayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankCardCodePayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankCardCodePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _CancelOrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.CancelOrderPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12325,6 +14966,272 @@ func (ec *executionContext) fieldContext_Catalogue_measureUnits(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Catalogue_serviceResources(ctx context.Context, field graphql.CollectedField, obj *model.Catalogue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Catalogue_serviceResources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Catalogue().ServiceResources(ctx, obj, fc.Args["serviceTypeCode"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ServiceResource) graphql.Marshaler {
+			return ec.marshalOServiceResource2ᚕᚖpartnergraphᚋgraphᚋmodelᚐServiceResourceᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Catalogue_serviceResources(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Catalogue",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceResource(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Catalogue_serviceResources_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Catalogue_usageTypes(ctx context.Context, field graphql.CollectedField, obj *model.Catalogue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Catalogue_usageTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Catalogue().UsageTypes(ctx, obj, fc.Args["resourceTypeCode"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UsageType) graphql.Marshaler {
+			return ec.marshalOUsageType2ᚕᚖpartnergraphᚋgraphᚋmodelᚐUsageTypeᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Catalogue_usageTypes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Catalogue",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageType(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Catalogue_usageTypes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Catalogue_conversions(ctx context.Context, field graphql.CollectedField, obj *model.Catalogue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Catalogue_conversions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Catalogue().Conversions(ctx, obj, fc.Args["measureType"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UnitConversion) graphql.Marshaler {
+			return ec.marshalOUnitConversion2ᚕᚖpartnergraphᚋgraphᚋmodelᚐUnitConversionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Catalogue_conversions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Catalogue",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnitConversion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Catalogue_conversions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Catalogue_provinces(ctx context.Context, field graphql.CollectedField, obj *model.Catalogue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Catalogue_provinces(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Catalogue().Provinces(ctx, obj, fc.Args["code"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Province) graphql.Marshaler {
+			return ec.marshalOProvince2ᚕᚖpartnergraphᚋgraphᚋmodelᚐProvinceᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Catalogue_provinces(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Catalogue",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Province(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Catalogue_provinces_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _City_code(ctx context.Context, field graphql.CollectedField, obj *model.City) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_City_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_City_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("City", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _City_name(ctx context.Context, field graphql.CollectedField, obj *model.City) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_City_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_City_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("City", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _City_counties(ctx context.Context, field graphql.CollectedField, obj *model.City) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_City_counties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.City().Counties(ctx, obj, fc.Args["code"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.County) graphql.Marshaler {
+			return ec.marshalOCounty2ᚕᚖpartnergraphᚋgraphᚋmodelᚐCountyᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_City_counties(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "City",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_County(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_City_counties_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Contact_telephone(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12392,6 +15299,52 @@ func (ec *executionContext) _Contact_countryCode(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Contact_countryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _County_code(ctx context.Context, field graphql.CollectedField, obj *model.County) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_County_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_County_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("County", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _County_name(ctx context.Context, field graphql.CollectedField, obj *model.County) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_County_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_County_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("County", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_couponId(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
@@ -12640,6 +15593,50 @@ func (ec *executionContext) _Coupon_remark(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Coupon_remark(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Coupon_records(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coupon_records(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Coupon().Records(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponRecordConnection) graphql.Marshaler {
+			return ec.marshalOCouponRecordConnection2ᚖpartnergraphᚋgraphᚋmodelᚐCouponRecordConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Coupon_records(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Coupon",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponRecordConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Coupon_records_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CouponConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CouponConnection) (ret graphql.Marshaler) {
@@ -13360,6 +16357,387 @@ func (ec *executionContext) fieldContext_CouponQuotasPayload_reconciled(_ contex
 	return graphql.NewScalarFieldContext("CouponQuotasPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _CouponRecord_id(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecord_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecord_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouponRecord", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CouponRecord_operationType(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecord_operationType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OperationType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponOperationType) graphql.Marshaler {
+			return ec.marshalOCouponOperationType2ᚖpartnergraphᚋgraphᚋmodelᚐCouponOperationType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecord_operationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouponRecord", field, false, false, errors.New("field of type CouponOperationType does not have child fields"))
+}
+
+func (ec *executionContext) _CouponRecord_quotaId(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecord_quotaId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuotaID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecord_quotaId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouponRecord", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CouponRecord_quotaType(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecord_quotaType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuotaType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.QuotaType) graphql.Marshaler {
+			return ec.marshalOQuotaType2ᚖpartnergraphᚋgraphᚋmodelᚐQuotaType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecord_quotaType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouponRecord", field, false, false, errors.New("field of type QuotaType does not have child fields"))
+}
+
+func (ec *executionContext) _CouponRecord_couponId(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecord_couponId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CouponID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecord_couponId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouponRecord", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CouponRecord_customerId(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecord_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecord_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouponRecord", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CouponRecord_amount(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecord_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecord_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CouponRecord",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CouponRecord_operationTime(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecord_operationTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OperationTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecord_operationTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouponRecord", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CouponRecord_succeeded(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecord_succeeded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Succeeded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecord_succeeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouponRecord", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CouponRecord_remark(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecord_remark(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remark, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecord_remark(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouponRecord", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CouponRecordConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecordConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecordConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CouponRecordEdge) graphql.Marshaler {
+			return ec.marshalNCouponRecordEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐCouponRecordEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecordConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CouponRecordConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponRecordEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CouponRecordConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecordConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecordConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖpartnergraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecordConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CouponRecordConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CouponRecordConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecordConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecordConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecordConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouponRecordConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CouponRecordEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecordEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecordEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecordEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouponRecordEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CouponRecordEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CouponRecordEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouponRecordEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponRecord) graphql.Marshaler {
+			return ec.marshalNCouponRecord2ᚖpartnergraphᚋgraphᚋmodelᚐCouponRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouponRecordEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CouponRecordEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CouponsPayload_results(ctx context.Context, field graphql.CollectedField, obj *model.CouponsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13817,6 +17195,75 @@ func (ec *executionContext) fieldContext_Customer_newCustomerTag(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Customer_xaccountId(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_xaccountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.XaccountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_xaccountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Customer_xaccountType(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_xaccountType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.XaccountType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_xaccountType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Customer_customerType(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_customerType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerType) graphql.Marshaler {
+			return ec.marshalOCustomerType2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_customerType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type CustomerType does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_issuedCoupons(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
@@ -15249,6 +18696,52 @@ func (ec *executionContext) fieldContext_Fund_memo(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Fund", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _HttpHeader_name(ctx context.Context, field graphql.CollectedField, obj *model.HTTPHeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HttpHeader_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HttpHeader_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _HttpHeader_value(ctx context.Context, field graphql.CollectedField, obj *model.HTTPHeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HttpHeader_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HttpHeader_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _ItemResult_id(ctx context.Context, field graphql.CollectedField, obj *model.ItemResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15316,6 +18809,38 @@ func (ec *executionContext) _ItemResult_createdId(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_ItemResult_createdId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ItemResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ItemResult_amount(ctx context.Context, field graphql.CollectedField, obj *model.ItemResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemResult_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ItemResult_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ItemResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ItemResult_errorCode(ctx context.Context, field graphql.CollectedField, obj *model.ItemResult) (ret graphql.Marshaler) {
@@ -16324,6 +19849,138 @@ func (ec *executionContext) fieldContext_Mutation_changeEnterpriseRealNameAuth(c
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createRealNameUploadUrl(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createRealNameUploadUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateRealNameUploadURL(ctx, fc.Args["customerId"].(string), fc.Args["resellerId"].(*string), fc.Args["input"].(model.RealNameUploadInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RealNameUpload) graphql.Marshaler {
+			return ec.marshalNRealNameUpload2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameUpload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createRealNameUploadUrl(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RealNameUpload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createRealNameUploadUrl_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendBankCardCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendBankCardCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendBankCardCode(ctx, fc.Args["customerId"].(string), fc.Args["resellerId"].(*string), fc.Args["mobile"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BankCardCodePayload) graphql.Marshaler {
+			return ec.marshalNBankCardCodePayload2ᚖpartnergraphᚋgraphᚋmodelᚐBankCardCodePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendBankCardCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankCardCodePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendBankCardCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitBankCardRealNameAuth(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitBankCardRealNameAuth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitBankCardRealNameAuth(ctx, fc.Args["customerId"].(string), fc.Args["resellerId"].(*string), fc.Args["input"].(model.BankCardRealNameAuthInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RealNameAuthPayload) graphql.Marshaler {
+			return ec.marshalNRealNameAuthPayload2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitBankCardRealNameAuth(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RealNameAuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitBankCardRealNameAuth_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_renewResources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17128,6 +20785,340 @@ func (ec *executionContext) _NewCustomerTag_expireTime(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_NewCustomerTag_expireTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("NewCustomerTag", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandPriceQuote_officialAmount(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandPriceQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandPriceQuote_officialAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfficialAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandPriceQuote_officialAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnDemandPriceQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnDemandPriceQuote_discountAmount(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandPriceQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandPriceQuote_discountAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandPriceQuote_discountAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnDemandPriceQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnDemandPriceQuote_amount(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandPriceQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandPriceQuote_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandPriceQuote_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnDemandPriceQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnDemandPriceQuote_products(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandPriceQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandPriceQuote_products(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Products, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OnDemandProductQuote) graphql.Marshaler {
+			return ec.marshalNOnDemandProductQuote2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOnDemandProductQuoteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandPriceQuote_products(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnDemandPriceQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnDemandProductQuote(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnDemandProductQuote_id(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandProductQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandProductQuote_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandProductQuote_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandProductQuote", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandProductQuote_productId(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandProductQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandProductQuote_productId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandProductQuote_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnDemandProductQuote", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnDemandProductQuote_officialAmount(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandProductQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandProductQuote_officialAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfficialAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandProductQuote_officialAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnDemandProductQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnDemandProductQuote_discountAmount(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandProductQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandProductQuote_discountAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandProductQuote_discountAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnDemandProductQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnDemandProductQuote_amount(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandProductQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandProductQuote_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandProductQuote_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnDemandProductQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnDemandProductQuote_discounts(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandProductQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandProductQuote_discounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Discounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AppliedDiscount) graphql.Marshaler {
+			return ec.marshalNAppliedDiscount2ᚕᚖpartnergraphᚋgraphᚋmodelᚐAppliedDiscountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandProductQuote_discounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnDemandProductQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AppliedDiscount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnDemandProductQuote_failure(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandProductQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnDemandProductQuote_failure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failure, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductQuoteFailure) graphql.Marshaler {
+			return ec.marshalOProductQuoteFailure2ᚖpartnergraphᚋgraphᚋmodelᚐProductQuoteFailure(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnDemandProductQuote_failure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnDemandProductQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductQuoteFailure(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _OnDemandResource_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.OnDemandResource) (ret graphql.Marshaler) {
@@ -18107,6 +22098,38 @@ func (ec *executionContext) fieldContext_Order_refunds(_ context.Context, field 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RefundLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_payOnBehalf(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_payOnBehalf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PayOnBehalf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PayOnBehalf) graphql.Marshaler {
+			return ec.marshalNPayOnBehalf2ᚖpartnergraphᚋgraphᚋmodelᚐPayOnBehalf(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_payOnBehalf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayOnBehalf(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19140,6 +23163,38 @@ func (ec *executionContext) fieldContext_OrderSnapshot_paidAt(_ context.Context,
 	return graphql.NewScalarFieldContext("OrderSnapshot", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _OrderSnapshot_payOnBehalf(ctx context.Context, field graphql.CollectedField, obj *model.OrderSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSnapshot_payOnBehalf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PayOnBehalf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PayOnBehalf) graphql.Marshaler {
+			return ec.marshalOPayOnBehalf2ᚖpartnergraphᚋgraphᚋmodelᚐPayOnBehalf(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSnapshot_payOnBehalf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderSnapshot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayOnBehalf(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19368,6 +23423,94 @@ func (ec *executionContext) fieldContext_Partner_couponQuotas(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Partner_issuedCoupons(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_issuedCoupons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Partner().IssuedCoupons(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.IssuedCouponFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponConnection) graphql.Marshaler {
+			return ec.marshalOCouponConnection2ᚖpartnergraphᚋgraphᚋmodelᚐCouponConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_issuedCoupons(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partner",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Partner_issuedCoupons_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partner_couponRecords(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_couponRecords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Partner().CouponRecords(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.CouponRecordFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponRecordConnection) graphql.Marshaler {
+			return ec.marshalOCouponRecordConnection2ᚖpartnergraphᚋgraphᚋmodelᚐCouponRecordConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_couponRecords(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partner",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponRecordConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Partner_couponRecords_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Partner_funds(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19564,6 +23707,52 @@ func (ec *executionContext) fieldContext_Partner_verification(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _PayOnBehalf_requested(ctx context.Context, field graphql.CollectedField, obj *model.PayOnBehalf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayOnBehalf_requested(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requested, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayOnBehalf_requested(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayOnBehalf", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PayOnBehalf_payingPartnerId(ctx context.Context, field graphql.CollectedField, obj *model.PayOnBehalf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayOnBehalf_payingPartnerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PayingPartnerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PayOnBehalf_payingPartnerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayOnBehalf", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _PayOrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.PayOrderPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19592,6 +23781,595 @@ func (ec *executionContext) fieldContext_PayOrderPayload_order(_ context.Context
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OrderSnapshot(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PeriodPriceQuote_officialAmount(ctx context.Context, field graphql.CollectedField, obj *model.PeriodPriceQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeriodPriceQuote_officialAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfficialAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PeriodPriceQuote_officialAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PeriodPriceQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PeriodPriceQuote_discounts(ctx context.Context, field graphql.CollectedField, obj *model.PeriodPriceQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeriodPriceQuote_discounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Discounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.QuoteDiscount) graphql.Marshaler {
+			return ec.marshalNQuoteDiscount2ᚕᚖpartnergraphᚋgraphᚋmodelᚐQuoteDiscountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PeriodPriceQuote_discounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PeriodPriceQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuoteDiscount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PeriodPriceQuote_bestOffer(ctx context.Context, field graphql.CollectedField, obj *model.PeriodPriceQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeriodPriceQuote_bestOffer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestOffer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.QuoteDiscount) graphql.Marshaler {
+			return ec.marshalOQuoteDiscount2ᚖpartnergraphᚋgraphᚋmodelᚐQuoteDiscount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PeriodPriceQuote_bestOffer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PeriodPriceQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuoteDiscount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PeriodPriceQuote_products(ctx context.Context, field graphql.CollectedField, obj *model.PeriodPriceQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeriodPriceQuote_products(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Products, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PeriodProductQuote) graphql.Marshaler {
+			return ec.marshalNPeriodProductQuote2ᚕᚖpartnergraphᚋgraphᚋmodelᚐPeriodProductQuoteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PeriodPriceQuote_products(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PeriodPriceQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PeriodProductQuote(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PeriodProductQuote_id(ctx context.Context, field graphql.CollectedField, obj *model.PeriodProductQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeriodProductQuote_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PeriodProductQuote_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PeriodProductQuote", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PeriodProductQuote_productId(ctx context.Context, field graphql.CollectedField, obj *model.PeriodProductQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeriodProductQuote_productId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PeriodProductQuote_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PeriodProductQuote", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PeriodProductQuote_officialAmount(ctx context.Context, field graphql.CollectedField, obj *model.PeriodProductQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeriodProductQuote_officialAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfficialAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PeriodProductQuote_officialAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PeriodProductQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PeriodProductQuote_discounts(ctx context.Context, field graphql.CollectedField, obj *model.PeriodProductQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeriodProductQuote_discounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Discounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ProductDiscountPrice) graphql.Marshaler {
+			return ec.marshalNProductDiscountPrice2ᚕᚖpartnergraphᚋgraphᚋmodelᚐProductDiscountPriceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PeriodProductQuote_discounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PeriodProductQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductDiscountPrice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PeriodProductQuote_bestOffer(ctx context.Context, field graphql.CollectedField, obj *model.PeriodProductQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeriodProductQuote_bestOffer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestOffer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductDiscountPrice) graphql.Marshaler {
+			return ec.marshalOProductDiscountPrice2ᚖpartnergraphᚋgraphᚋmodelᚐProductDiscountPrice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PeriodProductQuote_bestOffer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PeriodProductQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductDiscountPrice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PeriodProductQuote_failure(ctx context.Context, field graphql.CollectedField, obj *model.PeriodProductQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeriodProductQuote_failure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failure, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductQuoteFailure) graphql.Marshaler {
+			return ec.marshalOProductQuoteFailure2ᚖpartnergraphᚋgraphᚋmodelᚐProductQuoteFailure(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PeriodProductQuote_failure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PeriodProductQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductQuoteFailure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PriceQuote_period(ctx context.Context, field graphql.CollectedField, obj *model.PriceQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceQuote_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PeriodPriceQuote) graphql.Marshaler {
+			return ec.marshalOPeriodPriceQuote2ᚖpartnergraphᚋgraphᚋmodelᚐPeriodPriceQuote(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriceQuote_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PriceQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PeriodPriceQuote(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PriceQuote_onDemand(ctx context.Context, field graphql.CollectedField, obj *model.PriceQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceQuote_onDemand(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnDemand, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OnDemandPriceQuote) graphql.Marshaler {
+			return ec.marshalOOnDemandPriceQuote2ᚖpartnergraphᚋgraphᚋmodelᚐOnDemandPriceQuote(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriceQuote_onDemand(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PriceQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnDemandPriceQuote(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductDiscountPrice_discountId(ctx context.Context, field graphql.CollectedField, obj *model.ProductDiscountPrice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductDiscountPrice_discountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductDiscountPrice_discountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductDiscountPrice", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ProductDiscountPrice_discountAmount(ctx context.Context, field graphql.CollectedField, obj *model.ProductDiscountPrice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductDiscountPrice_discountAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductDiscountPrice_discountAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductDiscountPrice",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductDiscountPrice_amount(ctx context.Context, field graphql.CollectedField, obj *model.ProductDiscountPrice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductDiscountPrice_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductDiscountPrice_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductDiscountPrice",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductQuoteFailure_code(ctx context.Context, field graphql.CollectedField, obj *model.ProductQuoteFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductQuoteFailure_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductQuoteFailure_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductQuoteFailure", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ProductQuoteFailure_message(ctx context.Context, field graphql.CollectedField, obj *model.ProductQuoteFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductQuoteFailure_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductQuoteFailure_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductQuoteFailure", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Province_code(ctx context.Context, field graphql.CollectedField, obj *model.Province) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Province_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Province_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Province", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Province_name(ctx context.Context, field graphql.CollectedField, obj *model.Province) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Province_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Province_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Province", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Province_cities(ctx context.Context, field graphql.CollectedField, obj *model.Province) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Province_cities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Province().Cities(ctx, obj, fc.Args["code"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.City) graphql.Marshaler {
+			return ec.marshalOCity2ᚕᚖpartnergraphᚋgraphᚋmodelᚐCityᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Province_cities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Province",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_City(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Province_cities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -19742,6 +24520,94 @@ func (ec *executionContext) fieldContext_Query_customers(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_customers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_customerByXAccountId(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customerByXAccountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CustomerByXAccountID(ctx, fc.Args["xaccountId"].(string), fc.Args["resellerId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖpartnergraphᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customerByXAccountId(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customerByXAccountId_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_priceQuote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_priceQuote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PriceQuote(ctx, fc.Args["input"].(model.PriceQuoteInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PriceQuote) graphql.Marshaler {
+			return ec.marshalNPriceQuote2ᚖpartnergraphᚋgraphᚋmodelᚐPriceQuote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_priceQuote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceQuote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_priceQuote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20293,6 +25159,194 @@ func (ec *executionContext) fieldContext_QuotaRecordEdge_node(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _QuoteDiscount_discountId(ctx context.Context, field graphql.CollectedField, obj *model.QuoteDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuoteDiscount_discountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuoteDiscount_discountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuoteDiscount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _QuoteDiscount_discountType(ctx context.Context, field graphql.CollectedField, obj *model.QuoteDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuoteDiscount_discountType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuoteDiscount_discountType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuoteDiscount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _QuoteDiscount_name(ctx context.Context, field graphql.CollectedField, obj *model.QuoteDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuoteDiscount_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuoteDiscount_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuoteDiscount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _QuoteDiscount_officialAmount(ctx context.Context, field graphql.CollectedField, obj *model.QuoteDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuoteDiscount_officialAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfficialAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuoteDiscount_officialAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuoteDiscount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuoteDiscount_discountAmount(ctx context.Context, field graphql.CollectedField, obj *model.QuoteDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuoteDiscount_discountAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuoteDiscount_discountAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuoteDiscount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuoteDiscount_amount(ctx context.Context, field graphql.CollectedField, obj *model.QuoteDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuoteDiscount_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖpartnergraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuoteDiscount_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuoteDiscount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuoteDiscount_best(ctx context.Context, field graphql.CollectedField, obj *model.QuoteDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuoteDiscount_best(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Best, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuoteDiscount_best(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuoteDiscount", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _RealNameAuthPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.RealNameAuthPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20470,6 +25524,153 @@ func (ec *executionContext) _RealNameReview_submittedAt(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_RealNameReview_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RealNameReview", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RealNameUpload_url(ctx context.Context, field graphql.CollectedField, obj *model.RealNameUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RealNameUpload_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RealNameUpload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RealNameUpload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RealNameUpload_method(ctx context.Context, field graphql.CollectedField, obj *model.RealNameUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RealNameUpload_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RealNameUpload_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RealNameUpload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RealNameUpload_headers(ctx context.Context, field graphql.CollectedField, obj *model.RealNameUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RealNameUpload_headers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.HTTPHeader) graphql.Marshaler {
+			return ec.marshalNHttpHeader2ᚕᚖpartnergraphᚋgraphᚋmodelᚐHTTPHeaderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RealNameUpload_headers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RealNameUpload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HttpHeader(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RealNameUpload_attachment(ctx context.Context, field graphql.CollectedField, obj *model.RealNameUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RealNameUpload_attachment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attachment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RealNameUpload_attachment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RealNameUpload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RealNameUpload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.RealNameUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RealNameUpload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RealNameUpload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RealNameUpload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RealNameUpload_maxSize(ctx context.Context, field graphql.CollectedField, obj *model.RealNameUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RealNameUpload_maxSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RealNameUpload_maxSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RealNameUpload", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _RefundLine_id(ctx context.Context, field graphql.CollectedField, obj *model.RefundLine) (ret graphql.Marshaler) {
@@ -21461,6 +26662,94 @@ func (ec *executionContext) fieldContext_Reseller_couponQuotas(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Reseller_issuedCoupons(ctx context.Context, field graphql.CollectedField, obj *model.Reseller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reseller_issuedCoupons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Reseller().IssuedCoupons(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.IssuedCouponFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponConnection) graphql.Marshaler {
+			return ec.marshalOCouponConnection2ᚖpartnergraphᚋgraphᚋmodelᚐCouponConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Reseller_issuedCoupons(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reseller",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Reseller_issuedCoupons_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Reseller_couponRecords(ctx context.Context, field graphql.CollectedField, obj *model.Reseller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reseller_couponRecords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Reseller().CouponRecords(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.CouponRecordFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouponRecordConnection) graphql.Marshaler {
+			return ec.marshalOCouponRecordConnection2ᚖpartnergraphᚋgraphᚋmodelᚐCouponRecordConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Reseller_couponRecords(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reseller",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouponRecordConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Reseller_couponRecords_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Reseller_funds(ctx context.Context, field graphql.CollectedField, obj *model.Reseller) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21488,6 +26777,126 @@ func (ec *executionContext) fieldContext_Reseller_funds(_ context.Context, field
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Fund(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Reseller_adjustRecords(ctx context.Context, field graphql.CollectedField, obj *model.Reseller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reseller_adjustRecords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Reseller().AdjustRecords(ctx, obj, fc.Args["customerId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdjustRecordConnection) graphql.Marshaler {
+			return ec.marshalOAdjustRecordConnection2ᚖpartnergraphᚋgraphᚋmodelᚐAdjustRecordConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Reseller_adjustRecords(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reseller",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdjustRecordConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Reseller_adjustRecords_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Reseller_accountChangeRecords(ctx context.Context, field graphql.CollectedField, obj *model.Reseller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reseller_accountChangeRecords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Reseller().AccountChangeRecords(ctx, obj, fc.Args["balanceType"].(*model.BalanceType), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountChangeRecordConnection) graphql.Marshaler {
+			return ec.marshalOAccountChangeRecordConnection2ᚖpartnergraphᚋgraphᚋmodelᚐAccountChangeRecordConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Reseller_accountChangeRecords(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reseller",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountChangeRecordConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Reseller_accountChangeRecords_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Reseller_verification(ctx context.Context, field graphql.CollectedField, obj *model.Reseller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reseller_verification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Reseller().Verification(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VerificationSettings) graphql.Marshaler {
+			return ec.marshalOVerificationSettings2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Reseller_verification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reseller",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VerificationSettings(ctx, field)
 		},
 	}
 	return fc, nil
@@ -23392,6 +28801,98 @@ func (ec *executionContext) _SatisfactionDimension_step(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_SatisfactionDimension_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SatisfactionDimension", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceResource_resourceTypeCode(ctx context.Context, field graphql.CollectedField, obj *model.ServiceResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceResource_resourceTypeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceTypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceResource_resourceTypeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceResource_serviceTypeCode(ctx context.Context, field graphql.CollectedField, obj *model.ServiceResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceResource_serviceTypeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceResource_serviceTypeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceResource_name(ctx context.Context, field graphql.CollectedField, obj *model.ServiceResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceResource_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceResource_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceResource", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceResource_description(ctx context.Context, field graphql.CollectedField, obj *model.ServiceResource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceResource_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceResource_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceResource", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ServiceType_code(ctx context.Context, field graphql.CollectedField, obj *model.ServiceType) (ret graphql.Marshaler) {
@@ -26668,6 +32169,98 @@ func (ec *executionContext) fieldContext_TicketUpdate_observedAt(_ context.Conte
 	return graphql.NewScalarFieldContext("TicketUpdate", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _UnitConversion_measureId(ctx context.Context, field graphql.CollectedField, obj *model.UnitConversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnitConversion_measureId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeasureID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnitConversion_measureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnitConversion", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UnitConversion_refMeasureId(ctx context.Context, field graphql.CollectedField, obj *model.UnitConversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnitConversion_refMeasureId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefMeasureID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnitConversion_refMeasureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnitConversion", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UnitConversion_ratio(ctx context.Context, field graphql.CollectedField, obj *model.UnitConversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnitConversion_ratio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ratio, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnitConversion_ratio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnitConversion", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UnitConversion_measureType(ctx context.Context, field graphql.CollectedField, obj *model.UnitConversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnitConversion_measureType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeasureType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnitConversion_measureType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnitConversion", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _UploadTicketAttachmentPayload_attachment(ctx context.Context, field graphql.CollectedField, obj *model.UploadTicketAttachmentPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26767,6 +32360,144 @@ func (ec *executionContext) _UploadTicketAttachmentPayload_replayed(ctx context.
 }
 func (ec *executionContext) fieldContext_UploadTicketAttachmentPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UploadTicketAttachmentPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _UsageType_code(ctx context.Context, field graphql.CollectedField, obj *model.UsageType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageType_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageType_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageType", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UsageType_name(ctx context.Context, field graphql.CollectedField, obj *model.UsageType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageType_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageType_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageType", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UsageType_resourceTypeCode(ctx context.Context, field graphql.CollectedField, obj *model.UsageType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageType_resourceTypeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceTypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageType_resourceTypeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageType", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UsageType_resourceTypeName(ctx context.Context, field graphql.CollectedField, obj *model.UsageType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageType_resourceTypeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceTypeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageType_resourceTypeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageType", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UsageType_serviceTypeCode(ctx context.Context, field graphql.CollectedField, obj *model.UsageType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageType_serviceTypeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageType_serviceTypeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageType", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UsageType_serviceTypeName(ctx context.Context, field graphql.CollectedField, obj *model.UsageType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageType_serviceTypeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceTypeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageType_serviceTypeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageType", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _VerificationChallenge_id(ctx context.Context, field graphql.CollectedField, obj *model.VerificationChallenge) (ret graphql.Marshaler) {
@@ -28184,6 +33915,78 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputBankCardRealNameAuthInput(ctx context.Context, obj any) (model.BankCardRealNameAuthInput, error) {
+	var it model.BankCardRealNameAuthInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "idNumber", "bankAccount", "mobile", "verificationCode", "facePhoto", "xaccountType"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "idNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNumber = data
+		case "bankAccount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankAccount"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankAccount = data
+		case "mobile":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mobile"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mobile = data
+		case "verificationCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("verificationCode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VerificationCode = data
+		case "facePhoto":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("facePhoto"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FacePhoto = data
+		case "xaccountType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("xaccountType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.XaccountType = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCancelOrderInput(ctx context.Context, obj any) (model.CancelOrderInput, error) {
 	var it model.CancelOrderInput
 	if obj == nil {
@@ -28253,6 +34056,85 @@ func (ec *executionContext) unmarshalInputCommerceTarget(ctx context.Context, ob
 				return it, err
 			}
 			it.ResellerID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCouponRecordFilter(ctx context.Context, obj any) (model.CouponRecordFilter, error) {
+	var it model.CouponRecordFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"operationTypes", "quotaId", "quotaType", "couponIds", "customerId", "from", "to", "succeeded"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "operationTypes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operationTypes"))
+			data, err := ec.unmarshalOCouponOperationType2ᚕpartnergraphᚋgraphᚋmodelᚐCouponOperationTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperationTypes = data
+		case "quotaId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quotaId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuotaID = data
+		case "quotaType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quotaType"))
+			data, err := ec.unmarshalOQuotaType2ᚖpartnergraphᚋgraphᚋmodelᚐQuotaType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuotaType = data
+		case "couponIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("couponIds"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CouponIds = data
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "succeeded":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("succeeded"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Succeeded = data
 		}
 	}
 	return it, nil
@@ -28710,6 +34592,106 @@ func (ec *executionContext) unmarshalInputIssueCouponsInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputIssuedCouponFilter(ctx context.Context, obj any) (model.IssuedCouponFilter, error) {
+	var it model.IssuedCouponFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"couponId", "customerId", "orderId", "type", "status", "createdFrom", "createdTo", "effectiveFrom", "effectiveTo", "expiresFrom", "expiresTo"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "couponId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("couponId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CouponID = data
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalOCouponType2ᚖpartnergraphᚋgraphᚋmodelᚐCouponType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOCouponStatus2ᚖpartnergraphᚋgraphᚋmodelᚐCouponStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "createdFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdFrom"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedFrom = data
+		case "createdTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdTo"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedTo = data
+		case "effectiveFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFrom"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFrom = data
+		case "effectiveTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveTo"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveTo = data
+		case "expiresFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresFrom"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresFrom = data
+		case "expiresTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresTo"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresTo = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputLegalPersonInput(ctx context.Context, obj any) (model.LegalPersonInput, error) {
 	var it model.LegalPersonInput
 	if obj == nil {
@@ -28747,6 +34729,106 @@ func (ec *executionContext) unmarshalInputLegalPersonInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputOnDemandProductInput(ctx context.Context, obj any) (model.OnDemandProductInput, error) {
+	var it model.OnDemandProductInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "serviceTypeCode", "resourceTypeCode", "resourceSpec", "region", "availabilityZone", "size", "usageFactor", "usageValue", "usageMeasureId", "quantity"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "serviceTypeCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceTypeCode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceTypeCode = data
+		case "resourceTypeCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceTypeCode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceTypeCode = data
+		case "resourceSpec":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceSpec"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceSpec = data
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "availabilityZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availabilityZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvailabilityZone = data
+		case "size":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("size"))
+			data, err := ec.unmarshalOProductSizeInput2ᚖpartnergraphᚋgraphᚋmodelᚐProductSizeInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Size = data
+		case "usageFactor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("usageFactor"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UsageFactor = data
+		case "usageValue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("usageValue"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UsageValue = data
+		case "usageMeasureId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("usageMeasureId"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UsageMeasureID = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputOrderFilter(ctx context.Context, obj any) (model.OrderFilter, error) {
 	var it model.OrderFilter
 	if obj == nil {
@@ -28758,7 +34840,7 @@ func (ec *executionContext) unmarshalInputOrderFilter(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "type", "createdFrom", "createdTo", "serviceTypeCode"}
+	fieldsInOrder := [...]string{"status", "type", "createdFrom", "createdTo", "serviceTypeCode", "payOnBehalf"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28800,6 +34882,13 @@ func (ec *executionContext) unmarshalInputOrderFilter(ctx context.Context, obj a
 				return it, err
 			}
 			it.ServiceTypeCode = data
+		case "payOnBehalf":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("payOnBehalf"))
+			data, err := ec.unmarshalOPayOnBehalfFilter2ᚖpartnergraphᚋgraphᚋmodelᚐPayOnBehalfFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PayOnBehalf = data
 		}
 	}
 	return it, nil
@@ -28893,6 +34982,92 @@ func (ec *executionContext) unmarshalInputPeriodInput(ctx context.Context, obj a
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPeriodProductInput(ctx context.Context, obj any) (model.PeriodProductInput, error) {
+	var it model.PeriodProductInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "serviceTypeCode", "resourceTypeCode", "resourceSpec", "region", "availabilityZone", "size", "period", "quantity"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "serviceTypeCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceTypeCode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceTypeCode = data
+		case "resourceTypeCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceTypeCode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceTypeCode = data
+		case "resourceSpec":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceSpec"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceSpec = data
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "availabilityZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availabilityZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvailabilityZone = data
+		case "size":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("size"))
+			data, err := ec.unmarshalOProductSizeInput2ᚖpartnergraphᚋgraphᚋmodelᚐProductSizeInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Size = data
+		case "period":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("period"))
+			data, err := ec.unmarshalNPeriodInput2ᚖpartnergraphᚋgraphᚋmodelᚐPeriodInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Period = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPersonalRealNameAuthInput(ctx context.Context, obj any) (model.PersonalRealNameAuthInput, error) {
 	var it model.PersonalRealNameAuthInput
 	if obj == nil {
@@ -28946,6 +35121,138 @@ func (ec *executionContext) unmarshalInputPersonalRealNameAuthInput(ctx context.
 				return it, err
 			}
 			it.XaccountType = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputPriceQuoteInput(ctx context.Context, obj any) (model.PriceQuoteInput, error) {
+	var it model.PriceQuoteInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"projectId", "customer", "periodProducts", "onDemandProducts", "highPrecision"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "projectId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("projectId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProjectID = data
+		case "customer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customer"))
+			data, err := ec.unmarshalOCommerceTarget2ᚖpartnergraphᚋgraphᚋmodelᚐCommerceTarget(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Customer = data
+		case "periodProducts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodProducts"))
+			data, err := ec.unmarshalOPeriodProductInput2ᚕᚖpartnergraphᚋgraphᚋmodelᚐPeriodProductInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PeriodProducts = data
+		case "onDemandProducts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onDemandProducts"))
+			data, err := ec.unmarshalOOnDemandProductInput2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOnDemandProductInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnDemandProducts = data
+		case "highPrecision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("highPrecision"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HighPrecision = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputProductSizeInput(ctx context.Context, obj any) (model.ProductSizeInput, error) {
+	var it model.ProductSizeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"value", "unit"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "unit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unit"))
+			data, err := ec.unmarshalNSizeUnit2partnergraphᚋgraphᚋmodelᚐSizeUnit(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Unit = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRealNameUploadInput(ctx context.Context, obj any) (model.RealNameUploadInput, error) {
+	var it model.RealNameUploadInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"fileType", "size"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "fileType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fileType"))
+			data, err := ec.unmarshalNAttachmentFileType2partnergraphᚋgraphᚋmodelᚐAttachmentFileType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FileType = data
+		case "size":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("size"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Size = data
 		}
 	}
 	return it, nil
@@ -30105,6 +36412,54 @@ func (ec *executionContext) _AdjustRecordEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var appliedDiscountImplementors = []string{"AppliedDiscount"}
+
+func (ec *executionContext) _AppliedDiscount(ctx context.Context, sel ast.SelectionSet, obj *model.AppliedDiscount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, appliedDiscountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AppliedDiscount")
+		case "discountId":
+			out.Values[i] = ec._AppliedDiscount_discountId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discountType":
+			out.Values[i] = ec._AppliedDiscount_discountType(ctx, field, obj)
+		case "name":
+			out.Values[i] = ec._AppliedDiscount_name(ctx, field, obj)
+		case "amount":
+			out.Values[i] = ec._AppliedDiscount_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var auditEntryImplementors = []string{"AuditEntry"}
 
 func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntry) graphql.Marshaler {
@@ -30233,6 +36588,50 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 			}
 		case "node":
 			out.Values[i] = ec._AuditEntryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var bankCardCodePayloadImplementors = []string{"BankCardCodePayload"}
+
+func (ec *executionContext) _BankCardCodePayload(ctx context.Context, sel ast.SelectionSet, obj *model.BankCardCodePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bankCardCodePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BankCardCodePayload")
+		case "maskedMobile":
+			out.Values[i] = ec._BankCardCodePayload_maskedMobile(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._BankCardCodePayload_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30408,6 +36807,215 @@ func (ec *executionContext) _Catalogue(ctx context.Context, sel ast.SelectionSet
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "serviceResources":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Catalogue_serviceResources(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "usageTypes":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Catalogue_usageTypes(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "conversions":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Catalogue_conversions(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "provinces":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Catalogue_provinces(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var cityImplementors = []string{"City"}
+
+func (ec *executionContext) _City(ctx context.Context, sel ast.SelectionSet, obj *model.City) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("City")
+		case "code":
+			out.Values[i] = ec._City_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._City_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "counties":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._City_counties(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30448,6 +37056,50 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = ec._Contact_email(ctx, field, obj)
 		case "countryCode":
 			out.Values[i] = ec._Contact_countryCode(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var countyImplementors = []string{"County"}
+
+func (ec *executionContext) _County(ctx context.Context, sel ast.SelectionSet, obj *model.County) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, countyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("County")
+		case "code":
+			out.Values[i] = ec._County_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._County_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30513,6 +37165,39 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Coupon_remark(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "records":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_records(ctx, field, obj)
 				return res
 			}
 
@@ -30919,6 +37604,159 @@ func (ec *executionContext) _CouponQuotasPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var couponRecordImplementors = []string{"CouponRecord"}
+
+func (ec *executionContext) _CouponRecord(ctx context.Context, sel ast.SelectionSet, obj *model.CouponRecord) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, couponRecordImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CouponRecord")
+		case "id":
+			out.Values[i] = ec._CouponRecord_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "operationType":
+			out.Values[i] = ec._CouponRecord_operationType(ctx, field, obj)
+		case "quotaId":
+			out.Values[i] = ec._CouponRecord_quotaId(ctx, field, obj)
+		case "quotaType":
+			out.Values[i] = ec._CouponRecord_quotaType(ctx, field, obj)
+		case "couponId":
+			out.Values[i] = ec._CouponRecord_couponId(ctx, field, obj)
+		case "customerId":
+			out.Values[i] = ec._CouponRecord_customerId(ctx, field, obj)
+		case "amount":
+			out.Values[i] = ec._CouponRecord_amount(ctx, field, obj)
+		case "operationTime":
+			out.Values[i] = ec._CouponRecord_operationTime(ctx, field, obj)
+		case "succeeded":
+			out.Values[i] = ec._CouponRecord_succeeded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remark":
+			out.Values[i] = ec._CouponRecord_remark(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var couponRecordConnectionImplementors = []string{"CouponRecordConnection"}
+
+func (ec *executionContext) _CouponRecordConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CouponRecordConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, couponRecordConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CouponRecordConnection")
+		case "edges":
+			out.Values[i] = ec._CouponRecordConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CouponRecordConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._CouponRecordConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var couponRecordEdgeImplementors = []string{"CouponRecordEdge"}
+
+func (ec *executionContext) _CouponRecordEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CouponRecordEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, couponRecordEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CouponRecordEdge")
+		case "cursor":
+			out.Values[i] = ec._CouponRecordEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CouponRecordEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var couponsPayloadImplementors = []string{"CouponsPayload"}
 
 func (ec *executionContext) _CouponsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CouponsPayload) graphql.Marshaler {
@@ -31067,6 +37905,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "newCustomerTag":
 			out.Values[i] = ec._Customer_newCustomerTag(ctx, field, obj)
+		case "xaccountId":
+			out.Values[i] = ec._Customer_xaccountId(ctx, field, obj)
+		case "xaccountType":
+			out.Values[i] = ec._Customer_xaccountType(ctx, field, obj)
+		case "customerType":
+			out.Values[i] = ec._Customer_customerType(ctx, field, obj)
 		case "issuedCoupons":
 			field := field
 
@@ -31925,6 +38769,50 @@ func (ec *executionContext) _Fund(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var httpHeaderImplementors = []string{"HttpHeader"}
+
+func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSet, obj *model.HTTPHeader) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, httpHeaderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HttpHeader")
+		case "name":
+			out.Values[i] = ec._HttpHeader_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._HttpHeader_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var itemResultImplementors = []string{"ItemResult"}
 
 func (ec *executionContext) _ItemResult(ctx context.Context, sel ast.SelectionSet, obj *model.ItemResult) graphql.Marshaler {
@@ -31948,6 +38836,8 @@ func (ec *executionContext) _ItemResult(ctx context.Context, sel ast.SelectionSe
 			}
 		case "createdId":
 			out.Values[i] = ec._ItemResult_createdId(ctx, field, obj)
+		case "amount":
+			out.Values[i] = ec._ItemResult_amount(ctx, field, obj)
 		case "errorCode":
 			out.Values[i] = ec._ItemResult_errorCode(ctx, field, obj)
 		case "errorMessage":
@@ -32188,6 +39078,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createRealNameUploadUrl":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createRealNameUploadUrl(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendBankCardCode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendBankCardCode(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitBankCardRealNameAuth":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitBankCardRealNameAuth(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "renewResources":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_renewResources(ctx, field)
@@ -32338,6 +39249,114 @@ func (ec *executionContext) _NewCustomerTag(ctx context.Context, sel ast.Selecti
 			out.Values[i] = ec._NewCustomerTag_effectiveTime(ctx, field, obj)
 		case "expireTime":
 			out.Values[i] = ec._NewCustomerTag_expireTime(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var onDemandPriceQuoteImplementors = []string{"OnDemandPriceQuote"}
+
+func (ec *executionContext) _OnDemandPriceQuote(ctx context.Context, sel ast.SelectionSet, obj *model.OnDemandPriceQuote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, onDemandPriceQuoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OnDemandPriceQuote")
+		case "officialAmount":
+			out.Values[i] = ec._OnDemandPriceQuote_officialAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discountAmount":
+			out.Values[i] = ec._OnDemandPriceQuote_discountAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._OnDemandPriceQuote_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "products":
+			out.Values[i] = ec._OnDemandPriceQuote_products(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var onDemandProductQuoteImplementors = []string{"OnDemandProductQuote"}
+
+func (ec *executionContext) _OnDemandProductQuote(ctx context.Context, sel ast.SelectionSet, obj *model.OnDemandProductQuote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, onDemandProductQuoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OnDemandProductQuote")
+		case "id":
+			out.Values[i] = ec._OnDemandProductQuote_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "productId":
+			out.Values[i] = ec._OnDemandProductQuote_productId(ctx, field, obj)
+		case "officialAmount":
+			out.Values[i] = ec._OnDemandProductQuote_officialAmount(ctx, field, obj)
+		case "discountAmount":
+			out.Values[i] = ec._OnDemandProductQuote_discountAmount(ctx, field, obj)
+		case "amount":
+			out.Values[i] = ec._OnDemandProductQuote_amount(ctx, field, obj)
+		case "discounts":
+			out.Values[i] = ec._OnDemandProductQuote_discounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failure":
+			out.Values[i] = ec._OnDemandProductQuote_failure(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -32790,6 +39809,11 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "payOnBehalf":
+			out.Values[i] = ec._Order_payOnBehalf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33140,6 +40164,8 @@ func (ec *executionContext) _OrderSnapshot(ctx context.Context, sel ast.Selectio
 			out.Values[i] = ec._OrderSnapshot_createdAt(ctx, field, obj)
 		case "paidAt":
 			out.Values[i] = ec._OrderSnapshot_paidAt(ctx, field, obj)
+		case "payOnBehalf":
+			out.Values[i] = ec._OrderSnapshot_payOnBehalf(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33249,6 +40275,72 @@ func (ec *executionContext) _Partner(ctx context.Context, sel ast.SelectionSet, 
 					}
 				}()
 				res = ec._Partner_couponQuotas(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "issuedCoupons":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Partner_issuedCoupons(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "couponRecords":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Partner_couponRecords(ctx, field, obj)
 				return res
 			}
 
@@ -33460,6 +40552,47 @@ func (ec *executionContext) _Partner(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var payOnBehalfImplementors = []string{"PayOnBehalf"}
+
+func (ec *executionContext) _PayOnBehalf(ctx context.Context, sel ast.SelectionSet, obj *model.PayOnBehalf) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, payOnBehalfImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PayOnBehalf")
+		case "requested":
+			out.Values[i] = ec._PayOnBehalf_requested(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payingPartnerId":
+			out.Values[i] = ec._PayOnBehalf_payingPartnerId(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var payOrderPayloadImplementors = []string{"PayOrderPayload"}
 
 func (ec *executionContext) _PayOrderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PayOrderPayload) graphql.Marshaler {
@@ -33476,6 +40609,317 @@ func (ec *executionContext) _PayOrderPayload(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var periodPriceQuoteImplementors = []string{"PeriodPriceQuote"}
+
+func (ec *executionContext) _PeriodPriceQuote(ctx context.Context, sel ast.SelectionSet, obj *model.PeriodPriceQuote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, periodPriceQuoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PeriodPriceQuote")
+		case "officialAmount":
+			out.Values[i] = ec._PeriodPriceQuote_officialAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discounts":
+			out.Values[i] = ec._PeriodPriceQuote_discounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bestOffer":
+			out.Values[i] = ec._PeriodPriceQuote_bestOffer(ctx, field, obj)
+		case "products":
+			out.Values[i] = ec._PeriodPriceQuote_products(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var periodProductQuoteImplementors = []string{"PeriodProductQuote"}
+
+func (ec *executionContext) _PeriodProductQuote(ctx context.Context, sel ast.SelectionSet, obj *model.PeriodProductQuote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, periodProductQuoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PeriodProductQuote")
+		case "id":
+			out.Values[i] = ec._PeriodProductQuote_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "productId":
+			out.Values[i] = ec._PeriodProductQuote_productId(ctx, field, obj)
+		case "officialAmount":
+			out.Values[i] = ec._PeriodProductQuote_officialAmount(ctx, field, obj)
+		case "discounts":
+			out.Values[i] = ec._PeriodProductQuote_discounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bestOffer":
+			out.Values[i] = ec._PeriodProductQuote_bestOffer(ctx, field, obj)
+		case "failure":
+			out.Values[i] = ec._PeriodProductQuote_failure(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var priceQuoteImplementors = []string{"PriceQuote"}
+
+func (ec *executionContext) _PriceQuote(ctx context.Context, sel ast.SelectionSet, obj *model.PriceQuote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, priceQuoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PriceQuote")
+		case "period":
+			out.Values[i] = ec._PriceQuote_period(ctx, field, obj)
+		case "onDemand":
+			out.Values[i] = ec._PriceQuote_onDemand(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var productDiscountPriceImplementors = []string{"ProductDiscountPrice"}
+
+func (ec *executionContext) _ProductDiscountPrice(ctx context.Context, sel ast.SelectionSet, obj *model.ProductDiscountPrice) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productDiscountPriceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductDiscountPrice")
+		case "discountId":
+			out.Values[i] = ec._ProductDiscountPrice_discountId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discountAmount":
+			out.Values[i] = ec._ProductDiscountPrice_discountAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._ProductDiscountPrice_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var productQuoteFailureImplementors = []string{"ProductQuoteFailure"}
+
+func (ec *executionContext) _ProductQuoteFailure(ctx context.Context, sel ast.SelectionSet, obj *model.ProductQuoteFailure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productQuoteFailureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductQuoteFailure")
+		case "code":
+			out.Values[i] = ec._ProductQuoteFailure_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._ProductQuoteFailure_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var provinceImplementors = []string{"Province"}
+
+func (ec *executionContext) _Province(ctx context.Context, sel ast.SelectionSet, obj *model.Province) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, provinceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Province")
+		case "code":
+			out.Values[i] = ec._Province_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Province_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cities":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Province_cities(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33588,6 +41032,47 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_customers(ctx, field)
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "customerByXAccountId":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_customerByXAccountId(ctx, field)
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "priceQuote":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_priceQuote(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
 				return res
 			}
 
@@ -33819,6 +41304,69 @@ func (ec *executionContext) _QuotaRecordEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var quoteDiscountImplementors = []string{"QuoteDiscount"}
+
+func (ec *executionContext) _QuoteDiscount(ctx context.Context, sel ast.SelectionSet, obj *model.QuoteDiscount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quoteDiscountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuoteDiscount")
+		case "discountId":
+			out.Values[i] = ec._QuoteDiscount_discountId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discountType":
+			out.Values[i] = ec._QuoteDiscount_discountType(ctx, field, obj)
+		case "name":
+			out.Values[i] = ec._QuoteDiscount_name(ctx, field, obj)
+		case "officialAmount":
+			out.Values[i] = ec._QuoteDiscount_officialAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discountAmount":
+			out.Values[i] = ec._QuoteDiscount_discountAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._QuoteDiscount_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "best":
+			out.Values[i] = ec._QuoteDiscount_best(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var realNameAuthPayloadImplementors = []string{"RealNameAuthPayload"}
 
 func (ec *executionContext) _RealNameAuthPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RealNameAuthPayload) graphql.Marshaler {
@@ -33890,6 +41438,70 @@ func (ec *executionContext) _RealNameReview(ctx context.Context, sel ast.Selecti
 			out.Values[i] = ec._RealNameReview_kind(ctx, field, obj)
 		case "submittedAt":
 			out.Values[i] = ec._RealNameReview_submittedAt(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var realNameUploadImplementors = []string{"RealNameUpload"}
+
+func (ec *executionContext) _RealNameUpload(ctx context.Context, sel ast.SelectionSet, obj *model.RealNameUpload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, realNameUploadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RealNameUpload")
+		case "url":
+			out.Values[i] = ec._RealNameUpload_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "method":
+			out.Values[i] = ec._RealNameUpload_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "headers":
+			out.Values[i] = ec._RealNameUpload_headers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attachment":
+			out.Values[i] = ec._RealNameUpload_attachment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._RealNameUpload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxSize":
+			out.Values[i] = ec._RealNameUpload_maxSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -34364,6 +41976,72 @@ func (ec *executionContext) _Reseller(ctx context.Context, sel ast.SelectionSet,
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "issuedCoupons":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Reseller_issuedCoupons(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "couponRecords":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Reseller_couponRecords(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "funds":
 			field := field
 
@@ -34374,6 +42052,105 @@ func (ec *executionContext) _Reseller(ctx context.Context, sel ast.SelectionSet,
 					}
 				}()
 				res = ec._Reseller_funds(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "adjustRecords":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Reseller_adjustRecords(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "accountChangeRecords":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Reseller_accountChangeRecords(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "verification":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Reseller_verification(ctx, field, obj)
 				return res
 			}
 
@@ -35257,6 +43034,51 @@ func (ec *executionContext) _SatisfactionDimension(ctx context.Context, sel ast.
 			}
 		case "step":
 			out.Values[i] = ec._SatisfactionDimension_step(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var serviceResourceImplementors = []string{"ServiceResource"}
+
+func (ec *executionContext) _ServiceResource(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceResource) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceResourceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceResource")
+		case "resourceTypeCode":
+			out.Values[i] = ec._ServiceResource_resourceTypeCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "serviceTypeCode":
+			out.Values[i] = ec._ServiceResource_serviceTypeCode(ctx, field, obj)
+		case "name":
+			out.Values[i] = ec._ServiceResource_name(ctx, field, obj)
+		case "description":
+			out.Values[i] = ec._ServiceResource_description(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37270,6 +45092,57 @@ func (ec *executionContext) _TicketUpdate(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var unitConversionImplementors = []string{"UnitConversion"}
+
+func (ec *executionContext) _UnitConversion(ctx context.Context, sel ast.SelectionSet, obj *model.UnitConversion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unitConversionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnitConversion")
+		case "measureId":
+			out.Values[i] = ec._UnitConversion_measureId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refMeasureId":
+			out.Values[i] = ec._UnitConversion_refMeasureId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ratio":
+			out.Values[i] = ec._UnitConversion_ratio(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "measureType":
+			out.Values[i] = ec._UnitConversion_measureType(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var uploadTicketAttachmentPayloadImplementors = []string{"UploadTicketAttachmentPayload"}
 
 func (ec *executionContext) _UploadTicketAttachmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UploadTicketAttachmentPayload) graphql.Marshaler {
@@ -37301,6 +45174,55 @@ func (ec *executionContext) _UploadTicketAttachmentPayload(ctx context.Context, 
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var usageTypeImplementors = []string{"UsageType"}
+
+func (ec *executionContext) _UsageType(ctx context.Context, sel ast.SelectionSet, obj *model.UsageType) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageTypeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageType")
+		case "code":
+			out.Values[i] = ec._UsageType_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._UsageType_name(ctx, field, obj)
+		case "resourceTypeCode":
+			out.Values[i] = ec._UsageType_resourceTypeCode(ctx, field, obj)
+		case "resourceTypeName":
+			out.Values[i] = ec._UsageType_resourceTypeName(ctx, field, obj)
+		case "serviceTypeCode":
+			out.Values[i] = ec._UsageType_serviceTypeCode(ctx, field, obj)
+		case "serviceTypeName":
+			out.Values[i] = ec._UsageType_serviceTypeName(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -38054,6 +45976,32 @@ func (ec *executionContext) marshalNAdjustRecordEdge2ᚖpartnergraphᚋgraphᚋm
 	return ec._AdjustRecordEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAppliedDiscount2ᚕᚖpartnergraphᚋgraphᚋmodelᚐAppliedDiscountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AppliedDiscount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAppliedDiscount2ᚖpartnergraphᚋgraphᚋmodelᚐAppliedDiscount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAppliedDiscount2ᚖpartnergraphᚋgraphᚋmodelᚐAppliedDiscount(ctx context.Context, sel ast.SelectionSet, v *model.AppliedDiscount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AppliedDiscount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAssociationStatus2partnergraphᚋgraphᚋmodelᚐAssociationStatus(ctx context.Context, v any) (model.AssociationStatus, error) {
 	var res model.AssociationStatus
 	err := res.UnmarshalGQL(v)
@@ -38061,6 +46009,16 @@ func (ec *executionContext) unmarshalNAssociationStatus2partnergraphᚋgraphᚋm
 }
 
 func (ec *executionContext) marshalNAssociationStatus2partnergraphᚋgraphᚋmodelᚐAssociationStatus(ctx context.Context, sel ast.SelectionSet, v model.AssociationStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAttachmentFileType2partnergraphᚋgraphᚋmodelᚐAttachmentFileType(ctx context.Context, v any) (model.AttachmentFileType, error) {
+	var res model.AttachmentFileType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAttachmentFileType2partnergraphᚋgraphᚋmodelᚐAttachmentFileType(ctx context.Context, sel ast.SelectionSet, v model.AttachmentFileType) graphql.Marshaler {
 	return v
 }
 
@@ -38100,6 +46058,25 @@ func (ec *executionContext) marshalNAuditEntryEdge2ᚖpartnergraphᚋgraphᚋmod
 	return ec._AuditEntryEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNBankCardCodePayload2partnergraphᚋgraphᚋmodelᚐBankCardCodePayload(ctx context.Context, sel ast.SelectionSet, v model.BankCardCodePayload) graphql.Marshaler {
+	return ec._BankCardCodePayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBankCardCodePayload2ᚖpartnergraphᚋgraphᚋmodelᚐBankCardCodePayload(ctx context.Context, sel ast.SelectionSet, v *model.BankCardCodePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BankCardCodePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBankCardRealNameAuthInput2partnergraphᚋgraphᚋmodelᚐBankCardRealNameAuthInput(ctx context.Context, v any) (model.BankCardRealNameAuthInput, error) {
+	res, err := ec.unmarshalInputBankCardRealNameAuthInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -38135,6 +46112,16 @@ func (ec *executionContext) marshalNCancelOrderPayload2ᚖpartnergraphᚋgraph�
 	return ec._CancelOrderPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCity2ᚖpartnergraphᚋgraphᚋmodelᚐCity(ctx context.Context, sel ast.SelectionSet, v *model.City) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._City(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCommerceTarget2ᚖpartnergraphᚋgraphᚋmodelᚐCommerceTarget(ctx context.Context, v any) (*model.CommerceTarget, error) {
 	res, err := ec.unmarshalInputCommerceTarget(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -38148,6 +46135,16 @@ func (ec *executionContext) marshalNContact2ᚖpartnergraphᚋgraphᚋmodelᚐCo
 		return graphql.Null
 	}
 	return ec._Contact(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCounty2ᚖpartnergraphᚋgraphᚋmodelᚐCounty(ctx context.Context, sel ast.SelectionSet, v *model.County) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._County(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCoupon2ᚖpartnergraphᚋgraphᚋmodelᚐCoupon(ctx context.Context, sel ast.SelectionSet, v *model.Coupon) graphql.Marshaler {
@@ -38184,6 +46181,16 @@ func (ec *executionContext) marshalNCouponEdge2ᚖpartnergraphᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._CouponEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCouponOperationType2partnergraphᚋgraphᚋmodelᚐCouponOperationType(ctx context.Context, v any) (model.CouponOperationType, error) {
+	var res model.CouponOperationType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCouponOperationType2partnergraphᚋgraphᚋmodelᚐCouponOperationType(ctx context.Context, sel ast.SelectionSet, v model.CouponOperationType) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNCouponQuota2ᚖpartnergraphᚋgraphᚋmodelᚐCouponQuota(ctx context.Context, sel ast.SelectionSet, v *model.CouponQuota) graphql.Marshaler {
@@ -38234,6 +46241,42 @@ func (ec *executionContext) marshalNCouponQuotasPayload2ᚖpartnergraphᚋgraph�
 		return graphql.Null
 	}
 	return ec._CouponQuotasPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCouponRecord2ᚖpartnergraphᚋgraphᚋmodelᚐCouponRecord(ctx context.Context, sel ast.SelectionSet, v *model.CouponRecord) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CouponRecord(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCouponRecordEdge2ᚕᚖpartnergraphᚋgraphᚋmodelᚐCouponRecordEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CouponRecordEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCouponRecordEdge2ᚖpartnergraphᚋgraphᚋmodelᚐCouponRecordEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCouponRecordEdge2ᚖpartnergraphᚋgraphᚋmodelᚐCouponRecordEdge(ctx context.Context, sel ast.SelectionSet, v *model.CouponRecordEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CouponRecordEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCouponsPayload2partnergraphᚋgraphᚋmodelᚐCouponsPayload(ctx context.Context, sel ast.SelectionSet, v model.CouponsPayload) graphql.Marshaler {
@@ -38410,6 +46453,32 @@ func (ec *executionContext) marshalNFund2ᚖpartnergraphᚋgraphᚋmodelᚐFund(
 	return ec._Fund(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNHttpHeader2ᚕᚖpartnergraphᚋgraphᚋmodelᚐHTTPHeaderᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HTTPHeader) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHttpHeader2ᚖpartnergraphᚋgraphᚋmodelᚐHTTPHeader(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHttpHeader2ᚖpartnergraphᚋgraphᚋmodelᚐHTTPHeader(ctx context.Context, sel ast.SelectionSet, v *model.HTTPHeader) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._HttpHeader(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -38516,6 +46585,37 @@ func (ec *executionContext) unmarshalNNewCustomerTagValue2partnergraphᚋgraph�
 
 func (ec *executionContext) marshalNNewCustomerTagValue2partnergraphᚋgraphᚋmodelᚐNewCustomerTagValue(ctx context.Context, sel ast.SelectionSet, v model.NewCustomerTagValue) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNOnDemandProductInput2ᚖpartnergraphᚋgraphᚋmodelᚐOnDemandProductInput(ctx context.Context, v any) (*model.OnDemandProductInput, error) {
+	res, err := ec.unmarshalInputOnDemandProductInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOnDemandProductQuote2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOnDemandProductQuoteᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OnDemandProductQuote) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOnDemandProductQuote2ᚖpartnergraphᚋgraphᚋmodelᚐOnDemandProductQuote(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOnDemandProductQuote2ᚖpartnergraphᚋgraphᚋmodelᚐOnDemandProductQuote(ctx context.Context, sel ast.SelectionSet, v *model.OnDemandProductQuote) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OnDemandProductQuote(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNOnDemandResource2ᚖpartnergraphᚋgraphᚋmodelᚐOnDemandResource(ctx context.Context, sel ast.SelectionSet, v *model.OnDemandResource) graphql.Marshaler {
@@ -38742,6 +46842,16 @@ func (ec *executionContext) marshalNPartnerKind2partnergraphᚋgraphᚋmodelᚐP
 	return v
 }
 
+func (ec *executionContext) marshalNPayOnBehalf2ᚖpartnergraphᚋgraphᚋmodelᚐPayOnBehalf(ctx context.Context, sel ast.SelectionSet, v *model.PayOnBehalf) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PayOnBehalf(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPayOrderInput2partnergraphᚋgraphᚋmodelᚐPayOrderInput(ctx context.Context, v any) (model.PayOrderInput, error) {
 	res, err := ec.unmarshalInputPayOrderInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -38771,6 +46881,37 @@ func (ec *executionContext) unmarshalNPeriodInput2ᚖpartnergraphᚋgraphᚋmode
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNPeriodProductInput2ᚖpartnergraphᚋgraphᚋmodelᚐPeriodProductInput(ctx context.Context, v any) (*model.PeriodProductInput, error) {
+	res, err := ec.unmarshalInputPeriodProductInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPeriodProductQuote2ᚕᚖpartnergraphᚋgraphᚋmodelᚐPeriodProductQuoteᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PeriodProductQuote) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPeriodProductQuote2ᚖpartnergraphᚋgraphᚋmodelᚐPeriodProductQuote(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPeriodProductQuote2ᚖpartnergraphᚋgraphᚋmodelᚐPeriodProductQuote(ctx context.Context, sel ast.SelectionSet, v *model.PeriodProductQuote) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PeriodProductQuote(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPeriodType2partnergraphᚋgraphᚋmodelᚐPeriodType(ctx context.Context, v any) (model.PeriodType, error) {
 	var res model.PeriodType
 	err := res.UnmarshalGQL(v)
@@ -38784,6 +46925,61 @@ func (ec *executionContext) marshalNPeriodType2partnergraphᚋgraphᚋmodelᚐPe
 func (ec *executionContext) unmarshalNPersonalRealNameAuthInput2partnergraphᚋgraphᚋmodelᚐPersonalRealNameAuthInput(ctx context.Context, v any) (model.PersonalRealNameAuthInput, error) {
 	res, err := ec.unmarshalInputPersonalRealNameAuthInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPriceQuote2partnergraphᚋgraphᚋmodelᚐPriceQuote(ctx context.Context, sel ast.SelectionSet, v model.PriceQuote) graphql.Marshaler {
+	return ec._PriceQuote(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPriceQuote2ᚖpartnergraphᚋgraphᚋmodelᚐPriceQuote(ctx context.Context, sel ast.SelectionSet, v *model.PriceQuote) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PriceQuote(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPriceQuoteInput2partnergraphᚋgraphᚋmodelᚐPriceQuoteInput(ctx context.Context, v any) (model.PriceQuoteInput, error) {
+	res, err := ec.unmarshalInputPriceQuoteInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProductDiscountPrice2ᚕᚖpartnergraphᚋgraphᚋmodelᚐProductDiscountPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProductDiscountPrice) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProductDiscountPrice2ᚖpartnergraphᚋgraphᚋmodelᚐProductDiscountPrice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProductDiscountPrice2ᚖpartnergraphᚋgraphᚋmodelᚐProductDiscountPrice(ctx context.Context, sel ast.SelectionSet, v *model.ProductDiscountPrice) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ProductDiscountPrice(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProvince2ᚖpartnergraphᚋgraphᚋmodelᚐProvince(ctx context.Context, sel ast.SelectionSet, v *model.Province) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Province(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNQuotaRecord2ᚖpartnergraphᚋgraphᚋmodelᚐQuotaRecord(ctx context.Context, sel ast.SelectionSet, v *model.QuotaRecord) graphql.Marshaler {
@@ -38820,6 +47016,32 @@ func (ec *executionContext) marshalNQuotaRecordEdge2ᚖpartnergraphᚋgraphᚋmo
 		return graphql.Null
 	}
 	return ec._QuotaRecordEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNQuoteDiscount2ᚕᚖpartnergraphᚋgraphᚋmodelᚐQuoteDiscountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.QuoteDiscount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQuoteDiscount2ᚖpartnergraphᚋgraphᚋmodelᚐQuoteDiscount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQuoteDiscount2ᚖpartnergraphᚋgraphᚋmodelᚐQuoteDiscount(ctx context.Context, sel ast.SelectionSet, v *model.QuoteDiscount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._QuoteDiscount(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRealNameAuthPayload2partnergraphᚋgraphᚋmodelᚐRealNameAuthPayload(ctx context.Context, sel ast.SelectionSet, v model.RealNameAuthPayload) graphql.Marshaler {
@@ -38864,6 +47086,25 @@ func (ec *executionContext) unmarshalNRealNameStatus2partnergraphᚋgraphᚋmode
 
 func (ec *executionContext) marshalNRealNameStatus2partnergraphᚋgraphᚋmodelᚐRealNameStatus(ctx context.Context, sel ast.SelectionSet, v model.RealNameStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNRealNameUpload2partnergraphᚋgraphᚋmodelᚐRealNameUpload(ctx context.Context, sel ast.SelectionSet, v model.RealNameUpload) graphql.Marshaler {
+	return ec._RealNameUpload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRealNameUpload2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameUpload(ctx context.Context, sel ast.SelectionSet, v *model.RealNameUpload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RealNameUpload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRealNameUploadInput2partnergraphᚋgraphᚋmodelᚐRealNameUploadInput(ctx context.Context, v any) (model.RealNameUploadInput, error) {
+	res, err := ec.unmarshalInputRealNameUploadInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNReclaimCouponQuotasInput2partnergraphᚋgraphᚋmodelᚐReclaimCouponQuotasInput(ctx context.Context, v any) (model.ReclaimCouponQuotasInput, error) {
@@ -39323,6 +47564,16 @@ func (ec *executionContext) marshalNSensitiveOperation2partnergraphᚋgraphᚋmo
 	return v
 }
 
+func (ec *executionContext) marshalNServiceResource2ᚖpartnergraphᚋgraphᚋmodelᚐServiceResource(ctx context.Context, sel ast.SelectionSet, v *model.ServiceResource) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ServiceResource(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNServiceType2ᚖpartnergraphᚋgraphᚋmodelᚐServiceType(ctx context.Context, sel ast.SelectionSet, v *model.ServiceType) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -39341,6 +47592,16 @@ func (ec *executionContext) unmarshalNSetAutoRenewInput2partnergraphᚋgraphᚋm
 func (ec *executionContext) unmarshalNSetVerificationEnabledInput2partnergraphᚋgraphᚋmodelᚐSetVerificationEnabledInput(ctx context.Context, v any) (model.SetVerificationEnabledInput, error) {
 	res, err := ec.unmarshalInputSetVerificationEnabledInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSizeUnit2partnergraphᚋgraphᚋmodelᚐSizeUnit(ctx context.Context, v any) (model.SizeUnit, error) {
+	var res model.SizeUnit
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSizeUnit2partnergraphᚋgraphᚋmodelᚐSizeUnit(ctx context.Context, sel ast.SelectionSet, v model.SizeUnit) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -39944,6 +48205,16 @@ func (ec *executionContext) marshalNTicketUpdate2ᚖpartnergraphᚋgraphᚋmodel
 	return ec._TicketUpdate(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNUnitConversion2ᚖpartnergraphᚋgraphᚋmodelᚐUnitConversion(ctx context.Context, sel ast.SelectionSet, v *model.UnitConversion) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UnitConversion(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNUnsubscribeResourcesInput2partnergraphᚋgraphᚋmodelᚐUnsubscribeResourcesInput(ctx context.Context, v any) (model.UnsubscribeResourcesInput, error) {
 	res, err := ec.unmarshalInputUnsubscribeResourcesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -39966,6 +48237,16 @@ func (ec *executionContext) marshalNUploadTicketAttachmentPayload2ᚖpartnergrap
 		return graphql.Null
 	}
 	return ec._UploadTicketAttachmentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUsageType2ᚖpartnergraphᚋgraphᚋmodelᚐUsageType(ctx context.Context, sel ast.SelectionSet, v *model.UsageType) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UsageType(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNVerificationChallenge2partnergraphᚋgraphᚋmodelᚐVerificationChallenge(ctx context.Context, sel ast.SelectionSet, v model.VerificationChallenge) graphql.Marshaler {
@@ -40251,11 +48532,110 @@ func (ec *executionContext) marshalOCatalogue2ᚖpartnergraphᚋgraphᚋmodelᚐ
 	return ec._Catalogue(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOCity2ᚕᚖpartnergraphᚋgraphᚋmodelᚐCityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.City) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCity2ᚖpartnergraphᚋgraphᚋmodelᚐCity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOCommerceTarget2ᚖpartnergraphᚋgraphᚋmodelᚐCommerceTarget(ctx context.Context, v any) (*model.CommerceTarget, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCommerceTarget(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCounty2ᚕᚖpartnergraphᚋgraphᚋmodelᚐCountyᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.County) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCounty2ᚖpartnergraphᚋgraphᚋmodelᚐCounty(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOCouponConnection2ᚖpartnergraphᚋgraphᚋmodelᚐCouponConnection(ctx context.Context, sel ast.SelectionSet, v *model.CouponConnection) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._CouponConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCouponOperationType2ᚕpartnergraphᚋgraphᚋmodelᚐCouponOperationTypeᚄ(ctx context.Context, v any) ([]model.CouponOperationType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]model.CouponOperationType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCouponOperationType2partnergraphᚋgraphᚋmodelᚐCouponOperationType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOCouponOperationType2ᚕpartnergraphᚋgraphᚋmodelᚐCouponOperationTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CouponOperationType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCouponOperationType2partnergraphᚋgraphᚋmodelᚐCouponOperationType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOCouponOperationType2ᚖpartnergraphᚋgraphᚋmodelᚐCouponOperationType(ctx context.Context, v any) (*model.CouponOperationType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.CouponOperationType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCouponOperationType2ᚖpartnergraphᚋgraphᚋmodelᚐCouponOperationType(ctx context.Context, sel ast.SelectionSet, v *model.CouponOperationType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOCouponQuota2ᚕᚖpartnergraphᚋgraphᚋmodelᚐCouponQuotaᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CouponQuota) graphql.Marshaler {
@@ -40282,6 +48662,53 @@ func (ec *executionContext) marshalOCouponQuotaConnection2ᚖpartnergraphᚋgrap
 		return graphql.Null
 	}
 	return ec._CouponQuotaConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCouponRecordConnection2ᚖpartnergraphᚋgraphᚋmodelᚐCouponRecordConnection(ctx context.Context, sel ast.SelectionSet, v *model.CouponRecordConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CouponRecordConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCouponRecordFilter2ᚖpartnergraphᚋgraphᚋmodelᚐCouponRecordFilter(ctx context.Context, v any) (*model.CouponRecordFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCouponRecordFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOCouponStatus2ᚖpartnergraphᚋgraphᚋmodelᚐCouponStatus(ctx context.Context, v any) (*model.CouponStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.CouponStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCouponStatus2ᚖpartnergraphᚋgraphᚋmodelᚐCouponStatus(ctx context.Context, sel ast.SelectionSet, v *model.CouponStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOCouponType2ᚖpartnergraphᚋgraphᚋmodelᚐCouponType(ctx context.Context, v any) (*model.CouponType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.CouponType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCouponType2ᚖpartnergraphᚋgraphᚋmodelᚐCouponType(ctx context.Context, sel ast.SelectionSet, v *model.CouponType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOCustomer2ᚖpartnergraphᚋgraphᚋmodelᚐCustomer(ctx context.Context, sel ast.SelectionSet, v *model.Customer) graphql.Marshaler {
@@ -40319,6 +48746,22 @@ func (ec *executionContext) unmarshalOCustomerFundsInput2ᚖpartnergraphᚋgraph
 	}
 	res, err := ec.unmarshalInputCustomerFundsInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOCustomerType2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerType(ctx context.Context, v any) (*model.CustomerType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.CustomerType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCustomerType2ᚖpartnergraphᚋgraphᚋmodelᚐCustomerType(ctx context.Context, sel ast.SelectionSet, v *model.CustomerType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, v any) (*decimal.Decimal, error) {
@@ -40431,6 +48874,14 @@ func (ec *executionContext) unmarshalOIssueCouponsInput2ᚖpartnergraphᚋgraph�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOIssuedCouponFilter2ᚖpartnergraphᚋgraphᚋmodelᚐIssuedCouponFilter(ctx context.Context, v any) (*model.IssuedCouponFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIssuedCouponFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOLegalPersonInput2ᚖpartnergraphᚋgraphᚋmodelᚐLegalPersonInput(ctx context.Context, v any) (*model.LegalPersonInput, error) {
 	if v == nil {
 		return nil, nil
@@ -40477,6 +48928,31 @@ func (ec *executionContext) marshalONode2partnergraphᚋgraphᚋmodelᚐNode(ctx
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOnDemandPriceQuote2ᚖpartnergraphᚋgraphᚋmodelᚐOnDemandPriceQuote(ctx context.Context, sel ast.SelectionSet, v *model.OnDemandPriceQuote) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OnDemandPriceQuote(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOOnDemandProductInput2ᚕᚖpartnergraphᚋgraphᚋmodelᚐOnDemandProductInputᚄ(ctx context.Context, v any) ([]*model.OnDemandProductInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]*model.OnDemandProductInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOnDemandProductInput2ᚖpartnergraphᚋgraphᚋmodelᚐOnDemandProductInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOOrderFilter2ᚖpartnergraphᚋgraphᚋmodelᚐOrderFilter(ctx context.Context, v any) (*model.OrderFilter, error) {
@@ -40526,12 +49002,60 @@ func (ec *executionContext) marshalOPartner2ᚖpartnergraphᚋgraphᚋmodelᚐPa
 	return ec._Partner(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOPayOnBehalf2ᚖpartnergraphᚋgraphᚋmodelᚐPayOnBehalf(ctx context.Context, sel ast.SelectionSet, v *model.PayOnBehalf) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PayOnBehalf(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPayOnBehalfFilter2ᚖpartnergraphᚋgraphᚋmodelᚐPayOnBehalfFilter(ctx context.Context, v any) (*model.PayOnBehalfFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.PayOnBehalfFilter)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPayOnBehalfFilter2ᚖpartnergraphᚋgraphᚋmodelᚐPayOnBehalfFilter(ctx context.Context, sel ast.SelectionSet, v *model.PayOnBehalfFilter) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOPayOrderInput2ᚖpartnergraphᚋgraphᚋmodelᚐPayOrderInput(ctx context.Context, v any) (*model.PayOrderInput, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputPayOrderInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPeriodPriceQuote2ᚖpartnergraphᚋgraphᚋmodelᚐPeriodPriceQuote(ctx context.Context, sel ast.SelectionSet, v *model.PeriodPriceQuote) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PeriodPriceQuote(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPeriodProductInput2ᚕᚖpartnergraphᚋgraphᚋmodelᚐPeriodProductInputᚄ(ctx context.Context, v any) ([]*model.PeriodProductInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]*model.PeriodProductInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPeriodProductInput2ᚖpartnergraphᚋgraphᚋmodelᚐPeriodProductInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOPeriodType2ᚖpartnergraphᚋgraphᚋmodelᚐPeriodType(ctx context.Context, v any) (*model.PeriodType, error) {
@@ -40548,6 +49072,47 @@ func (ec *executionContext) marshalOPeriodType2ᚖpartnergraphᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOProductDiscountPrice2ᚖpartnergraphᚋgraphᚋmodelᚐProductDiscountPrice(ctx context.Context, sel ast.SelectionSet, v *model.ProductDiscountPrice) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductDiscountPrice(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProductQuoteFailure2ᚖpartnergraphᚋgraphᚋmodelᚐProductQuoteFailure(ctx context.Context, sel ast.SelectionSet, v *model.ProductQuoteFailure) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductQuoteFailure(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOProductSizeInput2ᚖpartnergraphᚋgraphᚋmodelᚐProductSizeInput(ctx context.Context, v any) (*model.ProductSizeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputProductSizeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOProvince2ᚕᚖpartnergraphᚋgraphᚋmodelᚐProvinceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Province) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProvince2ᚖpartnergraphᚋgraphᚋmodelᚐProvince(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOQuotaRecordConnection2ᚖpartnergraphᚋgraphᚋmodelᚐQuotaRecordConnection(ctx context.Context, sel ast.SelectionSet, v *model.QuotaRecordConnection) graphql.Marshaler {
@@ -40571,6 +49136,13 @@ func (ec *executionContext) marshalOQuotaType2ᚖpartnergraphᚋgraphᚋmodelᚐ
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOQuoteDiscount2ᚖpartnergraphᚋgraphᚋmodelᚐQuoteDiscount(ctx context.Context, sel ast.SelectionSet, v *model.QuoteDiscount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._QuoteDiscount(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORealNameAuthKind2ᚖpartnergraphᚋgraphᚋmodelᚐRealNameAuthKind(ctx context.Context, v any) (*model.RealNameAuthKind, error) {
@@ -40725,6 +49297,25 @@ func (ec *executionContext) marshalOResourceType2ᚕᚖpartnergraphᚋgraphᚋmo
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNResourceType2ᚖpartnergraphᚋgraphᚋmodelᚐResourceType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOServiceResource2ᚕᚖpartnergraphᚋgraphᚋmodelᚐServiceResourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceResource) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceResource2ᚖpartnergraphᚋgraphᚋmodelᚐServiceResource(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -40983,12 +49574,50 @@ func (ec *executionContext) marshalOTicketStatus2ᚖpartnergraphᚋgraphᚋmodel
 	return v
 }
 
+func (ec *executionContext) marshalOUnitConversion2ᚕᚖpartnergraphᚋgraphᚋmodelᚐUnitConversionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UnitConversion) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUnitConversion2ᚖpartnergraphᚋgraphᚋmodelᚐUnitConversion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOUnsubscribeResourcesInput2ᚖpartnergraphᚋgraphᚋmodelᚐUnsubscribeResourcesInput(ctx context.Context, v any) (*model.UnsubscribeResourcesInput, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputUnsubscribeResourcesInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUsageType2ᚕᚖpartnergraphᚋgraphᚋmodelᚐUsageTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsageType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUsageType2ᚖpartnergraphᚋgraphᚋmodelᚐUsageType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOVerificationInput2ᚖpartnergraphᚋgraphᚋmodelᚐVerificationInput(ctx context.Context, v any) (*model.VerificationInput, error) {

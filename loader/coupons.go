@@ -2,6 +2,7 @@ package loader
 
 import (
 	"context"
+	"slices"
 
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -75,4 +76,57 @@ func (l *Loaders) ResellerQuotas(ctx context.Context, tier1 gateway.Scope, resel
 		}
 	}
 	return l.quotas.Load(ctx, Key{Scope: tier1, ID: resellerID})()
+}
+
+// CouponPage is a page of coupons listed together under one scope (their
+// issuer's). Their records (Coupon.records) are read for the whole page
+// on first use: ListPartnerCouponsRecord takes many coupon ids, so a page
+// of N coupons costs ceil(R/100) calls for its R records, whatever N.
+type CouponPage struct {
+	Scope gateway.Scope
+	IDs   []string
+
+	records onceErr
+	// byCoupon holds what the page's records read fetched, written inside
+	// the once and read after it.
+	byCoupon map[string][]gateway.CouponRecord
+}
+
+// NewCouponPage returns a page of coupon ids read under s.
+func NewCouponPage(s gateway.Scope, ids []string) *CouponPage { return &CouponPage{Scope: s, IDs: ids} }
+
+// maxCouponRecordPages bounds one page's records read: at most 1 000
+// records (a coupon has a handful: its issue, reclaims, expiry).
+const maxCouponRecordPages = 10
+
+// CouponRecords returns the records of coupon id, one of p's, in the
+// upstream's order (newest first).
+func (l *Loaders) CouponRecords(ctx context.Context, p *CouponPage, id string) ([]gateway.CouponRecord, error) {
+	err := p.records.do(func() error {
+		p.byCoupon = map[string][]gateway.CouponRecord{}
+		if len(p.IDs) == 0 {
+			return nil
+		}
+		ids := slices.Compact(slices.Sorted(slices.Values(p.IDs)))
+		read := 0
+		for pg := 0; pg < maxCouponRecordPages; pg++ {
+			res, err := l.src.CouponRecords(ctx, p.Scope, gateway.CouponRecordQuery{
+				Window: gateway.Window{Offset: pg * gateway.MaxPageSize, Limit: gateway.MaxPageSize}, CouponIDs: ids})
+			if err != nil {
+				return err
+			}
+			for _, r := range res.Records {
+				p.byCoupon[r.CouponID] = append(p.byCoupon[r.CouponID], r)
+			}
+			read += len(res.Records)
+			if len(res.Records) < gateway.MaxPageSize || read >= res.Total {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p.byCoupon[id], nil
 }

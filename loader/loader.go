@@ -18,6 +18,7 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 	"golang.org/x/sync/errgroup"
 
+	"partnergraph/apierr"
 	"partnergraph/gateway"
 )
 
@@ -32,6 +33,7 @@ type Source interface {
 	RenewalQuote(ctx context.Context, s gateway.Scope, customerID string, ids []string, periodType, periodNum int) (gateway.RenewalQuote, error)
 	FreeResourceUsages(ctx context.Context, s gateway.Scope, customerID string, ids []string) (map[string]gateway.FreeResourceUsage, error)
 	OnDemandResources(ctx context.Context, s gateway.Scope, customerID string, p gateway.Window) (gateway.OnDemandList, error)
+	CouponRecords(ctx context.Context, s gateway.Scope, q gateway.CouponRecordQuery) (gateway.CouponRecordList, error)
 }
 
 var _ Source = (*gateway.Client)(nil)
@@ -95,13 +97,17 @@ type Loaders struct {
 	quotas      *dataloader.Loader[Key, []gateway.Quota] // child quotas by reseller; Key.Scope is the tier-1's
 
 	commerce *commerceLoaders // resources.go
+
+	// rows bounds the per-row reads in flight that have no batch form
+	// (Side).
+	rows chan struct{}
 }
 
 const wait = time.Millisecond
 
 // New builds an operation's loaders.
 func New(src Source) *Loaders {
-	l := &Loaders{src: src, commerce: newCommerce(src)}
+	l := &Loaders{src: src, commerce: newCommerce(src), rows: make(chan struct{}, sideReads)}
 	l.balances = newPerCustomer(src.CustomerBalances, gateway.MaxBalanceBatch)
 	l.tags = newPerCustomer(src.NewCustomerTags, gateway.MaxTagBatch)
 	l.fundsCache = dataloader.NewCache[gateway.Scope, []gateway.Fund]()
@@ -225,6 +231,27 @@ func groupByScope(keys []Key) map[gateway.Scope][]int {
 		g[k.Scope] = append(g[k.Scope], i)
 	}
 	return g
+}
+
+// sideReads is how many per-row reads without a batch form one operation
+// runs at a time.
+const sideReads = 4
+
+// Side runs read, a per-row upstream read that has no batch form (a
+// reseller's own records, one reseller per call), with at most sideReads
+// of them in flight in the operation: a list of N rows costs N calls, side
+// by side but bounded. It returns ctx's error when ctx ends first.
+func (l *Loaders) Side(ctx context.Context, read func() error) error {
+	if l == nil {
+		return read()
+	}
+	select {
+	case l.rows <- struct{}{}:
+	case <-ctx.Done():
+		return &apierr.Error{Code: apierr.CodeUpstreamUnavailable, Message: "the request ended before the upstream was asked", Err: ctx.Err()}
+	}
+	defer func() { <-l.rows }()
+	return read()
 }
 
 // parallel runs f for 0..n-1, at most 4 at a time: for upstream reads that

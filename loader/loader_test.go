@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -21,6 +22,8 @@ type fakeSource struct {
 	balanceIDs                                     []string
 	// failBalances is how many balance reads fail before they succeed.
 	failBalances int32
+	recordCalls  atomic.Int32
+	failRecords  bool
 }
 
 var _ loader.Source = (*fakeSource)(nil)
@@ -78,6 +81,24 @@ func (f *fakeSource) FreeResourceUsages(ctx context.Context, s gateway.Scope, cu
 
 func (f *fakeSource) OnDemandResources(ctx context.Context, s gateway.Scope, customerID string, p gateway.Window) (gateway.OnDemandList, error) {
 	return gateway.OnDemandList{}, errors.New("not used")
+}
+
+// CouponRecords gives every coupon asked for three records (issue, reclaim,
+// expiry), newest first, paged like the upstream.
+func (f *fakeSource) CouponRecords(ctx context.Context, s gateway.Scope, q gateway.CouponRecordQuery) (gateway.CouponRecordList, error) {
+	f.recordCalls.Add(1)
+	if f.failRecords {
+		return gateway.CouponRecordList{}, errors.New("upstream down")
+	}
+	var all []gateway.CouponRecord
+	for _, id := range q.CouponIDs {
+		for _, op := range []string{"4", "2", "1"} {
+			all = append(all, gateway.CouponRecord{ID: id + "/" + op, CouponID: id, OperationType: op})
+		}
+	}
+	lo := min(q.Offset, len(all))
+	hi := min(lo+q.Limit, len(all))
+	return gateway.CouponRecordList{Records: all[lo:hi], Total: len(all)}, nil
 }
 
 // A page reads all its ids in one call, whatever its length, and answers
@@ -207,4 +228,87 @@ func TestResellerPage(t *testing.T) {
 	if got := src.quotaCalls.Load(); got != 1 {
 		t.Errorf("issued quota calls: got %d, want 1", got)
 	}
+}
+
+// A page of coupons reads the records of all its coupons together:
+// ceil(R/100) calls for R records, however many coupons ask at once, and
+// each coupon gets its own records in order.
+func TestCouponRecordsReadPerPage(t *testing.T) {
+	ctx := context.Background()
+	s := gateway.Scope{Account: "p1", Indirect: "r1"}
+	for _, n := range []int{1, 30, 100} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			src := &fakeSource{}
+			l := loader.New(src)
+			page := loader.NewCouponPage(s, ids(n))
+			var wg sync.WaitGroup
+			for _, id := range page.IDs {
+				wg.Go(func() {
+					recs, err := l.CouponRecords(ctx, page, id)
+					if err != nil || len(recs) != 3 || recs[0].ID != id+"/4" || recs[2].ID != id+"/1" {
+						t.Errorf("%s: %+v, %v", id, recs, err)
+					}
+				})
+			}
+			wg.Wait()
+			if got, want := int(src.recordCalls.Load()), (3*n+99)/100; got != want {
+				t.Errorf("calls %d, want %d", got, want)
+			}
+		})
+	}
+	t.Run("Error", func(t *testing.T) {
+		src := &fakeSource{failRecords: true}
+		l := loader.New(src)
+		page := loader.NewCouponPage(s, ids(5))
+		for _, id := range page.IDs {
+			if _, err := l.CouponRecords(ctx, page, id); err == nil {
+				t.Fatalf("%s: no error", id)
+			}
+		}
+		if n := src.recordCalls.Load(); n != 1 {
+			t.Fatalf("calls %d, want 1 (the failure is the page's)", n)
+		}
+	})
+}
+
+// Per-row reads without a batch form run side by side, at most 4 at a
+// time per operation; a read waiting for its turn gives up with its ctx.
+func TestSideBounded(t *testing.T) {
+	l := loader.New(&fakeSource{})
+	var inFlight, most atomic.Int32
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			_ = l.Side(context.Background(), func() error {
+				n := inFlight.Add(1)
+				for {
+					m := most.Load()
+					if n <= m || most.CompareAndSwap(m, n) {
+						break
+					}
+				}
+				time.Sleep(2 * time.Millisecond)
+				inFlight.Add(-1)
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	if m := most.Load(); m < 2 || m > 4 {
+		t.Fatalf("at most %d in flight, want 2-4", m)
+	}
+	block, started := make(chan struct{}), make(chan struct{})
+	for range 4 {
+		go func() { _ = l.Side(context.Background(), func() error { started <- struct{}{}; <-block; return nil }) }()
+	}
+	for range 4 {
+		<-started // every slot is taken
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	if err := l.Side(ctx, func() error { ran = true; return nil }); err == nil || ran {
+		t.Fatalf("a cancelled read ran (%v) or did not fail: %v", ran, err)
+	}
+	close(block)
 }

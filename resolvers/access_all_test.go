@@ -21,6 +21,10 @@ var rootFieldCalls = map[string]string{
 	"Query.resellers":             `{ resellers(first: 1) { totalCount } }`,
 	"Query.catalogue":             `{ catalogue { measureUnits { id } } }`,
 	"Query.checkCustomerIdentity": `{ checkCustomerIdentity(kind: LOGIN_NAME, value: "nobody_here_1") { available } }`,
+	"Query.customerByXAccountId":  `{ customerByXAccountId(xaccountId: "nobody-here-1") { id } }`,
+	"Query.priceQuote": `{ priceQuote(input: { projectId: "nope", periodProducts: [{ id: "a", serviceTypeCode: "hws.service.type.ec2",
+		resourceTypeCode: "hws.resource.type.vm", resourceSpec: "no.such.spec", region: "cn-north-4", period: { type: MONTH, count: 1 } }] }) {
+		period { products { failure { code } } } } }`,
 
 	"Mutation.requestVerificationCode": `mutation { requestVerificationCode(channel: EMAIL, operation: ALLOCATE_CUSTOMER_FUNDS,
 		input: { allocateCustomerFunds: { customerId: "` + nobody + `", amount: "1" } }) { id } }`,
@@ -42,6 +46,10 @@ var rootFieldCalls = map[string]string{
 		input: { companyName: "x", certificateNumber: "1", attachments: ["idcard/front.jpg"] }) { __typename } }`,
 	"Mutation.changeEnterpriseRealNameAuth": `mutation { changeEnterpriseRealNameAuth(customerId: "` + nobody + `",
 		input: { companyName: "x", certificateNumber: "1", attachments: ["idcard/front.jpg"] }) { __typename } }`,
+	"Mutation.createRealNameUploadUrl": `mutation { createRealNameUploadUrl(customerId: "` + nobody + `", input: { fileType: JPG, size: 1000 }) { url } }`,
+	"Mutation.sendBankCardCode":        `mutation { sendBankCardCode(customerId: "` + nobody + `", mobile: "13800000001") { maskedMobile } }`,
+	"Mutation.submitBankCardRealNameAuth": `mutation { submitBankCardRealNameAuth(customerId: "` + nobody + `", input: { name: "x",
+		idNumber: "11010519491231002X", bankAccount: "6222-0200", mobile: "13800000001", verificationCode: "000000", facePhoto: "face/selfie.jpg" }) { __typename } }`,
 	"Mutation.payOrder":                 `mutation { payOrder(input: { customer: { customerId: "` + nobody + `" }, orderId: "CS0000000000NOPE" }, idempotencyKey: "t-po") { __typename } }`,
 	"Mutation.cancelOrder":              `mutation { cancelOrder(input: { customer: { customerId: "` + nobody + `" }, orderId: "CS0000000000NOPE" }) { __typename } }`,
 	"Mutation.renewResources":           `mutation { renewResources(input: { customer: { customerId: "` + nobody + `" }, resourceIds: ["nope"], period: { type: MONTH, count: 1 } }, idempotencyKey: "t-rr") { __typename } }`,
@@ -82,6 +90,8 @@ var rootFieldAccess = map[string][4]string{
 	"Query.resellers":             {ok, fb, ok, fb}, // a provider has none: an empty list
 	"Query.catalogue":             {ok, ok, ok, ok},
 	"Query.checkCustomerIdentity": {ok, ok, ok, fb},
+	"Query.customerByXAccountId":  {nf, nf, nf, fb},
+	"Query.priceQuote":            {ok, ok, ok, ok}, // each quotes in its own project; the product is refused inside the answer
 
 	"Mutation.requestVerificationCode":      {ok, ok, ok, fb},
 	"Mutation.allocateCustomerFunds":        {vr, vr, vr, fb},
@@ -98,6 +108,9 @@ var rootFieldAccess = map[string][4]string{
 	"Mutation.submitPersonalRealNameAuth":   {nf, nf, nf, fb},
 	"Mutation.submitEnterpriseRealNameAuth": {nf, nf, nf, fb},
 	"Mutation.changeEnterpriseRealNameAuth": {nf, nf, nf, fb},
+	"Mutation.createRealNameUploadUrl":      {nf, nf, nf, fb},
+	"Mutation.sendBankCardCode":             {nf, nf, nf, fb},
+	"Mutation.submitBankCardRealNameAuth":   {nf, nf, nf, fb},
 	"Mutation.payOrder":                     {vr, vr, vr, nf}, // customers are not challenged; not its customer id
 	"Mutation.cancelOrder":                  {nf, nf, nf, nf},
 	"Mutation.renewResources":               {vr, vr, vr, nf},

@@ -87,3 +87,101 @@ func TestBatchingResellers(t *testing.T) {
 		t.Fatalf("upstream calls: got %v, want %v", got, want)
 	}
 }
+
+// A page of coupons with their records costs one list call and one record
+// call per 100 records of the page (ListPartnerCouponsRecord takes the
+// page's coupon ids), whatever the page's length.
+func TestBatchingCouponRecords(t *testing.T) {
+	e := newEnv(t, envConfig{Sandbox: sandbox.Options{Customers: 600}})
+	tok := MustToken(t, identity.Principal{Subject: "t", Role: identity.RolePartner, PartnerID: e.tier1.ID})
+	for _, n := range []int{5, 40, 100} {
+		t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
+			e.resetStats(t)
+			r := e.query(t, tok, `query($n: Int) { viewer { partner { issuedCoupons(first: $n) { edges { node { couponId
+			  records(first: 1) { totalCount edges { node { operationType amount { amount } } } } } } } } } }`, map[string]any{"n": n})
+			var v struct {
+				Partner struct {
+					IssuedCoupons struct {
+						Edges []struct {
+							Node struct {
+								CouponID string
+								Records  struct {
+									TotalCount int
+									Edges      []struct {
+										Node struct{ OperationType string }
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+			mustData(t, r, "viewer", &v)
+			edges := v.Partner.IssuedCoupons.Edges
+			if len(edges) != n {
+				t.Fatalf("got %d coupons, want %d", len(edges), n)
+			}
+			records := 0
+			for _, ed := range edges {
+				if ed.Node.Records.TotalCount == 0 || len(ed.Node.Records.Edges) != 1 {
+					t.Fatalf("coupon %s has no records", ed.Node.CouponID)
+				}
+				records += ed.Node.Records.TotalCount
+			}
+			want := map[string]int{"ListIssuedPartnerCoupons": 1, "ListPartnerCouponsRecord": ceilDiv(records, 100)}
+			if got := e.stats(t); !maps.Equal(got, want) {
+				t.Fatalf("upstream calls: got %v, want %v (%d records)", got, want, records)
+			}
+		})
+	}
+}
+
+// A tier-1's resellers with their own records, coupons and setting: the
+// upstream reads one reseller's records or coupons per call (a single
+// indirect_partner_id, no batch form), so each field costs one call per
+// reseller, side by side; the verification setting costs none.
+func TestBatchingResellerRecords(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	tok := MustToken(t, identity.Principal{Subject: "t", Role: identity.RolePartner, PartnerID: e.tier1.ID})
+	e.resetStats(t)
+	r := e.query(t, tok, `{ resellers(first: 50) { edges { node { resellerId adjustRecords(first: 2) { totalCount }
+	  accountChangeRecords(first: 2) { totalCount } issuedCoupons(first: 2) { totalCount } couponRecords(first: 2) { totalCount }
+	  verification { enabled } } } } }`, nil)
+	var c struct {
+		Edges []struct{ Node struct{ ResellerID string } }
+	}
+	mustData(t, r, "resellers", &c)
+	n := len(c.Edges)
+	if n == 0 {
+		t.Fatal("no resellers")
+	}
+	want := map[string]int{"ListIndirectPartners": 1, "ListPartnerAdjustRecords": n, "ListPartnerAccountChangeRecords": n,
+		"ListIssuedPartnerCoupons": n, "ListPartnerCouponsRecord": n}
+	if got := e.stats(t); !maps.Equal(got, want) {
+		t.Fatalf("upstream calls: got %v, want %v", got, want)
+	}
+}
+
+// The customers' identity fields (xaccountId, xaccountType, customerType)
+// come with the list's own rows: a page costs its one list call.
+func TestBatchingCustomerIdentity(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	tok := MustToken(t, identity.Principal{Subject: "t", Role: identity.RolePartner, PartnerID: e.provider.ID})
+	e.resetStats(t)
+	r := e.query(t, tok, `{ customers(first: 100) { edges { node { customerId xaccountId xaccountType customerType } } } }`, nil)
+	var c struct {
+		Edges []struct {
+			Node struct {
+				XaccountID   *string
+				CustomerType *string
+			}
+		}
+	}
+	mustData(t, r, "customers", &c)
+	if len(c.Edges) == 0 || c.Edges[0].Node.XaccountID == nil || c.Edges[0].Node.CustomerType == nil {
+		t.Fatalf("identity fields %+v", c.Edges)
+	}
+	if got := e.stats(t); !maps.Equal(got, map[string]int{"ListSubCustomers": 1}) {
+		t.Fatalf("upstream calls %v, want the list call only", got)
+	}
+}

@@ -52,6 +52,90 @@ func (r *catalogueResolver) MeasureUnits(ctx context.Context, obj *model.Catalog
 	return out, nil
 }
 
+func (r *catalogueResolver) ServiceResources(ctx context.Context, obj *model.Catalogue, serviceTypeCode string) ([]*model.ServiceResource, error) {
+	if !validCode(serviceTypeCode) {
+		return nil, badInput("serviceTypeCode must be a service type code like hws.service.type.ec2")
+	}
+	rs, err := r.upstream.ServiceResources(ctx, obj.Scope, serviceTypeCode)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.ServiceResource, len(rs))
+	for i, x := range rs {
+		out[i] = &model.ServiceResource{ResourceTypeCode: x.ResourceTypeCode, ServiceTypeCode: opt(x.ServiceTypeCode), Name: opt(x.Name), Description: opt(x.Description)}
+	}
+	return out, nil
+}
+
+func (r *catalogueResolver) UsageTypes(ctx context.Context, obj *model.Catalogue, resourceTypeCode *string) ([]*model.UsageType, error) {
+	code := deref(resourceTypeCode)
+	if code != "" && !validCode(code) {
+		return nil, badInput("resourceTypeCode must be a resource type code like hws.resource.type.vm")
+	}
+	us, err := r.upstream.UsageTypes(ctx, obj.Scope, code)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.UsageType, len(us))
+	for i, u := range us {
+		out[i] = &model.UsageType{Code: u.Code, Name: opt(u.Name), ResourceTypeCode: opt(u.ResourceTypeCode), ResourceTypeName: opt(u.ResourceTypeName),
+			ServiceTypeCode: opt(u.ServiceTypeCode), ServiceTypeName: opt(u.ServiceTypeName)}
+	}
+	return out, nil
+}
+
+func (r *catalogueResolver) Conversions(ctx context.Context, obj *model.Catalogue, measureType *int) ([]*model.UnitConversion, error) {
+	if measureType != nil && (*measureType < 1 || *measureType > 1000) {
+		return nil, badInput("measureType must be a measure type (1 currency, 2 duration, ...)")
+	}
+	cs, err := r.upstream.Conversions(ctx, obj.Scope, measureType)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.UnitConversion, len(cs))
+	for i, c := range cs {
+		mt := c.MeasureType
+		out[i] = &model.UnitConversion{MeasureID: c.MeasureID, RefMeasureID: c.RefMeasureID, Ratio: int(c.Ratio), MeasureType: &mt}
+	}
+	return out, nil
+}
+
+func (r *catalogueResolver) Provinces(ctx context.Context, obj *model.Catalogue, code *string) ([]*model.Province, error) {
+	rs, err := regions(code, func() ([]gateway.Region, error) { return r.upstream.Provinces(ctx, obj.Scope) })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Province, len(rs))
+	for i, x := range rs {
+		out[i] = &model.Province{Code: x.Code, Name: x.Name, Scope: obj.Scope}
+	}
+	return out, nil
+}
+
+func (r *cityResolver) Counties(ctx context.Context, obj *model.City, code *string) ([]*model.County, error) {
+	rs, err := regions(code, func() ([]gateway.Region, error) { return r.upstream.Counties(ctx, obj.Scope, obj.Code) })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.County, len(rs))
+	for i, x := range rs {
+		out[i] = &model.County{Code: x.Code, Name: x.Name}
+	}
+	return out, nil
+}
+
+func (r *provinceResolver) Cities(ctx context.Context, obj *model.Province, code *string) ([]*model.City, error) {
+	rs, err := regions(code, func() ([]gateway.Region, error) { return r.upstream.Cities(ctx, obj.Scope, obj.Code) })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.City, len(rs))
+	for i, x := range rs {
+		out[i] = &model.City{Code: x.Code, Name: x.Name, Scope: obj.Scope}
+	}
+	return out, nil
+}
+
 // Catalogue is the resolver for the catalogue field.
 func (r *queryResolver) Catalogue(ctx context.Context) (*model.Catalogue, error) {
 	p, err := principal(ctx)
@@ -67,4 +151,10 @@ func (r *queryResolver) Catalogue(ctx context.Context) (*model.Catalogue, error)
 
 func (r *Resolver) Catalogue() graph.CatalogueResolver { return &catalogueResolver{r} }
 
+func (r *Resolver) City() graph.CityResolver { return &cityResolver{r} }
+
+func (r *Resolver) Province() graph.ProvinceResolver { return &provinceResolver{r} }
+
 type catalogueResolver struct{ *Resolver }
+type cityResolver struct{ *Resolver }
+type provinceResolver struct{ *Resolver }

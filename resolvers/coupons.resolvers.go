@@ -25,6 +25,34 @@ func (r *couponResolver) Remark(ctx context.Context, obj *model.Coupon) (*string
 	return &obj.Memo, nil
 }
 
+// Records reads the coupon's records with those of its page (one call per
+// 100 records of the page); customers get null.
+func (r *couponResolver) Records(ctx context.Context, obj *model.Coupon, first *int, after *string) (*model.CouponRecordConnection, error) {
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if pr, err := principal(ctx); err != nil || pr.Role == identity.RoleCustomer {
+		return nil, err
+	}
+	pg := obj.Page
+	if pg == nil {
+		pg = loader.NewCouponPage(obj.Scope, []string{obj.CouponID})
+	}
+	recs, err := loader.For(ctx).CouponRecords(ctx, pg, obj.CouponID)
+	if err != nil {
+		return nil, err
+	}
+	show := remarkVisible(ctx, obj.Scope)
+	lo := min(p.Offset, len(recs))
+	hi := min(lo+p.Limit, len(recs))
+	conn := &model.CouponRecordConnection{Edges: make([]*model.CouponRecordEdge, 0, hi-lo), TotalCount: len(recs), PageInfo: pageInfo(p, hi-lo, len(recs))}
+	for i, rec := range recs[lo:hi] {
+		conn.Edges = append(conn.Edges, &model.CouponRecordEdge{Cursor: cursor(p.Offset + i), Node: couponRecordModel(rec, show)})
+	}
+	return conn, nil
+}
+
 // ChildQuotas is the resolver for the childQuotas field.
 func (r *couponQuotaResolver) ChildQuotas(ctx context.Context, obj *model.CouponQuota) ([]*model.CouponQuota, error) {
 	if obj.Scope.Indirect != "" {
@@ -80,20 +108,7 @@ func (r *customerResolver) IssuedCoupons(ctx context.Context, obj *model.Custome
 	if err != nil {
 		return nil, err
 	}
-	l, err := r.upstream.IssuedCoupons(ctx, obj.Scope, obj.CustomerID, p)
-	if err != nil {
-		return nil, err
-	}
-	conn := &model.CouponConnection{Edges: make([]*model.CouponEdge, len(l.Coupons)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Coupons), l.Total)}
-	for i, cp := range l.Coupons {
-		conn.Edges[i] = &model.CouponEdge{Cursor: cursor(p.Offset + i), Node: &model.Coupon{
-			CouponID: cp.ID, CustomerID: opt(cp.CustomerID), CouponType: cp.Type, Status: cp.Status,
-			FaceValue: optMoney(cp.FaceValue), Balance: optMoney(cp.Balance),
-			EffectiveTime: opt(cp.EffectiveTime), ExpireTime: opt(cp.ExpireTime), CreateTime: opt(cp.CreateTime),
-			Memo: cp.Memo, IssuerPartnerID: obj.Scope.PartnerID(), // the remark resolver shows Memo to the issuer only
-		}}
-	}
-	return conn, nil
+	return r.listIssuedCoupons(ctx, obj.Scope, gateway.IssuedCouponQuery{Window: p, CustomerID: obj.CustomerID})
 }
 
 func (r *mutationResolver) IssueCouponQuotas(ctx context.Context, input model.IssueCouponQuotasInput, idempotencyKey string, verification *model.VerificationInput) (*model.CouponQuotasPayload, error) {
@@ -173,7 +188,9 @@ func (r *mutationResolver) ReclaimCoupons(ctx context.Context, input model.Recla
 		if err != nil {
 			return nil, err
 		}
-		return &model.CouponsPayload{Results: items(b), IssuedCouponIds: []string{}, Reconciled: b.Reconciled}, nil
+		out := &model.CouponsPayload{Results: items(b), IssuedCouponIds: []string{}, Reconciled: b.Reconciled}
+		r.reclaimedAmounts(ctx, s, out.Results)
+		return out, nil
 	})
 }
 
@@ -194,6 +211,30 @@ func (r *partnerResolver) CouponQuotas(ctx context.Context, obj *model.Partner, 
 	return conn, nil
 }
 
+func (r *partnerResolver) IssuedCoupons(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.IssuedCouponFilter) (*model.CouponConnection, error) {
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	q, err := issuedCouponQuery(p, filter)
+	if err != nil {
+		return nil, err
+	}
+	return r.listIssuedCoupons(ctx, obj.Scope, q)
+}
+
+func (r *partnerResolver) CouponRecords(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.CouponRecordFilter) (*model.CouponRecordConnection, error) {
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	q, err := couponRecordQuery(p, filter)
+	if err != nil {
+		return nil, err
+	}
+	return r.listCouponRecords(ctx, obj.Scope, q)
+}
+
 // CouponQuotas is the resolver for the couponQuotas field.
 func (r *resellerResolver) CouponQuotas(ctx context.Context, obj *model.Reseller) ([]*model.CouponQuota, error) {
 	qs, err := loader.For(ctx).ResellerQuotas(ctx, gateway.Scope{Account: obj.Scope.Account}, obj.ResellerID, obj.Page)
@@ -205,6 +246,44 @@ func (r *resellerResolver) CouponQuotas(ctx context.Context, obj *model.Reseller
 		out[i] = quota(obj.Scope, q)
 	}
 	return out, nil
+}
+
+// IssuedCoupons is the reseller's, for its tier-1 and itself (null for
+// anyone else).
+func (r *resellerResolver) IssuedCoupons(ctx context.Context, obj *model.Reseller, first *int, after *string, filter *model.IssuedCouponFilter) (*model.CouponConnection, error) {
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	q, err := issuedCouponQuery(p, filter)
+	if err != nil || !r.resellerReadable(ctx, obj) {
+		return nil, err
+	}
+	var out *model.CouponConnection
+	err = loader.For(ctx).Side(ctx, func() (err error) {
+		out, err = r.listIssuedCoupons(ctx, obj.Scope, q)
+		return err
+	})
+	return out, err
+}
+
+// CouponRecords are the reseller's, for its tier-1 and itself (null for
+// anyone else).
+func (r *resellerResolver) CouponRecords(ctx context.Context, obj *model.Reseller, first *int, after *string, filter *model.CouponRecordFilter) (*model.CouponRecordConnection, error) {
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	q, err := couponRecordQuery(p, filter)
+	if err != nil || !r.resellerReadable(ctx, obj) {
+		return nil, err
+	}
+	var out *model.CouponRecordConnection
+	err = loader.For(ctx).Side(ctx, func() (err error) {
+		out, err = r.listCouponRecords(ctx, obj.Scope, q)
+		return err
+	})
+	return out, err
 }
 
 func (r *Resolver) Coupon() graph.CouponResolver { return &couponResolver{r} }

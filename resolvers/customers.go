@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"partnergraph/apierr"
+
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -225,6 +227,11 @@ func associationCode(t *model.AssociationType) string {
 	return ""
 }
 
+var customerTypes = map[int]model.CustomerType{
+	gateway.CustomerTypeNone: model.CustomerTypeNone, gateway.CustomerTypeIndividual: model.CustomerTypeIndividual,
+	gateway.CustomerTypeEnterprise: model.CustomerTypeEnterprise,
+}
+
 var realNameStatuses = map[string]model.RealNameStatus{
 	gateway.RealNameUnverified: model.RealNameStatusUnverified, gateway.RealNameInReview: model.RealNameStatusInReview,
 	gateway.RealNameFailed: model.RealNameStatusFailed, gateway.RealNameVerified: model.RealNameStatusVerified,
@@ -233,10 +240,11 @@ var realNameStatuses = map[string]model.RealNameStatus{
 // customerBlock is one customer's model with what it points to, allocated
 // together: a page of 100 customers is otherwise ~1 000 small allocations.
 type customerBlock struct {
-	m       model.Customer
-	contact model.Contact
-	assoc   model.AssociationType
-	strs    [7]string
+	m        model.Customer
+	contact  model.Contact
+	assoc    model.AssociationType
+	custType model.CustomerType
+	strs     [9]string
 }
 
 // optIn is opt without an allocation: *slot holds v when it is not empty.
@@ -257,8 +265,15 @@ func customerModel(s gateway.Scope, c gateway.Customer, p *loader.Page) *model.C
 		ID: globalID("Customer", s, c.ID), CustomerID: c.ID, AccountName: c.AccountName, Name: optIn(&b.strs[3], c.Name),
 		AssociatedOn: optIn(&b.strs[4], c.AssociatedOn), Label: optIn(&b.strs[5], c.Label), Level: optIn(&b.strs[6], c.Level),
 		Contact: &b.contact, Frozen: c.Frozen, RealNameStatus: model.RealNameStatusUnknown, Scope: s, Page: p,
+		XaccountID: optIn(&b.strs[7], c.XAccountID), XaccountType: optIn(&b.strs[8], c.XAccountType),
 	}
 	m := &b.m
+	if c.CustomerType != nil {
+		if t, ok := customerTypes[*c.CustomerType]; ok {
+			b.custType = t
+			m.CustomerType = &b.custType
+		}
+	}
 	if t, ok := associationTypes[c.AssociationType]; ok {
 		b.assoc = t
 		m.AssociationType = &b.assoc
@@ -267,4 +282,82 @@ func customerModel(s gateway.Scope, c gateway.Customer, p *loader.Page) *model.C
 		m.RealNameStatus = st
 	}
 	return m
+}
+
+// Look-up by the partner's own customer key (xaccount_id): the upstream
+// has no such filter (QuerySubCustomerListReq), so the gateway reads the
+// scope's customer list, 100 per call, up to maxXAccountPages pages, and
+// remembers every key it sees on the way, per scope, for xaccountTTL
+// (bounded: maxXAccounts keys). createCustomer also remembers the keys it
+// registers. A remembered key costs one call (the customer is read again,
+// fresh, and must still carry the key); a key not remembered costs the scan
+// up to the page that holds it, shared by the requests looking for it at
+// the same time.
+
+// xaccountKey is a customer key of a partner's sales platform in one scope.
+type xaccountKey struct {
+	scope gateway.Scope
+	id    string
+}
+
+const (
+	xaccountTTL      = 2 * time.Minute
+	maxXAccounts     = 100_000
+	maxXAccountPages = 100
+)
+
+// rememberXAccount remembers that key xid of scope s is customer id.
+func (r *Resolver) rememberXAccount(s gateway.Scope, xid, id string) {
+	if xid != "" && id != "" {
+		r.xaccounts.Add(xaccountKey{s, xid}, id)
+	}
+}
+
+// customerByXAccount finds the customer of scope s registered with xid,
+// or NOT_FOUND.
+func (r *Resolver) customerByXAccount(ctx context.Context, s gateway.Scope, xid string) (*model.Customer, error) {
+	k := xaccountKey{s, xid}
+	if id, ok := r.xaccounts.Get(k); ok {
+		c, err := r.fetchCustomer(ctx, s, id) // the customer now, or the one createCustomer made (pending)
+		switch {
+		case err == nil && c.Pending:
+			c.XaccountID = &xid
+			return c, nil
+		case err == nil && deref(c.XaccountID) == xid:
+			return c, nil
+		case err != nil && apierr.ErrorCode(err) != apierr.CodeNotFound:
+			return nil, err
+		}
+		r.xaccounts.Remove(k)
+	}
+	v, err, _ := r.xaccountScans.Do(s.Account+"\x00"+s.Indirect+"\x00"+xid, func() (any, error) { return r.scanXAccounts(ctx, s, xid) })
+	if err != nil {
+		return nil, err
+	}
+	return r.customerOf(ctx, s, v.(gateway.Customer)), nil
+}
+
+// scanXAccounts reads the customers of s until one carries xid,
+// remembering every key on the way.
+func (r *Resolver) scanXAccounts(ctx context.Context, s gateway.Scope, xid string) (gateway.Customer, error) {
+	for pg := 0; pg < maxXAccountPages; pg++ {
+		l, err := r.upstream.ListCustomers(ctx, s, gateway.CustomerQuery{Window: gateway.Window{Offset: pg * gateway.MaxPageSize, Limit: gateway.MaxPageSize}})
+		if err != nil {
+			return gateway.Customer{}, err
+		}
+		found := -1
+		for i, c := range l.Customers {
+			r.rememberXAccount(s, c.XAccountID, c.ID)
+			if found < 0 && c.XAccountID == xid {
+				found = i
+			}
+		}
+		if found >= 0 {
+			return l.Customers[found], nil
+		}
+		if len(l.Customers) < gateway.MaxPageSize || (pg+1)*gateway.MaxPageSize >= l.Total {
+			break
+		}
+	}
+	return gateway.Customer{}, apierr.NotFound("customer")
 }

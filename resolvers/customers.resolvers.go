@@ -10,6 +10,7 @@ import (
 	"partnergraph/graph"
 	"partnergraph/graph/model"
 	"partnergraph/identity"
+	"strings"
 )
 
 // Customers is the resolver for the customers field.
@@ -27,6 +28,23 @@ func (r *queryResolver) Customers(ctx context.Context, first *int, after *string
 		only = p.CustomerID
 	}
 	return r.listCustomers(ctx, s, first, after, filter, only)
+}
+
+// CustomerByXAccountID finds the caller's customer by the partner's own key
+// (partners and resellers; customers.go says how).
+func (r *queryResolver) CustomerByXAccountID(ctx context.Context, xaccountID string, resellerID *string) (*model.Customer, error) {
+	s, err := r.lifecycleScope(ctx, "customerByXAccountId", resellerID)
+	if err != nil {
+		return nil, err
+	}
+	xid := strings.TrimSpace(xaccountID)
+	if xid == "" || len(xid) > 128 {
+		return nil, badInput("xaccountId must be 1-128 characters")
+	}
+	if err := validText("xaccountId", &xid); err != nil {
+		return nil, err
+	}
+	return r.customerByXAccount(ctx, s, xid)
 }
 
 func (r *Resolver) Customer() graph.CustomerResolver { return &customerResolver{r} }

@@ -206,7 +206,8 @@ func (e *env) newClient(tb testing.TB, now func() time.Time) *gateway.Client {
 	tb.Helper()
 	var accounts []gateway.Account
 	for _, p := range e.manifest.Partners {
-		accounts = append(accounts, gateway.Account{ID: p.ID, Name: p.Name, Kind: gateway.Kind(p.Kind), ParentID: p.ParentID, AK: p.AK, SK: p.SK, AgencyName: p.AgencyName})
+		accounts = append(accounts, gateway.Account{ID: p.ID, Name: p.Name, Kind: gateway.Kind(p.Kind), ParentID: p.ParentID, AK: p.AK, SK: p.SK, AgencyName: p.AgencyName,
+			OBS: gateway.Bucket{Endpoint: p.OBS.Endpoint, Name: p.OBS.Bucket, AK: p.OBS.AK, SK: p.OBS.SK, PathStyle: p.OBS.PathStyle}})
 	}
 	c, err := gateway.New(gateway.Config{Endpoint: e.manifest.Endpoint, IAMEndpoint: e.manifest.IAMEndpoint, OSMEndpoint: e.manifest.Endpoint,
 		Accounts: accounts, CallTimeout: 5 * time.Second, Now: now})

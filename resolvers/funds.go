@@ -225,3 +225,53 @@ func customerBalance(b *gateway.CustomerBalance) *model.CustomerBalance {
 	blk.m = model.CustomerBalance{Available: &blk.available, Debt: &blk.debt}
 	return &blk.m
 }
+
+// accountChangeRecords pages the account changes of the partner (or
+// reseller) of s.
+func (r *Resolver) accountChangeRecords(ctx context.Context, s gateway.Scope, balanceType *model.BalanceType, first *int, after *string) (*model.AccountChangeRecordConnection, error) {
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	upstreamType := gateway.BalanceDebit
+	if balanceType != nil && *balanceType == model.BalanceTypeCredit {
+		upstreamType = gateway.BalanceCredit
+	}
+	l, err := r.upstream.AccountChangeRecords(ctx, s, upstreamType, p)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.AccountChangeRecordConnection{Edges: make([]*model.AccountChangeRecordEdge, len(l.Records)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Records), l.Total)}
+	for i, rec := range l.Records {
+		conn.Edges[i] = &model.AccountChangeRecordEdge{Cursor: cursor(p.Offset + i), Node: &model.AccountChangeRecord{
+			ID: rec.ID, TradeType: opt(rec.TradeType), TradeTime: opt(rec.TradeTime), TradeID: opt(rec.TradeID),
+			Change: optMoney(rec.Change), BalanceAfter: optMoney(rec.BalanceAfter), CustomerID: opt(rec.CustomerID), AccountName: opt(rec.AccountName),
+		}}
+	}
+	return conn, nil
+}
+
+// adjustRecords pages the allocations and reclaims of the partner (or
+// reseller) of s.
+func (r *Resolver) adjustRecords(ctx context.Context, s gateway.Scope, customerID *string, first *int, after *string) (*model.AdjustRecordConnection, error) {
+	p, err := window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	cid, err := filterID("customerId", customerID)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.upstream.AdjustRecords(ctx, s, cid, p)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.AdjustRecordConnection{Edges: make([]*model.AdjustRecordEdge, len(l.Records)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Records), l.Total)}
+	for i, rec := range l.Records {
+		conn.Edges[i] = &model.AdjustRecordEdge{Cursor: cursor(p.Offset + i), Node: &model.AdjustRecord{
+			TransID: opt(rec.TransID), CustomerID: opt(rec.CustomerID), CustomerName: opt(rec.CustomerName), OperationType: opt(rec.OperationType),
+			Amount: optMoney(rec.Amount), OperationTime: opt(rec.OperationTime), Memo: opt(rec.Memo),
+		}}
+	}
+	return conn, nil
+}

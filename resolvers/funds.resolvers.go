@@ -47,50 +47,12 @@ func (r *partnerResolver) Funds(ctx context.Context, obj *model.Partner) ([]*mod
 
 // AccountChangeRecords is the resolver for the accountChangeRecords field.
 func (r *partnerResolver) AccountChangeRecords(ctx context.Context, obj *model.Partner, balanceType *model.BalanceType, first *int, after *string) (*model.AccountChangeRecordConnection, error) {
-	p, err := window(first, after)
-	if err != nil {
-		return nil, err
-	}
-	upstreamType := gateway.BalanceDebit
-	if balanceType != nil && *balanceType == model.BalanceTypeCredit {
-		upstreamType = gateway.BalanceCredit
-	}
-	l, err := r.upstream.AccountChangeRecords(ctx, obj.Scope, upstreamType, p)
-	if err != nil {
-		return nil, err
-	}
-	conn := &model.AccountChangeRecordConnection{Edges: make([]*model.AccountChangeRecordEdge, len(l.Records)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Records), l.Total)}
-	for i, rec := range l.Records {
-		conn.Edges[i] = &model.AccountChangeRecordEdge{Cursor: cursor(p.Offset + i), Node: &model.AccountChangeRecord{
-			ID: rec.ID, TradeType: opt(rec.TradeType), TradeTime: opt(rec.TradeTime), TradeID: opt(rec.TradeID),
-			Change: optMoney(rec.Change), BalanceAfter: optMoney(rec.BalanceAfter), CustomerID: opt(rec.CustomerID), AccountName: opt(rec.AccountName),
-		}}
-	}
-	return conn, nil
+	return r.accountChangeRecords(ctx, obj.Scope, balanceType, first, after)
 }
 
 // AdjustRecords is the resolver for the adjustRecords field.
 func (r *partnerResolver) AdjustRecords(ctx context.Context, obj *model.Partner, customerID *string, first *int, after *string) (*model.AdjustRecordConnection, error) {
-	p, err := window(first, after)
-	if err != nil {
-		return nil, err
-	}
-	cid := ""
-	if customerID != nil {
-		cid = *customerID
-	}
-	l, err := r.upstream.AdjustRecords(ctx, obj.Scope, cid, p)
-	if err != nil {
-		return nil, err
-	}
-	conn := &model.AdjustRecordConnection{Edges: make([]*model.AdjustRecordEdge, len(l.Records)), TotalCount: l.Total, PageInfo: pageInfo(p, len(l.Records), l.Total)}
-	for i, rec := range l.Records {
-		conn.Edges[i] = &model.AdjustRecordEdge{Cursor: cursor(p.Offset + i), Node: &model.AdjustRecord{
-			TransID: opt(rec.TransID), CustomerID: opt(rec.CustomerID), CustomerName: opt(rec.CustomerName), OperationType: opt(rec.OperationType),
-			Amount: optMoney(rec.Amount), OperationTime: opt(rec.OperationTime), Memo: opt(rec.Memo),
-		}}
-	}
-	return conn, nil
+	return r.adjustRecords(ctx, obj.Scope, customerID, first, after)
 }
 
 // Funds is the resolver for the funds field.
@@ -100,4 +62,32 @@ func (r *resellerResolver) Funds(ctx context.Context, obj *model.Reseller) ([]*m
 		return nil, err
 	}
 	return funds(fs), nil
+}
+
+// AdjustRecords are the reseller's, for its tier-1 and itself (null for
+// anyone else).
+func (r *resellerResolver) AdjustRecords(ctx context.Context, obj *model.Reseller, customerID *string, first *int, after *string) (*model.AdjustRecordConnection, error) {
+	if !r.resellerReadable(ctx, obj) {
+		return nil, nil
+	}
+	var out *model.AdjustRecordConnection
+	err := loader.For(ctx).Side(ctx, func() (err error) {
+		out, err = r.adjustRecords(ctx, obj.Scope, customerID, first, after)
+		return err
+	})
+	return out, err
+}
+
+// AccountChangeRecords are the reseller's, for its tier-1 and itself (null
+// for anyone else).
+func (r *resellerResolver) AccountChangeRecords(ctx context.Context, obj *model.Reseller, balanceType *model.BalanceType, first *int, after *string) (*model.AccountChangeRecordConnection, error) {
+	if !r.resellerReadable(ctx, obj) {
+		return nil, nil
+	}
+	var out *model.AccountChangeRecordConnection
+	err := loader.For(ctx).Side(ctx, func() (err error) {
+		out, err = r.accountChangeRecords(ctx, obj.Scope, balanceType, first, after)
+		return err
+	})
+	return out, err
 }

@@ -44,6 +44,15 @@ func TestHostileInputs(t *testing.T) {
 			map[string]any{"a": base64.RawURLEncoding.EncodeToString([]byte("o:2147483647"))}},
 		"NegativeCursor": {`query($a: String) { customers(first: 10, after: $a) { totalCount } }`,
 			map[string]any{"a": base64.RawURLEncoding.EncodeToString([]byte("o:-5"))}},
+		"HugeProductID": {`query($in: PriceQuoteInput!) { priceQuote(input: $in) { period { officialAmount { amount } } } }`,
+			map[string]any{"in": map[string]any{"projectId": "p1", "periodProducts": []any{map[string]any{"id": long, "serviceTypeCode": "hws.service.type.ec2",
+				"resourceTypeCode": "hws.resource.type.vm", "resourceSpec": "x", "region": "cn-north-4", "period": map[string]any{"type": "MONTH", "count": 1}}}}}},
+		"HugeProjectID": {`query($in: PriceQuoteInput!) { priceQuote(input: $in) { period { officialAmount { amount } } } }`,
+			map[string]any{"in": map[string]any{"projectId": long, "periodProducts": []any{}}}},
+		"HugeCouponFilter": {`query($f: IssuedCouponFilter) { viewer { partner { issuedCoupons(filter: $f) { totalCount } } } }`,
+			map[string]any{"f": map[string]any{"customerId": long}}},
+		"NULInXAccountID": {`query($x: String!) { customerByXAccountId(xaccountId: $x) { id } }`, map[string]any{"x": "crm\x00evil"}},
+		"HugeXAccountID":  {`query($x: String!) { customerByXAccountId(xaccountId: $x) { id } }`, map[string]any{"x": long}},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -52,6 +52,7 @@ func orderModel(s gateway.Scope, o gateway.Order) *model.Order {
 		OfficialAmount: money(o.Official), AmountAfterDiscount: money(o.AfterDiscount),
 		CouponAmount: money(o.CouponAmount), DiscountAmount: money(o.DiscountAmount),
 		CreatedAt: opt(o.CreateTime), PaidAt: opt(o.PaymentTime), Scope: s,
+		PayOnBehalf: &model.PayOnBehalf{Requested: o.PayOnBehalf, PayingPartnerID: opt(o.PayingPartnerID)},
 	}
 }
 
@@ -68,14 +69,29 @@ type target struct {
 	customer string
 }
 
-// commerceTarget resolves and authorizes the customer of a write.
+// commerceTarget resolves and authorizes the customer of a write: the
+// caller's own (ownCustomer), and for a partner a RESALE one.
 func (r *Resolver) commerceTarget(ctx context.Context, t *model.CommerceTarget) (target, error) {
+	tg, c, err := r.ownCustomer(ctx, t)
+	if err != nil || c == nil {
+		return tg, err
+	}
+	if c.AssociationType == nil || *c.AssociationType != model.AssociationTypeResale {
+		return target{}, apierr.Errorf(apierr.CodeBadUserInput, "a partner acts only for resale customers; a consultant-sale customer manages its own orders and resources")
+	}
+	return tg, nil
+}
+
+// ownCustomer resolves the customer t names and checks it is the caller's:
+// a customer names only itself (c is then nil: it was not read); a partner
+// or reseller one of its customers, read to be sure (one upstream call).
+func (r *Resolver) ownCustomer(ctx context.Context, t *model.CommerceTarget) (target, *model.Customer, error) {
 	p, err := principal(ctx)
 	if err != nil {
-		return target{}, err
+		return target{}, nil, err
 	}
 	if t == nil || strings.TrimSpace(t.CustomerID) == "" {
-		return target{}, apierr.Errorf(apierr.CodeBadUserInput, "customer.customerId is required")
+		return target{}, nil, apierr.Errorf(apierr.CodeBadUserInput, "customer.customerId is required")
 	}
 	reseller := ""
 	if t.ResellerID != nil {
@@ -83,47 +99,44 @@ func (r *Resolver) commerceTarget(ctx context.Context, t *model.CommerceTarget) 
 	}
 	home, err := r.homeScope(ctx, p)
 	if err != nil {
-		return target{}, err
+		return target{}, nil, err
 	}
 	s := home
 	switch p.Role {
 	case identity.RoleCustomer:
 		if t.CustomerID != p.CustomerID || reseller != "" {
-			return target{}, apierr.NotFound("customer")
+			return target{}, nil, apierr.NotFound("customer")
 		}
-		return target{scope: s, customer: t.CustomerID}, nil
+		return target{scope: s, customer: t.CustomerID}, nil, nil
 	case identity.RoleReseller:
 		if reseller != "" && reseller != home.Indirect {
-			return target{}, apierr.NotFound("customer")
+			return target{}, nil, apierr.NotFound("customer")
 		}
 	case identity.RolePartner:
 		if reseller != "" {
 			if !r.isTier1(p) {
-				return target{}, apierr.NotFound("customer")
+				return target{}, nil, apierr.NotFound("customer")
 			}
 			if s, err = r.resellerScope(ctx, reseller, home.Account); err != nil {
-				return target{}, apierr.NotFound("customer")
+				return target{}, nil, apierr.NotFound("customer")
 			}
 		}
 	}
 	if !r.canUse(ctx, p, s, t.CustomerID) {
-		return target{}, apierr.NotFound("customer")
+		return target{}, nil, apierr.NotFound("customer")
 	}
 	c, err := r.fetchCustomer(ctx, s, t.CustomerID)
 	if err != nil {
-		return target{}, err
+		return target{}, nil, err
 	}
-	if c.AssociationType == nil || *c.AssociationType != model.AssociationTypeResale {
-		return target{}, apierr.Errorf(apierr.CodeBadUserInput, "a partner acts only for resale customers; a consultant-sale customer manages its own orders and resources")
-	}
-	return target{scope: s, customer: t.CustomerID}, nil
+	return target{scope: s, customer: t.CustomerID}, c, nil
 }
 
 func snapshot(s gateway.Scope, o gateway.Order) *model.OrderSnapshot {
 	m := orderModel(s, o)
 	return &model.OrderSnapshot{ID: m.ID, OrderID: m.OrderID, CustomerID: m.CustomerID, Status: m.Status, Type: m.Type,
 		OfficialAmount: m.OfficialAmount, AmountAfterDiscount: m.AmountAfterDiscount, CouponAmount: m.CouponAmount,
-		DiscountAmount: m.DiscountAmount, CreatedAt: m.CreatedAt, PaidAt: m.PaidAt}
+		DiscountAmount: m.DiscountAmount, CreatedAt: m.CreatedAt, PaidAt: m.PaidAt, PayOnBehalf: m.PayOnBehalf}
 }
 
 // pendingOrder reads the order and requires it to be pending payment.
@@ -193,4 +206,53 @@ var payOrder = sensitive[model.PayOrderInput, model.PayOrderPayload]{
 	op:       model.SensitiveOperationPayOrder,
 	reseller: func(in *model.PayOrderInput) string { return commerceReseller(in.Customer) },
 	describe: func(in *model.PayOrderInput) verify.Details { return verify.Details{Target: "order " + in.OrderID} },
+}
+
+// Pay on behalf (代理支付): ListCustomerOrders marks an order the customer
+// asked a partner to pay (agent_pay_info) but has no filter for them, so
+// Customer.orders with filter.payOnBehalf reads the customer's orders
+// matching the other filters, 100 per call, up to maxPayOnBehalfScan calls,
+// keeps those that match and pages them itself: totalCount counts the
+// matches among the orders read.
+
+// maxPayOnBehalfScan bounds the calls of one filtered page (1 000 orders).
+const maxPayOnBehalfScan = 10
+
+// payOnBehalfMatch is the test of filter f for principal p.
+func payOnBehalfMatch(p *identity.Principal, f model.PayOnBehalfFilter) func(gateway.Order) bool {
+	if f == model.PayOnBehalfFilterAddressedToMe {
+		if p.Role == identity.RoleCustomer { // a customer is never the paying partner
+			return func(gateway.Order) bool { return false }
+		}
+		return func(o gateway.Order) bool { return o.PayOnBehalf && o.PayingPartnerID == p.PartnerID }
+	}
+	return func(o gateway.Order) bool { return o.PayOnBehalf }
+}
+
+// payOnBehalfOrders pages the orders of q's customer under s that match.
+func (r *Resolver) payOnBehalfOrders(ctx context.Context, s gateway.Scope, q gateway.OrderQuery, match func(gateway.Order) bool) (*model.OrderConnection, error) {
+	p := q.Window
+	var kept []gateway.Order
+	for pg := 0; pg < maxPayOnBehalfScan; pg++ {
+		q.Window = gateway.Window{Offset: pg * gateway.MaxPageSize, Limit: gateway.MaxPageSize}
+		l, err := r.upstream.Orders(ctx, s, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range l.Orders {
+			if o.CustomerID == q.CustomerID && match(o) { // never trust a filter to be applied upstream
+				kept = append(kept, o)
+			}
+		}
+		if len(l.Orders) < gateway.MaxPageSize || (pg+1)*gateway.MaxPageSize >= l.Total {
+			break
+		}
+	}
+	lo := min(p.Offset, len(kept))
+	hi := min(lo+p.Limit, len(kept))
+	conn := &model.OrderConnection{Edges: make([]*model.OrderEdge, 0, hi-lo), TotalCount: len(kept), PageInfo: pageInfo(p, hi-lo, len(kept))}
+	for i, o := range kept[lo:hi] {
+		conn.Edges = append(conn.Edges, &model.OrderEdge{Cursor: cursor(p.Offset + i), Node: orderModel(s, o)})
+	}
+	return conn, nil
 }

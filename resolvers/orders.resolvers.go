@@ -11,6 +11,7 @@ import (
 	"partnergraph/gateway"
 	"partnergraph/graph"
 	"partnergraph/graph/model"
+	"partnergraph/identity"
 	"time"
 )
 
@@ -46,6 +47,13 @@ func (r *customerResolver) Orders(ctx context.Context, obj *model.Customer, firs
 		if filter.ServiceTypeCode != nil {
 			q.ServiceType = *filter.ServiceTypeCode
 		}
+		if filter.PayOnBehalf != nil {
+			pr, err := principal(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return r.payOnBehalfOrders(ctx, obj.Scope, q, payOnBehalfMatch(pr, *filter.PayOnBehalf))
+		}
 	}
 	l, err := r.upstream.Orders(ctx, obj.Scope, q)
 	if err != nil {
@@ -77,8 +85,14 @@ func (r *mutationResolver) PayOrder(ctx context.Context, input model.PayOrderInp
 		if err != nil {
 			return nil, err
 		}
-		if _, err := r.pendingOrder(ctx, t, input.OrderID, "paid"); err != nil {
+		due, err := r.pendingOrder(ctx, t, input.OrderID, "paid")
+		if err != nil {
 			return nil, err
+		}
+		if p, _ := principal(ctx); due.PayOnBehalf && p.Role == identity.RoleCustomer {
+			// The gateway's customer tokens are assumed by the partner: paying
+			// here would take the partner's money on the customer's word.
+			return nil, apierr.Errorf(apierr.CodeBadUserInput, "this order is to be paid by partner %s on your behalf; it pays it", due.PayingPartnerID)
 		}
 		if len(pay.Coupons) > 0 {
 			oc, err := r.upstream.OrderCoupons(ctx, t.scope, t.customer, input.OrderID)

@@ -26,6 +26,7 @@ package resolvers
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"time"
 
@@ -241,6 +242,7 @@ func (r *Resolver) existing(ctx context.Context, s gateway.Scope, n gateway.NewC
 		return nil, apierr.Errorf(apierr.CodeIdempotencyConflict, "xaccountId %q already belongs to customer %s with another login name", n.XAccountID, a.AccountName)
 	}
 	done(pending.Customer{Account: s.Account, Indirect: s.Indirect, ID: a.ID, AccountName: a.AccountName, Created: r.now().UTC()})
+	r.rememberXAccount(s, n.XAccountID, a.ID)
 	return &model.CreateCustomerPayload{Customer: r.customerOf(ctx, s, a.Customer), Created: false}, nil
 }
 
@@ -407,4 +409,75 @@ func review(g gateway.RealNameReview) *model.RealNameReview {
 		rv.Status = model.RealNameReviewStatusInReview
 	}
 	return rv
+}
+
+// Bank-card authentication and attachment uploads.
+
+var attachmentFileExts = map[model.AttachmentFileType]string{
+	model.AttachmentFileTypeJpg: ".jpg", model.AttachmentFileTypeJpeg: ".jpeg", model.AttachmentFileTypeBmp: ".bmp",
+	model.AttachmentFileTypePng: ".png", model.AttachmentFileTypeGif: ".gif", model.AttachmentFileTypePDF: ".pdf",
+}
+
+var (
+	// reBankAccount: letters and digits, may contain -, at most 32 (the
+	// upstream's rule).
+	reBankAccount = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z-]{0,31}$`)
+	// reResidentID: a mainland China resident id number.
+	reResidentID = regexp.MustCompile(`^[0-9]{17}[0-9X]$`)
+	reSMSCode    = regexp.MustCompile(`^[0-9]{4,8}$`)
+)
+
+// bankCard checks a bank-card authentication before any call.
+func bankCard(in model.BankCardRealNameAuthInput) (gateway.PersonalRealName, error) {
+	p := gateway.PersonalRealName{
+		BankCard: true, Name: strings.TrimSpace(in.Name), Number: strings.ToUpper(strings.TrimSpace(in.IDNumber)),
+		BankAccount: strings.TrimSpace(in.BankAccount), BankAreaCode: "0086", BankMobile: gateway.NormalizeMobile(in.Mobile),
+		BankCode: strings.TrimSpace(in.VerificationCode),
+	}
+	switch {
+	case p.Name == "" || len(p.Name) > 200:
+		return p, badInput("name is required")
+	case !reResidentID.MatchString(p.Number):
+		return p, badInput("idNumber must be an 18-character mainland China resident id number")
+	case !reBankAccount.MatchString(p.BankAccount):
+		return p, badInput("bankAccount must be letters, digits and -, at most 32")
+	case p.BankMobile == "":
+		return p, badInput("mobile is not a mainland China mobile number")
+	case !reSMSCode.MatchString(p.BankCode):
+		return p, badInput("verificationCode must be the digits sendBankCardCode had sent")
+	}
+	if err := validText("name", &p.Name); err != nil {
+		return p, err
+	}
+	files, err := checkAttachments([]string{in.FacePhoto})
+	if err != nil {
+		return p, badInput("facePhoto must be an attachment reference of a jpg, jpeg, bmp, png or gif file")
+	}
+	if strings.HasSuffix(strings.ToLower(files[0]), ".pdf") {
+		return p, badInput("facePhoto must be an image, not a pdf")
+	}
+	p.Attachments = files
+	return p, nil
+}
+
+// checkUploaded reads the attachment ref in the bucket the submission will
+// read it from and refuses one that is missing, larger than the upstream
+// takes, or not an image when image is set. Without a bucket configured
+// the upstream's own check is all there is.
+func (r *Resolver) checkUploaded(ctx context.Context, s gateway.Scope, field, ref string, image bool) error {
+	if !r.upstream.HasBucket(s) {
+		return nil
+	}
+	a, err := r.upstream.AttachmentInfo(ctx, s, ref)
+	switch {
+	case apierr.ErrorCode(err) == apierr.CodeNotFound:
+		return badInput("%s: nothing was uploaded under this reference (see createRealNameUploadUrl)", field)
+	case err != nil:
+		return err
+	case a.Size > gateway.MaxAttachmentSize:
+		return badInput("%s: the file is larger than %d bytes", field, gateway.MaxAttachmentSize)
+	case image && !strings.HasPrefix(a.ContentType, "image/"):
+		return badInput("%s: the file is not an image", field)
+	}
+	return nil
 }

@@ -11,12 +11,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
 	"partnergraph/apierr"
 	"partnergraph/gateway"
 	"partnergraph/graph/model"
 	"partnergraph/guard/idempotency"
 	"partnergraph/guard/verify"
 	"partnergraph/pending"
+	"slices"
 	"strings"
 	"time"
 )
@@ -108,6 +110,7 @@ func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.Creat
 		if err := json.Unmarshal(stored, &p); err != nil {
 			return nil, internal(err)
 		}
+		r.rememberXAccount(pendingScope(p), n.XAccountID, p.ID)
 		return r.registered(ctx, p, false)
 	}
 	stop, _ := res.Keep(ctx)
@@ -156,6 +159,7 @@ func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.Creat
 	}
 	r.addPending(ctx, p)
 	done(p)
+	r.rememberXAccount(s, n.XAccountID, created.ID)
 	m := pendingModel(p)
 	r.readCustomerFields(ctx, s, []*model.Customer{m})
 	return &model.CreateCustomerPayload{Customer: m, Created: true}, nil
@@ -198,6 +202,83 @@ func (r *mutationResolver) SubmitEnterpriseRealNameAuth(ctx context.Context, cus
 
 func (r *mutationResolver) ChangeEnterpriseRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.EnterpriseRealNameAuthInput) (*model.RealNameAuthPayload, error) {
 	return r.submitEnterpriseRealNameAuth(ctx, customerID, resellerID, input, true)
+}
+
+// CreateRealNameUploadURL presigns an upload of one attachment of the
+// caller's customer to the bucket its real-name calls read (no upstream
+// call but the customer's look-up).
+func (r *mutationResolver) CreateRealNameUploadURL(ctx context.Context, customerID string, resellerID *string, input model.RealNameUploadInput) (*model.RealNameUpload, error) {
+	const what = "createRealNameUploadUrl"
+	if err := partnerSide(ctx, what); err != nil {
+		return nil, err
+	}
+	ext, ok := attachmentFileExts[input.FileType]
+	switch {
+	case !ok:
+		return nil, badInput("unknown fileType")
+	case input.Size < 1 || input.Size > gateway.MaxAttachmentSize:
+		return nil, badInput("size must be 1 to %d bytes", gateway.MaxAttachmentSize)
+	}
+	s, a, err := r.realNameTarget(ctx, what, customerID, resellerID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.upstream.UploadURL(s, a.ID, ext)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.RealNameUpload{URL: u.URL, Method: u.Method, Headers: []*model.HTTPHeader{}, Attachment: u.Attachment,
+		ExpiresAt: u.ExpiresAt.UTC().Format(time.RFC3339), MaxSize: gateway.MaxAttachmentSize}
+	for _, k := range slices.Sorted(maps.Keys(u.Headers)) {
+		out.Headers = append(out.Headers, &model.HTTPHeader{Name: k, Value: u.Headers[k]})
+	}
+	return out, nil
+}
+
+func (r *mutationResolver) SendBankCardCode(ctx context.Context, customerID string, resellerID *string, mobile string) (*model.BankCardCodePayload, error) {
+	const what = "sendBankCardCode"
+	if err := partnerSide(ctx, what); err != nil {
+		return nil, err
+	}
+	m := gateway.NormalizeMobile(mobile)
+	if m == "" {
+		return nil, badInput("mobile is not a mainland China mobile number")
+	}
+	s, a, err := r.realNameTarget(ctx, what, customerID, resellerID)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.upstream.SendBankCardCode(ctx, s, a.ID, m); err != nil {
+		return nil, err
+	}
+	exp := time.Now().UTC().Add(gateway.RegistrationCodeTTL * time.Minute).Format(time.RFC3339)
+	return &model.BankCardCodePayload{MaskedMobile: maskMobile(m), ExpiresAt: exp}, nil
+}
+
+func (r *mutationResolver) SubmitBankCardRealNameAuth(ctx context.Context, customerID string, resellerID *string, input model.BankCardRealNameAuthInput) (*model.RealNameAuthPayload, error) {
+	const what = "submitBankCardRealNameAuth"
+	if err := partnerSide(ctx, what); err != nil {
+		return nil, err
+	}
+	p, err := bankCard(input)
+	if err != nil {
+		return nil, err
+	}
+	s, a, err := r.realNameTarget(ctx, what, customerID, resellerID)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.checkUploaded(ctx, s, "facePhoto", p.Attachments[0], true); err != nil {
+		return nil, err
+	}
+	if p.XAccountType, err = r.xaccountType(ctx, s, firstNonEmpty(trimmed(input.XaccountType), a.XAccountType)); err != nil {
+		return nil, err
+	}
+	manual, err := r.upstream.SubmitPersonalRealName(ctx, s, a.ID, p)
+	if err != nil {
+		return nil, err
+	}
+	return r.submittedPayload(ctx, s, a, model.RealNameAuthKindPersonalBankCard, manual)
 }
 
 func (r *queryResolver) CheckCustomerIdentity(ctx context.Context, kind model.CustomerIdentityKind, value string) (*model.CustomerIdentityCheck, error) {

@@ -61,6 +61,19 @@ func (r *resellerResolver) Customers(ctx context.Context, obj *model.Reseller, f
 	return r.listCustomers(ctx, obj.Scope, first, after, filter, "")
 }
 
+// Verification is the gateway's own setting of the reseller (the upstream
+// has none), for its tier-1 and itself (null for anyone else).
+func (r *resellerResolver) Verification(ctx context.Context, obj *model.Reseller) (*model.VerificationSettings, error) {
+	if !r.resellerReadable(ctx, obj) {
+		return nil, nil
+	}
+	on, err := r.verify.Enabled(ctx, obj.ResellerID)
+	if err != nil {
+		return nil, internal(err)
+	}
+	return &model.VerificationSettings{Enabled: on}, nil
+}
+
 func (r *Resolver) Reseller() graph.ResellerResolver { return &resellerResolver{r} }
 
 type resellerResolver struct{ *Resolver }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/hashicorp/golang-lru/v2/expirable"
+	"golang.org/x/sync/singleflight"
 
 	"partnergraph/gateway"
 	"partnergraph/graph"
@@ -95,6 +97,12 @@ type Resolver struct {
 	xaccountTypes sync.Map
 	// tickets holds the ticket pollers and caches (tickets.go).
 	tickets *ticketState
+	// xaccounts remembers, per scope, the customer a key of the partner's
+	// sales platform (xaccount_id) belongs to, briefly (customers.go);
+	// xaccountScans shares a scan of the customer list among the requests
+	// looking for one key.
+	xaccounts     *expirable.LRU[xaccountKey, string]
+	xaccountScans singleflight.Group
 }
 
 var _ graph.ResolverRoot = (*Resolver)(nil)
@@ -121,7 +129,8 @@ func NewSchema(d Deps) (graphql.ExecutableSchema, error) {
 		d.Log = slog.Default()
 	}
 	r := &Resolver{upstream: d.Upstream, verify: d.Verify, idempotency: d.Idempotency, audit: d.Audit,
-		pending: d.Pending, contacts: d.Contacts, now: d.Now, log: d.Log}
+		pending: d.Pending, contacts: d.Contacts, now: d.Now, log: d.Log,
+		xaccounts: expirable.NewLRU[xaccountKey, string](maxXAccounts, nil, xaccountTTL)}
 	r.tickets = newTicketState(d.Upstream, d.Tickets)
 	s := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  r,

@@ -39,6 +39,12 @@ type Customer struct {
 	Frozen bool `json:"frozen"`
 	// Real-name verification status.
 	RealNameStatus RealNameStatus `json:"realNameStatus"`
+	// The partner's own key for the customer on its sales platform.
+	XaccountID *string `json:"xaccountId,omitempty"`
+	// Huawei's id of the partner platform the customer was registered through.
+	XaccountType *string `json:"xaccountType,omitempty"`
+	// Individual or enterprise; nil when the upstream sends none.
+	CustomerType *CustomerType `json:"customerType,omitempty"`
 	// The page the customer was listed in, for fields read for the whole
 	// page at once (on-demand resources).
 	Page *loader.Page `json:"-"`

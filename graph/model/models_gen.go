@@ -96,6 +96,18 @@ type AdjustRecordEdge struct {
 	Node *AdjustRecord `json:"node"`
 }
 
+// A discount an on-demand quote applied to a product.
+type AppliedDiscount struct {
+	// The discount's id.
+	DiscountID string `json:"discountId"`
+	// The upstream's discount type: 605 commercial, 606 partner-granted, 607 partner-set.
+	DiscountType *int `json:"discountType,omitempty"`
+	// The discount's name.
+	Name *string `json:"name,omitempty"`
+	// What it takes off the product.
+	Amount *Money `json:"amount"`
+}
+
 // One entry of the partner's audit log (challenge events and sensitive mutations).
 type AuditEntry struct {
 	// When it happened (RFC 3339).
@@ -136,6 +148,33 @@ type AuditEntryEdge struct {
 	Node *AuditEntry `json:"node"`
 }
 
+// Huawei sent the SMS code of a bank-card authentication to the mobile the card is registered with.
+type BankCardCodePayload struct {
+	// The mobile the code went to, masked (138****5678).
+	MaskedMobile string `json:"maskedMobile"`
+	// When the code expires (RFC 3339, gateway clock; the upstream's validity is 10 minutes).
+	ExpiresAt string `json:"expiresAt"`
+}
+
+// A personal real-name authentication by bank card (individuals with a mainland China resident id).
+type BankCardRealNameAuthInput struct {
+	// The person's name, as the card's holder.
+	Name string `json:"name"`
+	// The 18-character mainland China resident id number.
+	IDNumber string `json:"idNumber"`
+	// The bank card number (letters, digits and -, at most 32).
+	BankAccount string `json:"bankAccount"`
+	// The mainland China mobile the card is registered with (sendBankCardCode sent the code there).
+	Mobile string `json:"mobile"`
+	// The code Huawei sent to that mobile (sendBankCardCode).
+	VerificationCode string `json:"verificationCode"`
+	// The face photo: an attachment reference createRealNameUploadUrl returned
+	// once the file is uploaded (jpg, jpeg, bmp, png or gif; at most 10 MB).
+	FacePhoto string `json:"facePhoto"`
+	// Huawei's id of your partner platform; default: the customer's own xaccount type.
+	XaccountType *string `json:"xaccountType,omitempty"`
+}
+
 // Cancel a pending order.
 type CancelOrderInput struct {
 	// The customer.
@@ -156,6 +195,16 @@ type Catalogue struct {
 	Scope gateway.Scope `json:"-"`
 }
 
+// A city of a province.
+type City struct {
+	// The administrative code, e.g. 440300.
+	Code string `json:"code"`
+	// The name.
+	Name string `json:"name"`
+	// The credentials the regions are read with.
+	Scope gateway.Scope `json:"-"`
+}
+
 // Which customer a commerce mutation acts for.
 type CommerceTarget struct {
 	// The customer's account id (a customer may only name itself).
@@ -172,6 +221,14 @@ type Contact struct {
 	Email *string `json:"email,omitempty"`
 	// Country code.
 	CountryCode *string `json:"countryCode,omitempty"`
+}
+
+// A county or district of a city.
+type County struct {
+	// The administrative code, e.g. 440305.
+	Code string `json:"code"`
+	// The name.
+	Name string `json:"name"`
 }
 
 // A coupon issued by a partner to a customer.
@@ -198,6 +255,10 @@ type Coupon struct {
 	IssuerPartnerID string `json:"-"`
 	// The issuer's remark as the upstream returned it; exposed only through the remark resolver.
 	Memo string `json:"-"`
+	// The page the coupon was listed in, for one records read per page.
+	Page *loader.CouponPage `json:"-"`
+	// The issuer's scope the coupon was read under.
+	Scope gateway.Scope `json:"-"`
 }
 
 // A page of coupons.
@@ -277,6 +338,68 @@ type CouponQuotasPayload struct {
 	QuotaBalance *Money `json:"quotaBalance,omitempty"`
 	// True when the answer was established from the upstream's records after the call itself failed.
 	Reconciled bool `json:"reconciled"`
+}
+
+// One operation on a coupon: its issue, a reclaim, its expiry, ...
+type CouponRecord struct {
+	// The record id.
+	ID string `json:"id"`
+	// What happened; null for an operation this API does not know.
+	OperationType *CouponOperationType `json:"operationType,omitempty"`
+	// The quota the coupon was issued from.
+	QuotaID *string `json:"quotaId,omitempty"`
+	// The quota's type.
+	QuotaType *QuotaType `json:"quotaType,omitempty"`
+	// The coupon.
+	CouponID *string `json:"couponId,omitempty"`
+	// The customer holding the coupon.
+	CustomerID *string `json:"customerId,omitempty"`
+	// The amount: the face value issued, or what a reclaim took back.
+	Amount *Money `json:"amount,omitempty"`
+	// When it happened.
+	OperationTime *string `json:"operationTime,omitempty"`
+	// Whether the operation succeeded.
+	Succeeded bool `json:"succeeded"`
+	// The issuer's remark; null unless the viewer is the partner (or reseller) whose record it is.
+	Remark *string `json:"remark,omitempty"`
+}
+
+// A page of coupon records.
+type CouponRecordConnection struct {
+	// The records with their cursors.
+	Edges []*CouponRecordEdge `json:"edges"`
+	// Where this page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Total number of records matching.
+	TotalCount int `json:"totalCount"`
+}
+
+// A coupon record and its cursor.
+type CouponRecordEdge struct {
+	// The cursor of this record.
+	Cursor string `json:"cursor"`
+	// The record.
+	Node *CouponRecord `json:"node"`
+}
+
+// Filters of coupon records (all optional, combined with AND; times are RFC 3339).
+type CouponRecordFilter struct {
+	// Only records of these operations.
+	OperationTypes []CouponOperationType `json:"operationTypes,omitempty"`
+	// Only records of this quota.
+	QuotaID *string `json:"quotaId,omitempty"`
+	// Only records of quotas of this type.
+	QuotaType *QuotaType `json:"quotaType,omitempty"`
+	// Only records of these coupons (at most 100).
+	CouponIds []string `json:"couponIds,omitempty"`
+	// Only records of this customer's coupons.
+	CustomerID *string `json:"customerId,omitempty"`
+	// Operated at or after this time.
+	From *string `json:"from,omitempty"`
+	// Operated at or before this time.
+	To *string `json:"to,omitempty"`
+	// Only successful (true) or failed (false) operations.
+	Succeeded *bool `json:"succeeded,omitempty"`
 }
 
 // The result of issuing or reclaiming coupons.
@@ -497,6 +620,14 @@ type Fund struct {
 	Memo *string `json:"memo,omitempty"`
 }
 
+// An HTTP header.
+type HTTPHeader struct {
+	// The header's name.
+	Name string `json:"name"`
+	// Its value.
+	Value string `json:"value"`
+}
+
 // Issue child coupon quotas to tier-2 resellers from one of the tier-1's quotas.
 type IssueCouponQuotasInput struct {
 	// The tier-1's quota to cut from.
@@ -523,6 +654,32 @@ type IssueCouponsInput struct {
 	Remark *string `json:"remark,omitempty"`
 }
 
+// Filters of issued coupons (all optional, combined with AND; times are RFC 3339).
+type IssuedCouponFilter struct {
+	// Only this coupon.
+	CouponID *string `json:"couponId,omitempty"`
+	// Only coupons of this customer.
+	CustomerID *string `json:"customerId,omitempty"`
+	// Only coupons used for this order.
+	OrderID *string `json:"orderId,omitempty"`
+	// Only coupons of this kind.
+	Type *CouponType `json:"type,omitempty"`
+	// Only coupons in this status.
+	Status *CouponStatus `json:"status,omitempty"`
+	// Issued at or after this time.
+	CreatedFrom *string `json:"createdFrom,omitempty"`
+	// Issued at or before this time.
+	CreatedTo *string `json:"createdTo,omitempty"`
+	// Valid from this time or later.
+	EffectiveFrom *string `json:"effectiveFrom,omitempty"`
+	// Valid from this time or earlier.
+	EffectiveTo *string `json:"effectiveTo,omitempty"`
+	// Expiring at or after this time.
+	ExpiresFrom *string `json:"expiresFrom,omitempty"`
+	// Expiring at or before this time.
+	ExpiresTo *string `json:"expiresTo,omitempty"`
+}
+
 // The outcome for one item of a batch mutation.
 type ItemResult struct {
 	// The item: a customer, reseller, quota or coupon id.
@@ -531,6 +688,10 @@ type ItemResult struct {
 	Ok bool `json:"ok"`
 	// The id created for the item (new child quota id, coupon id), when ok.
 	CreatedID *string `json:"createdId,omitempty"`
+	// reclaimCoupons: the amount actually reclaimed from the coupon (what was left
+	// of it), read from the coupon's reclaim record; null when not ok, or when the
+	// record could not be read.
+	Amount *Money `json:"amount,omitempty"`
 	// The upstream's error code, when not ok.
 	ErrorCode *string `json:"errorCode,omitempty"`
 	// The upstream's message, when not ok.
@@ -580,6 +741,62 @@ type NewCustomerTag struct {
 	EffectiveTime *string `json:"effectiveTime,omitempty"`
 	// Last month the tag applies (YYYY-MM).
 	ExpireTime *string `json:"expireTime,omitempty"`
+}
+
+// An on-demand quote: the upstream applies each product's best discount.
+type OnDemandPriceQuote struct {
+	// The list price of the quoted products (failed products excluded).
+	OfficialAmount *Money `json:"officialAmount"`
+	// What the best discounts take off.
+	DiscountAmount *Money `json:"discountAmount"`
+	// What is paid: the best offer.
+	Amount *Money `json:"amount"`
+	// One entry per product asked for, in the order given: quoted, or with a failure.
+	Products []*OnDemandProductQuote `json:"products"`
+}
+
+// An on-demand product to quote for an amount of use.
+type OnDemandProductInput struct {
+	// Your id for the product (1-64 characters, unique in the quote); the answer carries it.
+	ID string `json:"id"`
+	// The cloud service type code, e.g. hws.service.type.ec2.
+	ServiceTypeCode string `json:"serviceTypeCode"`
+	// The resource type code, e.g. hws.resource.type.vm.
+	ResourceTypeCode string `json:"resourceTypeCode"`
+	// The resource specification, e.g. s6.medium.2.linux.
+	ResourceSpec string `json:"resourceSpec"`
+	// The region code, e.g. cn-north-4.
+	Region string `json:"region"`
+	// The availability zone, e.g. cn-north-4a.
+	AvailabilityZone *string `json:"availabilityZone,omitempty"`
+	// For a product bought by size (disks, bandwidth): the size; absent for the others.
+	Size *ProductSizeInput `json:"size,omitempty"`
+	// What the use is measured by: a usage type code of the resource type (Catalogue.usageTypes), e.g. Duration.
+	UsageFactor string `json:"usageFactor"`
+	// How much use to quote, in usageMeasureId (greater than 0).
+	UsageValue decimal.Decimal `json:"usageValue"`
+	// The measure unit of usageValue (Catalogue.measureUnits), e.g. 4 hours, 13 months, 10 GB.
+	UsageMeasureID int `json:"usageMeasureId"`
+	// How many (default 1).
+	Quantity *int `json:"quantity,omitempty"`
+}
+
+// One on-demand product of a quote.
+type OnDemandProductQuote struct {
+	// Your id for the product.
+	ID string `json:"id"`
+	// The upstream's product id, when quoted.
+	ProductID *string `json:"productId,omitempty"`
+	// The list price of the use asked for, when quoted.
+	OfficialAmount *Money `json:"officialAmount,omitempty"`
+	// What the best discount takes off, when quoted.
+	DiscountAmount *Money `json:"discountAmount,omitempty"`
+	// What is paid: the best offer, when quoted.
+	Amount *Money `json:"amount,omitempty"`
+	// The discounts applied (the best offer).
+	Discounts []*AppliedDiscount `json:"discounts"`
+	// Why the product was not quoted; null when it was.
+	Failure *ProductQuoteFailure `json:"failure,omitempty"`
 }
 
 // A pay-per-use (on-demand) resource.
@@ -660,6 +877,8 @@ type Order struct {
 	CreatedAt *string `json:"createdAt,omitempty"`
 	// When the order was paid.
 	PaidAt *string `json:"paidAt,omitempty"`
+	// Whether a partner is asked to pay the order on the customer's behalf.
+	PayOnBehalf *PayOnBehalf `json:"payOnBehalf"`
 	// The partner scope the order was read under.
 	Scope gateway.Scope `json:"-"`
 }
@@ -729,6 +948,11 @@ type OrderFilter struct {
 	CreatedTo *string `json:"createdTo,omitempty"`
 	// Only orders of this cloud service type code (e.g. hws.service.type.ebs).
 	ServiceTypeCode *string `json:"serviceTypeCode,omitempty"`
+	// Only pay-on-behalf orders (all of them, or those addressed to the caller).
+	// The upstream has no such filter: the gateway reads the customer's orders
+	// 100 per call (at most its first 1 000 orders matching the other filters)
+	// and pages the ones that match.
+	PayOnBehalf *PayOnBehalfFilter `json:"payOnBehalf,omitempty"`
 }
 
 // One product of an order.
@@ -787,6 +1011,8 @@ type OrderSnapshot struct {
 	CreatedAt *string `json:"createdAt,omitempty"`
 	// When the order was paid.
 	PaidAt *string `json:"paidAt,omitempty"`
+	// Whether a partner is asked to pay the order on the customer's behalf.
+	PayOnBehalf *PayOnBehalf `json:"payOnBehalf,omitempty"`
 }
 
 // Relay page information.
@@ -820,6 +1046,14 @@ func (Partner) IsNode() {}
 // The opaque global ID of the object.
 func (this Partner) GetID() string { return this.ID }
 
+// Whether the customer asked a partner to pay an order on its behalf (代理支付).
+type PayOnBehalf struct {
+	// True when the order is to be paid by a partner.
+	Requested bool `json:"requested"`
+	// The partner (or reseller) asked to pay it: payOrder pays it from that partner's balance.
+	PayingPartnerID *string `json:"payingPartnerId,omitempty"`
+}
+
 // Pay a pending order.
 type PayOrderInput struct {
 	// The customer.
@@ -846,6 +1080,56 @@ type PeriodInput struct {
 	Count int `json:"count"`
 }
 
+// A yearly/monthly quote: the list price, each discount the buyer may choose (one per purchase) and the best of them.
+type PeriodPriceQuote struct {
+	// The list price of the quoted products (failed products excluded).
+	OfficialAmount *Money `json:"officialAmount"`
+	// The discounts the buyer may choose from, each priced for all the quoted products.
+	Discounts []*QuoteDiscount `json:"discounts"`
+	// The discount that takes off most (the upstream's best offer); null when none applies.
+	BestOffer *QuoteDiscount `json:"bestOffer,omitempty"`
+	// One entry per product asked for, in the order given: quoted, or with a failure.
+	Products []*PeriodProductQuote `json:"products"`
+}
+
+// A yearly/monthly product to quote.
+type PeriodProductInput struct {
+	// Your id for the product (1-64 characters, unique in the quote); the answer carries it.
+	ID string `json:"id"`
+	// The cloud service type code, e.g. hws.service.type.ec2 (Catalogue.serviceTypes).
+	ServiceTypeCode string `json:"serviceTypeCode"`
+	// The resource type code, e.g. hws.resource.type.vm (Catalogue.serviceResources).
+	ResourceTypeCode string `json:"resourceTypeCode"`
+	// The resource specification, e.g. c7.xlarge.2.linux (ECS: the flavor with .linux or .win).
+	ResourceSpec string `json:"resourceSpec"`
+	// The region code, e.g. cn-north-4.
+	Region string `json:"region"`
+	// The availability zone, e.g. cn-north-4a.
+	AvailabilityZone *string `json:"availabilityZone,omitempty"`
+	// For a product bought by size (disks, bandwidth): the size; absent for the others.
+	Size *ProductSizeInput `json:"size,omitempty"`
+	// The subscription period (1-11 months or 1-3 years).
+	Period *PeriodInput `json:"period"`
+	// How many (default 1).
+	Quantity *int `json:"quantity,omitempty"`
+}
+
+// One yearly/monthly product of a quote.
+type PeriodProductQuote struct {
+	// Your id for the product.
+	ID string `json:"id"`
+	// The upstream's product id, when quoted.
+	ProductID *string `json:"productId,omitempty"`
+	// The list price, when quoted.
+	OfficialAmount *Money `json:"officialAmount,omitempty"`
+	// The product's price with each discount of the quote, in the order of PeriodPriceQuote.discounts.
+	Discounts []*ProductDiscountPrice `json:"discounts"`
+	// The product's price with the best offer; null when none applies or the product was not quoted.
+	BestOffer *ProductDiscountPrice `json:"bestOffer,omitempty"`
+	// Why the product was not quoted; null when it was.
+	Failure *ProductQuoteFailure `json:"failure,omitempty"`
+}
+
 // A personal real-name authentication by identity document.
 type PersonalRealNameAuthInput struct {
 	// The identity document type.
@@ -860,6 +1144,71 @@ type PersonalRealNameAuthInput struct {
 	Attachments []string `json:"attachments"`
 	// Huawei's id of your partner platform; default: the customer's own xaccount type.
 	XaccountType *string `json:"xaccountType,omitempty"`
+}
+
+// A price quote: one part per kind of product asked for.
+type PriceQuote struct {
+	// The yearly/monthly quote; null when no periodProducts were given.
+	Period *PeriodPriceQuote `json:"period,omitempty"`
+	// The on-demand quote; null when no onDemandProducts were given.
+	OnDemand *OnDemandPriceQuote `json:"onDemand,omitempty"`
+}
+
+// What to quote, and for whom.
+type PriceQuoteInput struct {
+	// The IAM project the products would be bought in (1-64 letters, digits, _ or
+	// -): the caller's own project, or with `customer` the customer's project.
+	ProjectID string `json:"projectId"`
+	// Quote in this customer's project, as the customer (a customer token). A
+	// partner or reseller names one of its customers (a tier-1 adds resellerId
+	// for a reseller's customer); a customer may only name itself, and quotes as
+	// itself when this is absent.
+	Customer *CommerceTarget `json:"customer,omitempty"`
+	// Yearly/monthly products (at most 100, ids unique).
+	PeriodProducts []*PeriodProductInput `json:"periodProducts,omitempty"`
+	// On-demand products (at most 100, ids unique).
+	OnDemandProducts []*OnDemandProductInput `json:"onDemandProducts,omitempty"`
+	// On-demand amounts with 10 decimals instead of 6.
+	HighPrecision *bool `json:"highPrecision,omitempty"`
+}
+
+// One product's price with one discount.
+type ProductDiscountPrice struct {
+	// The discount's id.
+	DiscountID string `json:"discountId"`
+	// What the discount takes off this product.
+	DiscountAmount *Money `json:"discountAmount"`
+	// What is paid for this product with it.
+	Amount *Money `json:"amount"`
+}
+
+// Why a product was not quoted.
+type ProductQuoteFailure struct {
+	// INVALID_PRODUCT: the gateway's checks refused it and it was not sent;
+	// NOT_QUOTED: the upstream refused too many products of the quote to quote
+	// again; otherwise the upstream's code, e.g. CBC.99006006 (not sold: unknown
+	// service, resource type, specification, region or zone).
+	Code string `json:"code"`
+	// What is wrong.
+	Message string `json:"message"`
+}
+
+// The size a product is bought by (disks, bandwidth).
+type ProductSizeInput struct {
+	// The size, e.g. 40 (GB).
+	Value int `json:"value"`
+	// Its unit.
+	Unit SizeUnit `json:"unit"`
+}
+
+// A province of China.
+type Province struct {
+	// The administrative code, e.g. 440000.
+	Code string `json:"code"`
+	// The name.
+	Name string `json:"name"`
+	// The credentials the regions are read with.
+	Scope gateway.Scope `json:"-"`
 }
 
 // The entry points of the graph. Every field requires a bearer token; what you
@@ -909,6 +1258,24 @@ type QuotaRecordEdge struct {
 	Node *QuotaRecord `json:"node"`
 }
 
+// A discount priced for all the products of a yearly/monthly quote.
+type QuoteDiscount struct {
+	// The discount's id.
+	DiscountID string `json:"discountId"`
+	// The upstream's discount type: 605 commercial, 606 partner-granted, 607 partner-set.
+	DiscountType *int `json:"discountType,omitempty"`
+	// The discount's name.
+	Name *string `json:"name,omitempty"`
+	// The list price it applies to.
+	OfficialAmount *Money `json:"officialAmount"`
+	// What it takes off.
+	DiscountAmount *Money `json:"discountAmount"`
+	// What is paid with it.
+	Amount *Money `json:"amount"`
+	// Whether this is the best offer.
+	Best bool `json:"best"`
+}
+
 // The result of submitting a real-name authentication.
 type RealNameAuthPayload struct {
 	// The customer (realNameStatus IN_REVIEW while the review runs).
@@ -929,6 +1296,32 @@ type RealNameReview struct {
 	Kind *RealNameAuthKind `json:"kind,omitempty"`
 	// When it was submitted (RFC 3339), when submitted through this gateway instance (else null).
 	SubmittedAt *string `json:"submittedAt,omitempty"`
+}
+
+// Where to upload one real-name attachment: send the file with `method` to
+// `url` (no other credentials) carrying exactly `headers`, before `expiresAt`;
+// then pass `attachment` in a real-name submission.
+type RealNameUpload struct {
+	// The presigned URL of the partner's OBS bucket.
+	URL string `json:"url"`
+	// The HTTP method of the upload: PUT.
+	Method string `json:"method"`
+	// The headers the upload must carry, exactly (they are signed).
+	Headers []*HTTPHeader `json:"headers"`
+	// The attachment reference a submission takes (the object key relative to the bucket's download/).
+	Attachment string `json:"attachment"`
+	// When the URL stops working (RFC 3339; 5 minutes after it was made).
+	ExpiresAt string `json:"expiresAt"`
+	// The largest file accepted, in bytes (10 MB).
+	MaxSize int `json:"maxSize"`
+}
+
+// The attachment a client wants to upload.
+type RealNameUploadInput struct {
+	// The file's type; the upload must carry its Content-Type.
+	FileType AttachmentFileType `json:"fileType"`
+	// The file's size in bytes: 1 to 10485760 (10 MB).
+	Size int `json:"size"`
 }
 
 // Reclaim child coupon quotas from tier-2 resellers.
@@ -1327,6 +1720,18 @@ type SensitiveInput struct {
 	RenewResources *RenewResourcesInput `json:"renewResources,omitempty"`
 	// For `unsubscribeResources`.
 	UnsubscribeResources *UnsubscribeResourcesInput `json:"unsubscribeResources,omitempty"`
+}
+
+// A resource type of a cloud service type.
+type ServiceResource struct {
+	// The resource type code, e.g. hws.resource.type.vm.
+	ResourceTypeCode string `json:"resourceTypeCode"`
+	// The cloud service type it belongs to.
+	ServiceTypeCode *string `json:"serviceTypeCode,omitempty"`
+	// The name.
+	Name *string `json:"name,omitempty"`
+	// A description.
+	Description *string `json:"description,omitempty"`
 }
 
 // A cloud service type.
@@ -1759,6 +2164,18 @@ type TicketUpdate struct {
 	ObservedAt string `json:"observedAt"`
 }
 
+// How one measure unit converts into another: 1 measureId = ratio refMeasureId (1 GB = 1024 MB).
+type UnitConversion struct {
+	// The measure unit (Catalogue.measureUnits).
+	MeasureID int `json:"measureId"`
+	// The unit it converts to.
+	RefMeasureID int `json:"refMeasureId"`
+	// How many refMeasureId make one measureId.
+	Ratio int `json:"ratio"`
+	// The measure type of both units.
+	MeasureType *int `json:"measureType,omitempty"`
+}
+
 // Unsubscribe main resources.
 type UnsubscribeResourcesInput struct {
 	// The customer.
@@ -1795,6 +2212,22 @@ type UploadTicketAttachmentPayload struct {
 	Purpose TicketAttachmentPurpose `json:"purpose"`
 	// True when the idempotency key had been used before: nothing was uploaded again.
 	Replayed bool `json:"replayed"`
+}
+
+// A usage type: what on-demand use of a resource type is measured by.
+type UsageType struct {
+	// The code (the usage factor of on-demand quotes), e.g. Duration.
+	Code string `json:"code"`
+	// The name.
+	Name *string `json:"name,omitempty"`
+	// The resource type it measures.
+	ResourceTypeCode *string `json:"resourceTypeCode,omitempty"`
+	// The resource type's name.
+	ResourceTypeName *string `json:"resourceTypeName,omitempty"`
+	// The cloud service type of the resource type.
+	ServiceTypeCode *string `json:"serviceTypeCode,omitempty"`
+	// The cloud service type's name.
+	ServiceTypeName *string `json:"serviceTypeName,omitempty"`
 }
 
 // A verification code was sent; pass `id` and the code to the guarded mutation.
@@ -2022,6 +2455,76 @@ func (e AssociationType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The file types the upstream takes as real-name attachments.
+type AttachmentFileType string
+
+const (
+	// JPEG image (.jpg), uploaded as image/jpeg.
+	AttachmentFileTypeJpg AttachmentFileType = "JPG"
+	// JPEG image (.jpeg), uploaded as image/jpeg.
+	AttachmentFileTypeJpeg AttachmentFileType = "JPEG"
+	// Bitmap (.bmp), uploaded as image/bmp.
+	AttachmentFileTypeBmp AttachmentFileType = "BMP"
+	// PNG image (.png), uploaded as image/png.
+	AttachmentFileTypePng AttachmentFileType = "PNG"
+	// GIF image (.gif), uploaded as image/gif.
+	AttachmentFileTypeGif AttachmentFileType = "GIF"
+	// PDF document (.pdf), uploaded as application/pdf.
+	AttachmentFileTypePDF AttachmentFileType = "PDF"
+)
+
+var AllAttachmentFileType = []AttachmentFileType{
+	AttachmentFileTypeJpg,
+	AttachmentFileTypeJpeg,
+	AttachmentFileTypeBmp,
+	AttachmentFileTypePng,
+	AttachmentFileTypeGif,
+	AttachmentFileTypePDF,
+}
+
+func (e AttachmentFileType) IsValid() bool {
+	switch e {
+	case AttachmentFileTypeJpg, AttachmentFileTypeJpeg, AttachmentFileTypeBmp, AttachmentFileTypePng, AttachmentFileTypeGif, AttachmentFileTypePDF:
+		return true
+	}
+	return false
+}
+
+func (e AttachmentFileType) String() string {
+	return string(e)
+}
+
+func (e *AttachmentFileType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AttachmentFileType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AttachmentFileType", str)
+	}
+	return nil
+}
+
+func (e AttachmentFileType) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AttachmentFileType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AttachmentFileType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Which ledger to read account change records from.
 type BalanceType string
 
@@ -2075,6 +2578,210 @@ func (e *BalanceType) UnmarshalJSON(b []byte) error {
 }
 
 func (e BalanceType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a coupon record records.
+type CouponOperationType string
+
+const (
+	// The coupon was issued (upstream 1).
+	CouponOperationTypeIssue CouponOperationType = "ISSUE"
+	// The partner reclaimed it (2).
+	CouponOperationTypeManualReclaim CouponOperationType = "MANUAL_RECLAIM"
+	// Reclaimed when the customer was disassociated (3).
+	CouponOperationTypeUnbindReclaim CouponOperationType = "UNBIND_RECLAIM"
+	// Reclaimed at expiry (4).
+	CouponOperationTypeExpiryReclaim CouponOperationType = "EXPIRY_RECLAIM"
+	// Reclaimed when what it paid for was unsubscribed (5).
+	CouponOperationTypeUnsubscribeReclaim CouponOperationType = "UNSUBSCRIBE_RECLAIM"
+	// Revoked by a refund (6).
+	CouponOperationTypeRefundRevoke CouponOperationType = "REFUND_REVOKE"
+	// Reclaimed when an association was set up (7).
+	CouponOperationTypeAssociationReclaim CouponOperationType = "ASSOCIATION_RECLAIM"
+	// Reclaimed when the association mode changed (8).
+	CouponOperationTypeModeSwitchReclaim CouponOperationType = "MODE_SWITCH_RECLAIM"
+	// Moved with a reseller's transfer (9).
+	CouponOperationTypeResellerTransfer CouponOperationType = "RESELLER_TRANSFER"
+)
+
+var AllCouponOperationType = []CouponOperationType{
+	CouponOperationTypeIssue,
+	CouponOperationTypeManualReclaim,
+	CouponOperationTypeUnbindReclaim,
+	CouponOperationTypeExpiryReclaim,
+	CouponOperationTypeUnsubscribeReclaim,
+	CouponOperationTypeRefundRevoke,
+	CouponOperationTypeAssociationReclaim,
+	CouponOperationTypeModeSwitchReclaim,
+	CouponOperationTypeResellerTransfer,
+}
+
+func (e CouponOperationType) IsValid() bool {
+	switch e {
+	case CouponOperationTypeIssue, CouponOperationTypeManualReclaim, CouponOperationTypeUnbindReclaim, CouponOperationTypeExpiryReclaim, CouponOperationTypeUnsubscribeReclaim, CouponOperationTypeRefundRevoke, CouponOperationTypeAssociationReclaim, CouponOperationTypeModeSwitchReclaim, CouponOperationTypeResellerTransfer:
+		return true
+	}
+	return false
+}
+
+func (e CouponOperationType) String() string {
+	return string(e)
+}
+
+func (e *CouponOperationType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CouponOperationType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CouponOperationType", str)
+	}
+	return nil
+}
+
+func (e CouponOperationType) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CouponOperationType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CouponOperationType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The status of a coupon.
+type CouponStatus string
+
+const (
+	// Not activated yet (upstream 1).
+	CouponStatusInactive CouponStatus = "INACTIVE"
+	// Usable (2).
+	CouponStatusUsable CouponStatus = "USABLE"
+	// Used up (3).
+	CouponStatusUsed CouponStatus = "USED"
+	// Expired (4).
+	CouponStatusExpired CouponStatus = "EXPIRED"
+	// Reclaimed by its partner (5).
+	CouponStatusReclaimed CouponStatus = "RECLAIMED"
+)
+
+var AllCouponStatus = []CouponStatus{
+	CouponStatusInactive,
+	CouponStatusUsable,
+	CouponStatusUsed,
+	CouponStatusExpired,
+	CouponStatusReclaimed,
+}
+
+func (e CouponStatus) IsValid() bool {
+	switch e {
+	case CouponStatusInactive, CouponStatusUsable, CouponStatusUsed, CouponStatusExpired, CouponStatusReclaimed:
+		return true
+	}
+	return false
+}
+
+func (e CouponStatus) String() string {
+	return string(e)
+}
+
+func (e *CouponStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CouponStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CouponStatus", str)
+	}
+	return nil
+}
+
+func (e CouponStatus) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CouponStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CouponStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The kind of a coupon.
+type CouponType string
+
+const (
+	// A voucher (代金券, upstream 1).
+	CouponTypeVoucher CouponType = "VOUCHER"
+	// A cash coupon (现金券, 4).
+	CouponTypeCash CouponType = "CASH"
+)
+
+var AllCouponType = []CouponType{
+	CouponTypeVoucher,
+	CouponTypeCash,
+}
+
+func (e CouponType) IsValid() bool {
+	switch e {
+	case CouponTypeVoucher, CouponTypeCash:
+		return true
+	}
+	return false
+}
+
+func (e CouponType) String() string {
+	return string(e)
+}
+
+func (e *CouponType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CouponType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CouponType", str)
+	}
+	return nil
+}
+
+func (e CouponType) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CouponType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CouponType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -2136,6 +2843,67 @@ func (e *CustomerIdentityKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e CustomerIdentityKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Whether a customer is an individual or an enterprise.
+type CustomerType string
+
+const (
+	// Not set yet: the customer has not completed real-name authentication (upstream -1).
+	CustomerTypeNone CustomerType = "NONE"
+	// An individual (0).
+	CustomerTypeIndividual CustomerType = "INDIVIDUAL"
+	// An enterprise (1).
+	CustomerTypeEnterprise CustomerType = "ENTERPRISE"
+)
+
+var AllCustomerType = []CustomerType{
+	CustomerTypeNone,
+	CustomerTypeIndividual,
+	CustomerTypeEnterprise,
+}
+
+func (e CustomerType) IsValid() bool {
+	switch e {
+	case CustomerTypeNone, CustomerTypeIndividual, CustomerTypeEnterprise:
+		return true
+	}
+	return false
+}
+
+func (e CustomerType) String() string {
+	return string(e)
+}
+
+func (e *CustomerType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CustomerType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CustomerType", str)
+	}
+	return nil
+}
+
+func (e CustomerType) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CustomerType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CustomerType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -2607,6 +3375,64 @@ func (e PartnerKind) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Which pay-on-behalf orders to list.
+type PayOnBehalfFilter string
+
+const (
+	// Every order the customer asked a partner to pay.
+	PayOnBehalfFilterRequested PayOnBehalfFilter = "REQUESTED"
+	// The orders whose paying partner is the caller (a partner or reseller; none for a customer).
+	PayOnBehalfFilterAddressedToMe PayOnBehalfFilter = "ADDRESSED_TO_ME"
+)
+
+var AllPayOnBehalfFilter = []PayOnBehalfFilter{
+	PayOnBehalfFilterRequested,
+	PayOnBehalfFilterAddressedToMe,
+}
+
+func (e PayOnBehalfFilter) IsValid() bool {
+	switch e {
+	case PayOnBehalfFilterRequested, PayOnBehalfFilterAddressedToMe:
+		return true
+	}
+	return false
+}
+
+func (e PayOnBehalfFilter) String() string {
+	return string(e)
+}
+
+func (e *PayOnBehalfFilter) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PayOnBehalfFilter(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PayOnBehalfFilter", str)
+	}
+	return nil
+}
+
+func (e PayOnBehalfFilter) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PayOnBehalfFilter) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PayOnBehalfFilter) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // A period unit.
 type PeriodType string
 
@@ -2729,6 +3555,8 @@ type RealNameAuthKind string
 const (
 	// A personal authentication.
 	RealNameAuthKindPersonal RealNameAuthKind = "PERSONAL"
+	// A personal authentication by bank card.
+	RealNameAuthKindPersonalBankCard RealNameAuthKind = "PERSONAL_BANK_CARD"
 	// An enterprise authentication.
 	RealNameAuthKindEnterprise RealNameAuthKind = "ENTERPRISE"
 	// A verified individual's change to an enterprise.
@@ -2737,13 +3565,14 @@ const (
 
 var AllRealNameAuthKind = []RealNameAuthKind{
 	RealNameAuthKindPersonal,
+	RealNameAuthKindPersonalBankCard,
 	RealNameAuthKindEnterprise,
 	RealNameAuthKindEnterpriseChange,
 }
 
 func (e RealNameAuthKind) IsValid() bool {
 	switch e {
-	case RealNameAuthKindPersonal, RealNameAuthKindEnterprise, RealNameAuthKindEnterpriseChange:
+	case RealNameAuthKindPersonal, RealNameAuthKindPersonalBankCard, RealNameAuthKindEnterprise, RealNameAuthKindEnterpriseChange:
 		return true
 	}
 	return false
@@ -3123,6 +3952,67 @@ func (e *SensitiveOperation) UnmarshalJSON(b []byte) error {
 }
 
 func (e SensitiveOperation) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The units products are sized in.
+type SizeUnit string
+
+const (
+	// Gigabytes (disks; upstream measure 17).
+	SizeUnitGb SizeUnit = "GB"
+	// Megabits per second (bandwidth; 15).
+	SizeUnitMbps SizeUnit = "MBPS"
+	// Pieces (14).
+	SizeUnitCount SizeUnit = "COUNT"
+)
+
+var AllSizeUnit = []SizeUnit{
+	SizeUnitGb,
+	SizeUnitMbps,
+	SizeUnitCount,
+}
+
+func (e SizeUnit) IsValid() bool {
+	switch e {
+	case SizeUnitGb, SizeUnitMbps, SizeUnitCount:
+		return true
+	}
+	return false
+}
+
+func (e SizeUnit) String() string {
+	return string(e)
+}
+
+func (e *SizeUnit) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SizeUnit(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SizeUnit", str)
+	}
+	return nil
+}
+
+func (e SizeUnit) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SizeUnit) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SizeUnit) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
