@@ -20,8 +20,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"partnergraph/edge"
 	"partnergraph/guard/audit"
 	"partnergraph/guard/verify"
@@ -59,6 +57,7 @@ type config struct {
 
 	// Sensitive mutations: shared stores, code secret, audit log, senders.
 	redisURL                   string
+	redis                      *sharedRedis // nil without --redis-url
 	verificationSecret         string
 	auditLog                   string
 	smtpAddr, smtpFrom         string
@@ -216,11 +215,13 @@ var settings = []setting{
 	{"upstream-timeout", "10s", "deadline of one upstream call", duration(func(c *config) *time.Duration { return &c.upstreamTimeout }, false)},
 	{"idempotency-lease", "10s", "how long a crashed instance keeps an idempotency key or a target lock (renewed every third of it while it works)", duration(func(c *config) *time.Duration { return &c.idempotencyLease }, false)},
 	{"gogc", "", "GC target percentage, 25-10000 (default " + strconv.Itoa(defaultGOGC) + " unless the GOGC environment variable is set)", nil},
-	{"redis-url", "", "redis://… for verification codes, idempotency keys and pending registrations (required in live mode)", func(c *config, v string) error {
+	{"redis-url", "", "Redis shared by every instance (required in live mode): redis://, rediss:// (one server), redis+cluster://host:port,… (Cluster) or redis+sentinel://host:port,…/master (Sentinel)", func(c *config, v string) error {
 		if v != "" {
-			if _, err := redis.ParseURL(v); err != nil {
-				return errors.New("must be a redis:// or rediss:// URL")
+			t, err := parseRedisURL(v)
+			if err != nil {
+				return err
 			}
+			c.redis = &sharedRedis{target: t}
 		}
 		c.redisURL = v
 		return nil
