@@ -30,12 +30,14 @@ import (
 // Every key a script touches carries the one hash tag {P}, so on a Cluster
 // they all live in one hash slot: a challenge is created against the
 // principal's and the global send windows atomically, any principal's
-// attempt counts on the challenge it names, and createScript deletes the
-// replaced challenge, whose id it reads from cur. The tag comes first and
-// is constant, so no id or principal moves a key to another slot. The
-// price is that every instance's verification traffic goes to one shard;
-// it is small (at most GlobalSendsPerMinute codes, a few attempts each).
-// The "enabled" settings are read alone and keep their untagged names.
+// attempt counts on the challenge it names, and createScript may delete
+// the replaced challenge, whose id it reads from cur (a key it cannot
+// declare, which Redis Cluster allows in the slot of the declared ones).
+// The tag comes first and is constant, so no id or principal moves a key
+// to another slot. The price is that every instance's verification
+// traffic goes to one shard; it is small (at most GlobalSendsPerMinute
+// codes, a few attempts each). The "enabled" settings are read alone and
+// keep their untagged names.
 //
 // Every decision compares absolute millisecond timestamps from Engine's
 // clock; Redis TTLs (logical lifetime + one minute) only garbage-collect.
