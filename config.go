@@ -20,8 +20,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"partnergraph/edge"
 	"partnergraph/gateway"
 	"partnergraph/guard/audit"
@@ -70,6 +68,7 @@ type config struct {
 
 	// Sensitive mutations: shared stores, code secret, audit log, senders.
 	redisURL                   string
+	redis                      *sharedRedis // nil without --redis-url
 	verificationSecret         string
 	auditLog                   string
 	smtpAddr, smtpFrom         string
@@ -251,11 +250,13 @@ var settings = []setting{
 	{"ticket-subscriptions-per-account", "20", "live ticket subscriptions one account may hold", count(func(c *config) *int { return &c.ticketSubsPerAccount }, 1000)},
 	{"ticket-subscriptions-max", "1000", "live ticket subscriptions the gateway holds in all", count(func(c *config) *int { return &c.ticketSubs }, 1_000_000)},
 	{"gogc", "", "GC target percentage, 25-10000 (default " + strconv.Itoa(defaultGOGC) + " unless the GOGC environment variable is set)", nil},
-	{"redis-url", "", "redis://… for verification codes, idempotency keys and pending registrations (required in live mode)", func(c *config, v string) error {
+	{"redis-url", "", "Redis shared by every instance (required in live mode): redis://, rediss:// (one server), redis+cluster://host:port,… (Cluster) or redis+sentinel://host:port,…/master (Sentinel)", func(c *config, v string) error {
 		if v != "" {
-			if _, err := redis.ParseURL(v); err != nil {
-				return errors.New("must be a redis:// or rediss:// URL")
+			t, err := parseRedisURL(v)
+			if err != nil {
+				return err
 			}
+			c.redis = &sharedRedis{target: t}
 		}
 		c.redisURL = v
 		return nil

@@ -12,6 +12,7 @@ import (
 	"partnergraph/pending"
 	"partnergraph/resolvers"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -70,19 +71,12 @@ func buildGuards(c *config) (resolvers.Deps, *notify.Outbox, func(), error) {
 	var vs verify.Store
 	var idem *idempotency.Store
 	var pend resolvers.PendingStore
-	if c.redisURL != "" {
-		opt, err := redis.ParseURL(c.redisURL)
+	if c.redis != nil {
+		rc, release, err := c.redis.acquire()
 		if err != nil {
-			return fail(bad("redis-url", "is invalid"))
+			return fail(err)
 		}
-		rc := redis.NewClient(opt)
-		closers = append(closers, func() { _ = rc.Close() })
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = rc.Ping(ctx).Err()
-		cancel()
-		if err != nil {
-			return fail(bad("redis-url", "does not answer: "+err.Error()))
-		}
+		closers = append(closers, release)
 		vs = verify.NewRedisStore(rc, verify.DefaultRedisPrefix)
 		idem = idempotency.NewRedisStore(rc, idempotency.Options{Lease: c.idempotencyLease})
 		pend = pending.NewRedisStore(rc, pending.Options{})
@@ -129,15 +123,66 @@ func edgeOptions(c *config) (edge.Options, func(), error) {
 			return o, func() {}, bad("trusted-documents", "is not a manifest: "+err.Error())
 		}
 	}
-	if c.redisURL == "" {
+	if c.redis == nil {
 		return o, func() {}, nil
 	}
-	opt, err := redis.ParseURL(c.redisURL)
+	rc, release, err := c.redis.acquire()
 	if err != nil {
-		return o, func() {}, bad("redis-url", "is invalid")
+		return o, func() {}, err
 	}
-	rc := redis.NewClient(opt)
 	o.RateLimits.Limiter = edge.NewRedisLimiter(rc)
 	o.APQCache = edge.NewRedisAPQCache(rc, c.limits.DocumentBytes)
-	return o, func() { _ = rc.Close() }, nil
+	return o, release, nil
+}
+
+// sharedRedis is the one Redis client of a run (one server, a Cluster or
+// Sentinel: --redis-url), shared by every store, the rate limiter and the
+// APQ cache. The first acquire builds it and checks that it answers; it is
+// closed when the last user releases it.
+type sharedRedis struct {
+	target redisTarget
+	mu     sync.Mutex
+	client redis.UniversalClient
+	users  int
+}
+
+func (s *sharedRedis) acquire() (redis.UniversalClient, func(), error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client == nil {
+		rc := s.target.newClient()
+		if err := checkRedis(rc, s.target); err != nil {
+			_ = rc.Close()
+			return nil, nil, err
+		}
+		s.client = rc
+	}
+	s.users++
+	var once sync.Once
+	return s.client, func() { once.Do(s.release) }, nil
+}
+
+func (s *sharedRedis) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users--; s.users == 0 {
+		_ = s.client.Close()
+		s.client = nil
+	}
+}
+
+// checkRedis pings the target at start-up, and refuses a single-server URL
+// that points at a Cluster node (it would answer MOVED for most keys).
+func checkRedis(rc redis.UniversalClient, t redisTarget) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := rc.Ping(ctx).Err(); err != nil {
+		return bad("redis-url", "does not answer ("+t.kind()+"): "+err.Error())
+	}
+	if t.server != nil {
+		if info, err := rc.Info(ctx, "cluster").Result(); err == nil && strings.Contains(info, "cluster_enabled:1") {
+			return bad("redis-url", "points at a Redis Cluster node: use redis+cluster://host:port,…")
+		}
+	}
+	return nil
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"partnergraph/internal/testredis"
 )
@@ -204,25 +207,45 @@ var behaviours = []struct {
 
 func TestStores(t *testing.T) {
 	for _, k := range kinds {
-		t.Run(k.name, func(t *testing.T) {
-			for _, b := range behaviours {
-				t.Run(b.name, func(t *testing.T) {
-					c := &clock{t: time.Date(2026, 11, 22, 4, 0, 0, 0, time.UTC)}
-					o := b.opts
-					o.Now = c.Now
-					b.run(t, k.new(t, o), c)
-				})
-			}
+		t.Run(k.name, func(t *testing.T) { runBehaviours(t, k.new) })
+	}
+}
+
+func runBehaviours(t *testing.T, newStore func(t *testing.T, o Options) Store) {
+	for _, b := range behaviours {
+		t.Run(b.name, func(t *testing.T) {
+			c := &clock{t: time.Date(2026, 11, 22, 4, 0, 0, 0, time.UTC)}
+			o := b.opts
+			o.Now = c.Now
+			b.run(t, newStore(t, o), c)
 		})
 	}
+}
+
+// On a Redis Cluster (three masters) the behaviours hold and two
+// instances share entries.
+func TestOnCluster(t *testing.T) {
+	rc := testredis.NewCluster(t, testredis.ClusterOptions{}).Client()
+	defer rc.Close()
+	var n atomic.Int32
+	prefix := func() string { return fmt.Sprintf("t%d:", n.Add(1)) }
+	t.Run("behaviours", func(t *testing.T) {
+		runBehaviours(t, func(_ *testing.T, o Options) Store { o.Prefix = prefix(); return NewRedisStore(rc, o) })
+	})
+	t.Run("instances share", func(t *testing.T) {
+		p := prefix()
+		storesShare(t, rc, NewRedisStore(rc, Options{Prefix: p}), NewRedisStore(rc, Options{Prefix: p}), NewRedisStore(rc, Options{Prefix: prefix()}))
+	})
 }
 
 // Two RedisStores on one server (two gateway instances) see each other's
 // entries; a foreign prefix does not.
 func TestRedisStoresShare(t *testing.T) {
 	rc := testredis.Start(t)
-	a, b := NewRedisStore(rc, Options{}), NewRedisStore(rc, Options{})
-	other := NewRedisStore(rc, Options{Prefix: "other:"})
+	storesShare(t, rc, NewRedisStore(rc, Options{}), NewRedisStore(rc, Options{}), NewRedisStore(rc, Options{Prefix: "other:"}))
+}
+
+func storesShare(t *testing.T, rc redis.UniversalClient, a, b, other *RedisStore) {
 	if err := a.Add(ctx, Customer{Account: "p1", ID: "x", Created: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,9 @@ import (
 // stored absolute expiry with Options.Now; the Redis TTLs (the latest expiry
 // + one minute) only garbage-collect. Adding to a scope that holds more than
 // Options.Max entries drops its expired ones, then its oldest.
+//
+// Every command and script touches one key, so the store needs no hash
+// tags on a Redis Cluster: the scopes spread over the slots.
 type RedisStore struct {
 	c    redis.UniversalClient
 	opts Options

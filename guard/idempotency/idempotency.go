@@ -303,12 +303,17 @@ type Lock struct {
 // ctx ends.
 func (s *Store) Lock(ctx context.Context, target string) (*Lock, error) {
 	token := newToken()
+	var held time.Duration // what the holder had left at the last look
 	for {
 		now := s.opts.Now()
 		ok, left, err := s.b.lock(ctx, target, token, now, now.Add(s.opts.Lease))
 		if err != nil {
+			if held > 0 && ctx.Err() != nil { // the wait ended as the poll timer fired
+				return nil, &InProgressError{RetryAfter: max(held, time.Second)}
+			}
 			return nil, err
 		}
+		held = left
 		if ok {
 			return &Lock{s: s, target: target, token: token}, nil
 		}

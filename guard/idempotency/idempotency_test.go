@@ -3,6 +3,7 @@ package idempotency
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -275,12 +276,71 @@ var behaviours = []struct {
 
 func TestBehaviours(t *testing.T) {
 	for _, k := range kinds {
-		for _, b := range behaviours {
-			t.Run(k.name+"/"+b.name, func(t *testing.T) {
-				c := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-				b.run(t, k.new(t, Options{Now: c.Now}), c)
-			})
+		t.Run(k.name, func(t *testing.T) { runBehaviours(t, k.new) })
+	}
+}
+
+func runBehaviours(t *testing.T, newStore func(t *testing.T, o Options) *Store) {
+	for _, b := range behaviours {
+		t.Run(b.name, func(t *testing.T) {
+			c := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+			b.run(t, newStore(t, Options{Now: c.Now}), c)
+		})
+	}
+}
+
+// On a Redis Cluster (three masters), every script's keys share a slot:
+// the behaviours hold, two instances share keys, locks and claims, and
+// braces in an idempotency key neither move its record nor merge keys.
+func TestOnCluster(t *testing.T) {
+	rc := testredis.NewCluster(t, testredis.ClusterOptions{}).Client()
+	defer rc.Close()
+	var n atomic.Int32
+	prefixed := func(o Options) Options { o.Prefix = fmt.Sprintf("t%d:", n.Add(1)); return o }
+	t.Run("behaviours", func(t *testing.T) {
+		runBehaviours(t, func(_ *testing.T, o Options) *Store { return NewRedisStore(rc, prefixed(o)) })
+	})
+	t.Run("instances share", func(t *testing.T) {
+		o := prefixed(Options{})
+		instancesShare(t, NewRedisStore(rc, o), NewRedisStore(rc, o))
+	})
+	t.Run("braces in keys", func(t *testing.T) {
+		s := NewRedisStore(rc, prefixed(Options{}))
+		for _, k := range []string{"a}", "{a}", "a%7D", "}{", "%"} {
+			r := mustBegin(t, s, k, dA)
+			if err := r.Complete(ctx, []byte("done:"+k)); err != nil {
+				t.Fatalf("%q: %v", k, err)
+			}
 		}
+		for _, k := range []string{"a}", "{a}", "a%7D", "}{", "%"} {
+			if _, replay, err := s.Begin(ctx, scope, k, dA); err != nil || string(replay) != "done:"+k {
+				t.Fatalf("%q replays %q, %v", k, replay, err)
+			}
+		}
+	})
+}
+
+// The hash tag of a key record is the whole escaped scope and key,
+// whatever braces the key holds.
+func TestKeyHashTag(t *testing.T) {
+	r := &redisBackend{prefix: "pg:idem:"}
+	for key, want := range map[string]string{
+		"plain":  "p1%2Falice:plain",
+		"a}b{c":  "p1%2Falice:a%7Db%7Bc",
+		"{}":     "p1%2Falice:%7B%7D",
+		"100%}":  "p1%2Falice:100%25%7D",
+		"x{y}z}": "p1%2Falice:x%7By%7Dz%7D",
+	} {
+		k := r.key(scope, key)
+		open := strings.IndexByte(k, '{')
+		end := strings.IndexByte(k[open+1:], '}')
+		if got := k[open+1 : open+1+end]; got != want || open+1+end != len(k)-1 {
+			t.Errorf("key %q: %s has tag %q, want %q closing the key", key, k, got, want)
+		}
+	}
+	lock, claims := r.target("customer/{c}")
+	if !strings.HasSuffix(lock, "t:{customer%2F%7Bc%7D}:lock") || !strings.HasSuffix(claims, "t:{customer%2F%7Bc%7D}:claims") {
+		t.Errorf("target keys %s %s", lock, claims)
 	}
 }
 
@@ -340,7 +400,10 @@ func TestKeepLost(t *testing.T) {
 // locks and claims.
 func TestInstancesShareRedis(t *testing.T) {
 	rc := testredis.Start(t)
-	a, b := NewRedisStore(rc, Options{}), NewRedisStore(rc, Options{})
+	instancesShare(t, NewRedisStore(rc, Options{}), NewRedisStore(rc, Options{}))
+}
+
+func instancesShare(t *testing.T, a, b *Store) {
 	r, _, err := a.Begin(ctx, scope, "shared", dA)
 	if err != nil || r == nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -22,6 +23,9 @@ import (
 //	<prefix>t:{<target>}:lock       "token|expires(ms)"
 //	<prefix>t:{<target>}:claims     hash record id → "claimant|expires(ms)"
 //
+// scope and target are query-escaped, and "%", "{" and "}" in key, so what
+// a client sends never moves a key out of its slot.
+//
 // All decisions compare stored absolute times with Options.Now; Redis TTLs
 // only collect garbage.
 func NewRedisStore(client redis.UniversalClient, o Options) *Store {
@@ -37,8 +41,14 @@ type redisBackend struct {
 // cleanupSlack keeps Redis from collecting what the logic may still read.
 const cleanupSlack = time.Minute
 
+// tagEscaper keeps a key's hash tag whole: a "}" in an idempotency key
+// would end it early (moving the record to another slot), "{" and "%"
+// are escaped with it so distinct keys keep distinct names. Keys without
+// them keep their names.
+var tagEscaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
+
 func (r *redisBackend) key(scope, key string) string {
-	return r.prefix + "k:{" + url.QueryEscape(scope) + ":" + key + "}"
+	return r.prefix + "k:{" + url.QueryEscape(scope) + ":" + tagEscaper.Replace(key) + "}"
 }
 
 func (r *redisBackend) target(target string) (lock, claims string) {

@@ -5,26 +5,39 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // RedisStore shares challenges, counters and locks between gateway
-// instances through one Redis server (standalone or primary/replica; the
-// scripts touch keys they derive at run time, so Redis Cluster is not
-// supported).
+// instances through Redis: one server, a primary with Sentinel, or a Redis
+// Cluster.
 //
-// Keys (P = KeyPrefix, pk = escaped "partner:subject", op = operation):
+// Keys (P = the prefix, {P} = the prefix without its trailing ":" as a
+// hash tag, pk = escaped "partner:subject", op = operation):
 //
-//	P ch:<id>            hash {pk, op, digest, mac(hex), exp(ms), attempts}
-//	P cur:<pk>:<op>      string: id of the live challenge for pk+op
-//	P cool:<pk>:<op>     string: resend allowed from (ms)
-//	P sends:<pk>         zset: one member per send, score = ms (per-principal window)
-//	P sends:global       zset: the same for every principal (global window)
-//	P fail:<pk>          zset: one member per failed verification, score = ms
-//	P lock:<pk>          string: locked until (ms)
+//	{P}:ch:<id>          hash {pk, op, digest, mac(hex), exp(ms), attempts}
+//	{P}:cur:<pk>:<op>    string: id of the live challenge for pk+op
+//	{P}:cool:<pk>:<op>   string: resend allowed from (ms)
+//	{P}:sends:<pk>       zset: one member per send, score = ms (per-principal window)
+//	{P}:sends:global     zset: the same for every principal (global window)
+//	{P}:fail:<pk>        zset: one member per failed verification, score = ms
+//	{P}:lock:<pk>        string: locked until (ms)
 //	P enabled:<partner>  string "0"/"1"; absent = enabled
+//
+// Every key a script touches carries the one hash tag {P}, so on a Cluster
+// they all live in one hash slot: a challenge is created against the
+// principal's and the global send windows atomically, any principal's
+// attempt counts on the challenge it names, and createScript may delete
+// the replaced challenge, whose id it reads from cur (a key it cannot
+// declare, which Redis Cluster allows in the slot of the declared ones).
+// The tag comes first and is constant, so no id or principal moves a key
+// to another slot. The price is that every instance's verification
+// traffic goes to one shard; it is small (at most GlobalSendsPerMinute
+// codes, a few attempts each). The "enabled" settings are read alone and
+// keep their untagged names.
 //
 // Every decision compares absolute millisecond timestamps from Engine's
 // clock; Redis TTLs (logical lifetime + one minute) only garbage-collect.
@@ -49,7 +62,8 @@ import (
 // MaxAttempts reach the comparison.
 type RedisStore struct {
 	c      redis.UniversalClient
-	prefix string
+	prefix string // P
+	tagged string // {P}:
 }
 
 // DefaultRedisPrefix namespaces the verify keys.
@@ -61,22 +75,15 @@ func NewRedisStore(client redis.UniversalClient, prefix string) *RedisStore {
 	if prefix == "" {
 		prefix = DefaultRedisPrefix
 	}
-	return &RedisStore{c: client, prefix: prefix}
+	return &RedisStore{c: client, prefix: prefix, tagged: "{" + strings.TrimSuffix(prefix, ":") + "}:"}
 }
 
 func ms(t time.Time) int64        { return t.UnixMilli() }
 func msDur(d time.Duration) int64 { return d.Milliseconds() }
 func ttlMs(d time.Duration) int64 { return (d + cleanupSlack).Milliseconds() }
-func (s *RedisStore) k(parts ...string) string {
-	k := s.prefix
-	for i, p := range parts {
-		if i > 0 {
-			k += ":"
-		}
-		k += p
-	}
-	return k
-}
+
+// k is the key of the parts, in the store's hash slot.
+func (s *RedisStore) k(parts ...string) string { return s.tagged + strings.Join(parts, ":") }
 
 // createScript: KEYS lock, cool, sends:pk, sends:global, cur, ch:new.
 // ARGV now, cooldown, perLimit, perWindow, globalLimit, globalWindow, id,
@@ -220,7 +227,7 @@ func (s *RedisStore) Cancel(ctx context.Context, id string) error {
 
 // Enabled implements Store.
 func (s *RedisStore) Enabled(ctx context.Context, partnerID string) (bool, error) {
-	v, err := s.c.Get(ctx, s.k("enabled", partnerID)).Result()
+	v, err := s.c.Get(ctx, s.prefix+"enabled:"+partnerID).Result()
 	if err == redis.Nil {
 		return true, nil
 	}
@@ -236,7 +243,7 @@ func (s *RedisStore) SetEnabled(ctx context.Context, partnerID string, enabled b
 	if enabled {
 		v = "1"
 	}
-	if err := s.c.Set(ctx, s.k("enabled", partnerID), v, 0).Err(); err != nil {
+	if err := s.c.Set(ctx, s.prefix+"enabled:"+partnerID, v, 0).Err(); err != nil {
 		return fmt.Errorf("verify: redis set enabled: %w", err)
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 
 	"partnergraph/guard/audit"
@@ -405,22 +406,84 @@ var behaviours = []struct {
 
 func TestBehaviours(t *testing.T) {
 	for _, sk := range storeKinds {
-		t.Run(sk.name, func(t *testing.T) {
-			for _, b := range behaviours {
-				t.Run(b.name, func(t *testing.T) {
-					b.run(t, newEnv(t, sk.new(t), b.cfg))
-				})
-			}
+		t.Run(sk.name, func(t *testing.T) { runBehaviours(t, sk.new) })
+	}
+}
+
+func runBehaviours(t *testing.T, newStore func(t *testing.T) Store) {
+	for _, b := range behaviours {
+		t.Run(b.name, func(t *testing.T) {
+			b.run(t, newEnv(t, newStore(t), b.cfg))
 		})
 	}
+}
+
+// On a Redis Cluster (three masters) every script's keys share one slot:
+// the behaviours hold and two instances share challenges, attempts and
+// locks; every key but the "enabled" setting is in the store's slot.
+func TestOnCluster(t *testing.T) {
+	rc := testredis.NewCluster(t, testredis.ClusterOptions{}).Client()
+	defer rc.Close()
+	var n atomic.Int32
+	prefix := func() string { return fmt.Sprintf("t%d:", n.Add(1)) }
+	t.Run("behaviours", func(t *testing.T) {
+		runBehaviours(t, func(*testing.T) Store { return NewRedisStore(rc, prefix()) })
+	})
+	t.Run("instances share", func(t *testing.T) {
+		p := prefix()
+		instancesShare(t, NewRedisStore(rc, p), NewRedisStore(rc, p), NewRedisStore(rc, p))
+	})
+	t.Run("one slot", func(t *testing.T) {
+		p := prefix()
+		ev := newEnv(t, NewRedisStore(rc, p), func(c *Config) { c.PrincipalMaxFailures = 2 })
+		odd := Principal{Subject: "a}{b", PartnerID: "{p1}"}
+		for _, p := range []Principal{alice, odd} {
+			c, code := ev.request(t, p, opAlloc, dA)
+			for range 2 {
+				_ = ev.e.Verify(ctx, p, opAlloc, dA, c.ID, wrong(code))
+			}
+		}
+		if err := ev.e.SetEnabled(ctx, odd, false); err != nil {
+			t.Fatal(err)
+		}
+		slots := map[int64][]string{}
+		settings := 0
+		err := rc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+			keys, err := m.Keys(ctx, "*"+strings.TrimSuffix(p, ":")+"[:}]*").Result()
+			for _, k := range keys {
+				if strings.HasPrefix(k, p+"enabled:") {
+					settings++
+					continue
+				}
+				slot := m.ClusterKeySlot(ctx, k).Val()
+				slots[slot] = append(slots[slot], k)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(slots) != 1 || settings != 1 {
+			t.Fatalf("keys in %d slots: %v; %d settings", len(slots), slots, settings)
+		}
+		for _, keys := range slots {
+			if len(keys) < 10 { // 2 × (ch, cur, cool, sends, fail, lock) and sends:global
+				t.Fatalf("keys %v", keys)
+			}
+		}
+	})
 }
 
 // TestInstancesShareRedis: a challenge requested through one gateway
 // instance is verified (once) through another.
 func TestInstancesShareRedis(t *testing.T) {
 	client := testredis.Start(t)
-	a := newEnv(t, NewRedisStore(client, ""), nil)
-	b := newEnv(t, NewRedisStore(client, ""), nil)
+	instancesShare(t, NewRedisStore(client, ""), NewRedisStore(client, ""), NewRedisStore(client, ""))
+}
+
+func instancesShare(t *testing.T, sa, sb, sother Store) {
+	a := newEnv(t, sa, nil)
+	b := newEnv(t, sb, nil)
 	b.clock = a.clock
 	b.e.cfg.Now = a.clock.Now
 	c, code := a.request(t, alice, opAlloc, dA)
@@ -432,7 +495,7 @@ func TestInstancesShareRedis(t *testing.T) {
 	}
 	// A different secret cannot verify.
 	c, code = a.request(t, bob, opAlloc, dA)
-	other := newEnv(t, NewRedisStore(client, ""), func(cfg *Config) { cfg.Secret = []byte(strings.Repeat("z", 32)); cfg.Now = a.clock.Now })
+	other := newEnv(t, sother, func(cfg *Config) { cfg.Secret = []byte(strings.Repeat("z", 32)); cfg.Now = a.clock.Now })
 	if err := other.e.Verify(ctx, bob, opAlloc, dA, c.ID, code); err != ErrVerificationFailed {
 		t.Fatal(err)
 	}
@@ -443,7 +506,7 @@ func TestRedisTTLsSet(t *testing.T) {
 	client := testredis.Start(t)
 	ev := newEnv(t, NewRedisStore(client, "t:"), nil)
 	c, _ := ev.request(t, alice, opAlloc, dA)
-	for _, k := range []string{"t:ch:" + c.ID, "t:cool:" + alice.key() + ":" + opAlloc, "t:sends:global"} {
+	for _, k := range []string{"{t}:ch:" + c.ID, "{t}:cool:" + alice.key() + ":" + opAlloc, "{t}:sends:global"} {
 		ttl, err := client.PTTL(ctx, k).Result()
 		if err != nil || ttl <= 0 {
 			t.Fatalf("%s ttl %v %v", k, ttl, err)

@@ -130,6 +130,16 @@ func (s *Server) Client() *redis.Client {
 	return redis.NewClient(&redis.Options{Addr: s.Addr})
 }
 
+// Kill stops the server with SIGKILL (a crash: nothing is saved or
+// handed over) and waits for it to exit.
+func (s *Server) Kill() {
+	if s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.done
+}
+
 // Stop terminates the server and waits for it to exit.
 func (s *Server) Stop() {
 	if s.cmd.Process == nil {
@@ -163,16 +173,26 @@ func launchOnce(bin string, tieToProcess bool) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.Command(bin,
+	return startServer(bin, tieToProcess, port, serverArgs(port, "--databases", strconv.Itoa(databases)))
+}
+
+// serverArgs run redis-server on 127.0.0.1:port without persistence.
+func serverArgs(port int, extra ...string) []string {
+	return append([]string{
 		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--daemonize", "no",
-		"--databases", strconv.Itoa(databases),
 		"--loglevel", "warning",
-	)
+	}, extra...)
+}
+
+// startServer runs redis-server with args and waits until 127.0.0.1:port
+// answers PING.
+func startServer(bin string, tieToProcess bool, port int, args []string) (*Server, error) {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if tieToProcess {
 		// Pdeathsig fires when the creating OS thread exits; pinning the
