@@ -26,7 +26,9 @@ package gateway
 //     response arriving after that finds no entry and is ignored, so the
 //     table holds at most the calls in flight.
 //
-// Calls made without a sink in ctx carry no extra header and cost nothing.
+// The same correlation gives traced calls their request id and reads that
+// may be retried the answer's Retry-After (resilience.go). Other calls
+// carry no extra header and cost nothing.
 
 import (
 	"context"
@@ -150,13 +152,19 @@ func (r *RequestIDs) Summary() string {
 }
 
 // idTransport is the RoundTripper of all of a Client's SDK clients. It maps
-// the correlation ids of the calls in flight to the X-Request-Id of their
-// answers.
+// the correlation ids of the calls in flight to the X-Request-Id (and the
+// Retry-After, for the retries of reads) of their answers.
 type idTransport struct {
 	base http.RoundTripper
 
 	mu      sync.Mutex
-	pending map[string]string // correlation id → X-Request-Id ("" until answered)
+	pending map[string]answer // correlation id → its answer's headers (zero until answered)
+}
+
+// answer is what a call keeps of its answer's headers.
+type answer struct {
+	requestID  string
+	retryAfter string
 }
 
 // newIDTransport wraps a transport configured like the SDK's default one
@@ -171,11 +179,12 @@ func newIDTransport() *idTransport {
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
 	}
-	return &idTransport{base: base, pending: map[string]string{}}
+	return &idTransport{base: base, pending: map[string]answer{}}
 }
 
 // RoundTrip sends req and, when it carries the correlation id of a call
-// in flight, keeps the X-Request-Id of its answer for that call.
+// in flight, keeps the X-Request-Id and Retry-After of its answer for
+// that call.
 func (t *idTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
@@ -184,7 +193,7 @@ func (t *idTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if corr := req.Header.Get(CallHeader); corr != "" {
 		t.mu.Lock()
 		if _, ok := t.pending[corr]; ok {
-			t.pending[corr] = resp.Header.Get("X-Request-Id")
+			t.pending[corr] = answer{requestID: resp.Header.Get("X-Request-Id"), retryAfter: resp.Header.Get("Retry-After")}
 		}
 		t.mu.Unlock()
 	}
@@ -195,18 +204,18 @@ func (t *idTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (t *idTransport) begin() string {
 	corr := rand.Text()
 	t.mu.Lock()
-	t.pending[corr] = ""
+	t.pending[corr] = answer{}
 	t.mu.Unlock()
 	return corr
 }
 
-// end forgets corr and returns the request id its answer carried.
-func (t *idTransport) end(corr string) string {
+// end forgets corr and returns what its answer carried.
+func (t *idTransport) end(corr string) answer {
 	t.mu.Lock()
-	id := t.pending[corr]
+	a := t.pending[corr]
 	delete(t.pending, corr)
 	t.mu.Unlock()
-	return id
+	return a
 }
 
 // withCallHeader returns a copy of cl that adds the correlation header to
@@ -219,21 +228,27 @@ func withCallHeader(cl *bss.BssClient, corr string) *bss.BssClient {
 	return bss.NewBssClient(&hc)
 }
 
-// trackCall prepares a call for request-id tracking when ctx asks for it:
-// it returns the client to call with and a function to run once the call
-// is over (its error, nil when it stopped waiting with its own error).
-func (c *Client) trackCall(ctx context.Context, cl *bss.BssClient, op string) (*bss.BssClient, func(err error)) {
+// correlate prepares one call whose answer's headers are wanted: the call
+// is tracked (TrackRequestIDs), traced, or a read that may be retried
+// (its Retry-After). It returns the client to call with and a function to run
+// once the call is over (with its error, nil when it stopped waiting),
+// which records the call in ctx's sink and returns the answer's headers.
+// A call that wants none is sent as it is, and costs nothing.
+func (c *Client) correlate(ctx context.Context, cl *bss.BssClient, op string, want bool) (*bss.BssClient, func(err error) answer) {
 	ids := requestIDsFrom(ctx)
-	if ids == nil || c.ids == nil {
-		return cl, func(error) {}
+	if (ids == nil && !want) || c.ids == nil {
+		return cl, func(error) answer { return answer{} }
 	}
 	corr := c.ids.begin()
-	return withCallHeader(cl, corr), func(err error) {
-		id := c.ids.end(corr)
+	return withCallHeader(cl, corr), func(err error) answer {
+		a := c.ids.end(corr)
 		var se *sdkerr.ServiceResponseError
-		if id == "" && errors.As(err, &se) {
-			id = se.RequestId
+		if a.requestID == "" && errors.As(err, &se) {
+			a.requestID = se.RequestId
 		}
-		ids.add(UpstreamCall{Op: op, RequestID: id})
+		if ids != nil {
+			ids.add(UpstreamCall{Op: op, RequestID: a.requestID})
+		}
+		return a
 	}
 }
