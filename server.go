@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -54,6 +55,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if len(args) > 1 && args[0] == "config" && args[1] == "check" {
 		return runConfigCheck(args[2:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return runHealthcheck(ctx, args[1:], getenv, stdout)
 	}
 	c, err := parseConfig(args, getenv, stderr)
 	if err != nil {
@@ -265,6 +269,48 @@ func shutdown(srv *http.Server, draining *atomic.Bool, cut context.CancelFunc, d
 	}
 	log.Info("shutdown: every request finished")
 	return err
+}
+
+// runHealthcheck is `partnergraph healthcheck [--url URL]`: GET /healthz of
+// the gateway this configuration listens on (--listen or
+// PARTNERGRAPH_LISTEN; a wildcard host is asked on loopback), for images
+// without a shell or curl (the Dockerfile's HEALTHCHECK).
+func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("partnergraph healthcheck", flag.ContinueOnError)
+	listen := getenv(envName("listen"))
+	if listen == "" {
+		listen = "127.0.0.1:8080"
+	}
+	u := fs.String("url", "", "URL to GET (default: /healthz of the listen address)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *u == "" {
+		host, port, err := net.SplitHostPort(listen)
+		if err != nil {
+			return bad("listen", "must be host:port")
+		}
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			host = "127.0.0.1"
+		}
+		*u = "http://" + net.JoinHostPort(host, port) + "/healthz"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s", *u, resp.Status)
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
 }
 
 // version is the module version the binary was built from.
