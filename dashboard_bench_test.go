@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"syscall"
 	"testing"
 	"time"
@@ -62,7 +63,13 @@ func benchDashboard(b *testing.B, args []string, env map[string]string) {
 }
 
 // BenchmarkDashboard is the telemetry overhead check: the W1 page with the
-// defaults (metrics on their loopback listener, tracing off).
+// defaults (metrics on their loopback listener, the access log, tracing
+// off), and with every request traced and exported over OTLP/HTTP.
 func BenchmarkDashboard(b *testing.B) {
 	b.Run("Default", func(b *testing.B) { benchDashboard(b, nil, nil) })
+	b.Run("Traced", func(b *testing.B) {
+		rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
+		b.Cleanup(rcv.Close) // after the gateway's last export
+		benchDashboard(b, nil, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL})
+	})
 }

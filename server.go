@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel"
 
 	"partnergraph/edge"
 	"partnergraph/gateway"
@@ -81,6 +82,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	tracing, err := telemetry.NewTracing(getenv, version())
 	if err != nil {
 		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	if tracing.Enabled {
+		// the SDK reports failed exports here (process-wide)
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { logger.Warn("trace export", "err", err) }))
 	}
 	defer func() {
 		sctx, done := context.WithTimeout(context.Background(), 5*time.Second)
