@@ -31,6 +31,9 @@ func NewOperations(max int) *Operations {
 
 // Seed makes names known whatever the bound (the trusted documents').
 func (o *Operations) Seed(names ...string) {
+	if o == nil {
+		return
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, n := range names {

@@ -38,6 +38,7 @@ func TestNilSafe(t *testing.T) {
 	var m *telemetry.Metrics
 	m.UpstreamCall("X", "200", time.Millisecond)
 	m.LoaderBatch("x", 3)
+	m.Operations().Seed("Q")
 	var r *telemetry.Request
 	r.Operation("Q", "query", true)
 	r.Errors("INTERNAL")
