@@ -194,12 +194,13 @@ func run(gw, sb string, d time.Duration, conns int, rate float64) error {
 	}
 
 	var (
-		mu        sync.Mutex
-		latencies []time.Duration
-		codes     = map[string]int{}
-		requests  int
-		broken    []string
-		moves     []*move
+		mu             sync.Mutex
+		latencies      []time.Duration
+		codes          = map[string]int{}
+		requests       int
+		failedRequests int
+		broken         []string
+		moves          []*move
 	)
 	note := func(dur time.Duration, a answer, err error) {
 		mu.Lock()
@@ -212,8 +213,15 @@ func run(gw, sb string, d time.Duration, conns int, rate float64) error {
 		case a.status >= 500:
 			broken = append(broken, "HTTP "+strconv.Itoa(a.status))
 		}
+		seen := map[string]bool{}
 		for _, e := range a.Errors {
-			codes[e.code()]++
+			if c := e.code(); !seen[c] {
+				seen[c] = true
+				codes[c]++
+			}
+		}
+		if len(a.Errors) > 0 {
+			failedRequests++
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -291,7 +299,7 @@ func run(gw, sb string, d time.Duration, conns int, rate float64) error {
 		d, conns, money, rate*100)
 	fmt.Printf("requests: %d (%.1f/s)   p50 %s   p99 %s\n", requests, float64(requests)/d.Seconds(), pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond))
 	fmt.Printf("money mutations: %d: %d applied (%d of them settled after OUTCOME_UNKNOWN), %d failed, %d unsettled\n", len(moves), ok, settled, failed, unsettled)
-	fmt.Println("error codes:")
+	fmt.Printf("requests answered with errors: %d (%.1f %%); by code (requests carrying it):\n", failedRequests, 100*float64(failedRequests)/float64(max(requests, 1)))
 	keys := make([]string, 0, len(codes))
 	for k := range codes {
 		keys = append(keys, k)
