@@ -6,6 +6,11 @@ package main
 // the environment. A bad value stops start-up with one line that names the
 // setting, e.g. `invalid configuration: --ak (PARTNERGRAPH_AK) is required
 // in live mode`.
+//
+// A YAML file (--config, PARTNERGRAPH_CONFIG) may hold any setting under
+// its flag name; the precedence is flag > environment > file > default.
+// `partnergraph config check` prints the effective configuration, secrets
+// masked.
 
 import (
 	"errors"
@@ -15,15 +20,19 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/goccy/go-yaml"
+
 	"partnergraph/edge"
 	"partnergraph/gateway"
 	"partnergraph/guard/audit"
 	"partnergraph/guard/verify"
+	"partnergraph/telemetry"
 )
 
 // config is everything run reads from flags and the environment.
@@ -88,6 +97,18 @@ type config struct {
 	trustedProxies   []netip.Prefix
 	trustedDocuments string
 	trustedMode      edge.TrustedMode
+
+	// Operations: telemetry, resilience of upstream calls, shutdown.
+	metricsListen   string // "off": no metrics listener
+	metricsMaxOps   int
+	logFormat       string // "": text in sandbox mode, json in live mode
+	logLevel        string
+	retries         int
+	breakerFailures int
+	breakerCooldown time.Duration
+	maxInFlight     int
+	shutdownTimeout time.Duration
+	shutdownDelay   time.Duration
 }
 
 // setting is one configurable value.
@@ -337,6 +358,71 @@ var settings = []setting{
 	}},
 }
 
+// operationsSettings are the rows of the telemetry, the upstream calls'
+// resilience and the shutdown.
+var operationsSettings = []setting{
+	{"metrics-listen", "127.0.0.1:9090", `address of the Prometheus /metrics listener ("off": none); keep it off the public network`, func(c *config, v string) error {
+		if v == "off" {
+			c.metricsListen = v
+			return nil
+		}
+		return hostPort(func(c *config) *string { return &c.metricsListen })(c, v)
+	}},
+	{"metrics-max-operations", strconv.Itoa(telemetry.DefaultOperations), "operation names with a label of their own in the request metrics; anonymous, unknown and later names share \"other\"", func(c *config, v string) (err error) {
+		if c.metricsMaxOps, err = strconv.Atoi(v); err != nil || c.metricsMaxOps < 0 || c.metricsMaxOps > 10000 {
+			return errors.New("must be a whole number between 0 and 10000")
+		}
+		return nil
+	}},
+	{"log-format", "", "json or text (default: text in sandbox mode, json in live mode)", func(c *config, v string) error {
+		if v != "" && v != "json" && v != "text" {
+			return errors.New("must be json or text")
+		}
+		c.logFormat = v
+		return nil
+	}},
+	{"log-level", "info", "debug, info, warn or error", func(c *config, v string) error {
+		if _, err := telemetry.NewLogger(io.Discard, "json", v); err != nil {
+			return errors.New("must be debug, info, warn or error")
+		}
+		c.logLevel = v
+		return nil
+	}},
+	{"upstream-retries", "2", "retries of an upstream read after a dropped connection, a 5xx or throttling (backoff with jitter, within the request deadline); writes are never retried", func(c *config, v string) (err error) {
+		if c.retries, err = strconv.Atoi(v); err != nil || c.retries < 0 || c.retries > 5 {
+			return errors.New("must be a whole number between 0 and 5")
+		}
+		return nil
+	}},
+	{"upstream-breaker-failures", "10", "consecutive unavailable answers that open an upstream operation's circuit breaker (0: no breaker)", func(c *config, v string) (err error) {
+		if c.breakerFailures, err = strconv.Atoi(v); err != nil || c.breakerFailures < 0 {
+			return errors.New("must be a whole number (0: no breaker)")
+		}
+		return nil
+	}},
+	{"upstream-breaker-cooldown", "10s", "how long an open breaker answers UPSTREAM_UNAVAILABLE before letting trial calls through", duration(func(c *config) *time.Duration { return &c.breakerCooldown }, false)},
+	{"upstream-max-in-flight", "64", "upstream calls in flight per partner credential; more wait up to 1 s, then UPSTREAM_UNAVAILABLE (0: no bound)", func(c *config, v string) (err error) {
+		if c.maxInFlight, err = strconv.Atoi(v); err != nil || c.maxInFlight < 0 {
+			return errors.New("must be a whole number (0: no bound)")
+		}
+		return nil
+	}},
+	{"shutdown-timeout", "20s", "on SIGTERM, how long in-flight requests may take to finish before they are cut", duration(func(c *config) *time.Duration { return &c.shutdownTimeout }, false)},
+	{"shutdown-delay", "0s", "on SIGTERM, how long the gateway keeps serving with /readyz answering 503 before it stops accepting connections (lets a load balancer take it out first)", duration(func(c *config) *time.Duration { return &c.shutdownDelay }, true)},
+}
+
+// configSetting is --config: where the file of settings is. It is read
+// first, so it is not a row of the table.
+const configSetting = "config"
+
+// secretSettings are masked by `config check`.
+var secretSettings = map[string]bool{
+	"ak": true, "sk": true, "jwt-hs256-secret": true, "verification-secret": true,
+	"smtp-password": true, "sms-webhook-secret": true,
+}
+
+func init() { settings = append(settings, operationsSettings...) }
+
 // settingError names the setting that is wrong, flag and env var.
 type settingError struct{ flag, env, msg string }
 
@@ -354,45 +440,178 @@ func envName(flagName string) string {
 	return "PARTNERGRAPH_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// source says where a setting's value came from.
+type source string
+
+const (
+	fromFlag    source = "flag"
+	fromEnv     source = "env"
+	fromFile    source = "file"
+	fromDefault source = "default"
+)
+
+// resolved is a setting's effective value.
+type resolved struct {
+	name, value string
+	from        source
+}
+
 // parseConfig reads the settings from flags, then PARTNERGRAPH_*
-// environment variables, then defaults, and checks them together.
+// environment variables, then the --config file, then defaults, and checks
+// them together.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	c, _, err := resolveConfig(args, getenv, stderr)
+	return c, err
+}
+
+// resolveConfig is parseConfig that also returns where each value came
+// from (`config check`).
+func resolveConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, []resolved, error) {
 	fs := flag.NewFlagSet("partnergraph", flag.ContinueOnError)
 	if stderr == nil {
 		stderr = io.Discard
 	}
 	fs.SetOutput(stderr)
+	configFile := fs.String(configSetting, "", "YAML file of settings, keyed by flag name (env "+envName(configSetting)+"); flags and environment variables win over it")
 	values := make([]*string, len(settings))
 	for i, s := range settings {
 		values[i] = fs.String(s.name, s.def, s.usage+" (env "+envName(s.name)+")")
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("invalid configuration: %w", err)
+		return nil, nil, fmt.Errorf("invalid configuration: %w", err)
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("invalid configuration: unexpected argument %q", fs.Arg(0))
+		return nil, nil, fmt.Errorf("invalid configuration: unexpected argument %q", fs.Arg(0))
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	c := &config{}
-	for i, s := range settings {
-		v := *values[i]
-		if e := getenv(envName(s.name)); !given[s.name] && e != "" {
-			v = e
+	path := *configFile
+	if !given[configSetting] {
+		path = getenv(envName(configSetting))
+	}
+	var file map[string]string
+	if path != "" {
+		var err error
+		if file, err = readConfigFile(path); err != nil {
+			return nil, nil, bad(configSetting, err.Error())
 		}
+	}
+	c := &config{}
+	out := make([]resolved, 0, len(settings))
+	for i, s := range settings {
+		r := resolved{name: s.name, value: *values[i], from: fromFlag}
+		if !given[s.name] {
+			if e := getenv(envName(s.name)); e != "" {
+				r.value, r.from = e, fromEnv
+			} else if f, ok := file[s.name]; ok {
+				r.value, r.from = f, fromFile
+			} else {
+				r.from = fromDefault
+			}
+		}
+		out = append(out, r)
 		if s.name == "gogc" { // the runtime reads GOGC itself
-			g, err := parseGOGC(v, getenv("GOGC"))
+			g, err := parseGOGC(r.value, getenv("GOGC"))
 			if err != nil {
-				return nil, bad(s.name, err.Error())
+				return nil, nil, bad(s.name, err.Error())
 			}
 			c.gogc = g
 			continue
 		}
-		if err := s.set(c, v); err != nil {
-			return nil, bad(s.name, err.Error())
+		if err := s.set(c, r.value); err != nil {
+			return nil, nil, bad(s.name, err.Error())
 		}
 	}
-	return c, c.check()
+	return c, out, c.check()
+}
+
+// readConfigFile reads a YAML mapping of setting names to values: strings,
+// numbers, booleans, or lists (joined with commas, e.g. cors-origins). An
+// unknown key is an error that names it.
+func readConfigFile(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errors.New("cannot be read: " + err.Error())
+	}
+	var raw map[string]any
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		return nil, errors.New("is not a YAML mapping of settings: " + strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+	known := map[string]bool{}
+	for _, s := range settings {
+		known[s.name] = true
+	}
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		if !known[k] {
+			return nil, fmt.Errorf("%s: unknown setting %q", path, k)
+		}
+		sv, ok := yamlScalar(v)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s must be a string, a number, a boolean or a list of them", path, k)
+		}
+		out[k] = sv
+	}
+	return out, nil
+}
+
+func yamlScalar(v any) (string, bool) {
+	switch v := v.(type) {
+	case nil:
+		return "", true
+	case string:
+		return v, true
+	case bool:
+		return strconv.FormatBool(v), true
+	case int, int64, uint64, float64:
+		return fmt.Sprint(v), true
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			s, ok := yamlScalar(x)
+			if !ok {
+				return "", false
+			}
+			parts[i] = s
+		}
+		return strings.Join(parts, ","), true
+	}
+	return "", false
+}
+
+// masked is how `config check` shows a value: secrets as "****", a Redis
+// URL without its password.
+func masked(name, value string) string {
+	switch {
+	case value == "":
+		return ""
+	case secretSettings[name]:
+		return "****"
+	case name == "redis-url":
+		if u, err := url.Parse(value); err == nil && u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				u.User = url.UserPassword(u.User.Username(), "****")
+				return strings.Replace(u.String(), "%2A%2A%2A%2A", "****", 1)
+			}
+		}
+	}
+	return value
+}
+
+// runConfigCheck is `partnergraph config check [--config FILE] [flags]`: it
+// validates the configuration as start-up would (without starting
+// anything) and prints the effective value of every setting, its source
+// and the secrets masked.
+func runConfigCheck(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	_, values, err := resolveConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "# partnergraph: the configuration is valid; effective values (flag > env > file > default)")
+	for _, r := range values {
+		fmt.Fprintf(stdout, "%s: %s # %s\n", r.name, strconv.Quote(masked(r.name, r.value)), r.from)
+	}
+	return nil
 }
 
 // check validates the settings that depend on each other.

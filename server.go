@@ -9,22 +9,28 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel"
 
 	"partnergraph/edge"
 	"partnergraph/gateway"
 	"partnergraph/identity"
 	"partnergraph/resolvers"
 	"partnergraph/sandbox"
+	"partnergraph/telemetry"
 )
 
 //go:generate go tool gqlgen generate
@@ -48,6 +54,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "sandbox" {
 		return runSandbox(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 1 && args[0] == "config" && args[1] == "check" {
+		return runConfigCheck(args[2:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return runHealthcheck(ctx, args[1:], getenv, stdout)
+	}
 	c, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -57,6 +69,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+
+	format := c.logFormat
+	if format == "" {
+		format = map[string]string{"sandbox": "text", "live": "json"}[c.mode]
+	}
+	logger, err := telemetry.NewLogger(stderr, format, c.logLevel)
+	if err != nil {
+		return bad("log-format", err.Error())
+	}
+	metrics := telemetry.NewMetrics(telemetry.NewOperations(c.metricsMaxOps))
+	tracing, err := telemetry.NewTracing(getenv, version())
+	if err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	if tracing.Enabled {
+		// the SDK reports failed exports here (process-wide)
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { logger.Warn("trace export", "err", err) }))
+	}
+	defer func() {
+		sctx, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		if err := tracing.Shutdown(sctx); err != nil {
+			logger.Warn("flushing the last spans failed", "err", err)
+		}
+	}()
 
 	authCfg := identity.Config{Issuer: c.jwtIssuer, Audience: c.jwtAudience, JWKSURL: c.jwtJWKSURL, Leeway: c.jwtLeeway, HS256Secret: []byte(c.jwtSecret)}
 	if c.jwtPublicKeyFile != "" {
@@ -68,7 +105,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	var (
-		gwCfg      = gateway.Config{Endpoint: c.bssEndpoint, IAMEndpoint: c.iamEndpoint, OSMEndpoint: c.osmEndpoint, CallTimeout: c.upstreamTimeout}
+		gwCfg = gateway.Config{Endpoint: c.bssEndpoint, IAMEndpoint: c.iamEndpoint, OSMEndpoint: c.osmEndpoint, CallTimeout: c.upstreamTimeout, Log: logger, Metrics: metrics,
+			MaxAttempts: c.retries + 1, BreakerFailures: c.breakerFailures, BreakerCooldown: c.breakerCooldown, MaxInFlight: c.maxInFlight}
 		tokens     map[string]string
 		prefill    string
 		sandboxURL string
@@ -132,9 +170,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if c.mode == "live" && (c.contactEmail != "" || c.contactPhone != "") {
 		deps.Contacts = map[string]resolvers.Contact{c.partnerID: {Email: c.contactEmail, Phone: c.contactPhone}}
 	}
-	deps.Upstream = client
+	deps.Upstream, deps.Log = client, logger
 	deps.Tickets = resolvers.TicketOptions{PollInterval: c.ticketPollInterval, SubscriptionsPerAccount: c.ticketSubsPerAccount,
-		MaxSubscriptions: c.ticketSubs, OnPollError: pollErrorLog(stderr)}
+		MaxSubscriptions: c.ticketSubs, OnPollError: pollErrorLog(logger)}
 	schema, err := resolvers.NewSchema(deps)
 	if err != nil {
 		return err
@@ -148,27 +186,61 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer closeWeb()
-	web.DevOutbox, web.Schema, web.Verifier, web.Ready = devOutbox, schema, verifier, client.Ping
+	// draining is set on shutdown: /readyz answers 503 from then on.
+	var draining atomic.Bool
+	ready := func(ctx context.Context) error {
+		if draining.Load() {
+			return errors.New("shutting down")
+		}
+		return client.Ping(ctx)
+	}
+	web.DevOutbox, web.Schema, web.Verifier, web.Ready = devOutbox, schema, verifier, ready
 	web.DevTokens, web.GraphiQLToken, web.RequestTimeout, web.Log = tokens, prefill, c.requestTimeout, stderr
+	web.Logger, web.Metrics, web.Tracing = logger, metrics, tracing
 	handler := edge.NewHandler(web)
 
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		return bad("listen", "cannot listen: "+err.Error())
 	}
+	// Requests run on serveCtx: a SIGTERM does not cancel them, shutdown
+	// drains them (cut after --shutdown-timeout).
+	serveCtx, cutRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cutRequests()
 	// A request's body must arrive within the request deadline (a slow
 	// sender holds no connection longer); its answer a little after it.
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: c.requestTimeout,
 		WriteTimeout: c.requestTimeout + 5*time.Second, IdleTimeout: 2 * time.Minute,
-		BaseContext: func(net.Listener) context.Context { return ctx }}
+		BaseContext: func(net.Listener) context.Context { return serveCtx }}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 		}
 	}()
+	var msrv *http.Server
+	metricsURL := "off"
+	if c.metricsListen != "off" {
+		mln, err := net.Listen("tcp", c.metricsListen)
+		if err != nil {
+			return bad("metrics-listen", "cannot listen: "+err.Error())
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry(), promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
+		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
+		go func() {
+			if err := msrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics: %w", err)
+			}
+		}()
+		defer msrv.Close()
+		metricsURL = "http://" + mln.Addr().String() + "/metrics"
+	}
+	if tracing.Enabled {
+		logger.Info("exporting traces over OTLP/HTTP", "endpoint", tracing.Endpoint)
+	}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "partnergraph (%s mode) listening on %s\n", c.mode, base)
-	fmt.Fprintf(stdout, "  GraphiQL: %s/\n  GraphQL:  %s/graphql\n", base, base)
+	fmt.Fprintf(stdout, "  GraphiQL: %s/\n  GraphQL:  %s/graphql\n  metrics:  %s\n", base, base, metricsURL)
 	if c.mode == "sandbox" {
 		fmt.Fprintf(stdout, "  sandbox:  %s (BSS v2, OSM v2 tickets + IAM emulator)\n", sandboxURL)
 		if tokens != nil {
@@ -186,9 +258,77 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cancel()
 		return err
 	}
-	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	return shutdown(srv, &draining, cutRequests, c.shutdownDelay, c.shutdownTimeout, logger)
+}
+
+// shutdown drains the gateway: /readyz answers 503 at once and requests
+// keep being served for delay (a load balancer takes the instance out),
+// then no connection is accepted and the requests in flight get up to
+// timeout to finish; those still running then are cut.
+func shutdown(srv *http.Server, draining *atomic.Bool, cut context.CancelFunc, delay, timeout time.Duration, log *slog.Logger) error {
+	draining.Store(true)
+	log.Info("shutting down: draining requests", "delay", delay.String(), "timeout", timeout.String())
+	time.Sleep(delay)
+	ctx, done := context.WithTimeout(context.Background(), timeout)
 	defer done()
-	return srv.Shutdown(shutdownCtx)
+	err := srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("shutdown: requests still running after the timeout were cut", "timeout", timeout.String())
+		cut()
+		return srv.Close()
+	}
+	log.Info("shutdown: every request finished")
+	return err
+}
+
+// runHealthcheck is `partnergraph healthcheck [--url URL]`: GET /healthz of
+// the gateway this configuration listens on (--listen or
+// PARTNERGRAPH_LISTEN; a wildcard host is asked on loopback), for images
+// without a shell or curl (the Dockerfile's HEALTHCHECK).
+func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("partnergraph healthcheck", flag.ContinueOnError)
+	listen := getenv(envName("listen"))
+	if listen == "" {
+		listen = "127.0.0.1:8080"
+	}
+	u := fs.String("url", "", "URL to GET (default: /healthz of the listen address)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *u == "" {
+		host, port, err := net.SplitHostPort(listen)
+		if err != nil {
+			return bad("listen", "must be host:port")
+		}
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			host = "127.0.0.1"
+		}
+		*u = "http://" + net.JoinHostPort(host, port) + "/healthz"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s", *u, resp.Status)
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
+}
+
+// version is the module version the binary was built from.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "devel"
 }
 
 // demoTokens mints the sandbox's ready-to-use tokens (valid 24h).
@@ -268,16 +408,9 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // pollErrorLog logs the failed polls of the live ticket updates, one line
 // each.
-func pollErrorLog(w io.Writer) func(gateway.TicketOwner, error) {
-	var mu sync.Mutex
+func pollErrorLog(log *slog.Logger) func(gateway.TicketOwner, error) {
 	return func(o gateway.TicketOwner, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		who := o.Scope.Account
-		if o.Customer != "" {
-			who += " for customer " + o.Customer
-		}
-		fmt.Fprintf(w, "tickets: live-update poll of %s failed: %v\n", who, err)
+		log.Warn("ticket live-update poll failed", "account", o.Scope.Account, "customer", o.Customer, "error", err)
 	}
 }
 

@@ -41,12 +41,15 @@ var listeningRE = regexp.MustCompile(`listening on (http://\S+)`)
 // MustRun starts run() with args and env and returns the gateway's base URL.
 func MustRun(tb testing.TB, args []string, env map[string]string) string {
 	tb.Helper()
+	env = maps.Clone(env)
+	if env == nil {
+		env = map[string]string{}
+	}
 	if env["PARTNERGRAPH_AUDIT_LOG"] == "" { // keep the audit log out of the source tree
-		env = maps.Clone(env)
-		if env == nil {
-			env = map[string]string{}
-		}
 		env["PARTNERGRAPH_AUDIT_LOG"] = filepath.Join(tb.TempDir(), "audit.jsonl")
+	}
+	if env["PARTNERGRAPH_METRICS_LISTEN"] == "" { // instances side by side
+		env["PARTNERGRAPH_METRICS_LISTEN"] = "127.0.0.1:0"
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer

@@ -62,7 +62,7 @@ func binary(tb testing.TB) string {
 func MustStart(tb testing.TB, args ...string) string {
 	tb.Helper()
 	bin := binary(tb)
-	args = append([]string{"--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--audit-log", filepath.Join(tb.TempDir(), "audit.jsonl")}, args...)
+	args = append([]string{"--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--audit-log", filepath.Join(tb.TempDir(), "audit.jsonl")}, args...)
 	cmd := exec.Command(bin, args...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr

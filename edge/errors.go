@@ -5,16 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"regexp"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"partnergraph/apierr"
+	"partnergraph/telemetry"
 )
 
 // Presenter is the one place errors become GraphQL errors: it sets a stable
@@ -22,7 +23,15 @@ import (
 // anything unexpected by "internal error" (logged once to log, with the
 // detail the client never sees). Messages quote at most a short excerpt of
 // the client's input (see clip).
-func Presenter(log io.Writer) graphql.ErrorPresenterFunc { return presenter(log, false) }
+func Presenter(log io.Writer) graphql.ErrorPresenterFunc { return presenter(textLogger(log), false) }
+
+// textLogger writes text lines to w (nothing when w is nil).
+func textLogger(w io.Writer) *slog.Logger {
+	if w == nil {
+		w = io.Discard
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
 
 // passThrough are the codes of gqlgen's own errors that clients switch on
 // (Apollo Client's persisted-query link retries with the full document on
@@ -32,13 +41,7 @@ var passThrough = map[string]bool{string(apierr.CodePersistedNotFound): true}
 // presenter is Presenter; hideSuggestions also drops "Did you mean …?"
 // hints (live mode: the validator's rules without suggestions are the first
 // line, this the second).
-func presenter(log io.Writer, hideSuggestions bool) graphql.ErrorPresenterFunc {
-	var mu sync.Mutex
-	logf := func(format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Fprintf(log, format, args...)
-	}
+func presenter(log *slog.Logger, hideSuggestions bool) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		out := graphql.DefaultErrorPresenter(ctx, err)
 		ext := map[string]any{}
@@ -61,7 +64,8 @@ func presenter(log io.Writer, hideSuggestions bool) graphql.ErrorPresenterFunc {
 				ext["candidates"] = ge.Candidates
 			}
 			if ge.Code == apierr.CodeInternal || ge.Code == apierr.CodeUpstreamUnavailable || ge.Code == apierr.CodeOutcomeUnknown || (ge.Code == apierr.CodeUpstreamError && ge.UpstreamCode == "") {
-				logf("graphql: %s %v: %v\n", ge.Op, out.Path, ge)
+				log.LogAttrs(ctx, slog.LevelWarn, "graphql error", slog.String("request_id", telemetry.FromContext(ctx).ID()),
+					slog.String("code", string(ge.Code)), slog.String("op", ge.Op), slog.String("path", out.Path.String()), slog.String("err", ge.Error()))
 			}
 		case errors.As(err, &qe) && qe.Unwrap() == nil:
 			// produced by gqlgen itself: parse, validation or argument
@@ -76,7 +80,8 @@ func presenter(log io.Writer, hideSuggestions bool) graphql.ErrorPresenterFunc {
 			out.Message = "the request was cancelled or ran out of time"
 			ext["code"] = string(apierr.CodeUpstreamUnavailable)
 		default:
-			logf("graphql: internal error at %v: %v\n", out.Path, err)
+			log.LogAttrs(ctx, slog.LevelError, "graphql internal error", slog.String("request_id", telemetry.FromContext(ctx).ID()),
+				slog.String("path", out.Path.String()), slog.String("err", err.Error()))
 			out.Message = "internal error"
 			ext["code"] = string(apierr.CodeInternal)
 		}
@@ -133,9 +138,12 @@ func excerpt(s string, n int) string {
 }
 
 // Recover turns a resolver panic into INTERNAL, logging the stack.
-func Recover(log io.Writer) graphql.RecoverFunc {
+func Recover(log io.Writer) graphql.RecoverFunc { return recoverWith(textLogger(log)) }
+
+func recoverWith(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
-		fmt.Fprintf(log, "graphql: panic: %v\n%s\n", p, debug.Stack())
+		log.LogAttrs(ctx, slog.LevelError, "graphql panic", slog.String("request_id", telemetry.FromContext(ctx).ID()),
+			slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
 		return &apierr.Error{Code: apierr.CodeInternal, Message: "internal error", Err: fmt.Errorf("panic: %v", p)}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/netip"
@@ -23,6 +24,7 @@ import (
 
 	"partnergraph/apierr"
 	"partnergraph/identity"
+	"partnergraph/telemetry"
 )
 
 // Rate is a token bucket: Events tokens per Per refill it, Burst is its
@@ -141,13 +143,13 @@ type rateLimiter struct {
 	RateLimits
 	fallback *MemoryLimiter
 	present  graphql.ErrorPresenterFunc
-	logf     func(format string, args ...any)
+	log      *slog.Logger
 	mu       sync.Mutex
 	lastLog  time.Time
 }
 
-func newRateLimiter(rl RateLimits, present graphql.ErrorPresenterFunc, logf func(string, ...any)) *rateLimiter {
-	l := &rateLimiter{RateLimits: rl, fallback: NewMemoryLimiter(), present: present, logf: logf}
+func newRateLimiter(rl RateLimits, present graphql.ErrorPresenterFunc, log *slog.Logger) *rateLimiter {
+	l := &rateLimiter{RateLimits: rl, fallback: NewMemoryLimiter(), present: present, log: log}
 	if l.Limiter == nil {
 		l.Limiter = l.fallback
 	}
@@ -166,7 +168,7 @@ func (l *rateLimiter) handler(next http.Handler) http.Handler {
 		}
 		wait, err := l.Limiter.Take(r.Context(), key, rt)
 		if err != nil {
-			l.logOnce("rate limit: the shared limiter failed, using this instance's: %v", err)
+			l.logOnce("rate limit: the shared limiter failed, using this instance's", err)
 			wait, _ = l.fallback.Take(r.Context(), key, rt)
 		}
 		if wait <= 0 {
@@ -182,7 +184,8 @@ func (l *rateLimiter) handler(next http.Handler) http.Handler {
 		}
 		w.Header().Set("Content-Type", mt+"; charset=utf-8")
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		writeResponse(w, http.StatusTooManyRequests, &graphql.Response{Errors: gqlerror.List{l.present(r.Context(), e)}})
+		telemetry.FromContext(r.Context()).RateLimited()
+		writeResponse(r.Context(), w, http.StatusTooManyRequests, &graphql.Response{Errors: gqlerror.List{l.present(r.Context(), e)}})
 	})
 }
 
@@ -196,14 +199,14 @@ func (l *rateLimiter) bucket(r *http.Request) (string, Rate) {
 	return "a:" + clientAddress(r, l.TrustedProxies), l.Anonymous
 }
 
-func (l *rateLimiter) logOnce(format string, args ...any) {
+func (l *rateLimiter) logOnce(msg string, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if time.Since(l.lastLog) < time.Minute {
 		return
 	}
 	l.lastLog = time.Now()
-	l.logf(format+"\n", args...)
+	l.log.Warn(msg, "err", err)
 }
 
 // clientAddress is the caller's address: the peer's, or for a peer among

@@ -71,7 +71,7 @@ func withSubscriptions(o Options, rl *rateLimiter, next http.Handler) http.Handl
 			streams.ServeHTTP(w, r.WithContext(ctx))
 		case isEventStream(r):
 			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-				writeGraphQLError(w, http.StatusUnsupportedMediaType, "POST bodies must be application/json")
+				writeGraphQLError(r.Context(), w, http.StatusUnsupportedMediaType, "POST bodies must be application/json")
 				return
 			}
 			if l := o.Limits.forCaller(r.Context()); l.BodyBytes > 0 {
@@ -79,7 +79,7 @@ func withSubscriptions(o Options, rl *rateLimiter, next http.Handler) http.Handl
 			}
 			streams.ServeHTTP(w, r)
 		case r.Method == http.MethodPost && postsSubscription(r):
-			writeGraphQLError(w, http.StatusBadRequest, "subscriptions are served over WebSocket (graphql-transport-ws) or Server-Sent Events (Accept: text/event-stream)")
+			writeGraphQLError(r.Context(), w, http.StatusBadRequest, "subscriptions are served over WebSocket (graphql-transport-ws) or Server-Sent Events (Accept: text/event-stream)")
 		default:
 			next.ServeHTTP(w, r)
 		}

@@ -49,7 +49,7 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	mt, ok := negotiate(r.Header.Get("Accept"))
 	if !ok {
 		w.Header().Set("Content-Type", mediaJSON+"; charset=utf-8")
-		writeResponse(w, http.StatusNotAcceptable, exec.DispatchError(ctx, gqlerror.List{
+		writeResponse(ctx, w, http.StatusNotAcceptable, exec.DispatchError(ctx, gqlerror.List{
 			refuse(apierr.CodeNotAcceptable, "the Accept header names no media type served here (application/graphql-response+json, application/json)")}))
 		return
 	}
@@ -64,7 +64,7 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		if status == 0 {
 			status = requestErrorStatus(mt, gqlerror.List{gerr})
 		}
-		writeResponse(w, status, exec.DispatchError(ctx, gqlerror.List{gerr}))
+		writeResponse(ctx, w, status, exec.DispatchError(ctx, gqlerror.List{gerr}))
 		return
 	}
 	req.params.Headers = r.Header
@@ -75,13 +75,15 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 
 	oc, errs := exec.CreateOperationContext(ctx, &req.params)
 	if errs != nil {
-		writeResponse(w, requestErrorStatus(mt, errs), exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
+		noteOperation(ctx, oc, false)
+		writeResponse(ctx, w, requestErrorStatus(mt, errs), exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
 		return
 	}
+	noteOperation(ctx, oc, r.Method != http.MethodGet || oc.Operation.Operation == ast.Query)
 	if r.Method == http.MethodGet && oc.Operation.Operation != ast.Query {
 		// GraphQL over HTTP: GET must not run a mutation.
 		w.Header().Set("Allow", "POST")
-		writeResponse(w, http.StatusMethodNotAllowed, exec.DispatchError(ctx, gqlerror.List{
+		writeResponse(ctx, w, http.StatusMethodNotAllowed, exec.DispatchError(ctx, gqlerror.List{
 			refuse(apierr.CodeBadUserInput, "mutations must be sent with POST")}))
 		return
 	}
@@ -91,7 +93,7 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	if resp != nil && resp.Data == nil && len(resp.Errors) > 0 {
 		status = requestErrorStatus(mt, resp.Errors)
 	}
-	writeResponse(w, status, resp)
+	writeResponse(ctx, w, status, resp)
 }
 
 // request is one decoded GraphQL-over-HTTP request.
@@ -276,10 +278,11 @@ type wireResponse struct {
 	Extensions map[string]any  `json:"extensions,omitempty"`
 }
 
-func writeResponse(w http.ResponseWriter, status int, resp *graphql.Response) {
+func writeResponse(ctx context.Context, w http.ResponseWriter, status int, resp *graphql.Response) {
 	if resp == nil {
 		resp = &graphql.Response{}
 	}
+	noteErrors(ctx, resp)
 	b, err := json.Marshal(wireResponse{Errors: resp.Errors, Data: resp.Data, Extensions: resp.Extensions})
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)

@@ -9,13 +9,12 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
-	"fmt"
 	"html/template"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -27,7 +26,9 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
+	"partnergraph/apierr"
 	"partnergraph/identity"
+	"partnergraph/telemetry"
 )
 
 // Options are the parts the HTTP surface is built from. The zero value of
@@ -46,7 +47,15 @@ type Options struct {
 	// RequestTimeout bounds a GraphQL request, upstream calls included
 	// (default 30s).
 	RequestTimeout time.Duration
-	Log            io.Writer
+	// Log receives what cannot be answered to a client, as text, when
+	// Logger is nil.
+	Log io.Writer
+	// Logger receives the access log (one line per /graphql request) and
+	// what cannot be answered to a client (default: text lines on Log).
+	Logger *slog.Logger
+	// Metrics and Tracing: the request metrics and spans (nil: none).
+	Metrics *telemetry.Metrics
+	Tracing *telemetry.Tracing
 	// DevOutbox, when set (sandbox mode only), is served at GET /dev/outbox:
 	// the verification codes "sent", so GraphiQL users and tests can finish
 	// the verification flow.
@@ -113,8 +122,12 @@ func protect(srv *handler.Server, o Options) {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	srv.Use(&queryLimits{limits: o.Limits, cache: docs})
 	srv.Use(SensitiveFieldLimit{}) // one @verified root field per operation
-	srv.SetErrorPresenter(presenter(o.Log, o.HideSuggestions))
-	srv.SetRecoverFunc(Recover(o.Log))
+	logger := o.Logger
+	if logger == nil {
+		logger = textLogger(o.Log)
+	}
+	srv.SetErrorPresenter(presenter(logger, o.HideSuggestions))
+	srv.SetRecoverFunc(recoverWith(logger))
 }
 
 // rulesWithoutSuggestions are gqlparser's validation rules with every rule
@@ -145,16 +158,14 @@ func NewHandler(o Options) http.Handler {
 	if o.RequestTimeout == 0 {
 		o.RequestTimeout = 30 * time.Second
 	}
-	var logMu sync.Mutex
-	logf := func(format string, args ...any) {
-		logMu.Lock()
-		defer logMu.Unlock()
-		fmt.Fprintf(o.Log, format, args...)
+	if o.Logger == nil {
+		o.Logger = textLogger(o.Log)
 	}
+	o.Metrics.Operations().Seed(operationNames(o.Manifest)...)
 	gql := NewGraphQL(o)
-	rl := newRateLimiter(o.RateLimits, presenter(o.Log, o.HideSuggestions), logf)
+	rl := newRateLimiter(o.RateLimits, presenter(o.Logger, o.HideSuggestions), o.Logger)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", o.CORS.handler(withSubscriptions(o, rl, graphqlOverHTTP(timeout(o.RequestTimeout, o.Verifier.Middleware(rl.handler(gql)))))))
+	mux.Handle("/graphql", observe(o, o.CORS.handler(withSubscriptions(o, rl, graphqlOverHTTP(timeout(o.RequestTimeout, o.Verifier.Middleware(notePrincipal(rl.handler(gql)))))))))
 	mux.HandleFunc("GET /{$}", graphiql(o.GraphiQLToken))
 	mux.HandleFunc("GET /graphiql/{file}", assets)
 	mux.HandleFunc("GET /graphiql/init.js", func(w http.ResponseWriter, r *http.Request) {
@@ -212,19 +223,20 @@ func graphqlOverHTTP(next http.Handler) http.Handler {
 		case http.MethodPost:
 			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if err != nil || mt != "application/json" {
-				writeGraphQLError(w, http.StatusUnsupportedMediaType, "POST bodies must be application/json")
+				writeGraphQLError(r.Context(), w, http.StatusUnsupportedMediaType, "POST bodies must be application/json")
 				return
 			}
 		default:
 			w.Header().Set("Allow", "GET, POST")
-			writeGraphQLError(w, http.StatusMethodNotAllowed, "use GET (queries only) or POST")
+			writeGraphQLError(r.Context(), w, http.StatusMethodNotAllowed, "use GET (queries only) or POST")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-func writeGraphQLError(w http.ResponseWriter, status int, msg string) {
+func writeGraphQLError(ctx context.Context, w http.ResponseWriter, status int, msg string) {
+	telemetry.FromContext(ctx).Errors(string(apierr.CodeBadUserInput))
 	writeJSON(w, status, map[string]any{"errors": []map[string]any{{"message": msg, "extensions": map[string]string{"code": "BAD_USER_INPUT"}}}})
 }
 

@@ -1,9 +1,11 @@
 package gateway
 
 // The SDK clients and the one path every upstream call takes: call (a
-// partner's keys), custCall (a customer token) and callWith, which bounds
-// the call by the request, records its request id when asked
-// (requestid.go) and maps SDK errors to apierr codes.
+// partner's keys), custCall (a customer token), callWith (a given BSS
+// client) and, for tickets, osmCallWith (tickets.go) all end in send, which
+// bounds the call by the request, traces and measures it, retries reads, keeps
+// the breakers and in-flight bounds (resilience.go), records its request
+// id when asked (requestid.go) and maps SDK errors to apierr codes.
 
 import (
 	"context"
@@ -22,8 +24,13 @@ import (
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 	iam "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/iam/v3"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"partnergraph/apierr"
 	"partnergraph/gateway/custtoken"
+	"partnergraph/telemetry"
 )
 
 // Config says where the upstream is and which partner accounts we hold keys for.
@@ -53,12 +60,30 @@ type Config struct {
 	// OSMLanguage is the X-Language of ticket calls, which localises the
 	// upstream's names (default "en-us").
 	OSMLanguage string
+
+	// The resilience of the call path (resilience.go). The zero value of
+	// each is off: one attempt, no breaker, no bound; the gateway's
+	// configuration turns them all on.
+	//
+	// MaxAttempts is how many times a read is sent at most.
+	MaxAttempts int
+	// BreakerFailures is how many consecutive unavailable answers open an
+	// operation's breaker; BreakerCooldown how long it stays open.
+	BreakerFailures int
+	BreakerCooldown time.Duration
+	// MaxInFlight bounds the calls in flight per partner credential.
+	MaxInFlight int
+	// Metrics receives the calls, retries, breaker states and calls in
+	// flight (nil: none).
+	Metrics *telemetry.Metrics
 }
 
 // Client calls the BSS v2 APIs with the right partner's credentials.
 type Client struct {
 	log      *slog.Logger
 	cfg      Config
+	metrics  *telemetry.Metrics
+	res      *resilience
 	accounts map[string]Account
 	bss      map[string]*bss.BssClient // by account id, for the accounts with keys
 
@@ -106,7 +131,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxCustomers <= 0 {
 		cfg.MaxCustomers = custtoken.DefaultMaxEntries
 	}
-	c := &Client{cfg: cfg, log: cfg.Log, accounts: map[string]Account{}, bss: map[string]*bss.BssClient{}, ids: newIDTransport(),
+	if cfg.BreakerCooldown <= 0 {
+		cfg.BreakerCooldown = 10 * time.Second
+	}
+	res := &resilience{metrics: cfg.Metrics, failures: cfg.BreakerFailures, cooldown: cfg.BreakerCooldown, maxInFlight: int64(cfg.MaxInFlight)}
+	c := &Client{cfg: cfg, log: cfg.Log, metrics: cfg.Metrics, res: res, accounts: map[string]Account{}, bss: map[string]*bss.BssClient{}, ids: newIDTransport(),
 		tokens: map[string]*custtoken.Cache{}, custClients: expirable.NewLRU[custKey, tokenClient](cfg.MaxCustomers, nil, custtoken.MaxAge),
 		buckets: map[string]*bucketClient{}, regions: newRegionCache(cfg.RegionTTL)}
 	if err := c.newOSMClients(); err != nil {
@@ -153,7 +182,7 @@ func New(cfg Config) (*Client, error) {
 }
 
 // httpConfig is the SDK HTTP configuration of every client: the per-call
-// timeout (plus a second: callWith stops waiting first) and the shared
+// timeout (plus a second: send stops waiting first) and the shared
 // transport.
 func (c *Client) httpConfig() *config.HttpConfig {
 	return config.DefaultHttpConfig().WithTimeout(c.cfg.CallTimeout + time.Second).WithHttpRoundTripper(c.ids)
@@ -195,56 +224,184 @@ func (c *Client) client(s Scope) (*bss.BssClient, error) {
 // request, so every operation shows the SDK method and request it uses.
 type sdkMethod[Req, Resp any] func(*bss.BssClient, Req) (Resp, error)
 
-// call runs one SDK call, signed with the scope's partner keys, bounded by
-// ctx and the per-call timeout: the SDK takes no context, so the call runs
-// in a goroutine and we stop waiting when ctx ends (the SDK's own HTTP
-// timeout reaps the goroutine). op names the operation in errors and
-// request ids.
+// call runs one SDK call, signed with the scope's partner keys, through
+// callWith. op names the operation in errors, metrics, spans and request
+// ids.
 func call[Req, Resp any](ctx context.Context, c *Client, s Scope, op string, method sdkMethod[Req, Resp], req Req) (Resp, error) {
 	cl, err := c.client(s)
 	if err != nil {
 		var zero Resp
 		return zero, err
 	}
-	return callWith(ctx, c, cl, op, method, req)
+	return callWith(ctx, c, cl, s.Account, op, method, req)
 }
 
 // callWith is call with a given SDK client (a partner's or a customer
-// token's). When ctx tracks request ids (TrackRequestIDs), the call carries
-// a correlation header and its X-Request-Id is recorded.
-func callWith[Req, Resp any](ctx context.Context, c *Client, cl *bss.BssClient, op string, method sdkMethod[Req, Resp], req Req) (Resp, error) {
+// token's), account the partner credential it counts against.
+func callWith[Req, Resp any](ctx context.Context, c *Client, cl *bss.BssClient, account, op string, method sdkMethod[Req, Resp], req Req) (Resp, error) {
+	return send(ctx, c, callSpec[Resp]{service: "BSS", account: account, op: op,
+		call: func(h map[string]string) (Resp, error) { return method(withHeaders(cl, h), req) }})
+}
+
+// callSpec is one upstream operation as send runs it, whatever its
+// service.
+type callSpec[Resp any] struct {
+	service string // the span's prefix: BSS, OSM
+	account string // the partner credential it counts against
+	op      string // the SDK operation
+	// call sends it once, with the extra headers correlate asks for
+	// (nil: none).
+	call func(headers map[string]string) (Resp, error)
+	// business, when set, makes a 2xx answer whose body carries an
+	// error_code an error (OSM's refusals); refine re-codes the service's
+	// error answers.
+	business func(op string, a answer) *apierr.Error
+	refine   func(*apierr.Error) *apierr.Error
+}
+
+// send is the one path of every upstream call: the call's span, its
+// metrics, the retries of reads, the operation's breaker and the
+// credential's in-flight bound (resilience.go), and the request-id
+// tracking of audited calls (requestid.go).
+func send[Resp any](ctx context.Context, c *Client, sc callSpec[Resp]) (Resp, error) {
 	var zero Resp
+	op := sc.op
 	if err := ctx.Err(); err != nil {
 		return zero, unavailable(op, err)
 	}
+	ctx, span := telemetry.Tracer(ctx).Start(ctx, sc.service+" "+op, trace.WithSpanKind(trace.SpanKindClient))
+	defer span.End()
+	read := reads[op]
+	attempts := 1
+	if read {
+		attempts = max(c.cfg.MaxAttempts, 1)
+	}
+	for n := 1; ; n++ {
+		v, a, requestID, err := attemptCall(ctx, c, sc, attempts > 1 || span.IsRecording())
+		if span.IsRecording() {
+			span.SetAttributes(attribute.String("rpc.system", "huaweicloud"), attribute.String("rpc.service", sc.service), attribute.String("rpc.method", op),
+				attribute.String("partnergraph.upstream.status", a.status), attribute.Int("partnergraph.upstream.retries", n-1))
+			if a.httpStatus != 0 {
+				span.SetAttributes(attribute.Int("http.response.status_code", a.httpStatus))
+			}
+			if requestID != "" {
+				span.SetAttributes(attribute.String("partnergraph.upstream.request_id", requestID))
+			}
+		}
+		if err == nil {
+			return v, nil
+		}
+		wait := backoff(n, a.retryAfter)
+		if n >= attempts || !a.retryable || !roomFor(ctx, wait) {
+			if span.IsRecording() {
+				span.SetStatus(codes.Error, string(apierr.ErrorCode(err)))
+			}
+			return zero, err
+		}
+		c.metrics.Retry(op, a.reason)
+		span.AddEvent("retry", trace.WithAttributes(attribute.String("reason", a.reason), attribute.Int64("wait_ms", wait.Milliseconds())))
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return zero, err
+		}
+	}
+}
+
+// roomFor reports whether ctx's deadline leaves room for a wait and
+// another call.
+func roomFor(ctx context.Context, wait time.Duration) bool {
+	d, ok := ctx.Deadline()
+	return !ok || time.Until(d) > wait+minCallTime
+}
+
+// attemptCall sends one call, bounded by ctx and the per-call timeout: the
+// SDK takes no context, so the call runs in a goroutine and we stop
+// waiting when ctx ends (the SDK's own HTTP timeout reaps the goroutine).
+// want asks for the answer's headers (requestid.go).
+func attemptCall[Resp any](ctx context.Context, c *Client, sc callSpec[Resp], want bool) (Resp, attempt, string, error) {
+	var zero Resp
+	op := sc.op
+	release, ok := c.res.acquire(ctx, sc.account)
+	if !ok {
+		c.metrics.Rejected(op, "saturated")
+		if err := ctx.Err(); err != nil {
+			return zero, attempt{status: "cancelled"}, "", unavailable(op, err)
+		}
+		return zero, attempt{status: "saturated"}, "", notSent(op, "the gateway has too many calls in flight for this partner account; retry shortly")
+	}
+	defer release()
+	var done func(error)
+	if b := c.res.breaker(op); b != nil {
+		var err error
+		if done, err = b.Allow(); err != nil {
+			c.metrics.Rejected(op, "breaker_open")
+			return zero, attempt{status: "breaker_open"}, "", notSent(op, "the upstream is unavailable (circuit open); retry later")
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
-	cl, done := c.trackCall(ctx, cl, op)
+	telemetry.FromContext(ctx).UpstreamCall()
+	headers, answered := c.correlate(ctx, op, want, sc.business != nil)
 	type result struct {
 		v   Resp
 		err error
 	}
 	ch := make(chan result, 1)
+	start := time.Now()
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				ch <- result{err: fmt.Errorf("sdk panic: %v", p)}
+				ch <- result{err: fmt.Errorf("%w: %v", errSDKPanic, p)}
 			}
 		}()
-		v, err := method(cl, req)
+		v, err := sc.call(headers)
 		ch <- result{v, err}
 	}()
+	var (
+		v       Resp
+		err     error
+		callErr error
+		ctxErr  error
+	)
 	select {
 	case r := <-ch:
-		done(r.err)
-		if r.err != nil {
-			return zero, upstreamError(op, r.err)
-		}
-		return r.v, nil
+		v, callErr = r.v, r.err
 	case <-ctx.Done():
-		done(ctx.Err())
-		return zero, unavailable(op, ctx.Err())
+		ctxErr = ctx.Err()
 	}
+	h := answered(callErr)
+	a := classify(callErr, ctxErr)
+	a.retryAfter = parseRetryAfter(h.retryAfter, time.Now())
+	c.metrics.UpstreamCall(op, a.status, time.Since(start))
+	switch {
+	case ctxErr != nil:
+		err = unavailable(op, ctxErr)
+	case callErr != nil:
+		e := upstreamError(op, callErr)
+		if sc.refine != nil {
+			e = sc.refine(e)
+		}
+		err = e
+	case h.code != "" && sc.business != nil:
+		err = sc.business(op, h)
+	}
+	if done != nil {
+		switch {
+		case a.unavailable:
+			done(errUnavailable)
+		case ctxErr != nil:
+			done(context.Canceled) // the caller went away: no verdict
+		default:
+			done(nil)
+		}
+	}
+	if err != nil {
+		return zero, a, h.requestID, err
+	}
+	return v, a, h.requestID, nil
 }
 
 func unavailable(op string, err error) *apierr.Error {
@@ -398,7 +555,7 @@ func custCall[Req, Resp any](ctx context.Context, c *Client, s Scope, customerID
 			var zero Resp
 			return zero, err
 		}
-		v, err := callWith(ctx, c, cl, op, method, req)
+		v, err := callWith(ctx, c, cl, s.Account, op, method, req)
 		if err != nil && attempt == 0 && unauthorized(err) {
 			c.dropToken(s, customerID, tok)
 			continue

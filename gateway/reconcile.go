@@ -209,8 +209,9 @@ func runMove[V, T any](ctx context.Context, c *Client, l Ledger, spec moveSpec[V
 		}
 		return v, nil
 	}
-	if apierr.ErrorCode(err) != apierr.CodeUpstreamUnavailable {
-		// Refused: nothing was applied.
+	if apierr.ErrorCode(err) != apierr.CodeUpstreamUnavailable || errors.Is(err, ErrNotSent) {
+		// Refused, or never sent (breaker open, in-flight bound full):
+		// nothing was applied.
 		_ = l.Record(context.WithoutCancel(ctx), spec.lock, nil)
 		return zero, err
 	}

@@ -8,7 +8,7 @@ package gateway
 //
 //   - a request that wants the ids of its upstream calls says so with
 //     TrackRequestIDs(ctx), which puts a sink in ctx;
-//   - callWith (every SDK call, partner or customer token) then adds a
+//   - send (every SDK call, BSS or OSM, partner or customer token) then adds a
 //     correlation header, CallHeader: <random id>, to that one call. The SDK
 //     takes no per-call options on its plain methods, so the call runs on a
 //     shallow copy of the SDK client whose extra headers are just that
@@ -26,13 +26,19 @@ package gateway
 //     response arriving after that finds no entry and is ignored, so the
 //     table holds at most the calls in flight.
 //
-// Calls made without a sink in ctx carry no extra header and cost nothing.
+// The same correlation gives traced calls their request id and reads that
+// may be retried the answer's Retry-After (resilience.go). Other calls
+// carry no extra header and cost nothing.
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
+	"io"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -54,16 +60,9 @@ type UpstreamCall struct {
 	RequestID string // the upstream's X-Request-Id; "" when it did not answer in time
 }
 
-// Write reports whether the call's operation changes upstream state: by the
-// SDK's naming, every BSS operation but the List*, Show* and Check* reads.
-func (u UpstreamCall) Write() bool {
-	for _, p := range []string{"List", "Show", "Check"} {
-		if strings.HasPrefix(u.Op, p) {
-			return false
-		}
-	}
-	return true
-}
+// Write reports whether the call's operation changes upstream state: every
+// operation but the reads (resilience.go).
+func (u UpstreamCall) Write() bool { return !reads[u.Op] }
 
 // maxTrackedCalls bounds what one tracked request keeps.
 const maxTrackedCalls = 256
@@ -149,14 +148,30 @@ func (r *RequestIDs) Summary() string {
 	return strings.Join(ids, ",")
 }
 
-// idTransport is the RoundTripper of all of a Client's SDK clients. It maps
-// the correlation ids of the calls in flight to the X-Request-Id of their
-// answers.
+// idTransport is the RoundTripper of all of a Client's SDK clients (BSS,
+// IAM and OSM). It maps the correlation ids of the calls in flight to the
+// X-Request-Id (and the Retry-After, for the retries of reads) of their
+// answers and, for a call that asks for it (OSM, which answers some
+// refusals with status 200), the error_code of a 2xx JSON body.
 type idTransport struct {
 	base http.RoundTripper
 
 	mu      sync.Mutex
-	pending map[string]string // correlation id → X-Request-Id ("" until answered)
+	pending map[string]*pendingCall // correlation id → its call
+}
+
+type pendingCall struct {
+	peek bool   // read a 2xx JSON body for error_code
+	a    answer // zero until answered
+}
+
+// answer is what a call keeps of its answer.
+type answer struct {
+	requestID  string
+	retryAfter string
+	// code and msg are the error_code and error_msg of a 2xx JSON body
+	// (peeked calls only): a business refusal with a success status.
+	code, msg string
 }
 
 // newIDTransport wraps a transport configured like the SDK's default one
@@ -171,69 +186,131 @@ func newIDTransport() *idTransport {
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
 	}
-	return &idTransport{base: base, pending: map[string]string{}}
+	return &idTransport{base: base, pending: map[string]*pendingCall{}}
 }
 
 // RoundTrip sends req and, when it carries the correlation id of a call
-// in flight, keeps the X-Request-Id of its answer for that call.
+// in flight, keeps the X-Request-Id and Retry-After of its answer for
+// that call.
 func (t *idTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		return resp, err
 	}
-	if corr := req.Header.Get(CallHeader); corr != "" {
-		t.mu.Lock()
-		if _, ok := t.pending[corr]; ok {
-			t.pending[corr] = resp.Header.Get("X-Request-Id")
-		}
-		t.mu.Unlock()
+	corr := req.Header.Get(CallHeader)
+	if corr == "" {
+		return resp, nil
 	}
+	t.mu.Lock()
+	p, ok := t.pending[corr]
+	peek := ok && p.peek
+	t.mu.Unlock()
+	if !ok {
+		return resp, nil
+	}
+	a := answer{requestID: resp.Header.Get("X-Request-Id"), retryAfter: resp.Header.Get("Retry-After")}
+	if peek {
+		if err := peekBusinessError(resp, &a); err != nil {
+			return nil, err
+		}
+	}
+	t.mu.Lock()
+	if p, ok := t.pending[corr]; ok {
+		p.a = a
+	}
+	t.mu.Unlock()
 	return resp, nil
 }
 
-// begin registers a new correlation id.
-func (t *idTransport) begin() string {
+// maxPeek bounds the body read to find a business error code.
+const maxPeek = 16 << 20
+
+// peekBusinessError reads a 2xx JSON answer's error_code and error_msg into
+// a, leaving the body for the SDK to decode.
+func peekBusinessError(resp *http.Response, a *answer) error {
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode/100 != 2 || mt != "application/json" || resp.ContentLength > maxPeek {
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPeek+1))
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if !bytes.Contains(body, []byte(`"error_code"`)) {
+		return nil
+	}
+	var e struct {
+		Code string `json:"error_code"`
+		Msg  string `json:"error_msg"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Code != "" {
+		a.code, a.msg = e.Code, e.Msg
+		if len(a.msg) > 300 {
+			a.msg = a.msg[:300]
+		}
+	}
+	return nil
+}
+
+// begin registers a new correlation id; peek asks for the body's
+// business error.
+func (t *idTransport) begin(peek bool) string {
 	corr := rand.Text()
 	t.mu.Lock()
-	t.pending[corr] = ""
+	t.pending[corr] = &pendingCall{peek: peek}
 	t.mu.Unlock()
 	return corr
 }
 
-// end forgets corr and returns the request id its answer carried.
-func (t *idTransport) end(corr string) string {
+// end forgets corr and returns what its answer carried.
+func (t *idTransport) end(corr string) answer {
 	t.mu.Lock()
-	id := t.pending[corr]
+	defer t.mu.Unlock()
+	p := t.pending[corr]
 	delete(t.pending, corr)
-	t.mu.Unlock()
-	return id
+	if p == nil {
+		return answer{}
+	}
+	return p.a
 }
 
-// withCallHeader returns a copy of cl that adds the correlation header to
-// its calls. The copy shares the original's HTTP client, credentials and
-// endpoints; we set no client-wide extra headers, so replacing them loses
-// nothing.
-func withCallHeader(cl *bss.BssClient, corr string) *bss.BssClient {
+// withHeaders returns cl, or with extra headers a copy of cl that adds
+// them to its calls. The copy shares the original's HTTP client,
+// credentials and endpoints; we set no client-wide extra headers, so
+// replacing them loses nothing.
+func withHeaders(cl *bss.BssClient, h map[string]string) *bss.BssClient {
+	if h == nil {
+		return cl
+	}
 	hc := *cl.HcClient
-	hc.WithExtraHeaders(map[string]string{CallHeader: corr})
+	hc.WithExtraHeaders(h)
 	return bss.NewBssClient(&hc)
 }
 
-// trackCall prepares a call for request-id tracking when ctx asks for it:
-// it returns the client to call with and a function to run once the call
-// is over (its error, nil when it stopped waiting with its own error).
-func (c *Client) trackCall(ctx context.Context, cl *bss.BssClient, op string) (*bss.BssClient, func(err error)) {
+// correlate prepares one call whose answer is wanted: the call is tracked
+// (TrackRequestIDs), traced, a read that may be retried (its Retry-After),
+// or peeked for a business error. It returns the extra headers to send
+// (nil: none) and a function to run once the call is over (with its error,
+// nil when it stopped waiting), which records the call in ctx's sink and
+// returns what the answer carried. A call that wants nothing is sent as it
+// is, and costs nothing.
+func (c *Client) correlate(ctx context.Context, op string, want, peek bool) (map[string]string, func(err error) answer) {
 	ids := requestIDsFrom(ctx)
-	if ids == nil || c.ids == nil {
-		return cl, func(error) {}
+	if (ids == nil && !want && !peek) || c.ids == nil {
+		return nil, func(error) answer { return answer{} }
 	}
-	corr := c.ids.begin()
-	return withCallHeader(cl, corr), func(err error) {
-		id := c.ids.end(corr)
+	corr := c.ids.begin(peek)
+	return map[string]string{CallHeader: corr}, func(err error) answer {
+		a := c.ids.end(corr)
 		var se *sdkerr.ServiceResponseError
-		if id == "" && errors.As(err, &se) {
-			id = se.RequestId
+		if a.requestID == "" && errors.As(err, &se) {
+			a.requestID = se.RequestId
 		}
-		ids.add(UpstreamCall{Op: op, RequestID: id})
+		if ids != nil {
+			ids.add(UpstreamCall{Op: op, RequestID: a.requestID})
+		}
+		return a
 	}
 }

@@ -9,24 +9,18 @@ package gateway
 // OSM reports its business errors with HTTP 200 and
 // {"error_code":"OSM.0101xxxx","error_msg":…} (OSM-API.md §4). Only some
 // SDK response models have those fields, so every ticket call carries a
-// correlation header and the clients' transport (osmTransport) keeps the
-// error code, message and X-Request-Id of each answer: a business error
-// becomes an *apierr.Error exactly as an SDK error does (upstream code and
-// request id kept), never a success. The rules a submitter breaks (too
+// correlation header and the shared transport (idTransport, requestid.go)
+// keeps the error code, message and X-Request-Id of each answer: a
+// business error becomes an *apierr.Error exactly as an SDK error does
+// (upstream code and request id kept), never a success. The rules a submitter breaks (too
 // many attachments, a forbidden file type, an action the status does not
 // allow, the quota used up, urging too often) are BAD_USER_INPUT; an
 // unknown or foreign ticket is NOT_FOUND.
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
-	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -37,7 +31,6 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/global"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdktime"
 	iam "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/iam/v3"
 	osm "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/osm/v2"
@@ -319,7 +312,6 @@ type SatisfactionDimension struct {
 // one per customer token (bounded like the BSS ones, client.go).
 type osmClients struct {
 	endpoint, language string
-	rt                 *osmTransport
 	byAccount          map[string]*osm.OsmClient
 
 	mu   sync.Mutex // see Client.custMu
@@ -345,8 +337,7 @@ func (c *Client) newOSMClients() error {
 	if lang == "" {
 		lang = "en-us"
 	}
-	c.osm = &osmClients{endpoint: e, language: lang, rt: &osmTransport{base: c.ids, pending: map[string]*osmAnswer{}},
-		byAccount: map[string]*osm.OsmClient{}, cust: expirable.NewLRU[custKey, osmTokenClient](c.cfg.MaxCustomers, nil, custtoken.MaxAge)}
+	c.osm = &osmClients{endpoint: e, language: lang, byAccount: map[string]*osm.OsmClient{}, cust: expirable.NewLRU[custKey, osmTokenClient](c.cfg.MaxCustomers, nil, custtoken.MaxAge)}
 	return nil
 }
 
@@ -375,7 +366,7 @@ func (c *Client) addOSMClient(a Account, cred *global.Credentials) error {
 }
 
 func (c *Client) osmHTTPConfig() *config.HttpConfig {
-	return config.DefaultHttpConfig().WithTimeout(c.cfg.CallTimeout + time.Second).WithHttpRoundTripper(c.osm.rt)
+	return config.DefaultHttpConfig().WithTimeout(c.cfg.CallTimeout + time.Second).WithHttpRoundTripper(c.ids)
 }
 
 // HasTickets reports whether the gateway can read the tickets of account
@@ -456,7 +447,7 @@ func ticketCall[Req, Resp any](ctx context.Context, c *Client, o TicketOwner, op
 			var zero Resp
 			return zero, err
 		}
-		v, err := osmCallWith(ctx, c, cl, op, method, req)
+		v, err := osmCallWith(ctx, c, cl, o.Scope.Account, op, method, req)
 		if err != nil && attempt == 0 && o.Customer != "" && unauthorized(err) {
 			c.dropOSMToken(o, tok)
 			continue
@@ -465,56 +456,17 @@ func ticketCall[Req, Resp any](ctx context.Context, c *Client, o TicketOwner, op
 	}
 }
 
-// osmCallWith is callWith for the OSM client: bounded by ctx and the
-// per-call timeout, with the correlation header that lets osmTransport
-// report the answer's business error and request id.
-func osmCallWith[Req, Resp any](ctx context.Context, c *Client, cl *osm.OsmClient, op string, method osmMethod[Req, Resp], req Req) (Resp, error) {
-	var zero Resp
-	if err := ctx.Err(); err != nil {
-		return zero, unavailable(op, err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
-	defer cancel()
-	corr := c.osm.rt.begin()
-	hc := *cl.HcClient
-	hc.WithExtraHeaders(map[string]string{CallHeader: corr, "X-Language": c.osm.language})
-	call := osm.NewOsmClient(&hc)
-	type result struct {
-		v   Resp
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				ch <- result{err: fmt.Errorf("sdk panic: %v", p)}
-			}
-		}()
-		v, err := method(call, req)
-		ch <- result{v, err}
-	}()
-	select {
-	case r := <-ch:
-		ans := c.osm.rt.end(corr)
-		if ids := requestIDsFrom(ctx); ids != nil {
-			id := ans.requestID
-			var se *sdkerr.ServiceResponseError
-			if id == "" && errors.As(r.err, &se) {
-				id = se.RequestId
-			}
-			ids.add(UpstreamCall{Op: op, RequestID: id})
-		}
-		if r.err != nil {
-			return zero, ticketError(upstreamError(op, r.err))
-		}
-		if ans.code != "" {
-			return zero, businessError(op, ans)
-		}
-		return r.v, nil
-	case <-ctx.Done():
-		c.osm.rt.end(corr)
-		return zero, unavailable(op, ctx.Err())
-	}
+// osmCallWith is callWith for the OSM client, account the partner
+// credential it counts against: every call is correlated, so that a 2xx
+// answer carrying an error_code (OSM's business refusals) is an error, and
+// carries the X-Language that localises the upstream's names.
+func osmCallWith[Req, Resp any](ctx context.Context, c *Client, cl *osm.OsmClient, account, op string, method osmMethod[Req, Resp], req Req) (Resp, error) {
+	return send(ctx, c, callSpec[Resp]{service: "OSM", account: account, op: op, business: businessError, refine: ticketError,
+		call: func(h map[string]string) (Resp, error) {
+			hc := *cl.HcClient
+			hc.WithExtraHeaders(map[string]string{CallHeader: h[CallHeader], "X-Language": c.osm.language})
+			return method(osm.NewOsmClient(&hc), req)
+		}})
 }
 
 // ticketError re-codes an OSM error status answer (OSM-API.md §4).
@@ -543,7 +495,7 @@ var ticketRules = map[string]string{
 }
 
 // businessError is the error of a 200 answer carrying error_code.
-func businessError(op string, a osmAnswer) *apierr.Error {
+func businessError(op string, a answer) *apierr.Error {
 	e := &apierr.Error{Code: apierr.CodeUpstreamError, Message: "the upstream refused the request", UpstreamCode: a.code, RequestID: a.requestID,
 		Op: op, Err: fmt.Errorf("%s: %s", a.code, a.msg)}
 	if a.code == UpCodeTicketNotFound {
@@ -557,85 +509,6 @@ func businessError(op string, a osmAnswer) *apierr.Error {
 		}
 	}
 	return e
-}
-
-// osmTransport is the RoundTripper of the ticket clients: it keeps, for
-// the correlation id of each call in flight, the X-Request-Id of the
-// answer and the error_code / error_msg of a JSON body with status 2xx
-// (OSM's business errors). Other requests pass through untouched.
-type osmTransport struct {
-	base http.RoundTripper
-
-	mu      sync.Mutex
-	pending map[string]*osmAnswer
-}
-
-type osmAnswer struct {
-	requestID, code, msg string
-}
-
-// maxPeek bounds the body osmTransport reads to find an error code.
-const maxPeek = 16 << 20
-
-func (t *osmTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil {
-		return resp, err
-	}
-	corr := req.Header.Get(CallHeader)
-	if corr == "" {
-		return resp, nil
-	}
-	t.mu.Lock()
-	a, ok := t.pending[corr]
-	t.mu.Unlock()
-	if !ok {
-		return resp, nil
-	}
-	ans := osmAnswer{requestID: resp.Header.Get("X-Request-Id")}
-	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); resp.StatusCode/100 == 2 && mt == "application/json" && resp.ContentLength <= maxPeek {
-		body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxPeek+1))
-		resp.Body.Close()
-		if rerr != nil {
-			return nil, rerr
-		}
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		if bytes.Contains(body, []byte(`"error_code"`)) {
-			var e struct {
-				Code string `json:"error_code"`
-				Msg  string `json:"error_msg"`
-			}
-			if json.Unmarshal(body, &e) == nil && e.Code != "" {
-				ans.code, ans.msg = e.Code, e.Msg
-				if len(ans.msg) > 300 {
-					ans.msg = ans.msg[:300]
-				}
-			}
-		}
-	}
-	t.mu.Lock()
-	*a = ans
-	t.mu.Unlock()
-	return resp, nil
-}
-
-func (t *osmTransport) begin() string {
-	corr := rand.Text()
-	t.mu.Lock()
-	t.pending[corr] = &osmAnswer{}
-	t.mu.Unlock()
-	return corr
-}
-
-func (t *osmTransport) end(corr string) osmAnswer {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	a := t.pending[corr]
-	delete(t.pending, corr)
-	if a == nil {
-		return osmAnswer{}
-	}
-	return *a
 }
 
 // Conversions.

@@ -10,6 +10,8 @@ import (
 )
 
 func (l *Loaders) batchQuotas(ctx context.Context, keys []Key) []*dataloader.Result[[]gateway.Quota] {
+	ctx, end := batch(ctx, "resellerQuotas", len(keys))
+	defer end()
 	out := make([]*dataloader.Result[[]gateway.Quota], len(keys))
 	parallel(len(keys), func(i int) {
 		q, err := l.allIssuedQuotas(ctx, keys[i].Scope, keys[i].ID)
@@ -53,7 +55,9 @@ func (l *Loaders) ResellerQuotas(ctx context.Context, tier1 gateway.Scope, resel
 			if len(ks) == 0 {
 				return nil
 			}
+			ctx, end := batch(ctx, "resellerQuotas", len(ks))
 			all, err := l.allIssuedQuotas(ctx, p.Scope, "")
+			end()
 			if err != nil {
 				return err
 			}

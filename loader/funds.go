@@ -18,6 +18,8 @@ func (l *Loaders) CustomerBalances(ctx context.Context, s gateway.Scope, ids []s
 // batchFunds reads each partner's funds: the upstream has no batch form,
 // so the batch deduplicates and runs the calls side by side.
 func (l *Loaders) batchFunds(ctx context.Context, keys []gateway.Scope) []*dataloader.Result[[]gateway.Fund] {
+	ctx, end := batch(ctx, "funds", len(keys))
+	defer end()
 	out := make([]*dataloader.Result[[]gateway.Fund], len(keys))
 	parallel(len(keys), func(i int) {
 		f, err := l.src.Funds(ctx, keys[i])

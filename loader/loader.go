@@ -16,10 +16,12 @@ import (
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
+	"go.opentelemetry.io/otel/attribute"
 	"golang.org/x/sync/errgroup"
 
 	"partnergraph/apierr"
 	"partnergraph/gateway"
+	"partnergraph/telemetry"
 )
 
 // Source is the upstream reads the loaders batch; *gateway.Client meets it,
@@ -37,6 +39,18 @@ type Source interface {
 }
 
 var _ Source = (*gateway.Client)(nil)
+
+// batch starts one batch read of a loader: every batch function and page
+// read of the package begins with it. It observes the batch's size and
+// makes its span (a child of the request's); end closes the span.
+func batch(ctx context.Context, loader string, keys int) (_ context.Context, end func()) {
+	telemetry.FromContext(ctx).Metrics().LoaderBatch(loader, keys)
+	ctx, span := telemetry.Tracer(ctx).Start(ctx, "loader "+loader)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("partnergraph.loader", loader), attribute.Int("partnergraph.loader.keys", keys))
+	}
+	return ctx, func() { span.End() }
+}
 
 // Key is an object id within the scope it is read with.
 type Key struct {
@@ -108,8 +122,8 @@ const wait = time.Millisecond
 // New builds an operation's loaders.
 func New(src Source) *Loaders {
 	l := &Loaders{src: src, commerce: newCommerce(src), rows: make(chan struct{}, sideReads)}
-	l.balances = newPerCustomer(src.CustomerBalances, gateway.MaxBalanceBatch)
-	l.tags = newPerCustomer(src.NewCustomerTags, gateway.MaxTagBatch)
+	l.balances = newPerCustomer("balances", src.CustomerBalances, gateway.MaxBalanceBatch)
+	l.tags = newPerCustomer("newCustomerTags", src.NewCustomerTags, gateway.MaxTagBatch)
 	l.fundsCache = dataloader.NewCache[gateway.Scope, []gateway.Fund]()
 	l.funds = dataloader.NewBatchedLoader(l.batchFunds,
 		dataloader.WithCache[gateway.Scope, []gateway.Fund](l.fundsCache),
@@ -140,6 +154,7 @@ func For(ctx context.Context) *Loaders {
 // goes through a dataloader window so aliased single objects share a call.
 // Every value read is remembered for the rest of the operation.
 type perCustomer[V any] struct {
+	name string // the loader, in metrics and spans
 	read func(ctx context.Context, s gateway.Scope, ids []string) (map[string]V, error)
 
 	mu    sync.Mutex // held across a page read: no id is read twice
@@ -148,8 +163,8 @@ type perCustomer[V any] struct {
 	single *dataloader.Loader[Key, *V]
 }
 
-func newPerCustomer[V any](read func(context.Context, gateway.Scope, []string) (map[string]V, error), capacity int) *perCustomer[V] {
-	p := &perCustomer[V]{read: read, known: map[Key]*V{}}
+func newPerCustomer[V any](name string, read func(context.Context, gateway.Scope, []string) (map[string]V, error), capacity int) *perCustomer[V] {
+	p := &perCustomer[V]{name: name, read: read, known: map[Key]*V{}}
 	p.single = dataloader.NewBatchedLoader(p.batch,
 		dataloader.WithWait[Key, *V](wait),
 		dataloader.WithBatchCapacity[Key, *V](capacity),
@@ -169,6 +184,8 @@ func (p *perCustomer[V]) store(s gateway.Scope, ids []string, m map[string]V) {
 }
 
 func (p *perCustomer[V]) batch(ctx context.Context, keys []Key) []*dataloader.Result[*V] {
+	ctx, end := batch(ctx, p.name, len(keys))
+	defer end()
 	out := make([]*dataloader.Result[*V], len(keys))
 	for s, idx := range groupByScope(keys) {
 		ids := make([]string, len(idx))
@@ -211,7 +228,9 @@ func (p *perCustomer[V]) load(ctx context.Context, s gateway.Scope, ids []string
 		}
 	}
 	if len(missing) > 0 {
+		ctx, end := batch(ctx, p.name, len(missing))
 		m, err := p.read(ctx, s, missing)
+		end()
 		if err != nil {
 			return nil, err
 		}

@@ -140,7 +140,9 @@ func groupByCustomer[K any](keys []K, id func(K) CustKey) map[CustKey][]int {
 
 // perCustomerIDs answers keys of several customers with one read per
 // customer: read maps the ids of one customer to their values (absent: nil).
-func perCustomerIDs[V any](ctx context.Context, keys []CustKey, read func(ctx context.Context, s gateway.Scope, customer string, ids []string) (map[string]V, error)) []*dataloader.Result[*V] {
+func perCustomerIDs[V any](ctx context.Context, name string, keys []CustKey, read func(ctx context.Context, s gateway.Scope, customer string, ids []string) (map[string]V, error)) []*dataloader.Result[*V] {
+	ctx, end := batch(ctx, name, len(keys))
+	defer end()
 	out := make([]*dataloader.Result[*V], len(keys))
 	for g, idx := range groupByCustomer(keys, func(k CustKey) CustKey { return k }) {
 		ids := make([]string, len(idx))
@@ -160,7 +162,7 @@ func perCustomerIDs[V any](ctx context.Context, keys []CustKey, read func(ctx co
 }
 
 func (c *commerceLoaders) batchResources(ctx context.Context, keys []CustKey) []*dataloader.Result[*gateway.Resource] {
-	return perCustomerIDs(ctx, keys, c.src.ResourcesByID) // ≤ 50 per call inside
+	return perCustomerIDs(ctx, "resources", keys, c.src.ResourcesByID) // ≤ 50 per call inside
 }
 
 // quoteGroup is the keys one quote call may carry together.
@@ -170,6 +172,8 @@ type quoteGroup struct {
 }
 
 func (c *commerceLoaders) batchQuotes(ctx context.Context, keys []QuoteKey) []*dataloader.Result[*ResourceQuote] {
+	ctx, end := batch(ctx, "renewalQuotes", len(keys))
+	defer end()
 	out := make([]*dataloader.Result[*ResourceQuote], len(keys))
 	groups := map[quoteGroup][]int{}
 	for i, k := range keys {
@@ -213,10 +217,12 @@ func (c *commerceLoaders) batchQuotes(ctx context.Context, keys []QuoteKey) []*d
 }
 
 func (c *commerceLoaders) batchUsages(ctx context.Context, keys []CustKey) []*dataloader.Result[*gateway.FreeResourceUsage] {
-	return perCustomerIDs(ctx, keys, c.src.FreeResourceUsages) // ≤ 100 per call inside
+	return perCustomerIDs(ctx, "freeResourceUsages", keys, c.src.FreeResourceUsages) // ≤ 100 per call inside
 }
 
 func (c *commerceLoaders) batchOnDemand(ctx context.Context, keys []OnDemandKey) []*dataloader.Result[gateway.OnDemandList] {
+	ctx, end := batch(ctx, "onDemandResources", len(keys))
+	defer end()
 	out := make([]*dataloader.Result[gateway.OnDemandList], len(keys))
 	parallel(len(keys), func(i int) {
 		k := keys[i]

@@ -50,6 +50,7 @@ import (
 	"partnergraph/guard/notify"
 	"partnergraph/guard/verify"
 	"partnergraph/identity"
+	"partnergraph/telemetry"
 )
 
 // sensitive describes one sensitive operation, typed by its mutation's
@@ -192,6 +193,7 @@ func guarded[In, Out any](ctx context.Context, r *Resolver, s sensitive[In, Out]
 		if err != nil {
 			return nil, err
 		}
+		telemetry.FromContext(ctx).Metrics().Replay(string(s.op))
 		g.record(audit.EventMutationReplayed, "ok", nil)
 		return out, nil
 	}
@@ -272,7 +274,14 @@ func (g *guardRun[In, Out]) verify(ctx context.Context) error {
 	if g.v != nil {
 		challengeID, code = g.v.ChallengeID, g.v.Code
 	}
-	if err := g.r.verify.Guard(ctx, verifyPrincipal(g.p), string(g.s.op), *g.in, challengeID, code); err != nil {
+	err := g.r.verify.Guard(ctx, verifyPrincipal(g.p), string(g.s.op), *g.in, challengeID, code)
+	switch {
+	case err == nil && code != "":
+		countCode(ctx, string(g.s.op), telemetry.CodeAccepted)
+	case errors.Is(err, verify.ErrVerificationFailed):
+		countCode(ctx, string(g.s.op), telemetry.CodeRefused)
+	}
+	if err != nil {
 		ae := verifyError(err)
 		g.record(audit.EventMutationFailed, string(ae.Code), nil)
 		return ae
@@ -294,6 +303,11 @@ func (g *guardRun[In, Out]) run(ctx context.Context, l gateway.Ledger, move func
 	}
 	g.record(event, "ok", nil)
 	return out, nil
+}
+
+// countCode counts a verification code event of operation op.
+func countCode(ctx context.Context, op, event string) {
+	telemetry.FromContext(ctx).Metrics().VerificationCode(op, event)
 }
 
 func inProgress(retryAfter int) *apierr.Error {

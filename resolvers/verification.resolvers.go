@@ -11,6 +11,7 @@ import (
 	"partnergraph/graph/model"
 	"partnergraph/guard/notify"
 	"partnergraph/identity"
+	"partnergraph/telemetry"
 	"strings"
 	"time"
 )
@@ -39,6 +40,7 @@ func (r *mutationResolver) RequestVerificationCode(ctx context.Context, channel 
 	if err != nil {
 		return nil, verifyError(err)
 	}
+	countCode(ctx, string(operation), telemetry.CodeSent)
 	return &model.VerificationChallenge{
 		ID: c.ID, Channel: model.VerificationChannel(c.Channel), MaskedDestination: c.MaskedDestination,
 		ExpiresAt: c.ExpiresAt.UTC().Format(time.RFC3339), ResendAfter: c.ResendAfter.UTC().Format(time.RFC3339),

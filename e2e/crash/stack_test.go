@@ -93,7 +93,7 @@ type gateway struct {
 // database.
 func (st *stack) gateway(name string) *gateway {
 	st.t.Helper()
-	args := []string{"--mode", "live", "--listen", "127.0.0.1:0",
+	args := []string{"--mode", "live", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
 		"--bss-endpoint", st.m.Endpoint, "--iam-endpoint", st.m.IAMEndpoint,
 		"--ak", st.ak, "--sk", st.sk, "--partner-id", st.tier1, "--partner-kind", "tier1", "--agency-name", st.agency,
 		"--redis-url", fmt.Sprintf("redis://%s/%d", st.s.redis, st.db),
