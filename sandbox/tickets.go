@@ -707,12 +707,3 @@ func (o *osmState) accessoryURLSignature(id, owner string, expires int64) string
 	fmt.Fprintf(mac, "%s\n%s\n%d", id, owner, expires)
 	return hex.EncodeToString(mac.Sum(nil))
 }
-
-// valueOf is *p, or the zero value for nil (optional SDK model fields).
-func valueOf[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}

@@ -329,20 +329,14 @@ func subTypeName(id, lang string) string {
 
 func caseInfo(t *Ticket, lang string) model.IncidentInfoV2 {
 	bt := osmBusinessTypes[t.BusinessTypeID]
-	info := model.IncidentInfoV2{
+	return model.IncidentInfoV2{
 		XcustomerId: ptr(t.CreatorID), XcustomerName: ptr(t.CreatorName), Status: t.Status, IncidentId: t.ID,
 		BusinessTypeName: bt.Name.in(lang), IncidentTypeName: subTypeName(t.SubTypeID, lang),
 		ProductCategoryName: ptr(osmCategoryByID[t.CategoryID].Name.in(lang)), IncidentServiceType: ptr(caseTypeName(bt, lang)),
 		CustomerId: t.OwnerID, DcName: regionName(t.RegionID, lang), SimpleDescription: t.Description,
 		CreateTime: sdkTime(t.Created), ConfirmedTime: sdkTime(t.Confirmed),
+		RootCause: strOpt(t.RootCause), Resolution: strOpt(t.Resolution),
 	}
-	if t.RootCause != "" {
-		info.RootCause = ptr(t.RootCause)
-	}
-	if t.Resolution != "" {
-		info.Resolution = ptr(t.Resolution)
-	}
-	return info
 }
 
 func (s *Sandbox) showCaseDetail(c *call) (any, error) {
@@ -641,15 +635,13 @@ func (s *Sandbox) listCaseOperateLogs(c *call) (any, error) {
 	}
 	loc := c.zone()
 	return s.withCase(c, func(_ *osmState, _ osmIdentity, t *Ticket, _ time.Time) (any, error) {
-		lo, hi := window(len(t.Logs), off, lim)
-		list := make([]model.IncidentOperateLogV2, 0, hi-lo)
-		for _, l := range t.Logs[lo:hi] {
-			list = append(list, model.IncidentOperateLogV2{
+		list := pageOf(t.Logs, off, lim, func(l *CaseLog) model.IncidentOperateLogV2 {
+			return model.IncidentOperateLogV2{
 				IncidentLogId: ptr(l.ID), IncidentId: ptr(t.ID), OperateType: ptr(l.Type), OperatorType: ptr(l.OperatorType),
 				OperatorId: ptr(l.OperatorID), OperatorName: ptr(l.OperatorName), OperateDesc: ptr(l.Desc),
 				OperateTime: ptr(l.Time.In(loc).Format("2006-01-02 15:04:05")), TimestampOperateTime: sdkTime(l.Time),
-			})
-		}
+			}
+		})
 		return model.ListCaseOperateLogsResponse{TotalCount: ptr(int32(len(t.Logs))), IncidentOperateLogList: &list}, nil
 	})
 }

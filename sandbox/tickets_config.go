@@ -402,13 +402,10 @@ func (s *Sandbox) listExtendsParams(c *call) (any, error) {
 		m := model.ExtendsParamV2{
 			ParamKey: ptr(p.Key), ParamName: ptr(p.Name.in(lang)), ParamDesc: ptr(p.Name.in(lang)), Tips: ptr(p.Tip.in(lang)),
 			Language: ptr(language), DefaultValue: ptr(""), Required: ptr(boolInt(p.Required)), ParamType: ptr(p.Type),
-			IsShow: ptr(int32(1)), IsSensitive: ptr(boolInt(p.Sensitive)),
+			IsShow: ptr(int32(1)), IsSensitive: ptr(boolInt(p.Sensitive)), SelectItem: strOpt(p.Select),
 		}
 		if p.Length > 0 {
 			m.Length = ptr(p.Length)
-		}
-		if p.Select != "" {
-			m.SelectItem = ptr(p.Select)
 		}
 		if p.Type == 2 {
 			m.MinValue, m.MaxValue = ptr(p.Min), ptr(p.Max)

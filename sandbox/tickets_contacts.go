@@ -214,15 +214,13 @@ func (s *Sandbox) listHasVerifiedContacts(c *call) (any, error) {
 				match = append(match, vc)
 			}
 		}
-		lo, hi := window(len(match), off, lim)
-		list := make([]model.ContactV2, 0, hi-lo)
-		for _, vc := range match[lo:hi] {
+		list := pageOf(match, off, lim, func(vc *VerifiedContact) model.ContactV2 {
 			cv := model.ContactV2{ContactWay: ptr(vc.Way), ContactValue: ptr(vc.Value), VerifiedId: ptr(vc.ID)}
 			if vc.Way == 0 {
 				cv.AreaCode = ptr(vc.AreaCode)
 			}
-			list = append(list, cv)
-		}
+			return cv
+		})
 		return model.ListHasVerifiedContactsResponse{Count: ptr(int32(len(match))), ContactList: &list}, nil
 	})
 }
