@@ -367,11 +367,7 @@ func regionPage[T any](c *call, list []region, parentParam string, row func(code
 			all = append(all, r)
 		}
 	}
-	lo, hi := window(len(all), off, lim)
-	out := make([]T, 0, hi-lo)
-	for _, r := range all[lo:hi] {
-		out = append(out, row(r.code, r.name))
-	}
+	out := pageOf(all, off, lim, func(r region) T { return row(r.code, r.name) })
 	return &out, ptr(int32(len(all))), nil
 }
 

@@ -98,28 +98,19 @@ func (s *Sandbox) listQuotaCoupons(c *call) (any, error) {
 			statuses[v] = true
 		}
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, req.IndirectPartnerId)
-	if err != nil {
-		return nil, err
-	}
-	var list []*Quota
-	for _, q := range st.quotas {
-		if q.OwnerID != ownerID || (len(ids) > 0 && !ids[q.ID]) || (len(statuses) > 0 && !statuses[q.Status]) ||
-			(req.QuotaType != nil && *req.QuotaType != q.Type) ||
-			!timeIn(q.Created, times[0], times[1]) || !timeIn(q.Effective, times[2], times[3]) || !timeIn(q.Expire, times[4], times[5]) {
-			continue
+	return s.withOwner(c, req.IndirectPartnerId, func(st *State, ownerID string) (any, error) {
+		var list []*Quota
+		for _, q := range st.quotas {
+			if q.OwnerID != ownerID || (len(ids) > 0 && !ids[q.ID]) || (len(statuses) > 0 && !statuses[q.Status]) ||
+				(req.QuotaType != nil && *req.QuotaType != q.Type) ||
+				!timeIn(q.Created, times[0], times[1]) || !timeIn(q.Effective, times[2], times[3]) || !timeIn(q.Expire, times[4], times[5]) {
+				continue
+			}
+			list = append(list, q)
 		}
-		list = append(list, q)
-	}
-	lo, hi := window(len(list), off, lim)
-	out := make([]model.CouponQuotaV2, 0, hi-lo)
-	for _, q := range list[lo:hi] {
-		out = append(out, quotaV2(q))
-	}
-	return model.ListQuotaCouponsResponse{TotalCount: ptr(int32(len(list))), Quotas: &out}, nil
+		out := pageOf(list, off, lim, quotaV2)
+		return model.ListQuotaCouponsResponse{TotalCount: ptr(int32(len(list))), Quotas: &out}, nil
+	})
 }
 
 func (s *Sandbox) listIssuedCouponQuotas(c *call) (any, error) {
@@ -139,19 +130,17 @@ func (s *Sandbox) listIssuedCouponQuotas(c *call) (any, error) {
 		}
 		list = append(list, q)
 	}
-	lo, hi := window(len(list), off, lim)
-	out := make([]model.IssuedCouponQuota, 0, hi-lo)
-	for _, q := range list[lo:hi] {
+	out := pageOf(list, off, lim, func(q *Quota) model.IssuedCouponQuota {
 		r := st.partnerByID[q.OwnerID]
-		out = append(out, model.IssuedCouponQuota{
+		return model.IssuedCouponQuota{
 			QuotaId: ptr(q.ID), QuotaType: ptr(q.Type), CreateTime: ptr(fmtTime(q.Created)),
 			LastUpdateTime: ptr(fmtTime(q.Updated)), QuotaValue: ptr(q.Value), QuotaStatus: ptr(q.Status),
 			Balance: ptr(q.Balance), MeasureId: ptr(int32(1)), Currency: ptr(currencyCNY),
 			EffectiveTime: ptr(fmtTime(q.Effective)), ExpireTime: ptr(fmtTime(q.Expire)), LimitInfos: quotaLimits(q),
 			IndirectPartnerId: ptr(r.ID), IndirectPartnerAccountName: ptr(r.AccountName), IndirectPartnerName: ptr(r.Name),
 			ParentQuotaId: ptr(q.ParentQuotaID),
-		})
-	}
+		}
+	})
 	return model.ListIssuedCouponQuotasResponse{TotalCount: ptr(int32(len(list))), Quotas: &out}, nil
 }
 
@@ -240,14 +229,11 @@ func (s *Sandbox) reclaimCouponQuotas(c *call) (any, error) {
 		parent.Updated = now
 		q.Balance = decimal.Zero
 		q.Updated = now
-		rec := &QuotaRecord{
+		st.quotaRecords = append(st.quotaRecords, &QuotaRecord{
 			ID: st.newID("QR"), PartnerID: t1.ID, Operator: t1.AccountName, OperationType: "11", QuotaID: q.ID,
 			ParentQuotaID: parent.ID, Amount: amount, Time: now, Result: "0", IndirectPartnerID: q.OwnerID,
-		}
-		if req.Remark != nil {
-			rec.Remark = *req.Remark
-		}
-		st.quotaRecords = append(st.quotaRecords, rec)
+			Remark: valueOf(req.Remark),
+		})
 		infos = append(infos, model.QuotaReclaim{QuotaId: ptr(q.ID), QuotaBalance: ptr(amount)})
 	}
 	return model.ReclaimCouponQuotasResponse{ErrorDetails: &details, SimpleQuotaInfos: &infos}, nil
@@ -303,13 +289,7 @@ func (s *Sandbox) createPartnerCoupons(c *call) (any, error) {
 	if len(req.CustomerIds) == 0 || len(req.CustomerIds) > 100 {
 		return nil, badParam("customer_ids must hold 1 to 100 customers")
 	}
-	var services, products []string
-	if req.CloudServiceTypes != nil {
-		services = *req.CloudServiceTypes
-	}
-	if req.ProductIds != nil {
-		products = *req.ProductIds
-	}
+	services, products := valueOf(req.CloudServiceTypes), valueOf(req.ProductIds)
 	if len(services) > 10 || len(products) > 10 {
 		return nil, badParam("cloud_service_types and product_ids may hold at most 10 values")
 	}
@@ -321,92 +301,84 @@ func (s *Sandbox) createPartnerCoupons(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, req.IndirectPartnerId)
-	if err != nil {
-		return nil, err
-	}
-	q := st.quotaByID[req.QuotaId]
-	now := st.now()
-	if q == nil || q.OwnerID != ownerID || q.Status != 0 {
-		return nil, errf(http.StatusBadRequest, "CBC.99000012", "the quota does not exist or its status does not allow issuing")
-	}
-	if now.Before(q.Effective) || now.After(q.Expire) {
-		return nil, errf(http.StatusBadRequest, "CBC.99000017", "the quota is not effective or has expired")
-	}
-	if face.LessThan(q.MinFaceValue) {
-		return nil, errf(http.StatusBadRequest, "CBC.99000018", "the face value is below the quota's minimum %s", q.MinFaceValue)
-	}
-	if face.GreaterThan(q.MaxFaceValue) {
-		return nil, errf(http.StatusBadRequest, "CBC.99000019", "the face value is above the quota's maximum %s", q.MaxFaceValue)
-	}
-	if len(q.LimitServices) > 0 {
-		allowed := map[string]bool{}
-		for _, sv := range q.LimitServices {
-			allowed[sv] = true
+	return s.withOwner(c, req.IndirectPartnerId, func(st *State, ownerID string) (any, error) {
+		q := st.quotaByID[req.QuotaId]
+		now := st.now()
+		if q == nil || q.OwnerID != ownerID || q.Status != 0 {
+			return nil, errf(http.StatusBadRequest, "CBC.99000012", "the quota does not exist or its status does not allow issuing")
 		}
-		for _, sv := range services {
-			if !allowed[sv] {
-				return nil, errf(http.StatusBadRequest, "CBC.99000023", "cloud service type %s exceeds the quota's limits", sv)
+		if now.Before(q.Effective) || now.After(q.Expire) {
+			return nil, errf(http.StatusBadRequest, "CBC.99000017", "the quota is not effective or has expired")
+		}
+		if face.LessThan(q.MinFaceValue) {
+			return nil, errf(http.StatusBadRequest, "CBC.99000018", "the face value is below the quota's minimum %s", q.MinFaceValue)
+		}
+		if face.GreaterThan(q.MaxFaceValue) {
+			return nil, errf(http.StatusBadRequest, "CBC.99000019", "the face value is above the quota's maximum %s", q.MaxFaceValue)
+		}
+		if len(q.LimitServices) > 0 {
+			allowed := map[string]bool{}
+			for _, sv := range q.LimitServices {
+				allowed[sv] = true
+			}
+			for _, sv := range services {
+				if !allowed[sv] {
+					return nil, errf(http.StatusBadRequest, "CBC.99000023", "cloud service type %s exceeds the quota's limits", sv)
+				}
+			}
+			if len(services) == 0 {
+				services = q.LimitServices
 			}
 		}
-		if len(services) == 0 {
-			services = q.LimitServices
+		if validFrom.IsZero() {
+			validFrom = now
 		}
-	}
-	if validFrom.IsZero() {
-		validFrom = now
-	}
-	if expire.IsZero() {
-		expire = q.Expire
-	}
-	if !expire.After(validFrom) || expire.After(q.Expire) {
-		return nil, badParam("expire_time must be after valid_time and within the quota's validity")
-	}
-	issuer := st.partnerByID[ownerID]
-	infos := []model.CouponSimpleInfo{}
-	details := []model.ErrorDetail{}
-	memo := ""
-	if req.Memo != nil {
-		memo = *req.Memo
-	}
-	for _, id := range req.CustomerIds {
-		cu := st.customerByID[id]
-		switch {
-		case cu == nil || cu.PartnerID != ownerID:
-			details = append(details, errDetail(id, "CBC.99000035", "the customer is not your sub-customer"))
-			continue
-		case cu.AssociationType != "2":
-			details = append(details, errDetail(id, "CBC.99000014", "coupons cannot be issued to a consultant-sale customer"))
-			continue
-		case q.Balance.LessThan(face):
-			details = append(details, errDetail(id, "CBC.99000013", "the quota balance is insufficient"))
-			continue
+		if expire.IsZero() {
+			expire = q.Expire
 		}
-		cp := &Coupon{
-			ID: st.newID("CP"), CustomerID: cu.ID, IssuerID: issuer.ID, QuotaID: q.ID, QuotaType: q.Type,
-			Type: 1, FaceValue: face, Balance: face, Status: 2, Effective: validFrom, Expire: expire, Created: now,
-			Memo: memo, Services: services, Products: products,
+		if !expire.After(validFrom) || expire.After(q.Expire) {
+			return nil, badParam("expire_time must be after valid_time and within the quota's validity")
 		}
-		if q.Type == 1 {
-			cp.Type = 4
+		issuer := st.partnerByID[ownerID]
+		infos := []model.CouponSimpleInfo{}
+		details := []model.ErrorDetail{}
+		memo := valueOf(req.Memo)
+		for _, id := range req.CustomerIds {
+			cu := st.customerByID[id]
+			switch {
+			case cu == nil || cu.PartnerID != ownerID:
+				details = append(details, errDetail(id, "CBC.99000035", "the customer is not your sub-customer"))
+				continue
+			case cu.AssociationType != "2":
+				details = append(details, errDetail(id, "CBC.99000014", "coupons cannot be issued to a consultant-sale customer"))
+				continue
+			case q.Balance.LessThan(face):
+				details = append(details, errDetail(id, "CBC.99000013", "the quota balance is insufficient"))
+				continue
+			}
+			cp := &Coupon{
+				ID: st.newID("CP"), CustomerID: cu.ID, IssuerID: issuer.ID, QuotaID: q.ID, QuotaType: q.Type,
+				Type: 1, FaceValue: face, Balance: face, Status: 2, Effective: validFrom, Expire: expire, Created: now,
+				Memo: memo, Services: services, Products: products,
+			}
+			if q.Type == 1 {
+				cp.Type = 4
+			}
+			q.Balance = q.Balance.Sub(face)
+			q.Updated = now
+			st.coupons = append(st.coupons, cp)
+			st.couponByID[cp.ID] = cp
+			if st.nextCouponExpiry.After(cp.Expire) {
+				st.nextCouponExpiry = cp.Expire
+			}
+			st.couponRecords = append(st.couponRecords, &CouponRecord{
+				ID: st.newID("CR"), PartnerID: issuer.ID, OperationType: couponOpIssue, QuotaID: q.ID, QuotaType: q.Type,
+				CouponID: cp.ID, CustomerID: cu.ID, Amount: face, Time: now, Result: "0", Remark: memo,
+			})
+			infos = append(infos, model.CouponSimpleInfo{Id: cu.ID, CouponId: cp.ID})
 		}
-		q.Balance = q.Balance.Sub(face)
-		q.Updated = now
-		st.coupons = append(st.coupons, cp)
-		st.couponByID[cp.ID] = cp
-		if st.nextCouponExpiry.After(cp.Expire) {
-			st.nextCouponExpiry = cp.Expire
-		}
-		st.couponRecords = append(st.couponRecords, &CouponRecord{
-			ID: st.newID("CR"), PartnerID: issuer.ID, OperationType: couponOpIssue, QuotaID: q.ID, QuotaType: q.Type,
-			CouponID: cp.ID, CustomerID: cu.ID, Amount: face, Time: now, Result: "0", Remark: memo,
-		})
-		infos = append(infos, model.CouponSimpleInfo{Id: cu.ID, CouponId: cp.ID})
-	}
-	return model.CreatePartnerCouponsResponse{ErrorDetails: &details, CouponInfos: &infos}, nil
+		return model.CreatePartnerCouponsResponse{ErrorDetails: &details, CouponInfos: &infos}, nil
+	})
 }
 
 func couponLimits(cp *Coupon) *[]model.ICouponUseLimitInfoV2 {
@@ -418,13 +390,6 @@ func couponLimits(cp *Coupon) *[]model.ICouponUseLimitInfoV2 {
 		out = append(out, model.ICouponUseLimitInfoV2{LimitKey: ptr("cloud_service_types"), Value1: ptr(sv), LimitType: ptr("1")})
 	}
 	return &out
-}
-
-func strOpt(v string) *string {
-	if v == "" {
-		return nil
-	}
-	return &v
 }
 
 // couponQuery is the paging and the filters both coupon lists take.
@@ -475,30 +440,25 @@ func (s *Sandbox) listIssuedPartnerCoupons(c *call) (any, error) {
 		}
 	}
 	custID := c.q("customer_id")
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, c.qOpt("indirect_partner_id"))
-	if err != nil {
-		return nil, err
-	}
-	st.settleCoupons()
-	total, list := newestFirst(st.coupons, func(cp *Coupon) bool {
-		return cp.IssuerID == ownerID && q.match(cp) && (custID == "" || cp.CustomerID == custID) &&
-			timeIn(cp.Created, times[0], times[1]) && timeIn(cp.Effective, times[2], times[3]) && timeIn(cp.Expire, times[4], times[5])
-	}, q.off, q.lim)
-	out := make([]model.IQueryUserPartnerCouponsResultV2, 0, len(list))
-	for _, cp := range list {
-		out = append(out, model.IQueryUserPartnerCouponsResultV2{
-			CouponId: ptr(cp.ID), Status: ptr(cp.Status), CustomerId: ptr(cp.CustomerID), CouponType: ptr(cp.Type),
-			MeasureId: ptr(int32(1)), FaceValue: ptr(cp.FaceValue), EffectiveTime: ptr(fmtTime(cp.Effective)),
-			ExpireTime: ptr(fmtTime(cp.Expire)), OrderId: strOpt(cp.OrderID), PromotionPlanName: strOpt(cp.Memo),
-			MediaType: ptr(int32(1)), FetchMethod: ptr(int32(3)), UseLimits: couponLimits(cp),
-			ActiveTime: ptr(fmtTime(cp.Created)), LastUsedTime: optTime(cp.LastUsed), CreateTime: ptr(fmtTime(cp.Created)),
-			Balance: ptr(cp.Balance), LockOrderId: strOpt(cp.LockOrder), IsFrozen: ptr("0"),
-		})
-	}
-	return model.ListIssuedPartnerCouponsResponse{TotalCount: ptr(int32(total)), UserCoupons: &out}, nil
+	return s.withOwner(c, c.qOpt("indirect_partner_id"), func(st *State, ownerID string) (any, error) {
+		st.settleCoupons()
+		total, list := newestFirst(st.coupons, func(cp *Coupon) bool {
+			return cp.IssuerID == ownerID && q.match(cp) && (custID == "" || cp.CustomerID == custID) &&
+				timeIn(cp.Created, times[0], times[1]) && timeIn(cp.Effective, times[2], times[3]) && timeIn(cp.Expire, times[4], times[5])
+		}, q.off, q.lim)
+		out := make([]model.IQueryUserPartnerCouponsResultV2, 0, len(list))
+		for _, cp := range list {
+			out = append(out, model.IQueryUserPartnerCouponsResultV2{
+				CouponId: ptr(cp.ID), Status: ptr(cp.Status), CustomerId: ptr(cp.CustomerID), CouponType: ptr(cp.Type),
+				MeasureId: ptr(int32(1)), FaceValue: ptr(cp.FaceValue), EffectiveTime: ptr(fmtTime(cp.Effective)),
+				ExpireTime: ptr(fmtTime(cp.Expire)), OrderId: strOpt(cp.OrderID), PromotionPlanName: strOpt(cp.Memo),
+				MediaType: ptr(int32(1)), FetchMethod: ptr(int32(3)), UseLimits: couponLimits(cp),
+				ActiveTime: ptr(fmtTime(cp.Created)), LastUsedTime: optTime(cp.LastUsed), CreateTime: ptr(fmtTime(cp.Created)),
+				Balance: ptr(cp.Balance), LockOrderId: strOpt(cp.LockOrder), IsFrozen: ptr("0"),
+			})
+		}
+		return model.ListIssuedPartnerCouponsResponse{TotalCount: ptr(int32(total)), UserCoupons: &out}, nil
+	})
 }
 
 func (s *Sandbox) reclaimPartnerCoupons(c *call) (any, error) {
@@ -509,34 +469,29 @@ func (s *Sandbox) reclaimPartnerCoupons(c *call) (any, error) {
 	if req.CouponId == "" {
 		return nil, badParam("coupon_id is required")
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, req.IndirectPartnerId)
-	if err != nil {
-		return nil, err
-	}
-	st.settleCoupons()
-	cp := st.couponByID[req.CouponId]
-	if cp == nil || cp.IssuerID != ownerID {
-		return nil, badParam("the coupon does not exist or was not issued by you")
-	}
-	if cp.Status != 2 || cp.LockOrder != "" {
-		return nil, badParam("the coupon cannot be reclaimed in its current status")
-	}
-	now := st.now()
-	amount := cp.Balance
-	if q := st.quotaByID[cp.QuotaID]; q != nil {
-		q.Balance = q.Balance.Add(amount)
-		q.Updated = now
-	}
-	cp.Balance = decimal.Zero
-	cp.Status = 5
-	st.couponRecords = append(st.couponRecords, &CouponRecord{
-		ID: st.newID("CR"), PartnerID: ownerID, OperationType: couponOpReclaim, QuotaID: cp.QuotaID, QuotaType: cp.QuotaType,
-		CouponID: cp.ID, CustomerID: cp.CustomerID, Amount: amount, Time: now, Result: "0",
+	return s.withOwner(c, req.IndirectPartnerId, func(st *State, ownerID string) (any, error) {
+		st.settleCoupons()
+		cp := st.couponByID[req.CouponId]
+		if cp == nil || cp.IssuerID != ownerID {
+			return nil, badParam("the coupon does not exist or was not issued by you")
+		}
+		if cp.Status != 2 || cp.LockOrder != "" {
+			return nil, badParam("the coupon cannot be reclaimed in its current status")
+		}
+		now := st.now()
+		amount := cp.Balance
+		if q := st.quotaByID[cp.QuotaID]; q != nil {
+			q.Balance = q.Balance.Add(amount)
+			q.Updated = now
+		}
+		cp.Balance = decimal.Zero
+		cp.Status = 5
+		st.couponRecords = append(st.couponRecords, &CouponRecord{
+			ID: st.newID("CR"), PartnerID: ownerID, OperationType: couponOpReclaim, QuotaID: cp.QuotaID, QuotaType: cp.QuotaType,
+			CouponID: cp.ID, CustomerID: cp.CustomerID, Amount: amount, Time: now, Result: "0",
+		})
+		return noContent{}, nil
 	})
-	return noContent{}, nil
 }
 
 func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
@@ -566,28 +521,23 @@ func (s *Sandbox) listPartnerCouponsRecord(c *call) (any, error) {
 	if result != "0" && result != "-1" {
 		result = "" // a value outside the enum is no filter (upstream)
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, c.qOpt("indirect_partner_id"))
-	if err != nil {
-		return nil, err
-	}
-	st.settleCoupons()
-	total, recs := newestFirst(st.couponRecords, func(r *CouponRecord) bool {
-		return r.PartnerID == ownerID && (len(ops) == 0 || ops[r.OperationType]) && (len(cids) == 0 || cids[r.CouponID]) &&
-			(qid == "" || r.QuotaID == qid) && (qtype == nil || *qtype == r.QuotaType) &&
-			(custID == "" || r.CustomerID == custID) && (result == "" || r.Result == result) && timeIn(r.Time, begin, end)
-	}, off, lim)
-	out := make([]model.CouponRecordV2, 0, len(recs))
-	for _, r := range recs {
-		out = append(out, model.CouponRecordV2{
-			Id: ptr(r.ID), OperationType: ptr(r.OperationType), QuotaId: ptr(r.QuotaID), QuotaType: ptr(r.QuotaType),
-			CouponId: ptr(r.CouponID), CustomerId: ptr(r.CustomerID), OperationAmount: ptr(r.Amount),
-			OperationTime: ptr(fmtTime(r.Time)), Result: ptr(r.Result), Remark: ptr(r.Remark),
-		})
-	}
-	return model.ListPartnerCouponsRecordResponse{TotalCount: ptr(int32(total)), Records: &out}, nil
+	return s.withOwner(c, c.qOpt("indirect_partner_id"), func(st *State, ownerID string) (any, error) {
+		st.settleCoupons()
+		total, recs := newestFirst(st.couponRecords, func(r *CouponRecord) bool {
+			return r.PartnerID == ownerID && (len(ops) == 0 || ops[r.OperationType]) && (len(cids) == 0 || cids[r.CouponID]) &&
+				(qid == "" || r.QuotaID == qid) && (qtype == nil || *qtype == r.QuotaType) &&
+				(custID == "" || r.CustomerID == custID) && (result == "" || r.Result == result) && timeIn(r.Time, begin, end)
+		}, off, lim)
+		out := make([]model.CouponRecordV2, 0, len(recs))
+		for _, r := range recs {
+			out = append(out, model.CouponRecordV2{
+				Id: ptr(r.ID), OperationType: ptr(r.OperationType), QuotaId: ptr(r.QuotaID), QuotaType: ptr(r.QuotaType),
+				CouponId: ptr(r.CouponID), CustomerId: ptr(r.CustomerID), OperationAmount: ptr(r.Amount),
+				OperationTime: ptr(fmtTime(r.Time)), Result: ptr(r.Result), Remark: ptr(r.Remark),
+			})
+		}
+		return model.ListPartnerCouponsRecordResponse{TotalCount: ptr(int32(total)), Records: &out}, nil
+	})
 }
 
 func (s *Sandbox) listSubCustomerCoupons(c *call) (any, error) {

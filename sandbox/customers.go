@@ -39,23 +39,14 @@ func customerInfo(cu *Customer) model.CustomerInformation {
 	for _, m := range cu.ManagerNames {
 		managers = append(managers, model.AccountManager{AccountName: ptr(m)})
 	}
-	info := model.CustomerInformation{
+	return model.CustomerInformation{
 		Customer: ptr(cu.Name), AccountName: cu.AccountName, CustomerId: cu.ID,
 		AssociatedOn: ptr(fmtTime(cu.AssociatedOn)), AssociationType: ptr(cu.AssociationType),
 		VerifiedStatus: ptr(strconv.Itoa(int(cu.VerifiedStatus))), CountryCode: ptr(cu.CountryCode),
 		CustomerType: ptr(cu.CustomerType), IsFrozen: ptr(cu.IsFrozen), AccountManagers: &managers,
 		XaccountId: ptr(cu.XAccountID), XaccountType: ptr(cu.XAccountType), CustomerLevel: ptr(cu.Level),
+		Label: strOpt(cu.Label), Telephone: strOpt(cu.Telephone), Email: strOpt(cu.Email),
 	}
-	if cu.Label != "" {
-		info.Label = ptr(cu.Label)
-	}
-	if cu.Telephone != "" {
-		info.Telephone = ptr(cu.Telephone)
-	}
-	if cu.Email != "" {
-		info.Email = ptr(cu.Email)
-	}
-	return info
 }
 
 func (s *Sandbox) listSubCustomers(c *call) (any, error) {
@@ -86,13 +77,7 @@ func (s *Sandbox) listSubCustomers(c *call) (any, error) {
 		return nil, err
 	}
 	all := st.customersByPartner[ownerID]
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	fAcct, fCust, fLabel, fAssoc, fID := str(req.AccountName), str(req.Customer), str(req.Label), str(req.AssociationType), str(req.CustomerId)
+	fAcct, fCust, fLabel, fAssoc, fID := valueOf(req.AccountName), valueOf(req.Customer), valueOf(req.Label), valueOf(req.AssociationType), valueOf(req.CustomerId)
 	filtered := all
 	if fAcct != "" || fCust != "" || fLabel != "" || fAssoc != "" || fID != "" || !begin.IsZero() || !end.IsZero() {
 		filtered = nil
@@ -105,11 +90,7 @@ func (s *Sandbox) listSubCustomers(c *call) (any, error) {
 			filtered = append(filtered, cu)
 		}
 	}
-	lo, hi := window(len(filtered), off, lim)
-	infos := make([]model.CustomerInformation, 0, hi-lo)
-	for _, cu := range filtered[lo:hi] {
-		infos = append(infos, customerInfo(cu))
-	}
+	infos := pageOf(filtered, off, lim, customerInfo)
 	return model.ListSubCustomersResponse{CustomerInfos: &infos, Count: ptr(int32(len(filtered)))}, nil
 }
 
@@ -122,38 +103,28 @@ func (s *Sandbox) listSubCustomerNewTag(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	if req.CustomerIds != nil {
-		ids = *req.CustomerIds
-	}
+	ids := valueOf(req.CustomerIds)
 	if len(ids) > 200 {
 		return nil, badParam("customer_ids may hold at most 200 ids")
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, req.IndirectPartnerId)
-	if err != nil {
-		return nil, err
-	}
-	var list []*Customer
-	if len(ids) == 0 {
-		list = st.customersByPartner[ownerID]
-	} else {
-		list = make([]*Customer, 0, len(ids))
-		for _, id := range ids {
-			if cu := st.customerByID[id]; cu != nil && cu.PartnerID == ownerID {
-				list = append(list, cu)
+	return s.withOwner(c, req.IndirectPartnerId, func(st *State, ownerID string) (any, error) {
+		var list []*Customer
+		if len(ids) == 0 {
+			list = st.customersByPartner[ownerID]
+		} else {
+			list = make([]*Customer, 0, len(ids))
+			for _, id := range ids {
+				if cu := st.customerByID[id]; cu != nil && cu.PartnerID == ownerID {
+					list = append(list, cu)
+				}
 			}
 		}
-	}
-	lo, hi := window(len(list), off, lim)
-	tags := make([]model.NewCustomerTagItem, 0, hi-lo)
-	for _, cu := range list[lo:hi] {
-		tags = append(tags, model.NewCustomerTagItem{
-			CustomerId: ptr(cu.ID), CustomerTagType: ptr("SMB"), NewCustomerTag: ptr(cu.NewTag),
-			EffectiveTime: ptr(cu.TagEffective), ExpireTime: ptr(cu.TagExpire),
+		tags := pageOf(list, off, lim, func(cu *Customer) model.NewCustomerTagItem {
+			return model.NewCustomerTagItem{
+				CustomerId: ptr(cu.ID), CustomerTagType: ptr("SMB"), NewCustomerTag: ptr(cu.NewTag),
+				EffectiveTime: ptr(cu.TagEffective), ExpireTime: ptr(cu.TagExpire),
+			}
 		})
-	}
-	return model.ListSubCustomerNewTagResponse{NewCustomerTags: &tags}, nil
+		return model.ListSubCustomerNewTagResponse{NewCustomerTags: &tags}, nil
+	})
 }

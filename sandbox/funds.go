@@ -42,21 +42,16 @@ func (s *Sandbox) registerFundsRoutes() {
 const currencyCNY = "CNY"
 
 func (s *Sandbox) listPartnerBalances(c *call) (any, error) {
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, c.qOpt("indirect_partner_id"))
-	if err != nil {
-		return nil, err
-	}
-	p := st.partnerByID[ownerID]
-	bal := []model.AccountBalanceV2{
-		{AccountId: p.BalanceAccountID, AccountType: 1, Amount: p.Balance.InexactFloat64(), Currency: currencyCNY,
-			DesignatedAmount: ptr(p.Designated.InexactFloat64()), CreditAmount: ptr(0.0), MeasureId: 1},
-		{AccountId: p.CreditAccountID, AccountType: 2, Amount: p.Credit.InexactFloat64(), Currency: currencyCNY,
-			DesignatedAmount: ptr(0.0), CreditAmount: ptr(p.Credit.InexactFloat64()), MeasureId: 1},
-	}
-	return model.ListPartnerBalancesResponse{AccountBalances: &bal}, nil
+	return s.withOwner(c, c.qOpt("indirect_partner_id"), func(st *State, ownerID string) (any, error) {
+		p := st.partnerByID[ownerID]
+		bal := []model.AccountBalanceV2{
+			{AccountId: p.BalanceAccountID, AccountType: 1, Amount: p.Balance.InexactFloat64(), Currency: currencyCNY,
+				DesignatedAmount: ptr(p.Designated.InexactFloat64()), CreditAmount: ptr(0.0), MeasureId: 1},
+			{AccountId: p.CreditAccountID, AccountType: 2, Amount: p.Credit.InexactFloat64(), Currency: currencyCNY,
+				DesignatedAmount: ptr(0.0), CreditAmount: ptr(p.Credit.InexactFloat64()), MeasureId: 1},
+		}
+		return model.ListPartnerBalancesResponse{AccountBalances: &bal}, nil
+	})
 }
 
 func (s *Sandbox) listCustomersBalancesDetail(c *call) (any, error) {
@@ -67,25 +62,20 @@ func (s *Sandbox) listCustomersBalancesDetail(c *call) (any, error) {
 	if len(req.CustomerInfos) < 1 || len(req.CustomerInfos) > 100 {
 		return nil, badParam("customer_infos must hold 1 to 100 customers")
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, req.IndirectPartnerId)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]model.CustomerBalancesV2, 0, len(req.CustomerInfos))
-	for _, ci := range req.CustomerInfos {
-		cu := st.customerByID[ci.CustomerId]
-		if cu == nil || cu.PartnerID != ownerID {
-			continue
+	return s.withOwner(c, req.IndirectPartnerId, func(st *State, ownerID string) (any, error) {
+		out := make([]model.CustomerBalancesV2, 0, len(req.CustomerInfos))
+		for _, ci := range req.CustomerInfos {
+			cu := st.customerByID[ci.CustomerId]
+			if cu == nil || cu.PartnerID != ownerID {
+				continue
+			}
+			out = append(out, model.CustomerBalancesV2{
+				CustomerId: cu.ID, Amount: ptr(cu.Balance), DebtAmount: ptr(cu.Debt),
+				Currency: ptr(currencyCNY), MeasureId: ptr(int32(1)),
+			})
 		}
-		out = append(out, model.CustomerBalancesV2{
-			CustomerId: cu.ID, Amount: ptr(cu.Balance), DebtAmount: ptr(cu.Debt),
-			Currency: ptr(currencyCNY), MeasureId: ptr(int32(1)),
-		})
-	}
-	return model.ListCustomersBalancesDetailResponse{CustomerBalances: &out}, nil
+		return model.ListCustomersBalancesDetailResponse{CustomerBalances: &out}, nil
+	})
 }
 
 func (s *Sandbox) showCustomerAccountBalances(c *call) (any, error) {
@@ -285,27 +275,22 @@ func (s *Sandbox) listPartnerAdjustRecords(c *call) (any, error) {
 		return nil, badParam("operation_type is invalid")
 	}
 	custID, transID := c.q("customer_id"), c.q("trans_id")
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, c.qOpt("indirect_partner_id"))
-	if err != nil {
-		return nil, err
-	}
-	total, recs := newestFirst(st.adjustRecords, func(r *AdjustRecord) bool {
-		return r.PartnerID == ownerID && (custID == "" || r.CustomerID == custID) &&
-			(opType == "" || r.OperationType == opType) && (transID == "" || r.TransID == transID) &&
-			timeIn(r.Time, begin, end)
-	}, off, lim)
-	out := make([]model.AdjustRecordV3, 0, len(recs))
-	for _, r := range recs {
-		out = append(out, model.AdjustRecordV3{
-			CustomerId: ptr(r.CustomerID), CustomerName: ptr(r.CustomerName), OperationType: ptr(r.OperationType),
-			Amount: ptr(r.Amount.StringFixed(2)), Currency: ptr(currencyCNY), ApplyScene: ptr(r.ApplyScene),
-			OperationTime: ptr(fmtTime(r.Time)), MeasureId: ptr(int32(1)), TransId: ptr(r.TransID), Memo: ptr(r.Memo),
-		})
-	}
-	return model.ListPartnerAdjustRecordsResponse{Records: &out, TotalCount: ptr(int32(total))}, nil
+	return s.withOwner(c, c.qOpt("indirect_partner_id"), func(st *State, ownerID string) (any, error) {
+		total, recs := newestFirst(st.adjustRecords, func(r *AdjustRecord) bool {
+			return r.PartnerID == ownerID && (custID == "" || r.CustomerID == custID) &&
+				(opType == "" || r.OperationType == opType) && (transID == "" || r.TransID == transID) &&
+				timeIn(r.Time, begin, end)
+		}, off, lim)
+		out := make([]model.AdjustRecordV3, 0, len(recs))
+		for _, r := range recs {
+			out = append(out, model.AdjustRecordV3{
+				CustomerId: ptr(r.CustomerID), CustomerName: ptr(r.CustomerName), OperationType: ptr(r.OperationType),
+				Amount: ptr(r.Amount.StringFixed(2)), Currency: ptr(currencyCNY), ApplyScene: ptr(r.ApplyScene),
+				OperationTime: ptr(fmtTime(r.Time)), MeasureId: ptr(int32(1)), TransId: ptr(r.TransID), Memo: ptr(r.Memo),
+			})
+		}
+		return model.ListPartnerAdjustRecordsResponse{Records: &out, TotalCount: ptr(int32(total))}, nil
+	})
 }
 
 // cst is UTC+8, the zone of the account change records' date filters.
@@ -383,28 +368,23 @@ func (s *Sandbox) listPartnerAccountChangeRecords(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	ownerID, err := st.visibleOwner(c.who.Partner, c.qOpt("indirect_partner_id"))
-	if err != nil {
-		return nil, err
-	}
-	total, recs := newestFirst(st.partnerChanges, func(r *AccountChange) bool { return q.match(r, ownerID) }, q.off, q.lim)
-	out := make([]model.AccountChangeRecord, 0, len(recs))
-	for _, r := range recs {
-		rec := model.AccountChangeRecord{
-			AccountChangeId: ptr(r.ID), TradeDetailType: ptr(r.TradeType), TradeTime: ptr(fmtTime(r.Time)),
-			TradeId: ptr(r.TradeID), ChangeAmount: ptr(r.Amount.Abs().StringFixed(2)),
-			BalanceAfterChange: ptr(r.BalanceAfter.StringFixed(2)), Type: ptr(inOut(r.Amount)),
+	return s.withOwner(c, c.qOpt("indirect_partner_id"), func(st *State, ownerID string) (any, error) {
+		total, recs := newestFirst(st.partnerChanges, func(r *AccountChange) bool { return q.match(r, ownerID) }, q.off, q.lim)
+		out := make([]model.AccountChangeRecord, 0, len(recs))
+		for _, r := range recs {
+			rec := model.AccountChangeRecord{
+				AccountChangeId: ptr(r.ID), TradeDetailType: ptr(r.TradeType), TradeTime: ptr(fmtTime(r.Time)),
+				TradeId: ptr(r.TradeID), ChangeAmount: ptr(r.Amount.Abs().StringFixed(2)),
+				BalanceAfterChange: ptr(r.BalanceAfter.StringFixed(2)), Type: ptr(inOut(r.Amount)),
+			}
+			if r.CustomerID != "" {
+				rec.CustomerId = ptr(r.CustomerID)
+				rec.AccountName = ptr(r.AccountName)
+			}
+			out = append(out, rec)
 		}
-		if r.CustomerID != "" {
-			rec.CustomerId = ptr(r.CustomerID)
-			rec.AccountName = ptr(r.AccountName)
-		}
-		out = append(out, rec)
-	}
-	return model.ListPartnerAccountChangeRecordsResponse{TotalCount: ptr(int32(total)), Currency: ptr(currencyCNY), Records: &out}, nil
+		return model.ListPartnerAccountChangeRecordsResponse{TotalCount: ptr(int32(total)), Currency: ptr(currencyCNY), Records: &out}, nil
+	})
 }
 
 func (s *Sandbox) listCustomerAccountChangeRecords(c *call) (any, error) {

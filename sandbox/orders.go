@@ -337,11 +337,7 @@ func (s *Sandbox) listCustomerOrders(c *call) (any, error) {
 		}
 		sortOrders(hits, desc)
 	}
-	lo, hi := window(len(hits), off, lim)
-	out := make([]model.CustomerOrderV2, 0, hi-lo)
-	for _, o := range hits[lo:hi] {
-		out = append(out, orderV2(o))
-	}
+	out := pageOf(hits, off, lim, orderV2)
 	return &model.ListCustomerOrdersResponse{TotalCount: ptr(int32(len(hits))), OrderInfos: &out}, nil
 }
 
@@ -393,6 +389,19 @@ func (st *State) visibleOrder(who principal, id string, indirect *string) (*Orde
 	return o, cu, nil
 }
 
+// withOrder runs fn under st.mu on order id if the caller may see it (see
+// visibleOrder, whose CBC.30000010 it answers).
+func (s *Sandbox) withOrder(c *call, id string, indirect *string, fn func(st *State, o *Order, cu *Customer) (any, error)) (any, error) {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	o, cu, err := st.visibleOrder(c.who, id, indirect)
+	if err != nil {
+		return nil, err
+	}
+	return fn(st, o, cu)
+}
+
 // ShowCustomerOrderDetails: GET /v2/orders/customer-orders/details/{order_id}
 // (partner or customer); the line items are paged.
 func (s *Sandbox) showCustomerOrderDetails(c *call) (any, error) {
@@ -400,66 +409,59 @@ func (s *Sandbox) showCustomerOrderDetails(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, cu, err := st.visibleOrder(c.who, c.params["order_id"], c.qOpt("indirect_partner_id"))
-	if err != nil {
-		return nil, err
-	}
-	info := &model.CustomerOrderV3{
-		OrderId:             ptr(o.ID),
-		CustomerId:          ptr(o.CustomerID),
-		ServiceTypeCode:     ptr(o.ServiceTypeCode),
-		ServiceTypeName:     ptr(o.ServiceTypeName),
-		SourceType:          ptr(o.SourceType),
-		Status:              ptr(o.Status),
-		OrderType:           orderTypeInt(o.Type),
-		AmountAfterDiscount: ptr(o.AmountAfterDiscount.InexactFloat64()),
-		OfficialAmount:      ptr(o.OfficialAmount.InexactFloat64()),
-		MeasureId:           ptr(int32(1)),
-		CreateTime:          ptr(fmtTime(o.Created)),
-		PaymentTime:         optTime(o.Paid),
-		Currency:            ptr(o.Currency),
-		AmountInfo:          amountInfo(o),
-		UserName:            ptr(cu.AccountName),
-	}
-	if o.Status == 6 {
-		info.PendingPaymentEndTime = ptr(fmtTime(o.PaymentDeadline))
-	}
-	lo, hi := window(len(o.LineItems), off, lim)
-	items := make([]model.OrderLineItemEntityV2, 0, hi-lo)
-	for _, li := range o.LineItems[lo:hi] {
-		items = append(items, model.OrderLineItemEntityV2{
-			OrderLineItemId:     ptr(li.ID),
-			ServiceTypeCode:     ptr(li.ServiceTypeCode),
-			ServiceTypeName:     ptr(li.ServiceTypeName),
-			ProductId:           ptr(li.ProductID),
-			ProductSpecDesc:     ptr(li.ProductSpecDesc),
-			PeriodType:          ptr(li.PeriodType),
-			PeriodNum:           ptr(li.PeriodNum),
-			EffectiveTime:       optTime(li.Effective),
-			ExpireTime:          optTime(li.Expire),
-			SubscriptionNum:     ptr(li.SubscriptionNum),
-			AmountAfterDiscount: ptr(li.AmountAfterDiscount.InexactFloat64()),
-			OfficialAmount:      ptr(li.OfficialAmount.InexactFloat64()),
+	return s.withOrder(c, c.params["order_id"], c.qOpt("indirect_partner_id"), func(_ *State, o *Order, cu *Customer) (any, error) {
+		info := &model.CustomerOrderV3{
+			OrderId:             ptr(o.ID),
+			CustomerId:          ptr(o.CustomerID),
+			ServiceTypeCode:     ptr(o.ServiceTypeCode),
+			ServiceTypeName:     ptr(o.ServiceTypeName),
+			SourceType:          ptr(o.SourceType),
+			Status:              ptr(o.Status),
+			OrderType:           orderTypeInt(o.Type),
+			AmountAfterDiscount: ptr(o.AmountAfterDiscount.InexactFloat64()),
+			OfficialAmount:      ptr(o.OfficialAmount.InexactFloat64()),
+			MeasureId:           ptr(int32(1)),
+			CreateTime:          ptr(fmtTime(o.Created)),
+			PaymentTime:         optTime(o.Paid),
 			Currency:            ptr(o.Currency),
-			CategoryCode:        ptr(li.ResourceTypeCode),
-			ProductOwnerService: ptr(li.ServiceTypeCode),
-			BaseProductInfo: &model.ProductObject{
+			AmountInfo:          amountInfo(o),
+			UserName:            ptr(cu.AccountName),
+		}
+		if o.Status == 6 {
+			info.PendingPaymentEndTime = ptr(fmtTime(o.PaymentDeadline))
+		}
+		items := pageOf(o.LineItems, off, lim, func(li *LineItem) model.OrderLineItemEntityV2 {
+			return model.OrderLineItemEntityV2{
+				OrderLineItemId:     ptr(li.ID),
+				ServiceTypeCode:     ptr(li.ServiceTypeCode),
+				ServiceTypeName:     ptr(li.ServiceTypeName),
 				ProductId:           ptr(li.ProductID),
 				ProductSpecDesc:     ptr(li.ProductSpecDesc),
+				PeriodType:          ptr(li.PeriodType),
+				PeriodNum:           ptr(li.PeriodNum),
+				EffectiveTime:       optTime(li.Effective),
+				ExpireTime:          optTime(li.Expire),
+				SubscriptionNum:     ptr(li.SubscriptionNum),
+				AmountAfterDiscount: ptr(li.AmountAfterDiscount.InexactFloat64()),
+				OfficialAmount:      ptr(li.OfficialAmount.InexactFloat64()),
+				Currency:            ptr(o.Currency),
 				CategoryCode:        ptr(li.ResourceTypeCode),
 				ProductOwnerService: ptr(li.ServiceTypeCode),
-			},
-			OrderId: ptr(o.ID),
+				BaseProductInfo: &model.ProductObject{
+					ProductId:           ptr(li.ProductID),
+					ProductSpecDesc:     ptr(li.ProductSpecDesc),
+					CategoryCode:        ptr(li.ResourceTypeCode),
+					ProductOwnerService: ptr(li.ServiceTypeCode),
+				},
+				OrderId: ptr(o.ID),
+			}
 		})
-	}
-	return &model.ShowCustomerOrderDetailsResponse{
-		TotalCount:     ptr(int32(len(o.LineItems))),
-		OrderInfo:      info,
-		OrderLineItems: &items,
-	}, nil
+		return &model.ShowCustomerOrderDetailsResponse{
+			TotalCount:     ptr(int32(len(o.LineItems))),
+			OrderInfo:      info,
+			OrderLineItems: &items,
+		}, nil
+	})
 }
 
 // ListOrderDiscounts: GET /v2/orders/customer-orders/order-discounts
@@ -472,38 +474,33 @@ func (s *Sandbox) listOrderDiscounts(c *call) (any, error) {
 	if id == "" {
 		return nil, badParam("order_id is required")
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _, err := st.visibleOrder(c.who, id, nil)
-	if err != nil {
-		return nil, err
-	}
-	out := []model.DiscountInfoV3{}
-	if o.Status == 6 {
-		ids := make([]string, len(o.LineItems))
-		for i, li := range o.LineItems {
-			ids[i] = li.ID
-		}
-		for _, d := range o.Discounts {
-			amt := discountAmount(o.OfficialAmount, d)
-			out = append(out, model.DiscountInfoV3{
-				DiscountId:    d.ID,
-				DiscountValue: d.Ratio.String(),
-				DiscountType:  d.Type,
-				Orders: []model.OrderV3{{
-					OrderId: o.ID,
-					OrderLineItems: []model.OrderLineItemV3{{
-						OrderLineItemIds: ids,
-						DiscountMode:     1,
-						DiscountAmount:   &amt,
-						DiscountRatio:    ptr(d.Ratio),
+	return s.withOrder(c, id, nil, func(_ *State, o *Order, _ *Customer) (any, error) {
+		out := []model.DiscountInfoV3{}
+		if o.Status == 6 {
+			ids := make([]string, len(o.LineItems))
+			for i, li := range o.LineItems {
+				ids[i] = li.ID
+			}
+			for _, d := range o.Discounts {
+				amt := discountAmount(o.OfficialAmount, d)
+				out = append(out, model.DiscountInfoV3{
+					DiscountId:    d.ID,
+					DiscountValue: d.Ratio.String(),
+					DiscountType:  d.Type,
+					Orders: []model.OrderV3{{
+						OrderId: o.ID,
+						OrderLineItems: []model.OrderLineItemV3{{
+							OrderLineItemIds: ids,
+							DiscountMode:     1,
+							DiscountAmount:   &amt,
+							DiscountRatio:    ptr(d.Ratio),
+						}},
 					}},
-				}},
-			})
+				})
+			}
 		}
-	}
-	return &model.ListOrderDiscountsResponse{Discounts: &out}, nil
+		return &model.ListOrderDiscountsResponse{Discounts: &out}, nil
+	})
 }
 
 // discountAmount is what discount d takes off amount (2 decimals, rounded
@@ -548,51 +545,46 @@ func (s *Sandbox) listOrderCouponsByOrderID(c *call) (any, error) {
 	if id == "" {
 		return nil, badParam("order_id is required")
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _, err := st.visibleOrder(c.who, id, nil)
-	if err != nil {
-		return nil, err
-	}
-	st.settleCoupons()
-	now := st.now()
-	out := []model.CouponInfoV2{}
-	if o.Status == 6 {
-		for _, cp := range st.coupons {
-			if !couponUsable(cp, o, now) {
-				continue
+	return s.withOrder(c, id, nil, func(st *State, o *Order, _ *Customer) (any, error) {
+		st.settleCoupons()
+		now := st.now()
+		out := []model.CouponInfoV2{}
+		if o.Status == 6 {
+			for _, cp := range st.coupons {
+				if !couponUsable(cp, o, now) {
+					continue
+				}
+				var limits []model.LimitInfoV2
+				for _, sv := range cp.Services {
+					limits = append(limits, model.LimitInfoV2{LimitKey: ptr("cloud_service_types"), Value1: ptr(sv), LimitType: ptr("1")})
+				}
+				ci := model.CouponInfoV2{
+					CouponId:      ptr(cp.ID),
+					Status:        ptr(cp.Status),
+					CouponType:    ptr(cp.Type),
+					MeasureId:     ptr(int32(1)),
+					FaceValue:     ptr(cp.FaceValue.InexactFloat64()),
+					Balance:       ptr(cp.Balance.InexactFloat64()),
+					EffectiveTime: optTime(cp.Effective),
+					ExpireTime:    optTime(cp.Expire),
+					CreateTime:    optTime(cp.Created),
+					LastUsedTime:  optTime(cp.LastUsed),
+					CouponVersion: ptr(int32(2)),
+					CouponGroup:   ptr(int32(1)),
+					PlanName:      ptr(cp.Memo),
+				}
+				if limits != nil {
+					ci.UseLimits = &limits
+				}
+				out = append(out, ci)
 			}
-			var limits []model.LimitInfoV2
-			for _, sv := range cp.Services {
-				limits = append(limits, model.LimitInfoV2{LimitKey: ptr("cloud_service_types"), Value1: ptr(sv), LimitType: ptr("1")})
-			}
-			ci := model.CouponInfoV2{
-				CouponId:      ptr(cp.ID),
-				Status:        ptr(cp.Status),
-				CouponType:    ptr(cp.Type),
-				MeasureId:     ptr(int32(1)),
-				FaceValue:     ptr(cp.FaceValue.InexactFloat64()),
-				Balance:       ptr(cp.Balance.InexactFloat64()),
-				EffectiveTime: optTime(cp.Effective),
-				ExpireTime:    optTime(cp.Expire),
-				CreateTime:    optTime(cp.Created),
-				LastUsedTime:  optTime(cp.LastUsed),
-				CouponVersion: ptr(int32(2)),
-				CouponGroup:   ptr(int32(1)),
-				PlanName:      ptr(cp.Memo),
-			}
-			if limits != nil {
-				ci.UseLimits = &limits
-			}
-			out = append(out, ci)
 		}
-	}
-	maxUse := []model.CouponMaxUseQuantity{
-		{CouponType: ptr(int32(1)), CouponGroup: ptr(int32(1)), UseQuantityValue: ptr(int32(maxPayCoupons))},
-		{CouponType: ptr(int32(4)), CouponGroup: ptr(int32(1)), UseQuantityValue: ptr(int32(maxPayCoupons))},
-	}
-	return &model.ListOrderCouponsByOrderIdResponse{Count: ptr(int32(len(out))), UserCoupons: &out, CouponMaxUseQuantity: &maxUse}, nil
+		maxUse := []model.CouponMaxUseQuantity{
+			{CouponType: ptr(int32(1)), CouponGroup: ptr(int32(1)), UseQuantityValue: ptr(int32(maxPayCoupons))},
+			{CouponType: ptr(int32(4)), CouponGroup: ptr(int32(1)), UseQuantityValue: ptr(int32(maxPayCoupons))},
+		}
+		return &model.ListOrderCouponsByOrderIdResponse{Count: ptr(int32(len(out))), UserCoupons: &out, CouponMaxUseQuantity: &maxUse}, nil
+	})
 }
 
 const maxPayCoupons = 3
@@ -670,17 +662,12 @@ func (s *Sandbox) payOrders(c *call) (any, error) {
 		}
 	}
 
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, cu, err := st.visibleOrder(c.who, req.OrderId, nil)
-	if err != nil {
-		return nil, err
-	}
-	if o.AgentPayerID != "" && !st.paysFor(c.who, o.AgentPayerID) {
-		return nil, errf(http.StatusForbidden, "CBC.0151", "the order %s is to be paid by its partner", o.ID)
-	}
-	return nil, st.payOrder(o, cu, discounts, coupons)
+	return s.withOrder(c, req.OrderId, nil, func(st *State, o *Order, cu *Customer) (any, error) {
+		if o.AgentPayerID != "" && !st.paysFor(c.who, o.AgentPayerID) {
+			return nil, errf(http.StatusForbidden, "CBC.0151", "the order %s is to be paid by its partner", o.ID)
+		}
+		return nil, st.payOrder(o, cu, discounts, coupons)
+	})
 }
 
 // paysFor reports whether the caller's customer token was assumed by the
@@ -860,20 +847,15 @@ func (s *Sandbox) cancelCustomerOrder(c *call) (any, error) {
 	if req.OrderId == "" {
 		return nil, badParam("order_id is required")
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _, err := st.visibleOrder(c.who, req.OrderId, nil)
-	if err != nil {
-		return nil, err
-	}
-	if o.Status != 6 {
-		return nil, errf(http.StatusBadRequest, "CBC.99005010", "the order status does not allow cancellation")
-	}
-	o.Status = 4
-	o.pendingRes = nil
-	st.releaseCoupons(o.ID)
-	return nil, nil
+	return s.withOrder(c, req.OrderId, nil, func(st *State, o *Order, _ *Customer) (any, error) {
+		if o.Status != 6 {
+			return nil, errf(http.StatusBadRequest, "CBC.99005010", "the order status does not allow cancellation")
+		}
+		o.Status = 4
+		o.pendingRes = nil
+		st.releaseCoupons(o.ID)
+		return nil, nil
+	})
 }
 
 // ShowRefundOrderDetails: GET /v2/orders/customer-orders/refund-orders. A
@@ -888,33 +870,28 @@ func (s *Sandbox) showRefundOrderDetails(c *call) (any, error) {
 	if c.who.Partner != nil && cid == "" {
 		return nil, badParam("customer_id is required")
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _, err := st.visibleOrder(c.who, id, c.qOpt("indirect_partner_id"))
-	if err != nil {
-		return nil, err
-	}
-	if cid != "" && cid != o.CustomerID {
-		return nil, errUnknownOrder(id)
-	}
-	out := []model.OrderRefundInfoV2{}
-	for _, rl := range o.Refunds {
-		amt := rl.Amount.Neg()
-		out = append(out, model.OrderRefundInfoV2{
-			Id:               rl.ID,
-			Amount:           &amt,
-			MeasureId:        "1",
-			CustomerId:       o.CustomerID,
-			ResourceTypeCode: rl.ResourceTypeCode,
-			ServiceTypeCode:  rl.ServiceTypeCode,
-			ResourceTypeName: ptr(rl.ResourceTypeName),
-			ServiceTypeName:  ptr(rl.ServiceTypeName),
-			RegionCode:       rl.RegionCode,
-			BaseOrderId:      ptr(rl.BaseOrderID),
-		})
-	}
-	return &model.ShowRefundOrderDetailsResponse{TotalCount: ptr(int32(len(out))), RefundInfos: &out}, nil
+	return s.withOrder(c, id, c.qOpt("indirect_partner_id"), func(_ *State, o *Order, _ *Customer) (any, error) {
+		if cid != "" && cid != o.CustomerID {
+			return nil, errUnknownOrder(id)
+		}
+		out := []model.OrderRefundInfoV2{}
+		for _, rl := range o.Refunds {
+			amt := rl.Amount.Neg()
+			out = append(out, model.OrderRefundInfoV2{
+				Id:               rl.ID,
+				Amount:           &amt,
+				MeasureId:        "1",
+				CustomerId:       o.CustomerID,
+				ResourceTypeCode: rl.ResourceTypeCode,
+				ServiceTypeCode:  rl.ServiceTypeCode,
+				ResourceTypeName: ptr(rl.ResourceTypeName),
+				ServiceTypeName:  ptr(rl.ServiceTypeName),
+				RegionCode:       rl.RegionCode,
+				BaseOrderId:      ptr(rl.BaseOrderID),
+			})
+		}
+		return &model.ShowRefundOrderDetailsResponse{TotalCount: ptr(int32(len(out))), RefundInfos: &out}, nil
+	})
 }
 
 // seedAgentPayOrders addresses one pending order per partner to it (see the

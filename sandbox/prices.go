@@ -122,24 +122,37 @@ func projectOf(domainID, region string) string {
 	return domainID[:16] + region[len(region)-1:] + domainID[17:]
 }
 
-// quoteDomain returns the caller's domain id (customer or partner) and
-// checks that projectID is one of its projects.
+// domainOf is the caller's domain id: the customer's or the partner's.
+func domainOf(who principal) string {
+	if who.Customer != nil {
+		return who.Customer.ID
+	}
+	return who.Partner.ID
+}
+
+// quoteDomain checks that projectID is one of the caller's projects.
 func quoteDomain(who principal, projectID string) error {
 	if projectID == "" || len(projectID) > 64 {
 		return badParam("project_id is required (at most 64 characters)")
 	}
-	domain := ""
-	if who.Customer != nil {
-		domain = who.Customer.ID
-	} else {
-		domain = who.Partner.ID
-	}
 	for _, r := range regionCodes {
-		if projectOf(domain, r) == projectID {
+		if projectOf(domainOf(who), r) == projectID {
 			return nil
 		}
 	}
 	return badParam("project_id %s is not a project of the caller", projectID)
+}
+
+// quoteTerms checks the caller's project (quoteDomain) and returns its
+// discounts (quoteDiscounts).
+func (s *Sandbox) quoteTerms(who principal, projectID string) ([]quoteDiscount, error) {
+	if err := quoteDomain(who, projectID); err != nil {
+		return nil, err
+	}
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.quoteDiscounts(who), nil
 }
 
 // quoteDiscount is a discount a buyer quotes with.
@@ -152,12 +165,7 @@ type quoteDiscount struct {
 // quoteDiscounts are the caller's optional discounts (see above). Callers
 // hold st.mu.
 func (st *State) quoteDiscounts(who principal) []quoteDiscount {
-	domain := ""
-	if who.Customer != nil {
-		domain = who.Customer.ID
-	} else {
-		domain = who.Partner.ID
-	}
+	domain := domainOf(who)
 	out := []quoteDiscount{{id: "BE" + strings.ToUpper(domain[:12]), name: "商务授权折扣", typ: 605, ratio: decimal.New(90, -2)}}
 	if cu := who.Customer; cu != nil && cu.AssociationType == "2" {
 		out = append(out, quoteDiscount{id: "PT" + strings.ToUpper(cu.PartnerID[:6]+domain[:6]), name: "伙伴授予折扣", typ: 606, ratio: decimal.New(85, -2)})
@@ -257,11 +265,7 @@ func (s *Sandbox) listRateOnPeriodDetail(c *call) (any, error) {
 	if total.GreaterThan(maxQuote) {
 		return nil, errf(http.StatusBadRequest, "CBC.99006055", "the quote exceeds the maximum amount")
 	}
-	st := s.state
-	st.mu.Lock()
-	err := quoteDomain(c.who, req.ProjectId)
-	discounts := st.quoteDiscounts(c.who)
-	st.mu.Unlock()
+	discounts, err := s.quoteTerms(c.who, req.ProjectId)
 	if err != nil {
 		return nil, err
 	}
@@ -326,11 +330,7 @@ func (s *Sandbox) listOnDemandResourceRatings(c *call) (any, error) {
 	if err := checkQuoteIDs(len(infos), func(i int) string { return infos[i].Id }); err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	err := quoteDomain(c.who, req.ProjectId)
-	discounts := st.quoteDiscounts(c.who)
-	st.mu.Unlock()
+	discounts, err := s.quoteTerms(c.who, req.ProjectId)
 	if err != nil {
 		return nil, err
 	}

@@ -46,14 +46,12 @@ func (s *Sandbox) listIndirectPartners(c *call) (any, error) {
 		}
 		list = append(list, p)
 	}
-	lo, hi := window(len(list), off, lim)
-	out := make([]model.IndirectPartnerInfo, 0, hi-lo)
-	for _, p := range list[lo:hi] {
-		out = append(out, model.IndirectPartnerInfo{
+	out := pageOf(list, off, lim, func(p *Partner) model.IndirectPartnerInfo {
+		return model.IndirectPartnerInfo{
 			IndirectPartnerId: ptr(p.ID), MobilePhone: ptr(p.Mobile), Email: ptr(p.Email),
 			AccountName: ptr(p.AccountName), Name: ptr(p.Name), AssociatedOn: ptr(fmtTime(p.AssociatedOn)),
 			AccountManagerId: ptr(p.ManagerID), AccountManagerName: ptr(p.ManagerName),
-		})
-	}
+		}
+	})
 	return model.ListIndirectPartnersResponse{Count: ptr(int32(len(list))), IndirectPartners: &out}, nil
 }

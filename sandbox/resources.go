@@ -172,9 +172,7 @@ func instanceV2(r *Resource, now time.Time) model.OrderInstanceV2 {
 		SpecSizeMeasureId: ptr(int32(17)),
 		UpdateTime:        optTime(r.Updated),
 		EnterpriseProject: &model.EnterpriseProject{Id: ptr("0"), Name: ptr("default")},
-	}
-	if r.ParentID != "" {
-		inst.ParentResourceId = ptr(r.ParentID)
+		ParentResourceId:  strOpt(r.ParentID),
 	}
 	if r.SpecSize > 0 {
 		inst.SpecSizeMeasureId = ptr(int32(10))
@@ -297,11 +295,7 @@ func (s *Sandbox) listPayPerUseCustomerResources(c *call) (any, error) {
 			}
 		}
 	}
-	lo, hi := window(len(hits), off, lim)
-	out = make([]model.OrderInstanceV2, 0, hi-lo)
-	for _, r := range hits[lo:hi] {
-		out = append(out, instanceV2(r, now))
-	}
+	out = pageOf(hits, off, lim, func(r *Resource) model.OrderInstanceV2 { return instanceV2(r, now) })
 	return &model.ListPayPerUseCustomerResourcesResponse{TotalCount: ptr(int32(len(hits))), Data: &out}, nil
 }
 
@@ -521,10 +515,7 @@ func (s *Sandbox) autoRenewalResources(c *call) (any, error) {
 			return nil, err
 		}
 	}
-	times := int32(0)
-	if req.AutoRenewTimes != nil {
-		times = *req.AutoRenewTimes
-	}
+	times := valueOf(req.AutoRenewTimes)
 	if times < 0 || times > 99 {
 		return nil, badParam("auto_renew_times must be 0-99")
 	}
@@ -818,10 +809,8 @@ func (s *Sandbox) listCustomerOnDemandResources(c *call) (any, error) {
 		}
 		hits = append(hits, r)
 	}
-	lo, hi := window(len(hits), off, lim)
-	out = make([]model.CustomerOnDemandResource, 0, hi-lo)
-	for _, r := range hits[lo:hi] {
-		out = append(out, model.CustomerOnDemandResource{
+	out = pageOf(hits, off, lim, func(r *OnDemandResource) model.CustomerOnDemandResource {
+		return model.CustomerOnDemandResource{
 			CustomerId:           ptr(r.CustomerID),
 			RegionCode:           ptr(r.RegionCode),
 			AvailabilityZoneCode: ptr(r.AZCode),
@@ -837,8 +826,8 @@ func (s *Sandbox) listCustomerOnDemandResources(c *call) (any, error) {
 			ResourceSpecCode:     ptr(r.SpecCode),
 			ResourceInfo:         ptr(r.Info),
 			ProductSpecDesc:      ptr(r.SpecDesc),
-		})
-	}
+		}
+	})
 	return &model.ListCustomerOnDemandResourcesResponse{TotalCount: ptr(int32(len(hits))), Resources: &out}, nil
 }
 
@@ -884,9 +873,7 @@ func (s *Sandbox) listFreeResourceInfos(c *call) (any, error) {
 		}
 		hits = append(hits, p)
 	}
-	lo, hi := window(len(hits), off, lim)
-	out := make([]model.FreeResourcePackageV3, 0, hi-lo)
-	for _, p := range hits[lo:hi] {
+	out := pageOf(hits, off, lim, func(p *ResourcePackage) model.FreeResourcePackageV3 {
 		items := make([]model.FreeResourceV3, 0, len(p.Items))
 		for _, it := range p.Items {
 			items = append(items, model.FreeResourceV3{
@@ -897,7 +884,7 @@ func (s *Sandbox) listFreeResourceInfos(c *call) (any, error) {
 				MeasureId:      ptr(it.MeasureID),
 			})
 		}
-		out = append(out, model.FreeResourcePackageV3{
+		return model.FreeResourcePackageV3{
 			OrderInstanceId:        ptr(p.OrderInstanceID),
 			OrderId:                ptr(p.OrderID),
 			ProductId:              ptr(p.ProductID),
@@ -914,8 +901,8 @@ func (s *Sandbox) listFreeResourceInfos(c *call) (any, error) {
 			BundleType:             ptr(p.BundleType),
 			QuotaReuseMode:         ptr(p.QuotaReuseMode),
 			FreeResources:          &items,
-		})
-	}
+		}
+	})
 	return &model.ListFreeResourceInfosResponse{TotalCount: ptr(int32(len(hits))), FreeResourcePackages: &out}, nil
 }
 

@@ -212,12 +212,7 @@ func (c *call) qInt(name string) (*int32, error) {
 }
 
 // qOpt returns an optional query parameter (nil when absent or empty).
-func (c *call) qOpt(name string) *string {
-	if v := c.q(name); v != "" {
-		return &v
-	}
-	return nil
-}
+func (c *call) qOpt(name string) *string { return strOpt(c.q(name)) }
 
 // pageQuery reads offset/limit from the query string (see page).
 func (c *call) pageQuery(defLimit, maxLimit int32) (int, int, error) {
@@ -269,6 +264,17 @@ func window(n, offset, limit int) (int, int) {
 	return offset, hi
 }
 
+// pageOf converts the page [offset, offset+limit) of all (see window)
+// with row.
+func pageOf[T, R any](all []T, offset, limit int, row func(T) R) []R {
+	lo, hi := window(len(all), offset, limit)
+	out := make([]R, 0, hi-lo)
+	for _, x := range all[lo:hi] {
+		out = append(out, row(x))
+	}
+	return out
+}
+
 // newestFirst walks rs from the newest record, keeping matches, and
 // returns the total and the requested window.
 func newestFirst[T any](rs []T, keep func(T) bool, off, lim int) (int, []T) {
@@ -301,6 +307,23 @@ func money(field string, d *decimal.Decimal) (decimal.Decimal, error) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// strOpt is &v, or nil for "" (optional string fields of the SDK models).
+func strOpt(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+// valueOf is *p, or the zero value for nil (optional SDK model fields).
+func valueOf[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
 
 func (s *Sandbox) buildHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -443,6 +466,20 @@ func checkCaller(want caller, who principal) *apiError {
 		}
 	}
 	return nil
+}
+
+// withOwner runs fn under st.mu for a partner caller acting for ownerID:
+// itself, or with indirect (indirect_partner_id) its reseller (see
+// visibleOwner, whose CBC.99000037 it answers).
+func (s *Sandbox) withOwner(c *call, indirect *string, fn func(st *State, ownerID string) (any, error)) (any, error) {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ownerID, err := st.visibleOwner(c.who.Partner, indirect)
+	if err != nil {
+		return nil, err
+	}
+	return fn(st, ownerID)
 }
 
 // registerRoutes registers every emulated operation: each domain's

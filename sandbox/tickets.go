@@ -401,6 +401,15 @@ func (c *call) osmDecode(v any) (bool, error) {
 	return true, nil
 }
 
+// osmBody reads the required JSON body into v: none is OSM.01010001.
+func (c *call) osmBody(v any) error {
+	ok, err := c.osmDecode(v)
+	if err == nil && !ok {
+		return osmInvalid("the request body is required")
+	}
+	return err
+}
+
 // osmInt parses an optional integer query parameter within [lo, hi].
 func (c *call) osmInt(name string, lo, hi int64) (*int32, error) {
 	v := c.q(name)
@@ -474,6 +483,39 @@ func (st *State) osmNow() (*osmState, time.Time) {
 	now := st.now()
 	st.osm.settle(now)
 	return st.osm, now
+}
+
+// withOSM runs fn under st.mu with the OSM state (the engineer answers due
+// by now applied), the caller and now.
+func withOSM[T any](s *Sandbox, c *call, fn func(o *osmState, me osmIdentity, now time.Time) (T, error)) (T, error) {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	o, now := st.osmNow()
+	return fn(o, st.osmIdentityOf(c.who), now)
+}
+
+// withCase is withOSM on the caller's ticket of the case_id path
+// parameter: an unknown ticket, or another account's, is OSM.01010015.
+func (s *Sandbox) withCase(c *call, fn func(o *osmState, me osmIdentity, t *Ticket, now time.Time) (any, error)) (any, error) {
+	return withOSM(s, c, func(o *osmState, me osmIdentity, now time.Time) (any, error) {
+		t := o.ticketOf(me, c.params["case_id"])
+		if t == nil {
+			return nil, errNoCase
+		}
+		return fn(o, me, t, now)
+	})
+}
+
+// withOpenCase is withCase on a ticket its submitter may still write to:
+// a closed one is OSM.01010002.
+func (s *Sandbox) withOpenCase(c *call, fn func(o *osmState, me osmIdentity, t *Ticket, now time.Time) (any, error)) (any, error) {
+	return s.withCase(c, func(o *osmState, me osmIdentity, t *Ticket, now time.Time) (any, error) {
+		if !caseOpen(t.Status) {
+			return nil, osmFail("OSM.01010002", "The ticket is closed.")
+		}
+		return fn(o, me, t, now)
+	})
 }
 
 // settle applies every engineer answer due by now, oldest first.
@@ -614,6 +656,20 @@ func (o *osmState) ticketOf(me osmIdentity, id string) *Ticket {
 	return t
 }
 
+// ticketsOf returns the caller's tickets among ids, each once, in the
+// order of ids; the other ids are left out.
+func (o *osmState) ticketsOf(me osmIdentity, ids []string) []*Ticket {
+	seen := make(map[string]bool, len(ids))
+	var out []*Ticket
+	for _, id := range ids {
+		if t := o.ticketOf(me, id); t != nil && !seen[id] {
+			seen[id] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // usedThisMonth counts the owner's tickets created in now's month (UTC).
 func (o *osmState) usedThisMonth(owner string, now time.Time) int {
 	y, m, _ := now.Date()
@@ -650,13 +706,4 @@ func (o *osmState) accessoryURLSignature(id, owner string, expires int64) string
 	mac := hmac.New(sha256.New, o.urlKey)
 	fmt.Fprintf(mac, "%s\n%s\n%d", id, owner, expires)
 	return hex.EncodeToString(mac.Sum(nil))
-}
-
-// valueOf is *p, or the zero value for nil (optional SDK model fields).
-func valueOf[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

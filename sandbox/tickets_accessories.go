@@ -99,46 +99,43 @@ func checkUpload(name, from string, uploadType int32, size int) error {
 	return nil
 }
 
-// storeAccessory keeps an upload of the caller after the daily cap check.
-func (s *Sandbox) storeAccessory(c *call, name, from string, uploadType int32, data []byte) (any, error) {
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	day := now.Format("2006-01-02")
-	u := o.uploads[me.OwnerID]
-	if u == nil || u.day != day {
-		u = &dailyUpload{day: day}
-		o.uploads[me.OwnerID] = u
+// storeAccessory checks an upload of the caller (checkUpload, then the
+// daily cap) and keeps it; it returns the accessory id.
+func (s *Sandbox) storeAccessory(c *call, name, from string, uploadType int32, data []byte) (*string, error) {
+	if err := checkUpload(name, from, uploadType, len(data)); err != nil {
+		return nil, err
 	}
-	if u.bytes+int64(len(data)) > accessoryDailyBytes {
-		return nil, osmFail("OSM.01010005")
-	}
-	u.bytes += int64(len(data))
-	a := &Accessory{ID: randHex(st.rng, 16), OwnerID: me.OwnerID, Name: name, From: from, UploadType: uploadType, Data: data, Created: now}
-	o.accessories[a.ID] = a
-	return model.UploadJsonAccessoriesResponse{AccessoryId: ptr(a.ID)}, nil
+	return withOSM(s, c, func(o *osmState, me osmIdentity, now time.Time) (*string, error) {
+		day := now.Format("2006-01-02")
+		u := o.uploads[me.OwnerID]
+		if u == nil || u.day != day {
+			u = &dailyUpload{day: day}
+			o.uploads[me.OwnerID] = u
+		}
+		if u.bytes+int64(len(data)) > accessoryDailyBytes {
+			return nil, osmFail("OSM.01010005")
+		}
+		u.bytes += int64(len(data))
+		a := &Accessory{ID: randHex(s.state.rng, 16), OwnerID: me.OwnerID, Name: name, From: from, UploadType: uploadType, Data: data, Created: now}
+		o.accessories[a.ID] = a
+		return ptr(a.ID), nil
+	})
 }
 
 func (s *Sandbox) uploadJSONAccessories(c *call) (any, error) {
 	var req model.AccessoryJsonFormatReq
-	ok, err := c.osmDecode(&req)
-	if err != nil {
+	if err := c.osmBody(&req); err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, osmInvalid("the request body is required")
 	}
 	data, err := base64.StdEncoding.DecodeString(req.AccessoryData)
 	if err != nil {
 		return nil, osmInvalid("accessory_data is not base64")
 	}
-	ut := valueOf(req.UploadType)
-	if err := checkUpload(req.AccessoryName, req.AccessoryFrom.Value(), ut, len(data)); err != nil {
+	id, err := s.storeAccessory(c, req.AccessoryName, req.AccessoryFrom.Value(), valueOf(req.UploadType), data)
+	if err != nil {
 		return nil, err
 	}
-	return s.storeAccessory(c, req.AccessoryName, req.AccessoryFrom.Value(), ut, data)
+	return model.UploadJsonAccessoriesResponse{AccessoryId: id}, nil
 }
 
 // uploadForm is UploadAccessory's form_data part.
@@ -185,16 +182,11 @@ func (s *Sandbox) uploadAccessory(c *call) (any, error) {
 	if data == nil {
 		return nil, osmInvalid("the file part is required")
 	}
-	name := orDefault(form.FileName, fileName)
-	ut := valueOf(form.UploadType)
-	if err := checkUpload(name, form.AccessoryFrom, ut, len(data)); err != nil {
-		return nil, err
-	}
-	resp, err := s.storeAccessory(c, name, form.AccessoryFrom, ut, data)
+	id, err := s.storeAccessory(c, orDefault(form.FileName, fileName), form.AccessoryFrom, valueOf(form.UploadType), data)
 	if err != nil {
 		return nil, err
 	}
-	return model.UploadAccessoryResponse{AccessoryId: resp.(model.UploadJsonAccessoriesResponse).AccessoryId}, nil
+	return model.UploadAccessoryResponse{AccessoryId: id}, nil
 }
 
 // accessoryList is a message's attachments as the SDK models them.
@@ -241,20 +233,21 @@ func (s *Sandbox) downloadAccessories(c *call) (any, error) {
 	if len(ids) > 20 {
 		return nil, osmInvalid("at most 20 accessory ids")
 	}
-	st := s.state
-	st.mu.Lock()
-	o, _ := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	files := make([]*Accessory, 0, len(ids))
-	for _, id := range ids {
-		a, err := o.ownAccessory(me, id)
-		if err != nil {
-			st.mu.Unlock()
-			return nil, err
+	// The lock covers the look-up: accessories' data never changes.
+	files, err := withOSM(s, c, func(o *osmState, me osmIdentity, _ time.Time) ([]*Accessory, error) {
+		files := make([]*Accessory, 0, len(ids))
+		for _, id := range ids {
+			a, err := o.ownAccessory(me, id)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, a)
 		}
-		files = append(files, a)
+		return files, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	st.mu.Unlock() // accessories' data never changes: read it unlocked
 	if len(files) == 1 {
 		return fileResponse(files[0], "attachment"), nil
 	}
@@ -298,11 +291,9 @@ func (s *Sandbox) signedDownload(c *call, q url.Values) (any, error) {
 }
 
 func (s *Sandbox) downloadImages(c *call) (any, error) {
-	st := s.state
-	st.mu.Lock()
-	o, _ := st.osmNow()
-	a, err := o.ownAccessory(st.osmIdentityOf(c.who), c.params["accessory_id"])
-	st.mu.Unlock()
+	a, err := withOSM(s, c, func(o *osmState, me osmIdentity, _ time.Time) (*Accessory, error) {
+		return o.ownAccessory(me, c.params["accessory_id"])
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -331,19 +322,16 @@ func (s *Sandbox) showDownloadAccessoryURL(c *call) (any, error) {
 	if !relationTypes[c.q("relation_type")] {
 		return nil, osmInvalid("relation_type must be one of DEFAULT, NO_RELATION, NOTIFICATION, INCIDENT, MESSAGE, INSPECTION, CONNECT")
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	a, err := o.ownAccessory(me, c.params["accessory_id"])
-	if err != nil {
-		return nil, err
-	}
-	if id := c.q("incident_id"); id != "" && a.TicketID != id {
-		return nil, osmInvalid("accessory %s is not attached to ticket %s", a.ID, id)
-	}
-	return model.ShowDownloadAccessoryUrlResponse{AccessoryUrl: ptr(o.accessoryURL(c, a, now))}, nil
+	return withOSM(s, c, func(o *osmState, me osmIdentity, now time.Time) (any, error) {
+		a, err := o.ownAccessory(me, c.params["accessory_id"])
+		if err != nil {
+			return nil, err
+		}
+		if id := c.q("incident_id"); id != "" && a.TicketID != id {
+			return nil, osmInvalid("accessory %s is not attached to ticket %s", a.ID, id)
+		}
+		return model.ShowDownloadAccessoryUrlResponse{AccessoryUrl: ptr(o.accessoryURL(c, a, now))}, nil
+	})
 }
 
 // listAccessoryAccessURLs returns URLs of the caller's accessories among
@@ -353,32 +341,27 @@ func (s *Sandbox) listAccessoryAccessURLs(c *call) (any, error) {
 	if len(ids) == 0 || len(ids) > 20 {
 		return nil, osmInvalid("accessory_ids must have 1 to 20 ids")
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	list := []model.AccessoryUrl{}
-	for _, id := range ids {
-		if a, err := o.ownAccessory(me, id); err == nil {
-			list = append(list, model.AccessoryUrl{AccessoryId: ptr(a.ID), AccessoryName: ptr(a.Name), AccessoryUrl: ptr(o.accessoryURL(c, a, now))})
+	return withOSM(s, c, func(o *osmState, me osmIdentity, now time.Time) (any, error) {
+		list := []model.AccessoryUrl{}
+		for _, id := range ids {
+			if a, err := o.ownAccessory(me, id); err == nil {
+				list = append(list, model.AccessoryUrl{AccessoryId: ptr(a.ID), AccessoryName: ptr(a.Name), AccessoryUrl: ptr(o.accessoryURL(c, a, now))})
+			}
 		}
-	}
-	return model.ListAccessoryAccessUrlsResponse{AccessoryUrls: &list}, nil
+		return model.ListAccessoryAccessUrlsResponse{AccessoryUrls: &list}, nil
+	})
 }
 
 func (s *Sandbox) deleteAccessories(c *call) (any, error) {
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _ := st.osmNow()
-	a, err := o.ownAccessory(st.osmIdentityOf(c.who), c.params["accessory_id"])
-	if err != nil {
-		return nil, err
-	}
-	if a.TicketID != "" {
-		return nil, osmFail("OSM.01010002", "An attached accessory cannot be deleted.")
-	}
-	delete(o.accessories, a.ID)
-	return model.DeleteAccessoriesResponse{}, nil
+	return withOSM(s, c, func(o *osmState, me osmIdentity, _ time.Time) (any, error) {
+		a, err := o.ownAccessory(me, c.params["accessory_id"])
+		if err != nil {
+			return nil, err
+		}
+		if a.TicketID != "" {
+			return nil, osmFail("OSM.01010002", "An attached accessory cannot be deleted.")
+		}
+		delete(o.accessories, a.ID)
+		return model.DeleteAccessoriesResponse{}, nil
+	})
 }

@@ -118,12 +118,8 @@ func (o *osmState) checkAccessories(me osmIdentity, ids []string, from string) e
 
 func (s *Sandbox) createCases(c *call) (any, error) {
 	var req model.CreateOrderIncidentV2Req
-	ok, err := c.osmDecode(&req)
-	if err != nil {
+	if err := c.osmBody(&req); err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, osmInvalid("the request body is required")
 	}
 	bt := osmBusinessTypes[req.BusinessTypeId]
 	if req.BusinessTypeId == "" || bt == nil {
@@ -164,42 +160,35 @@ func (s *Sandbox) createCases(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var accIDs []string
-	if req.AccessoryIds != nil {
-		accIDs = *req.AccessoryIds
-	}
-
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	if o.usedThisMonth(me.OwnerID, now) >= monthlyCaseQuota {
-		return nil, osmFail("OSM.01010009", "The %d tickets of this month are used up.", monthlyCaseQuota)
-	}
-	if err := o.contactsAllowed(me, cf, true, c.r.Header.Get("x-phone-verifiedid"), c.r.Header.Get("x-email-verifiedid"), now); err != nil {
-		return nil, err
-	}
-	if err := o.checkAccessories(me, accIDs, "incident"); err != nil {
-		return nil, err
-	}
-	t := &Ticket{
-		ID: o.newTicketID(now), OwnerID: me.OwnerID, CreatorID: me.UserID, CreatorName: me.UserName,
-		Status: caseSubmitted, SubTypeID: cat.SubTypeID, CategoryID: cat.ID, BusinessTypeID: bt.ID,
-		RegionID: region, SeverityID: severity, Description: req.SimpleDescription, SourceName: "API",
-		ProjectID: valueOf(req.ProjectId), Created: now, AreaCode: cf.area(), RemindMobile: valueOf(req.RemindMobile),
-		RemindMail: valueOf(req.RemindMail), RemindTime: valueOf(req.RemindTime), Extends: extends,
-	}
-	if t.RemindTime == "" {
-		t.RemindTime = "0"
-	}
-	t.Engineer = o.ticketSeq
-	o.addTicket(t)
-	o.addMessage(t, &TicketMessage{Type: 0, ReplierID: me.UserID, ReplierName: me.UserName, Content: req.SimpleDescription,
-		Created: now, First: true, Accessories: append([]string(nil), accIDs...)})
-	o.log(t, osmLogCreate, 0, me.UserID, me.UserName, "ticket submitted", now)
-	o.scheduleAnswer(t, now.Add(s.opts.TicketReplyDelay))
-	return model.CreateCasesResponse{IncidentId: ptr(t.ID)}, nil
+	accIDs := valueOf(req.AccessoryIds)
+	return withOSM(s, c, func(o *osmState, me osmIdentity, now time.Time) (any, error) {
+		if o.usedThisMonth(me.OwnerID, now) >= monthlyCaseQuota {
+			return nil, osmFail("OSM.01010009", "The %d tickets of this month are used up.", monthlyCaseQuota)
+		}
+		if err := o.contactsAllowed(me, cf, true, c.r.Header.Get("x-phone-verifiedid"), c.r.Header.Get("x-email-verifiedid"), now); err != nil {
+			return nil, err
+		}
+		if err := o.checkAccessories(me, accIDs, "incident"); err != nil {
+			return nil, err
+		}
+		t := &Ticket{
+			ID: o.newTicketID(now), OwnerID: me.OwnerID, CreatorID: me.UserID, CreatorName: me.UserName,
+			Status: caseSubmitted, SubTypeID: cat.SubTypeID, CategoryID: cat.ID, BusinessTypeID: bt.ID,
+			RegionID: region, SeverityID: severity, Description: req.SimpleDescription, SourceName: "API",
+			ProjectID: valueOf(req.ProjectId), Created: now, AreaCode: cf.area(), RemindMobile: valueOf(req.RemindMobile),
+			RemindMail: valueOf(req.RemindMail), RemindTime: valueOf(req.RemindTime), Extends: extends,
+		}
+		if t.RemindTime == "" {
+			t.RemindTime = "0"
+		}
+		t.Engineer = o.ticketSeq
+		o.addTicket(t)
+		o.addMessage(t, &TicketMessage{Type: 0, ReplierID: me.UserID, ReplierName: me.UserName, Content: req.SimpleDescription,
+			Created: now, First: true, Accessories: append([]string(nil), accIDs...)})
+		o.log(t, osmLogCreate, 0, me.UserID, me.UserName, "ticket submitted", now)
+		o.scheduleAnswer(t, now.Add(s.opts.TicketReplyDelay))
+		return model.CreateCasesResponse{IncidentId: ptr(t.ID)}, nil
+	})
 }
 
 // parseOSMTime reads a query time: epoch seconds or milliseconds, RFC 3339,
@@ -227,6 +216,16 @@ func parseOSMTime(field, v string, loc *time.Location) (time.Time, error) {
 		}
 	}
 	return time.Time{}, osmInvalid("%s must be a time (yyyy-MM-dd HH:mm:ss, RFC 3339 or epoch milliseconds)", field)
+}
+
+// queryTimes reads the query_start_time and query_end_time filters (see
+// parseOSMTime).
+func (c *call) queryTimes(loc *time.Location) (from, to time.Time, err error) {
+	if from, err = parseOSMTime("query_start_time", c.q("query_start_time"), loc); err != nil {
+		return from, to, err
+	}
+	to, err = parseOSMTime("query_end_time", c.q("query_end_time"), loc)
+	return from, to, err
 }
 
 // parseStatuses reads incident_status: status codes separated by commas.
@@ -268,12 +267,7 @@ func (s *Sandbox) listCases(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	loc := c.zone()
-	from, err := parseOSMTime("query_start_time", c.q("query_start_time"), loc)
-	if err != nil {
-		return nil, err
-	}
-	to, err := parseOSMTime("query_end_time", c.q("query_end_time"), loc)
+	from, to, err := c.queryTimes(c.zone())
 	if err != nil {
 		return nil, err
 	}
@@ -307,17 +301,14 @@ func (s *Sandbox) listCases(c *call) (any, error) {
 		return true
 	}
 	lang := c.lang()
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _ := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	total, page := newestFirst(o.byOwner[me.OwnerID], keep, off, lim)
-	list := make([]model.IncidentInfoV2, 0, len(page))
-	for _, t := range page {
-		list = append(list, caseInfo(t, lang))
-	}
-	return model.ListCasesResponse{TotalCount: ptr(int32(total)), IncidentInfoList: &list}, nil
+	return withOSM(s, c, func(o *osmState, me osmIdentity, _ time.Time) (any, error) {
+		total, page := newestFirst(o.byOwner[me.OwnerID], keep, off, lim)
+		list := make([]model.IncidentInfoV2, 0, len(page))
+		for _, t := range page {
+			list = append(list, caseInfo(t, lang))
+		}
+		return model.ListCasesResponse{TotalCount: ptr(int32(total)), IncidentInfoList: &list}, nil
+	})
 }
 
 func caseTypeName(bt *osmBusinessType, lang string) string {
@@ -338,59 +329,47 @@ func subTypeName(id, lang string) string {
 
 func caseInfo(t *Ticket, lang string) model.IncidentInfoV2 {
 	bt := osmBusinessTypes[t.BusinessTypeID]
-	info := model.IncidentInfoV2{
+	return model.IncidentInfoV2{
 		XcustomerId: ptr(t.CreatorID), XcustomerName: ptr(t.CreatorName), Status: t.Status, IncidentId: t.ID,
 		BusinessTypeName: bt.Name.in(lang), IncidentTypeName: subTypeName(t.SubTypeID, lang),
 		ProductCategoryName: ptr(osmCategoryByID[t.CategoryID].Name.in(lang)), IncidentServiceType: ptr(caseTypeName(bt, lang)),
 		CustomerId: t.OwnerID, DcName: regionName(t.RegionID, lang), SimpleDescription: t.Description,
 		CreateTime: sdkTime(t.Created), ConfirmedTime: sdkTime(t.Confirmed),
+		RootCause: strOpt(t.RootCause), Resolution: strOpt(t.Resolution),
 	}
-	if t.RootCause != "" {
-		info.RootCause = ptr(t.RootCause)
-	}
-	if t.Resolution != "" {
-		info.Resolution = ptr(t.Resolution)
-	}
-	return info
 }
 
 func (s *Sandbox) showCaseDetail(c *call) (any, error) {
 	lang := c.lang()
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _ := st.osmNow()
-	t := o.ticketOf(st.osmIdentityOf(c.who), c.params["case_id"])
-	if t == nil {
-		return nil, errNoCase
-	}
-	bt := osmBusinessTypes[t.BusinessTypeID]
-	msgs := make([]model.IncidentMessageV2, 0, len(t.Messages))
-	for _, m := range t.Messages {
-		msgs = append(msgs, model.IncidentMessageV2{
-			Type: ptr(m.Type), Replier: ptr(m.ReplierID), ReplierName: ptr(m.ReplierName), Content: ptr(m.Content),
-			MessageId: ptr(m.ID), CreateTime: sdkTime(m.Created), IsFirstMessage: ptr(boolInt(m.First)),
-			AccessoryList: o.accessoryList(m),
-		})
-	}
-	d := &model.IncidentDetailInfoV2{
-		XcustomerId: ptr(t.CreatorID), XcustomerName: ptr(t.CreatorName), Status: t.Status, Judgement: t.Judgement,
-		IncidentId: ptr(t.ID), BusinessTypeName: bt.Name.in(lang), IncidentTypeName: subTypeName(t.SubTypeID, lang),
-		CustomerId: t.OwnerID, DcName: regionName(t.RegionID, lang), SimpleDescription: t.Description,
-		SourceName: t.SourceName, CreateTime: sdkTime(t.Created), MessageList: msgs,
-		IncidentSatisfaction: scoreModels(t.Scores, lang), BusinessOwnership: ptr(int32(0)),
-		ExtInfo: &model.IncidentDetailExtInfoV2{
-			AreaCode: ptr(t.AreaCode), RemindMobile: ptr(t.RemindMobile), RemindMail: ptr(t.RemindMail),
-			ContactType: ptr(contactType(t)), RemindTime: ptr(t.RemindTime), CcEmail: ptr(""), CommodityId: ptr(""),
-		},
-	}
-	if t.SeverityID != "" {
-		d.SeverityName = ptr(severityName(t.SeverityID, lang))
-	}
-	if !t.Confirmed.IsZero() {
-		d.ResolveTime = ptr(t.Confirmed.UnixMilli())
-	}
-	return model.ShowCaseDetailResponse{IncidentDetailInfo: d}, nil
+	return s.withCase(c, func(o *osmState, _ osmIdentity, t *Ticket, _ time.Time) (any, error) {
+		bt := osmBusinessTypes[t.BusinessTypeID]
+		msgs := make([]model.IncidentMessageV2, 0, len(t.Messages))
+		for _, m := range t.Messages {
+			msgs = append(msgs, model.IncidentMessageV2{
+				Type: ptr(m.Type), Replier: ptr(m.ReplierID), ReplierName: ptr(m.ReplierName), Content: ptr(m.Content),
+				MessageId: ptr(m.ID), CreateTime: sdkTime(m.Created), IsFirstMessage: ptr(boolInt(m.First)),
+				AccessoryList: o.accessoryList(m),
+			})
+		}
+		d := &model.IncidentDetailInfoV2{
+			XcustomerId: ptr(t.CreatorID), XcustomerName: ptr(t.CreatorName), Status: t.Status, Judgement: t.Judgement,
+			IncidentId: ptr(t.ID), BusinessTypeName: bt.Name.in(lang), IncidentTypeName: subTypeName(t.SubTypeID, lang),
+			CustomerId: t.OwnerID, DcName: regionName(t.RegionID, lang), SimpleDescription: t.Description,
+			SourceName: t.SourceName, CreateTime: sdkTime(t.Created), MessageList: msgs,
+			IncidentSatisfaction: scoreModels(t.Scores, lang), BusinessOwnership: ptr(int32(0)),
+			ExtInfo: &model.IncidentDetailExtInfoV2{
+				AreaCode: ptr(t.AreaCode), RemindMobile: ptr(t.RemindMobile), RemindMail: ptr(t.RemindMail),
+				ContactType: ptr(contactType(t)), RemindTime: ptr(t.RemindTime), CcEmail: ptr(""), CommodityId: ptr(""),
+			},
+		}
+		if t.SeverityID != "" {
+			d.SeverityName = ptr(severityName(t.SeverityID, lang))
+		}
+		if !t.Confirmed.IsZero() {
+			d.ResolveTime = ptr(t.Confirmed.UnixMilli())
+		}
+		return model.ShowCaseDetailResponse{IncidentDetailInfo: d}, nil
+	})
 }
 
 // contactType says how the submitter is reminded: "0" mobile, "1" e-mail,
@@ -420,15 +399,9 @@ func scoreModels(scores []CaseScore, lang string) []model.IncidentSatisfactionV2
 }
 
 func (s *Sandbox) showCaseStatus(c *call) (any, error) {
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _ := st.osmNow()
-	t := o.ticketOf(st.osmIdentityOf(c.who), c.params["case_id"])
-	if t == nil {
-		return nil, errNoCase
-	}
-	return model.ShowCaseStatusResponse{Status: ptr(t.Status)}, nil
+	return s.withCase(c, func(_ *osmState, _ osmIdentity, t *Ticket, _ time.Time) (any, error) {
+		return model.ShowCaseStatusResponse{Status: ptr(t.Status)}, nil
+	})
 }
 
 // listCaseCounts counts the caller's tickets per status (deleted ones only
@@ -438,23 +411,20 @@ func (s *Sandbox) listCaseCounts(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _ := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	counts := map[int32]int32{}
-	for _, t := range o.byOwner[me.OwnerID] {
-		if (status != nil && t.Status != *status) || (status == nil && t.Status == caseDeleted) {
-			continue
+	return withOSM(s, c, func(o *osmState, me osmIdentity, _ time.Time) (any, error) {
+		counts := map[int32]int32{}
+		for _, t := range o.byOwner[me.OwnerID] {
+			if (status != nil && t.Status != *status) || (status == nil && t.Status == caseDeleted) {
+				continue
+			}
+			counts[t.Status]++
 		}
-		counts[t.Status]++
-	}
-	list := []model.IncidentStatusCount{}
-	for _, k := range sortedStatuses(counts) {
-		list = append(list, model.IncidentStatusCount{Status: ptr(k), Count: ptr(counts[k])})
-	}
-	return model.ListCaseCountsResponse{IncidentStatusCounts: &list}, nil
+		list := []model.IncidentStatusCount{}
+		for _, k := range sortedStatuses(counts) {
+			list = append(list, model.IncidentStatusCount{Status: ptr(k), Count: ptr(counts[k])})
+		}
+		return model.ListCaseCountsResponse{IncidentStatusCounts: &list}, nil
+	})
 }
 
 // checkScores validates a rating: 1–100 known dimensions, each once, with
@@ -509,44 +479,37 @@ func (s *Sandbox) updateCases(c *call) (any, error) {
 			return nil, err
 		}
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	t := o.ticketOf(me, c.params["case_id"])
-	if t == nil {
-		return nil, errNoCase
-	}
-	if !allowed[t.Status] {
-		return nil, osmFail("OSM.01010002", "A ticket in status %d cannot be %s.", t.Status, map[string]string{
-			"press": "pressed", "cancel": "cancelled", "close": "closed", "delete": "deleted"}[action])
-	}
-	desc := valueOf(body.OperateDesc)
-	switch action {
-	case "press":
-		if !t.LastPress.IsZero() && now.Sub(t.LastPress) < pressInterval {
-			return nil, osmFail("OSM.01010004")
+	return s.withCase(c, func(o *osmState, me osmIdentity, t *Ticket, now time.Time) (any, error) {
+		if !allowed[t.Status] {
+			return nil, osmFail("OSM.01010002", "A ticket in status %d cannot be %s.", t.Status, map[string]string{
+				"press": "pressed", "cancel": "cancelled", "close": "closed", "delete": "deleted"}[action])
 		}
-		t.LastPress = now
-		o.log(t, osmLogPress, 0, me.UserID, me.UserName, orDefault(desc, "pressed for progress"), now)
-	case "cancel":
-		t.Status = caseCancelled
-		o.cancelAnswer(t)
-		o.log(t, osmLogCancel, 0, me.UserID, me.UserName, orDefault(desc, "ticket cancelled"), now)
-	case "close":
-		t.Status = caseCompleted
-		t.Confirmed = now
-		o.cancelAnswer(t)
-		if scores != nil || valueOf(body.Judgement) != "" {
-			t.Judgement, t.Scores, t.Rated = valueOf(body.Judgement), scores, scores != nil
+		desc := valueOf(body.OperateDesc)
+		switch action {
+		case "press":
+			if !t.LastPress.IsZero() && now.Sub(t.LastPress) < pressInterval {
+				return nil, osmFail("OSM.01010004")
+			}
+			t.LastPress = now
+			o.log(t, osmLogPress, 0, me.UserID, me.UserName, orDefault(desc, "pressed for progress"), now)
+		case "cancel":
+			t.Status = caseCancelled
+			o.cancelAnswer(t)
+			o.log(t, osmLogCancel, 0, me.UserID, me.UserName, orDefault(desc, "ticket cancelled"), now)
+		case "close":
+			t.Status = caseCompleted
+			t.Confirmed = now
+			o.cancelAnswer(t)
+			if scores != nil || valueOf(body.Judgement) != "" {
+				t.Judgement, t.Scores, t.Rated = valueOf(body.Judgement), scores, scores != nil
+			}
+			o.log(t, osmLogClose, 0, me.UserID, me.UserName, orDefault(desc, "ticket closed"), now)
+		case "delete":
+			t.Status = caseDeleted
+			o.log(t, osmLogDelete, 0, me.UserID, me.UserName, orDefault(desc, "ticket deleted"), now)
 		}
-		o.log(t, osmLogClose, 0, me.UserID, me.UserName, orDefault(desc, "ticket closed"), now)
-	case "delete":
-		t.Status = caseDeleted
-		o.log(t, osmLogDelete, 0, me.UserID, me.UserName, orDefault(desc, "ticket deleted"), now)
-	}
-	return model.UpdateCasesResponse{}, nil
+		return model.UpdateCasesResponse{}, nil
+	})
 }
 
 func orDefault(v, def string) string {
@@ -559,12 +522,8 @@ func orDefault(v, def string) string {
 // createScores rates a completed ticket, once.
 func (s *Sandbox) createScores(c *call) (any, error) {
 	var body model.CreateScoreV2Req
-	ok, err := c.osmDecode(&body)
-	if err != nil {
+	if err := c.osmBody(&body); err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, osmInvalid("the request body is required")
 	}
 	if err := checkLen("judgement", body.Judgement, 400, false); err != nil {
 		return nil, err
@@ -573,21 +532,14 @@ func (s *Sandbox) createScores(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	t := o.ticketOf(me, c.params["case_id"])
-	if t == nil {
-		return nil, errNoCase
-	}
-	if t.Status != caseCompleted || t.Rated {
-		return nil, osmFail("OSM.01010002", "Only a completed ticket can be rated, once.")
-	}
-	t.Judgement, t.Scores, t.Rated = body.Judgement, scores, true
-	o.log(t, osmLogScore, 0, me.UserID, me.UserName, "ticket rated", now)
-	return model.CreateScoresResponse{}, nil
+	return s.withCase(c, func(o *osmState, me osmIdentity, t *Ticket, now time.Time) (any, error) {
+		if t.Status != caseCompleted || t.Rated {
+			return nil, osmFail("OSM.01010002", "Only a completed ticket can be rated, once.")
+		}
+		t.Judgement, t.Scores, t.Rated = body.Judgement, scores, true
+		o.log(t, osmLogScore, 0, me.UserID, me.UserName, "ticket rated", now)
+		return model.CreateScoresResponse{}, nil
+	})
 }
 
 // updateCaseContactInfo changes an open ticket's reminder contacts; a new
@@ -601,46 +553,31 @@ func (s *Sandbox) updateCaseContactInfo(c *call) (any, error) {
 	if err := cf.check(); err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	t := o.ticketOf(me, c.params["case_id"])
-	if t == nil {
-		return nil, errNoCase
-	}
-	if !caseOpen(t.Status) {
-		return nil, osmFail("OSM.01010002", "The ticket is closed.")
-	}
-	if err := o.contactsAllowed(me, cf, false, "", "", now); err != nil {
-		return nil, err
-	}
-	if body.AreaCode != nil {
-		t.AreaCode = cf.area()
-	}
-	if body.RemindMobile != nil {
-		t.RemindMobile = *body.RemindMobile
-	}
-	if body.RemindMail != nil {
-		t.RemindMail = *body.RemindMail
-	}
-	if body.RemindTime != nil {
-		t.RemindTime = orDefault(*body.RemindTime, "0")
-	}
-	o.log(t, osmLogContact, 0, me.UserID, me.UserName, "contact information changed", now)
-	return model.UpdateCaseContactInfoResponse{}, nil
+	return s.withOpenCase(c, func(o *osmState, me osmIdentity, t *Ticket, now time.Time) (any, error) {
+		if err := o.contactsAllowed(me, cf, false, "", "", now); err != nil {
+			return nil, err
+		}
+		if body.AreaCode != nil {
+			t.AreaCode = cf.area()
+		}
+		if body.RemindMobile != nil {
+			t.RemindMobile = *body.RemindMobile
+		}
+		if body.RemindMail != nil {
+			t.RemindMail = *body.RemindMail
+		}
+		if body.RemindTime != nil {
+			t.RemindTime = orDefault(*body.RemindTime, "0")
+		}
+		o.log(t, osmLogContact, 0, me.UserID, me.UserName, "contact information changed", now)
+		return model.UpdateCaseContactInfoResponse{}, nil
+	})
 }
 
 func (s *Sandbox) showCaseExtendsParam(c *call) (any, error) {
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _ := st.osmNow()
-	if o.ticketOf(st.osmIdentityOf(c.who), c.params["case_id"]) == nil {
-		return nil, errNoCase
-	}
-	return model.ShowCaseExtendsParamResponse{}, nil
+	return s.withCase(c, func(*osmState, osmIdentity, *Ticket, time.Time) (any, error) {
+		return model.ShowCaseExtendsParamResponse{}, nil
+	})
 }
 
 // createCaseExtendsParam adds or changes extended parameters of an open
@@ -654,49 +591,39 @@ func (s *Sandbox) createCaseExtendsParam(c *call) (any, error) {
 	if len(body.ExtendsMap) == 0 {
 		return nil, osmInvalid("extends_map is required")
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	t := o.ticketOf(me, c.params["case_id"])
-	if t == nil {
-		return nil, errNoCase
-	}
-	if !caseOpen(t.Status) {
-		return nil, osmFail("OSM.01010002", "The ticket is closed.")
-	}
-	if id := valueOf(body.MessageId); id != "" {
-		found := false
-		for _, m := range t.Messages {
-			found = found || m.ID == id
+	return s.withOpenCase(c, func(o *osmState, me osmIdentity, t *Ticket, now time.Time) (any, error) {
+		if id := valueOf(body.MessageId); id != "" {
+			found := false
+			for _, m := range t.Messages {
+				found = found || m.ID == id
+			}
+			if !found {
+				return nil, osmInvalid("message_id %s is not a message of the ticket", id)
+			}
 		}
-		if !found {
-			return nil, osmInvalid("message_id %s is not a message of the ticket", id)
+		bt := osmBusinessTypes[t.BusinessTypeID]
+		for k := range body.ExtendsMap {
+			known := false
+			for _, p := range bt.Params {
+				known = known || p.Key == k
+			}
+			if !known {
+				return nil, osmInvalid("extends_map.%s is not a parameter of the problem type", k)
+			}
 		}
-	}
-	bt := osmBusinessTypes[t.BusinessTypeID]
-	for k := range body.ExtendsMap {
-		known := false
-		for _, p := range bt.Params {
-			known = known || p.Key == k
+		vals, err := checkExtends(bt, body.ExtendsMap, false)
+		if err != nil {
+			return nil, err
 		}
-		if !known {
-			return nil, osmInvalid("extends_map.%s is not a parameter of the problem type", k)
+		if t.Extends == nil {
+			t.Extends = map[string]string{}
 		}
-	}
-	vals, err := checkExtends(bt, body.ExtendsMap, false)
-	if err != nil {
-		return nil, err
-	}
-	if t.Extends == nil {
-		t.Extends = map[string]string{}
-	}
-	for k, v := range vals {
-		t.Extends[k] = v
-	}
-	o.log(t, osmLogExtends, 0, me.UserID, me.UserName, "extended parameters changed", now)
-	return model.CreateCaseExtendsParamResponse{}, nil
+		for k, v := range vals {
+			t.Extends[k] = v
+		}
+		o.log(t, osmLogExtends, 0, me.UserID, me.UserName, "extended parameters changed", now)
+		return model.CreateCaseExtendsParamResponse{}, nil
+	})
 }
 
 // listCaseOperateLogs lists a ticket's operation log, oldest first;
@@ -707,24 +634,16 @@ func (s *Sandbox) listCaseOperateLogs(c *call) (any, error) {
 		return nil, err
 	}
 	loc := c.zone()
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _ := st.osmNow()
-	t := o.ticketOf(st.osmIdentityOf(c.who), c.params["case_id"])
-	if t == nil {
-		return nil, errNoCase
-	}
-	lo, hi := window(len(t.Logs), off, lim)
-	list := make([]model.IncidentOperateLogV2, 0, hi-lo)
-	for _, l := range t.Logs[lo:hi] {
-		list = append(list, model.IncidentOperateLogV2{
-			IncidentLogId: ptr(l.ID), IncidentId: ptr(t.ID), OperateType: ptr(l.Type), OperatorType: ptr(l.OperatorType),
-			OperatorId: ptr(l.OperatorID), OperatorName: ptr(l.OperatorName), OperateDesc: ptr(l.Desc),
-			OperateTime: ptr(l.Time.In(loc).Format("2006-01-02 15:04:05")), TimestampOperateTime: sdkTime(l.Time),
+	return s.withCase(c, func(_ *osmState, _ osmIdentity, t *Ticket, _ time.Time) (any, error) {
+		list := pageOf(t.Logs, off, lim, func(l *CaseLog) model.IncidentOperateLogV2 {
+			return model.IncidentOperateLogV2{
+				IncidentLogId: ptr(l.ID), IncidentId: ptr(t.ID), OperateType: ptr(l.Type), OperatorType: ptr(l.OperatorType),
+				OperatorId: ptr(l.OperatorID), OperatorName: ptr(l.OperatorName), OperateDesc: ptr(l.Desc),
+				OperateTime: ptr(l.Time.In(loc).Format("2006-01-02 15:04:05")), TimestampOperateTime: sdkTime(l.Time),
+			}
 		})
-	}
-	return model.ListCaseOperateLogsResponse{TotalCount: ptr(int32(len(t.Logs))), IncidentOperateLogList: &list}, nil
+		return model.ListCaseOperateLogsResponse{TotalCount: ptr(int32(len(t.Logs))), IncidentOperateLogList: &list}, nil
+	})
 }
 
 // createRelations links up to 3 of the caller's other tickets to a ticket
@@ -738,56 +657,45 @@ func (s *Sandbox) createRelations(c *call) (any, error) {
 	if !ok || len(body.RelatedIdList) == 0 || len(body.RelatedIdList) > maxRelations {
 		return nil, osmInvalid("related_id_list must have 1 to %d ticket ids", maxRelations)
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	t := o.ticketOf(me, c.params["case_id"])
-	if t == nil || t.Status == caseDeleted {
-		return nil, errNoCase
-	}
-	rel := append([]string(nil), t.Relations...)
-	for _, id := range body.RelatedIdList {
-		if len(id) > 32 || id == t.ID {
-			return nil, osmInvalid("related id %s is invalid", id)
+	return s.withCase(c, func(o *osmState, me osmIdentity, t *Ticket, now time.Time) (any, error) {
+		if t.Status == caseDeleted {
+			return nil, errNoCase
 		}
-		if r := o.ticketOf(me, id); r == nil || r.Status == caseDeleted {
-			return nil, osmFail("OSM.01010015", "Related ticket %s.", id)
+		rel := append([]string(nil), t.Relations...)
+		for _, id := range body.RelatedIdList {
+			if len(id) > 32 || id == t.ID {
+				return nil, osmInvalid("related id %s is invalid", id)
+			}
+			if r := o.ticketOf(me, id); r == nil || r.Status == caseDeleted {
+				return nil, osmFail("OSM.01010015", "Related ticket %s.", id)
+			}
+			dup := false
+			for _, have := range rel {
+				dup = dup || have == id
+			}
+			if !dup {
+				rel = append(rel, id)
+			}
 		}
-		dup := false
-		for _, have := range rel {
-			dup = dup || have == id
+		if len(rel) > maxRelations {
+			return nil, osmInvalid("a ticket has at most %d related tickets", maxRelations)
 		}
-		if !dup {
-			rel = append(rel, id)
-		}
-	}
-	if len(rel) > maxRelations {
-		return nil, osmInvalid("a ticket has at most %d related tickets", maxRelations)
-	}
-	t.Relations = rel
-	o.log(t, osmLogRelation, 0, me.UserID, me.UserName, "related tickets: "+strings.Join(rel, ","), now)
-	return model.CreateRelationsResponse{}, nil
+		t.Relations = rel
+		o.log(t, osmLogRelation, 0, me.UserID, me.UserName, "related tickets: "+strings.Join(rel, ","), now)
+		return model.CreateRelationsResponse{}, nil
+	})
 }
 
 func (s *Sandbox) listRelation(c *call) (any, error) {
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _ := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	t := o.ticketOf(me, c.params["case_id"])
-	if t == nil {
-		return nil, errNoCase
-	}
-	list := []model.CaseRealtionInfo{}
-	for _, id := range t.Relations {
-		if r := o.ticketOf(me, id); r != nil && r.Status != caseDeleted {
-			list = append(list, model.CaseRealtionInfo{CaseId: ptr(r.ID), SimpleDescription: ptr(r.Description), UserName: ptr(r.CreatorName)})
+	return s.withCase(c, func(o *osmState, me osmIdentity, t *Ticket, _ time.Time) (any, error) {
+		list := []model.CaseRealtionInfo{}
+		for _, id := range t.Relations {
+			if r := o.ticketOf(me, id); r != nil && r.Status != caseDeleted {
+				list = append(list, model.CaseRealtionInfo{CaseId: ptr(r.ID), SimpleDescription: ptr(r.Description), UserName: ptr(r.CreatorName)})
+			}
 		}
-	}
-	return model.ListRelationResponse{CaseRelationList: &list}, nil
+		return model.ListRelationResponse{CaseRelationList: &list}, nil
+	})
 }
 
 func (s *Sandbox) deleteRelation(c *call) (any, error) {
@@ -799,23 +707,16 @@ func (s *Sandbox) deleteRelation(c *call) (any, error) {
 	if !ok || body.RelatedId == "" {
 		return nil, osmInvalid("related_id is required")
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	t := o.ticketOf(me, c.params["case_id"])
-	if t == nil {
-		return nil, errNoCase
-	}
-	for i, id := range t.Relations {
-		if id == body.RelatedId {
-			t.Relations = append(t.Relations[:i:i], t.Relations[i+1:]...)
-			o.log(t, osmLogRelation, 0, me.UserID, me.UserName, "relation removed: "+id, now)
-			return model.DeleteRelationResponse{}, nil
+	return s.withCase(c, func(o *osmState, me osmIdentity, t *Ticket, now time.Time) (any, error) {
+		for i, id := range t.Relations {
+			if id == body.RelatedId {
+				t.Relations = append(t.Relations[:i:i], t.Relations[i+1:]...)
+				o.log(t, osmLogRelation, 0, me.UserID, me.UserName, "relation removed: "+id, now)
+				return model.DeleteRelationResponse{}, nil
+			}
 		}
-	}
-	return nil, osmInvalid("ticket %s is not related to %s", body.RelatedId, t.ID)
+		return nil, osmInvalid("ticket %s is not related to %s", body.RelatedId, t.ID)
+	})
 }
 
 // downloadCases exports the caller's tickets as CSV (UTF-8 with a BOM, so
@@ -845,11 +746,7 @@ func (s *Sandbox) downloadCases(c *call) (any, error) {
 		return nil, osmInvalid("timezone is required")
 	}
 	loc, l := zoneOf(c.q("timezone")), lang[:2]
-	from, err := parseOSMTime("query_start_time", c.q("query_start_time"), loc)
-	if err != nil {
-		return nil, err
-	}
-	to, err := parseOSMTime("query_end_time", c.q("query_end_time"), loc)
+	from, to, err := c.queryTimes(loc)
 	if err != nil {
 		return nil, err
 	}
@@ -861,23 +758,21 @@ func (s *Sandbox) downloadCases(c *call) (any, error) {
 	if lim != nil && *lim > 0 {
 		n = int(*lim)
 	}
-	st := s.state
-	st.mu.Lock()
-	o, _ := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	var rows [][]string
-	if cid := c.q("customer_id"); cid == "" || cid == me.OwnerID {
-		_, page := newestFirst(o.byOwner[me.OwnerID], func(t *Ticket) bool {
-			return t.Status != caseDeleted && (status == nil || t.Status == *status) && (incidentID == "" || t.ID == incidentID) &&
-				(xname == "" || t.CreatorName == xname) && strings.Contains(strings.ToLower(t.Description), key) && timeIn(t.Created, from, to)
-		}, o0, n)
-		for _, t := range page {
-			bt := osmBusinessTypes[t.BusinessTypeID]
-			rows = append(rows, []string{t.ID, strconv.Itoa(int(t.Status)), subTypeName(t.SubTypeID, l), osmCategoryByID[t.CategoryID].Name.in(l),
-				bt.Name.in(l), t.Description, t.CreatorName, regionName(t.RegionID, l), t.Created.In(loc).Format("2006-01-02 15:04:05")})
+	rows, _ := withOSM(s, c, func(o *osmState, me osmIdentity, _ time.Time) ([][]string, error) {
+		var rows [][]string
+		if cid := c.q("customer_id"); cid == "" || cid == me.OwnerID {
+			_, page := newestFirst(o.byOwner[me.OwnerID], func(t *Ticket) bool {
+				return t.Status != caseDeleted && (status == nil || t.Status == *status) && (incidentID == "" || t.ID == incidentID) &&
+					(xname == "" || t.CreatorName == xname) && strings.Contains(strings.ToLower(t.Description), key) && timeIn(t.Created, from, to)
+			}, o0, n)
+			for _, t := range page {
+				bt := osmBusinessTypes[t.BusinessTypeID]
+				rows = append(rows, []string{t.ID, strconv.Itoa(int(t.Status)), subTypeName(t.SubTypeID, l), osmCategoryByID[t.CategoryID].Name.in(l),
+					bt.Name.in(l), t.Description, t.CreatorName, regionName(t.RegionID, l), t.Created.In(loc).Format("2006-01-02 15:04:05")})
+			}
 		}
-	}
-	st.mu.Unlock()
+		return rows, nil
+	})
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)

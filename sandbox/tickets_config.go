@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/osm/v2/model"
 )
@@ -401,13 +402,10 @@ func (s *Sandbox) listExtendsParams(c *call) (any, error) {
 		m := model.ExtendsParamV2{
 			ParamKey: ptr(p.Key), ParamName: ptr(p.Name.in(lang)), ParamDesc: ptr(p.Name.in(lang)), Tips: ptr(p.Tip.in(lang)),
 			Language: ptr(language), DefaultValue: ptr(""), Required: ptr(boolInt(p.Required)), ParamType: ptr(p.Type),
-			IsShow: ptr(int32(1)), IsSensitive: ptr(boolInt(p.Sensitive)),
+			IsShow: ptr(int32(1)), IsSensitive: ptr(boolInt(p.Sensitive)), SelectItem: strOpt(p.Select),
 		}
 		if p.Length > 0 {
 			m.Length = ptr(p.Length)
-		}
-		if p.Select != "" {
-			m.SelectItem = ptr(p.Select)
 		}
 		if p.Type == 2 {
 			m.MinValue, m.MaxValue = ptr(p.Min), ptr(p.Max)
@@ -525,16 +523,10 @@ func (s *Sandbox) listCaseQuotas(c *call) (any, error) {
 	if _, err := c.businessType(); err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	left := monthlyCaseQuota - o.usedThisMonth(me.OwnerID, now)
-	if left < 0 {
-		left = 0
-	}
-	return model.ListCaseQuotasResponse{Total: ptr(int32(monthlyCaseQuota)), UnUsed: ptr(int32(left))}, nil
+	return withOSM(s, c, func(o *osmState, me osmIdentity, now time.Time) (any, error) {
+		left := max(monthlyCaseQuota-o.usedThisMonth(me.OwnerID, now), 0)
+		return model.ListCaseQuotasResponse{Total: ptr(int32(monthlyCaseQuota)), UnUsed: ptr(int32(left))}, nil
+	})
 }
 
 // agreementType reads agreement_type ("0" when absent).

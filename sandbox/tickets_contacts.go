@@ -87,6 +87,14 @@ func contactInput(way int32, value, area string) (string, error) {
 	return area, nil
 }
 
+// contactScene is the /_sandbox/sms scene of a contact way's codes.
+func contactScene(way int32) int32 {
+	if way == 1 {
+		return osmSceneMail
+	}
+	return osmSceneMobile
+}
+
 // registered reports whether the contact is the caller's registered one.
 func (me osmIdentity) registered(way int32, value, area string) bool {
 	if way == 0 {
@@ -107,29 +115,22 @@ func (s *Sandbox) checkNeedVerify(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
 	value := c.q("contact_value")
-	if me.registered(*way, value, area) {
-		return model.CheckNeedVerifyResponse{NeedVerifyCode: ptr(int32(0))}, nil
-	}
-	if vc := o.verifiedContact(me.OwnerID, *way, value, area, "", now); vc != nil {
-		return model.CheckNeedVerifyResponse{NeedVerifyCode: ptr(int32(0)), ExpireTime: sdkTime(vc.Expires)}, nil
-	}
-	return model.CheckNeedVerifyResponse{NeedVerifyCode: ptr(int32(1))}, nil
+	return withOSM(s, c, func(o *osmState, me osmIdentity, now time.Time) (any, error) {
+		if me.registered(*way, value, area) {
+			return model.CheckNeedVerifyResponse{NeedVerifyCode: ptr(int32(0))}, nil
+		}
+		if vc := o.verifiedContact(me.OwnerID, *way, value, area, "", now); vc != nil {
+			return model.CheckNeedVerifyResponse{NeedVerifyCode: ptr(int32(0)), ExpireTime: sdkTime(vc.Expires)}, nil
+		}
+		return model.CheckNeedVerifyResponse{NeedVerifyCode: ptr(int32(1))}, nil
+	})
 }
 
 func (s *Sandbox) sendVerifyCodes(c *call) (any, error) {
 	var body model.SendVerifyCodeReq
-	ok, err := c.osmDecode(&body)
-	if err != nil {
+	if err := c.osmBody(&body); err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, osmInvalid("the request body is required")
 	}
 	if _, err := contactInput(body.ContactWay, body.ContactValue, body.AreaCode); err != nil {
 		return nil, err
@@ -138,12 +139,8 @@ func (s *Sandbox) sendVerifyCodes(c *call) (any, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	now := st.now()
-	scene := int32(osmSceneMobile)
-	if body.ContactWay == 1 {
-		scene = osmSceneMail
-	}
 	st.sms = append(st.sms, &SMSCode{
-		Mobile: body.ContactValue, Code: fmt.Sprintf("%06d", st.rng.Intn(1_000_000)), Scene: scene,
+		Mobile: body.ContactValue, Code: fmt.Sprintf("%06d", st.rng.Intn(1_000_000)), Scene: contactScene(body.ContactWay),
 		SentAt: now, Expires: now.Add(osmCodeValid),
 	})
 	return model.SendVerifyCodesResponse{}, nil
@@ -151,12 +148,8 @@ func (s *Sandbox) sendVerifyCodes(c *call) (any, error) {
 
 func (s *Sandbox) checkVerifyCodes(c *call) (any, error) {
 	var body model.VerifyVerifyCodeV2Req
-	ok, err := c.osmDecode(&body)
-	if err != nil {
+	if err := c.osmBody(&body); err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, osmInvalid("the request body is required")
 	}
 	area, err := contactInput(body.ContactWay, body.ContactValue, valueOf(body.AreaCode))
 	if err != nil {
@@ -166,37 +159,32 @@ func (s *Sandbox) checkVerifyCodes(c *call) (any, error) {
 		return nil, osmInvalid("verify_code is required")
 	}
 	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	scene := int32(osmSceneMobile)
-	if body.ContactWay == 1 {
-		scene = osmSceneMail
-	}
-	var code *SMSCode
-	for i := len(st.sms) - 1; i >= 0; i-- {
-		if m := st.sms[i]; m.Scene == scene && strings.EqualFold(m.Mobile, body.ContactValue) {
-			code = m
-			break
+	return withOSM(s, c, func(o *osmState, me osmIdentity, now time.Time) (any, error) {
+		scene := contactScene(body.ContactWay)
+		var code *SMSCode
+		for i := len(st.sms) - 1; i >= 0; i-- {
+			if m := st.sms[i]; m.Scene == scene && strings.EqualFold(m.Mobile, body.ContactValue) {
+				code = m
+				break
+			}
 		}
-	}
-	switch {
-	case code == nil || code.Used || code.Failures >= osmCodeFailLimit || !now.Before(code.Expires):
-		return nil, osmFail("OSM.01010010", "Request a new verification code.")
-	case code.Code != body.VerifyCode:
-		code.Failures++
-		return nil, osmFail("OSM.01010010", "The verification code is incorrect.")
-	}
-	code.Used = true
-	if vc := o.verifiedContact(me.OwnerID, body.ContactWay, body.ContactValue, area, "", time.Time{}); vc != nil {
-		vc.Expires = now.Add(contactValid)
+		switch {
+		case code == nil || code.Used || code.Failures >= osmCodeFailLimit || !now.Before(code.Expires):
+			return nil, osmFail("OSM.01010010", "Request a new verification code.")
+		case code.Code != body.VerifyCode:
+			code.Failures++
+			return nil, osmFail("OSM.01010010", "The verification code is incorrect.")
+		}
+		code.Used = true
+		if vc := o.verifiedContact(me.OwnerID, body.ContactWay, body.ContactValue, area, "", time.Time{}); vc != nil {
+			vc.Expires = now.Add(contactValid)
+			return model.CheckVerifyCodesResponse{}, nil
+		}
+		o.contacts[me.OwnerID] = append(o.contacts[me.OwnerID], &VerifiedContact{
+			ID: randHex(st.rng, 16), Way: body.ContactWay, Value: body.ContactValue, AreaCode: area, Expires: now.Add(contactValid),
+		})
 		return model.CheckVerifyCodesResponse{}, nil
-	}
-	o.contacts[me.OwnerID] = append(o.contacts[me.OwnerID], &VerifiedContact{
-		ID: randHex(st.rng, 16), Way: body.ContactWay, Value: body.ContactValue, AreaCode: area, Expires: now.Add(contactValid),
 	})
-	return model.CheckVerifyCodesResponse{}, nil
 }
 
 // listHasVerifiedContacts lists the caller's valid verified contacts,
@@ -211,33 +199,28 @@ func (s *Sandbox) listHasVerifiedContacts(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	var match []*VerifiedContact
-	if cid := c.q("customer_id"); cid == "" || cid == me.OwnerID {
-		for _, vc := range o.contacts[me.OwnerID] {
-			switch {
-			case !now.Before(vc.Expires),
-				way != nil && vc.Way != *way,
-				c.q("verified_id") != "" && vc.ID != c.q("verified_id"),
-				c.q("contact_value") != "" && !strings.EqualFold(vc.Value, c.q("contact_value")),
-				c.q("area_code") != "" && vc.AreaCode != strings.TrimPrefix(c.q("area_code"), "+"):
-				continue
+	return withOSM(s, c, func(o *osmState, me osmIdentity, now time.Time) (any, error) {
+		var match []*VerifiedContact
+		if cid := c.q("customer_id"); cid == "" || cid == me.OwnerID {
+			for _, vc := range o.contacts[me.OwnerID] {
+				switch {
+				case !now.Before(vc.Expires),
+					way != nil && vc.Way != *way,
+					c.q("verified_id") != "" && vc.ID != c.q("verified_id"),
+					c.q("contact_value") != "" && !strings.EqualFold(vc.Value, c.q("contact_value")),
+					c.q("area_code") != "" && vc.AreaCode != strings.TrimPrefix(c.q("area_code"), "+"):
+					continue
+				}
+				match = append(match, vc)
 			}
-			match = append(match, vc)
 		}
-	}
-	lo, hi := window(len(match), off, lim)
-	list := make([]model.ContactV2, 0, hi-lo)
-	for _, vc := range match[lo:hi] {
-		cv := model.ContactV2{ContactWay: ptr(vc.Way), ContactValue: ptr(vc.Value), VerifiedId: ptr(vc.ID)}
-		if vc.Way == 0 {
-			cv.AreaCode = ptr(vc.AreaCode)
-		}
-		list = append(list, cv)
-	}
-	return model.ListHasVerifiedContactsResponse{Count: ptr(int32(len(match))), ContactList: &list}, nil
+		list := pageOf(match, off, lim, func(vc *VerifiedContact) model.ContactV2 {
+			cv := model.ContactV2{ContactWay: ptr(vc.Way), ContactValue: ptr(vc.Value), VerifiedId: ptr(vc.ID)}
+			if vc.Way == 0 {
+				cv.AreaCode = ptr(vc.AreaCode)
+			}
+			return cv
+		})
+		return model.ListHasVerifiedContactsResponse{Count: ptr(int32(len(match))), ContactList: &list}, nil
+	})
 }

@@ -22,14 +22,18 @@ import (
 // returned. Ids that are not the caller's tickets are left out of the batch
 // answers. Messages are listed oldest first.
 
-// queryMessage is a message as ListMessages and the instant-message calls
-// show it (no message id).
-func (o *osmState) queryMessage(m *TicketMessage) model.QueryMessageInfoV2 {
-	return model.QueryMessageInfoV2{
-		Type: ptr(m.Type), ReplierType: ptr(m.Type), Replier: ptr(m.ReplierID), ReplierName: ptr(m.ReplierName),
-		Content: ptr(m.Content), CreateTime: sdkTime(m.Created), IsFirstMessage: ptr(boolInt(m.First)),
-		AccessoryList: o.accessoryList(m),
+// queryMessages are messages as ListMessages and the instant-message calls
+// show them (no message id).
+func (o *osmState) queryMessages(ms []*TicketMessage) *[]model.QueryMessageInfoV2 {
+	list := make([]model.QueryMessageInfoV2, 0, len(ms))
+	for _, m := range ms {
+		list = append(list, model.QueryMessageInfoV2{
+			Type: ptr(m.Type), ReplierType: ptr(m.Type), Replier: ptr(m.ReplierID), ReplierName: ptr(m.ReplierName),
+			Content: ptr(m.Content), CreateTime: sdkTime(m.Created), IsFirstMessage: ptr(boolInt(m.First)),
+			AccessoryList: o.accessoryList(m),
+		})
 	}
+	return &list
 }
 
 func (s *Sandbox) listMessages(c *call) (any, error) {
@@ -37,20 +41,10 @@ func (s *Sandbox) listMessages(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _ := st.osmNow()
-	t := o.ticketOf(st.osmIdentityOf(c.who), c.params["case_id"])
-	if t == nil {
-		return nil, errNoCase
-	}
-	lo, hi := window(len(t.Messages), off, lim)
-	list := make([]model.QueryMessageInfoV2, 0, hi-lo)
-	for _, m := range t.Messages[lo:hi] {
-		list = append(list, o.queryMessage(m))
-	}
-	return model.ListMessagesResponse{Count: ptr(int32(len(t.Messages))), MessageList: &list}, nil
+	return s.withCase(c, func(o *osmState, _ osmIdentity, t *Ticket, _ time.Time) (any, error) {
+		lo, hi := window(len(t.Messages), off, lim)
+		return model.ListMessagesResponse{Count: ptr(int32(len(t.Messages))), MessageList: o.queryMessages(t.Messages[lo:hi])}, nil
+	})
 }
 
 // createMessages posts the submitter's message on an open ticket. It moves
@@ -67,35 +61,22 @@ func (s *Sandbox) createMessages(c *call) (any, error) {
 	if err := checkLen("message.content", body.Message.Content, maxDescription, true); err != nil {
 		return nil, err
 	}
-	var accIDs []string
-	if body.Message.AccessoryIds != nil {
-		accIDs = *body.Message.AccessoryIds
-	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	t := o.ticketOf(me, c.params["case_id"])
-	if t == nil {
-		return nil, errNoCase
-	}
-	if !caseOpen(t.Status) {
-		return nil, osmFail("OSM.01010002", "The ticket is closed.")
-	}
-	if err := o.checkAccessories(me, accIDs, "message"); err != nil {
-		return nil, err
-	}
-	o.addMessage(t, &TicketMessage{Type: 0, ReplierID: me.UserID, ReplierName: me.UserName, Content: body.Message.Content,
-		Created: now, Accessories: append([]string(nil), accIDs...)})
-	o.log(t, osmLogMessage, 0, me.UserID, me.UserName, "message posted", now)
-	if t.Status == caseToConfirm || t.Status == caseFeedback {
-		t.Status = caseHandling
-	}
-	if t.Status != caseSuspended {
-		o.scheduleAnswer(t, now.Add(s.opts.TicketReplyDelay))
-	}
-	return model.CreateMessagesResponse{}, nil
+	accIDs := valueOf(body.Message.AccessoryIds)
+	return s.withOpenCase(c, func(o *osmState, me osmIdentity, t *Ticket, now time.Time) (any, error) {
+		if err := o.checkAccessories(me, accIDs, "message"); err != nil {
+			return nil, err
+		}
+		o.addMessage(t, &TicketMessage{Type: 0, ReplierID: me.UserID, ReplierName: me.UserName, Content: body.Message.Content,
+			Created: now, Accessories: append([]string(nil), accIDs...)})
+		o.log(t, osmLogMessage, 0, me.UserID, me.UserName, "message posted", now)
+		if t.Status == caseToConfirm || t.Status == caseFeedback {
+			t.Status = caseHandling
+		}
+		if t.Status != caseSuspended {
+			o.scheduleAnswer(t, now.Add(s.opts.TicketReplyDelay))
+		}
+		return model.CreateMessagesResponse{}, nil
+	})
 }
 
 // listMoreInstantMessages pages back: the limit newest messages created
@@ -124,27 +105,14 @@ func (s *Sandbox) listMoreInstantMessages(c *call) (any, error) {
 	if lim != nil && *lim > 0 {
 		n = int(*lim)
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _ := st.osmNow()
-	t := o.ticketOf(st.osmIdentityOf(c.who), c.params["case_id"])
-	if t == nil {
-		return nil, errNoCase
-	}
-	older := 0
-	for older < len(t.Messages) && t.Messages[older].Created.Before(before) {
-		older++
-	}
-	lo := older - n
-	if lo < 0 {
-		lo = 0
-	}
-	list := make([]model.QueryMessageInfoV2, 0, older-lo)
-	for _, m := range t.Messages[lo:older] {
-		list = append(list, o.queryMessage(m))
-	}
-	return model.ListMoreInstantMessagesResponse{Count: ptr(int32(older)), MessageList: &list}, nil
+	return s.withCase(c, func(o *osmState, _ osmIdentity, t *Ticket, _ time.Time) (any, error) {
+		older := 0
+		for older < len(t.Messages) && t.Messages[older].Created.Before(before) {
+			older++
+		}
+		lo := max(older-n, 0)
+		return model.ListMoreInstantMessagesResponse{Count: ptr(int32(older)), MessageList: o.queryMessages(t.Messages[lo:older])}, nil
+	})
 }
 
 // caseIDs reads the required case_ids of a batch call (1–100 ids).
@@ -164,22 +132,13 @@ func (s *Sandbox) listUnreadNewInstantMessages(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _ := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	list := make([]model.ImUnreadV2, 0, len(ids))
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		t := o.ticketOf(me, id)
-		if t == nil || seen[id] {
-			continue
+	return withOSM(s, c, func(o *osmState, me osmIdentity, _ time.Time) (any, error) {
+		list := []model.ImUnreadV2{}
+		for _, t := range o.ticketsOf(me, ids) {
+			list = append(list, model.ImUnreadV2{IncidentId: ptr(t.ID), Status: ptr(t.Status), UnreadNum: ptr(t.Unread)})
 		}
-		seen[id] = true
-		list = append(list, model.ImUnreadV2{IncidentId: ptr(t.ID), Status: ptr(t.Status), UnreadNum: ptr(t.Unread)})
-	}
-	return model.ListUnreadNewInstantMessagesResponse{Imunread: &list}, nil
+		return model.ListUnreadNewInstantMessagesResponse{Imunread: &list}, nil
+	})
 }
 
 func (s *Sandbox) listNewInstantMessages(c *call) (any, error) {
@@ -195,44 +154,29 @@ func (s *Sandbox) listNewInstantMessages(c *call) (any, error) {
 		}
 		cursor = n
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _ := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	statuses := make([]model.ImStatusV2, 0, len(ids))
-	msgs := []model.UserInstantIncidentMsgV2{}
-	seen := make(map[string]bool, len(ids))
-	next := cursor
-	for _, id := range ids {
-		t := o.ticketOf(me, id)
-		if t == nil || seen[id] {
-			continue
-		}
-		seen[id] = true
-		statuses = append(statuses, model.ImStatusV2{IncidentId: ptr(t.ID), Status: ptr(t.Status)})
-		// Messages are in Seq order except engineer answers applied late;
-		// collect and sort.
-		var fresh []*TicketMessage
-		for _, m := range t.Messages {
-			if m.Seq > cursor {
-				fresh = append(fresh, m)
+	return withOSM(s, c, func(o *osmState, me osmIdentity, _ time.Time) (any, error) {
+		statuses := []model.ImStatusV2{}
+		msgs := []model.UserInstantIncidentMsgV2{}
+		next := cursor
+		for _, t := range o.ticketsOf(me, ids) {
+			statuses = append(statuses, model.ImStatusV2{IncidentId: ptr(t.ID), Status: ptr(t.Status)})
+			// Messages are in Seq order except engineer answers applied
+			// late; collect and sort.
+			var fresh []*TicketMessage
+			for _, m := range t.Messages {
+				if m.Seq > cursor {
+					fresh = append(fresh, m)
+					next = max(next, m.Seq)
+				}
 			}
-		}
-		if len(fresh) == 0 {
-			continue
-		}
-		sort.Slice(fresh, func(i, j int) bool { return fresh[i].Seq < fresh[j].Seq })
-		list := make([]model.QueryMessageInfoV2, 0, len(fresh))
-		for _, m := range fresh {
-			list = append(list, o.queryMessage(m))
-			if m.Seq > next {
-				next = m.Seq
+			if len(fresh) == 0 {
+				continue
 			}
+			sort.Slice(fresh, func(i, j int) bool { return fresh[i].Seq < fresh[j].Seq })
+			msgs = append(msgs, model.UserInstantIncidentMsgV2{IncidentId: ptr(t.ID), MessageList: o.queryMessages(fresh)})
 		}
-		msgs = append(msgs, model.UserInstantIncidentMsgV2{IncidentId: ptr(t.ID), MessageList: &list})
-	}
-	return model.ListNewInstantMessagesResponse{Imstatus: &statuses, Immsg: &msgs, LastMessageTimeId: ptr(strconv.FormatInt(next, 10))}, nil
+		return model.ListNewInstantMessagesResponse{Imstatus: &statuses, Immsg: &msgs, LastMessageTimeId: ptr(strconv.FormatInt(next, 10))}, nil
+	})
 }
 
 func (s *Sandbox) updateNewInstantMessagesRead(c *call) (any, error) {
@@ -240,45 +184,32 @@ func (s *Sandbox) updateNewInstantMessagesRead(c *call) (any, error) {
 	if _, err := c.osmDecode(&body); err != nil {
 		return nil, err
 	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, _ := st.osmNow()
-	t := o.ticketOf(st.osmIdentityOf(c.who), c.params["case_id"])
-	if t == nil {
-		return nil, errNoCase
-	}
-	t.Unread = 0
-	return model.UpdateNewInstantMessagesReadResponse{}, nil
+	return s.withCase(c, func(_ *osmState, _ osmIdentity, t *Ticket, _ time.Time) (any, error) {
+		t.Unread = 0
+		return model.UpdateNewInstantMessagesReadResponse{}, nil
+	})
 }
 
 // revokeMessage withdraws the caller's own message within revokeWindow of
 // posting it (not the description); its attachments go with it.
 func (s *Sandbox) revokeMessage(c *call) (any, error) {
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	o, now := st.osmNow()
-	me := st.osmIdentityOf(c.who)
-	t := o.ticketOf(me, c.params["case_id"])
-	if t == nil {
-		return nil, errNoCase
-	}
-	for i, m := range t.Messages {
-		if m.ID != c.params["message_id"] {
-			continue
+	return s.withCase(c, func(o *osmState, me osmIdentity, t *Ticket, now time.Time) (any, error) {
+		for i, m := range t.Messages {
+			if m.ID != c.params["message_id"] {
+				continue
+			}
+			if m.Type != 0 || m.First || m.ReplierID != me.UserID || now.Sub(m.Created) > revokeWindow || !caseOpen(t.Status) {
+				return nil, osmFail("OSM.01010002", "Only your own message can be withdrawn, within %s of posting it.", revokeWindow)
+			}
+			for _, id := range m.Accessories {
+				delete(o.accessories, id)
+			}
+			t.Messages = append(t.Messages[:i:i], t.Messages[i+1:]...)
+			o.log(t, osmLogMessage, 0, me.UserID, me.UserName, "message withdrawn", now)
+			return model.RevokeMessageResponse{}, nil
 		}
-		if m.Type != 0 || m.First || m.ReplierID != me.UserID || now.Sub(m.Created) > revokeWindow || !caseOpen(t.Status) {
-			return nil, osmFail("OSM.01010002", "Only your own message can be withdrawn, within %s of posting it.", revokeWindow)
-		}
-		for _, id := range m.Accessories {
-			delete(o.accessories, id)
-		}
-		t.Messages = append(t.Messages[:i:i], t.Messages[i+1:]...)
-		o.log(t, osmLogMessage, 0, me.UserID, me.UserName, "message withdrawn", now)
-		return model.RevokeMessageResponse{}, nil
-	}
-	return nil, osmInvalid("message %s is not a message of the ticket", c.params["message_id"])
+		return nil, osmInvalid("message %s is not a message of the ticket", c.params["message_id"])
+	})
 }
 
 // messageAt is a helper of the seed: a message at a fixed time.

@@ -86,6 +86,12 @@ func (ts *ticketSeeder) reply(t *Ticket, userID, userName, content string, at ti
 	}
 }
 
+// close completes t at the given time, closed by its submitter.
+func (ts *ticketSeeder) close(t *Ticket, userID, userName string, at time.Time) {
+	t.Status, t.Confirmed = caseCompleted, at
+	ts.o.log(t, osmLogClose, 0, userID, userName, "ticket closed", at)
+}
+
 // seedTickets seeds the OSM tickets (called by seed).
 func (st *State) seedTickets() {
 	key := make([]byte, 32)
@@ -146,10 +152,9 @@ func (ts *ticketSeeder) customerTickets(p *Partner, c *Customer) {
 		"see \"Bucket policies\" in the OBS documentation.", at.Add(3*time.Hour))
 	t.Unread = 0
 	t.Resolution, t.RootCause = "Bucket policy granting read access to the other account.", "Not a fault"
-	t.Status, t.Confirmed = caseCompleted, at.Add(24*time.Hour)
+	ts.close(t, own, ownName, at.Add(24*time.Hour))
 	t.Judgement, t.Rated = "Quick and clear answer, thank you.", true
 	t.Scores = []CaseScore{{1, 5}, {2, 5}, {3, 4}, {4, 5}}
-	o.log(t, osmLogClose, 0, own, ownName, "ticket closed", t.Confirmed)
 
 	// VPC question, cancelled.
 	at = E.Add(-10 * 24 * time.Hour)
@@ -170,14 +175,13 @@ func (ts *ticketSeeder) customerTickets(p *Partner, c *Customer) {
 		"How do we change the enterprise name after real-name authentication?", at)
 	ts.engineer(t, caseToConfirm, "Submit an enterprise information change in the account center with the new business licence.", at.Add(2*time.Hour))
 	t.Unread = 0
-	t.Status, t.Confirmed = caseCompleted, at.Add(48*time.Hour)
-	o.log(t, osmLogClose, 0, own, ownName, "ticket closed", t.Confirmed)
+	ts.close(t, own, ownName, at.Add(48*time.Hour))
 	t.Status = caseDeleted
 	o.log(t, osmLogDelete, 0, own, ownName, "ticket deleted", t.Confirmed.Add(time.Hour))
 }
 
 func (ts *ticketSeeder) partnerTickets(p *Partner) {
-	E, o := ts.st.epoch, ts.o
+	E := ts.st.epoch
 	at := E.Add(-4 * 24 * time.Hour)
 	t := ts.ticket(p.ID, p.ID, p.AccountName, seedBusinessType("BILL", "consult"), "", "",
 		"Partner sales platform: where do allocations to our customers appear in our monthly bill?", at)
@@ -190,6 +194,5 @@ func (ts *ticketSeeder) partnerTickets(p *Partner) {
 		"Please reset the MFA device of our operations user, the phone was lost.", at)
 	ts.engineer(t, caseToConfirm, "The MFA binding was removed; the user can bind a new device at the next login.", at.Add(4*time.Hour))
 	t.Unread = 0
-	t.Status, t.Confirmed = caseCompleted, at.Add(6*time.Hour)
-	o.log(t, osmLogClose, 0, p.ID, p.AccountName, "ticket closed", t.Confirmed)
+	ts.close(t, p.ID, p.AccountName, at.Add(6*time.Hour))
 }
