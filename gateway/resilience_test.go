@@ -137,6 +137,19 @@ func (u *faultyUpstream) faults(t *testing.T, rules ...map[string]any) {
 	}
 }
 
+// activeFaults is the number of fault rules not used up.
+func (u *faultyUpstream) activeFaults(t *testing.T) int {
+	t.Helper()
+	resp, err := http.Get(u.srv.URL + "/_sandbox/faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var f struct{ Faults []json.RawMessage }
+	_ = json.NewDecoder(resp.Body).Decode(&f)
+	return len(f.Faults)
+}
+
 func (u *faultyUpstream) calls(t *testing.T, op string) int {
 	t.Helper()
 	resp, err := http.Get(u.srv.URL + "/_sandbox/stats")
@@ -305,8 +318,9 @@ func TestInFlightBoundPerCredential(t *testing.T) {
 		defer wg.Done()
 		_, _ = c.MeasureUnits(context.Background(), s)
 	}()
+	// Wait until the slow call holds the slot and has taken the fault.
 	deadline := time.Now().Add(2 * time.Second)
-	for m.Value("upstream_in_flight", map[string]string{"account": s.Account}) != 1 && time.Now().Before(deadline) {
+	for (m.Value("upstream_in_flight", map[string]string{"account": s.Account}) != 1 || u.activeFaults(t) > 0) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	// The other credential is not held up.
