@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -641,24 +642,11 @@ func (c *Client) TicketMessages(ctx context.Context, o TicketOwner, id string, w
 	return TicketMessageList{Messages: convert(resp.MessageList, messageOf), Total: i32(resp.Count)}, nil
 }
 
-// chunks splits ids into slices of at most n.
-func chunks(ids []string, n int) [][]string {
-	var out [][]string
-	for len(ids) > n {
-		out = append(out, ids[:n])
-		ids = ids[n:]
-	}
-	if len(ids) > 0 {
-		out = append(out, ids)
-	}
-	return out
-}
-
 // TicketUnread reads the status and unread count of tickets ids, 100 per
 // call (ListUnreadNewInstantMessages). Ids that are not o's are absent.
 func (c *Client) TicketUnread(ctx context.Context, o TicketOwner, ids []string) (map[string]TicketUnread, error) {
 	out := make(map[string]TicketUnread, len(ids))
-	for _, part := range chunks(ids, MaxTicketBatch) {
+	for part := range slices.Chunk(ids, MaxTicketBatch) {
 		resp, err := ticketCall(ctx, c, o, "ListUnreadNewInstantMessages", (*osm.OsmClient).ListUnreadNewInstantMessages,
 			&osmmodel.ListUnreadNewInstantMessagesRequest{CaseIds: part})
 		if err != nil {
@@ -708,7 +696,7 @@ func (c *Client) TicketActivity(ctx context.Context, o TicketOwner, ids []string
 // call (ListAccessoryAccessUrls); ids that are not o's are absent.
 func (c *Client) AttachmentURLs(ctx context.Context, o TicketOwner, ids []string) (map[string]string, error) {
 	out := make(map[string]string, len(ids))
-	for _, part := range chunks(ids, MaxAttachmentBatch) {
+	for part := range slices.Chunk(ids, MaxAttachmentBatch) {
 		resp, err := ticketCall(ctx, c, o, "ListAccessoryAccessUrls", (*osm.OsmClient).ListAccessoryAccessUrls,
 			&osmmodel.ListAccessoryAccessUrlsRequest{AccessoryIds: part})
 		if err != nil {

@@ -2,6 +2,7 @@ package loader
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -68,7 +69,7 @@ func (p *TicketPage) Unread(ctx context.Context, id string) (u gateway.TicketUnr
 func (p *TicketPage) LatestMessage(ctx context.Context, id string) (time.Time, error) {
 	err := p.activity.do(func() error {
 		p.latest = map[string]time.Time{}
-		for _, part := range chunk(p.IDs, gateway.MaxTicketBatch) {
+		for part := range slices.Chunk(p.IDs, gateway.MaxTicketBatch) {
 			a, err := p.src.TicketActivity(ctx, p.Owner, part, "")
 			if err != nil {
 				return err
@@ -135,16 +136,4 @@ func (p *AttachmentPage) URL(ctx context.Context, id string) (string, error) {
 		return "", err
 	}
 	return p.urls[id], nil
-}
-
-func chunk(ids []string, n int) [][]string {
-	var out [][]string
-	for len(ids) > n {
-		out = append(out, ids[:n])
-		ids = ids[n:]
-	}
-	if len(ids) > 0 {
-		out = append(out, ids)
-	}
-	return out
 }
