@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
 # The fault load test: a gateway in sandbox mode (its embedded sandbox is
-# the upstream) driven by bench/faultgen with the dashboard query and money
-# mutations from concurrent clients while the sandbox fails 20 % of the
-# upstream calls (503, throttling 429 APIG.0308, dropped connections,
-# connections dropped after applying, +300 ms). It prints the requests, the
-# error codes by count, p50/p99, the gateway's retries and breaker
+# the upstream) driven by bench/faultgen with the dashboard query and the
+# mutations that move money and quota (customer funds, child coupon quotas,
+# coupons, and their reclaims) from concurrent clients while the sandbox
+# fails 20 % of the upstream calls (503, throttling 429 APIG.0308, dropped
+# connections, connections dropped after applying, +300 ms, and writes
+# answered after the gateway's upstream timeout, so they apply late). It
+# prints the requests, the moves and how the OUTCOME_UNKNOWN ones settled,
+# the error codes by count, p50/p99, the gateway's retries and breaker
 # refusals, and the ledger check. Loopback only; bounded: the load lasts
-# -d, every process started here is stopped by PID on exit.
+# -d, the settling after it at most 60 s, every process started here is
+# stopped by PID on exit.
 set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: bench/fault.sh [-d 20s] [-c 8] [-r 0.2]
+usage: bench/fault.sh [-d 20s] [-c 8] [-r 0.2] [-a 1s]
   -d DURATION  how long the load runs (default 20s)
-  -c CLIENTS   concurrent clients, a quarter of them moving money (default 8)
+  -c CLIENTS   concurrent clients, a quarter of them moving money and quota (default 8)
   -r RATE      share of upstream calls that fail or slow down (default 0.2)
+  -a WAIT      how long a client waits before it first retries a move that
+               answered OUTCOME_UNKNOWN (default 1s; the gateway answers
+               IDEMPOTENCY_IN_PROGRESS until the call's deadline)
 USAGE
 }
-duration=20s clients=8 rate=0.2
-while getopts d:c:r:h opt; do
+duration=20s clients=8 rate=0.2 retry=1s
+while getopts d:c:r:a:h opt; do
   case $opt in
     d) duration=$OPTARG ;;
     c) clients=$OPTARG ;;
     r) rate=$OPTARG ;;
+    a) retry=$OPTARG ;;
     h) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -30,6 +38,7 @@ done
 [[ $duration =~ ^[0-9]+(s|m)$ ]] || { echo "fault.sh: -d $duration: like 20s or 2m" >&2; exit 2; }
 [[ $clients =~ ^[1-9][0-9]?$ ]] || { echo "fault.sh: -c $clients: 1 to 99" >&2; exit 2; }
 [[ $rate =~ ^0(\.[0-9]+)?$ ]] || { echo "fault.sh: -r $rate: between 0 and 1" >&2; exit 2; }
+[[ $retry =~ ^[0-9]+(ms|s|m)$ ]] || { echo "fault.sh: -a $retry: like 1s or 500ms" >&2; exit 2; }
 
 cd "$(dirname "$0")/.."
 work=$(mktemp -d "${TMPDIR:-/tmp}/partnergraph-fault.XXXXXX")
@@ -44,12 +53,16 @@ echo "building partnergraph and bench/faultgen" >&2
 go build -o "$work/partnergraph" .
 go build -o "$work/faultgen" ./bench/faultgen
 
+# The late-answer fault answers writes 0.7 s after this timeout, inside the
+# SDK's own HTTP timeout (one second longer): the move applies after the
+# gateway gave up on it.
+timeout=3s
 "$work/partnergraph" --listen 127.0.0.1:0 --sandbox-listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 \
-  --sandbox-customers 200 --rate-limit off --upstream-timeout 3s --audit-log "$work/audit.jsonl" \
+  --sandbox-customers 200 --rate-limit off --upstream-timeout "$timeout" --audit-log "$work/audit.jsonl" \
   >"$work/stdout" 2>"$work/gateway.log" &
 pid=$!
 for _ in $(seq 100); do
-  grep -q 'metrics:' "$work/stdout" && break
+  grep -qs 'metrics:' "$work/stdout" && break
   kill -0 "$pid" 2>/dev/null || { cat "$work/gateway.log" >&2; exit 1; }
   sleep 0.1
 done
@@ -58,7 +71,8 @@ sandbox=$(grep -o -m1 'sandbox:  http://[0-9.:]*' "$work/stdout" | awk '{print $
 metrics=$(grep -o -m1 'metrics:  http://[0-9.:]*/metrics' "$work/stdout" | awk '{print $2}')
 
 status=0
-"$work/faultgen" -gateway "$gateway" -sandbox "$sandbox" -d "$duration" -c "$clients" -rate "$rate" || status=$?
+"$work/faultgen" -gateway "$gateway" -sandbox "$sandbox" -d "$duration" -c "$clients" -rate "$rate" \
+  -upstream-timeout "$timeout" -retry-after "$retry" || status=$?
 
 echo "gateway metrics:"
 curl -s "$metrics" | grep -E '^partnergraph_upstream_(retries|rejected)_total|^partnergraph_upstream_breaker_state' | sed 's/^/  /' || true
