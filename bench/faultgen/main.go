@@ -48,7 +48,18 @@ func main() {
 	rate := flag.Float64("rate", 0.20, "share of upstream calls that fail or slow down")
 	timeout := flag.Duration("upstream-timeout", 3*time.Second, "the gateway's --upstream-timeout: writes hit by the late-answer fault are answered 0.7 s after it")
 	retry := flag.Duration("retry-after", time.Second, "how long a client waits before it first retries a move that answered OUTCOME_UNKNOWN")
+	freeport := flag.Bool("freeport", false, "print a free TCP port on 127.0.0.1 and exit (fault.sh's Redis)")
 	flag.Parse()
+	if *freeport {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "faultgen:", err)
+			os.Exit(1)
+		}
+		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
+		ln.Close()
+		return
+	}
 	if err := run(*gw, *sb, *d, *conns, *rate, *timeout, *retry); err != nil {
 		fmt.Fprintln(os.Stderr, "faultgen:", err)
 		os.Exit(1)
