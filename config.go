@@ -77,7 +77,9 @@ type config struct {
 
 	// Sensitive mutations: shared stores, code secret, audit log, senders.
 	redisURL                   string
-	redis                      *sharedRedis // nil without --redis-url
+	redis                      *sharedRedis  // nil without --redis-url
+	redisWaitReplicas          int           // replicas that must acknowledge each idempotency write (0: no WAIT)
+	redisWaitTimeout           time.Duration // how long each WAIT waits for them
 	verificationSecret         string
 	auditLog                   string
 	smtpAddr, smtpFrom         string
@@ -282,6 +284,15 @@ var settings = []setting{
 		c.redisURL = v
 		return nil
 	}},
+	{"redis-wait-replicas", "0", "Redis replicas that must acknowledge each write of an idempotency key, target lock or claim before it counts (WAIT on the write's connection; 0: off); a write fewer replicas acknowledged fails the mutation closed", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 16 {
+			return errors.New("must be an integer between 0 and 16")
+		}
+		c.redisWaitReplicas = n
+		return nil
+	}},
+	{"redis-wait-timeout", "500ms", "how long each WAIT of --redis-wait-replicas waits for the replicas (shorter than the Redis read timeout)", duration(func(c *config) *time.Duration { return &c.redisWaitTimeout }, false)},
 	{"verification-secret", "", "HMAC key of verification codes, at least 32 bytes (required in live mode; sandbox: random)", func(c *config, v string) error {
 		if v != "" && len(v) < verify.MinSecretLen {
 			return fmt.Errorf("must be at least %d bytes", verify.MinSecretLen)
@@ -639,6 +650,16 @@ func (c *config) check() error {
 	}
 	if (c.obsEndpoint == "") != (c.obsBucket == "") {
 		return bad("obs-endpoint", "and --obs-bucket must be set together")
+	}
+	if c.redisWaitReplicas > 0 {
+		if c.redis == nil {
+			return bad("redis-wait-replicas", "needs --redis-url (the memory stores have no replicas)")
+		}
+		// WAIT shares the pipeline's read deadline: past it the reply is
+		// lost and the connection dropped.
+		if rt := c.redis.target.readTimeout(); rt > 0 && c.redisWaitTimeout >= rt {
+			return bad("redis-wait-timeout", fmt.Sprintf("must be shorter than the Redis read timeout (%s, read_timeout in --redis-url)", rt))
+		}
 	}
 	if c.mode != "live" {
 		return nil

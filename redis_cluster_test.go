@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -31,8 +32,25 @@ import (
 // once (the sandbox's records). cluster-node-timeout is 1 s, so the
 // failover takes two to three seconds.
 func TestTwoInstancesOnRedisCluster(t *testing.T) {
+	twoInstancesOnRedisCluster(t, 1, 0)
+}
+
+// The same with --redis-wait-replicas 1: every idempotency write is on a
+// replica before it counts. Each master has two replicas, so the promoted
+// one still has a replica to acknowledge its writes.
+func TestTwoInstancesOnRedisClusterWithWait(t *testing.T) {
+	twoInstancesOnRedisCluster(t, 2, 1)
+}
+
+func twoInstancesOnRedisCluster(t *testing.T, replicas, wait int) {
 	ctx := context.Background()
-	cl := testredis.NewCluster(t, testredis.ClusterOptions{Replicas: 1, NodeTimeout: time.Second})
+	cl := testredis.NewCluster(t, testredis.ClusterOptions{Replicas: replicas, NodeTimeout: time.Second})
+	// a replica just online may leave WAIT unanswered for a moment
+	for _, m := range cl.Nodes[:3] {
+		if err := cl.WaitReplicated(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// A single-server URL naming a Cluster node is refused at start-up.
 	c, err := parseConfig([]string{"--audit-log", "off", "--redis-url", "redis://" + cl.Addrs()[0]}, func(string) string { return "" }, io.Discard)
@@ -80,7 +98,8 @@ func TestTwoInstancesOnRedisCluster(t *testing.T) {
 		"PARTNERGRAPH_JWT_HS256_SECRET": secret, "PARTNERGRAPH_VERIFICATION_SECRET": strings.Repeat("v", 32),
 		"PARTNERGRAPH_REDIS_URL":       "redis+cluster://" + strings.Join(cl.Addrs()[:2], ","),
 		"PARTNERGRAPH_SMS_WEBHOOK_URL": hook.URL, "PARTNERGRAPH_SMS_WEBHOOK_SECRET": strings.Repeat("h", 32),
-		"PARTNERGRAPH_VERIFICATION_PHONE": "+8613912345678",
+		"PARTNERGRAPH_VERIFICATION_PHONE":  "+8613912345678",
+		"PARTNERGRAPH_REDIS_WAIT_REPLICAS": strconv.Itoa(wait),
 	}
 	gw := map[string]string{
 		"A": MustRun(t, []string{"--listen", "127.0.0.1:0"}, env),
@@ -245,8 +264,12 @@ func TestTwoInstancesOnRedisCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	failedOver, healthy := time.Since(start), time.Now()
-	if m, err := cl.MasterOf(ctx, "{pg:verify}"); err != nil || m == victim {
-		t.Fatalf("the verification slot is on %v (%v)", m, err)
+	promoted, err := cl.MasterOf(ctx, "{pg:verify}")
+	if err != nil || promoted == victim {
+		t.Fatalf("the verification slot is on %v (%v)", promoted, err)
+	}
+	if err := cl.WaitReplicated(wctx, promoted); err != nil && replicas > 1 {
+		t.Fatal(err)
 	}
 
 	// Each instance's client finds the promoted replica: the key used

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -160,6 +161,27 @@ func urlError(err error) error {
 		err = ue.Err
 	}
 	return errors.New("is not a valid Redis URL: " + err.Error())
+}
+
+// readTimeout is how long the client waits for a reply: the URL's
+// read_timeout, go-redis's 3 s without one, 0 for none.
+func (t redisTarget) readTimeout() time.Duration {
+	d := time.Duration(0)
+	switch {
+	case t.cluster != nil:
+		d = t.cluster.ReadTimeout
+	case t.failover != nil:
+		d = t.failover.ReadTimeout
+	default:
+		d = t.server.ReadTimeout
+	}
+	switch {
+	case d == 0:
+		return 3 * time.Second
+	case d < 0:
+		return 0
+	}
+	return d
 }
 
 // kind names the deployment for messages.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"partnergraph/guard/idempotency"
 	"partnergraph/internal/testredis"
 )
 
@@ -209,4 +211,53 @@ func TestRedisSentinel(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("failed over and replayed %v after the kill", time.Since(start).Round(10*time.Millisecond))
+}
+
+// --redis-wait-replicas needs a Redis, and its WAIT must end before the
+// client stops reading; with it, the idempotency store fails closed when
+// the replica does not acknowledge.
+func TestRedisWaitReplicas(t *testing.T) {
+	env := func(string) string { return "" }
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--redis-wait-replicas", "1"}, "--redis-wait-replicas (PARTNERGRAPH_REDIS_WAIT_REPLICAS) needs --redis-url"},
+		{[]string{"--redis-wait-replicas", "17"}, "--redis-wait-replicas (PARTNERGRAPH_REDIS_WAIT_REPLICAS) must be an integer between 0 and 16"},
+		{[]string{"--redis-wait-timeout", "0s"}, "--redis-wait-timeout (PARTNERGRAPH_REDIS_WAIT_TIMEOUT) must be a positive duration"},
+		{[]string{"--redis-url", "redis://h:1?read_timeout=200ms", "--redis-wait-replicas", "1"},
+			"--redis-wait-timeout (PARTNERGRAPH_REDIS_WAIT_TIMEOUT) must be shorter than the Redis read timeout (200ms"},
+		{[]string{"--redis-url", "redis+cluster://h:1,h:2", "--redis-wait-replicas", "1", "--redis-wait-timeout", "3s"},
+			"must be shorter than the Redis read timeout (3s"},
+	} {
+		if _, err := parseConfig(c.args, env, io.Discard); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q", c.args, err, c.want)
+		}
+	}
+	c, err := parseConfig([]string{"--redis-url", "redis://h:1?read_timeout=-1"}, func(k string) string {
+		return map[string]string{"PARTNERGRAPH_REDIS_WAIT_REPLICAS": "2", "PARTNERGRAPH_REDIS_WAIT_TIMEOUT": "10s"}[k]
+	}, io.Discard)
+	if err != nil || c.redisWaitReplicas != 2 || c.redisWaitTimeout != 10*time.Second {
+		t.Fatalf("%+v %v", c, err)
+	}
+
+	rs := testredis.NewReplicated(t, 1)
+	c, err = parseConfig([]string{"--audit-log", "off", "--redis-url", "redis://" + rs.Master.Addr, "--redis-wait-replicas", "1", "--redis-wait-timeout", "200ms"}, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, _, closeAll, err := buildGuards(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll()
+	ctx := context.Background()
+	if r, _, err := deps.Idempotency.Begin(ctx, "p1/alice", "wait-1", "digest"); err != nil || r == nil {
+		t.Fatalf("begin with the replica in sync: %v", err)
+	}
+	rs.Replicas[0].Pause()
+	defer rs.Replicas[0].Resume()
+	if _, _, err := deps.Idempotency.Begin(ctx, "p1/alice", "wait-2", "digest"); !errors.Is(err, idempotency.ErrNotReplicated) {
+		t.Fatalf("begin with the replica paused: %v", err)
+	}
 }

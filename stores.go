@@ -78,7 +78,8 @@ func buildGuards(c *config) (resolvers.Deps, *notify.Outbox, func(), error) {
 		}
 		closers = append(closers, release)
 		vs = verify.NewRedisStore(rc, verify.DefaultRedisPrefix)
-		idem = idempotency.NewRedisStore(rc, idempotency.Options{Lease: c.idempotencyLease})
+		idem = idempotency.NewRedisStore(rc, idempotency.Options{Lease: c.idempotencyLease,
+			WaitReplicas: c.redisWaitReplicas, WaitTimeout: c.redisWaitTimeout})
 		pend = pending.NewRedisStore(rc, pending.Options{})
 	} else {
 		vs = verify.NewMemoryStore()

@@ -1,12 +1,18 @@
 // Command faultgen is the fault load test's driver (bench/fault.sh): it
-// drives a gateway in sandbox mode with the dashboard query and money
-// mutations from concurrent clients while the sandbox injects failures,
-// then checks the ledger: every money mutation that answered success was
-// applied exactly once, none that answered a failure was applied, and
-// money is conserved between the partner and its customers.
+// drives a gateway in sandbox mode with the dashboard query and the
+// mutations that move money or quota (customer funds, child coupon quotas
+// for the resellers, coupons for the customers, and their reclaims) from
+// concurrent clients while the sandbox injects failures, then checks the
+// ledger: every item that answered success is in the upstream's records
+// exactly once, none that answered a failure is, the moves that answered
+// OUTCOME_UNKNOWN were settled by retrying their key, and money and quota
+// are conserved (the partner's funds against its customers' balances; the
+// tier-1's quota against its resellers' child quotas and its customers'
+// coupons).
 //
 // Loopback only: it refuses gateway and sandbox URLs that are not.
-// Bounded: the load lasts -d, the settling of uncertain moves at most 60 s.
+// Bounded: the load lasts -d, the settling of uncertain moves at most 60 s
+// after it.
 package main
 
 import (
@@ -23,7 +29,6 @@ import (
 	"net/url"
 	"os"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,19 +38,29 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-const (
-	dashboard = `query Dashboard($n:Int){customers(first:$n){edges{node{id name balance{available{amount currency} debt{amount}} newCustomerTag{value}}}}}`
-	moveDoc   = `mutation Move%s($in:CustomerFundsInput!,$k:String!){%s(input:$in,idempotencyKey:$k){transferId reconciled}}`
-)
+const dashboard = `query Dashboard($n:Int){customers(first:$n){edges{node{id name balance{available{amount currency} debt{amount}} newCustomerTag{value}}}}}`
 
 func main() {
 	gw := flag.String("gateway", "", "the gateway's base URL (loopback)")
 	sb := flag.String("sandbox", "", "the embedded sandbox's base URL (loopback)")
 	d := flag.Duration("d", 20*time.Second, "how long the load runs")
-	conns := flag.Int("c", 8, "concurrent clients (a quarter of them move money)")
+	conns := flag.Int("c", 8, "concurrent clients (a quarter of them move money and quota)")
 	rate := flag.Float64("rate", 0.20, "share of upstream calls that fail or slow down")
+	timeout := flag.Duration("upstream-timeout", 3*time.Second, "the gateway's --upstream-timeout: writes hit by the late-answer fault are answered 0.7 s after it")
+	retry := flag.Duration("retry-after", time.Second, "how long a client waits before it first retries a move that answered OUTCOME_UNKNOWN")
+	freeport := flag.Bool("freeport", false, "print a free TCP port on 127.0.0.1 and exit (fault.sh's Redis)")
 	flag.Parse()
-	if err := run(*gw, *sb, *d, *conns, *rate); err != nil {
+	if *freeport {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "faultgen:", err)
+			os.Exit(1)
+		}
+		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
+		ln.Close()
+		return
+	}
+	if err := run(*gw, *sb, *d, *conns, *rate, *timeout, *retry); err != nil {
 		fmt.Fprintln(os.Stderr, "faultgen:", err)
 		os.Exit(1)
 	}
@@ -135,18 +150,14 @@ func path(v any, keys ...string) any {
 	return v
 }
 
-// move is one money mutation and what it answered.
-type move struct {
-	key, field, customer string
-	amount               decimal.Decimal
-	outcome              string // ok, failed (with code), unknown
-	code                 string
-	transfer             string
-}
-
 var codeRE = regexp.MustCompile(`verification code is ([0-9]+)`)
 
-func run(gw, sb string, d time.Duration, conns int, rate float64) error {
+// writes are the SDK operations the moves make: the late-answer fault hits
+// them alone.
+var writes = []string{"UpdateCustomerAccountAmount", "ReclaimToPartnerAccount", "UpdateCouponQuotas",
+	"ReclaimCouponQuotas", "CreatePartnerCoupons", "ReclaimPartnerCoupons"}
+
+func run(gw, sb string, d time.Duration, conns int, rate float64, upstreamTimeout, retryAfter time.Duration) error {
 	for _, u := range []string{gw, sb} {
 		if err := loopback(u); err != nil {
 			return err
@@ -175,21 +186,44 @@ func run(gw, sb string, d time.Duration, conns int, rate float64) error {
 	c.must(`mutation($v:VerificationInput){setVerificationEnabled(input:{enabled:false},verification:$v){enabled}}`,
 		map[string]any{"v": map[string]any{"challengeId": path(ch, "requestVerificationCode", "id"), "code": m[len(m)-1][1]}})
 
-	customers := []string{}
+	// What the moves act on: eight RESALE customers, the tier-2 resellers,
+	// the tier-1's voucher quota.
+	var w world
 	for _, e := range path(c.must(`{customers(first:8,filter:{associationType:RESALE}){edges{node{customerId}}}}`, nil), "customers", "edges").([]any) {
-		customers = append(customers, path(e, "node", "customerId").(string))
+		w.customers = append(w.customers, path(e, "node", "customerId").(string))
 	}
-	before, partnerBefore := balances(c, customers)
+	for _, e := range path(c.must(`{resellers(first:100){edges{node{resellerId}}}}`, nil), "resellers", "edges").([]any) {
+		w.resellers = append(w.resellers, path(e, "node", "resellerId").(string))
+	}
+	best := decimal.Zero
+	for _, e := range path(c.must(`{viewer{partner{couponQuotas(first:100){edges{node{id quotaId quotaType parentQuotaId balance{amount}}}}}}}`, nil), "viewer", "partner", "couponQuotas", "edges").([]any) {
+		n := path(e, "node")
+		if b := dec(path(n, "balance", "amount")); path(n, "quotaType") == "VOUCHER" && path(n, "parentQuotaId") == nil && b.GreaterThan(best) {
+			w.quota, w.quotaNode, best = path(n, "quotaId").(string), path(n, "id").(string), b
+		}
+	}
+	if len(w.customers) == 0 || len(w.resellers) == 0 || w.quota == "" {
+		return fmt.Errorf("the sandbox lacks customers (%d), resellers (%d) or a voucher quota (%q)", len(w.customers), len(w.resellers), w.quota)
+	}
+	before := readSnapshot(c, w)
 	start := time.Now().UTC()
 
-	faults := map[string]any{"faults": []map[string]any{
-		{"operation": "*", "error_rate": rate * 0.30, "status": 503, "code": "CBC.0999"},
-		{"operation": "*", "error_rate": rate * 0.25, "throttle": true},
-		{"operation": "*", "error_rate": rate * 0.20, "drop": true},
-		{"operation": "*", "error_rate": rate * 0.10, "drop": true, "after": true},
-		{"operation": "*", "error_rate": rate * 0.15, "latency_ms": 300},
-	}}
-	if err := setFaults(hc, sb, faults); err != nil {
+	// A write answered after the gateway's upstream timeout but before the
+	// SDK's own (the timeout + 1 s) is applied late: the gateway has
+	// answered OUTCOME_UNKNOWN by then, and a retry with the key settles it.
+	late := upstreamTimeout + 700*time.Millisecond
+	var rules []map[string]any
+	for _, op := range writes {
+		rules = append(rules, map[string]any{"operation": op, "error_rate": rate * 0.05, "latency_ms": late.Milliseconds()})
+	}
+	rules = append(rules,
+		map[string]any{"operation": "*", "error_rate": rate * 0.30, "status": 503, "code": "CBC.0999"},
+		map[string]any{"operation": "*", "error_rate": rate * 0.25, "throttle": true},
+		map[string]any{"operation": "*", "error_rate": rate * 0.20, "drop": true},
+		map[string]any{"operation": "*", "error_rate": rate * 0.10, "drop": true, "after": true},
+		map[string]any{"operation": "*", "error_rate": rate * 0.15, "latency_ms": 300},
+	)
+	if err := setFaults(hc, sb, map[string]any{"faults": rules}); err != nil {
 		return err
 	}
 
@@ -226,45 +260,93 @@ func run(gw, sb string, d time.Duration, conns int, rate float64) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
+	pl := newPools()
+
+	// The settler retries the moves that answered OUTCOME_UNKNOWN with
+	// their key, as a client would, after the retryAfter the gateway asks
+	// for, while the load goes on.
+	unknown := make(chan *move, 1024)
+	leftover := make(chan []*move)
+	go func() {
+		var pending []*move
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case mv, ok := <-unknown:
+				if !ok {
+					leftover <- pending
+					return
+				}
+				mv.next = time.Now().Add(retryAfter)
+				pending = append(pending, mv)
+			case <-tick.C:
+				keep := pending[:0]
+				for _, mv := range pending {
+					if ctx.Err() != nil || time.Now().Before(mv.next) {
+						keep = append(keep, mv)
+						continue
+					}
+					t0 := time.Now()
+					a, err := send(c, mv)
+					note(time.Since(t0), a, err)
+					mv.retries++
+					wait := judge(mv, a, err)
+					if mv.outcome == "unknown" {
+						mv.next = time.Now().Add(max(time.Second, wait))
+						keep = append(keep, mv)
+						continue
+					}
+					pl.settled(mv)
+				}
+				pending = keep
+			}
+		}
+	}()
+
 	var wg sync.WaitGroup
 	money := max(1, conns/4)
-	for w := range conns {
+	for i := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano())))
+			rng := rand.New(rand.NewPCG(uint64(i), uint64(start.UnixNano())))
 			for n := 0; ctx.Err() == nil; n++ {
 				t0 := time.Now()
-				if w >= money {
+				if i >= money {
 					a, err := c.do(context.Background(), dashboard, map[string]any{"n": 100})
 					note(time.Since(t0), a, err)
 					continue
 				}
-				mv := &move{key: fmt.Sprintf("fault-%d-%d-%d", start.Unix(), w, n), field: "allocateCustomerFunds",
-					customer: customers[rng.IntN(len(customers))], amount: decimal.New(int64(1+rng.IntN(300)), -2)}
-				if rng.IntN(10) < 3 {
-					mv.field = "reclaimCustomerFunds"
-				}
-				a, err := send(c, mv)
-				note(time.Since(t0), a, err)
-				judge(mv, a, err)
+				mv := nextMove(fmt.Sprintf("fault-%d-%d-%d", start.Unix(), i, n), w, pl, rng)
 				mu.Lock()
 				moves = append(moves, mv)
 				mu.Unlock()
+				a, err := send(c, mv)
+				note(time.Since(t0), a, err)
+				judge(mv, a, err)
+				if mv.outcome == "unknown" {
+					unknown <- mv
+				} else {
+					pl.settled(mv)
+				}
 			}
 		}()
 	}
 	wg.Wait()
+	close(unknown)
+	<-leftover
 	if err := setFaults(hc, sb, map[string]any{"faults": []any{}}); err != nil {
 		return err
 	}
 
-	// Settle every move whose outcome was unknown: the same key, no faults.
+	// Settle what is still unknown: the same key, no faults.
 	deadline := time.Now().Add(60 * time.Second)
 	unsettled := 0
 	for _, mv := range moves {
 		for mv.outcome == "unknown" && time.Now().Before(deadline) {
 			a, err := send(c, mv)
+			mv.retries++
 			judge(mv, a, err)
 			if mv.outcome == "unknown" {
 				time.Sleep(time.Second)
@@ -283,22 +365,63 @@ func run(gw, sb string, d time.Duration, conns int, rate float64) error {
 		}
 		return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))]
 	}
-	ok, failed, settled := 0, 0, 0
+	type tally struct{ n, ok, failed, unknown, settledOK, settledFailed, reconciled int }
+	by := map[string]*tally{}
+	var all tally
+	for _, f := range fields {
+		by[f] = &tally{}
+	}
 	for _, mv := range moves {
-		switch mv.outcome {
-		case "ok":
-			ok++
-		case "failed":
-			failed++
-		}
-		if mv.code == "settled" {
-			settled++
+		for _, t := range []*tally{by[mv.field], &all} {
+			t.n++
+			switch mv.outcome {
+			case "ok":
+				t.ok++
+			case "failed":
+				t.failed++
+			}
+			if mv.wasUnknown {
+				t.unknown++
+				switch mv.outcome {
+				case "ok":
+					t.settledOK++
+					if mv.reconciled {
+						t.reconciled++
+					}
+				case "failed":
+					t.settledFailed++
+				}
+			}
 		}
 	}
-	fmt.Printf("fault load: %s, %d clients (%d moving money), %.0f %% of upstream calls faulty (503, 429 APIG.0308, dropped, dropped after applying, +300 ms)\n",
-		d, conns, money, rate*100)
+	fmt.Printf("fault load: %s, %d clients (%d moving money and quota), %.0f %% of upstream calls faulty (503, 429 APIG.0308, dropped, dropped after applying, +300 ms; writes also answered after the %s upstream timeout)\n",
+		d, conns, money, rate*100, upstreamTimeout)
 	fmt.Printf("requests: %d (%.1f/s)   p50 %s   p99 %s\n", requests, float64(requests)/d.Seconds(), pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond))
-	fmt.Printf("money mutations: %d: %d applied (%d of them settled after OUTCOME_UNKNOWN), %d failed, %d unsettled\n", len(moves), ok, settled, failed, unsettled)
+	fmt.Printf("moves: %d: %d succeeded, %d failed, %d unsettled\n", all.n, all.ok, all.failed, all.n-all.ok-all.failed)
+	fmt.Printf("  %-24s %5s %9s %6s %14s\n", "", "moves", "succeeded", "failed", "OUTCOME_UNKNOWN")
+	for _, f := range fields {
+		t := by[f]
+		fmt.Printf("  %-24s %5d %9d %6d %14d\n", f, t.n, t.ok, t.failed, t.unknown)
+	}
+	itemCodes := map[string]int{}
+	for _, mv := range moves {
+		for _, it := range mv.items {
+			if mv.outcome == "ok" && !it.ok {
+				itemCodes[it.code]++
+			}
+		}
+	}
+	if len(itemCodes) > 0 {
+		names, n := make([]string, 0, len(itemCodes)), 0
+		for k, v := range itemCodes {
+			names = append(names, fmt.Sprintf("%s %d", k, v))
+			n += v
+		}
+		sort.Strings(names)
+		fmt.Printf("  items refused inside answered batches (nothing applied for them): %d (%s)\n", n, strings.Join(names, ", "))
+	}
+	fmt.Printf("OUTCOME_UNKNOWN (or no answer): %d moves, settled by retrying their key: %d succeeded (%d established from the upstream's records), %d failed, %d unsettled\n",
+		all.unknown, all.settledOK, all.reconciled, all.settledFailed, all.unknown-all.settledOK-all.settledFailed)
 	fmt.Printf("requests answered with errors: %d (%.1f %%); by code (requests carrying it):\n", failedRequests, 100*float64(failedRequests)/float64(max(requests, 1)))
 	keys := make([]string, 0, len(codes))
 	for k := range codes {
@@ -309,7 +432,7 @@ func run(gw, sb string, d time.Duration, conns int, rate float64) error {
 		fmt.Printf("  %-24s %d\n", k, codes[k])
 	}
 
-	problems := ledger(c, customers, moves, start, before, partnerBefore)
+	problems := ledger(c, w, moves, start, before)
 	if codes["NO_CODE"] > 0 {
 		problems = append(problems, fmt.Sprintf("%d errors without extensions.code", codes["NO_CODE"]))
 	}
@@ -317,7 +440,7 @@ func run(gw, sb string, d time.Duration, conns int, rate float64) error {
 		problems = append(problems, fmt.Sprintf("%d requests without a GraphQL answer, e.g. %s", len(broken), broken[0]))
 	}
 	if unsettled > 0 {
-		problems = append(problems, fmt.Sprintf("%d moves still unknown after 60 s", unsettled))
+		problems = append(problems, fmt.Sprintf("%d moves still unknown 60 s after the load", unsettled))
 	}
 	if len(problems) > 0 {
 		for _, p := range problems {
@@ -325,7 +448,7 @@ func run(gw, sb string, d time.Duration, conns int, rate float64) error {
 		}
 		return errors.New("the fault load test failed")
 	}
-	fmt.Println("ledger: OK (every success applied exactly once, no failure applied, money conserved)")
+	fmt.Println("ledger: OK (every success applied exactly once, no failure applied, money and quota conserved)")
 	return nil
 }
 
@@ -340,125 +463,4 @@ func setFaults(hc *http.Client, sb string, v any) error {
 		return fmt.Errorf("faults: %s", resp.Status)
 	}
 	return nil
-}
-
-func send(c *client, mv *move) (answer, error) {
-	name := strings.ToUpper(mv.field[:1]) + mv.field[1:]
-	return c.do(context.Background(), fmt.Sprintf(moveDoc, name, mv.field), map[string]any{
-		"in": map[string]any{"customerId": mv.customer, "amount": mv.amount.StringFixed(2)}, "k": mv.key})
-}
-
-// judge sorts a move's answer: ok (a transfer id), unknown (it may have
-// been applied: settle it with the same key), or failed (nothing applied).
-func judge(mv *move, a answer, err error) {
-	wasUnknown := mv.outcome == "unknown"
-	switch {
-	case err != nil || a.status >= 500:
-		mv.outcome = "unknown" // no answer: as uncertain as a lost reply
-	case len(a.Errors) == 0:
-		mv.outcome = "ok"
-		mv.transfer, _ = path(a.Data, mv.field, "transferId").(string)
-		if wasUnknown {
-			mv.code = "settled"
-		}
-	default:
-		c := a.Errors[0].code()
-		switch c {
-		case "OUTCOME_UNKNOWN":
-			mv.outcome = "unknown"
-		case "IDEMPOTENCY_IN_PROGRESS":
-			if !wasUnknown {
-				mv.outcome, mv.code = "failed", c // a busy target: nothing was sent
-			}
-		default:
-			mv.outcome, mv.code = "failed", c
-		}
-	}
-}
-
-// balances reads the customers' available balances and the partner's funds.
-func balances(c *client, customers []string) (map[string]decimal.Decimal, decimal.Decimal) {
-	out := map[string]decimal.Decimal{}
-	data := c.must(`{customers(first:100,filter:{associationType:RESALE}){edges{node{customerId balance{available{amount}}}}}}`, nil)
-	for _, e := range path(data, "customers", "edges").([]any) {
-		id := path(e, "node", "customerId").(string)
-		if slices.Contains(customers, id) {
-			amt, _ := path(e, "node", "balance", "available", "amount").(string)
-			out[id], _ = decimal.NewFromString(amt)
-		}
-	}
-	partner := decimal.Zero
-	for _, f := range path(c.must(`{viewer{partner{funds{accountType amount{amount}}}}}`, nil), "viewer", "partner", "funds").([]any) {
-		v, _ := decimal.NewFromString(path(f, "amount", "amount").(string))
-		partner = partner.Add(v)
-	}
-	return out, partner
-}
-
-// ledger checks the upstream's records and balances against the answers.
-func ledger(c *client, customers []string, moves []*move, start time.Time, before map[string]decimal.Decimal, partnerBefore decimal.Decimal) []string {
-	var problems []string
-	records := map[string]int{} // transfer id → records of it since the start
-	for _, cu := range customers {
-		after := ""
-	pages:
-		for range 200 {
-			vars := map[string]any{"c": cu}
-			if after != "" {
-				vars["a"] = after
-			}
-			data := c.must(`query($c:String,$a:String){viewer{partner{adjustRecords(customerId:$c,first:100,after:$a){pageInfo{hasNextPage endCursor} edges{node{transId operationTime}}}}}}`, vars)
-			conn := path(data, "viewer", "partner", "adjustRecords")
-			for _, e := range path(conn, "edges").([]any) {
-				t, err := time.Parse(time.RFC3339, path(e, "node", "operationTime").(string))
-				if err == nil && t.Before(start.Add(-5*time.Second)) {
-					continue
-				}
-				records[path(e, "node", "transId").(string)]++
-			}
-			if path(conn, "pageInfo", "hasNextPage") != true {
-				break pages
-			}
-			after = path(conn, "pageInfo", "endCursor").(string)
-		}
-	}
-	want := map[string]decimal.Decimal{}
-	claimed := map[string]bool{}
-	for _, mv := range moves {
-		if mv.outcome != "ok" {
-			continue
-		}
-		if records[mv.transfer] != 1 {
-			problems = append(problems, fmt.Sprintf("%s %s answered transfer %q, found %d times in the records", mv.key, mv.field, mv.transfer, records[mv.transfer]))
-		}
-		if claimed[mv.transfer] {
-			problems = append(problems, fmt.Sprintf("transfer %s answered for two keys", mv.transfer))
-		}
-		claimed[mv.transfer] = true
-		delta := mv.amount
-		if mv.field == "reclaimCustomerFunds" {
-			delta = delta.Neg()
-		}
-		want[mv.customer] = want[mv.customer].Add(delta)
-	}
-	for id, n := range records {
-		if !claimed[id] {
-			problems = append(problems, fmt.Sprintf("record %s (×%d) was applied but no move answered success for it", id, n))
-		}
-	}
-	after, partnerAfter := balances(c, customers)
-	total := decimal.Zero
-	for _, cu := range customers {
-		got := after[cu].Sub(before[cu])
-		total = total.Add(got)
-		if !got.Equal(want[cu]) {
-			problems = append(problems, fmt.Sprintf("customer %s: balance moved %s, the successful moves say %s", cu, got, want[cu]))
-		}
-	}
-	if !partnerBefore.Sub(partnerAfter).Equal(total) {
-		problems = append(problems, fmt.Sprintf("money not conserved: the partner's funds moved %s, its customers' %s", partnerAfter.Sub(partnerBefore), total))
-	}
-	fmt.Printf("ledger: %d records since the start for %d successful moves; customers' balances moved %s, the partner's funds %s\n",
-		len(records), len(claimed), total, partnerAfter.Sub(partnerBefore))
-	return problems
 }

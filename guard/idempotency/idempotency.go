@@ -73,7 +73,21 @@ type Options struct {
 	LockPoll time.Duration
 	// Prefix namespaces Redis keys: "pg:idem:".
 	Prefix string
-	Now    func() time.Time
+	// WaitReplicas, for a Redis store, is how many replicas must hold each
+	// write the exactly-once guarantee rests on before it counts: a key's
+	// reservation (Begin), arming, attempts and lease renewals, its outcome
+	// (Complete), target locks and their renewals, and claims. Redis
+	// replicates asynchronously, so a master that crashes right after a
+	// write can take it with it, and the replica promoted in its place
+	// would let a retry apply a move a second time. The store sends WAIT
+	// after each such write, on the connection that made it, and a write
+	// fewer replicas acknowledged within WaitTimeout fails with
+	// ErrNotReplicated. 0 (the default) sends no WAIT. The memory store
+	// ignores it.
+	WaitReplicas int
+	// WaitTimeout bounds each WAIT: 500ms.
+	WaitTimeout time.Duration
+	Now         func() time.Time
 }
 
 func (o *Options) setDefaults() {
@@ -88,6 +102,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Prefix == "" {
 		o.Prefix = "pg:idem:"
+	}
+	if o.WaitTimeout <= 0 {
+		o.WaitTimeout = 500 * time.Millisecond
 	}
 	if o.Now == nil {
 		o.Now = time.Now

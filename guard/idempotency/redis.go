@@ -3,6 +3,7 @@ package idempotency
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -28,14 +29,100 @@ import (
 //
 // All decisions compare stored absolute times with Options.Now; Redis TTLs
 // only collect garbage.
+//
+// With Options.WaitReplicas, each write the guarantee rests on is followed
+// by WAIT on the same connection (see eval); a write that too few replicas
+// acknowledged fails with ErrNotReplicated, after the store gave up what
+// it may have left on the master alone (a fresh reservation, a lock) so a
+// retry need not wait for its lease.
 func NewRedisStore(client redis.UniversalClient, o Options) *Store {
 	o.setDefaults()
-	return &Store{b: &redisBackend{c: client, prefix: o.Prefix}, opts: o}
+	return &Store{b: &redisBackend{c: client, prefix: o.Prefix, replicas: o.WaitReplicas, waitTimeout: o.WaitTimeout}, opts: o}
 }
 
+// ErrNotReplicated: a write reached the Redis master, but fewer replicas
+// than Options.WaitReplicas acknowledged it in time. A failover could lose
+// it, so the store takes the write as failed.
+var ErrNotReplicated = errors.New("the write was not acknowledged by enough Redis replicas")
+
 type redisBackend struct {
-	c      redis.UniversalClient
-	prefix string
+	c           redis.UniversalClient
+	prefix      string
+	replicas    int // Options.WaitReplicas
+	waitTimeout time.Duration
+}
+
+// eval runs script on keys (one hash slot) and, when writes must reach
+// replicas, sends WAIT right after it in the same pipeline. WAIT counts the
+// replicas that acknowledged every write its connection made, so it has to
+// share the script's connection: go-redis sends a pipeline on one
+// connection taken from the pool (all commands written, then every reply
+// read; a retry after a network error resends both on a new one). On a
+// Cluster the pipeline goes to the master of the keys' slot: a keyless WAIT
+// sent through the cluster client would reach a random node. The returned
+// WAIT (nil without WaitReplicas) is checked with replicated once the
+// script's reply shows it wrote.
+func (r *redisBackend) eval(ctx context.Context, script *redis.Script, keys []string, args ...any) (*redis.Cmd, *redis.IntCmd) {
+	if r.replicas <= 0 {
+		return script.Run(ctx, r.c, keys, args...), nil
+	}
+	node := r.c
+	cluster, isCluster := r.c.(*redis.ClusterClient)
+	if isCluster {
+		m, err := cluster.MasterForKey(ctx, keys[0])
+		if err != nil {
+			cmd := redis.NewCmd(ctx)
+			cmd.SetErr(err)
+			return cmd, nil
+		}
+		node = m
+	}
+	var (
+		cmd  *redis.Cmd
+		wait *redis.IntCmd
+	)
+	send := func(load bool) {
+		_, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if load {
+				cmd = script.Eval(ctx, p, keys, args...)
+			} else {
+				cmd = script.EvalSha(ctx, p, keys, args...)
+			}
+			// WAIT 0 ms would block until the replicas answer, however long
+			wait = redis.NewIntCmd(ctx, "wait", r.replicas, max(r.waitTimeout.Milliseconds(), 1))
+			return p.Process(ctx, wait)
+		})
+		if err != nil && cmd.Err() == nil && wait.Err() == nil {
+			cmd.SetErr(err) // no connection: neither command was sent
+		}
+	}
+	send(false)
+	if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") { // not run: send the script itself
+		send(true)
+	}
+	if isCluster && cmd.Err() != nil {
+		// The node went away or sent the slot elsewhere (MOVED): read the
+		// slot map again, as the cluster client does for its own commands.
+		// This write fails; the caller's retry goes to the new master.
+		cluster.ReloadState(ctx)
+	}
+	return cmd, wait
+}
+
+// replicated reports whether WAIT counted enough replicas (nil wait: none
+// was asked for).
+func (r *redisBackend) replicated(what string, wait *redis.IntCmd) error {
+	if wait == nil {
+		return nil
+	}
+	n, err := wait.Result()
+	switch {
+	case err != nil:
+		return fmt.Errorf("idempotency: redis %s: WAIT: %w", what, err)
+	case n < int64(r.replicas):
+		return fmt.Errorf("idempotency: redis %s: %w (%d of %d within %s)", what, ErrNotReplicated, n, r.replicas, r.waitTimeout)
+	}
+	return nil
 }
 
 // cleanupSlack keeps Redis from collecting what the logic may still read.
@@ -84,10 +171,25 @@ return out
 `)
 
 func (r *redisBackend) begin(ctx context.Context, scope, key, digest, owner string, now time.Time, o *Options) (beginState, record, error) {
-	res, err := beginScript.Run(ctx, r.c, []string{r.key(scope, key)},
-		digest, owner, ms(now), ms(now.Add(o.Lease)), ms(now.Add(o.TTL)), (o.TTL + cleanupSlack).Milliseconds()).StringSlice()
+	k := r.key(scope, key)
+	cmd, wait := r.eval(ctx, beginScript, []string{k},
+		digest, owner, ms(now), ms(now.Add(o.Lease)), ms(now.Add(o.TTL)), (o.TTL + cleanupSlack).Milliseconds())
+	res, err := cmd.StringSlice()
 	if err != nil {
 		return 0, record{}, fmt.Errorf("idempotency: redis begin: %w", err)
+	}
+	if res[0] == "fresh" || res[0] == "taken" {
+		if err := r.replicated("begin", wait); err != nil {
+			// The reservation may live on the master alone: give it up
+			// there, so a retry does not wait out its lease.
+			bg := context.WithoutCancel(ctx)
+			if res[0] == "fresh" {
+				_ = dropScript.Run(bg, r.c, []string{k}, owner).Err()
+			} else {
+				_ = updateScript.Run(bg, r.c, []string{k}, owner, ms(now), "", "", "", ms(now)).Err()
+			}
+			return 0, record{}, err
+		}
 	}
 	switch res[0] {
 	case "fresh":
@@ -133,14 +235,15 @@ func (r *redisBackend) update(ctx context.Context, scope, key, owner, state, tar
 			return err
 		}
 	}
-	n, err := updateScript.Run(ctx, r.c, []string{r.key(scope, key)}, owner, ms(now), state, target, attempt, ms(lease)).Int()
+	cmd, wait := r.eval(ctx, updateScript, []string{r.key(scope, key)}, owner, ms(now), state, target, attempt, ms(lease))
+	n, err := cmd.Int()
 	if err != nil {
 		return fmt.Errorf("idempotency: redis update: %w", err)
 	}
 	if n != 1 {
 		return ErrNotOwner
 	}
-	return nil
+	return r.replicated("update", wait)
 }
 
 // completeScript: KEYS k. ARGV owner, outcome, now, expires, ttlMs.
@@ -157,15 +260,16 @@ return 1
 `)
 
 func (r *redisBackend) complete(ctx context.Context, scope, key, owner string, outcome []byte, now time.Time, o *Options) error {
-	n, err := completeScript.Run(ctx, r.c, []string{r.key(scope, key)},
-		owner, outcome, ms(now), ms(now.Add(o.TTL)), (o.TTL + cleanupSlack).Milliseconds()).Int()
+	cmd, wait := r.eval(ctx, completeScript, []string{r.key(scope, key)},
+		owner, outcome, ms(now), ms(now.Add(o.TTL)), (o.TTL + cleanupSlack).Milliseconds())
+	n, err := cmd.Int()
 	if err != nil {
 		return fmt.Errorf("idempotency: redis complete: %w", err)
 	}
 	if n != 1 {
 		return ErrNotOwner
 	}
-	return nil
+	return r.replicated("complete", wait)
 }
 
 // dropScript: KEYS k. ARGV owner.
@@ -204,11 +308,18 @@ return -1
 
 func (r *redisBackend) lock(ctx context.Context, target, token string, now, expires time.Time) (bool, time.Duration, error) {
 	lk, _ := r.target(target)
-	n, err := lockScript.Run(ctx, r.c, []string{lk}, token, ms(now), ms(expires), (expires.Sub(now) + cleanupSlack).Milliseconds()).Int64()
+	cmd, wait := r.eval(ctx, lockScript, []string{lk}, token, ms(now), ms(expires), (expires.Sub(now) + cleanupSlack).Milliseconds())
+	n, err := cmd.Int64()
 	if err != nil {
 		return false, 0, fmt.Errorf("idempotency: redis lock: %w", err)
 	}
 	if n < 0 {
+		if err := r.replicated("lock", wait); err != nil {
+			// Not held for sure: release it on the master, so nobody
+			// waits out its lease.
+			_ = unlockScript.Run(context.WithoutCancel(ctx), r.c, []string{lk}, token).Err()
+			return false, 0, err
+		}
 		return true, 0, nil
 	}
 	return false, time.Duration(n) * time.Millisecond, nil
@@ -226,14 +337,15 @@ return 1
 
 func (r *redisBackend) renewLock(ctx context.Context, target, token string, now, expires time.Time) error {
 	lk, _ := r.target(target)
-	n, err := renewScript.Run(ctx, r.c, []string{lk}, token, ms(now), ms(expires), (expires.Sub(now) + cleanupSlack).Milliseconds()).Int()
+	cmd, wait := r.eval(ctx, renewScript, []string{lk}, token, ms(now), ms(expires), (expires.Sub(now) + cleanupSlack).Milliseconds())
+	n, err := cmd.Int()
 	if err != nil {
 		return fmt.Errorf("idempotency: redis renew lock: %w", err)
 	}
 	if n != 1 {
 		return ErrNotOwner
 	}
-	return nil
+	return r.replicated("renew lock", wait)
 }
 
 // unlockScript: KEYS lock. ARGV token.
@@ -306,7 +418,8 @@ func (r *redisBackend) claim(ctx context.Context, target, token, claimant string
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	n, err := claimScript.Run(ctx, r.c, []string{lk, ck}, args...).Int()
+	cmd, wait := r.eval(ctx, claimScript, []string{lk, ck}, args...)
+	n, err := cmd.Int()
 	switch {
 	case err != nil:
 		return fmt.Errorf("idempotency: redis claim: %w", err)
@@ -315,5 +428,5 @@ func (r *redisBackend) claim(ctx context.Context, target, token, claimant string
 	case n == 2:
 		return ErrClaimed
 	}
-	return nil
+	return r.replicated("claim", wait)
 }

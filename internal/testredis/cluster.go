@@ -280,6 +280,10 @@ func (c *Cluster) WaitHealthy(ctx context.Context) error {
 			if strings.Contains(repl, "role:slave") && !strings.Contains(repl, "master_link_status:up") {
 				ok = false
 			}
+			// a master counts a replica (WAIT included) once it is online
+			if strings.Contains(repl, "role:master") && onlineReplicas(repl) != strings.Count(repl, "\r\nslave") {
+				ok = false
+			}
 			return nil
 		})
 		return ok, err

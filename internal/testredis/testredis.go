@@ -146,6 +146,7 @@ func (s *Server) Stop() {
 		return
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	_ = s.cmd.Process.Signal(syscall.SIGCONT) // a paused server takes the signal now
 	select {
 	case <-s.done:
 	case <-time.After(5 * time.Second):
