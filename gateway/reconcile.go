@@ -359,10 +359,41 @@ func isAbsAmount(m *Money, amount decimal.Decimal) bool {
 	return m != nil && m.Amount.Abs().Equal(amount)
 }
 
-// searchLimit is how many records one reconciliation reads: the search
-// starts just before the call and is narrowed to the move's kind and
-// target, so more would mean a flood of identical moves.
-const searchLimit = 100
+// A reconciliation reads the records from its snapshot on, searchLimit
+// per call, every page until the list ends: on a busy quota or partner
+// hundreds of matching records may follow a move before its key is retried,
+// and a record past the first page is still the move's. More than
+// maxSearchPages pages is an error, which leaves the outcome unknown rather
+// than guessed.
+const (
+	searchLimit    = 100
+	maxSearchPages = 50
+)
+
+// recordPage reads the page of records at offset from since on, and the
+// list's total.
+type recordPage[R any] func(ctx context.Context, since time.Time, offset int32) ([]R, int, error)
+
+// errTooManyRecords stops a search that would read more than maxSearchPages.
+var errTooManyRecords = errors.New("too many records since the move to search them")
+
+// allRecords reads every page of a record list from since on.
+func allRecords[R any](ctx context.Context, since time.Time, page recordPage[R]) ([]R, error) {
+	var all []R
+	for n := 0; ; n++ {
+		if n == maxSearchPages {
+			return nil, errTooManyRecords
+		}
+		recs, total, err := page(ctx, since, int32(n*searchLimit))
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, recs...)
+		if len(recs) < searchLimit || (n+1)*searchLimit >= total {
+			return all, nil
+		}
+	}
+}
 
 // record is how a finder reads one upstream record.
 type record[V any] struct {
@@ -373,20 +404,23 @@ type record[V any] struct {
 	match  bool   // the record is a move like the one looked for
 }
 
-// lookFor is the finder that reads the records list returns from since on
-// and tells each with read.
-func lookFor[R, V any](list func(ctx context.Context, since time.Time) ([]R, error), read func(r R, since time.Time) record[V]) finder[V] {
+// lookFor is the finder that reads every record of list from since on and
+// tells each with read. A record read twice (the list moved between its
+// pages) counts once.
+func lookFor[R, V any](list recordPage[R], read func(r R, since time.Time) record[V]) finder[V] {
 	return func(ctx context.Context, since time.Time, exclude map[string]bool) (finding[V], error) {
-		recs, err := list(ctx, since)
+		recs, err := allRecords(ctx, since, list)
 		if err != nil {
 			return finding[V]{}, err
 		}
 		f := finding[V]{byTarget: map[string][]candidate[V]{}}
+		seen := map[string]bool{}
 		for _, r := range recs {
 			rec := read(r, since)
-			if !rec.match {
+			if !rec.match || seen[rec.id] {
 				continue
 			}
+			seen[rec.id] = true
 			f.matched = append(f.matched, rec.id)
 			if exclude[rec.id] {
 				continue
@@ -421,11 +455,11 @@ func notApplied(id string) ItemResult {
 // findAdjust finds a customer funds move in the adjust records: opType
 // (adjustAllocated or adjustReclaimed) of amount to the customer.
 func (c *Client) findAdjust(s Scope, customerID string, amount decimal.Decimal, opType string) finder[string] {
-	list := func(ctx context.Context, since time.Time) ([]AdjustRecord, error) {
+	list := func(ctx context.Context, since time.Time, offset int32) ([]AdjustRecord, int, error) {
 		req := &model.ListPartnerAdjustRecordsRequest{CustomerId: &customerID, OperationType: &opType, OperationTimeBegin: ptr(since.UTC().Format(recordTime)),
-			Offset: ptr(int32(0)), Limit: ptr(int32(searchLimit)), IndirectPartnerId: optStr(s.Indirect)}
+			Offset: &offset, Limit: ptr(int32(searchLimit)), IndirectPartnerId: optStr(s.Indirect)}
 		l, err := c.adjustRecords(ctx, s, req)
-		return l.Records, err
+		return l.Records, l.Total, err
 	}
 	read := func(r AdjustRecord, since time.Time) record[string] {
 		return record[string]{id: r.TransID, target: r.CustomerID, value: r.TransID,
@@ -438,12 +472,12 @@ func (c *Client) findAdjust(s Scope, customerID string, amount decimal.Decimal, 
 // changes: tradeType (tradeAdjust or tradeRetrieve) of amount with the
 // reseller. The upstream filters those by day (UTC+8) only.
 func (c *Client) findResellerChange(s Scope, resellerID string, amount decimal.Decimal, tradeType string) finder[string] {
-	list := func(ctx context.Context, since time.Time) ([]AccountChangeRecord, error) {
+	list := func(ctx context.Context, since time.Time, offset int32) ([]AccountChangeRecord, int, error) {
 		day := since.In(time.FixedZone("UTC+8", 8*3600)).Format("2006-01-02")
 		req := &model.ListPartnerAccountChangeRecordsRequest{BalanceType: BalanceDebit, TradeType: &tradeType, TradeTimeBegin: &day,
-			Offset: ptr(int32(0)), Limit: ptr(int32(searchLimit))}
+			Offset: &offset, Limit: ptr(int32(searchLimit))}
 		l, err := c.accountChanges(ctx, s, req)
-		return l.Records, err
+		return l.Records, l.Total, err
 	}
 	read := func(r AccountChangeRecord, since time.Time) record[string] {
 		return record[string]{id: r.ID, claim: r.TradeID, target: r.CustomerID, value: r.TradeID,
@@ -460,12 +494,12 @@ const (
 
 // quotaMoves lists the quota records of opType (quotaIssued or
 // quotaReclaimed) from since on, of the children of parent when set.
-func (c *Client) quotaMoves(s Scope, parent, opType string) func(ctx context.Context, since time.Time) ([]QuotaRecord, error) {
-	return func(ctx context.Context, since time.Time) ([]QuotaRecord, error) {
+func (c *Client) quotaMoves(s Scope, parent, opType string) recordPage[QuotaRecord] {
+	return func(ctx context.Context, since time.Time, offset int32) ([]QuotaRecord, int, error) {
 		req := &model.ListCouponQuotasRecordsRequest{ParentQuotaId: optStr(parent), OperationType: &opType, OperationTimeBegin: ptr(since.UTC().Format(recordTime)),
-			Offset: ptr(int32(0)), Limit: ptr(int32(searchLimit))}
+			Offset: &offset, Limit: ptr(int32(searchLimit))}
 		l, err := c.quotaRecords(ctx, s, req)
-		return l.Records, err
+		return l.Records, l.Total, err
 	}
 }
 
@@ -496,18 +530,18 @@ const (
 // couponMoves lists the coupon records of opType (couponIssued or
 // couponReclaimed) from since on, of quotaID or of couponIDs when set
 // (ListPartnerCouponsRecord; coupons.go reads the same records for the graph).
-func (c *Client) couponMoves(s Scope, opType, quotaID string, couponIDs []string) func(ctx context.Context, since time.Time) ([]model.CouponRecordV2, error) {
-	return func(ctx context.Context, since time.Time) ([]model.CouponRecordV2, error) {
+func (c *Client) couponMoves(s Scope, opType, quotaID string, couponIDs []string) recordPage[model.CouponRecordV2] {
+	return func(ctx context.Context, since time.Time, offset int32) ([]model.CouponRecordV2, int, error) {
 		req := &model.ListPartnerCouponsRecordRequest{OperationTypes: &[]string{opType}, QuotaId: optStr(quotaID), OperationTimeBegin: ptr(since.UTC().Format(recordTime)),
-			Offset: ptr(int32(0)), Limit: ptr(int32(searchLimit)), IndirectPartnerId: optStr(s.Indirect)}
+			Offset: &offset, Limit: ptr(int32(searchLimit)), IndirectPartnerId: optStr(s.Indirect)}
 		if len(couponIDs) > 0 {
 			req.CouponIds = &couponIDs
 		}
 		resp, err := call(ctx, c, s, "ListPartnerCouponsRecord", (*bss.BssClient).ListPartnerCouponsRecord, req)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return rows(resp.Records), nil
+		return rows(resp.Records), i32(resp.TotalCount), nil
 	}
 }
 

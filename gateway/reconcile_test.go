@@ -3,7 +3,9 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -224,7 +226,7 @@ func TestLookFor(t *testing.T) {
 		match      bool
 	}
 	recs := []rec{{"r1", "a", true}, {"r2", "a", true}, {"r3", "b", false}, {"r4", "b", true}, {"r5", "c", true}}
-	find := lookFor(func(context.Context, time.Time) ([]rec, error) { return recs, nil }, func(r rec, _ time.Time) record[string] {
+	find := lookFor(func(context.Context, time.Time, int32) ([]rec, int, error) { return recs, len(recs), nil }, func(r rec, _ time.Time) record[string] {
 		return record[string]{id: r.id, claim: "claim-" + r.id, target: r.target, value: "new-" + r.id, match: r.match}
 	})
 	f, err := find(context.Background(), time.Time{}, map[string]bool{"r1": true, "r5": true})
@@ -240,5 +242,67 @@ func TestLookFor(t *testing.T) {
 	out := reconciled([]string{"a", "c"}, created(map[string]string{"a": "new-r2"}))
 	if !out.Reconciled || len(out.Items) != 2 || !out.Items[0].OK || out.Items[0].CreatedID != "new-r2" || out.Items[1].OK || out.Items[1].ErrorCode != "NOT_APPLIED" {
 		t.Errorf("reconciled = %+v", out)
+	}
+}
+
+// A move's record may follow a hundred others of its kind before its key
+// is retried: the search reads every page, counts a record the list
+// shifted onto two pages once, and gives up (the outcome stays unknown)
+// rather than read without end.
+func TestLookForReadsEveryPage(t *testing.T) {
+	type rec struct{ id string }
+	var recs []rec
+	for i := range 250 {
+		recs = append(recs, rec{id: "r" + strconv.Itoa(i)})
+	}
+	var offsets []int32
+	page := func(_ context.Context, _ time.Time, offset int32) ([]rec, int, error) {
+		offsets = append(offsets, offset)
+		list := recs
+		if offset > 0 {
+			// A new record arrived at the front after the first page.
+			list = append([]rec{{id: "new"}}, recs...)
+		}
+		return list[offset:min(int(offset)+searchLimit, len(list))], len(list), nil
+	}
+	find := lookFor(page, func(r rec, _ time.Time) record[string] {
+		return record[string]{id: r.id, target: "q", value: r.id, match: r.id == "r249" || r.id == "r99"}
+	})
+	f, err := find(context.Background(), time.Time{}, map[string]bool{"r99": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(offsets); got != "[0 100 200]" {
+		t.Errorf("offsets %s", got)
+	}
+	if got := strings.Join(f.matched, ","); got != "r99,r249" {
+		t.Errorf("matched %s, want r99 once and r249", got)
+	}
+	if c := f.byTarget["q"]; len(c) != 1 || c[0].value != "r249" {
+		t.Errorf("candidates %v, want r249 from the third page", c)
+	}
+
+	offsets = nil
+	recs = recs[:200]
+	page2 := func(_ context.Context, _ time.Time, offset int32) ([]rec, int, error) {
+		offsets = append(offsets, offset)
+		return recs[offset : int(offset)+searchLimit], len(recs), nil
+	}
+	find = lookFor(page2, func(r rec, _ time.Time) record[string] {
+		return record[string]{id: r.id, target: "q", value: r.id, match: r.id == "r150"}
+	})
+	if f, err = find(context.Background(), time.Time{}, nil); err != nil || len(f.byTarget["q"]) != 1 || f.byTarget["q"][0].value != "r150" {
+		t.Fatalf("record on the second page: %+v %v", f, err)
+	}
+	if got := fmt.Sprint(offsets); got != "[0 100]" {
+		t.Errorf("offsets %s: a full last page that reaches the total ends the search", got)
+	}
+
+	endless := func(_ context.Context, _ time.Time, offset int32) ([]rec, int, error) {
+		return recs[:searchLimit], 1 << 30, nil
+	}
+	find = lookFor(endless, func(r rec, _ time.Time) record[string] { return record[string]{id: r.id, match: true} })
+	if _, err := find(context.Background(), time.Time{}, nil); !errors.Is(err, errTooManyRecords) {
+		t.Fatalf("endless list: %v", err)
 	}
 }

@@ -364,9 +364,9 @@ func (c *Client) Renew(ctx context.Context, s Scope, customerID string, ids []st
 // findRenewal finds the customer's renewal orders created from since on:
 // renewals of one customer are serialised, so a new one is the move's.
 func (c *Client) findRenewal(s Scope, customerID string) finder[string] {
-	list := func(ctx context.Context, since time.Time) ([]Order, error) {
-		l, err := c.Orders(ctx, s, OrderQuery{Window: Window{Limit: searchLimit}, CustomerID: customerID, OrderType: OrderRenewal, CreatedFrom: RecordTime(since)})
-		return l.Orders, err
+	list := func(ctx context.Context, since time.Time, offset int32) ([]Order, int, error) {
+		l, err := c.Orders(ctx, s, OrderQuery{Window: Window{Offset: int(offset), Limit: searchLimit}, CustomerID: customerID, OrderType: OrderRenewal, CreatedFrom: RecordTime(since)})
+		return l.Orders, l.Total, err
 	}
 	read := func(o Order, since time.Time) record[string] {
 		return record[string]{id: o.ID, target: customerID, value: o.ID, match: after(o.CreateTime, since)}
